@@ -1,0 +1,74 @@
+"""The ASGI application: API under /api/v1, OpenAPI at /docs, media, and the embedded worker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from fissionmall.campaigns.sharing.endpoints import router as sharing_router
+from fissionmall.catalog.endpoints import admin as catalog_admin
+from fissionmall.catalog.endpoints import router as catalog_router
+from fissionmall.config import Settings, load_settings
+from fissionmall.core.errors import install_error_handlers
+from fissionmall.core.logging import configure_logging
+from fissionmall.customers.endpoints import router as customers_router
+from fissionmall.jobs.worker import load_task_modules, run_forever
+from fissionmall.merchants.endpoints import router as merchants_router
+from fissionmall.orders.endpoints import admin as orders_admin
+from fissionmall.orders.endpoints import router as orders_router
+from fissionmall.payments.endpoints import router as payments_router
+from fissionmall.runtime import Runtime, build_runtime
+from fissionmall.web.pages import router as pages_router
+
+API = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               embedded_worker: bool = False) -> FastAPI:
+    settings = runtime.settings if runtime else (settings or load_settings())
+    runtime = runtime or build_runtime(settings)
+    load_task_modules()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_forever(runtime, stop)) if embedded_worker else None
+        yield
+        stop.set()
+        if worker:
+            await worker
+        await runtime.close()
+
+    app = FastAPI(title="Fission Mall", version="0.1.0", lifespan=lifespan,
+                  description="Social e-commerce engine: group buying, bargaining, sharing, distribution.")
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
+                   orders_admin, payments_router, sharing_router):
+        app.include_router(router, prefix=API)
+    app.include_router(pages_router)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+
+    @app.middleware("http")
+    async def log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        runtime.log.debug("request", method=request.method, path=request.url.path, status=response.status_code,
+                          ms=round((time.perf_counter() - started) * 1000, 1))
+        return response
+
+    configure_logging(settings.log_level, settings.log_json)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For `uvicorn --factory`: each server process builds its own app from the environment."""
+    import os
+
+    return create_app(load_settings(), embedded_worker=os.environ.get("FISSIONMALL_EMBEDDED_WORKER") == "1")

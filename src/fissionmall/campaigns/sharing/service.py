@@ -1,0 +1,127 @@
+"""Create shares, resolve their signed codes, record clicks, and attribute arrivals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.sharing import repository
+from fissionmall.campaigns.sharing.models import Share
+from fissionmall.campaigns.sharing.poster import PosterContent, render_poster_png, render_qr_png
+from fissionmall.campaigns.sharing.schemas import ShareIn, ShareLanding, ShareOut, Sharer
+from fissionmall.catalog import service as catalog
+from fissionmall.core.auth import Shopper
+from fissionmall.core.errors import InvalidInput, NotFound
+from fissionmall.core.events import record_event
+from fissionmall.core.tokens import read_code, sign_code
+from fissionmall.customers import repository as customers
+
+CODE_PURPOSE = "share"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    share_id: int
+    sharer_id: int
+    depth: int
+    """The sharer's depth: whoever arrives is depth + 1."""
+    campaign_id: int | None
+
+
+def share_code(runtime: Any, share_id: int) -> str:
+    return sign_code(runtime.settings.secret_key, CODE_PURPOSE, share_id)
+
+
+def describe(runtime: Any, share: Share) -> ShareOut:
+    code = share_code(runtime, share.id)
+    base = runtime.settings.public_base_url
+    return ShareOut(code=code, link=share_link(runtime, code), scene=code,
+                    qr_url=f"{base}/api/v1/shares/{code}/qr.png", poster_url=f"{base}/api/v1/shares/{code}/poster.png")
+
+
+async def create_share(session: AsyncSession, runtime: Any, shopper: Shopper, body: ShareIn) -> ShareOut:
+    if body.target_type == "product":
+        await catalog.require_product(session, shopper.merchant_id, body.target_id, on_sale=True)
+    elif body.target_id != shopper.customer_id:
+        raise InvalidInput("invalid_share_target", "an invite page can only be shared by its owner")
+    sharer = await customers.by_id(session, shopper.merchant_id, shopper.customer_id)
+    if sharer is None:
+        raise NotFound("customer_not_found", "the sharer no longer exists")
+    now = runtime.clock.now()
+    share = await repository.upsert(session, merchant_id=shopper.merchant_id, sharer_id=sharer.id,
+                                    target_type=body.target_type, target_id=body.target_id, campaign_id=None,
+                                    depth=sharer.depth, created_at=now)
+    await record_event(session, merchant_id=share.merchant_id, kind="share", at=now, actor_id=sharer.id,
+                       inviter_id=sharer.inviter_id, depth=sharer.depth, campaign_id=share.campaign_id,
+                       subject=("share", share.id), data={"target_type": share.target_type,
+                                                           "target_id": share.target_id})
+    return describe(runtime, share)
+
+
+async def resolve(session: AsyncSession, runtime: Any, code: str) -> tuple[Share, str]:
+    """The share behind a code and its sharer's nickname; a forged or edited code is not found."""
+    share_id = read_code(runtime.settings.secret_key, CODE_PURPOSE, code)
+    found = await repository.with_sharer(session, share_id) if share_id is not None else None
+    if found is None:
+        raise NotFound("share_not_found", "this share link is not valid")
+    return found
+
+
+async def land(session: AsyncSession, runtime: Any, code: str, visitor: Shopper | None) -> ShareLanding:
+    """Someone opened a share link: record the click, tell the page what to show."""
+    share, nickname = await resolve(session, runtime, code)
+    visitor_id = visitor.customer_id if visitor and visitor.merchant_id == share.merchant_id else None
+    await record_event(session, merchant_id=share.merchant_id, kind="click", at=runtime.clock.now(),
+                       actor_id=visitor_id, inviter_id=share.sharer_id, depth=share.depth + 1,
+                       campaign_id=share.campaign_id, subject=("share", share.id))
+    return ShareLanding(code=code, target_type=share.target_type, target_id=share.target_id,
+                        campaign_id=share.campaign_id, sharer=Sharer(id=share.sharer_id, nickname=nickname),
+                        depth=share.depth + 1)
+
+
+async def attribution(session: AsyncSession, runtime: Any, merchant_id: int, code: str) -> Attribution:
+    """Whose share brought this customer or order; a code of another merchant is refused like a forgery."""
+    share_id = read_code(runtime.settings.secret_key, CODE_PURPOSE, code)
+    found = await repository.with_sharer(session, share_id) if share_id is not None else None
+    if found is None or found[0].merchant_id != merchant_id:
+        raise InvalidInput("invalid_share_code", "the share code is not valid for this mall")
+    share = found[0]
+    return Attribution(share_id=share.id, sharer_id=share.sharer_id, depth=share.depth,
+                       campaign_id=share.campaign_id)
+
+
+async def qr_png(session: AsyncSession, runtime: Any, code: str) -> bytes:
+    await resolve(session, runtime, code)
+    return await anyio.to_thread.run_sync(render_qr_png, share_link(runtime, code))
+
+
+def share_link(runtime: Any, code: str) -> str:
+    return f"{runtime.settings.public_base_url}/s/{code}"
+
+
+async def poster_png(session: AsyncSession, runtime: Any, code: str) -> bytes:
+    """A poster for a product share: image, title, price, the sharer's name and the QR code."""
+    share, nickname = await resolve(session, runtime, code)
+    if share.target_type == "product":
+        card = await catalog.product_detail(session, share.merchant_id, share.target_id, shopper_view=False)
+        prices = [sku.price_fen for sku in card.skus if sku.active] or [0]
+        title, price = card.title, min(prices)
+        image = card.images[0] if card.images else None
+    else:
+        title, price, image = "邀请你来逛逛", 0, None
+    content = PosterContent(title=title, price_fen=price, original_price_fen=None, sharer_name=nickname,
+                            link=share_link(runtime, code), image_path=_local_media(runtime, image))
+    return await anyio.to_thread.run_sync(render_poster_png, content)
+
+
+def _local_media(runtime: Any, url: str | None) -> Path | None:
+    """Only files under the media folder are read; anything else is drawn as a placeholder."""
+    if not url or not url.startswith("/media/"):
+        return None
+    root = Path(runtime.settings.media_dir).resolve()
+    path = (root / url.removeprefix("/media/")).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None

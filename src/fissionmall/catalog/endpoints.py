@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.catalog import service
+from fissionmall.catalog.schemas import (
+    CategoryIn,
+    CategoryOut,
+    ProductDetail,
+    ProductIn,
+    ProductPage,
+    ProductPatch,
+    SkuIn,
+    SkuOut,
+    SkuPatch,
+)
+from fissionmall.core.auth import Shopper, StaffMember, optional_shopper, staff_with
+from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.merchants import service as merchants
+
+router = APIRouter(route_class=TransactionalRoute, tags=["shopper: catalog"])
+admin = APIRouter(route_class=TransactionalRoute, tags=["admin: catalog"], prefix="/admin")
+
+
+async def _merchant_id(request: Request, session: AsyncSession, shopper: Shopper | None,
+                       merchant: str | None) -> int:
+    """Browsing needs no login: the shopper's token names the mall, else ?merchant=slug, else the default."""
+    if shopper is not None:
+        return shopper.merchant_id
+    slug = merchant or request.app.state.runtime.settings.default_merchant
+    return (await merchants.merchant_by_slug(session, slug)).id
+
+
+@router.get("/products", response_model=ProductPage)
+async def list_products(request: Request, merchant: str | None = None, cursor: str | None = None,
+                        limit: int = Query(20, ge=1, le=100), category_id: int | None = None,
+                        shopper: Shopper | None = Depends(optional_shopper),
+                        session: AsyncSession = Depends(get_session)):
+    merchant_id = await _merchant_id(request, session, shopper, merchant)
+    return await service.list_products(session, merchant_id, cursor=cursor, limit=limit, category_id=category_id)
+
+
+@router.get("/products/{product_id}", response_model=ProductDetail)
+async def product_detail(request: Request, product_id: int, merchant: str | None = None,
+                         shopper: Shopper | None = Depends(optional_shopper),
+                         session: AsyncSession = Depends(get_session)):
+    merchant_id = await _merchant_id(request, session, shopper, merchant)
+    return await service.product_detail(session, merchant_id, product_id, shopper_view=True)
+
+
+@router.get("/categories", response_model=list[CategoryOut])
+async def categories(request: Request, merchant: str | None = None, shopper: Shopper | None = Depends(optional_shopper),
+                     session: AsyncSession = Depends(get_session)):
+    return await service.list_categories(session, await _merchant_id(request, session, shopper, merchant))
+
+
+reader = staff_with("orders.read")
+writer = staff_with("catalog.write")
+
+
+@admin.get("/products", response_model=ProductPage)
+async def admin_products(cursor: str | None = None, limit: int = Query(20, ge=1, le=100),
+                         staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
+    return await service.list_products(session, staff.merchant_id, cursor=cursor, limit=limit, category_id=None,
+                                       on_sale_only=False)
+
+
+@admin.post("/products", response_model=ProductDetail, status_code=201)
+async def create_product(body: ProductIn, request: Request, staff: StaffMember = Depends(writer),
+                         session: AsyncSession = Depends(get_session)):
+    return await service.create_product(session, staff.merchant_id, body, request.app.state.runtime.clock)
+
+
+@admin.get("/products/{product_id}", response_model=ProductDetail)
+async def admin_product(product_id: int, staff: StaffMember = Depends(reader),
+                        session: AsyncSession = Depends(get_session)):
+    return await service.product_detail(session, staff.merchant_id, product_id, shopper_view=False)
+
+
+@admin.patch("/products/{product_id}", response_model=ProductDetail)
+async def update_product(product_id: int, body: ProductPatch, staff: StaffMember = Depends(writer),
+                         session: AsyncSession = Depends(get_session)):
+    return await service.update_product(session, staff.merchant_id, product_id, body)
+
+
+@admin.post("/products/{product_id}/skus", response_model=SkuOut, status_code=201)
+async def add_sku(product_id: int, body: SkuIn, staff: StaffMember = Depends(writer),
+                  session: AsyncSession = Depends(get_session)):
+    return await service.add_sku(session, staff.merchant_id, product_id, body)
+
+
+@admin.patch("/skus/{sku_id}", response_model=SkuOut)
+async def patch_sku(sku_id: int, body: SkuPatch, staff: StaffMember = Depends(writer),
+                    session: AsyncSession = Depends(get_session)):
+    return await service.patch_sku(session, staff.merchant_id, sku_id, body)
+
+
+@admin.get("/categories", response_model=list[CategoryOut])
+async def admin_categories(staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
+    return await service.list_categories(session, staff.merchant_id)
+
+
+@admin.post("/categories", response_model=CategoryOut, status_code=201)
+async def add_category(body: CategoryIn, staff: StaffMember = Depends(writer),
+                       session: AsyncSession = Depends(get_session)):
+    return await service.add_category(session, staff.merchant_id, body)

@@ -1,0 +1,87 @@
+"""Every query about the catalog. The list page is one statement, whatever its length."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from fissionmall.catalog.models import Category, Product, ProductImage, Sku
+
+
+ProductRow = tuple[Product, int | None, str | None, int]
+"""(product, lowest active price, first image, stock of active SKUs)"""
+
+
+async def product_page(session: AsyncSession, merchant_id: int, *, after_id: int, limit: int,
+                       category_id: int | None, on_sale_only: bool) -> list[ProductRow]:
+    active_skus = (Sku.product_id == Product.id) & Sku.active
+    min_price = select(func.min(Sku.price_fen)).where(active_skus).scalar_subquery()
+    stock = select(func.coalesce(func.sum(Sku.stock), 0)).where(active_skus).scalar_subquery()
+    first_image = (
+        select(ProductImage.url).where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.position, ProductImage.id).limit(1).scalar_subquery()
+    )
+    statement = (
+        select(Product, min_price, first_image, stock)
+        .where(Product.merchant_id == merchant_id, Product.id > after_id)
+        .order_by(Product.id)
+        .limit(limit)
+    )
+    if on_sale_only:
+        statement = statement.where(Product.status == "on_sale")
+    if category_id is not None:
+        statement = statement.where(Product.category_id == category_id)
+    return [(row[0], row[1], row[2], row[3]) for row in (await session.execute(statement)).all()]
+
+
+async def product_with_parts(session: AsyncSession, merchant_id: int, product_id: int) -> Product | None:
+    statement = (
+        select(Product)
+        .options(selectinload(Product.skus), selectinload(Product.images))
+        .where(Product.merchant_id == merchant_id, Product.id == product_id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def sku_of(session: AsyncSession, merchant_id: int, sku_id: int) -> Sku | None:
+    statement = select(Sku).where(Sku.merchant_id == merchant_id, Sku.id == sku_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def sku_code_taken(session: AsyncSession, merchant_id: int, codes: list[str]) -> list[str]:
+    statement = select(Sku.code).where(Sku.merchant_id == merchant_id, Sku.code.in_(codes))
+    return list((await session.execute(statement)).scalars())
+
+
+async def sellable_skus(session: AsyncSession, merchant_id: int, sku_ids: list[int]) -> list[tuple[Sku, str]]:
+    """SKUs that can be ordered now (active, product on sale), with their product title."""
+    statement = (
+        select(Sku, Product.title)
+        .join(Product, Product.id == Sku.product_id)
+        .where(Sku.merchant_id == merchant_id, Sku.id.in_(sku_ids), Sku.active, Product.status == "on_sale")
+    )
+    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+
+
+async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> bool:
+    """Reserve stock with one guarded statement; False when there is not enough."""
+    result = await session.execute(
+        update(Sku).where(Sku.id == sku_id, Sku.stock >= quantity).values(stock=Sku.stock - quantity)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def return_stock(session: AsyncSession, quantities: dict[int, int]) -> None:
+    for sku_id, quantity in sorted(quantities.items()):
+        await session.execute(update(Sku).where(Sku.id == sku_id).values(stock=Sku.stock + quantity))
+
+
+async def categories(session: AsyncSession, merchant_id: int) -> list[Category]:
+    statement = select(Category).where(Category.merchant_id == merchant_id).order_by(Category.position, Category.id)
+    return list((await session.execute(statement)).scalars())
+
+
+async def category_of(session: AsyncSession, merchant_id: int, category_id: int) -> Category | None:
+    statement = select(Category).where(Category.merchant_id == merchant_id, Category.id == category_id)
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -1,0 +1,157 @@
+"""Catalog use cases: the shopper's browsing and the merchant's product management."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.catalog import errors, repository
+from fissionmall.catalog.models import Category, Product, ProductImage, Sku
+from fissionmall.catalog.schemas import (
+    CategoryIn,
+    ProductCard,
+    ProductDetail,
+    ProductIn,
+    ProductPage,
+    ProductPatch,
+    SkuIn,
+    SkuOut,
+    SkuPatch,
+)
+from fissionmall.core.clock import Clock
+from fissionmall.core.errors import InvalidInput
+
+
+def _cursor(raw: str | None) -> int:
+    if raw is None:
+        return 0
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput("invalid_cursor", "cursor is not one this API gave out", field="cursor")
+    return int(raw)
+
+
+async def list_products(session: AsyncSession, merchant_id: int, *, cursor: str | None, limit: int,
+                        category_id: int | None, on_sale_only: bool = True) -> ProductPage:
+    rows = await repository.product_page(session, merchant_id, after_id=_cursor(cursor), limit=limit,
+                                         category_id=category_id, on_sale_only=on_sale_only)
+    items = [
+        ProductCard(id=p.id, title=p.title, subtitle=p.subtitle, category_id=p.category_id, status=p.status,
+                    price_fen=price, image=image, in_stock=stock > 0)
+        for p, price, image, stock in rows
+    ]
+    return ProductPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
+
+
+async def require_product(session: AsyncSession, merchant_id: int, product_id: int, *,
+                          on_sale: bool = False) -> Product:
+    product = await repository.product_with_parts(session, merchant_id, product_id)
+    if product is None or (on_sale and product.status != "on_sale"):
+        raise errors.product_not_found(product_id)
+    return product
+
+
+def detail(product: Product, *, shopper_view: bool) -> ProductDetail:
+    skus = [s for s in product.skus if s.active or not shopper_view]
+    return ProductDetail(
+        id=product.id, title=product.title, subtitle=product.subtitle, description=product.description,
+        category_id=product.category_id, status=product.status, images=[i.url for i in product.images],
+        skus=[SkuOut.model_validate(s, from_attributes=True) for s in skus],
+    )
+
+
+async def product_detail(session: AsyncSession, merchant_id: int, product_id: int, *,
+                         shopper_view: bool) -> ProductDetail:
+    product = await require_product(session, merchant_id, product_id, on_sale=shopper_view)
+    return detail(product, shopper_view=shopper_view)
+
+
+async def _check_category(session: AsyncSession, merchant_id: int, category_id: int | None) -> None:
+    if category_id is not None and await repository.category_of(session, merchant_id, category_id) is None:
+        raise errors.category_not_found(category_id)
+
+
+async def _check_codes_free(session: AsyncSession, merchant_id: int, skus: list[SkuIn]) -> None:
+    taken = await repository.sku_code_taken(session, merchant_id, [s.code for s in skus])
+    if taken:
+        raise errors.sku_code_taken(taken)
+
+
+async def create_product(session: AsyncSession, merchant_id: int, body: ProductIn, clock: Clock) -> ProductDetail:
+    await _check_category(session, merchant_id, body.category_id)
+    await _check_codes_free(session, merchant_id, body.skus)
+    product = Product(merchant_id=merchant_id, title=body.title, subtitle=body.subtitle,
+                      description=body.description, category_id=body.category_id, status=body.status,
+                      created_at=clock.now())
+    product.images = [ProductImage(merchant_id=merchant_id, url=url, position=i) for i, url in enumerate(body.images)]
+    product.skus = [Sku(merchant_id=merchant_id, **sku.model_dump()) for sku in body.skus]
+    session.add(product)
+    await session.flush()
+    return detail(product, shopper_view=False)
+
+
+async def update_product(session: AsyncSession, merchant_id: int, product_id: int,
+                         body: ProductPatch) -> ProductDetail:
+    product = await require_product(session, merchant_id, product_id)
+    changes = body.model_dump(exclude_unset=True)
+    if "category_id" in changes:
+        await _check_category(session, merchant_id, changes["category_id"])
+    images = changes.pop("images", None)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    if images is not None:
+        product.images = [ProductImage(merchant_id=merchant_id, url=url, position=i) for i, url in enumerate(images)]
+    await session.flush()
+    return detail(product, shopper_view=False)
+
+
+async def add_sku(session: AsyncSession, merchant_id: int, product_id: int, body: SkuIn) -> SkuOut:
+    await require_product(session, merchant_id, product_id)
+    await _check_codes_free(session, merchant_id, [body])
+    sku = Sku(merchant_id=merchant_id, product_id=product_id, **body.model_dump())
+    session.add(sku)
+    await session.flush()
+    return SkuOut.model_validate(sku, from_attributes=True)
+
+
+async def patch_sku(session: AsyncSession, merchant_id: int, sku_id: int, body: SkuPatch) -> SkuOut:
+    sku = await repository.sku_of(session, merchant_id, sku_id)
+    if sku is None:
+        raise errors.sku_not_found(sku_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"stock_delta"})
+    if body.stock_delta:
+        result = await session.execute(
+            update(Sku).where(Sku.id == sku_id, Sku.stock + body.stock_delta >= 0)
+            .values(stock=Sku.stock + body.stock_delta)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise errors.stock_below_zero(sku_id)
+        await session.refresh(sku, ["stock"])
+    for field, value in changes.items():
+        setattr(sku, field, value)
+    await session.flush()
+    return SkuOut.model_validate(sku, from_attributes=True)
+
+
+async def list_categories(session: AsyncSession, merchant_id: int) -> list[Category]:
+    return await repository.categories(session, merchant_id)
+
+
+async def add_category(session: AsyncSession, merchant_id: int, body: CategoryIn) -> Category:
+    if any(c.name == body.name for c in await repository.categories(session, merchant_id)):
+        raise InvalidInput("category_exists", f"category {body.name!r} exists", field="name")
+    category = Category(merchant_id=merchant_id, **body.model_dump())
+    session.add(category)
+    await session.flush()
+    return category
+
+
+async def sellable_skus(session: AsyncSession, merchant_id: int, sku_ids: list[int]) -> list[tuple[Sku, str]]:
+    return await repository.sellable_skus(session, merchant_id, sku_ids)
+
+
+async def reserve_stock(session: AsyncSession, sku_id: int, quantity: int) -> bool:
+    return await repository.take_stock(session, sku_id, quantity)
+
+
+async def release_stock(session: AsyncSession, quantities: dict[int, int]) -> None:
+    await repository.return_stock(session, quantities)

@@ -1,0 +1,55 @@
+"""The append-only event log behind analytics: who did what, through whose share, how deep."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class Event(IdMixin, Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_merchant_campaign_kind", "merchant_id", "campaign_id", "kind"),
+        Index("ix_events_subject", "subject_type", "subject_id"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    kind: Mapped[str] = mapped_column(String(30))
+    campaign_id: Mapped[int | None] = mapped_column(Id)
+    actor_id: Mapped[int | None] = mapped_column(Id)
+    inviter_id: Mapped[int | None] = mapped_column(Id)
+    depth: Mapped[int] = mapped_column(default=0)
+    subject_type: Mapped[str] = mapped_column(String(20), default="")
+    subject_id: Mapped[int | None] = mapped_column(Id)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    occurred_at: Mapped[datetime]
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    merchant_id: int,
+    kind: str,
+    at: datetime,
+    actor_id: int | None = None,
+    inviter_id: int | None = None,
+    depth: int = 0,
+    campaign_id: int | None = None,
+    subject: tuple[str, int] | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Write one event in the caller's transaction, so it exists exactly when the change does."""
+    subject_type, subject_id = subject or ("", None)
+    await session.execute(
+        insert(Event).values(
+            merchant_id=merchant_id, kind=kind, occurred_at=at, actor_id=actor_id, inviter_id=inviter_id,
+            depth=depth, campaign_id=campaign_id, subject_type=subject_type, subject_id=subject_id,
+            data=data or {},
+        )
+    )

@@ -1,0 +1,136 @@
+"""Side effects outside the database, written in the same transaction and retried until done.
+
+Jobs are claimed with a lease (`locked_until`) by a short statement that skips rows other workers
+hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL), then run outside that statement's transaction, so no
+lock is ever held across a network call. A worker that dies loses its lease and the job runs again:
+every handler must be idempotent at the receiver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Index, String, Text, and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.sql import insert_ignoring_conflicts
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 30
+
+
+class OutboxJob(IdMixin, Base):
+    __tablename__ = "outbox_jobs"
+    __table_args__ = (Index("ix_outbox_jobs_due", "status", "run_at"),)
+
+    merchant_id: Mapped[int | None] = mapped_column(Id)
+    kind: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]]
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+JobHandler = Callable[[Any, dict[str, Any]], Awaitable[None]]
+"""(runtime, payload) -> None; raising means: try again later."""
+
+HANDLERS: dict[str, JobHandler] = {}
+
+
+def job(kind: str) -> Callable[[JobHandler], JobHandler]:
+    def register(handler: JobHandler) -> JobHandler:
+        if kind in HANDLERS:
+            raise RuntimeError(f"job kind {kind!r} registered twice")
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+async def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    merchant_id: int | None = None,
+    dedupe_key: str | None = None,
+    delay: timedelta = timedelta(0),
+) -> None:
+    """Queue a job in the caller's transaction; a repeated dedupe_key queues nothing."""
+    values = dict(kind=kind, payload=payload, merchant_id=merchant_id, dedupe_key=dedupe_key,
+                  run_at=now + delay, created_at=now, status="pending", attempts=0)
+    statement = insert_ignoring_conflicts(session, OutboxJob.__table__) if dedupe_key else insert(OutboxJob)
+    await session.execute(statement.values(**values))
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[ClaimedJob]:
+    due = (
+        select(OutboxJob.id)
+        .where(OutboxJob.status == "pending", OutboxJob.run_at <= now,
+               or_(OutboxJob.locked_until.is_(None), OutboxJob.locked_until < now))
+        .order_by(OutboxJob.run_at, OutboxJob.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id.in_(due))
+        .values(locked_until=now + LEASE, attempts=OutboxJob.attempts + 1)
+        .returning(OutboxJob.id, OutboxJob.kind, OutboxJob.payload, OutboxJob.attempts)
+    )
+    return [ClaimedJob(*row) for row in rows.all()]
+
+
+async def run_due_jobs(runtime: Any, sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime,
+                       limit: int = 100) -> int:
+    """Claim and run one batch of due jobs; returns how many were claimed."""
+    async with sessionmaker() as session:
+        claimed = await claim_due(session, now=now, limit=limit)
+        await session.commit()
+    for claimed_job in claimed:
+        handler = HANDLERS.get(claimed_job.kind)
+        error: str | None = None
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {claimed_job.kind!r}")
+            await handler(runtime, claimed_job.payload)
+        except Exception as exc:  # a job's failure must not stop the others
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            runtime.log.warning("job_failed", job_id=claimed_job.id, kind=claimed_job.kind, error=error)
+        async with sessionmaker() as session:
+            await session.execute(finish_statement(claimed_job, error, now))
+            await session.commit()
+    return len(claimed)
+
+
+def finish_statement(claimed_job: ClaimedJob, error: str | None, now: datetime) -> Any:
+    mine = and_(OutboxJob.id == claimed_job.id, OutboxJob.attempts == claimed_job.attempts)
+    if error is None:
+        return update(OutboxJob).where(mine).values(status="done", done_at=now, locked_until=None)
+    backoff = timedelta(seconds=min(2 ** claimed_job.attempts, 3600))
+    return (
+        update(OutboxJob)
+        .where(mine)
+        .values(status="dead" if claimed_job.attempts >= MAX_ATTEMPTS else "pending",
+                run_at=now + backoff, locked_until=None, last_error=error)
+    )

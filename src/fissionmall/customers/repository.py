@@ -1,0 +1,36 @@
+"""Every query about customers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.customers.models import Customer
+from fissionmall.db.sql import insert_ignoring_conflicts
+
+
+async def insert_if_absent(session: AsyncSession, **values: object) -> int | None:
+    """Create the customer unless (merchant, openid) exists; returns the new id or None."""
+    statement = insert_ignoring_conflicts(session, Customer.__table__).values(**values).returning(Customer.id)
+    return (await session.execute(statement)).scalar()
+
+
+async def by_openid(session: AsyncSession, merchant_id: int, openid: str) -> Customer:
+    statement = select(Customer).where(Customer.merchant_id == merchant_id, Customer.openid == openid)
+    return (await session.execute(statement)).scalar_one()
+
+
+async def by_id(session: AsyncSession, merchant_id: int, customer_id: int) -> Customer | None:
+    statement = select(Customer).where(Customer.merchant_id == merchant_id, Customer.id == customer_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def mark_first_paid(session: AsyncSession, customer_id: int, at: datetime) -> bool:
+    """The customer stops being new; True only for the payment that made it so."""
+    result = await session.execute(
+        update(Customer).where(Customer.id == customer_id, Customer.first_paid_at.is_(None))
+        .values(first_paid_at=at)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]

@@ -1,0 +1,84 @@
+"""Shopper sign-in (dev and WeChat) and attribution of new customers to the share that brought them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.sharing import service as sharing
+from fissionmall.core.auth import issue_token
+from fissionmall.core.errors import DomainError, Forbidden, NotFound
+from fissionmall.core.events import record_event
+from fissionmall.customers import repository
+from fissionmall.customers.models import Customer
+from fissionmall.customers.schemas import DevLogin, ShopperToken, WechatLogin
+from fissionmall.merchants import service as merchants
+
+
+class WechatLoginFailed(DomainError):
+    status = 401
+    title = "WeChat login failed"
+
+
+async def dev_login(session: AsyncSession, runtime: Any, body: DevLogin) -> ShopperToken:
+    if not runtime.settings.dev_login_enabled:
+        raise Forbidden("dev_login_disabled", "dev login is disabled on this server")
+    merchant = await merchants.merchant_by_slug(session, body.merchant_slug)
+    return await _sign_in(session, runtime, merchant.id, body.openid, None, body.nickname, body.share_code)
+
+
+async def wechat_login(session: AsyncSession, runtime: Any, body: WechatLogin) -> ShopperToken:
+    """Exchange a mini-program login code for the openid (jscode2session), then sign in."""
+    merchant = await merchants.merchant_by_slug(session, body.merchant_slug)
+    if not merchant.wechat_appid or not merchant.wechat_secret:
+        raise WechatLoginFailed("wechat_not_configured", "this merchant has no mini-program credentials")
+    params = {"appid": merchant.wechat_appid, "secret": merchant.wechat_secret, "js_code": body.code,
+              "grant_type": "authorization_code"}
+    try:
+        async with runtime.http_client() as client:
+            response = await client.get(f"{runtime.settings.wechat_api_base}/sns/jscode2session", params=params)
+        answer = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise WechatLoginFailed("wechat_unreachable", f"WeChat did not answer: {type(exc).__name__}") from None
+    if not isinstance(answer, dict) or answer.get("errcode") or not answer.get("openid"):
+        message = answer.get("errmsg", "no openid") if isinstance(answer, dict) else "bad answer"
+        raise WechatLoginFailed("wechat_code_rejected", f"WeChat refused the code: {message}")
+    return await _sign_in(session, runtime, merchant.id, str(answer["openid"]), answer.get("unionid"),
+                          body.nickname, body.share_code)
+
+
+async def _sign_in(session: AsyncSession, runtime: Any, merchant_id: int, openid: str, unionid: str | None,
+                   nickname: str, share_code: str | None) -> ShopperToken:
+    now = runtime.clock.now()
+    attribution = await sharing.attribution(session, runtime, merchant_id, share_code) if share_code else None
+    new_id = await repository.insert_if_absent(
+        session, merchant_id=merchant_id, openid=openid, unionid=unionid, nickname=nickname or openid[:12],
+        avatar_url="", created_at=now, depth=attribution.depth + 1 if attribution else 0,
+        inviter_id=attribution.sharer_id if attribution else None,
+        acquired_by_share_id=attribution.share_id if attribution else None,
+    )
+    customer = await repository.by_openid(session, merchant_id, openid)
+    if new_id is not None:
+        await record_event(
+            session, merchant_id=merchant_id, kind="register", at=now, actor_id=customer.id,
+            inviter_id=customer.inviter_id, depth=customer.depth,
+            campaign_id=attribution.campaign_id if attribution else None,
+            subject=("customer", customer.id),
+        )
+    token = issue_token(runtime, {"aud": "shopper", "sub": str(customer.id), "mid": merchant_id})
+    return ShopperToken(token=token, expires_in=runtime.settings.token_ttl_seconds, customer_id=customer.id,
+                        is_new_customer=customer.first_paid_at is None)
+
+
+async def get_customer(session: AsyncSession, merchant_id: int, customer_id: int) -> Customer:
+    customer = await repository.by_id(session, merchant_id, customer_id)
+    if customer is None:
+        raise NotFound("customer_not_found", f"no customer {customer_id}")
+    return customer
+
+
+async def note_first_payment(session: AsyncSession, customer_id: int, at: datetime) -> bool:
+    return await repository.mark_first_paid(session, customer_id, at)

@@ -1,0 +1,47 @@
+"""Engine and session factory for SQLite (embedded) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    if database_url.startswith("sqlite"):
+        path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
+        _serialize_sqlite_writers(engine)
+        return engine
+    return create_async_engine(database_url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2,
+                               pool_pre_ping=True)
+
+
+def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
+    """WAL + BEGIN IMMEDIATE: SQLite then queues concurrent transactions instead of failing them.
+
+    pysqlite's deferred BEGIN lets two readers both try to upgrade to writers, and one fails at once
+    with 'database is locked'; taking the write lock at BEGIN makes the busy timeout apply.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,17 @@
+"""Small dialect bridges, so repositories read the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: the unique key decides who wins a race."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing()

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.auth import StaffMember, current_staff, staff_with
+from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.merchants import service
+from fissionmall.merchants.schemas import (
+    MerchantOut,
+    MerchantSettings,
+    StaffLogin,
+    StoreIn,
+    StoreOut,
+    TokenOut,
+)
+
+router = APIRouter(route_class=TransactionalRoute, tags=["admin: merchant"])
+
+
+@router.post("/admin/auth/login", response_model=TokenOut)
+async def staff_login(body: StaffLogin, request: Request, session: AsyncSession = Depends(get_session)):
+    return await service.staff_login(session, request.app.state.runtime, body)
+
+
+@router.get("/admin/merchant", response_model=MerchantOut)
+async def my_merchant(staff: StaffMember = Depends(current_staff), session: AsyncSession = Depends(get_session)):
+    return await service.merchant_by_id(session, staff.merchant_id)
+
+
+@router.patch("/admin/merchant", response_model=MerchantOut)
+async def update_merchant(body: MerchantSettings, staff: StaffMember = Depends(staff_with("merchant.write")),
+                          session: AsyncSession = Depends(get_session)):
+    return await service.update_settings(session, staff, body)
+
+
+@router.get("/admin/stores", response_model=list[StoreOut])
+async def list_stores(staff: StaffMember = Depends(current_staff), session: AsyncSession = Depends(get_session)):
+    return await service.list_stores(session, staff.merchant_id)
+
+
+@router.post("/admin/stores", response_model=StoreOut, status_code=201)
+async def add_store(body: StoreIn, staff: StaffMember = Depends(staff_with("merchant.write")),
+                    session: AsyncSession = Depends(get_session)):
+    return await service.add_store(session, staff, body)
+
+
+@router.put("/admin/stores/{store_id}", response_model=StoreOut)
+async def update_store(store_id: int, body: StoreIn, staff: StaffMember = Depends(staff_with("merchant.write")),
+                       session: AsyncSession = Depends(get_session)):
+    return await service.update_store(session, staff, store_id, body)

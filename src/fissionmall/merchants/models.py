@@ -1,0 +1,55 @@
+"""Merchants (brands), their stores (branches sharing one catalog) and staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class Merchant(IdMixin, Base):
+    __tablename__ = "merchants"
+    __table_args__ = (
+        CheckConstraint("payment_timeout_minutes BETWEEN 1 AND 1440", name="payment_timeout"),
+        CheckConstraint("auto_receive_days BETWEEN 1 AND 30", name="auto_receive"),
+        CheckConstraint("after_sale_days BETWEEN 0 AND 30", name="after_sale"),
+    )
+
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    payment_timeout_minutes: Mapped[int] = mapped_column(default=30)
+    auto_receive_days: Mapped[int] = mapped_column(default=10)
+    """Shipped orders count as received this many days after shipping (自动确认收货)."""
+    after_sale_days: Mapped[int] = mapped_column(default=7)
+    """Received orders complete after this after-sale window."""
+    wechat_appid: Mapped[str | None] = mapped_column(String(40))
+    wechat_secret: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+
+class Store(IdMixin, Base):
+    """A branch (门店): orders and in-store verifications are attributed to one."""
+
+    __tablename__ = "stores"
+
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Staff(IdMixin, Base):
+    __tablename__ = "staff"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "username"),
+        CheckConstraint("role IN ('owner', 'operator', 'finance', 'support')", name="role"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
+    username: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)

@@ -1,0 +1,31 @@
+"""Every query about merchants, stores and staff."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.merchants.models import Merchant, Staff, Store
+
+
+async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant | None:
+    return (await session.execute(select(Merchant).where(Merchant.slug == slug))).scalar_one_or_none()
+
+
+async def merchant_by_id(session: AsyncSession, merchant_id: int) -> Merchant:
+    return (await session.execute(select(Merchant).where(Merchant.id == merchant_id))).scalar_one()
+
+
+async def staff_by_username(session: AsyncSession, merchant_id: int, username: str) -> Staff | None:
+    statement = select(Staff).where(Staff.merchant_id == merchant_id, Staff.username == username)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def stores_of(session: AsyncSession, merchant_id: int) -> list[Store]:
+    statement = select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)
+    return list((await session.execute(statement)).scalars())
+
+
+async def store_of(session: AsyncSession, merchant_id: int, store_id: int) -> Store | None:
+    statement = select(Store).where(Store.merchant_id == merchant_id, Store.id == store_id)
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class StaffLogin(BaseModel):
+    merchant_slug: str = Field(min_length=1, max_length=40)
+    username: str = Field(min_length=1, max_length=60)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(BaseModel):
+    token: str
+    expires_in: int
+
+
+class MerchantSettings(BaseModel):
+    """The order rules a merchant may tune; every field validated (admin input is untrusted too)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    payment_timeout_minutes: int | None = Field(default=None, ge=1, le=1440)
+    auto_receive_days: int | None = Field(default=None, ge=1, le=30)
+    after_sale_days: int | None = Field(default=None, ge=0, le=30)
+    wechat_appid: str | None = Field(default=None, pattern=r"^wx[0-9a-f]{16}$")
+    wechat_secret: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+
+
+class MerchantOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    payment_timeout_minutes: int
+    auto_receive_days: int
+    after_sale_days: int
+    wechat_appid: str | None
+
+
+class StoreIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    address: str = Field(default="", max_length=300)
+    active: bool = True
+
+
+class StoreOut(StoreIn):
+    id: int

@@ -1,0 +1,105 @@
+"""Orders, their items, the adjustments that explain their price, and refunds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class Order(IdMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("total_fen >= 0", name="total_not_negative"),
+        CheckConstraint("refunded_fen <= paid_fen AND refund_reserved_fen <= paid_fen", name="refund_cap"),
+        CheckConstraint("refunded_fen >= 0 AND refund_reserved_fen >= refunded_fen", name="refund_order"),
+        Index("ix_orders_status_due", "status", "due_at"),
+        Index("ix_orders_merchant_customer", "merchant_id", "customer_id", "id"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
+    store_id: Mapped[int | None] = mapped_column(Id, ForeignKey("stores.id"))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    order_no: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="normal")
+    """normal orders ship once paid; campaign orders (e.g. a group) wait for their campaign."""
+    status: Mapped[str] = mapped_column(String(20))
+    resume_status: Mapped[str | None] = mapped_column(String(20))
+    """The status a partial refund returns the order to."""
+    items_fen: Mapped[int]
+    total_fen: Mapped[int]
+    """What the customer pays: items_fen plus the sum of the adjustments."""
+    paid_fen: Mapped[int] = mapped_column(default=0)
+    refund_reserved_fen: Mapped[int] = mapped_column(default=0)
+    """Refunds requested or in flight plus those done; guarded so it never passes paid_fen."""
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+    address: Mapped[dict[str, Any]]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    inviter_id: Mapped[int | None] = mapped_column(Id)
+    share_id: Mapped[int | None] = mapped_column(Id)
+    carrier: Mapped[str | None] = mapped_column(String(40))
+    tracking_no: Mapped[str | None] = mapped_column(String(60))
+    due_at: Mapped[datetime | None]
+    """When the worker acts next: payment deadline, auto-receive, or end of the after-sale window."""
+    created_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    payment_started_at: Mapped[datetime | None]
+    """Set when the shopper first asks to pay: from then on the price is fixed."""
+
+
+class OrderItem(IdMixin, Base):
+    """A snapshot of what was bought, at the price of the moment."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(Id)
+    sku_id: Mapped[int] = mapped_column(Id, ForeignKey("skus.id"))
+    title: Mapped[str] = mapped_column(String(220))
+    unit_price_fen: Mapped[int]
+    quantity: Mapped[int]
+
+
+class OrderAdjustment(IdMixin, Base):
+    """One line of the price explanation: a discount (negative) or a charge (positive)."""
+
+    __tablename__ = "order_adjustments"
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(100))
+    amount_fen: Mapped[int]
+    source_id: Mapped[int | None] = mapped_column(Id)
+    created_by: Mapped[int | None] = mapped_column(Id)
+
+
+class Refund(IdMixin, Base):
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("status IN ('requested', 'processing', 'succeeded', 'rejected')", name="status"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), index=True)
+    seq: Mapped[int]
+    refund_no: Mapped[str] = mapped_column(String(40), unique=True)
+    """Deterministic (order number + sequence), reused on every retry so a refund happens once."""
+    amount_fen: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    requested_by: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    succeeded_at: Mapped[datetime | None]

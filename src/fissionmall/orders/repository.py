@@ -1,0 +1,164 @@
+"""Every query about orders and refunds. State changes are compare-and-set on the status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
+
+
+async def insert_order(session: AsyncSession, values: dict[str, Any], items: list[dict[str, Any]]) -> int:
+    order_id = (await session.execute(insert(Order).values(**values).returning(Order.id))).scalar_one()
+    await session.execute(insert(OrderItem), [dict(item, order_id=order_id) for item in items])
+    return order_id
+
+
+async def order_of(session: AsyncSession, merchant_id: int, order_id: int, *,
+                   customer_id: int | None = None) -> Order | None:
+    statement = select(Order).where(Order.merchant_id == merchant_id, Order.id == order_id)
+    if customer_id is not None:
+        statement = statement.where(Order.customer_id == customer_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def order_by_id(session: AsyncSession, order_id: int) -> Order:
+    return (await session.execute(select(Order).where(Order.id == order_id))).scalar_one()
+
+
+async def order_page(session: AsyncSession, merchant_id: int, *, customer_id: int | None, status: str | None,
+                     before_id: int | None, limit: int) -> list[Order]:
+    statement = select(Order).where(Order.merchant_id == merchant_id).order_by(Order.id.desc()).limit(limit)
+    if customer_id is not None:
+        statement = statement.where(Order.customer_id == customer_id)
+    if status is not None:
+        statement = statement.where(Order.status == status)
+    if before_id is not None:
+        statement = statement.where(Order.id < before_id)
+    return list((await session.execute(statement)).scalars())
+
+
+async def parts_of(session: AsyncSession, order_ids: Sequence[int]) -> tuple[
+        list[OrderItem], list[OrderAdjustment], list[Refund]]:
+    """Items, adjustments and refunds of many orders in three queries (no N+1 on list pages)."""
+    items = (await session.execute(
+        select(OrderItem).where(OrderItem.order_id.in_(order_ids)).order_by(OrderItem.id))).scalars()
+    adjustments = (await session.execute(
+        select(OrderAdjustment).where(OrderAdjustment.order_id.in_(order_ids)).order_by(OrderAdjustment.id)
+    )).scalars()
+    refunds = (await session.execute(
+        select(Refund).where(Refund.order_id.in_(order_ids)).order_by(Refund.id))).scalars()
+    return list(items), list(adjustments), list(refunds)
+
+
+async def move(session: AsyncSession, order_id: int, from_statuses: Iterable[str], to: str,
+               **values: Any) -> bool:
+    """Compare-and-set: change the status only if it is still one of `from_statuses`."""
+    result = await session.execute(
+        update(Order).where(Order.id == order_id, Order.status.in_(list(from_statuses)))
+        .values(status=to, **values)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def move_many(session: AsyncSession, order_ids: Sequence[int], from_status: str, to: str,
+                    **values: Any) -> list[int]:
+    result = await session.execute(
+        update(Order).where(Order.id.in_(order_ids), Order.status == from_status)
+        .values(status=to, **values).returning(Order.id)
+    )
+    return list(result.scalars())
+
+
+async def due_orders(session: AsyncSession, status: str, now: datetime, limit: int) -> list[int]:
+    statement = (
+        select(Order.id).where(Order.status == status, Order.due_at <= now)
+        .order_by(Order.due_at).limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def quantities_by_sku(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, int]:
+    statement = (
+        select(OrderItem.sku_id, func.sum(OrderItem.quantity))
+        .where(OrderItem.order_id.in_(order_ids)).group_by(OrderItem.sku_id)
+    )
+    return {sku_id: int(quantity) for sku_id, quantity in (await session.execute(statement)).all()}
+
+
+async def add_adjustment(session: AsyncSession, order_id: int, values: dict[str, Any]) -> bool:
+    """Record a price adjustment; the total moves by one guarded statement, never below zero."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == "pending_payment", Order.total_fen + values["amount_fen"] >= 0)
+        .values(total_fen=Order.total_fen + values["amount_fen"])
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await session.execute(insert(OrderAdjustment).values(order_id=order_id, **values))
+    return True
+
+
+async def reserve_refund(session: AsyncSession, order_id: int, amount: int, from_statuses: Iterable[str],
+                         **values: Any) -> bool:
+    """Claim `amount` of the paid money for a refund, and move the order, in one guarded statement."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status.in_(list(from_statuses)),
+               Order.refund_reserved_fen + amount <= Order.paid_fen)
+        .values(refund_reserved_fen=Order.refund_reserved_fen + amount, **values)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def next_refund_seq(session: AsyncSession, order_id: int) -> int:
+    statement = select(func.coalesce(func.max(Refund.seq), 0)).where(Refund.order_id == order_id)
+    return int((await session.execute(statement)).scalar_one()) + 1
+
+
+async def insert_refund(session: AsyncSession, values: dict[str, Any]) -> int:
+    return (await session.execute(insert(Refund).values(**values).returning(Refund.id))).scalar_one()
+
+
+async def refund_of(session: AsyncSession, merchant_id: int, refund_id: int) -> Refund | None:
+    statement = select(Refund).where(Refund.merchant_id == merchant_id, Refund.id == refund_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def move_refund(session: AsyncSession, refund_id: int, from_status: str, to: str, **values: Any) -> bool:
+    result = await session.execute(
+        update(Refund).where(Refund.id == refund_id, Refund.status == from_status).values(status=to, **values)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def finish_refund(session: AsyncSession, refund_no: str, at: datetime) -> Refund | None:
+    """processing → succeeded for the refund with this number; None if it already was (a repeat)."""
+    result = await session.execute(
+        update(Refund).where(Refund.refund_no == refund_no, Refund.status == "processing")
+        .values(status="succeeded", succeeded_at=at).returning(Refund)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def add_refunded(session: AsyncSession, order_id: int, amount: int) -> Order:
+    result = await session.execute(
+        update(Order).where(Order.id == order_id).values(refunded_fen=Order.refunded_fen + amount)
+        .returning(Order).execution_options(populate_existing=True)
+    )
+    return result.scalar_one()
+
+
+async def release_refund_reservation(session: AsyncSession, order_id: int, amount: int) -> None:
+    await session.execute(
+        update(Order).where(Order.id == order_id).values(refund_reserved_fen=Order.refund_reserved_fen - amount)
+    )
+
+
+async def refund_by_id(session: AsyncSession, refund_id: int) -> Refund:
+    return (await session.execute(select(Refund).where(Refund.id == refund_id))).scalar_one()

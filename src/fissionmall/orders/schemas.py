@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class Address(BaseModel):
+    name: str = Field(min_length=1, max_length=30)
+    phone: str = Field(pattern=r"^\+?[0-9\-]{5,20}$")
+    region: str = Field(default="", max_length=60)
+    detail: str = Field(min_length=1, max_length=200)
+
+
+class LineIn(BaseModel):
+    sku_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=99)
+
+
+class PlaceOrder(BaseModel):
+    items: list[LineIn] = Field(min_length=1, max_length=20)
+    address: Address
+    store_id: int | None = Field(default=None, ge=1)
+    note: str = Field(default="", max_length=200)
+    share_code: str | None = Field(default=None, max_length=32)
+    """The share link the shopper came through, for attribution."""
+
+    @field_validator("items")
+    @classmethod
+    def _distinct(cls, items: list[LineIn]) -> list[LineIn]:
+        if len({i.sku_id for i in items}) != len(items):
+            raise ValueError("each SKU may appear once; add to its quantity instead")
+        return items
+
+
+class ItemOut(BaseModel):
+    sku_id: int
+    product_id: int
+    title: str
+    unit_price_fen: int
+    quantity: int
+
+
+class AdjustmentOut(BaseModel):
+    kind: str
+    name: str
+    amount_fen: int
+
+
+class RefundOut(BaseModel):
+    id: int
+    refund_no: str
+    amount_fen: int
+    reason: str
+    status: str
+    requested_by: str
+    created_at: datetime
+
+
+class OrderOut(BaseModel):
+    id: int
+    order_no: str
+    status: str
+    customer_id: int
+    store_id: int | None
+    items_fen: int
+    total_fen: int
+    paid_fen: int
+    refunded_fen: int
+    items: list[ItemOut]
+    adjustments: list[AdjustmentOut]
+    refunds: list[RefundOut]
+    address: dict[str, Any]
+    note: str
+    carrier: str | None
+    tracking_no: str | None
+    created_at: datetime
+    pay_before: datetime | None
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    received_at: datetime | None
+    closed_at: datetime | None
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class Ship(BaseModel):
+    carrier: str = Field(min_length=1, max_length=40)
+    tracking_no: str = Field(min_length=4, max_length=60, pattern=r"^[A-Za-z0-9\-]+$")
+
+
+class RefundIn(BaseModel):
+    amount_fen: int | None = Field(default=None, ge=1)
+    """Omit for everything still refundable."""
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class PriceAdjustmentIn(BaseModel):
+    """A merchant's price change on an unpaid order (改价): negative is a discount."""
+
+    amount_fen: int = Field(ge=-100_000_000, le=100_000_000)
+    name: str = Field(min_length=1, max_length=100)
+
+    @field_validator("amount_fen")
+    @classmethod
+    def _not_zero(cls, amount: int) -> int:
+        if amount == 0:
+            raise ValueError("an adjustment of 0 changes nothing")
+        return amount

@@ -1,0 +1,364 @@
+"""Order use cases: place, pay, ship, receive, cancel, adjust, refund (DOMAIN.md, Orders)."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.sharing import service as sharing
+from fissionmall.catalog import service as catalog
+from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.errors import Conflict, InvalidInput
+from fissionmall.core.events import record_event
+from fissionmall.core.outbox import enqueue
+from fissionmall.customers import service as customers
+from fissionmall.merchants import service as merchants
+from fissionmall.orders import errors, repository
+from fissionmall.orders.models import Order
+from fissionmall.orders.schemas import (
+    AdjustmentOut,
+    ItemOut,
+    OrderOut,
+    OrderPage,
+    PlaceOrder,
+    PriceAdjustmentIn,
+    RefundIn,
+    RefundOut,
+    Ship,
+)
+from fissionmall.orders.states import REFUNDABLE, OrderStatus, can_move
+
+S = OrderStatus
+REFUND_JOB = "payments.refund"
+
+
+def _order_no(now: datetime) -> str:
+    return f"{now:%y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
+
+
+async def render(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOut]:
+    items, adjustments, refunds = await repository.parts_of(session, [o.id for o in orders])
+    by_order: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"items": [], "adj": [], "ref": []})
+    for item in items:
+        by_order[item.order_id]["items"].append(ItemOut.model_validate(item, from_attributes=True))
+    for adjustment in adjustments:
+        by_order[adjustment.order_id]["adj"].append(AdjustmentOut.model_validate(adjustment, from_attributes=True))
+    for refund in refunds:
+        by_order[refund.order_id]["ref"].append(RefundOut.model_validate(refund, from_attributes=True))
+    return [
+        OrderOut(
+            id=o.id, order_no=o.order_no, status=o.status, customer_id=o.customer_id, store_id=o.store_id,
+            items_fen=o.items_fen, total_fen=o.total_fen, paid_fen=o.paid_fen, refunded_fen=o.refunded_fen,
+            items=by_order[o.id]["items"], adjustments=by_order[o.id]["adj"], refunds=by_order[o.id]["ref"],
+            address=o.address, note=o.note, carrier=o.carrier, tracking_no=o.tracking_no, created_at=o.created_at,
+            pay_before=o.due_at if o.status == S.PENDING_PAYMENT else None, paid_at=o.paid_at,
+            shipped_at=o.shipped_at, received_at=o.received_at, closed_at=o.closed_at,
+        )
+        for o in orders
+    ]
+
+
+async def render_one(session: AsyncSession, order_id: int) -> OrderOut:
+    return (await render(session, [await repository.order_by_id(session, order_id)]))[0]
+
+
+async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> OrderOut:
+    """Reserve stock (one guarded UPDATE per SKU, in id order so concurrent orders never deadlock)."""
+    now = runtime.clock.now()
+    merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
+    if body.store_id is not None:
+        await merchants.require_store(session, merchant.id, body.store_id)
+    attribution = await sharing.attribution(session, runtime, merchant.id, body.share_code) \
+        if body.share_code else None
+    wanted = {line.sku_id: line.quantity for line in body.items}
+    skus = {sku.id: (sku, title) for sku, title in await catalog.sellable_skus(session, merchant.id, list(wanted))}
+    missing = sorted(set(wanted) - set(skus))
+    if missing:
+        raise errors.sku_unavailable(missing)
+    for sku_id in sorted(wanted):
+        if not await catalog.reserve_stock(session, sku_id, wanted[sku_id]):
+            raise errors.out_of_stock(sku_id)
+    lines = [
+        dict(merchant_id=merchant.id, product_id=sku.product_id, sku_id=sku.id, title=f"{title} · {sku.name}",
+             unit_price_fen=sku.price_fen, quantity=wanted[sku.id])
+        for sku, title in (skus[line.sku_id] for line in body.items)
+    ]
+    items_fen = sum(line["unit_price_fen"] * line["quantity"] for line in lines)
+    customer = await customers.get_customer(session, merchant.id, shopper.customer_id)
+    order_id = await repository.insert_order(session, dict(
+        merchant_id=merchant.id, store_id=body.store_id, customer_id=customer.id, order_no=_order_no(now),
+        kind="normal", status=S.PENDING_PAYMENT, items_fen=items_fen, total_fen=items_fen, paid_fen=0,
+        refund_reserved_fen=0, refunded_fen=0, address=body.address.model_dump(), note=body.note,
+        inviter_id=attribution.sharer_id if attribution else None,
+        share_id=attribution.share_id if attribution else None,
+        due_at=now + timedelta(minutes=merchant.payment_timeout_minutes), created_at=now,
+    ), lines)
+    await record_event(session, merchant_id=merchant.id, kind="order", at=now, actor_id=customer.id,
+                       inviter_id=attribution.sharer_id if attribution else customer.inviter_id,
+                       depth=customer.depth, campaign_id=attribution.campaign_id if attribution else None,
+                       subject=("order", order_id), data={"total_fen": items_fen})
+    return await render_one(session, order_id)
+
+
+async def require_order(session: AsyncSession, merchant_id: int, order_id: int, *,
+                        customer_id: int | None = None) -> Order:
+    order = await repository.order_of(session, merchant_id, order_id, customer_id=customer_id)
+    if order is None:
+        raise errors.order_not_found(order_id)
+    return order
+
+
+async def get_order(session: AsyncSession, merchant_id: int, order_id: int, *,
+                    customer_id: int | None = None) -> OrderOut:
+    order = await require_order(session, merchant_id, order_id, customer_id=customer_id)
+    return (await render(session, [order]))[0]
+
+
+async def list_orders(session: AsyncSession, merchant_id: int, *, customer_id: int | None, status: str | None,
+                      cursor: str | None, limit: int) -> OrderPage:
+    if cursor is not None and (not cursor.isdigit() or len(cursor) > 18):
+        raise InvalidInput("invalid_cursor", "cursor is not one this API gave out", field="cursor")
+    if status is not None and status not in OrderStatus.__members__.values():
+        raise InvalidInput("invalid_status", f"unknown order status {status!r}", field="status")
+    orders = await repository.order_page(session, merchant_id, customer_id=customer_id, status=status,
+                                         before_id=int(cursor) if cursor else None, limit=limit)
+    return OrderPage(items=await render(session, orders),
+                     next_cursor=str(orders[-1].id) if len(orders) == limit else None)
+
+
+async def _move(session: AsyncSession, order: Order, target: OrderStatus, **values: Any) -> None:
+    """Check the transition table, then compare-and-set; a lost race is a conflict, never a success."""
+    if not can_move(order.status, target):
+        raise errors.invalid_transition(order.status, target)
+    if not await repository.move(session, order.id, [order.status], target, **values):
+        raise errors.order_changed()
+
+
+async def _event(session: AsyncSession, order: Order, kind: str, at: datetime, **data: Any) -> None:
+    await record_event(session, merchant_id=order.merchant_id, kind=kind, at=at, actor_id=order.customer_id,
+                       inviter_id=order.inviter_id, subject=("order", order.id), data=data)
+
+
+async def _release_stock_of(session: AsyncSession, order_ids: Sequence[int]) -> None:
+    await catalog.release_stock(session, await repository.quantities_by_sku(session, order_ids))
+
+
+async def cancel(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> OrderOut:
+    order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
+    now = runtime.clock.now()
+    await _move(session, order, S.CANCELLED, closed_at=now, due_at=None)
+    await _release_stock_of(session, [order.id])
+    await _event(session, order, "order_cancelled", now, by="customer")
+    return await render_one(session, order.id)
+
+
+async def adjust_price(session: AsyncSession, runtime: Any, staff: StaffMember, order_id: int,
+                       body: PriceAdjustmentIn) -> OrderOut:
+    order = await require_order(session, staff.merchant_id, order_id)
+    if order.status != S.PENDING_PAYMENT:
+        raise errors.invalid_transition(order.status, "re-priced")
+    if order.payment_started_at is not None:
+        raise Conflict("payment_started", "the shopper has started paying; the price is fixed")
+    added = await repository.add_adjustment(session, order.id, dict(
+        merchant_id=order.merchant_id, kind="merchant_adjustment", name=body.name, amount_fen=body.amount_fen,
+        created_by=staff.staff_id))
+    if not added:
+        raise errors.below_zero()
+    return await render_one(session, order.id)
+
+
+async def ship(session: AsyncSession, runtime: Any, staff: StaffMember, order_id: int, body: Ship) -> OrderOut:
+    order = await require_order(session, staff.merchant_id, order_id)
+    merchant = await merchants.merchant_by_id(session, staff.merchant_id)
+    now = runtime.clock.now()
+    await _move(session, order, S.SHIPPED, carrier=body.carrier, tracking_no=body.tracking_no, shipped_at=now,
+                due_at=now + timedelta(days=merchant.auto_receive_days))
+    await _event(session, order, "order_shipped", now, carrier=body.carrier)
+    return await render_one(session, order.id)
+
+
+async def receive(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> OrderOut:
+    order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
+    merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
+    now = runtime.clock.now()
+    await _move(session, order, S.RECEIVED, received_at=now, due_at=now + timedelta(days=merchant.after_sale_days))
+    await _event(session, order, "order_received", now, by="customer")
+    return await render_one(session, order.id)
+
+
+async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_fen: int, at: datetime) -> bool:
+    """Apply a confirmed payment. False when the order was no longer awaiting it (then it is refunded)."""
+    order = await repository.order_by_id(session, order_id)
+    if await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PAID, paid_fen=amount_fen, paid_at=at,
+                             due_at=None):
+        await customers.note_first_payment(session, order.customer_id, at)
+        await _event(session, order, "pay", at, amount_fen=amount_fen)
+        if order.kind == "normal":
+            await repository.move(session, order.id, [S.PAID], S.TO_SHIP)
+        return True
+    await _refund_late_payment(session, order, amount_fen, at)
+    return False
+
+
+async def _refund_late_payment(session: AsyncSession, order: Order, amount_fen: int, at: datetime) -> None:
+    """Money arrived for an order already cancelled (paid after the deadline): give it all back."""
+    took = await repository.reserve_refund(session, order.id, amount_fen, [S.CANCELLED], paid_fen=amount_fen,
+                                           paid_at=at)
+    if not took:
+        raise errors.order_changed()
+    await _open_refund(session, order, amount_fen, "paid after the order was cancelled", "system", "processing", at)
+
+
+async def _open_refund(session: AsyncSession, order: Order, amount: int, reason: str, requested_by: str,
+                       status: str, at: datetime) -> int:
+    seq = await repository.next_refund_seq(session, order.id)
+    refund_no = f"{order.order_no}R{seq}"
+    refund_id = await repository.insert_refund(session, dict(
+        merchant_id=order.merchant_id, order_id=order.id, seq=seq, refund_no=refund_no, amount_fen=amount,
+        reason=reason, status=status, requested_by=requested_by, created_at=at,
+        decided_at=at if status == "processing" else None))
+    if status == "processing":
+        await enqueue(session, REFUND_JOB, {"refund_id": refund_id}, now=at, merchant_id=order.merchant_id,
+                      dedupe_key=f"refund:{refund_no}")
+    await _event(session, order, "refund_requested", at, amount_fen=amount, by=requested_by)
+    return refund_id
+
+
+async def start_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
+                       requested_by: str) -> OrderOut:
+    """Reserve the amount and move the order to refunding in one guarded statement.
+
+    A shopper's request waits for the merchant; a merchant's refund goes straight to the provider.
+    """
+    if order.status == S.REFUNDING:
+        raise errors.refund_in_progress()
+    if order.status not in REFUNDABLE:
+        raise errors.invalid_transition(order.status, S.REFUNDING)
+    available = order.paid_fen - order.refund_reserved_fen
+    amount = body.amount_fen if body.amount_fen is not None else available
+    if not 0 < amount <= available:
+        raise errors.refund_too_large(available)
+    now = runtime.clock.now()
+    if not await repository.reserve_refund(session, order.id, amount, [order.status], status=S.REFUNDING,
+                                           resume_status=order.status):
+        raise errors.order_changed()
+    status = "requested" if requested_by == "customer" else "processing"
+    await _open_refund(session, order, amount, body.reason, requested_by, status, now)
+    return await render_one(session, order.id)
+
+
+async def request_refund(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int,
+                         body: RefundIn) -> OrderOut:
+    order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
+    return await start_refund(session, runtime, order, body, requested_by="customer")
+
+
+async def merchant_refund(session: AsyncSession, runtime: Any, staff: StaffMember, order_id: int,
+                          body: RefundIn) -> OrderOut:
+    order = await require_order(session, staff.merchant_id, order_id)
+    return await start_refund(session, runtime, order, body, requested_by="merchant")
+
+
+async def decide_refund(session: AsyncSession, runtime: Any, staff: StaffMember, refund_id: int, *,
+                        approve: bool) -> OrderOut:
+    refund = await repository.refund_of(session, staff.merchant_id, refund_id)
+    if refund is None:
+        raise errors.refund_not_found(refund_id)
+    now = runtime.clock.now()
+    target = "processing" if approve else "rejected"
+    if not await repository.move_refund(session, refund.id, "requested", target, decided_at=now):
+        raise errors.refund_not_pending(refund.status)
+    order = await repository.order_by_id(session, refund.order_id)
+    if approve:
+        await enqueue(session, REFUND_JOB, {"refund_id": refund.id}, now=now, merchant_id=order.merchant_id,
+                      dedupe_key=f"refund:{refund.refund_no}")
+    else:
+        await repository.release_refund_reservation(session, order.id, refund.amount_fen)
+        await repository.move(session, order.id, [S.REFUNDING], order.resume_status or S.TO_SHIP,
+                              resume_status=None)
+        await _event(session, order, "refund_rejected", now, amount_fen=refund.amount_fen)
+    return await render_one(session, order.id)
+
+
+async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, amount_fen: int,
+                           at: datetime) -> bool:
+    """Apply a confirmed refund once: False for a repeat. A full refund closes the order."""
+    refund = await repository.finish_refund(session, refund_no, at)
+    if refund is None:
+        return False
+    if refund.amount_fen != amount_fen:
+        raise InvalidInput("refund_amount_mismatch", f"refund {refund_no} is {refund.amount_fen} fen, "
+                                                     f"the provider says {amount_fen}")
+    order = await repository.add_refunded(session, refund.order_id, refund.amount_fen)
+    if order.status == S.REFUNDING:
+        if order.refunded_fen == order.paid_fen:
+            await repository.move(session, order.id, [S.REFUNDING], S.REFUNDED, closed_at=at, due_at=None,
+                                  resume_status=None)
+            if order.shipped_at is None:
+                await _release_stock_of(session, [order.id])
+        else:
+            await repository.move(session, order.id, [S.REFUNDING], order.resume_status or S.TO_SHIP,
+                                  resume_status=None)
+    await _event(session, order, "refund", at, amount_fen=refund.amount_fen)
+    return True
+
+
+async def refund_details(session: AsyncSession, refund_id: int) -> tuple[str, int, str, str]:
+    """(order_no, amount_fen, refund_no, reason) of a refund the provider must carry out."""
+    refund = await repository.refund_by_id(session, refund_id)
+    order = await repository.order_by_id(session, refund.order_id)
+    return order.order_no, refund.amount_fen, refund.refund_no, refund.reason
+
+
+async def start_payment(session: AsyncSession, shopper: Shopper, order_id: int, at: datetime) -> Order:
+    """The order a shopper may pay now; fixes its price from this moment."""
+    order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
+    if order.status != S.PENDING_PAYMENT:
+        raise errors.invalid_transition(order.status, S.PAID)
+    if order.due_at is not None and order.due_at <= at:
+        raise Conflict("payment_deadline_passed", "the time to pay this order has run out")
+    if order.payment_started_at is None:
+        await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PENDING_PAYMENT, payment_started_at=at)
+    return order
+
+
+# --- the worker's sweeps -------------------------------------------------------------------------
+
+CHUNK = 500
+
+
+async def cancel_unpaid(session: AsyncSession, now: datetime) -> int:
+    """Cancel one chunk of orders whose payment deadline passed, and give their stock back."""
+    due = await repository.due_orders(session, S.PENDING_PAYMENT, now, CHUNK)
+    cancelled = await repository.move_many(session, due, S.PENDING_PAYMENT, S.CANCELLED, closed_at=now, due_at=None)
+    if cancelled:
+        await _release_stock_of(session, cancelled)
+        for order_id in cancelled:
+            order = await repository.order_by_id(session, order_id)
+            await _event(session, order, "order_cancelled", now, by="timeout")
+    return len(due)
+
+
+async def auto_receive(session: AsyncSession, now: datetime) -> int:
+    """Shipped orders the customer never confirmed count as received (自动确认收货)."""
+    due = await repository.due_orders(session, S.SHIPPED, now, CHUNK)
+    for order_id in due:
+        order = await repository.order_by_id(session, order_id)
+        merchant = await merchants.merchant_by_id(session, order.merchant_id)
+        if await repository.move(session, order.id, [S.SHIPPED], S.RECEIVED, received_at=now,
+                                 due_at=now + timedelta(days=merchant.after_sale_days)):
+            await _event(session, order, "order_received", now, by="timeout")
+    return len(due)
+
+
+async def auto_complete(session: AsyncSession, now: datetime) -> int:
+    """Received orders complete once the after-sale window has passed."""
+    due = await repository.due_orders(session, S.RECEIVED, now, CHUNK)
+    for order_id in await repository.move_many(session, due, S.RECEIVED, S.COMPLETED, closed_at=now, due_at=None):
+        await _event(session, await repository.order_by_id(session, order_id), "order_completed", now)
+    return len(due)

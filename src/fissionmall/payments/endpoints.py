@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.auth import Shopper, current_shopper
+from fissionmall.core.errors import NotFound, Unauthorized
+from fissionmall.core.idempotency import run_idempotent
+from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.payments import service
+from fissionmall.payments.providers.base import InvalidNotification
+from fissionmall.payments.schemas import PayOut
+
+router = APIRouter(route_class=TransactionalRoute, tags=["shopper: payments"])
+
+
+@router.post("/orders/{order_id}/pay", response_model=PayOut)
+async def pay(order_id: int, request: Request, shopper: Shopper = Depends(current_shopper),
+              session: AsyncSession = Depends(get_session)):
+    runtime = request.app.state.runtime
+    return await run_idempotent(request, session, principal=shopper.principal, body={"order_id": order_id},
+                                now=runtime.clock.now(), status_code=200,
+                                action=lambda: service.pay(session, runtime, shopper, order_id))
+
+
+@router.post("/sandbox/payments/{payment_id}/complete", status_code=202)
+async def sandbox_complete(payment_id: int, request: Request, shopper: Shopper = Depends(current_shopper),
+                           session: AsyncSession = Depends(get_session)):
+    await service.sandbox_complete(session, request.app.state.runtime, shopper, payment_id)
+    return {"status": "notification queued"}
+
+
+@router.post("/payments/notify/{provider}")
+async def notify(provider: str, request: Request, session: AsyncSession = Depends(get_session)):
+    """Provider callbacks: verified on the raw body, applied once, acknowledged as WeChat Pay expects."""
+    runtime = request.app.state.runtime
+    handler = runtime.providers.get(provider)
+    if handler is None:
+        raise NotFound("unknown_provider", f"no payment provider {provider!r} on this server")
+    try:
+        notice = handler.parse_notification(request.headers, await request.body())
+    except InvalidNotification as exc:
+        runtime.log.warning("notification_rejected", provider=provider, reason=exc.reason)
+        raise Unauthorized("invalid_notification", f"notification rejected: {exc.reason}") from None
+    outcome = await service.apply_notice(session, runtime, provider, notice)
+    return JSONResponse({"code": "SUCCESS", "message": outcome})

@@ -1,0 +1,52 @@
+"""Payments of orders and the inbox that makes every provider notification apply once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class Payment(IdMixin, Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'succeeded', 'closed')", name="status"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), unique=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    amount_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+
+
+class NotificationInbox(IdMixin, Base):
+    """Every provider notification once: a repeat hits the unique key and changes nothing."""
+
+    __tablename__ = "payment_notifications"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime]
+
+
+class SandboxRefund(IdMixin, Base):
+    """The sandbox provider's own memory of refunds, so it answers retries as WeChat Pay would."""
+
+    __tablename__ = "sandbox_refunds"
+
+    out_refund_no: Mapped[str] = mapped_column(String(40), unique=True)
+    out_trade_no: Mapped[str] = mapped_column(String(32))
+    amount_fen: Mapped[int]
+    created_at: Mapped[datetime]

@@ -1,0 +1,74 @@
+"""The contract every payment provider meets: prepay, verify a notification, refund."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from fissionmall.core.money import Fen
+
+
+@dataclass(frozen=True)
+class PrepayRequest:
+    out_trade_no: str
+    amount_fen: Fen
+    description: str
+    payer_openid: str | None
+    expires_at_iso: str
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    out_trade_no: str
+    out_refund_no: str
+    """Deterministic per refund, so a retried call cannot refund twice."""
+    refund_fen: Fen
+    total_fen: Fen
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProviderNotice:
+    """A verified, decoded notification: what the provider says happened."""
+
+    event_id: str
+    kind: Literal["payment", "refund"]
+    succeeded: bool
+    out_trade_no: str
+    out_refund_no: str | None
+    transaction_id: str
+    amount_fen: Fen
+
+
+class InvalidNotification(Exception):
+    """Signature, timestamp, decryption or merchant identity check failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PaymentProviderError(Exception):
+    """The provider refused or could not be reached; `code` is the provider's error code or our tag."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    async def prepay(self, request: PrepayRequest) -> dict[str, object]:
+        """Return the parameters the shopper's client needs to pay."""
+        ...
+
+    def parse_notification(self, headers: Mapping[str, str], body: bytes) -> ProviderNotice:
+        """Verify on the raw body and decode; raise InvalidNotification on any doubt."""
+        ...
+
+    async def refund(self, request: RefundRequest) -> None:
+        """Ask the provider to refund; idempotent on out_refund_no; result arrives by notification."""
+        ...

@@ -1,0 +1,81 @@
+"""Paying orders and applying provider notifications exactly once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.auth import Shopper
+from fissionmall.core.errors import InvalidInput, NotFound
+from fissionmall.customers import service as customers
+from fissionmall.orders import service as orders
+from fissionmall.payments import repository
+from fissionmall.payments.providers.base import PrepayRequest, ProviderNotice, RefundRequest
+from fissionmall.payments.schemas import PayOut
+
+
+async def pay(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> PayOut:
+    """Open (or reopen) the order's one payment and ask the provider for the client's parameters."""
+    now = runtime.clock.now()
+    order = await orders.start_payment(session, shopper, order_id, now)
+    if order.total_fen == 0:
+        await orders.mark_paid(session, runtime, order.id, 0, now)
+        return PayOut(payment_id=None, provider="none", amount_fen=0, params={})
+    provider = runtime.payment_provider
+    await repository.insert_payment(session, merchant_id=order.merchant_id, order_id=order.id,
+                                    provider=provider.name, out_trade_no=order.order_no, amount_fen=order.total_fen,
+                                    status="pending", created_at=now)
+    payment = await repository.payment_for_order(session, order.id)
+    assert payment is not None
+    customer = await customers.get_customer(session, order.merchant_id, order.customer_id)
+    params = await provider.prepay(PrepayRequest(
+        out_trade_no=payment.out_trade_no, amount_fen=payment.amount_fen, description=f"订单 {order.order_no}",
+        payer_openid=customer.openid, expires_at_iso=(order.due_at or now).isoformat()))
+    return PayOut(payment_id=payment.id, provider=provider.name, amount_fen=payment.amount_fen, params=params)
+
+
+async def sandbox_complete(session: AsyncSession, runtime: Any, shopper: Shopper, payment_id: int) -> None:
+    """The shopper confirms a sandbox payment; its notification is delivered by the worker."""
+    sandbox = runtime.providers.get("sandbox")
+    payment = await repository.payment_of(session, shopper.merchant_id, payment_id)
+    if sandbox is None or payment is None or payment.provider != "sandbox":
+        raise NotFound("payment_not_found", f"no sandbox payment {payment_id}")
+    await orders.require_order(session, shopper.merchant_id, payment.order_id, customer_id=shopper.customer_id)
+    await sandbox.complete_payment(session, payment.out_trade_no, payment.amount_fen)
+
+
+async def apply_notice(session: AsyncSession, runtime: Any, provider: str, notice: ProviderNotice) -> str:
+    """Apply a verified notification once: the inbox's unique key absorbs every repeat."""
+    now = runtime.clock.now()
+    reference = notice.out_refund_no or notice.out_trade_no
+    if not notice.succeeded:
+        return "ignored"
+    if not await repository.record_notification(session, provider, notice.event_id, notice.kind, reference, now):
+        return "duplicate"
+    if notice.kind == "refund":
+        if notice.out_refund_no is None:
+            raise InvalidInput("invalid_notification", "refund notification without out_refund_no")
+        await orders.refund_succeeded(session, runtime, notice.out_refund_no, notice.amount_fen, now)
+        return "applied"
+    order_id = await repository.settle_payment(session, notice.out_trade_no, notice.amount_fen,
+                                               notice.transaction_id, now)
+    if order_id is None:
+        payment = await repository.payment_by_trade_no(session, notice.out_trade_no)
+        if payment is None or payment.amount_fen != notice.amount_fen:
+            raise InvalidInput("payment_mismatch", "no pending payment with this number and amount")
+        return "duplicate"
+    await orders.mark_paid(session, runtime, order_id, notice.amount_fen, now)
+    return "applied"
+
+
+async def refund_request(runtime: Any, refund_id: int) -> tuple[Any, RefundRequest]:
+    """Read what the provider needs in a short transaction of its own, before any network call."""
+    async with runtime.sessionmaker() as session:
+        order_no, amount, refund_no, reason = await orders.refund_details(session, refund_id)
+        payment = await repository.payment_by_trade_no(session, order_no)
+    if payment is None:
+        raise LookupError(f"refund {refund_no}: order {order_no} has no payment")
+    provider = runtime.providers[payment.provider]
+    return provider, RefundRequest(out_trade_no=payment.out_trade_no, out_refund_no=refund_no, refund_fen=amount,
+                                   total_fen=payment.amount_fen, reason=reason)

@@ -1,0 +1,15 @@
+"""Refunds are carried out by the worker: retried until the provider accepts, never twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fissionmall.core.outbox import job
+from fissionmall.orders.service import REFUND_JOB
+from fissionmall.payments import service
+
+
+@job(REFUND_JOB)
+async def execute_refund(runtime: Any, payload: dict[str, Any]) -> None:
+    provider, request = await service.refund_request(runtime, int(payload["refund_id"]))
+    await provider.refund(request)

@@ -1,0 +1,47 @@
+"""Everything a request or a worker job needs, built once per process from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from fissionmall.config import Settings
+from fissionmall.core.clock import Clock, SystemClock
+from fissionmall.core.logging import get_logger
+from fissionmall.db.engine import make_engine, make_sessionmaker
+from fissionmall.payments.providers.base import PaymentProvider
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    http_transport: httpx.AsyncBaseTransport | None = None
+    """Outgoing HTTP goes through this when set (tests route it to the app in-process)."""
+    providers: dict[str, PaymentProvider] = field(default_factory=dict)
+    log: object = field(default_factory=get_logger)
+
+    def http_client(self, **kwargs: object) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self.http_transport, timeout=10.0, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def payment_provider(self) -> PaymentProvider:
+        return self.providers[self.settings.payment_provider]
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None, pool_size: int = 10,
+                  http_transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
+    from fissionmall.payments.providers import build_providers
+
+    engine = make_engine(settings.database_url, pool_size=pool_size)
+    runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
+                      clock=clock or SystemClock(), http_transport=http_transport)
+    runtime.providers = build_providers(runtime)
+    return runtime

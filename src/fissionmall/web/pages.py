@@ -1,0 +1,48 @@
+"""Shopper H5 pages, server-rendered: the mall's front, a product, and the landing of a share link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.sharing import service as sharing
+from fissionmall.catalog import service as catalog
+from fissionmall.core.money import yuan
+from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.merchants import service as merchants
+
+router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters["yuan"] = lambda fen: "" if fen is None else yuan(fen)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, merchant: str = "demo", session: AsyncSession = Depends(get_session)):
+    shop = await merchants.merchant_by_slug(session, merchant)
+    page = await catalog.list_products(session, shop.id, cursor=None, limit=50, category_id=None)
+    return templates.TemplateResponse(request, "home.html", {"shop": shop, "products": page.items})
+
+
+@router.get("/m/{merchant}/products/{product_id}", response_class=HTMLResponse)
+async def product(request: Request, merchant: str, product_id: int, session: AsyncSession = Depends(get_session)):
+    shop = await merchants.merchant_by_slug(session, merchant)
+    detail = await catalog.product_detail(session, shop.id, product_id, shopper_view=True)
+    return templates.TemplateResponse(request, "product.html", {"shop": shop, "product": detail})
+
+
+@router.get("/s/{code}", response_class=HTMLResponse)
+async def share_landing(request: Request, code: str, session: AsyncSession = Depends(get_session)):
+    """A share link opened in a browser: the click is recorded, then the shared product is shown."""
+    runtime = request.app.state.runtime
+    landing = await sharing.land(session, runtime, code, None)
+    share, _ = await sharing.resolve(session, runtime, code)
+    shop = await merchants.merchant_by_id(session, share.merchant_id)
+    detail = await catalog.product_detail(session, shop.id, landing.target_id, shopper_view=True) \
+        if landing.target_type == "product" else None
+    return templates.TemplateResponse(request, "product.html",
+                                      {"shop": shop, "product": detail, "sharer": landing.sharer.nickname,
+                                       "share_code": code})
