@@ -50,7 +50,8 @@ def draw_product_image(path: Path, title: str, colour: str) -> None:
     """A clean placeholder photo: brand colour, the product's name, a soft highlight."""
     image = Image.new("RGB", (800, 800), colour)
     draw = ImageDraw.Draw(image)
-    draw.ellipse((-200, -260, 620, 420), fill=tuple(min(255, c + 40) for c in image.getpixel((0, 0))))
+    red, green, blue = Image.new("RGB", (1, 1), colour).getpixel((0, 0))  # type: ignore[misc]
+    draw.ellipse((-200, -260, 620, 420), fill=(min(255, red + 40), min(255, green + 40), min(255, blue + 40)))
     font = _font(64)
     words = title.split(" ")
     lines = [" ".join(words[: max(1, len(words) // 2)]), " ".join(words[max(1, len(words) // 2):])]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from structlog.typing import FilteringBoundLogger
 
 from fissionmall.config import Settings
 from fissionmall.core.clock import Clock, SystemClock
@@ -23,7 +24,7 @@ class Runtime:
     http_transport: httpx.AsyncBaseTransport | None = None
     """Outgoing HTTP goes through this when set (tests route it to the app in-process)."""
     providers: dict[str, PaymentProvider] = field(default_factory=dict)
-    log: object = field(default_factory=get_logger)
+    log: FilteringBoundLogger = field(default_factory=get_logger)
 
     def http_client(self, **kwargs: object) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=self.http_transport, timeout=10.0, **kwargs)  # type: ignore[arg-type]

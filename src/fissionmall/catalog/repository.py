@@ -8,7 +8,6 @@ from sqlalchemy.orm import selectinload
 
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
 
-
 ProductRow = tuple[Product, int | None, str | None, int]
 """(product, lowest active price, first image, stock of active SKUs)"""
 

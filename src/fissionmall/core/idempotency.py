@@ -59,7 +59,7 @@ async def run_idempotent(
         json.dumps([request.method, request.url.path, jsonable_encoder(body)], sort_keys=True).encode()
     ).hexdigest()
     claimed = await session.execute(
-        insert_ignoring_conflicts(session, IdempotencyKey.__table__)
+        insert_ignoring_conflicts(session, IdempotencyKey)
         .values(principal=principal, key=key, request_hash=fingerprint, created_at=now)
         .returning(IdempotencyKey.id)
     )

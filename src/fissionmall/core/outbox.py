@@ -70,7 +70,7 @@ async def enqueue(
     """Queue a job in the caller's transaction; a repeated dedupe_key queues nothing."""
     values = dict(kind=kind, payload=payload, merchant_id=merchant_id, dedupe_key=dedupe_key,
                   run_at=now + delay, created_at=now, status="pending", attempts=0)
-    statement = insert_ignoring_conflicts(session, OutboxJob.__table__) if dedupe_key else insert(OutboxJob)
+    statement = insert_ignoring_conflicts(session, OutboxJob) if dedupe_key else insert(OutboxJob)
     await session.execute(statement.values(**values))
 
 

@@ -13,7 +13,7 @@ from fissionmall.db.sql import insert_ignoring_conflicts
 
 async def insert_if_absent(session: AsyncSession, **values: object) -> int | None:
     """Create the customer unless (merchant, openid) exists; returns the new id or None."""
-    statement = insert_ignoring_conflicts(session, Customer.__table__).values(**values).returning(Customer.id)
+    statement = insert_ignoring_conflicts(session, Customer).values(**values).returning(Customer.id)
     return (await session.execute(statement)).scalar()
 
 

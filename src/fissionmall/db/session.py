@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 class TransactionalRoute(APIRoute):
     """Commit when the endpoint answers with success; roll back on any error or 4xx/5xx answer."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def run_in_transaction(request: Request) -> Response:

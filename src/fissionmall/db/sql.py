@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Any:
+def insert_ignoring_conflicts(session: AsyncSession, model: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING: the unique key decides who wins a race."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing()
+    return insert(model).on_conflict_do_nothing()

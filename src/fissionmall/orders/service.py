@@ -83,7 +83,7 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     for sku_id in sorted(wanted):
         if not await catalog.reserve_stock(session, sku_id, wanted[sku_id]):
             raise errors.out_of_stock(sku_id)
-    lines = [
+    lines: list[dict[str, Any]] = [
         dict(merchant_id=merchant.id, product_id=sku.product_id, sku_id=sku.id, title=f"{title} · {sku.name}",
              unit_price_fen=sku.price_fen, quantity=wanted[sku.id])
         for sku, title in (skus[line.sku_id] for line in body.items)

@@ -22,14 +22,14 @@ async def payment_of(session: AsyncSession, merchant_id: int, payment_id: int) -
 
 async def insert_payment(session: AsyncSession, **values: object) -> None:
     """One payment per order: a second /pay finds the first instead of creating a twin."""
-    await session.execute(insert_ignoring_conflicts(session, Payment.__table__).values(**values))
+    await session.execute(insert_ignoring_conflicts(session, Payment).values(**values))
 
 
 async def record_notification(session: AsyncSession, provider: str, event_id: str, kind: str, reference: str,
                               at: datetime) -> bool:
     """True the first time this provider event is seen; False for every repeat, however concurrent."""
     result = await session.execute(
-        insert_ignoring_conflicts(session, NotificationInbox.__table__)
+        insert_ignoring_conflicts(session, NotificationInbox)
         .values(provider=provider, event_id=event_id, kind=kind, reference=reference, received_at=at)
         .returning(NotificationInbox.id)
     )

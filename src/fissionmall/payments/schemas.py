@@ -4,7 +4,8 @@ from pydantic import BaseModel
 
 
 class PayOut(BaseModel):
-    payment_id: int
+    payment_id: int | None
+    """None when nothing is left to pay (a fully discounted order is paid at once)."""
     provider: str
     amount_fen: int
     params: dict[str, object]

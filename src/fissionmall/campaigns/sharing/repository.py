@@ -12,7 +12,7 @@ from fissionmall.db.sql import insert_ignoring_conflicts
 
 async def upsert(session: AsyncSession, **values: object) -> Share:
     """One share per (sharer, target): sharing again returns the same link."""
-    await session.execute(insert_ignoring_conflicts(session, Share.__table__).values(**values))
+    await session.execute(insert_ignoring_conflicts(session, Share).values(**values))
     statement = select(Share).where(
         Share.merchant_id == values["merchant_id"], Share.sharer_id == values["sharer_id"],
         Share.target_type == values["target_type"], Share.target_id == values["target_id"],

@@ -84,7 +84,7 @@ class SandboxProvider:
         now = self.runtime.clock.now()
         async with self.runtime.sessionmaker() as session:
             accepted = await session.execute(
-                insert_ignoring_conflicts(session, SandboxRefund.__table__)
+                insert_ignoring_conflicts(session, SandboxRefund)
                 .values(out_refund_no=request.out_refund_no, out_trade_no=request.out_trade_no,
                         amount_fen=request.refund_fen, created_at=now)
                 .returning(SandboxRefund.id)

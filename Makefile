@@ -1,0 +1,45 @@
+# Two commands: `make run` (install, migrate, demo data, serve on 127.0.0.1:8000)
+# and `make test` (install test needs, lint, the whole suite on SQLite and on PostgreSQL).
+PYTHON ?= python3
+VENV   := .venv
+UV     := $(VENV)/bin/uv
+FM     := $(VENV)/bin/fissionmall
+PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider
+TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/fissionmall_test
+
+.PHONY: run install test test-sqlite test-postgres lint services browser clean
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q uv==0.13.8
+
+install: $(UV)
+	$(UV) sync --frozen --inexact --no-dev
+
+run: install
+	$(FM) migrate
+	$(FM) demo
+	$(FM) serve --host 127.0.0.1 --port 8000
+
+test: $(UV) services browser
+	$(UV) sync --frozen --inexact
+	$(MAKE) --no-print-directory lint test-sqlite test-postgres
+
+lint:
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy src
+
+test-sqlite:
+	FISSIONMALL_TEST_DB=sqlite $(PYTEST)
+
+test-postgres:
+	FISSIONMALL_TEST_DB=postgres TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PYTEST)
+
+services:
+	bash scripts/ensure-services.sh
+
+browser:
+	bash scripts/ensure-browser.sh
+
+clean:
+	rm -rf $(VENV) var
