@@ -1,0 +1,96 @@
+"""The shopper's pages in real headless Chromium, against a real server process with the demo data.
+
+Screenshots land in $E2E_SCREENSHOTS (default: the test's tmp folder) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import async_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`fissionmall migrate`, `demo` and `serve`, as a merchant would run them."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail("Debian's chromium is needed for browser tests (make test installs it)")
+    folder = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'mall.db'}", MEDIA_DIR=str(folder / "media"),
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    for command in ("migrate", "demo"):
+        subprocess.run([BIN / "fissionmall", command], env=env, check=True, capture_output=True)
+    process = subprocess.Popen([BIN / "fissionmall", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/api/v1/products", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("E2E_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def test_browse_and_open_a_share_link(server: str, shots: Path) -> None:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        await page.goto(f"{server}/")
+        cards = page.locator("a.card")
+        assert await cards.count() == 12
+        assert await page.locator("text=云南小粒咖啡豆 中度烘焙").is_visible()
+        images_loaded = await page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        assert images_loaded
+        await page.screenshot(path=shots / "home.png", full_page=True)
+
+        await cards.first.click()
+        await page.wait_for_url("**/products/1")
+        assert await page.locator(".sku").count() == 2
+        assert "39.90" in await page.locator(".price").first.inner_text()
+        await page.screenshot(path=shots / "product.png", full_page=True)
+
+        async with httpx.AsyncClient(base_url=f"{server}/api/v1") as api:
+            login = await api.post("/auth/dev-login", json={"merchant_slug": "demo", "openid": "e2e", "nickname": "小明"})
+            token = {"Authorization": f"Bearer {login.json()['token']}"}
+            share = (await api.post("/shares", headers=token, json={"target_type": "product", "target_id": 1})).json()
+        await page.goto(share["link"])
+        assert await page.locator(".banner").inner_text() == "小明 分享给你的好物"
+        await page.screenshot(path=shots / "share-landing.png", full_page=True)
+
+        await page.goto(share["poster_url"])
+        await page.screenshot(path=shots / "poster.png")
+        await browser.close()
