@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     dev_login: bool | None = None
     """Shopper dev-login; None means: on for the embedded SQLite mode only."""
     token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=90 * 24 * 3600)
+    staff_token_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=7 * 24 * 3600)
+    """Short, so a disabled staff member's token dies within a working day."""
     public_base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(:\d+)?$")
     media_dir: Path = Path("./var/media")
     default_merchant: str = Field(default="demo", min_length=1, max_length=40)

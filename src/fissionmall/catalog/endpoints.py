@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+import anyio
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog import service
+from fissionmall.catalog.media import MAX_BYTES, store_image
 from fissionmall.catalog.schemas import (
     CategoryIn,
     CategoryOut,
@@ -105,3 +107,12 @@ async def admin_categories(staff: StaffMember = Depends(reader), session: AsyncS
 async def add_category(body: CategoryIn, staff: StaffMember = Depends(writer),
                        session: AsyncSession = Depends(get_session)):
     return await service.add_category(session, staff.merchant_id, body)
+
+
+@admin.post("/media", status_code=201)
+async def upload_image(request: Request, file: UploadFile, staff: StaffMember = Depends(writer)) -> dict[str, str]:
+    """Upload a product image; use the returned URL in a product's `images`."""
+    data = await file.read(MAX_BYTES + 1)
+    url = await anyio.to_thread.run_sync(store_image, request.app.state.runtime.settings.media_dir, staff.merchant_id,
+                                         data)
+    return {"url": url}

@@ -60,8 +60,8 @@ class StaffMember:
         return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
 
 
-def issue_token(runtime: Any, claims: dict[str, Any]) -> str:
-    ttl = timedelta(seconds=runtime.settings.token_ttl_seconds)
+def issue_token(runtime: Any, claims: dict[str, Any], *, ttl_seconds: int | None = None) -> str:
+    ttl = timedelta(seconds=ttl_seconds or runtime.settings.token_ttl_seconds)
     return sign_token(runtime.settings.secret_key, claims, now=runtime.clock.now(), ttl=ttl)
 
 

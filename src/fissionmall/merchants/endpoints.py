@@ -9,7 +9,10 @@ from fissionmall.merchants import service
 from fissionmall.merchants.schemas import (
     MerchantOut,
     MerchantSettings,
+    StaffIn,
     StaffLogin,
+    StaffOut,
+    StaffPatch,
     StoreIn,
     StoreOut,
     TokenOut,
@@ -49,3 +52,21 @@ async def add_store(body: StoreIn, staff: StaffMember = Depends(staff_with("merc
 async def update_store(store_id: int, body: StoreIn, staff: StaffMember = Depends(staff_with("merchant.write")),
                        session: AsyncSession = Depends(get_session)):
     return await service.update_store(session, staff, store_id, body)
+
+
+@router.get("/admin/staff", response_model=list[StaffOut])
+async def list_staff(staff: StaffMember = Depends(staff_with("staff.write")),
+                     session: AsyncSession = Depends(get_session)):
+    return await service.list_staff(session, staff.merchant_id)
+
+
+@router.post("/admin/staff", response_model=StaffOut, status_code=201)
+async def add_staff(body: StaffIn, staff: StaffMember = Depends(staff_with("staff.write")),
+                    session: AsyncSession = Depends(get_session)):
+    return await service.add_staff(session, staff, body)
+
+
+@router.patch("/admin/staff/{staff_id}", response_model=StaffOut)
+async def update_staff(staff_id: int, body: StaffPatch, staff: StaffMember = Depends(staff_with("staff.write")),
+                       session: AsyncSession = Depends(get_session)):
+    return await service.update_staff(session, staff, staff_id, body)

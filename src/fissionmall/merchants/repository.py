@@ -29,3 +29,13 @@ async def stores_of(session: AsyncSession, merchant_id: int) -> list[Store]:
 async def store_of(session: AsyncSession, merchant_id: int, store_id: int) -> Store | None:
     statement = select(Store).where(Store.merchant_id == merchant_id, Store.id == store_id)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def staff_of(session: AsyncSession, merchant_id: int) -> list[Staff]:
+    statement = select(Staff).where(Staff.merchant_id == merchant_id).order_by(Staff.id)
+    return list((await session.execute(statement)).scalars())
+
+
+async def staff_member(session: AsyncSession, merchant_id: int, staff_id: int) -> Staff | None:
+    statement = select(Staff).where(Staff.merchant_id == merchant_id, Staff.id == staff_id)
+    return (await session.execute(statement)).scalar_one_or_none()

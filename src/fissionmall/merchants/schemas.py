@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -43,3 +45,25 @@ class StoreIn(BaseModel):
 
 class StoreOut(StoreIn):
     id: int
+
+
+Role = Literal["owner", "operator", "finance", "support"]
+
+
+class StaffIn(BaseModel):
+    username: str = Field(min_length=2, max_length=60, pattern=r"^[A-Za-z0-9_.\-]+$")
+    password: str = Field(min_length=10, max_length=200)
+    role: Role
+
+
+class StaffPatch(BaseModel):
+    role: Role | None = None
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+
+
+class StaffOut(BaseModel):
+    id: int
+    username: str
+    role: str
+    active: bool

@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import StaffMember, issue_token, verify_password
-from fissionmall.core.errors import NotFound
+from fissionmall.core.auth import StaffMember, hash_password, issue_token, verify_password
+from fissionmall.core.errors import Conflict, NotFound
 from fissionmall.merchants import errors, repository
-from fissionmall.merchants.models import Merchant, Store
-from fissionmall.merchants.schemas import MerchantSettings, StaffLogin, StoreIn, TokenOut
+from fissionmall.merchants.models import Merchant, Staff, Store
+from fissionmall.merchants.schemas import MerchantSettings, StaffIn, StaffLogin, StaffPatch, StoreIn, TokenOut
 
 
 async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant:
@@ -29,9 +29,10 @@ async def staff_login(session: AsyncSession, runtime: Any, body: StaffLogin) -> 
     staff = merchant and await repository.staff_by_username(session, merchant.id, body.username)
     if not staff or not staff.active or not verify_password(staff.password_hash, body.password):
         raise errors.bad_credentials()
+    ttl = runtime.settings.staff_token_ttl_seconds
     token = issue_token(runtime, {"aud": "staff", "sub": str(staff.id), "mid": staff.merchant_id,
-                                  "role": staff.role})
-    return TokenOut(token=token, expires_in=runtime.settings.token_ttl_seconds)
+                                  "role": staff.role}, ttl_seconds=ttl)
+    return TokenOut(token=token, expires_in=ttl)
 
 
 async def update_settings(session: AsyncSession, staff: StaffMember, body: MerchantSettings) -> Merchant:
@@ -66,3 +67,34 @@ async def update_store(session: AsyncSession, staff: StaffMember, store_id: int,
 
 async def list_stores(session: AsyncSession, merchant_id: int) -> list[Store]:
     return await repository.stores_of(session, merchant_id)
+
+
+async def list_staff(session: AsyncSession, merchant_id: int) -> list[Staff]:
+    return await repository.staff_of(session, merchant_id)
+
+
+async def add_staff(session: AsyncSession, owner: StaffMember, body: StaffIn) -> Staff:
+    if await repository.staff_by_username(session, owner.merchant_id, body.username):
+        raise Conflict("username_taken", f"staff user {body.username!r} exists")
+    staff = Staff(merchant_id=owner.merchant_id, username=body.username, role=body.role,
+                  password_hash=hash_password(body.password))
+    session.add(staff)
+    await session.flush()
+    return staff
+
+
+async def update_staff(session: AsyncSession, owner: StaffMember, staff_id: int, body: StaffPatch) -> Staff:
+    """Owners manage staff; an owner cannot demote or disable themselves (someone must stay in charge)."""
+    staff = await repository.staff_member(session, owner.merchant_id, staff_id)
+    if staff is None:
+        raise NotFound("staff_not_found", f"no staff member {staff_id}")
+    if staff.id == owner.staff_id and (body.active is False or body.role not in (None, "owner")):
+        raise Conflict("cannot_demote_self", "an owner cannot disable or demote themselves")
+    if body.role is not None:
+        staff.role = body.role
+    if body.active is not None:
+        staff.active = body.active
+    if body.password is not None:
+        staff.password_hash = hash_password(body.password)
+    await session.flush()
+    return staff
