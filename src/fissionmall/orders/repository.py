@@ -115,6 +115,15 @@ async def reserve_refund(session: AsyncSession, order_id: int, amount: int, from
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def take_late_payment(session: AsyncSession, order_id: int, amount: int, at: datetime) -> bool:
+    """Record money paid to a cancelled order, all of it reserved for the refund that returns it."""
+    result = await session.execute(
+        update(Order).where(Order.id == order_id, Order.status == "cancelled", Order.paid_fen == 0)
+        .values(paid_fen=amount, refund_reserved_fen=amount, paid_at=at)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 async def next_refund_seq(session: AsyncSession, order_id: int) -> int:
     statement = select(func.coalesce(func.max(Refund.seq), 0)).where(Refund.order_id == order_id)
     return int((await session.execute(statement)).scalar_one()) + 1

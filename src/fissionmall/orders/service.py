@@ -207,9 +207,7 @@ async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_f
 
 async def _refund_late_payment(session: AsyncSession, order: Order, amount_fen: int, at: datetime) -> None:
     """Money arrived for an order already cancelled (paid after the deadline): give it all back."""
-    took = await repository.reserve_refund(session, order.id, amount_fen, [S.CANCELLED], paid_fen=amount_fen,
-                                           paid_at=at)
-    if not took:
+    if not await repository.take_late_payment(session, order.id, amount_fen, at):
         raise errors.order_changed()
     await _open_refund(session, order, amount_fen, "paid after the order was cancelled", "system", "processing", at)
 
