@@ -100,8 +100,9 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     ), lines)
     await record_event(session, merchant_id=merchant.id, kind="order", at=now, actor_id=customer.id,
                        inviter_id=attribution.sharer_id if attribution else customer.inviter_id,
-                       depth=customer.depth, campaign_id=attribution.campaign_id if attribution else None,
-                       subject=("order", order_id), data={"total_fen": items_fen})
+                       depth=attribution.depth + 1 if attribution else customer.depth,
+                       campaign_id=attribution.campaign_id if attribution else None, subject=("order", order_id),
+                       data={"total_fen": items_fen})
     return await render_one(session, order_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.catalog import service as catalog
+from fissionmall.core.errors import NotFound
 from fissionmall.core.money import yuan
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.merchants import service as merchants
@@ -41,8 +43,10 @@ async def share_landing(request: Request, code: str, session: AsyncSession = Dep
     landing = await sharing.land(session, runtime, code, None)
     share, _ = await sharing.resolve(session, runtime, code)
     shop = await merchants.merchant_by_id(session, share.merchant_id)
-    detail = await catalog.product_detail(session, shop.id, landing.target_id, shopper_view=True) \
-        if landing.target_type == "product" else None
-    return templates.TemplateResponse(request, "product.html",
-                                      {"shop": shop, "product": detail, "sharer": landing.sharer.nickname,
-                                       "share_code": code})
+    detail = None
+    if landing.target_type == "product":
+        with contextlib.suppress(NotFound):  # taken off sale since it was shared: still land in the mall
+            detail = await catalog.product_detail(session, shop.id, landing.target_id, shopper_view=True)
+    return templates.TemplateResponse(request, "product.html", {
+        "shop": shop, "product": detail, "sharer": landing.sharer.nickname, "share_code": code,
+        "gone": landing.target_type == "product" and detail is None})
