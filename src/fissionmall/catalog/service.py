@@ -20,19 +20,12 @@ from fissionmall.catalog.schemas import (
 )
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput
-
-
-def _cursor(raw: str | None) -> int:
-    if raw is None:
-        return 0
-    if not raw.isdigit() or len(raw) > 18:
-        raise InvalidInput("invalid_cursor", "cursor is not one this API gave out", field="cursor")
-    return int(raw)
+from fissionmall.core.pagination import parse_cursor
 
 
 async def list_products(session: AsyncSession, merchant_id: int, *, cursor: str | None, limit: int,
                         category_id: int | None, on_sale_only: bool = True) -> ProductPage:
-    rows = await repository.product_page(session, merchant_id, after_id=_cursor(cursor), limit=limit,
+    rows = await repository.product_page(session, merchant_id, after_id=parse_cursor(cursor) or 0, limit=limit,
                                          category_id=category_id, on_sale_only=on_sale_only)
     items = [
         ProductCard(id=p.id, title=p.title, subtitle=p.subtitle, category_id=p.category_id, status=p.status,

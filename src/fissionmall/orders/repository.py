@@ -94,7 +94,8 @@ async def add_adjustment(session: AsyncSession, order_id: int, values: dict[str,
     """Record a price adjustment; the total moves by one guarded statement, never below zero."""
     result = await session.execute(
         update(Order)
-        .where(Order.id == order_id, Order.status == "pending_payment", Order.total_fen + values["amount_fen"] >= 0)
+        .where(Order.id == order_id, Order.status == "pending_payment", Order.payment_started_at.is_(None),
+               Order.total_fen + values["amount_fen"] >= 0)
         .values(total_fen=Order.total_fen + values["amount_fen"])
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import record_event
 from fissionmall.core.outbox import enqueue
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.customers import service as customers
 from fissionmall.merchants import service as merchants
 from fissionmall.orders import errors, repository
@@ -122,12 +123,10 @@ async def get_order(session: AsyncSession, merchant_id: int, order_id: int, *,
 
 async def list_orders(session: AsyncSession, merchant_id: int, *, customer_id: int | None, status: str | None,
                       cursor: str | None, limit: int) -> OrderPage:
-    if cursor is not None and (not cursor.isdigit() or len(cursor) > 18):
-        raise InvalidInput("invalid_cursor", "cursor is not one this API gave out", field="cursor")
     if status is not None and status not in OrderStatus.__members__.values():
         raise InvalidInput("invalid_status", f"unknown order status {status!r}", field="status")
     orders = await repository.order_page(session, merchant_id, customer_id=customer_id, status=status,
-                                         before_id=int(cursor) if cursor else None, limit=limit)
+                                         before_id=parse_cursor(cursor), limit=limit)
     return OrderPage(items=await render(session, orders),
                      next_cursor=str(orders[-1].id) if len(orders) == limit else None)
 
@@ -161,14 +160,15 @@ async def cancel(session: AsyncSession, runtime: Any, shopper: Shopper, order_id
 async def adjust_price(session: AsyncSession, runtime: Any, staff: StaffMember, order_id: int,
                        body: PriceAdjustmentIn) -> OrderOut:
     order = await require_order(session, staff.merchant_id, order_id)
-    if order.status != S.PENDING_PAYMENT:
-        raise errors.invalid_transition(order.status, "re-priced")
-    if order.payment_started_at is not None:
-        raise Conflict("payment_started", "the shopper has started paying; the price is fixed")
     added = await repository.add_adjustment(session, order.id, dict(
         merchant_id=order.merchant_id, kind="merchant_adjustment", name=body.name, amount_fen=body.amount_fen,
         created_by=staff.staff_id))
     if not added:
+        await session.refresh(order)
+        if order.status != S.PENDING_PAYMENT:
+            raise errors.invalid_transition(order.status, "re-priced")
+        if order.payment_started_at is not None:
+            raise Conflict("payment_started", "the shopper has started paying; the price is fixed")
         raise errors.below_zero()
     return await render_one(session, order.id)
 
@@ -238,6 +238,8 @@ async def start_refund(session: AsyncSession, runtime: Any, order: Order, body: 
         raise errors.refund_in_progress()
     if order.status not in REFUNDABLE:
         raise errors.invalid_transition(order.status, S.REFUNDING)
+    if order.status == S.RECEIVED and order.due_at is not None and order.due_at <= runtime.clock.now():
+        raise Conflict("after_sale_closed", "the after-sale window of this order has closed")
     available = order.paid_fen - order.refund_reserved_fen
     amount = body.amount_fen if body.amount_fen is not None else available
     if not 0 < amount <= available:
@@ -322,7 +324,10 @@ async def start_payment(session: AsyncSession, shopper: Shopper, order_id: int, 
     if order.due_at is not None and order.due_at <= at:
         raise Conflict("payment_deadline_passed", "the time to pay this order has run out")
     if order.payment_started_at is None:
-        await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PENDING_PAYMENT, payment_started_at=at)
+        if not await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PENDING_PAYMENT,
+                                     payment_started_at=at):
+            raise errors.order_changed()
+        await session.refresh(order)  # the total as it stands under the row lock just taken
     return order
 
 

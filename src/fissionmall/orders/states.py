@@ -28,8 +28,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.TO_SHIP: frozenset({S.SHIPPED, S.REFUNDING}),
     S.SHIPPED: frozenset({S.RECEIVED, S.REFUNDING}),
     S.RECEIVED: frozenset({S.COMPLETED, S.REFUNDING}),
-    # a partial or rejected refund returns the order to where it was
-    S.REFUNDING: frozenset({S.REFUNDED}) | REFUNDABLE,
+    # a partial or rejected refund returns the order to where it was (resume_status), not a request's move
+    S.REFUNDING: frozenset({S.REFUNDED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
     S.REFUNDED: frozenset(),
