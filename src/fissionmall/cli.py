@@ -15,7 +15,7 @@ from fissionmall.config import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="Fission Mall: a social e-commerce engine.", no_args_is_help=True,
                   context_settings={"help_option_names": ["-h", "--help"]})
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def settings_or_exit() -> Settings:

@@ -80,6 +80,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]).upper() or "settings"
+        where = ".".join(str(p) for p in first["loc"]).upper()
         message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"invalid setting {where}: {message}") from None
+        raise SettingsError(f"invalid setting {where}: {message}" if where else f"invalid settings: {message}") \
+            from None

@@ -84,7 +84,8 @@ async def test_browse_and_open_a_share_link(server: str, shots: Path) -> None:
         await page.screenshot(path=shots / "product.png", full_page=True)
 
         async with httpx.AsyncClient(base_url=f"{server}/api/v1") as api:
-            login = await api.post("/auth/dev-login", json={"merchant_slug": "demo", "openid": "e2e", "nickname": "小明"})
+            login = await api.post("/auth/dev-login",
+                                   json={"merchant_slug": "demo", "openid": "e2e", "nickname": "小明"})
             token = {"Authorization": f"Bearer {login.json()['token']}"}
             share = (await api.post("/shares", headers=token, json={"target_type": "product", "target_id": 1})).json()
         await page.goto(share["link"])

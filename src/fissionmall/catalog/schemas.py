@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from fissionmall.core.schemas import Patch
+
 MAX_PRICE_FEN = 100_000_000
 """¥1,000,000: anything above is a typing error, not a price."""
 
@@ -23,7 +25,7 @@ class SkuIn(BaseModel):
     stock: int = Field(default=0, ge=0, le=1_000_000)
 
 
-class SkuPatch(BaseModel):
+class SkuPatch(Patch):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     price_fen: int | None = Field(default=None, ge=1, le=MAX_PRICE_FEN)
     stock_delta: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
@@ -62,7 +64,9 @@ class ProductIn(BaseModel):
         return skus
 
 
-class ProductPatch(BaseModel):
+class ProductPatch(Patch):
+    clearable = frozenset({"category_id"})
+
     title: str | None = Field(default=None, min_length=1, max_length=120)
     subtitle: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=20_000)

@@ -21,6 +21,7 @@ from fissionmall.catalog.schemas import (
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput
 from fissionmall.core.pagination import parse_cursor
+from fissionmall.db.sql import add_unique
 
 
 async def list_products(session: AsyncSession, merchant_id: int, *, cursor: str | None, limit: int,
@@ -63,22 +64,20 @@ async def _check_category(session: AsyncSession, merchant_id: int, category_id: 
         raise errors.category_not_found(category_id)
 
 
-async def _check_codes_free(session: AsyncSession, merchant_id: int, skus: list[SkuIn]) -> None:
-    taken = await repository.sku_code_taken(session, merchant_id, [s.code for s in skus])
-    if taken:
-        raise errors.sku_code_taken(taken)
+async def _add_with_codes(session: AsyncSession, merchant_id: int, row: Product | Sku, codes: list[str]) -> None:
+    """Insert a product or SKU; the unique (merchant, code) key decides, then says which codes were taken."""
+    if not await add_unique(session, row):
+        raise errors.sku_code_taken(await repository.sku_code_taken(session, merchant_id, codes) or codes)
 
 
 async def create_product(session: AsyncSession, merchant_id: int, body: ProductIn, clock: Clock) -> ProductDetail:
     await _check_category(session, merchant_id, body.category_id)
-    await _check_codes_free(session, merchant_id, body.skus)
     product = Product(merchant_id=merchant_id, title=body.title, subtitle=body.subtitle,
                       description=body.description, category_id=body.category_id, status=body.status,
                       created_at=clock.now())
     product.images = [ProductImage(merchant_id=merchant_id, url=url, position=i) for i, url in enumerate(body.images)]
     product.skus = [Sku(merchant_id=merchant_id, **sku.model_dump()) for sku in body.skus]
-    session.add(product)
-    await session.flush()
+    await _add_with_codes(session, merchant_id, product, [sku.code for sku in body.skus])
     return detail(product, shopper_view=False)
 
 
@@ -99,10 +98,8 @@ async def update_product(session: AsyncSession, merchant_id: int, product_id: in
 
 async def add_sku(session: AsyncSession, merchant_id: int, product_id: int, body: SkuIn) -> SkuOut:
     await require_product(session, merchant_id, product_id)
-    await _check_codes_free(session, merchant_id, [body])
     sku = Sku(merchant_id=merchant_id, product_id=product_id, **body.model_dump())
-    session.add(sku)
-    await session.flush()
+    await _add_with_codes(session, merchant_id, sku, [body.code])
     return SkuOut.model_validate(sku, from_attributes=True)
 
 
@@ -130,11 +127,9 @@ async def list_categories(session: AsyncSession, merchant_id: int) -> list[Categ
 
 
 async def add_category(session: AsyncSession, merchant_id: int, body: CategoryIn) -> Category:
-    if any(c.name == body.name for c in await repository.categories(session, merchant_id)):
-        raise InvalidInput("category_exists", f"category {body.name!r} exists", field="name")
     category = Category(merchant_id=merchant_id, **body.model_dump())
-    session.add(category)
-    await session.flush()
+    if not await add_unique(session, category):
+        raise InvalidInput("category_exists", f"category {body.name!r} exists", field="name")
     return category
 
 

@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from fissionmall.core.schemas import Patch
+
 
 class StaffLogin(BaseModel):
     merchant_slug: str = Field(min_length=1, max_length=40)
@@ -16,8 +18,10 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
-class MerchantSettings(BaseModel):
+class MerchantSettings(Patch):
     """The order rules a merchant may tune; every field validated (admin input is untrusted too)."""
+
+    clearable = frozenset({"wechat_appid", "wechat_secret"})
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     payment_timeout_minutes: int | None = Field(default=None, ge=1, le=1440)
@@ -56,7 +60,7 @@ class StaffIn(BaseModel):
     role: Role
 
 
-class StaffPatch(BaseModel):
+class StaffPatch(Patch):
     role: Role | None = None
     active: bool | None = None
     password: str | None = Field(default=None, min_length=10, max_length=200)

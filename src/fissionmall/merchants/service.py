@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import StaffMember, hash_password, issue_token, verify_password
 from fissionmall.core.errors import Conflict, NotFound
+from fissionmall.db.sql import add_unique
 from fissionmall.merchants import errors, repository
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.merchants.schemas import MerchantSettings, StaffIn, StaffLogin, StaffPatch, StoreIn, TokenOut
@@ -74,12 +75,10 @@ async def list_staff(session: AsyncSession, merchant_id: int) -> list[Staff]:
 
 
 async def add_staff(session: AsyncSession, owner: StaffMember, body: StaffIn) -> Staff:
-    if await repository.staff_by_username(session, owner.merchant_id, body.username):
-        raise Conflict("username_taken", f"staff user {body.username!r} exists")
     staff = Staff(merchant_id=owner.merchant_id, username=body.username, role=body.role,
                   password_hash=hash_password(body.password))
-    session.add(staff)
-    await session.flush()
+    if not await add_unique(session, staff):
+        raise Conflict("username_taken", f"staff user {body.username!r} exists")
     return staff
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -25,12 +26,14 @@ MUTED = "#999999"
 PLACEHOLDER = "#f2f2f2"
 ELLIPSIS = "…"
 _FONT_PACKAGE = "cvttf_NotoSansCJK_Regular"
+_UNBREAKABLE = re.compile(r"[0-9A-Za-z.,%+\-]+|.")
 
 
 @dataclass(frozen=True)
 class PosterContent:
     title: str
-    price_fen: int
+    price_fen: int | None
+    """None for shares without a price (an invite page): the price row is left out."""
     original_price_fen: int | None
     sharer_name: str
     link: str
@@ -65,16 +68,24 @@ def cover_crop(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return ImageOps.fit(image, size, method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
 
 
+def _tokens(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
+    """Break anywhere in Chinese, but keep Latin words and numbers like "500g" whole unless too long."""
+    tokens: list[str] = []
+    for token in _UNBREAKABLE.findall(" ".join(text.split())):
+        tokens.extend(list(token) if font.getlength(token) > max_width else [token])
+    return tokens
+
+
 def wrap_text(text: str, font: ImageFont.FreeTypeFont, max_width: float, max_lines: int = 2) -> list[str]:
     """Wrap per character (Chinese has no spaces); text past `max_lines` ends the last line with "…"."""
     lines: list[str] = []
     current = ""
-    for char in " ".join(text.split()):
-        if current and font.getlength(current + char) > max_width:
-            lines.append(current)
-            current = char.lstrip()
+    for token in _tokens(text, font, max_width):
+        if current.strip() and font.getlength(current + token) > max_width:
+            lines.append(current.rstrip())
+            current = token.lstrip()
         else:
-            current += char
+            current += token
     if current:
         lines.append(current)
     if len(lines) <= max_lines:
@@ -83,6 +94,10 @@ def wrap_text(text: str, font: ImageFont.FreeTypeFont, max_width: float, max_lin
     while last and font.getlength(last.rstrip() + ELLIPSIS) > max_width:
         last = last[:-1]
     return [*lines[: max_lines - 1], last.rstrip() + ELLIPSIS]
+
+
+def _one_line(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> str:
+    return (wrap_text(text, font, max_width, max_lines=1) or [""])[0]
 
 
 def _qr_image(link: str, box_size: int) -> Image.Image:
@@ -112,7 +127,7 @@ def _product_image(path: Path | None, size: int) -> Image.Image:
             raise FileNotFoundError
         with Image.open(path) as opened:
             image = ImageOps.exif_transpose(opened).convert("RGBA")
-    except (OSError, ValueError, Image.DecompressionBombError):
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return _placeholder(size)
     flat = Image.new("RGBA", image.size, "white")
     flat.alpha_composite(image)  # transparent PNGs would otherwise turn black
@@ -127,6 +142,8 @@ def _placeholder(size: int) -> Image.Image:
 
 def _draw_price(draw: ImageDraw.ImageDraw, content: PosterContent, baseline: int) -> None:
     """JD/Pinduoduo style: a small ¥ and cents around big yuan, then the struck-through original price."""
+    if content.price_fen is None:
+        return
     yuan, cents = format_price(content.price_fen)[1:].split(".")
     original = content.original_price_fen
     struck = format_price(original) if original is not None and original > content.price_fen else None
@@ -159,7 +176,7 @@ def _draw_sharer(poster: Image.Image, draw: ImageDraw.ImageDraw, name: str, top:
     suffix = " 推荐给你"
     font = cjk_font(28)
     text_x = PAD + avatar + 16
-    shown = wrap_text(name, font, max_width - (text_x - PAD) - font.getlength(suffix), max_lines=1)[0]
+    shown = _one_line(name, font, max_width - (text_x - PAD) - font.getlength(suffix))
     draw.text((text_x, top + avatar / 2), shown, fill=INK, font=font, anchor="lm", stroke_width=1, stroke_fill=INK)
     draw.text((text_x + font.getlength(shown), top + avatar / 2), suffix, fill=TEXT, font=font, anchor="lm")
 
@@ -182,7 +199,7 @@ def render_poster_png(content: PosterContent) -> bytes:
         draw.text((PAD, WIDTH + 136 + row * 50), line, fill=INK, font=title_font)
 
     _draw_sharer(poster, draw, content.sharer_name, top=HEIGHT - PAD - 118, max_width=column)
-    tagline = wrap_text(content.tagline, cjk_font(24), column, max_lines=1)[0]
+    tagline = _one_line(content.tagline, cjk_font(24), column)
     draw.text((PAD, HEIGHT - PAD), tagline, fill=MUTED, font=cjk_font(24), anchor="ld")
     return _png(poster)
 

@@ -108,11 +108,11 @@ async def poster_png(session: AsyncSession, runtime: Any, code: str) -> bytes:
     share, nickname = await resolve(session, runtime, code)
     if share.target_type == "product":
         card = await catalog.product_detail(session, share.merchant_id, share.target_id, shopper_view=False)
-        prices = [sku.price_fen for sku in card.skus if sku.active] or [0]
-        title, price = card.title, min(prices)
+        prices = [sku.price_fen for sku in card.skus if sku.active]
+        title, price = card.title, min(prices) if prices else None
         image = card.images[0] if card.images else None
     else:
-        title, price, image = "邀请你来逛逛", 0, None
+        title, price, image = "邀请你来逛逛", None, None
     content = PosterContent(title=title, price_fen=price, original_price_fen=None, sharer_name=nickname,
                             link=share_link(runtime, code), image_path=_local_media(runtime, image))
     return await anyio.to_thread.run_sync(render_poster_png, content)

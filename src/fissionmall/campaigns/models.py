@@ -1,0 +1,34 @@
+"""A campaign of any kind (group buying, bargaining …): its typed settings live as JSON on the row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class Campaign(IdMixin, Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'active', 'paused', 'ended')", name="status"),
+        CheckConstraint("stock_cap IS NULL OR sold <= stock_cap", name="within_cap"),
+        CheckConstraint("sold >= 0", name="sold_not_negative"),
+        Index("ix_campaigns_merchant_kind_status", "merchant_id", "kind", "status"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    settings: Mapped[dict[str, Any]]
+    product_id: Mapped[int | None] = mapped_column(Id, ForeignKey("products.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    stock_cap: Mapped[int | None]
+    """Units the campaign may sell in all; claimed by one guarded UPDATE per unit sold."""
+    sold: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]

@@ -1,0 +1,171 @@
+"""Settings refuse to start with a bad value, saying in one line which setting is wrong; the command line
+works as documented, and the demo loads once against a fresh SQLite file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fissionmall.config import DEV_SECRET, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = ROOT / ".venv" / "bin" / "fissionmall"
+SETTING_NAMES = ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "PAYMENT_PROVIDER", "MEDIA_DIR", "DEV_LOGIN",
+                 "DEFAULT_MERCHANT", "TOKEN_TTL_SECONDS", "WECHAT_API_BASE") + tuple(
+    f"WECHATPAY_{n}" for n in ("MCHID", "APPID", "APIV3_KEY", "PRIVATE_KEY_PATH", "CERT_SERIAL_NO",
+                               "PUBLIC_KEY_PATH", "PUBLIC_KEY_ID"))
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings come only from the test: no variables from the shell, no .env file from the working directory."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+# --- settings ----------------------------------------------------------------------------------------
+
+
+def refusal(**overrides: object) -> str:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(**overrides)
+    message = str(caught.value)
+    assert "\n" not in message and message.strip() == message and message, message
+    return message
+
+
+def test_defaults_are_valid_for_the_embedded_mode():
+    settings = load_settings()
+    assert settings.is_sqlite and settings.dev_login_enabled
+    assert settings.payment_provider == "sandbox"
+
+
+@pytest.mark.parametrize("url", ["mysql://root@localhost/mall", "sqlite:///plain.db", "postgresql://u@h/db",
+                                 "postgres+asyncpg://u@h/db", ""])
+def test_database_url_needs_a_supported_async_driver(url):
+    assert "DATABASE_URL" in refusal(database_url=url)
+
+
+def test_postgresql_needs_a_private_secret():
+    message = refusal(database_url="postgresql+asyncpg://app@db/mall", secret_key=DEV_SECRET)
+    assert "SECRET_KEY" in message
+    settings = load_settings(database_url="postgresql+asyncpg://app@db/mall", secret_key="a-private-secret-0123")
+    assert not settings.is_sqlite and not settings.dev_login_enabled
+
+
+def test_short_secret_is_refused():
+    assert "SECRET_KEY" in refusal(secret_key="short")
+
+
+def test_wechatpay_needs_all_of_its_settings():
+    message = refusal(payment_provider="wechatpay", wechatpay_mchid="1900000109")
+    assert "PAYMENT_PROVIDER" in message
+    for name in ("WECHATPAY_APPID", "WECHATPAY_APIV3_KEY", "WECHATPAY_PRIVATE_KEY_PATH", "WECHATPAY_CERT_SERIAL_NO",
+                 "WECHATPAY_PUBLIC_KEY_PATH", "WECHATPAY_PUBLIC_KEY_ID"):
+        assert name in message
+    assert "WECHATPAY_MCHID" not in message
+
+
+def test_unknown_payment_provider_is_refused():
+    assert "PAYMENT_PROVIDER" in refusal(payment_provider="alipay")
+
+
+@pytest.mark.parametrize("url", ["mall.example.com", "ftp://mall.example.com", "https://", "https://mall example.com",
+                                 "https://mall.example.com/shop"])
+def test_public_base_url_must_be_an_http_origin(url):
+    assert "PUBLIC_BASE_URL" in refusal(public_base_url=url)
+
+
+def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "not a url")
+    assert "PUBLIC_BASE_URL" in refusal()
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://mall.example.com")
+    monkeypatch.setenv("DEFAULT_MERCHANT", "acme")
+    settings = load_settings()
+    assert (settings.public_base_url, settings.default_merchant) == ("https://mall.example.com", "acme")
+
+
+# --- the command line --------------------------------------------------------------------------------
+
+
+def environment(**env: str) -> dict[str, str]:
+    """This process's environment without any setting, plus `env`; 80 columns, as on a server's log."""
+    base = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    return {**base, **env, "COLUMNS": "80", "NO_COLOR": "1"}
+
+
+def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLI), *args], cwd=cwd, env=environment(**env), capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_help_of_every_command(tmp_path):
+    """`--help` of the program and of each command exits 0 (run side by side: each start costs a second)."""
+    commands = [[], ["serve"], ["worker"], ["migrate"], ["demo"]]
+    running = [subprocess.Popen([str(CLI), *command, "--help"], cwd=tmp_path, env=environment(), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE) for command in commands]
+    outputs = [process.communicate(timeout=120) for process in running]
+    for command, process, (stdout, stderr) in zip(commands, running, outputs, strict=True):
+        assert process.returncode == 0, (command, stderr)
+        assert f"Usage: fissionmall {' '.join(command)}".rstrip() in stdout, (command, stdout)
+    for command in ("serve", "worker", "migrate", "demo"):
+        assert command in outputs[0][0]
+    assert "--port" in outputs[1][0]
+
+
+def test_bad_setting_stops_the_cli_with_one_line(tmp_path):
+    """A wrong DATABASE_URL exits with status 2 and one line naming it (not a traceback, not wrapped)."""
+    result = run("migrate", cwd=tmp_path, DATABASE_URL="mysql://x")
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "DATABASE_URL" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def table_counts(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as connection:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_migrate_then_demo_twice(tmp_path):
+    """The demo loads one merchant with its stores, products, SKUs and images; a second run adds nothing."""
+    database, media = tmp_path / "x.db", tmp_path / "media"
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{database}", "MEDIA_DIR": str(media)}
+    migrated = run("migrate", cwd=tmp_path, **env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert table_counts(database)["merchants"] == 0
+
+    first = run("demo", cwd=tmp_path, **env)
+    assert first.returncode == 0, first.stderr
+    assert "demo merchant loaded" in first.stderr
+    after_first = table_counts(database)
+    assert after_first["merchants"] == 1
+    assert after_first["stores"] == 2
+    assert after_first["products"] == 12
+    assert after_first["skus"] >= 12
+    assert after_first["staff"] == 4
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT slug FROM merchants").fetchall() == [("demo",)]
+        assert connection.execute("SELECT count(*) FROM products WHERE status = 'on_sale'").fetchone() == (12,)
+        assert connection.execute(
+            "SELECT count(*) FROM products p WHERE NOT EXISTS (SELECT 1 FROM skus s WHERE s.product_id = p.id)"
+        ).fetchone() == (0,)
+        urls = [r[0] for r in connection.execute("SELECT url FROM product_images ORDER BY id")]
+    assert len(urls) == 12
+    images = [media / url.removeprefix("/media/") for url in urls]
+    assert all(path.is_file() and path.read_bytes().startswith(b"\x89PNG") for path in images), urls
+    written = {path: path.stat().st_mtime_ns for path in images}
+
+    second = run("demo", cwd=tmp_path, **env)
+    assert second.returncode == 0, second.stderr
+    assert "already present" in second.stderr
+    assert table_counts(database) == after_first
+    assert {path: path.stat().st_mtime_ns for path in images} == written
+
