@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from fissionmall.campaigns.endpoints import admin as campaigns_admin
+from fissionmall.campaigns.groupbuy.endpoints import router as groupbuy_router
 from fissionmall.campaigns.sharing.endpoints import router as sharing_router
 from fissionmall.catalog.endpoints import admin as catalog_admin
 from fissionmall.catalog.endpoints import router as catalog_router
@@ -49,7 +51,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     install_error_handlers(app)
     for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
-                   orders_admin, payments_router, sharing_router):
+                   orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, IdMixin
@@ -32,3 +32,18 @@ class Campaign(IdMixin, Base):
     """Units the campaign may sell in all; claimed by one guarded UPDATE per unit sold."""
     sold: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
+
+
+class CampaignQuota(IdMixin, Base):
+    """How many of a campaign's per-customer allowance a customer has used; claimed under a guard."""
+
+    __tablename__ = "campaign_quotas"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "customer_id"),
+        CheckConstraint("used >= 0", name="used_not_negative"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    used: Mapped[int] = mapped_column(default=0)

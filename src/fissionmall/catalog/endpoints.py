@@ -25,13 +25,8 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: catalog"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: catalog"], prefix="/admin")
 
 
-async def _merchant_id(request: Request, session: AsyncSession, shopper: Shopper | None,
-                       merchant: str | None) -> int:
-    """Browsing needs no login: the shopper's token names the mall, else ?merchant=slug, else the default."""
-    if shopper is not None:
-        return shopper.merchant_id
-    slug = merchant or request.app.state.runtime.settings.default_merchant
-    return (await merchants.merchant_by_slug(session, slug)).id
+async def _merchant_id(request: Request, session: AsyncSession, shopper: Shopper | None, merchant: str | None) -> int:
+    return await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
 
 
 @router.get("/products", response_model=ProductPage)

@@ -1,5 +1,7 @@
 """Every table, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
+from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
+from fissionmall.campaigns.models import Campaign, CampaignQuota
 from fissionmall.campaigns.sharing.models import Share
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
 from fissionmall.core.events import Event
@@ -12,7 +14,28 @@ from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund
 
 __all__ = [
-    "Base", "Category", "Customer", "Event", "IdempotencyKey", "Merchant", "NotificationInbox", "Order",
-    "OrderAdjustment", "OrderItem", "OutboxJob", "Payment", "Product", "ProductImage", "Refund", "SandboxRefund",
-    "Share", "Sku", "Staff", "Store",
+    "Base",
+    "BuyingGroup",
+    "Campaign",
+    "CampaignQuota",
+    "GroupOrder",
+    "Category",
+    "Customer",
+    "Event",
+    "IdempotencyKey",
+    "Merchant",
+    "NotificationInbox",
+    "Order",
+    "OrderAdjustment",
+    "OrderItem",
+    "OutboxJob",
+    "Payment",
+    "Product",
+    "ProductImage",
+    "Refund",
+    "SandboxRefund",
+    "Share",
+    "Sku",
+    "Staff",
+    "Store",
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import StaffMember, hash_password, issue_token, verify_password
+from fissionmall.core.auth import Shopper, StaffMember, hash_password, issue_token, verify_password
 from fissionmall.core.errors import Conflict, NotFound
 from fissionmall.db.sql import add_unique
 from fissionmall.merchants import errors, repository
@@ -97,3 +97,10 @@ async def update_staff(session: AsyncSession, owner: StaffMember, staff_id: int,
         staff.password_hash = hash_password(body.password)
     await session.flush()
     return staff
+
+
+async def merchant_for_visitor(session: AsyncSession, runtime: Any, shopper: Shopper | None, slug: str | None) -> int:
+    """Browsing needs no login: the shopper's token names the mall, else ?merchant=slug, else the default."""
+    if shopper is not None:
+        return shopper.merchant_id
+    return (await merchant_by_slug(session, slug or runtime.settings.default_merchant)).id

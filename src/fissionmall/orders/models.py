@@ -27,6 +27,7 @@ class Order(IdMixin, Base):
     order_no: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="normal")
     """normal orders ship once paid; campaign orders (e.g. a group) wait for their campaign."""
+    campaign_id: Mapped[int | None] = mapped_column(Id, index=True)
     status: Mapped[str] = mapped_column(String(20))
     resume_status: Mapped[str | None] = mapped_column(String(20))
     """The status a partial refund returns the order to."""

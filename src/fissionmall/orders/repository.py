@@ -12,10 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 
 
-async def insert_order(session: AsyncSession, values: dict[str, Any], items: list[dict[str, Any]]) -> int:
+async def insert_order(session: AsyncSession, values: dict[str, Any], items: list[dict[str, Any]],
+                       adjustments: list[dict[str, Any]]) -> int:
     order_id = (await session.execute(insert(Order).values(**values).returning(Order.id))).scalar_one()
     await session.execute(insert(OrderItem), [dict(item, order_id=order_id) for item in items])
+    if adjustments:
+        await session.execute(insert(OrderAdjustment), [
+            dict(adjustment, order_id=order_id, merchant_id=values["merchant_id"]) for adjustment in adjustments])
     return order_id
+
+
+async def orders_by_ids(session: AsyncSession, order_ids: Sequence[int]) -> list[Order]:
+    return list((await session.execute(select(Order).where(Order.id.in_(order_ids)))).scalars())
 
 
 async def order_of(session: AsyncSession, merchant_id: int, order_id: int, *,

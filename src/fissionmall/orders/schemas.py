@@ -18,6 +18,14 @@ class LineIn(BaseModel):
     quantity: int = Field(ge=1, le=99)
 
 
+class CampaignChoice(BaseModel):
+    """Buy through a campaign: e.g. {"kind": "group", "campaign_id": 3} opens a group, with "target_id" joins one."""
+
+    kind: str = Field(min_length=1, max_length=20)
+    campaign_id: int = Field(ge=1)
+    target_id: int | None = Field(default=None, ge=1)
+
+
 class PlaceOrder(BaseModel):
     items: list[LineIn] = Field(min_length=1, max_length=20)
     address: Address
@@ -25,6 +33,7 @@ class PlaceOrder(BaseModel):
     note: str = Field(default="", max_length=200)
     share_code: str | None = Field(default=None, max_length=32)
     """The share link the shopper came through, for attribution."""
+    campaign: CampaignChoice | None = None
 
     @field_validator("items")
     @classmethod
@@ -61,6 +70,8 @@ class RefundOut(BaseModel):
 class OrderOut(BaseModel):
     id: int
     order_no: str
+    kind: str
+    campaign_id: int | None
     status: str
     customer_id: int
     store_id: int | None

@@ -20,6 +20,7 @@ from fissionmall.core.pagination import parse_cursor
 from fissionmall.customers import service as customers
 from fissionmall.merchants import service as merchants
 from fissionmall.orders import errors, repository
+from fissionmall.orders.hooks import MECHANICS
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import (
     AdjustmentOut,
@@ -53,7 +54,8 @@ async def render(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOu
         by_order[refund.order_id]["ref"].append(RefundOut.model_validate(refund, from_attributes=True))
     return [
         OrderOut(
-            id=o.id, order_no=o.order_no, status=o.status, customer_id=o.customer_id, store_id=o.store_id,
+            id=o.id, order_no=o.order_no, kind=o.kind, campaign_id=o.campaign_id, status=o.status,
+            customer_id=o.customer_id, store_id=o.store_id,
             items_fen=o.items_fen, total_fen=o.total_fen, paid_fen=o.paid_fen, refunded_fen=o.refunded_fen,
             items=by_order[o.id]["items"], adjustments=by_order[o.id]["adj"], refunds=by_order[o.id]["ref"],
             address=o.address, note=o.note, carrier=o.carrier, tracking_no=o.tracking_no, created_at=o.created_at,
@@ -91,20 +93,38 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     ]
     items_fen = sum(line["unit_price_fen"] * line["quantity"] for line in lines)
     customer = await customers.get_customer(session, merchant.id, shopper.customer_id)
+    mechanic, part = None, None
+    if body.campaign is not None:
+        mechanic = MECHANICS.get(body.campaign.kind)
+        if mechanic is None:
+            raise InvalidInput("unknown_campaign_kind", f"no campaign kind {body.campaign.kind!r}", field="campaign")
+        part = await mechanic.prepare(session, runtime, shopper, body.campaign, lines)
+    adjustments = part.adjustments if part else []
+    total_fen = items_fen + sum(a["amount_fen"] for a in adjustments)
+    if total_fen < 0:
+        raise errors.below_zero()
     order_id = await repository.insert_order(session, dict(
         merchant_id=merchant.id, store_id=body.store_id, customer_id=customer.id, order_no=_order_no(now),
-        kind="normal", status=S.PENDING_PAYMENT, items_fen=items_fen, total_fen=items_fen, paid_fen=0,
+        kind=part.kind if part else "normal", campaign_id=part.campaign_id if part else None,
+        status=S.PENDING_PAYMENT, items_fen=items_fen, total_fen=total_fen, paid_fen=0,
         refund_reserved_fen=0, refunded_fen=0, address=body.address.model_dump(), note=body.note,
         inviter_id=attribution.sharer_id if attribution else None,
         share_id=attribution.share_id if attribution else None,
         due_at=now + timedelta(minutes=merchant.payment_timeout_minutes), created_at=now,
-    ), lines)
+    ), lines, adjustments)
+    if mechanic and part:
+        await mechanic.placed(session, runtime, order_id, part)
+    campaign_id = part.campaign_id if part else attribution.campaign_id if attribution else None
     await record_event(session, merchant_id=merchant.id, kind="order", at=now, actor_id=customer.id,
                        inviter_id=attribution.sharer_id if attribution else customer.inviter_id,
                        depth=attribution.depth + 1 if attribution else customer.depth,
-                       campaign_id=attribution.campaign_id if attribution else None, subject=("order", order_id),
-                       data={"total_fen": items_fen})
+                       campaign_id=campaign_id, subject=("order", order_id), data={"total_fen": total_fen})
     return await render_one(session, order_id)
+
+
+async def find_order(session: AsyncSession, merchant_id: int, order_id: int, *,
+                     customer_id: int | None = None) -> Order | None:
+    return await repository.order_of(session, merchant_id, order_id, customer_id=customer_id)
 
 
 async def require_order(session: AsyncSession, merchant_id: int, order_id: int, *,
@@ -144,15 +164,22 @@ async def _event(session: AsyncSession, order: Order, kind: str, at: datetime, *
                        inviter_id=order.inviter_id, subject=("order", order.id), data=data)
 
 
-async def _release_stock_of(session: AsyncSession, order_ids: Sequence[int]) -> None:
-    await catalog.release_stock(session, await repository.quantities_by_sku(session, order_ids))
+async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order]) -> None:
+    """Orders that will never ship give back their stock, and their campaigns' stock and limits."""
+    await catalog.release_stock(session, await repository.quantities_by_sku(session, [o.id for o in orders]))
+    by_kind: dict[str, list[Order]] = defaultdict(list)
+    for order in orders:
+        by_kind[order.kind].append(order)
+    for kind, group in by_kind.items():
+        if kind in MECHANICS:
+            await MECHANICS[kind].released(session, runtime, group)
 
 
 async def cancel(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> OrderOut:
     order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
     now = runtime.clock.now()
     await _move(session, order, S.CANCELLED, closed_at=now, due_at=None)
-    await _release_stock_of(session, [order.id])
+    await _release(session, runtime, [order])
     await _event(session, order, "order_cancelled", now, by="customer")
     return await render_one(session, order.id)
 
@@ -201,6 +228,8 @@ async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_f
         await _event(session, order, "pay", at, amount_fen=amount_fen)
         if order.kind == "normal":
             await repository.move(session, order.id, [S.PAID], S.TO_SHIP)
+        else:
+            await MECHANICS[order.kind].paid(session, runtime, order)
         return True
     await _refund_late_payment(session, order, amount_fen, at)
     return False
@@ -301,7 +330,7 @@ async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, 
             await repository.move(session, order.id, [S.REFUNDING], S.REFUNDED, closed_at=at, due_at=None,
                                   resume_status=None)
             if order.shipped_at is None:
-                await _release_stock_of(session, [order.id])
+                await _release(session, runtime, [order])
         else:
             await repository.move(session, order.id, [S.REFUNDING], order.resume_status or S.TO_SHIP,
                                   resume_status=None)
@@ -336,19 +365,19 @@ async def start_payment(session: AsyncSession, shopper: Shopper, order_id: int, 
 CHUNK = 500
 
 
-async def cancel_unpaid(session: AsyncSession, now: datetime) -> int:
+async def cancel_unpaid(session: AsyncSession, runtime: Any, now: datetime) -> int:
     """Cancel one chunk of orders whose payment deadline passed, and give their stock back."""
     due = await repository.due_orders(session, S.PENDING_PAYMENT, now, CHUNK)
     cancelled = await repository.move_many(session, due, S.PENDING_PAYMENT, S.CANCELLED, closed_at=now, due_at=None)
     if cancelled:
-        await _release_stock_of(session, cancelled)
-        for order_id in cancelled:
-            order = await repository.order_by_id(session, order_id)
+        orders = await repository.orders_by_ids(session, cancelled)
+        await _release(session, runtime, orders)
+        for order in orders:
             await _event(session, order, "order_cancelled", now, by="timeout")
     return len(due)
 
 
-async def auto_receive(session: AsyncSession, now: datetime) -> int:
+async def auto_receive(session: AsyncSession, runtime: Any, now: datetime) -> int:
     """Shipped orders the customer never confirmed count as received (自动确认收货)."""
     due = await repository.due_orders(session, S.SHIPPED, now, CHUNK)
     for order_id in due:
@@ -360,9 +389,24 @@ async def auto_receive(session: AsyncSession, now: datetime) -> int:
     return len(due)
 
 
-async def auto_complete(session: AsyncSession, now: datetime) -> int:
+async def auto_complete(session: AsyncSession, runtime: Any, now: datetime) -> int:
     """Received orders complete once the after-sale window has passed."""
     due = await repository.due_orders(session, S.RECEIVED, now, CHUNK)
     for order_id in await repository.move_many(session, due, S.RECEIVED, S.COMPLETED, closed_at=now, due_at=None):
         await _event(session, await repository.order_by_id(session, order_id), "order_completed", now)
     return len(due)
+
+
+# --- for campaign mechanics ----------------------------------------------------------------------
+
+
+async def release_for_shipping(session: AsyncSession, order_ids: Sequence[int]) -> list[int]:
+    """Paid campaign orders whose campaign succeeded move on to shipping, all at once."""
+    return await repository.move_many(session, order_ids, S.PAID, S.TO_SHIP)
+
+
+async def refund_for_campaign(session: AsyncSession, runtime: Any, order_id: int, amount_fen: int | None,
+                              reason: str) -> None:
+    """A refund the campaign's rules owe (failed group, tier difference): straight to the provider."""
+    order = await repository.order_by_id(session, order_id)
+    await start_refund(session, runtime, order, RefundIn(amount_fen=amount_fen, reason=reason), requested_by="system")

@@ -13,12 +13,12 @@ from fissionmall.orders import service
 
 
 async def _in_chunks(runtime: Any, now: datetime,
-                     step: Callable[[AsyncSession, datetime], Awaitable[int]]) -> int:
+                     step: Callable[[AsyncSession, Any, datetime], Awaitable[int]]) -> int:
     """Run `step` in one short transaction per chunk until nothing is due."""
     handled = 0
     while True:
         async with runtime.sessionmaker() as session:
-            count = await step(session, now)
+            count = await step(session, runtime, now)
             await session.commit()
         handled += count
         if count < service.CHUNK:

@@ -39,9 +39,10 @@ async def sandbox_complete(session: AsyncSession, runtime: Any, shopper: Shopper
     """The shopper confirms a sandbox payment; its notification is delivered by the worker."""
     sandbox = runtime.providers.get("sandbox")
     payment = await repository.payment_of(session, shopper.merchant_id, payment_id)
-    if sandbox is None or payment is None or payment.provider != "sandbox":
+    order = payment and await orders.find_order(session, shopper.merchant_id, payment.order_id,
+                                                customer_id=shopper.customer_id)
+    if sandbox is None or payment is None or payment.provider != "sandbox" or order is None:
         raise NotFound("payment_not_found", f"no sandbox payment {payment_id}")
-    await orders.require_order(session, shopper.merchant_id, payment.order_id, customer_id=shopper.customer_id)
     await sandbox.complete_payment(session, payment.out_trade_no, payment.amount_fen)
 
 

@@ -1,0 +1,60 @@
+"""Groups (拼团的团) and the orders that take part in them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class BuyingGroup(IdMixin, Base):
+    """A group is open from its leader's payment until it fills (succeeded) or its time runs out."""
+
+    __tablename__ = "buying_groups"
+    __table_args__ = (
+        CheckConstraint("paid_count >= 0 AND paid_count <= size", name="seats"),
+        CheckConstraint("status IN ('open', 'succeeded', 'failed')", name="status"),
+        Index("ix_buying_groups_status_expires", "status", "expires_at"),
+        Index("ix_buying_groups_campaign_status", "campaign_id", "status"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
+    leader_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    size: Mapped[int]
+    paid_count: Mapped[int]
+    """Paid members. Raised only by `UPDATE … WHERE paid_count < size`: the statement that fills the last
+    seat is the one that decides success."""
+    status: Mapped[str] = mapped_column(String(10))
+    opened_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class GroupOrder(Base):
+    """An order bought through a group campaign: its role, and its seat once paid."""
+
+    __tablename__ = "group_orders"
+    __table_args__ = (
+        Index("uq_group_orders_one_active_per_customer", "group_id", "customer_id", unique=True,
+              sqlite_where=text("active AND group_id IS NOT NULL"),
+              postgresql_where=text("active AND group_id IS NOT NULL")),
+        Index("ix_group_orders_group_seat", "group_id", "seat_no"),
+    )
+
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(Id)
+    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
+    group_id: Mapped[int | None] = mapped_column(Id, ForeignKey("buying_groups.id"))
+    """The group joined; for a leader, the group their payment opened (None until then)."""
+    customer_id: Mapped[int] = mapped_column(Id)
+    is_leader: Mapped[bool]
+    unit_price_fen: Mapped[int]
+    quantity: Mapped[int]
+    seat_no: Mapped[int | None]
+    """Set when the payment took a seat."""
+    active: Mapped[bool] = mapped_column(default=True)
+    """False once the order was cancelled or refunded: the customer may join again."""

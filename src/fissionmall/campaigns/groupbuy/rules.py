@@ -1,0 +1,57 @@
+"""Pure group-buying maths: prices, tiers, and what happens at expiry."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fissionmall.campaigns.groupbuy.schemas import GroupBuySettings, Tier
+from fissionmall.core.money import yuan
+
+
+def unit_price(settings: GroupBuySettings, sku_id: int, *, leader: bool) -> int | None:
+    """What one unit costs in this campaign (None: the SKU is not in it)."""
+    for sku in settings.skus:
+        if sku.sku_id == sku_id:
+            return sku.group_price_fen - (settings.leader_discount_fen if leader else 0)
+    return None
+
+
+def tier_price(tiers: list[Tier], paid_count: int) -> int | None:
+    """The price of the largest tier the group reached, or None below the smallest."""
+    reached = [t.price_fen for t in tiers if t.size <= paid_count]
+    return reached[-1] if reached else None
+
+
+def outcome_at_expiry(settings: GroupBuySettings, paid_count: int) -> Literal["succeed", "fail"]:
+    """A group that did not fill fails, unless the merchant chose to complete it as it is (never by inventing
+    members), or it reached a tier."""
+    if settings.tiers:
+        return "succeed" if tier_price(settings.tiers, paid_count) is not None else "fail"
+    if settings.auto_complete_min_paid is not None and paid_count >= settings.auto_complete_min_paid:
+        return "succeed"
+    return "fail"
+
+
+def tier_refund(paid_unit_fen: int, quantity: int, final_unit_fen: int | None) -> int:
+    """What a member gets back when the group's final tier is cheaper than what they paid per unit."""
+    if final_unit_fen is None or final_unit_fen >= paid_unit_fen:
+        return 0
+    return (paid_unit_fen - final_unit_fen) * quantity
+
+
+def describe(settings: GroupBuySettings) -> list[str]:
+    """The rules as a shopper reads them."""
+    hours = settings.fill_minutes / 60
+    rules = [f"{settings.group_size} 人成团，开团后 {hours:g} 小时内凑齐。",
+             "未成团：已付款的每位成员自动全额退款，原路返回。"]
+    if settings.auto_complete_min_paid is not None:
+        rules.append(f"到期时已付款满 {settings.auto_complete_min_paid} 人，按现有人数成团发货（不虚增成员）。")
+    if settings.tiers:
+        steps = "，".join(f"{t.size} 人 ¥{yuan(t.price_fen)}" for t in settings.tiers)
+        rules.append(f"阶梯价：{steps}。先按团购价付款，成团后按最终人数对应的价格退还差价。")
+    if settings.leader_discount_fen:
+        rules.append(f"团长再减 ¥{yuan(settings.leader_discount_fen)}。")
+    if settings.new_customers_only:
+        rules.append("仅限新用户参团（团长不限）。")
+    rules.append(f"每人限参与 {settings.per_customer_limit} 次。")
+    return rules

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+MAX_PRICE_FEN = 100_000_000
+
+
+class GroupSku(BaseModel):
+    sku_id: int = Field(ge=1)
+    group_price_fen: int = Field(ge=1, le=MAX_PRICE_FEN)
+
+
+class Tier(BaseModel):
+    """阶梯团: when the group ends with at least `size` paid members, everyone pays `price_fen`."""
+
+    size: int = Field(ge=2, le=100)
+    price_fen: int = Field(ge=1, le=MAX_PRICE_FEN)
+
+
+class GroupBuySettings(BaseModel):
+    """Everything a merchant sets on a group-buying campaign (拼团); each field checked."""
+
+    product_id: int = Field(ge=1)
+    skus: list[GroupSku] = Field(min_length=1, max_length=50)
+    group_size: int = Field(ge=2, le=100)
+    fill_minutes: int = Field(default=24 * 60, ge=5, le=7 * 24 * 60)
+    """Time to fill a group, from the leader's payment."""
+    per_customer_limit: int = Field(default=1, ge=1, le=100)
+    """Group orders one customer may hold in this campaign (cancelled and refunded ones give theirs back)."""
+    leader_discount_fen: int = Field(default=0, ge=0, le=MAX_PRICE_FEN)
+    """团长价: the leader pays the group price less this (never below 1 fen)."""
+    new_customers_only: bool = False
+    """老带新: members other than the leader must not have paid for any order before."""
+    listed: bool = True
+    """凑团: open groups are listed for strangers to join."""
+    auto_complete_min_paid: int | None = Field(default=None, ge=1, le=99)
+    """At expiry, a group with at least this many paid members succeeds as it is (in the buyers' favour)."""
+    tiers: list[Tier] = Field(default_factory=list, max_length=10)
+    race_loser: Literal["new_group", "refund"] = "new_group"
+    """A payment that finds its group full (or closed) opens a new group with the payer as leader, or is
+    refunded in full."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GroupBuySettings:
+        if len({s.sku_id for s in self.skus}) != len(self.skus):
+            raise ValueError("each SKU may appear once")
+        if self.auto_complete_min_paid is not None and self.auto_complete_min_paid >= self.group_size:
+            raise ValueError("auto_complete_min_paid must be smaller than group_size")
+        if any(s.group_price_fen <= self.leader_discount_fen for s in self.skus):
+            raise ValueError("leader_discount_fen must leave the leader at least 1 fen to pay")
+        if self.tiers:
+            sizes = [t.size for t in self.tiers]
+            prices = [t.price_fen for t in self.tiers]
+            if len(self.skus) != 1:
+                raise ValueError("tiered groups sell one SKU")
+            if sizes != sorted(set(sizes)) or prices != sorted(set(prices), reverse=True):
+                raise ValueError("tiers must grow in size and fall in price, strictly")
+            if sizes[-1] != self.group_size:
+                raise ValueError("the largest tier must be the group size")
+            if prices[0] > self.skus[0].group_price_fen:
+                raise ValueError("no tier may cost more than the group price members pay up front")
+            if self.auto_complete_min_paid is not None:
+                raise ValueError("tiered groups end at their smallest tier: leave auto_complete_min_paid out")
+        return self
+
+
+class GroupMemberOut(BaseModel):
+    customer_id: int
+    nickname: str
+    avatar_url: str
+    is_leader: bool
+
+
+class GroupOut(BaseModel):
+    id: int
+    campaign_id: int
+    status: str
+    size: int
+    paid_count: int
+    places_left: int
+    expires_at: datetime
+    seconds_left: int
+    members: list[GroupMemberOut]
+
+
+class GroupCampaignOut(BaseModel):
+    """What the product and rules pages show (COMPLIANCE P3, P5): prices, size, deadline, what happens if a
+    group does not fill."""
+
+    id: int
+    name: str
+    product_id: int
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    group_size: int
+    fill_minutes: int
+    skus: list[GroupSku]
+    leader_discount_fen: int
+    new_customers_only: bool
+    per_customer_limit: int
+    tiers: list[Tier]
+    rules: list[str]
+    """The published rules, in plain words."""

@@ -1,0 +1,260 @@
+"""Group buying (拼团): open a group by paying, join through a share link or the open list, succeed when the
+last seat is paid, fail (and refund everyone) when time runs out. DOMAIN.md § Group buying."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns import errors as campaign_errors
+from fissionmall.campaigns import registry
+from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns.groupbuy import errors, repository, rules
+from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
+from fissionmall.campaigns.groupbuy.schemas import (
+    GroupBuySettings,
+    GroupCampaignOut,
+    GroupMemberOut,
+    GroupOut,
+)
+from fissionmall.campaigns.models import Campaign
+from fissionmall.campaigns.registry import CampaignKind
+from fissionmall.campaigns.schemas import Finding
+from fissionmall.catalog import service as catalog
+from fissionmall.core.auth import Shopper
+from fissionmall.core.errors import NotFound
+from fissionmall.core.events import record_event
+from fissionmall.customers import service as customers
+from fissionmall.orders import hooks
+from fissionmall.orders import service as orders
+from fissionmall.orders.hooks import CampaignPart
+from fissionmall.orders.models import Order
+from fissionmall.orders.schemas import CampaignChoice
+
+KIND = "group"
+
+
+def settings_of(campaign: Campaign) -> GroupBuySettings:
+    return GroupBuySettings.model_validate(campaign.settings)
+
+
+class GroupBuyOrders:
+    """Group buying's part in the order flow (registered under the order kind "group")."""
+
+    async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: CampaignChoice,
+                      lines: Sequence[dict[str, Any]]) -> CampaignPart:
+        if len(lines) != 1:
+            raise errors.one_item()
+        line = lines[0]
+        campaign = await campaigns.require(session, shopper.merchant_id, choice.campaign_id, kind=KIND)
+        settings = settings_of(campaign)
+        joining = choice.target_id is not None
+        price = rules.unit_price(settings, line["sku_id"], leader=not joining)
+        if price is None:
+            raise errors.sku_not_in_campaign(line["sku_id"])
+        if choice.target_id is not None:
+            await _check_joinable(session, runtime, shopper, campaign, settings, choice.target_id)
+        await campaigns.claim(session, campaign, shopper.customer_id, line["quantity"], settings.per_customer_limit,
+                              runtime.clock)
+        discount = (price - line["unit_price_fen"]) * line["quantity"]
+        return CampaignPart(
+            kind=KIND, campaign_id=campaign.id,
+            adjustments=[{"kind": "group_price", "name": "拼团价" if joining else "开团价", "amount_fen": discount,
+                          "source_id": campaign.id}],
+            context={"group_id": choice.target_id, "is_leader": not joining, "unit_price_fen": price,
+                     "quantity": line["quantity"], "customer_id": shopper.customer_id,
+                     "merchant_id": shopper.merchant_id},
+        )
+
+    async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
+        context = part.context
+        if not await repository.add_group_order(
+                session, order_id=order_id, merchant_id=context["merchant_id"], campaign_id=part.campaign_id,
+                group_id=context["group_id"], customer_id=context["customer_id"], is_leader=context["is_leader"],
+                unit_price_fen=context["unit_price_fen"], quantity=context["quantity"], seat_no=None, active=True):
+            raise errors.already_in_group()
+
+    async def paid(self, session: AsyncSession, runtime: Any, order: Order) -> None:
+        """Take a seat with one guarded statement; the payment that fills the last seat succeeds the group."""
+        entry = await repository.group_order(session, order.id)
+        now = runtime.clock.now()
+        if entry.group_id is None:
+            await _open_group(session, runtime, entry, order)
+            return
+        seat = await repository.take_seat(session, entry.group_id, now)
+        if seat is None:
+            await _lost_the_race(session, runtime, entry, order)
+            return
+        seat_no, size = seat
+        await repository.set_seat(session, order.id, seat_no=seat_no)
+        await _event(session, order, "group_join", now, entry.group_id, seat=seat_no)
+        if seat_no == size:
+            await _succeed(session, runtime, entry.group_id, order.merchant_id)
+
+    async def released(self, session: AsyncSession, runtime: Any, released_orders: Sequence[Order]) -> None:
+        entries = await repository.group_orders(session, [o.id for o in released_orders])
+        await repository.deactivate(session, [e.order_id for e in entries])
+        for entry in entries:
+            await campaigns.unclaim(session, entry.campaign_id, entry.customer_id, entry.quantity)
+
+
+async def _check_joinable(session: AsyncSession, runtime: Any, shopper: Shopper, campaign: Campaign,
+                          settings: GroupBuySettings, group_id: int) -> None:
+    group = await repository.group_of(session, shopper.merchant_id, group_id)
+    if group is None or group.campaign_id != campaign.id:
+        raise errors.group_not_found(group_id)
+    if group.status != "open" or group.expires_at <= runtime.clock.now():
+        raise errors.group_closed("closed" if group.status == "open" else group.status)
+    if group.paid_count >= group.size:
+        raise errors.group_full()
+    if group.leader_id == shopper.customer_id:
+        raise errors.already_in_group()
+    if settings.new_customers_only:
+        customer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
+        if customer.first_paid_at is not None:
+            raise errors.new_customers_only()
+
+
+async def _open_group(session: AsyncSession, runtime: Any, entry: GroupOrder, order: Order) -> None:
+    now = runtime.clock.now()
+    campaign = await campaigns.require(session, order.merchant_id, entry.campaign_id, kind=KIND)
+    settings = settings_of(campaign)
+    group_id = await repository.open_group(
+        session, merchant_id=order.merchant_id, campaign_id=campaign.id, leader_id=order.customer_id,
+        size=settings.group_size, paid_count=1, status="open", opened_at=now,
+        expires_at=now + timedelta(minutes=settings.fill_minutes))
+    await repository.set_seat(session, order.id, group_id=group_id, is_leader=True, seat_no=1)
+    await _event(session, order, "group_open", now, group_id, size=settings.group_size)
+
+
+async def _lost_the_race(session: AsyncSession, runtime: Any, entry: GroupOrder, order: Order) -> None:
+    """The group filled or closed before this payment arrived: the campaign's setting decides."""
+    campaign = await campaigns.require(session, order.merchant_id, entry.campaign_id, kind=KIND)
+    if settings_of(campaign).race_loser == "new_group":
+        await _open_group(session, runtime, entry, order)
+    else:
+        await orders.refund_for_campaign(session, runtime, order.id, None, "拼团已满或已结束，全额退款")
+
+
+async def _succeed(session: AsyncSession, runtime: Any, group_id: int, merchant_id: int) -> None:
+    now = runtime.clock.now()
+    group = await repository.group_of(session, merchant_id, group_id)
+    if group is None or not await repository.close_group(session, group_id, "succeeded", now):
+        return
+    campaign = await campaigns.require(session, merchant_id, group.campaign_id, kind=KIND)
+    settings = settings_of(campaign)
+    seated = await repository.seated(session, group_id)
+    await orders.release_for_shipping(session, [s.order_id for s in seated])
+    final_price = rules.tier_price(settings.tiers, group.paid_count) if settings.tiers else None
+    for member in seated:
+        difference = rules.tier_refund(member.unit_price_fen, member.quantity, final_price)
+        if difference:
+            await orders.refund_for_campaign(session, runtime, member.order_id, difference, "阶梯团差价退还")
+    await record_event(session, merchant_id=merchant_id, kind="group_success", at=now, actor_id=group.leader_id,
+                       campaign_id=group.campaign_id, subject=("group", group_id),
+                       data={"members": group.paid_count, "final_price_fen": final_price})
+
+
+async def _fail(session: AsyncSession, runtime: Any, group: BuyingGroup) -> None:
+    """Every paid member is refunded in full, each on their own order, through the outbox."""
+    now = runtime.clock.now()
+    if not await repository.close_group(session, group.id, "failed", now):
+        return
+    for member in await repository.seated(session, group.id):
+        await orders.refund_for_campaign(session, runtime, member.order_id, None, "拼团未成功，全额退款")
+    await record_event(session, merchant_id=group.merchant_id, kind="group_failed", at=now, actor_id=group.leader_id,
+                       campaign_id=group.campaign_id, subject=("group", group.id), data={"members": group.paid_count})
+
+
+async def _event(session: AsyncSession, order: Order, kind: str, at: Any, group_id: int, **data: Any) -> None:
+    await record_event(session, merchant_id=order.merchant_id, kind=kind, at=at, actor_id=order.customer_id,
+                       inviter_id=order.inviter_id, campaign_id=order.campaign_id, subject=("group", group_id),
+                       data={"order_id": order.id, **data})
+
+
+CHUNK = 200
+
+
+async def settle_expired(session: AsyncSession, runtime: Any) -> int:
+    """One chunk of groups whose time ran out: succeed those the rules complete, fail the rest."""
+    due = await repository.due_groups(session, runtime.clock.now(), CHUNK)
+    for group in due:
+        campaign = await campaigns.require(session, group.merchant_id, group.campaign_id, kind=KIND)
+        if rules.outcome_at_expiry(settings_of(campaign), group.paid_count) == "succeed":
+            await _succeed(session, runtime, group.id, group.merchant_id)
+        else:
+            await _fail(session, runtime, group)
+    return len(due)
+
+
+# --- what shoppers see ---------------------------------------------------------------------------
+
+
+async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> GroupCampaignOut:
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    if campaign.status == "draft":
+        raise campaign_errors.campaign_not_found(campaign_id)
+    settings = settings_of(campaign)
+    return GroupCampaignOut(
+        id=campaign.id, name=campaign.name, product_id=settings.product_id, status=campaign.status,
+        starts_at=campaign.starts_at, ends_at=campaign.ends_at, group_size=settings.group_size,
+        fill_minutes=settings.fill_minutes, skus=settings.skus, leader_discount_fen=settings.leader_discount_fen,
+        new_customers_only=settings.new_customers_only, per_customer_limit=settings.per_customer_limit,
+        tiers=settings.tiers, rules=rules.describe(settings))
+
+
+async def _render(session: AsyncSession, runtime: Any, groups: Sequence[BuyingGroup]) -> list[GroupOut]:
+    now = runtime.clock.now()
+    seats: dict[int, list[GroupMemberOut]] = {g.id: [] for g in groups}
+    for entry, nickname, avatar in await repository.members(session, [g.id for g in groups]):
+        seats[entry.group_id or 0].append(GroupMemberOut(customer_id=entry.customer_id, nickname=nickname,
+                                                         avatar_url=avatar, is_leader=entry.is_leader))
+    return [
+        GroupOut(id=g.id, campaign_id=g.campaign_id, status=g.status, size=g.size, paid_count=g.paid_count,
+                 places_left=g.size - g.paid_count if g.status == "open" else 0, expires_at=g.expires_at,
+                 seconds_left=max(0, int((g.expires_at - now).total_seconds())) if g.status == "open" else 0,
+                 members=seats[g.id])
+        for g in groups
+    ]
+
+
+async def open_groups(session: AsyncSession, runtime: Any, merchant_id: int, campaign_id: int) -> list[GroupOut]:
+    """The 凑团 list; empty when the merchant keeps groups private."""
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    if not settings_of(campaign).listed or campaign.status != "active":
+        return []
+    return await _render(session, runtime, await repository.open_groups(session, campaign.id, runtime.clock.now(), 20))
+
+
+async def group_view(session: AsyncSession, runtime: Any, merchant_id: int, group_id: int) -> GroupOut:
+    group = await repository.group_of(session, merchant_id, group_id)
+    if group is None:
+        raise errors.group_not_found(group_id)
+    return (await _render(session, runtime, [group]))[0]
+
+
+async def check(session: AsyncSession, merchant_id: int, settings: GroupBuySettings) -> list[Finding]:
+    """Before going live: the SKUs belong to the product, and the group price is a real saving (P3)."""
+    findings: list[Finding] = []
+    try:
+        product = await catalog.require_product(session, merchant_id, settings.product_id)
+    except NotFound:
+        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist")]
+    prices = {sku.id: sku.price_fen for sku in product.skus}
+    for sku in settings.skus:
+        if sku.sku_id not in prices:
+            findings.append(Finding(rule="G1", level="block",
+                                    reason=f"SKU {sku.sku_id} is not a SKU of product {product.id}"))
+        elif sku.group_price_fen >= prices[sku.sku_id]:
+            findings.append(Finding(rule="P3", level="block", reason=(
+                f"the group price of SKU {sku.sku_id} ({sku.group_price_fen} fen) is no lower than buying it "
+                f"alone ({prices[sku.sku_id]} fen): a group must really save money")))
+    return findings
+
+
+hooks.register(KIND, GroupBuyOrders())
+registry.register(KIND, CampaignKind(settings_model=GroupBuySettings, product_of=lambda s: s.product_id,
+                                     check=check))

@@ -1,0 +1,73 @@
+"""Every query about campaigns, their stock caps and per-customer quotas. Claims are guarded statements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.models import Campaign, CampaignQuota
+from fissionmall.db.sql import insert_ignoring_conflicts
+
+
+async def campaign_of(session: AsyncSession, merchant_id: int, campaign_id: int) -> Campaign | None:
+    statement = select(Campaign).where(Campaign.merchant_id == merchant_id, Campaign.id == campaign_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def campaigns_of(session: AsyncSession, merchant_id: int, kind: str | None) -> list[Campaign]:
+    statement = select(Campaign).where(Campaign.merchant_id == merchant_id).order_by(Campaign.id.desc())
+    if kind is not None:
+        statement = statement.where(Campaign.kind == kind)
+    return list((await session.execute(statement)).scalars())
+
+
+async def live_for_product(session: AsyncSession, merchant_id: int, product_id: int, now: datetime) -> list[Campaign]:
+    statement = select(Campaign).where(
+        Campaign.merchant_id == merchant_id, Campaign.product_id == product_id, Campaign.status == "active",
+        Campaign.starts_at <= now, Campaign.ends_at > now)
+    return list((await session.execute(statement)).scalars())
+
+
+async def take_stock(session: AsyncSession, campaign_id: int, quantity: int, now: datetime) -> bool:
+    """Claim campaign units only while it is live and under its cap: one guarded statement."""
+    result = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == "active", Campaign.starts_at <= now,
+               Campaign.ends_at > now,
+               (Campaign.stock_cap.is_(None)) | (Campaign.sold + quantity <= Campaign.stock_cap))
+        .values(sold=Campaign.sold + quantity)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def return_stock(session: AsyncSession, campaign_id: int, quantity: int) -> None:
+    await session.execute(update(Campaign).where(Campaign.id == campaign_id).values(sold=Campaign.sold - quantity))
+
+
+async def take_quota(session: AsyncSession, merchant_id: int, campaign_id: int, customer_id: int, limit: int) -> bool:
+    await session.execute(insert_ignoring_conflicts(session, CampaignQuota).values(
+        merchant_id=merchant_id, campaign_id=campaign_id, customer_id=customer_id, used=0))
+    result = await session.execute(
+        update(CampaignQuota)
+        .where(CampaignQuota.campaign_id == campaign_id, CampaignQuota.customer_id == customer_id,
+               CampaignQuota.used < limit)
+        .values(used=CampaignQuota.used + 1)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def return_quota(session: AsyncSession, campaign_id: int, customer_id: int) -> None:
+    await session.execute(
+        update(CampaignQuota)
+        .where(CampaignQuota.campaign_id == campaign_id, CampaignQuota.customer_id == customer_id,
+               CampaignQuota.used > 0)
+        .values(used=CampaignQuota.used - 1)
+    )
+
+
+async def move(session: AsyncSession, campaign_id: int, from_statuses: list[str], to: str) -> bool:
+    result = await session.execute(
+        update(Campaign).where(Campaign.id == campaign_id, Campaign.status.in_(from_statuses)).values(status=to))
+    return result.rowcount == 1  # type: ignore[attr-defined]

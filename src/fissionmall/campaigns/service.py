@@ -1,0 +1,137 @@
+"""Campaign life cycle (draft → active ⇄ paused → ended), settings validation, linting, and the
+guarded claims every mechanic shares: campaign stock and per-customer quota."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns import errors, repository
+from fissionmall.campaigns.models import Campaign
+from fissionmall.campaigns.registry import KINDS, CampaignKind
+from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, Finding, LintOut
+from fissionmall.core.clock import Clock
+from fissionmall.core.errors import Conflict, InvalidInput
+
+EDITABLE = ("draft", "paused")
+
+
+def _kind(kind: str) -> CampaignKind:
+    if kind not in KINDS:
+        raise errors.unknown_kind(kind)
+    return KINDS[kind]
+
+
+def typed_settings(kind: str, raw: dict[str, Any]) -> BaseModel:
+    """The kind's settings model, or a 422 naming each bad field as settings.<field>."""
+    try:
+        return _kind(kind).settings_model.model_validate(raw)
+    except ValidationError as exc:
+        problems = [{"field": ".".join(["settings", *map(str, e["loc"])]), "message": e["msg"]} for e in exc.errors()]
+        raise InvalidInput("invalid_settings", f"{problems[0]['field']}: {problems[0]['message']}",
+                           field=problems[0]["field"], errors=problems) from None
+
+
+def out(campaign: Campaign) -> CampaignOut:
+    return CampaignOut.model_validate(campaign, from_attributes=True)
+
+
+async def create(session: AsyncSession, merchant_id: int, body: CampaignIn, clock: Clock) -> CampaignOut:
+    settings = typed_settings(body.kind, body.settings)
+    campaign = Campaign(merchant_id=merchant_id, kind=body.kind, name=body.name, status="draft",
+                        settings=settings.model_dump(mode="json"), product_id=_kind(body.kind).product_of(settings),
+                        starts_at=body.starts_at, ends_at=body.ends_at, stock_cap=body.stock_cap, sold=0,
+                        created_at=clock.now())
+    session.add(campaign)
+    await session.flush()
+    return out(campaign)
+
+
+async def require(session: AsyncSession, merchant_id: int, campaign_id: int, kind: str | None = None) -> Campaign:
+    campaign = await repository.campaign_of(session, merchant_id, campaign_id)
+    if campaign is None or (kind is not None and campaign.kind != kind):
+        raise errors.campaign_not_found(campaign_id)
+    return campaign
+
+
+async def update(session: AsyncSession, merchant_id: int, campaign_id: int, body: CampaignPatch) -> CampaignOut:
+    campaign = await require(session, merchant_id, campaign_id)
+    if campaign.status not in EDITABLE:
+        raise errors.not_editable(campaign.status)
+    changes = body.model_dump(exclude_unset=True)
+    if "settings" in changes:
+        settings = typed_settings(campaign.kind, changes.pop("settings"))
+        campaign.settings = settings.model_dump(mode="json")
+        campaign.product_id = _kind(campaign.kind).product_of(settings)
+    for field, value in changes.items():
+        setattr(campaign, field, value)
+    if campaign.ends_at <= campaign.starts_at:
+        raise InvalidInput("invalid_request", "ends_at must be after starts_at", field="ends_at")
+    if campaign.stock_cap is not None and campaign.stock_cap < campaign.sold:
+        raise InvalidInput("invalid_request", f"{campaign.sold} already sold: the cap cannot be lower",
+                           field="stock_cap")
+    await session.flush()
+    return out(campaign)
+
+
+async def lint(session: AsyncSession, merchant_id: int, campaign_id: int) -> LintOut:
+    campaign = await require(session, merchant_id, campaign_id)
+    kind = _kind(campaign.kind)
+    findings: list[Finding] = await kind.check(session, merchant_id, typed_settings(campaign.kind, campaign.settings))
+    return LintOut(ok=not any(f.level == "block" for f in findings), findings=findings)
+
+
+async def activate(session: AsyncSession, merchant_id: int, campaign_id: int) -> CampaignOut:
+    """Only a plan the linter does not block can go live."""
+    campaign = await require(session, merchant_id, campaign_id)
+    if campaign.status not in EDITABLE:
+        raise errors.invalid_transition(campaign.status, "active")
+    report = await lint(session, merchant_id, campaign_id)
+    if not report.ok:
+        raise Conflict("lint_blocked", "the campaign breaks rules that block it from going live",
+                       findings=[f.model_dump() for f in report.findings])
+    return await _move(session, campaign, EDITABLE, "active")
+
+
+async def pause(session: AsyncSession, merchant_id: int, campaign_id: int) -> CampaignOut:
+    return await _move(session, await require(session, merchant_id, campaign_id), ("active",), "paused")
+
+
+async def end(session: AsyncSession, merchant_id: int, campaign_id: int) -> CampaignOut:
+    return await _move(session, await require(session, merchant_id, campaign_id), ("draft", "active", "paused"),
+                       "ended")
+
+
+async def _move(session: AsyncSession, campaign: Campaign, sources: tuple[str, ...], target: str) -> CampaignOut:
+    if campaign.status not in sources or not await repository.move(session, campaign.id, list(sources), target):
+        raise errors.invalid_transition(campaign.status, target)
+    await session.refresh(campaign)
+    return out(campaign)
+
+
+async def list_campaigns(session: AsyncSession, merchant_id: int, kind: str | None) -> list[CampaignOut]:
+    return [out(c) for c in await repository.campaigns_of(session, merchant_id, kind)]
+
+
+async def live_for_product(session: AsyncSession, merchant_id: int, product_id: int, clock: Clock) -> list[Campaign]:
+    return await repository.live_for_product(session, merchant_id, product_id, clock.now())
+
+
+async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
+                clock: Clock) -> None:
+    """Claim campaign stock and one use of the customer's quota, each by a guarded statement."""
+    if not await repository.take_stock(session, campaign.id, quantity, clock.now()):
+        await session.refresh(campaign)
+        now = clock.now()
+        if campaign.status != "active" or not campaign.starts_at <= now < campaign.ends_at:
+            raise errors.campaign_not_live()
+        raise errors.sold_out()
+    if not await repository.take_quota(session, campaign.merchant_id, campaign.id, customer_id, limit):
+        raise errors.limit_reached(limit)
+
+
+async def unclaim(session: AsyncSession, campaign_id: int, customer_id: int, quantity: int) -> None:
+    await repository.return_stock(session, campaign_id, quantity)
+    await repository.return_quota(session, campaign_id, customer_id)

@@ -1,0 +1,52 @@
+"""How a campaign mechanic takes part in an order, without the order domain knowing any mechanic.
+
+A mechanic registers one `CampaignOrders` under its order kind ("group", later "bargain" …); the order
+use cases call it at placement, payment and cancellation. This is the registry, not an `if kind ==`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.auth import Shopper
+from fissionmall.orders.models import Order
+
+
+@dataclass
+class CampaignPart:
+    """What a campaign adds to an order being placed: its kind and the adjustments that set its price."""
+
+    kind: str
+    campaign_id: int
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+    """Each: kind, name, amount_fen (negative is a discount), source_id."""
+    context: dict[str, Any] = field(default_factory=dict)
+    """Whatever the mechanic needs again once the order exists."""
+
+
+class CampaignOrders(Protocol):
+    async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: Any,
+                      lines: Sequence[dict[str, Any]]) -> CampaignPart:
+        """Validate the choice, claim campaign stock and limits, and price the lines."""
+        ...
+
+    async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None: ...
+
+    async def paid(self, session: AsyncSession, runtime: Any, order: Order) -> None:
+        """The order was just paid (still in status paid): seat it, ship it, or refund it."""
+        ...
+
+    async def released(self, session: AsyncSession, runtime: Any, orders: Sequence[Order]) -> None:
+        """These orders were cancelled unpaid or fully refunded: give back campaign stock and limits."""
+        ...
+
+
+MECHANICS: dict[str, CampaignOrders] = {}
+
+
+def register(kind: str, mechanic: CampaignOrders) -> None:
+    MECHANICS[kind] = mechanic
