@@ -293,3 +293,40 @@ async def test_shopper_of_another_merchant_cannot_complete_the_payment(client, m
     before = await snapshot(runtime)
     problem(await client.post(f"/sandbox/payments/{payment_id}/complete", headers=mallory), 404, "payment_not_found")
     assert await snapshot(runtime) == before
+
+
+def refund_body(out_trade_no: str, out_refund_no: str, amount_fen: int, event_id: str) -> bytes:
+    body = {"id": event_id, "event_type": "REFUND.SUCCESS", "create_time": "2026-01-01T12:00:00+00:00",
+            "resource": {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no,
+                         "transaction_id": f"sbx-refund-{out_refund_no}", "amount_fen": amount_fen}}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+async def test_refund_notification_for_no_such_refund_is_a_mismatch(client, mall, runtime):
+    """A signed refund notice for a refund number we never issued applies nothing and is not acknowledged."""
+    alice = await mall.shopper("alice")
+    order = await mall.order(alice)
+    await mall.pay(alice, order["id"])
+    before = await snapshot(runtime)
+    response = await notify(client, runtime, refund_body(order["order_no"], f"{order['order_no']}R9", 1000, "r-x"))
+    problem(response, 422, "refund_mismatch")
+    assert await snapshot(runtime) == before
+
+
+async def test_refund_notification_for_a_settled_refund_is_a_duplicate(client, mall, runtime):
+    """The provider may send a second notice (new event id) for a refund already applied: acknowledged, no change."""
+    alice = await mall.shopper("alice")
+    order = await mall.order(alice)
+    await mall.pay(alice, order["id"])
+    refunded = await client.post(f"/admin/orders/{order['id']}/refunds", headers=await mall.staff("finance"),
+                                 json={"reason": "damaged"})
+    assert refunded.status_code == 201, refunded.text
+    await mall.work()
+    assert (await mall.get_order(alice, order["id"]))["refunded_fen"] == 1000
+    before = await snapshot(runtime)
+    body = refund_body(order["order_no"], f"{order['order_no']}R1", 1000, "another-event-id")
+    acknowledged(await notify(client, runtime, body), "duplicate")
+    after = await snapshot(runtime)
+    assert {k: v for k, v in after.items() if k != "payment_notifications"} == \
+        {k: v for k, v in before.items() if k != "payment_notifications"}
+    assert (await mall.get_order(alice, order["id"]))["refunded_fen"] == 1000

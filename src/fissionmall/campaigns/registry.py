@@ -19,6 +19,8 @@ class CampaignKind:
     """Which product the campaign sells, read from its settings (None for campaigns on no product)."""
     check: Callable[[AsyncSession, int, Any], Awaitable[list[Finding]]]
     """Checks that need the database (prices against the catalog …) plus the pure linter rules."""
+    summary: Callable[[Any], dict[str, Any]]
+    """What a product page shows of a live campaign (prices, group size …)."""
 
 
 KINDS: dict[str, CampaignKind] = {}

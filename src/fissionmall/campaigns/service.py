@@ -115,8 +115,14 @@ async def list_campaigns(session: AsyncSession, merchant_id: int, kind: str | No
     return [out(c) for c in await repository.campaigns_of(session, merchant_id, kind)]
 
 
-async def live_for_product(session: AsyncSession, merchant_id: int, product_id: int, clock: Clock) -> list[Campaign]:
-    return await repository.live_for_product(session, merchant_id, product_id, clock.now())
+async def live_for_product(session: AsyncSession, merchant_id: int, product_id: int,
+                           clock: Clock) -> list[dict[str, Any]]:
+    """The campaigns running on a product now, as its page shows them."""
+    return [
+        {"id": c.id, "kind": c.kind, "name": c.name, "ends_at": c.ends_at.isoformat(),
+         **_kind(c.kind).summary(typed_settings(c.kind, c.settings))}
+        for c in await repository.live_for_product(session, merchant_id, product_id, clock.now())
+    ]
 
 
 async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,

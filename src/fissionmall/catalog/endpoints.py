@@ -4,6 +4,7 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.campaigns import service as campaigns
 from fissionmall.catalog import service
 from fissionmall.catalog.media import MAX_BYTES, store_image
 from fissionmall.catalog.schemas import (
@@ -43,7 +44,10 @@ async def product_detail(request: Request, product_id: int, merchant: str | None
                          shopper: Shopper | None = Depends(optional_shopper),
                          session: AsyncSession = Depends(get_session)):
     merchant_id = await _merchant_id(request, session, shopper, merchant)
-    return await service.product_detail(session, merchant_id, product_id, shopper_view=True)
+    product = await service.product_detail(session, merchant_id, product_id, shopper_view=True)
+    product.campaigns = await campaigns.live_for_product(session, merchant_id, product_id,
+                                                        request.app.state.runtime.clock)
+    return product
 
 
 @router.get("/categories", response_model=list[CategoryOut])

@@ -180,3 +180,7 @@ async def release_refund_reservation(session: AsyncSession, order_id: int, amoun
 
 async def refund_by_id(session: AsyncSession, refund_id: int) -> Refund:
     return (await session.execute(select(Refund).where(Refund.id == refund_id))).scalar_one()
+
+
+async def refund_by_number(session: AsyncSession, refund_no: str) -> Refund | None:
+    return (await session.execute(select(Refund).where(Refund.refund_no == refund_no))).scalar_one_or_none()

@@ -338,6 +338,10 @@ async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, 
     return True
 
 
+async def refund_known(session: AsyncSession, refund_no: str) -> bool:
+    return await repository.refund_by_number(session, refund_no) is not None
+
+
 async def refund_details(session: AsyncSession, refund_id: int) -> tuple[str, int, str, str]:
     """(order_no, amount_fen, refund_no, reason) of a refund the provider must carry out."""
     refund = await repository.refund_by_id(session, refund_id)

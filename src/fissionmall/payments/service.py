@@ -57,8 +57,11 @@ async def apply_notice(session: AsyncSession, runtime: Any, provider: str, notic
     if notice.kind == "refund":
         if notice.out_refund_no is None:
             raise InvalidInput("invalid_notification", "refund notification without out_refund_no")
-        await orders.refund_succeeded(session, runtime, notice.out_refund_no, notice.amount_fen, now)
-        return "applied"
+        if await orders.refund_succeeded(session, runtime, notice.out_refund_no, notice.amount_fen, now):
+            return "applied"
+        if not await orders.refund_known(session, notice.out_refund_no):
+            raise InvalidInput("refund_mismatch", "no refund with this number")
+        return "duplicate"
     order_id = await repository.settle_payment(session, notice.out_trade_no, notice.amount_fen,
                                                notice.transaction_id, now)
     if order_id is None:

@@ -23,6 +23,7 @@ from fissionmall.campaigns.groupbuy.schemas import (
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.sharing.targets import register_target
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
@@ -255,6 +256,20 @@ async def check(session: AsyncSession, merchant_id: int, settings: GroupBuySetti
     return findings
 
 
+async def _group_target(session: AsyncSession, shopper: Shopper, group_id: int) -> int | None:
+    """A group can be shared by anyone who sees it (members invite friends; strangers pass it on)."""
+    group = await repository.group_of(session, shopper.merchant_id, group_id)
+    if group is None:
+        raise errors.group_not_found(group_id)
+    return group.campaign_id
+
+
+register_target("group", _group_target)
 hooks.register(KIND, GroupBuyOrders())
+def summary(settings: GroupBuySettings) -> dict[str, Any]:
+    return {"group_size": settings.group_size, "leader_discount_fen": settings.leader_discount_fen,
+            "prices": [sku.model_dump() for sku in settings.skus]}
+
+
 registry.register(KIND, CampaignKind(settings_model=GroupBuySettings, product_of=lambda s: s.product_id,
-                                     check=check))
+                                     check=check, summary=summary))

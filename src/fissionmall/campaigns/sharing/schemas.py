@@ -1,16 +1,21 @@
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import BaseModel, Field, field_validator
 
-from pydantic import BaseModel, Field
-
-ShareTarget = Literal["product", "invite"]
-"""What can be shared; campaign mechanics add their targets here as they arrive."""
+from fissionmall.campaigns.sharing.targets import TARGETS
 
 
 class ShareIn(BaseModel):
-    target_type: ShareTarget
+    target_type: str = Field(max_length=20)
+    """product, invite, or a mechanic's own target (group …): see targets.py."""
     target_id: int = Field(ge=1)
+
+    @field_validator("target_type")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in TARGETS:
+            raise ValueError(f"can share one of: {', '.join(sorted(TARGETS))}")
+        return value
 
 
 class ShareOut(BaseModel):

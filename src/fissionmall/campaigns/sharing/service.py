@@ -13,6 +13,7 @@ from fissionmall.campaigns.sharing import repository
 from fissionmall.campaigns.sharing.models import Share
 from fissionmall.campaigns.sharing.poster import PosterContent, render_poster_png, render_qr_png
 from fissionmall.campaigns.sharing.schemas import ShareIn, ShareLanding, ShareOut, Sharer
+from fissionmall.campaigns.sharing.targets import TARGETS, register_target
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput, NotFound
@@ -44,16 +45,13 @@ def describe(runtime: Any, share: Share) -> ShareOut:
 
 
 async def create_share(session: AsyncSession, runtime: Any, shopper: Shopper, body: ShareIn) -> ShareOut:
-    if body.target_type == "product":
-        await catalog.require_product(session, shopper.merchant_id, body.target_id, on_sale=True)
-    elif body.target_id != shopper.customer_id:
-        raise InvalidInput("invalid_share_target", "an invite page can only be shared by its owner")
+    campaign_id = await TARGETS[body.target_type](session, shopper, body.target_id)
     sharer = await customers.by_id(session, shopper.merchant_id, shopper.customer_id)
     if sharer is None:
         raise NotFound("customer_not_found", "the sharer no longer exists")
     now = runtime.clock.now()
     share = await repository.upsert(session, merchant_id=shopper.merchant_id, sharer_id=sharer.id,
-                                    target_type=body.target_type, target_id=body.target_id, campaign_id=None,
+                                    target_type=body.target_type, target_id=body.target_id, campaign_id=campaign_id,
                                     depth=sharer.depth, created_at=now)
     await record_event(session, merchant_id=share.merchant_id, kind="share", at=now, actor_id=sharer.id,
                        inviter_id=sharer.inviter_id, depth=sharer.depth, campaign_id=share.campaign_id,
@@ -125,3 +123,18 @@ def _local_media(runtime: Any, url: str | None) -> Path | None:
     root = Path(runtime.settings.media_dir).resolve()
     path = (root / url.removeprefix("/media/")).resolve()
     return path if path.is_relative_to(root) and path.is_file() else None
+
+
+async def _product_target(session: AsyncSession, shopper: Shopper, product_id: int) -> int | None:
+    await catalog.require_product(session, shopper.merchant_id, product_id, on_sale=True)
+    return None
+
+
+async def _invite_target(session: AsyncSession, shopper: Shopper, customer_id: int) -> int | None:
+    if customer_id != shopper.customer_id:
+        raise InvalidInput("invalid_share_target", "an invite page can only be shared by its owner")
+    return None
+
+
+register_target("product", _product_target)
+register_target("invite", _invite_target)
