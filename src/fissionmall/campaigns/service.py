@@ -12,8 +12,9 @@ from fissionmall.campaigns import errors, repository
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.registry import KINDS, CampaignKind
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, Finding, LintOut
+from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
-from fissionmall.core.errors import Conflict, InvalidInput
+from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 
 EDITABLE = ("draft", "paused")
 
@@ -38,8 +39,20 @@ def out(campaign: Campaign) -> CampaignOut:
     return CampaignOut.model_validate(campaign, from_attributes=True)
 
 
+async def _own_product(session: AsyncSession, merchant_id: int, product_id: int | None) -> int | None:
+    """The campaign's product must be one of the merchant's: a 422, never a foreign-key error."""
+    if product_id is not None:
+        try:
+            await catalog.require_product(session, merchant_id, product_id)
+        except NotFound:
+            raise InvalidInput("invalid_settings", f"settings.product_id: no product {product_id}",
+                               field="settings.product_id") from None
+    return product_id
+
+
 async def create(session: AsyncSession, merchant_id: int, body: CampaignIn, clock: Clock) -> CampaignOut:
     settings = typed_settings(body.kind, body.settings)
+    await _own_product(session, merchant_id, _kind(body.kind).product_of(settings))
     campaign = Campaign(merchant_id=merchant_id, kind=body.kind, name=body.name, status="draft",
                         settings=settings.model_dump(mode="json"), product_id=_kind(body.kind).product_of(settings),
                         starts_at=body.starts_at, ends_at=body.ends_at, stock_cap=body.stock_cap, sold=0,
@@ -64,7 +77,7 @@ async def update(session: AsyncSession, merchant_id: int, campaign_id: int, body
     if "settings" in changes:
         settings = typed_settings(campaign.kind, changes.pop("settings"))
         campaign.settings = settings.model_dump(mode="json")
-        campaign.product_id = _kind(campaign.kind).product_of(settings)
+        campaign.product_id = await _own_product(session, merchant_id, _kind(campaign.kind).product_of(settings))
     for field, value in changes.items():
         setattr(campaign, field, value)
     if campaign.ends_at <= campaign.starts_at:

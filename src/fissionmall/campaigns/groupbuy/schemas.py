@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 MAX_PRICE_FEN = 100_000_000
 
@@ -43,28 +43,49 @@ class GroupBuySettings(BaseModel):
     """A payment that finds its group full (or closed) opens a new group with the payer as leader, or is
     refunded in full."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> GroupBuySettings:
-        if len({s.sku_id for s in self.skus}) != len(self.skus):
+    # Cross-field checks sit on the later field, so an error names the setting (settings.<field>).
+
+    @field_validator("skus")
+    @classmethod
+    def _distinct_skus(cls, skus: list[GroupSku]) -> list[GroupSku]:
+        if len({s.sku_id for s in skus}) != len(skus):
             raise ValueError("each SKU may appear once")
-        if self.auto_complete_min_paid is not None and self.auto_complete_min_paid >= self.group_size:
-            raise ValueError("auto_complete_min_paid must be smaller than group_size")
-        if any(s.group_price_fen <= self.leader_discount_fen for s in self.skus):
+        return skus
+
+    @field_validator("leader_discount_fen")
+    @classmethod
+    def _leader_pays(cls, discount: int, info: ValidationInfo) -> int:
+        if any(s.group_price_fen <= discount for s in info.data.get("skus", [])):
             raise ValueError("leader_discount_fen must leave the leader at least 1 fen to pay")
-        if self.tiers:
-            sizes = [t.size for t in self.tiers]
-            prices = [t.price_fen for t in self.tiers]
-            if len(self.skus) != 1:
-                raise ValueError("tiered groups sell one SKU")
-            if sizes != sorted(set(sizes)) or prices != sorted(set(prices), reverse=True):
-                raise ValueError("tiers must grow in size and fall in price, strictly")
-            if sizes[-1] != self.group_size:
-                raise ValueError("the largest tier must be the group size")
-            if prices[0] > self.skus[0].group_price_fen:
-                raise ValueError("no tier may cost more than the group price members pay up front")
-            if self.auto_complete_min_paid is not None:
-                raise ValueError("tiered groups end at their smallest tier: leave auto_complete_min_paid out")
-        return self
+        return discount
+
+    @field_validator("auto_complete_min_paid")
+    @classmethod
+    def _below_size(cls, value: int | None, info: ValidationInfo) -> int | None:
+        size = info.data.get("group_size")
+        if value is not None and size is not None and value >= size:
+            raise ValueError("auto_complete_min_paid must be smaller than group_size")
+        return value
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, tiers: list[Tier], info: ValidationInfo) -> list[Tier]:
+        if not tiers:
+            return tiers
+        skus, size = info.data.get("skus", []), info.data.get("group_size")
+        sizes = [t.size for t in tiers]
+        prices = [t.price_fen for t in tiers]
+        if len(skus) != 1:
+            raise ValueError("tiered groups sell one SKU")
+        if sizes != sorted(set(sizes)) or prices != sorted(set(prices), reverse=True):
+            raise ValueError("tiers must grow in size and fall in price, strictly")
+        if sizes[-1] != size:
+            raise ValueError("the largest tier must be the group size")
+        if prices[0] > skus[0].group_price_fen:
+            raise ValueError("no tier may cost more than the group price members pay up front")
+        if info.data.get("auto_complete_min_paid") is not None:
+            raise ValueError("tiered groups end at their smallest tier: leave auto_complete_min_paid out")
+        return tiers
 
 
 class GroupMemberOut(BaseModel):

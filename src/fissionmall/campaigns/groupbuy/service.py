@@ -107,10 +107,10 @@ async def _check_joinable(session: AsyncSession, runtime: Any, shopper: Shopper,
     group = await repository.group_of(session, shopper.merchant_id, group_id)
     if group is None or group.campaign_id != campaign.id:
         raise errors.group_not_found(group_id)
-    if group.status != "open" or group.expires_at <= runtime.clock.now():
-        raise errors.group_closed("closed" if group.status == "open" else group.status)
     if group.paid_count >= group.size:
         raise errors.group_full()
+    if group.status != "open" or group.expires_at <= runtime.clock.now():
+        raise errors.group_closed("closed" if group.status == "open" else group.status)
     if group.leader_id == shopper.customer_id:
         raise errors.already_in_group()
     if settings.new_customers_only:
