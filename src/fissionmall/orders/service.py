@@ -257,8 +257,8 @@ async def _open_refund(session: AsyncSession, order: Order, amount: int, reason:
     return refund_id
 
 
-async def start_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
-                       requested_by: str) -> OrderOut:
+async def open_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
+                      requested_by: str) -> None:
     """Reserve the amount and move the order to refunding in one guarded statement.
 
     A shopper's request waits for the merchant; a merchant's refund goes straight to the provider.
@@ -279,6 +279,11 @@ async def start_refund(session: AsyncSession, runtime: Any, order: Order, body: 
         raise errors.order_changed()
     status = "requested" if requested_by == "customer" else "processing"
     await _open_refund(session, order, amount, body.reason, requested_by, status, now)
+
+
+async def start_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
+                       requested_by: str) -> OrderOut:
+    await open_refund(session, runtime, order, body, requested_by=requested_by)
     return await render_one(session, order.id)
 
 
@@ -413,4 +418,4 @@ async def refund_for_campaign(session: AsyncSession, runtime: Any, order_id: int
                               reason: str) -> None:
     """A refund the campaign's rules owe (failed group, tier difference): straight to the provider."""
     order = await repository.order_by_id(session, order_id)
-    await start_refund(session, runtime, order, RefundIn(amount_fen=amount_fen, reason=reason), requested_by="system")
+    await open_refund(session, runtime, order, RefundIn(amount_fen=amount_fen, reason=reason), requested_by="system")
