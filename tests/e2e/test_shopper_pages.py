@@ -5,6 +5,7 @@ Screenshots land in $E2E_SCREENSHOTS (default: the test's tmp folder) for a pers
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -94,4 +95,47 @@ async def test_browse_and_open_a_share_link(server: str, shots: Path) -> None:
 
         await page.goto(share["poster_url"])
         await page.screenshot(path=shots / "poster.png")
+        await browser.close()
+
+
+async def test_a_shared_group_shows_who_is_in_and_places_left(server: str, shots: Path) -> None:
+    """A merchant starts a 3-person group campaign; a shopper opens a group and pays in the sandbox (the
+    server's own worker delivers the notification); the group link shows the leader, two free places, the rules."""
+    async with httpx.AsyncClient(base_url=f"{server}/api/v1", timeout=10) as api:
+        staff = await api.post("/admin/auth/login",
+                               json={"merchant_slug": "demo", "username": "owner", "password": "demo-pass-2026"})
+        owner = {"Authorization": f"Bearer {staff.json()['token']}"}
+        product = (await api.get("/products/7")).json()
+        body = {"kind": "group", "name": "脐橙三人团", "starts_at": "2026-01-01T00:00:00+08:00",
+                "ends_at": "2099-01-01T00:00:00+08:00",
+                "settings": {"product_id": 7, "group_size": 3, "leader_discount_fen": 200,
+                             "skus": [{"sku_id": product["skus"][0]["id"], "group_price_fen": 2990}]}}
+        campaign = (await api.post("/admin/campaigns", headers=owner, json=body)).json()
+        assert (await api.post(f"/admin/campaigns/{campaign['id']}/activate", headers=owner)).status_code == 200
+        login = await api.post("/auth/dev-login",
+                               json={"merchant_slug": "demo", "openid": "leader", "nickname": "阿花"})
+        leader = {"Authorization": f"Bearer {login.json()['token']}"}
+        order = (await api.post("/orders", headers=leader, json={
+            "items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}],
+            "address": {"name": "阿花", "phone": "13800138000", "detail": "南京西路 1 号"},
+            "campaign": {"kind": "group", "campaign_id": campaign["id"]}})).json()
+        payment = (await api.post(f"/orders/{order['id']}/pay", headers=leader)).json()
+        await api.post(f"/sandbox/payments/{payment['payment_id']}/complete", headers=leader)
+        for _ in range(100):
+            groups = (await api.get(f"/group-campaigns/{campaign['id']}/groups")).json()
+            if groups:
+                break
+            await asyncio.sleep(0.1)
+        assert groups and groups[0]["places_left"] == 2
+        share = (await api.post("/shares", headers=leader,
+                                json={"target_type": "group", "target_id": groups[0]["id"]})).json()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        await page.goto(share["link"])
+        assert await page.locator(".banner").inner_text() == "阿花 邀你一起拼团"
+        assert "还差 2 人成团" in await page.locator(".panel").nth(1).inner_text()
+        assert await page.locator(".seat.filled").count() == 1 and await page.locator(".seat").count() == 3
+        assert "全额退款" in await page.locator("ol").inner_text()
+        await page.screenshot(path=shots / "group.png", full_page=True)
         await browser.close()

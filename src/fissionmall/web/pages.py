@@ -10,12 +10,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.campaigns.groupbuy import service as groupbuy
 from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.catalog import service as catalog
 from fissionmall.core.errors import NotFound
 from fissionmall.core.money import yuan
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.merchants import service as merchants
+from fissionmall.merchants.models import Merchant
 
 router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -23,8 +25,8 @@ templates.env.filters["yuan"] = lambda fen: "" if fen is None else yuan(fen)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, merchant: str = "demo", session: AsyncSession = Depends(get_session)):
-    shop = await merchants.merchant_by_slug(session, merchant)
+async def home(request: Request, merchant: str | None = None, session: AsyncSession = Depends(get_session)):
+    shop = await merchants.merchant_by_slug(session, merchant or request.app.state.runtime.settings.default_merchant)
     page = await catalog.list_products(session, shop.id, cursor=None, limit=50, category_id=None)
     return templates.TemplateResponse(request, "home.html", {"shop": shop, "products": page.items})
 
@@ -43,6 +45,8 @@ async def share_landing(request: Request, code: str, session: AsyncSession = Dep
     landing = await sharing.land(session, runtime, code, None)
     share, _ = await sharing.resolve(session, runtime, code)
     shop = await merchants.merchant_by_id(session, share.merchant_id)
+    if landing.target_type == "group":
+        return await _group_page(request, session, shop, landing.target_id, sharer=landing.sharer.nickname)
     detail = None
     if landing.target_type == "product":
         with contextlib.suppress(NotFound):  # taken off sale since it was shared: still land in the mall
@@ -50,3 +54,22 @@ async def share_landing(request: Request, code: str, session: AsyncSession = Dep
     return templates.TemplateResponse(request, "product.html", {
         "shop": shop, "product": detail, "sharer": landing.sharer.nickname, "share_code": code,
         "gone": landing.target_type == "product" and detail is None})
+
+
+@router.get("/m/{merchant}/groups/{group_id}", response_class=HTMLResponse)
+async def group(request: Request, merchant: str, group_id: int, session: AsyncSession = Depends(get_session)):
+    return await _group_page(request, session, await merchants.merchant_by_slug(session, merchant), group_id)
+
+
+async def _group_page(request: Request, session: AsyncSession, shop: Merchant, group_id: int,
+                      sharer: str | None = None) -> HTMLResponse:
+    """The group a friend shared: who is in, places left, time left, the price, and the published rules."""
+    runtime = request.app.state.runtime
+    view = await groupbuy.group_view(session, runtime, shop.id, group_id)
+    campaign = await groupbuy.campaign_view(session, shop.id, view.campaign_id)
+    product = await catalog.product_detail(session, shop.id, campaign.product_id, shopper_view=False)
+    list_price = min((sku.price_fen for sku in product.skus), default=None)
+    group_price = min(sku.group_price_fen for sku in campaign.skus)
+    return templates.TemplateResponse(request, "group.html", {
+        "shop": shop, "group": view, "campaign": campaign, "product": product, "sharer": sharer,
+        "list_price": list_price, "group_price": group_price, "empty_seats": range(view.places_left)})
