@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.auth import hash_password
@@ -113,3 +114,14 @@ class Mall:
         response = await self.client.get(f"/admin/products/{self.product_id}", headers=await self.staff())
         stock: int = response.json()["skus"][0]["stock"]
         return stock
+
+
+async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Plain SQL for assertions: what is really in the tables."""
+    async with runtime.sessionmaker() as session:
+        return [tuple(row) for row in (await session.execute(text(sql), params))]
+
+
+async def value(runtime: Runtime, sql: str, **params: Any) -> Any:
+    [(result,)] = await rows(runtime, sql, **params)
+    return result

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
 from fissionmall.campaigns.models import Campaign, CampaignQuota
@@ -24,7 +24,7 @@ from fissionmall.orders.models import Order, OrderAdjustment, OrderItem
 from fissionmall.payments.models import Payment
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
-from tests.support import ADDRESS, Mall
+from tests.support import ADDRESS, Mall, rows, value
 
 GROUPS, MEMBERS, SIZE = 1000, 3, 5
 ORDERS = GROUPS * MEMBERS
@@ -33,16 +33,6 @@ PAID_IN_ALL = GROUPS * LEADER_PRICE + GROUPS * (MEMBERS - 1) * GROUP_PRICE
 WATCHED = ("orders", "order_items", "payments", "refunds", "sandbox_refunds", "payment_notifications",
            "buying_groups", "group_orders", "campaigns", "campaign_quotas", "skus", "customers", "events",
            "outbox_jobs")
-
-
-async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    async with runtime.sessionmaker() as session:
-        return [tuple(row) for row in (await session.execute(text(sql), params))]
-
-
-async def value(runtime: Runtime, sql: str, **params: Any) -> Any:
-    [(result,)] = await rows(runtime, sql, **params)
-    return result
 
 
 async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:

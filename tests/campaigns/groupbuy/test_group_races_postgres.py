@@ -12,16 +12,15 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from fissionmall.payments.providers.sandbox import signed_headers
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign, group_order
-from tests.support import Mall, problem
+from tests.support import Mall, problem, rows, value
 
 pytestmark = pytest.mark.postgres
 
@@ -35,16 +34,6 @@ harness pool would open up to 90 connections for 200 simultaneous requests."""
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    async with runtime.sessionmaker() as session:
-        return [tuple(row) for row in (await session.execute(text(sql), params))]
-
-
-async def value(runtime: Runtime, sql: str, **params: Any) -> Any:
-    [(result,)] = await rows(runtime, sql, **params)
-    return result
-
 
 async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
     """Start every call at once (asyncio.gather), at most IN_FLIGHT of them inside the app at a time."""
