@@ -52,9 +52,9 @@ async def _own_product(session: AsyncSession, merchant_id: int, product_id: int 
 
 async def create(session: AsyncSession, merchant_id: int, body: CampaignIn, clock: Clock) -> CampaignOut:
     settings = typed_settings(body.kind, body.settings)
-    await _own_product(session, merchant_id, _kind(body.kind).product_of(settings))
+    product_id = await _own_product(session, merchant_id, _kind(body.kind).product_of(settings))
     campaign = Campaign(merchant_id=merchant_id, kind=body.kind, name=body.name, status="draft",
-                        settings=settings.model_dump(mode="json"), product_id=_kind(body.kind).product_of(settings),
+                        settings=settings.model_dump(mode="json"), product_id=product_id,
                         starts_at=body.starts_at, ends_at=body.ends_at, stock_cap=body.stock_cap, sold=0,
                         created_at=clock.now())
     session.add(campaign)

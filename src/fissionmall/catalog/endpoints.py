@@ -26,16 +26,12 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: catalog"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: catalog"], prefix="/admin")
 
 
-async def _merchant_id(request: Request, session: AsyncSession, shopper: Shopper | None, merchant: str | None) -> int:
-    return await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
-
-
 @router.get("/products", response_model=ProductPage)
 async def list_products(request: Request, merchant: str | None = None, cursor: str | None = None,
                         limit: int = Query(20, ge=1, le=100), category_id: int | None = None,
                         shopper: Shopper | None = Depends(optional_shopper),
                         session: AsyncSession = Depends(get_session)):
-    merchant_id = await _merchant_id(request, session, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
     return await service.list_products(session, merchant_id, cursor=cursor, limit=limit, category_id=category_id)
 
 
@@ -43,7 +39,7 @@ async def list_products(request: Request, merchant: str | None = None, cursor: s
 async def product_detail(request: Request, product_id: int, merchant: str | None = None,
                          shopper: Shopper | None = Depends(optional_shopper),
                          session: AsyncSession = Depends(get_session)):
-    merchant_id = await _merchant_id(request, session, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
     product = await service.product_detail(session, merchant_id, product_id, shopper_view=True)
     product.campaigns = await campaigns.live_for_product(session, merchant_id, product_id,
                                                         request.app.state.runtime.clock)
@@ -53,7 +49,8 @@ async def product_detail(request: Request, product_id: int, merchant: str | None
 @router.get("/categories", response_model=list[CategoryOut])
 async def categories(request: Request, merchant: str | None = None, shopper: Shopper | None = Depends(optional_shopper),
                      session: AsyncSession = Depends(get_session)):
-    return await service.list_categories(session, await _merchant_id(request, session, shopper, merchant))
+    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
+    return await service.list_categories(session, merchant_id)
 
 
 reader = staff_with("orders.read")

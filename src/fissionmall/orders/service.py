@@ -389,11 +389,13 @@ async def cancel_unpaid(session: AsyncSession, runtime: Any, now: datetime) -> i
 async def auto_receive(session: AsyncSession, runtime: Any, now: datetime) -> int:
     """Shipped orders the customer never confirmed count as received (自动确认收货)."""
     due = await repository.due_orders(session, S.SHIPPED, now, CHUNK)
-    for order_id in due:
-        order = await repository.order_by_id(session, order_id)
-        merchant = await merchants.merchant_by_id(session, order.merchant_id)
+    after_sale_days: dict[int, int] = {}
+    for order in await repository.orders_by_ids(session, due):
+        if order.merchant_id not in after_sale_days:
+            merchant = await merchants.merchant_by_id(session, order.merchant_id)
+            after_sale_days[order.merchant_id] = merchant.after_sale_days
         if await repository.move(session, order.id, [S.SHIPPED], S.RECEIVED, received_at=now,
-                                 due_at=now + timedelta(days=merchant.after_sale_days)):
+                                 due_at=now + timedelta(days=after_sale_days[order.merchant_id])):
             await _event(session, order, "order_received", now, by="timeout")
     return len(due)
 

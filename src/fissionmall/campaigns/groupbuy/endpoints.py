@@ -12,27 +12,24 @@ from fissionmall.merchants import service as merchants
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: group buying"])
 
 
-async def _merchant_id(request: Request, session: AsyncSession, shopper: Shopper | None, merchant: str | None) -> int:
-    return await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
-
-
 @router.get("/group-campaigns/{campaign_id}", response_model=GroupCampaignOut)
 async def campaign(campaign_id: int, request: Request, merchant: str | None = None,
                    shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
     """Prices and the published rules: size, time to fill, refund on failure, auto-complete."""
-    return await service.campaign_view(session, await _merchant_id(request, session, shopper, merchant), campaign_id)
+    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
+    return await service.campaign_view(session, merchant_id, campaign_id)
 
 
 @router.get("/group-campaigns/{campaign_id}/groups", response_model=list[GroupOut])
 async def open_groups(campaign_id: int, request: Request, merchant: str | None = None,
                       shopper: Shopper | None = Depends(optional_shopper),
                       session: AsyncSession = Depends(get_session)):
-    merchant_id = await _merchant_id(request, session, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
     return await service.open_groups(session, request.app.state.runtime, merchant_id, campaign_id)
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut)
 async def group(group_id: int, request: Request, merchant: str | None = None,
                 shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
-    merchant_id = await _merchant_id(request, session, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
     return await service.group_view(session, request.app.state.runtime, merchant_id, group_id)

@@ -182,9 +182,12 @@ CHUNK = 200
 async def settle_expired(session: AsyncSession, runtime: Any) -> int:
     """One chunk of groups whose time ran out: succeed those the rules complete, fail the rest."""
     due = await repository.due_groups(session, runtime.clock.now(), CHUNK)
+    settings: dict[int, GroupBuySettings] = {}
     for group in due:
-        campaign = await campaigns.require(session, group.merchant_id, group.campaign_id, kind=KIND)
-        if rules.outcome_at_expiry(settings_of(campaign), group.paid_count) == "succeed":
+        if group.campaign_id not in settings:
+            campaign = await campaigns.require(session, group.merchant_id, group.campaign_id, kind=KIND)
+            settings[group.campaign_id] = settings_of(campaign)
+        if rules.outcome_at_expiry(settings[group.campaign_id], group.paid_count) == "succeed":
             await _succeed(session, runtime, group.id, group.merchant_id)
         else:
             await _fail(session, runtime, group)
