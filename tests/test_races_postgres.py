@@ -125,7 +125,7 @@ async def test_same_notification_delivered_twenty_times_at_once_applies_once(cli
     assert await rows(runtime, "SELECT event_id FROM payment_notifications") == [(f"pay-{order['order_no']}",)]
     async with runtime.sessionmaker() as session:
         pays = (await session.execute(select(Event.subject_id, Event.data).where(Event.kind == "pay"))).all()
-    assert [tuple(row) for row in pays] == [(order["id"], {"amount_fen": 1000})]
+    assert [tuple(row) for row in pays] == [(order["id"], {"amount_fen": 1000, "stage": "full"})]
 
 
 async def test_distinct_events_for_one_payment_at_once_pay_it_once(client, mall, runtime):

@@ -612,7 +612,7 @@ async def test_order_and_payment_write_one_event_each(client, mall, runtime, clo
     assert [(e.kind, e.merchant_id, e.actor_id, e.occurred_at.replace(tzinfo=None), e.data)
             for e in await events_of(runtime, order["id"])] == [
         ("order", mall.merchant_id, customer_id, placed_at.replace(tzinfo=None), {"total_fen": 2000}),
-        ("pay", mall.merchant_id, customer_id, paid_at.replace(tzinfo=None), {"amount_fen": 2000}),
+        ("pay", mall.merchant_id, customer_id, paid_at.replace(tzinfo=None), {"amount_fen": 2000, "stage": "full"}),
     ]
     assert (await mall.get_order(alice, order["id"]))["paid_fen"] == 2000
 

@@ -24,6 +24,8 @@ class CampaignPart:
     campaign_id: int
     adjustments: list[dict[str, Any]] = field(default_factory=list)
     """Each: kind, name, amount_fen (negative is a discount), source_id."""
+    deposit_fen: int | None = None
+    """Set when the campaign takes a deposit now and the balance once it succeeds."""
     context: dict[str, Any] = field(default_factory=dict)
     """Whatever the mechanic needs again once the order exists."""
 
@@ -42,6 +44,10 @@ class CampaignOrders(Protocol):
 
     async def released(self, session: AsyncSession, runtime: Any, orders: Sequence[Order]) -> None:
         """These orders were cancelled unpaid or fully refunded: give back campaign stock and limits."""
+        ...
+
+    async def balance_lapsed(self, session: AsyncSession, runtime: Any, orders: Sequence[Order]) -> None:
+        """These orders' balances were not paid in time: apply the deposit rule the campaign published."""
         ...
 
 

@@ -15,6 +15,7 @@ class Order(IdMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("total_fen >= 0", name="total_not_negative"),
+        CheckConstraint("deposit_fen IS NULL OR (deposit_fen > 0 AND deposit_fen < total_fen)", name="deposit_part"),
         CheckConstraint("refunded_fen <= paid_fen AND refund_reserved_fen <= paid_fen", name="refund_cap"),
         CheckConstraint("refunded_fen >= 0 AND refund_reserved_fen >= refunded_fen", name="refund_order"),
         Index("ix_orders_status_due", "status", "due_at"),
@@ -34,6 +35,8 @@ class Order(IdMixin, Base):
     items_fen: Mapped[int]
     total_fen: Mapped[int]
     """What the customer pays: items_fen plus the sum of the adjustments."""
+    deposit_fen: Mapped[int | None]
+    """Set when the campaign takes a deposit first: the balance (total − deposit) is due once it succeeds."""
     paid_fen: Mapped[int] = mapped_column(default=0)
     refund_reserved_fen: Mapped[int] = mapped_column(default=0)
     """Refunds requested or in flight plus those done; guarded so it never passes paid_fen."""
@@ -97,6 +100,8 @@ class Refund(IdMixin, Base):
     seq: Mapped[int]
     refund_no: Mapped[str] = mapped_column(String(40), unique=True)
     """Deterministic (order number + sequence), reused on every retry so a refund happens once."""
+    out_trade_no: Mapped[str] = mapped_column(String(32))
+    """The payment the money goes back through: an order paid in two parts is refunded per part."""
     amount_fen: Mapped[int]
     reason: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))

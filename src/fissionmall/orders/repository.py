@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
@@ -74,9 +74,9 @@ async def move(session: AsyncSession, order_id: int, from_statuses: Iterable[str
 
 
 async def move_many(session: AsyncSession, order_ids: Sequence[int], from_status: str, to: str,
-                    **values: Any) -> list[int]:
+                    *criteria: ColumnElement[bool], **values: Any) -> list[int]:
     result = await session.execute(
-        update(Order).where(Order.id.in_(order_ids), Order.status == from_status)
+        update(Order).where(Order.id.in_(order_ids), Order.status == from_status, *criteria)
         .values(status=to, **values).returning(Order.id)
     )
     return list(result.scalars())
@@ -112,6 +112,22 @@ async def add_adjustment(session: AsyncSession, order_id: int, values: dict[str,
     return True
 
 
+async def lower_balance(session: AsyncSession, order_id: int, values: dict[str, Any]) -> bool:
+    """Take a discount off a balance still due, never below what was already paid."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == "balance_due",
+               Order.total_fen + values["amount_fen"] > Order.paid_fen)
+        .values(total_fen=Order.total_fen + values["amount_fen"])
+        .returning(Order.merchant_id)
+    )
+    merchant_id = result.scalar()
+    if merchant_id is None:
+        return False
+    await session.execute(insert(OrderAdjustment).values(order_id=order_id, merchant_id=merchant_id, **values))
+    return True
+
+
 async def reserve_refund(session: AsyncSession, order_id: int, amount: int, from_statuses: Iterable[str],
                          **values: Any) -> bool:
     """Claim `amount` of the paid money for a refund, and move the order, in one guarded statement."""
@@ -124,11 +140,13 @@ async def reserve_refund(session: AsyncSession, order_id: int, amount: int, from
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def take_late_payment(session: AsyncSession, order_id: int, amount: int, at: datetime) -> bool:
-    """Record money paid to a cancelled order, all of it reserved for the refund that returns it."""
+async def take_late_payment(session: AsyncSession, order_id: int, amount: int, at: datetime, *,
+                            already_paid: int | None, statuses: Sequence[str]) -> bool:
+    """Record money paid to an order that no longer awaited it, all of it reserved for the refund returning it."""
     result = await session.execute(
-        update(Order).where(Order.id == order_id, Order.status == "cancelled", Order.paid_fen == 0)
-        .values(paid_fen=amount, refund_reserved_fen=amount, paid_at=at)
+        update(Order).where(Order.id == order_id, Order.status.in_(statuses), Order.paid_fen == already_paid)
+        .values(paid_fen=Order.paid_fen + amount, refund_reserved_fen=Order.refund_reserved_fen + amount,
+                paid_at=func.coalesce(Order.paid_at, at))
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -147,11 +165,22 @@ async def refund_of(session: AsyncSession, merchant_id: int, refund_id: int) -> 
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def move_refund(session: AsyncSession, refund_id: int, from_status: str, to: str, **values: Any) -> bool:
+async def move_requested_refunds(session: AsyncSession, order_id: int, to: str, **values: Any) -> list[Refund]:
+    """Decide an order's pending request (an order has at most one, in one part per payment)."""
     result = await session.execute(
-        update(Refund).where(Refund.id == refund_id, Refund.status == from_status).values(status=to, **values)
+        update(Refund).where(Refund.order_id == order_id, Refund.status == "requested")
+        .values(status=to, **values).returning(Refund).execution_options(populate_existing=True)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return list(result.scalars())
+
+
+async def refunds_by_trade_no(session: AsyncSession, order_id: int) -> dict[str, int]:
+    """What refunds not rejected have claimed so far, per payment of the order."""
+    statement = (
+        select(Refund.out_trade_no, func.sum(Refund.amount_fen))
+        .where(Refund.order_id == order_id, Refund.status != "rejected").group_by(Refund.out_trade_no)
+    )
+    return {number: int(amount) for number, amount in (await session.execute(statement)).all()}
 
 
 async def finish_refund(session: AsyncSession, refund_no: str, at: datetime) -> Refund | None:

@@ -77,6 +77,8 @@ class OrderOut(BaseModel):
     store_id: int | None
     items_fen: int
     total_fen: int
+    deposit_fen: int | None
+    """Paid first when the campaign takes a deposit; the rest (total − deposit) once it succeeds."""
     paid_fen: int
     refunded_fen: int
     items: list[ItemOut]
@@ -88,6 +90,7 @@ class OrderOut(BaseModel):
     tracking_no: str | None
     created_at: datetime
     pay_before: datetime | None
+    """The deadline of what is due now: the payment, or the balance after a deposit."""
     paid_at: datetime | None
     shipped_at: datetime | None
     received_at: datetime | None

@@ -19,7 +19,7 @@ from fissionmall.core.outbox import enqueue
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.customers import service as customers
 from fissionmall.merchants import service as merchants
-from fissionmall.orders import errors, repository
+from fissionmall.orders import errors, repository, rules
 from fissionmall.orders.hooks import MECHANICS
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import (
@@ -56,10 +56,11 @@ async def render(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOu
         OrderOut(
             id=o.id, order_no=o.order_no, kind=o.kind, campaign_id=o.campaign_id, status=o.status,
             customer_id=o.customer_id, store_id=o.store_id,
-            items_fen=o.items_fen, total_fen=o.total_fen, paid_fen=o.paid_fen, refunded_fen=o.refunded_fen,
+            items_fen=o.items_fen, total_fen=o.total_fen, deposit_fen=o.deposit_fen, paid_fen=o.paid_fen,
+            refunded_fen=o.refunded_fen,
             items=by_order[o.id]["items"], adjustments=by_order[o.id]["adj"], refunds=by_order[o.id]["ref"],
             address=o.address, note=o.note, carrier=o.carrier, tracking_no=o.tracking_no, created_at=o.created_at,
-            pay_before=o.due_at if o.status == S.PENDING_PAYMENT else None, paid_at=o.paid_at,
+            pay_before=o.due_at if o.status in (S.PENDING_PAYMENT, S.BALANCE_DUE) else None, paid_at=o.paid_at,
             shipped_at=o.shipped_at, received_at=o.received_at, closed_at=o.closed_at,
         )
         for o in orders
@@ -106,7 +107,8 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     order_id = await repository.insert_order(session, dict(
         merchant_id=merchant.id, store_id=body.store_id, customer_id=customer.id, order_no=_order_no(now),
         kind=part.kind if part else "normal", campaign_id=part.campaign_id if part else None,
-        status=S.PENDING_PAYMENT, items_fen=items_fen, total_fen=total_fen, paid_fen=0,
+        status=S.PENDING_PAYMENT, items_fen=items_fen, total_fen=total_fen,
+        deposit_fen=part.deposit_fen if part else None, paid_fen=0,
         refund_reserved_fen=0, refunded_fen=0, address=body.address.model_dump(), note=body.note,
         inviter_id=attribution.sharer_id if attribution else None,
         share_id=attribution.share_id if attribution else None,
@@ -187,6 +189,8 @@ async def cancel(session: AsyncSession, runtime: Any, shopper: Shopper, order_id
 async def adjust_price(session: AsyncSession, runtime: Any, staff: StaffMember, order_id: int,
                        body: PriceAdjustmentIn) -> OrderOut:
     order = await require_order(session, staff.merchant_id, order_id)
+    if order.deposit_fen is not None:
+        raise Conflict("deposit_order_price_fixed", "the price of an order paid by deposit is set by its campaign")
     added = await repository.add_adjustment(session, order.id, dict(
         merchant_id=order.merchant_id, kind="merchant_adjustment", name=body.name, amount_fen=body.amount_fen,
         created_by=staff.staff_id))
@@ -219,42 +223,60 @@ async def receive(session: AsyncSession, runtime: Any, shopper: Shopper, order_i
     return await render_one(session, order.id)
 
 
-async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_fen: int, at: datetime) -> bool:
+async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_fen: int, at: datetime,
+                    stage: rules.Stage = "full") -> bool:
     """Apply a confirmed payment. False when the order was no longer awaiting it (then it is refunded)."""
     order = await repository.order_by_id(session, order_id)
-    if await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PAID, paid_fen=amount_fen, paid_at=at,
-                             due_at=None):
+    if stage == "balance":
+        if await repository.move(session, order.id, [S.BALANCE_DUE], S.TO_SHIP,
+                                 paid_fen=order.paid_fen + amount_fen, due_at=None):
+            await _event(session, order, "pay", at, amount_fen=amount_fen, stage=stage)
+            return True
+    elif await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PAID, paid_fen=amount_fen, paid_at=at,
+                               due_at=None):
         await customers.note_first_payment(session, order.customer_id, at)
-        await _event(session, order, "pay", at, amount_fen=amount_fen)
+        await _event(session, order, "pay", at, amount_fen=amount_fen, stage=stage)
         if order.kind == "normal":
             await repository.move(session, order.id, [S.PAID], S.TO_SHIP)
         else:
             await MECHANICS[order.kind].paid(session, runtime, order)
         return True
-    await _refund_late_payment(session, order, amount_fen, at)
+    await _refund_late_payment(session, order, amount_fen, stage, at)
     return False
 
 
-async def _refund_late_payment(session: AsyncSession, order: Order, amount_fen: int, at: datetime) -> None:
-    """Money arrived for an order already cancelled (paid after the deadline): give it all back."""
-    if not await repository.take_late_payment(session, order.id, amount_fen, at):
+async def _refund_late_payment(session: AsyncSession, order: Order, amount_fen: int, stage: rules.Stage,
+                               at: datetime) -> None:
+    """Money arrived for something no longer due (an order cancelled, a balance lapsed): give it all back."""
+    if stage == "balance":
+        late = await repository.take_late_payment(session, order.id, amount_fen, at, already_paid=order.deposit_fen,
+                                                  statuses=[S.CANCELLED, S.REFUNDING, S.REFUNDED])
+    else:
+        late = await repository.take_late_payment(session, order.id, amount_fen, at, already_paid=0,
+                                                  statuses=[S.CANCELLED])
+    if not late:
         raise errors.order_changed()
-    await _open_refund(session, order, amount_fen, "paid after the order was cancelled", "system", "processing", at)
+    await _open_refund(session, order, amount_fen, "paid after it was no longer due", "system", "processing", at,
+                       parts=[(rules.trade_no(order.order_no, stage), amount_fen)])
 
 
 async def _open_refund(session: AsyncSession, order: Order, amount: int, reason: str, requested_by: str,
-                       status: str, at: datetime) -> int:
+                       status: str, at: datetime, parts: list[tuple[str, int]] | None = None) -> None:
+    """One refund row per payment the money goes back through (usually one), each with a fixed number."""
+    if parts is None:
+        payments = rules.payments_of(order.order_no, order.paid_fen, order.deposit_fen)
+        parts = rules.split_refund(amount, payments, await repository.refunds_by_trade_no(session, order.id))
     seq = await repository.next_refund_seq(session, order.id)
-    refund_no = f"{order.order_no}R{seq}"
-    refund_id = await repository.insert_refund(session, dict(
-        merchant_id=order.merchant_id, order_id=order.id, seq=seq, refund_no=refund_no, amount_fen=amount,
-        reason=reason, status=status, requested_by=requested_by, created_at=at,
-        decided_at=at if status == "processing" else None))
-    if status == "processing":
-        await enqueue(session, REFUND_JOB, {"refund_id": refund_id}, now=at, merchant_id=order.merchant_id,
-                      dedupe_key=f"refund:{refund_no}")
+    for offset, (out_trade_no, part) in enumerate(parts):
+        refund_no = f"{order.order_no}R{seq + offset}"
+        refund_id = await repository.insert_refund(session, dict(
+            merchant_id=order.merchant_id, order_id=order.id, seq=seq + offset, refund_no=refund_no,
+            out_trade_no=out_trade_no, amount_fen=part, reason=reason, status=status, requested_by=requested_by,
+            created_at=at, decided_at=at if status == "processing" else None))
+        if status == "processing":
+            await enqueue(session, REFUND_JOB, {"refund_id": refund_id}, now=at, merchant_id=order.merchant_id,
+                          dedupe_key=f"refund:{refund_no}")
     await _event(session, order, "refund_requested", at, amount_fen=amount, by=requested_by)
-    return refund_id
 
 
 async def open_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
@@ -273,12 +295,19 @@ async def open_refund(session: AsyncSession, runtime: Any, order: Order, body: R
     amount = body.amount_fen if body.amount_fen is not None else available
     if not 0 < amount <= available:
         raise errors.refund_too_large(available)
-    now = runtime.clock.now()
+    if not await _reserve_and_open(session, order, amount, body.reason, requested_by, runtime.clock.now()):
+        raise errors.order_changed()
+
+
+async def _reserve_and_open(session: AsyncSession, order: Order, amount: int, reason: str, requested_by: str,
+                            at: datetime) -> bool:
+    """Claim the amount and move the order to refunding in one statement guarded on the status we read."""
     if not await repository.reserve_refund(session, order.id, amount, [order.status], status=S.REFUNDING,
                                            resume_status=order.status):
-        raise errors.order_changed()
+        return False
     status = "requested" if requested_by == "customer" else "processing"
-    await _open_refund(session, order, amount, body.reason, requested_by, status, now)
+    await _open_refund(session, order, amount, reason, requested_by, status, at)
+    return True
 
 
 async def start_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
@@ -301,28 +330,33 @@ async def merchant_refund(session: AsyncSession, runtime: Any, staff: StaffMembe
 
 async def decide_refund(session: AsyncSession, runtime: Any, staff: StaffMember, refund_id: int, *,
                         approve: bool) -> OrderOut:
+    """Approve or reject a shopper's request: every part of it (one per payment) moves together."""
     refund = await repository.refund_of(session, staff.merchant_id, refund_id)
     if refund is None:
         raise errors.refund_not_found(refund_id)
     now = runtime.clock.now()
     target = "processing" if approve else "rejected"
-    if not await repository.move_refund(session, refund.id, "requested", target, decided_at=now):
+    parts = await repository.move_requested_refunds(session, refund.order_id, target, decided_at=now)
+    if not parts:
         raise errors.refund_not_pending(refund.status)
     order = await repository.order_by_id(session, refund.order_id)
     if approve:
-        await enqueue(session, REFUND_JOB, {"refund_id": refund.id}, now=now, merchant_id=order.merchant_id,
-                      dedupe_key=f"refund:{refund.refund_no}")
+        for part in parts:
+            await enqueue(session, REFUND_JOB, {"refund_id": part.id}, now=now, merchant_id=order.merchant_id,
+                          dedupe_key=f"refund:{part.refund_no}")
     else:
-        await repository.release_refund_reservation(session, order.id, refund.amount_fen)
+        amount = sum(part.amount_fen for part in parts)
+        await repository.release_refund_reservation(session, order.id, amount)
         await repository.move(session, order.id, [S.REFUNDING], order.resume_status or S.TO_SHIP,
                               resume_status=None)
-        await _event(session, order, "refund_rejected", now, amount_fen=refund.amount_fen)
+        await _event(session, order, "refund_rejected", now, amount_fen=amount)
     return await render_one(session, order.id)
 
 
 async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, amount_fen: int,
                            at: datetime) -> bool:
-    """Apply a confirmed refund once: False for a repeat. A full refund closes the order."""
+    """Apply a confirmed refund once: False for a repeat. The order leaves refunding when no part is in
+    flight any more; a full refund closes it."""
     refund = await repository.finish_refund(session, refund_no, at)
     if refund is None:
         return False
@@ -330,7 +364,7 @@ async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, 
         raise InvalidInput("refund_amount_mismatch", f"refund {refund_no} is {refund.amount_fen} fen, "
                                                      f"the provider says {amount_fen}")
     order = await repository.add_refunded(session, refund.order_id, refund.amount_fen)
-    if order.status == S.REFUNDING:
+    if order.status == S.REFUNDING and order.refunded_fen == order.refund_reserved_fen:
         if order.refunded_fen == order.paid_fen:
             await repository.move(session, order.id, [S.REFUNDING], S.REFUNDED, closed_at=at, due_at=None,
                                   resume_status=None)
@@ -348,16 +382,15 @@ async def refund_known(session: AsyncSession, refund_no: str) -> bool:
 
 
 async def refund_details(session: AsyncSession, refund_id: int) -> tuple[str, int, str, str]:
-    """(order_no, amount_fen, refund_no, reason) of a refund the provider must carry out."""
+    """(out_trade_no, amount_fen, refund_no, reason) of a refund the provider must carry out."""
     refund = await repository.refund_by_id(session, refund_id)
-    order = await repository.order_by_id(session, refund.order_id)
-    return order.order_no, refund.amount_fen, refund.refund_no, refund.reason
+    return refund.out_trade_no, refund.amount_fen, refund.refund_no, refund.reason
 
 
 async def start_payment(session: AsyncSession, shopper: Shopper, order_id: int, at: datetime) -> Order:
-    """The order a shopper may pay now; fixes its price from this moment."""
+    """The order a shopper may pay now (its total, deposit or balance); fixes its price from this moment."""
     order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
-    if order.status != S.PENDING_PAYMENT:
+    if order.status not in (S.PENDING_PAYMENT, S.BALANCE_DUE):
         raise errors.invalid_transition(order.status, S.PAID)
     if order.due_at is not None and order.due_at <= at:
         raise Conflict("payment_deadline_passed", "the time to pay this order has run out")
@@ -408,16 +441,50 @@ async def auto_complete(session: AsyncSession, runtime: Any, now: datetime) -> i
     return len(due)
 
 
+async def lapse_balances(session: AsyncSession, runtime: Any, now: datetime) -> int:
+    """Balances unpaid by their deadline: each campaign applies the deposit rule it published."""
+    due = await repository.due_orders(session, S.BALANCE_DUE, now, CHUNK)
+    by_kind: dict[str, list[Order]] = defaultdict(list)
+    for order in await repository.orders_by_ids(session, due):
+        by_kind[order.kind].append(order)
+    for kind, lapsed in by_kind.items():
+        await MECHANICS[kind].balance_lapsed(session, runtime, lapsed)
+    return len(due)
+
+
 # --- for campaign mechanics ----------------------------------------------------------------------
 
 
-async def release_for_shipping(session: AsyncSession, order_ids: Sequence[int]) -> list[int]:
-    """Paid campaign orders whose campaign succeeded move on to shipping, all at once."""
-    return await repository.move_many(session, order_ids, S.PAID, S.TO_SHIP)
+async def release_for_shipping(session: AsyncSession, order_ids: Sequence[int],
+                               balance_due_at: datetime) -> list[int]:
+    """Paid campaign orders whose campaign succeeded move on, all at once: to shipping when paid in full, to
+    paying the balance (by `balance_due_at`) when only a deposit was paid. Returns the latter."""
+    await repository.move_many(session, order_ids, S.PAID, S.TO_SHIP, Order.deposit_fen.is_(None))
+    return await repository.move_many(session, order_ids, S.PAID, S.BALANCE_DUE, Order.deposit_fen.is_not(None),
+                                      due_at=balance_due_at)
+
+
+async def lower_balance(session: AsyncSession, order_id: int, amount_fen: int, name: str, source_id: int) -> None:
+    """A discount the campaign owes an order whose balance is still due: taken off the balance, not refunded."""
+    if not await repository.lower_balance(session, order_id, dict(
+            kind="campaign_adjustment", name=name, amount_fen=-amount_fen, source_id=source_id)):
+        raise errors.order_changed()
+
+
+async def forfeit_deposit(session: AsyncSession, runtime: Any, order: Order, at: datetime) -> None:
+    """The balance lapsed and the published rule keeps the deposit: the order closes and its stock returns."""
+    if await repository.move(session, order.id, [S.BALANCE_DUE], S.CANCELLED, closed_at=at, due_at=None):
+        await _release(session, runtime, [order])
+        await _event(session, order, "deposit_forfeited", at, amount_fen=order.paid_fen)
 
 
 async def refund_for_campaign(session: AsyncSession, runtime: Any, order_id: int, amount_fen: int | None,
-                              reason: str) -> None:
-    """A refund the campaign's rules owe (failed group, tier difference): straight to the provider."""
+                              reason: str, *, when: OrderStatus) -> bool:
+    """A refund the campaign's rules owe (failed group, tier difference, lapsed balance), straight to the
+    provider, and only while the order is still `when`: False, with nothing done, if it moved on first (say its
+    balance was paid a moment before the deadline sweep reached it). `amount_fen` None: all that is left."""
     order = await repository.order_by_id(session, order_id)
-    await open_refund(session, runtime, order, RefundIn(amount_fen=amount_fen, reason=reason), requested_by="system")
+    if order.status != when:
+        return False
+    amount = amount_fen if amount_fen is not None else order.paid_fen - order.refund_reserved_fen
+    return amount > 0 and await _reserve_and_open(session, order, amount, reason, "system", runtime.clock.now())

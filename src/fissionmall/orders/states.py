@@ -8,6 +8,8 @@ from enum import StrEnum
 class OrderStatus(StrEnum):
     PENDING_PAYMENT = "pending_payment"
     PAID = "paid"
+    BALANCE_DUE = "balance_due"
+    """A deposit is paid and the campaign succeeded: the balance is due by `due_at`."""
     TO_SHIP = "to_ship"
     SHIPPED = "shipped"
     RECEIVED = "received"
@@ -19,12 +21,16 @@ class OrderStatus(StrEnum):
 
 S = OrderStatus
 
-REFUNDABLE = frozenset({S.PAID, S.TO_SHIP, S.SHIPPED, S.RECEIVED})
-"""States from which a refund can be asked for: paid and not past the after-sale window."""
+REFUNDABLE = frozenset({S.TO_SHIP, S.SHIPPED, S.RECEIVED})
+"""States from which a shopper or merchant can refund: paid and out of the campaign's hands (an order waiting for
+its group, or with a balance due, is refunded only by its campaign's published rules), and not past the after-sale
+window."""
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
-    S.PAID: frozenset({S.TO_SHIP, S.REFUNDING}),
+    S.PAID: frozenset({S.TO_SHIP, S.BALANCE_DUE, S.REFUNDING}),
+    # a lapsed balance forfeits the deposit (cancelled) or returns it (refunding), as the campaign published
+    S.BALANCE_DUE: frozenset({S.TO_SHIP, S.REFUNDING, S.CANCELLED}),
     S.TO_SHIP: frozenset({S.SHIPPED, S.REFUNDING}),
     S.SHIPPED: frozenset({S.RECEIVED, S.REFUNDING}),
     S.RECEIVED: frozenset({S.COMPLETED, S.REFUNDING}),

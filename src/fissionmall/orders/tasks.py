@@ -1,4 +1,4 @@
-"""The worker's order sweeps: payment timeouts, auto-receive, auto-complete. Chunked, idempotent."""
+"""The worker's order sweeps: payment timeouts, lapsed balances, auto-receive, auto-complete. Chunked, idempotent."""
 
 from __future__ import annotations
 
@@ -38,3 +38,8 @@ async def auto_receive(runtime: Any, now: datetime) -> int:
 @sweep("orders.auto_complete")
 async def auto_complete(runtime: Any, now: datetime) -> int:
     return await _in_chunks(runtime, now, service.auto_complete)
+
+
+@sweep("orders.lapse_balances")
+async def lapse_balances(runtime: Any, now: datetime) -> int:
+    return await _in_chunks(runtime, now, service.lapse_balances)

@@ -15,10 +15,14 @@ class Payment(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'succeeded', 'closed')", name="status"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("stage IN ('full', 'deposit', 'balance')", name="stage"),
+        UniqueConstraint("order_id", "stage"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), unique=True)
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"))
+    stage: Mapped[str] = mapped_column(String(10), default="full")
+    """An order is paid in full, or by a deposit and later a balance: one payment per stage."""
     provider: Mapped[str] = mapped_column(String(20))
     out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
     amount_fen: Mapped[int]

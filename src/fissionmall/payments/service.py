@@ -9,30 +9,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.customers import service as customers
+from fissionmall.orders import rules as order_rules
 from fissionmall.orders import service as orders
 from fissionmall.payments import repository
 from fissionmall.payments.providers.base import PrepayRequest, ProviderNotice, RefundRequest
 from fissionmall.payments.schemas import PayOut
 
+STAGE_NAMES = {"full": "", "deposit": " 定金", "balance": " 尾款"}
+
 
 async def pay(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> PayOut:
-    """Open (or reopen) the order's one payment and ask the provider for the client's parameters."""
+    """Open (or reopen) the payment of what is due now (the total, a deposit or the balance) and ask the
+    provider for the client's parameters."""
     now = runtime.clock.now()
     order = await orders.start_payment(session, shopper, order_id, now)
-    if order.total_fen == 0:
+    stage, amount = order_rules.payment_due(order.status, order.total_fen, order.paid_fen, order.deposit_fen)
+    if amount == 0:
         await orders.mark_paid(session, runtime, order.id, 0, now)
-        return PayOut(payment_id=None, provider="none", amount_fen=0, params={})
+        return PayOut(payment_id=None, provider="none", stage=stage, amount_fen=0, params={})
     provider = runtime.payment_provider
-    await repository.insert_payment(session, merchant_id=order.merchant_id, order_id=order.id,
-                                    provider=provider.name, out_trade_no=order.order_no, amount_fen=order.total_fen,
-                                    status="pending", created_at=now)
-    payment = await repository.payment_for_order(session, order.id)
+    await repository.insert_payment(session, merchant_id=order.merchant_id, order_id=order.id, stage=stage,
+                                    provider=provider.name, out_trade_no=order_rules.trade_no(order.order_no, stage),
+                                    amount_fen=amount, status="pending", created_at=now)
+    payment = await repository.payment_for(session, order.id, stage)
     assert payment is not None
     customer = await customers.get_customer(session, order.merchant_id, order.customer_id)
     params = await provider.prepay(PrepayRequest(
-        out_trade_no=payment.out_trade_no, amount_fen=payment.amount_fen, description=f"订单 {order.order_no}",
+        out_trade_no=payment.out_trade_no, amount_fen=payment.amount_fen,
+        description=f"订单 {order.order_no}{STAGE_NAMES[stage]}",
         payer_openid=customer.openid, expires_at_iso=(order.due_at or now).isoformat()))
-    return PayOut(payment_id=payment.id, provider=provider.name, amount_fen=payment.amount_fen, params=params)
+    return PayOut(payment_id=payment.id, provider=provider.name, stage=stage, amount_fen=payment.amount_fen,
+                  params=params)
 
 
 async def sandbox_complete(session: AsyncSession, runtime: Any, shopper: Shopper, payment_id: int) -> None:
@@ -62,24 +69,25 @@ async def apply_notice(session: AsyncSession, runtime: Any, provider: str, notic
         if not await orders.refund_known(session, notice.out_refund_no):
             raise InvalidInput("refund_mismatch", "no refund with this number")
         return "duplicate"
-    order_id = await repository.settle_payment(session, notice.out_trade_no, notice.amount_fen,
-                                               notice.transaction_id, now)
-    if order_id is None:
+    settled = await repository.settle_payment(session, notice.out_trade_no, notice.amount_fen,
+                                              notice.transaction_id, now)
+    if settled is None:
         payment = await repository.payment_by_trade_no(session, notice.out_trade_no)
         if payment is None or payment.amount_fen != notice.amount_fen:
             raise InvalidInput("payment_mismatch", "no pending payment with this number and amount")
         return "duplicate"
-    await orders.mark_paid(session, runtime, order_id, notice.amount_fen, now)
+    order_id, stage = settled
+    await orders.mark_paid(session, runtime, order_id, notice.amount_fen, now, stage)
     return "applied"
 
 
 async def refund_request(runtime: Any, refund_id: int) -> tuple[Any, RefundRequest]:
     """Read what the provider needs in a short transaction of its own, before any network call."""
     async with runtime.sessionmaker() as session:
-        order_no, amount, refund_no, reason = await orders.refund_details(session, refund_id)
-        payment = await repository.payment_by_trade_no(session, order_no)
+        out_trade_no, amount, refund_no, reason = await orders.refund_details(session, refund_id)
+        payment = await repository.payment_by_trade_no(session, out_trade_no)
     if payment is None:
-        raise LookupError(f"refund {refund_no}: order {order_no} has no payment")
+        raise LookupError(f"refund {refund_no}: no payment {out_trade_no}")
     provider = runtime.providers[payment.provider]
     return provider, RefundRequest(out_trade_no=payment.out_trade_no, out_refund_no=refund_no, refund_fen=amount,
                                    total_fen=payment.amount_fen, reason=reason)

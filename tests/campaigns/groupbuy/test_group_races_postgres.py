@@ -12,11 +12,12 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Awaitable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
+from fissionmall.orders import tasks as order_tasks
 from fissionmall.payments.providers.sandbox import signed_headers
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign, group_order
@@ -251,3 +252,60 @@ async def test_same_shopper_joins_a_group_once_under_concurrency(client, mall):
         ("alice", 1), ("bob", 1)]
     assert await mall.sku_stock() == 98
     assert await rows(mall.runtime, "SELECT paid_count, status FROM buying_groups") == [(1, "open")]
+
+
+# --- balances racing their deadline ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("on_lapse", ["refund", "forfeit"])
+async def test_balances_racing_the_lapse_sweep_settle_each_order_once(client, runtime, clock, on_lapse):
+    """20 deposit orders in succeeded groups open their balance payments; at the deadline the 20 notifications
+    arrive while four workers sweep lapsed balances. Each order either ships (balance applied first) or lapses and
+    gets the late balance back (and the deposit as published); never both, never a refund twice."""
+    mall = await Mall.create(client, runtime, slug="balances", stock=100)
+    campaign_id = await group_campaign(mall, group_size=2, deposit_percent=10, balance_hours=1,
+                                       deposit_on_lapse=on_lapse)
+    people = await shoppers(mall, "payer", 20)
+    leaders, members = people[:10], people[10:]
+    orders = await together(group_order(mall, who, campaign_id) for who in leaders)
+    for who, order in zip(leaders, orders, strict=True):
+        await mall.client.post(f"/sandbox/payments/{await open_payment(mall, who, order['id'])}/complete", headers=who)
+    await work_until_idle(mall)
+    groups = dict(await rows(runtime, "SELECT order_id, group_id FROM group_orders"))
+    joined = await together(group_order(mall, who, campaign_id, groups[o["id"]])
+                            for who, o in zip(members, orders, strict=True))
+    for who, order in zip(members, joined, strict=True):
+        await mall.client.post(f"/sandbox/payments/{await open_payment(mall, who, order['id'])}/complete", headers=who)
+    await work_until_idle(mall)
+    every = [*orders, *joined]
+    assert {s for (s,) in await rows(runtime, "SELECT status FROM orders")} == {"balance_due"}
+    await together(open_payment(mall, who, o["id"]) for who, o in zip(people, every, strict=True))
+
+    clock.advance(hours=1, minutes=1)
+    calls: list[Awaitable[Any]] = []
+    for i, order in enumerate(every):  # a deadline sweep starts before every fifth notification
+        calls += [order_tasks.lapse_balances(runtime, clock.now())] if i % 5 == 0 else []
+        calls.append(notify_paid(client, runtime, f"{order['order_no']}B", 720))
+    answers = await together(calls)
+    assert [a.status_code for a in answers if isinstance(a, httpx.Response)] == [200] * 20
+    await work_until_idle(mall)
+
+    final = await rows(runtime, "SELECT id, status, paid_fen, refunded_fen, refund_reserved_fen FROM orders")
+    shipped = [row for row in final if row[1] == "to_ship"]
+    lapsed = [row for row in final if row[1] != "to_ship"]
+    assert all(row[2:] == (800, 0, 0) for row in shipped)
+    kept = 80 if on_lapse == "forfeit" else 0
+    lapsed_state = ("cancelled", 800, 720, 720) if on_lapse == "forfeit" else ("refunded", 800, 800, 800)
+    assert all(row[1:] == lapsed_state for row in lapsed), lapsed
+    assert len(shipped) + len(lapsed) == 20
+    [(paid, refunded)] = await rows(runtime, "SELECT sum(paid_fen), sum(refunded_fen) FROM orders")
+    assert paid - refunded == 800 * len(shipped) + kept * len(lapsed)
+    # each refund once, through the payment it returns, never more than that payment took
+    per_payment = await rows(runtime, "SELECT p.out_trade_no, p.amount_fen, coalesce(sum(r.amount_fen), 0), "
+                                      "count(r.id), count(DISTINCT s.id) FROM payments p "
+                                      "LEFT JOIN refunds r ON r.out_trade_no = p.out_trade_no "
+                                      "LEFT JOIN sandbox_refunds s ON s.out_refund_no = r.refund_no "
+                                      "GROUP BY p.out_trade_no, p.amount_fen")
+    assert all(taken <= amount and count == provider_refunds
+               for _, amount, taken, count, provider_refunds in per_payment)
+    assert await value(runtime, "SELECT count(*) FROM refunds WHERE status <> 'succeeded'") == 0

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fissionmall.campaigns.groupbuy.rules import outcome_at_expiry, tier_price, tier_refund, unit_price
+from fissionmall.campaigns.groupbuy.rules import outcome_at_expiry, tier_difference, tier_price, unit_price
 from fissionmall.campaigns.groupbuy.schemas import MAX_PRICE_FEN, GroupBuySettings, Tier
 
 # the autouse table-emptying fixture does nothing for tests without a database
@@ -85,9 +85,9 @@ def test_tier_price_is_none_below_the_smallest_tier_and_never_rises(tiers: list[
 
 @PROFILE
 @given(prices, st.integers(min_value=1, max_value=10_000), st.none() | prices)
-def test_tier_refund_is_the_saving_per_unit_times_quantity_and_never_negative(paid: int, quantity: int,
+def test_tier_difference_is_the_saving_per_unit_times_quantity_and_never_negative(paid: int, quantity: int,
                                                                              final: int | None) -> None:
-    refund = tier_refund(paid, quantity, final)
+    refund = tier_difference(paid, quantity, final)
     assert refund >= 0
     if final is None or final >= paid:
         assert refund == 0
@@ -97,7 +97,7 @@ def test_tier_refund_is_the_saving_per_unit_times_quantity_and_never_negative(pa
 
 @PROFILE
 @given(st.data())
-def test_tier_refunds_over_the_members_conserve_money(data: st.DataObject) -> None:
+def test_tier_differences_over_the_members_conserve_money(data: st.DataObject) -> None:
     """Whatever the tiers and the final size, the members together get back exactly (paid − final) × all units."""
     group_price = data.draw(st.integers(min_value=10, max_value=MAX_PRICE_FEN), label="group price")
     tiers = data.draw(tier_lists(top_price=group_price), label="tiers")
@@ -105,7 +105,7 @@ def test_tier_refunds_over_the_members_conserve_money(data: st.DataObject) -> No
     quantities = data.draw(st.lists(st.integers(min_value=1, max_value=50), min_size=final_size, max_size=final_size),
                            label="quantities")
     final = tier_price(tiers, final_size)
-    refunded = sum(tier_refund(group_price, quantity, final) for quantity in quantities)
+    refunded = sum(tier_difference(group_price, quantity, final) for quantity in quantities)
     if final is None:
         assert refunded == 0  # below the smallest tier the group fails: full refunds, not tier differences
     else:

@@ -16,6 +16,15 @@ def unit_price(settings: GroupBuySettings, sku_id: int, *, leader: bool) -> int 
     return None
 
 
+def deposit(total_fen: int, percent: int | None) -> int | None:
+    """The deposit on an order of `total_fen`: the share rounded down, at least 1 fen; None when the whole
+    total is paid at once (no deposit set, or nothing would be left for the balance)."""
+    if percent is None:
+        return None
+    amount = max(1, total_fen * percent // 100)
+    return amount if amount < total_fen else None
+
+
 def tier_price(tiers: list[Tier], paid_count: int) -> int | None:
     """The price of the largest tier the group reached, or None below the smallest."""
     reached = [t.price_fen for t in tiers if t.size <= paid_count]
@@ -32,8 +41,9 @@ def outcome_at_expiry(settings: GroupBuySettings, paid_count: int) -> Literal["s
     return "fail"
 
 
-def tier_refund(paid_unit_fen: int, quantity: int, final_unit_fen: int | None) -> int:
-    """What a member gets back when the group's final tier is cheaper than what they paid per unit."""
+def tier_difference(paid_unit_fen: int, quantity: int, final_unit_fen: int | None) -> int:
+    """What a member is owed when the group's final tier is cheaper than the unit price of their order: refunded
+    when they paid in full, taken off the balance when they paid a deposit."""
     if final_unit_fen is None or final_unit_fen >= paid_unit_fen:
         return 0
     return (paid_unit_fen - final_unit_fen) * quantity
@@ -48,10 +58,15 @@ def describe(settings: GroupBuySettings) -> list[str]:
         rules.append(f"到期时已付款满 {settings.auto_complete_min_paid} 人，按现有人数成团发货（不虚增成员）。")
     if settings.tiers:
         steps = "，".join(f"{t.size} 人 ¥{yuan(t.price_fen)}" for t in settings.tiers)
-        rules.append(f"阶梯价：{steps}。先按团购价付款，成团后按最终人数对应的价格退还差价。")
+        settle = "从尾款中扣减差价" if settings.deposit_percent is not None else "退还差价"
+        rules.append(f"阶梯价：{steps}。先按团购价付款，成团后按最终人数对应的价格{settle}。")
     if settings.leader_discount_fen:
         rules.append(f"团长再减 ¥{yuan(settings.leader_discount_fen)}。")
     if settings.new_customers_only:
         rules.append("仅限新用户参团（团长不限）。")
+    if settings.deposit_percent is not None:
+        rules.append(f"参团先付 {settings.deposit_percent}% 定金，成团后 {settings.balance_hours} 小时内付尾款。")
+        rules.append("逾期未付尾款，定金不退。" if settings.deposit_on_lapse == "forfeit"
+                     else "逾期未付尾款，订单关闭，定金原路全额退还。")
     rules.append(f"每人限参与 {settings.per_customer_limit} 次。")
     return rules

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 MAX_PRICE_FEN = 100_000_000
+FORFEITABLE_DEPOSIT_PERCENT = 20
 
 
 class GroupSku(BaseModel):
@@ -42,6 +43,13 @@ class GroupBuySettings(BaseModel):
     race_loser: Literal["new_group", "refund"] = "new_group"
     """A payment that finds its group full (or closed) opens a new group with the payer as leader, or is
     refunded in full."""
+    deposit_percent: int | None = Field(default=None, ge=1, le=50)
+    """Pay this share of the price to join (rounded down, at least 1 fen) and the balance once the group
+    succeeds; None: pay in full."""
+    balance_hours: int = Field(default=48, ge=1, le=7 * 24)
+    """Time to pay the balance after the group succeeds."""
+    deposit_on_lapse: Literal["refund", "forfeit"] = Field(default="refund", validate_default=True)
+    """An unpaid balance at its deadline returns the deposit, or keeps it (定金, published before joining)."""
 
     # Cross-field checks sit on the later field, so an error names the setting (settings.<field>).
 
@@ -88,6 +96,21 @@ class GroupBuySettings(BaseModel):
         return tiers
 
 
+    @field_validator("deposit_on_lapse")
+    @classmethod
+    def _deposit(cls, rule: str, info: ValidationInfo) -> str:
+        percent = info.data.get("deposit_percent")
+        if percent is None:
+            return rule
+        if rule == "forfeit" and percent > FORFEITABLE_DEPOSIT_PERCENT:
+            raise ValueError(f"a deposit kept when the balance is not paid (定金) may be at most "
+                             f"{FORFEITABLE_DEPOSIT_PERCENT}% of the price (Civil Code art. 586)")
+        tiers, skus = info.data.get("tiers") or [], info.data.get("skus", [])
+        if tiers and skus and skus[0].group_price_fen * percent >= tiers[-1].price_fen * 100:
+            raise ValueError("the deposit must stay below the cheapest tier, so a balance is always left to pay")
+        return rule
+
+
 class GroupMemberOut(BaseModel):
     customer_id: int
     nickname: str
@@ -124,5 +147,8 @@ class GroupCampaignOut(BaseModel):
     new_customers_only: bool
     per_customer_limit: int
     tiers: list[Tier]
+    deposit_percent: int | None
+    balance_hours: int
+    deposit_on_lapse: str
     rules: list[str]
     """The published rules, in plain words."""

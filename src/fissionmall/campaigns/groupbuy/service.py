@@ -34,6 +34,7 @@ from fissionmall.orders import service as orders
 from fissionmall.orders.hooks import CampaignPart
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CampaignChoice
+from fissionmall.orders.states import OrderStatus
 
 KIND = "group"
 
@@ -62,7 +63,8 @@ class GroupBuyOrders:
                               runtime.clock)
         discount = (price - line["unit_price_fen"]) * line["quantity"]
         return CampaignPart(
-            kind=KIND, campaign_id=campaign.id,
+            kind=KIND, campaign_id=campaign.id, deposit_fen=rules.deposit(price * line["quantity"],
+                                                                          settings.deposit_percent),
             adjustments=[{"kind": "group_price", "name": "拼团价" if joining else "开团价", "amount_fen": discount,
                           "source_id": campaign.id}],
             context={"group_id": choice.target_id, "is_leader": not joining, "unit_price_fen": price,
@@ -101,6 +103,21 @@ class GroupBuyOrders:
         for entry in entries:
             await campaigns.unclaim(session, entry.campaign_id, entry.customer_id, entry.quantity)
 
+    async def balance_lapsed(self, session: AsyncSession, runtime: Any, lapsed: Sequence[Order]) -> None:
+        """The deposit rule the campaign published: keep the deposit (定金) or return it in full."""
+        now = runtime.clock.now()
+        rule: dict[int, str] = {}
+        for order in lapsed:
+            campaign_id = order.campaign_id or 0
+            if campaign_id not in rule:
+                campaign = await campaigns.require(session, order.merchant_id, campaign_id, kind=KIND)
+                rule[campaign_id] = settings_of(campaign).deposit_on_lapse
+            if rule[campaign_id] == "forfeit":
+                await orders.forfeit_deposit(session, runtime, order, now)
+            else:
+                await orders.refund_for_campaign(session, runtime, order.id, None, "尾款逾期未付，定金全额退还",
+                                                 when=OrderStatus.BALANCE_DUE)
+
 
 async def _check_joinable(session: AsyncSession, runtime: Any, shopper: Shopper, campaign: Campaign,
                           settings: GroupBuySettings, group_id: int) -> None:
@@ -137,7 +154,8 @@ async def _lost_the_race(session: AsyncSession, runtime: Any, entry: GroupOrder,
     if settings_of(campaign).race_loser == "new_group":
         await _open_group(session, runtime, entry, order)
     else:
-        await orders.refund_for_campaign(session, runtime, order.id, None, "拼团已满或已结束，全额退款")
+        await orders.refund_for_campaign(session, runtime, order.id, None, "拼团已满或已结束，全额退款",
+                                         when=OrderStatus.PAID)
 
 
 async def _succeed(session: AsyncSession, runtime: Any, group_id: int, merchant_id: int) -> None:
@@ -148,12 +166,16 @@ async def _succeed(session: AsyncSession, runtime: Any, group_id: int, merchant_
     campaign = await campaigns.require(session, merchant_id, group.campaign_id, kind=KIND)
     settings = settings_of(campaign)
     seated = await repository.seated(session, group_id)
-    await orders.release_for_shipping(session, [s.order_id for s in seated])
+    balance_due = set(await orders.release_for_shipping(session, [s.order_id for s in seated],
+                                                        now + timedelta(hours=settings.balance_hours)))
     final_price = rules.tier_price(settings.tiers, group.paid_count) if settings.tiers else None
     for member in seated:
-        difference = rules.tier_refund(member.unit_price_fen, member.quantity, final_price)
-        if difference:
-            await orders.refund_for_campaign(session, runtime, member.order_id, difference, "阶梯团差价退还")
+        difference = rules.tier_difference(member.unit_price_fen, member.quantity, final_price)
+        if difference and member.order_id in balance_due:
+            await orders.lower_balance(session, member.order_id, difference, "阶梯团差价", group.campaign_id)
+        elif difference:
+            await orders.refund_for_campaign(session, runtime, member.order_id, difference, "阶梯团差价退还",
+                                             when=OrderStatus.TO_SHIP)
     await record_event(session, merchant_id=merchant_id, kind="group_success", at=now, actor_id=group.leader_id,
                        campaign_id=group.campaign_id, subject=("group", group_id),
                        data={"members": group.paid_count, "final_price_fen": final_price})
@@ -165,7 +187,8 @@ async def _fail(session: AsyncSession, runtime: Any, group: BuyingGroup) -> None
     if not await repository.close_group(session, group.id, "failed", now):
         return
     for member in await repository.seated(session, group.id):
-        await orders.refund_for_campaign(session, runtime, member.order_id, None, "拼团未成功，全额退款")
+        await orders.refund_for_campaign(session, runtime, member.order_id, None, "拼团未成功，全额退款",
+                                         when=OrderStatus.PAID)
     await record_event(session, merchant_id=group.merchant_id, kind="group_failed", at=now, actor_id=group.leader_id,
                        campaign_id=group.campaign_id, subject=("group", group.id), data={"members": group.paid_count})
 
@@ -207,7 +230,8 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
         starts_at=campaign.starts_at, ends_at=campaign.ends_at, group_size=settings.group_size,
         fill_minutes=settings.fill_minutes, skus=settings.skus, leader_discount_fen=settings.leader_discount_fen,
         new_customers_only=settings.new_customers_only, per_customer_limit=settings.per_customer_limit,
-        tiers=settings.tiers, rules=rules.describe(settings))
+        tiers=settings.tiers, deposit_percent=settings.deposit_percent, balance_hours=settings.balance_hours,
+        deposit_on_lapse=settings.deposit_on_lapse, rules=rules.describe(settings))
 
 
 async def _render(session: AsyncSession, runtime: Any, groups: Sequence[BuyingGroup]) -> list[GroupOut]:
