@@ -10,8 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from fissionmall.campaigns.assist.endpoints import router as assist_router
+from fissionmall.campaigns.bargain.endpoints import router as bargain_router
 from fissionmall.campaigns.endpoints import admin as campaigns_admin
 from fissionmall.campaigns.groupbuy.endpoints import router as groupbuy_router
+from fissionmall.campaigns.invites.endpoints import router as invites_router
 from fissionmall.campaigns.sharing.endpoints import router as sharing_router
 from fissionmall.catalog.endpoints import admin as catalog_admin
 from fissionmall.catalog.endpoints import router as catalog_router
@@ -25,6 +28,7 @@ from fissionmall.orders.endpoints import admin as orders_admin
 from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
 from fissionmall.runtime import Runtime, build_runtime
+from fissionmall.wallet.endpoints import router as wallet_router
 from fissionmall.web.pages import router as pages_router
 
 API = "/api/v1"
@@ -51,7 +55,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     install_error_handlers(app)
     for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
-                   orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router):
+                   orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
+                   assist_router, invites_router, wallet_router):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from fissionmall.config import Settings
 from fissionmall.core.clock import Clock, SystemClock
 from fissionmall.core.logging import get_logger
 from fissionmall.db.engine import make_engine, make_sessionmaker
+from fissionmall.fraud.velocity import DatabaseWindows, RedisWindows, Windows, windows_for
 from fissionmall.payments.providers.base import PaymentProvider
 
 
@@ -24,6 +25,8 @@ class Runtime:
     http_transport: httpx.AsyncBaseTransport | None = None
     """Outgoing HTTP goes through this when set (tests route it to the app in-process)."""
     providers: dict[str, PaymentProvider] = field(default_factory=dict)
+    velocity: Windows = field(default_factory=DatabaseWindows)
+    """Where velocity counts live: Redis when REDIS_URL is set, the database otherwise."""
     log: FilteringBoundLogger = field(default_factory=get_logger)
 
     def http_client(self, **kwargs: object) -> httpx.AsyncClient:
@@ -34,6 +37,8 @@ class Runtime:
         return self.providers[self.settings.payment_provider]
 
     async def close(self) -> None:
+        if isinstance(self.velocity, RedisWindows):
+            await self.velocity.close()
         await self.engine.dispose()
 
 
@@ -43,6 +48,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, pool_size: 
 
     engine = make_engine(settings.database_url, pool_size=pool_size)
     runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
-                      clock=clock or SystemClock(), http_transport=http_transport)
+                      clock=clock or SystemClock(), http_transport=http_transport,
+                      velocity=windows_for(settings.redis_url))
     runtime.providers = build_providers(runtime)
     return runtime

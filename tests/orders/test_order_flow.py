@@ -598,7 +598,8 @@ async def test_bad_list_parameters_are_refused(client, mall, path):
 # --- events -----------------------------------------------------------------------------------------------------------
 
 async def test_order_and_payment_write_one_event_each(client, mall, runtime, clock):
-    """Placing writes an `order` event, paying a `pay` event, each once even if the notification is redelivered."""
+    """Placing writes an `order` event, paying a `pay` event (and, the customer's first, `first_purchase`), each
+    once even if the notification is redelivered."""
     alice = await mall.shopper("alice")
     placed_at = clock.now()
     order = await mall.order(alice, quantity=2)
@@ -612,6 +613,7 @@ async def test_order_and_payment_write_one_event_each(client, mall, runtime, clo
     assert [(e.kind, e.merchant_id, e.actor_id, e.occurred_at.replace(tzinfo=None), e.data)
             for e in await events_of(runtime, order["id"])] == [
         ("order", mall.merchant_id, customer_id, placed_at.replace(tzinfo=None), {"total_fen": 2000}),
+        ("first_purchase", mall.merchant_id, customer_id, paid_at.replace(tzinfo=None), {}),
         ("pay", mall.merchant_id, customer_id, paid_at.replace(tzinfo=None), {"amount_fen": 2000, "stage": "full"}),
     ]
     assert (await mall.get_order(alice, order["id"]))["paid_fen"] == 2000

@@ -21,6 +21,8 @@ class CampaignKind:
     """Checks that need the database (prices against the catalog …) plus the pure linter rules."""
     summary: Callable[[Any], dict[str, Any]]
     """What a product page shows of a live campaign (prices, group size …)."""
+    on_activate: Callable[[AsyncSession, Any, Any], Awaitable[None]] | None = None
+    """(session, campaign, settings): what must exist before customers act (an assist pool's prizes …)."""
 
 
 KINDS: dict[str, CampaignKind] = {}

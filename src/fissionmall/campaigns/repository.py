@@ -71,3 +71,9 @@ async def move(session: AsyncSession, campaign_id: int, from_statuses: list[str]
     result = await session.execute(
         update(Campaign).where(Campaign.id == campaign_id, Campaign.status.in_(from_statuses)).values(status=to))
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, now: datetime) -> list[Campaign]:
+    statement = select(Campaign).where(Campaign.merchant_id == merchant_id, Campaign.kind == kind,
+                                       Campaign.status == "active", Campaign.starts_at <= now, Campaign.ends_at > now)
+    return list((await session.execute(statement.order_by(Campaign.id))).scalars())

@@ -105,6 +105,9 @@ async def activate(session: AsyncSession, merchant_id: int, campaign_id: int) ->
     if not report.ok:
         raise Conflict("lint_blocked", "the campaign breaks rules that block it from going live",
                        findings=[f.model_dump() for f in report.findings])
+    kind = _kind(campaign.kind)
+    if kind.on_activate is not None:
+        await kind.on_activate(session, campaign, typed_settings(campaign.kind, campaign.settings))
     return await _move(session, campaign, EDITABLE, "active")
 
 
@@ -136,6 +139,10 @@ async def live_for_product(session: AsyncSession, merchant_id: int, product_id: 
          **_kind(c.kind).summary(typed_settings(c.kind, c.settings))}
         for c in await repository.live_for_product(session, merchant_id, product_id, clock.now())
     ]
+
+
+async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, clock: Clock) -> list[Campaign]:
+    return await repository.live_of_kind(session, merchant_id, kind, clock.now())
 
 
 async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,

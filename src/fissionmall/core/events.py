@@ -9,6 +9,7 @@ from sqlalchemy import Index, String, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fissionmall.core.outbox import enqueue
 from fissionmall.db.base import Base, Id, IdMixin
 
 
@@ -31,6 +32,16 @@ class Event(IdMixin, Base):
     occurred_at: Mapped[datetime]
 
 
+REACTIONS: dict[str, list[tuple[str, bool]]] = {}
+"""Event kind → (outbox job kind, invited only) of the jobs that react to it (an invite reward …)."""
+
+
+def react(event_kind: str, job_kind: str, *, invited_only: bool = False) -> None:
+    """Queue a `job_kind` job, in the same transaction, whenever a `event_kind` event is written (only for
+    actors someone invited, if `invited_only`)."""
+    REACTIONS.setdefault(event_kind, []).append((job_kind, invited_only))
+
+
 async def record_event(
     session: AsyncSession,
     *,
@@ -44,7 +55,8 @@ async def record_event(
     subject: tuple[str, int] | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Write one event in the caller's transaction, so it exists exactly when the change does."""
+    """Write one event in the caller's transaction, so it exists exactly when the change does, with the jobs
+    that react to it."""
     subject_type, subject_id = subject or ("", None)
     await session.execute(
         insert(Event).values(
@@ -53,3 +65,10 @@ async def record_event(
             data=data or {},
         )
     )
+    for job_kind, invited_only in REACTIONS.get(kind, ()):
+        if invited_only and inviter_id is None:
+            continue
+        await enqueue(session, job_kind, {"event": kind, "merchant_id": merchant_id, "actor_id": actor_id,
+                                          "subject_type": subject_type, "subject_id": subject_id},
+                      now=at, merchant_id=merchant_id,
+                      dedupe_key=f"{job_kind}:{kind}:{actor_id}:{subject_type}:{subject_id}")

@@ -18,3 +18,16 @@ def sweep(name: str) -> Callable[[Sweep], Sweep]:
         return function
 
     return register
+
+
+async def in_chunks(runtime: Any, step: Callable[[Any], Awaitable[int]], chunk: int) -> int:
+    """Run `step(session)` in one short transaction per chunk until a chunk comes back short: no sweep holds
+    one transaction for the whole run."""
+    handled = 0
+    while True:
+        async with runtime.sessionmaker() as session:
+            count = await step(session)
+            await session.commit()
+        handled += count
+        if count < chunk:
+            return handled

@@ -7,18 +7,21 @@ from fissionmall.core.auth import Shopper, current_shopper
 from fissionmall.customers import service
 from fissionmall.customers.schemas import CustomerOut, DevLogin, ShopperToken, WechatLogin
 from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.fraud.schemas import ClientInfo, client_info
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: account"])
 
 
 @router.post("/auth/dev-login", response_model=ShopperToken)
-async def dev_login(body: DevLogin, request: Request, session: AsyncSession = Depends(get_session)):
-    return await service.dev_login(session, request.app.state.runtime, body)
+async def dev_login(body: DevLogin, request: Request, client: ClientInfo = Depends(client_info),
+                    session: AsyncSession = Depends(get_session)):
+    return await service.dev_login(session, request.app.state.runtime, body, client)
 
 
 @router.post("/auth/wechat-login", response_model=ShopperToken)
-async def wechat_login(body: WechatLogin, request: Request, session: AsyncSession = Depends(get_session)):
-    return await service.wechat_login(session, request.app.state.runtime, body)
+async def wechat_login(body: WechatLogin, request: Request, client: ClientInfo = Depends(client_info),
+                       session: AsyncSession = Depends(get_session)):
+    return await service.wechat_login(session, request.app.state.runtime, body, client)
 
 
 @router.get("/me", response_model=CustomerOut)

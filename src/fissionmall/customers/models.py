@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, IdMixin
@@ -12,7 +12,8 @@ from fissionmall.db.base import Base, Id, IdMixin
 
 class Customer(IdMixin, Base):
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("merchant_id", "openid"),)
+    __table_args__ = (UniqueConstraint("merchant_id", "openid"), Index("ix_customers_signup_device", "merchant_id",
+                                                                        "signup_device_id"))
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
     openid: Mapped[str] = mapped_column(String(64))
@@ -24,6 +25,9 @@ class Customer(IdMixin, Base):
     acquired_by_share_id: Mapped[int | None] = mapped_column(Id)
     depth: Mapped[int] = mapped_column(default=0)
     """Cascade depth: 0 for organic customers, inviter's depth + 1 otherwise."""
+    signup_device_id: Mapped[str | None] = mapped_column(String(64))
+    signup_ip: Mapped[str | None] = mapped_column(String(45))
+    """Where the account was created: "new" also means no earlier account on the same device (F2)."""
     first_paid_at: Mapped[datetime | None]
     """A customer is new until their first paid order."""
     created_at: Mapped[datetime]

@@ -27,10 +27,17 @@ async def by_id(session: AsyncSession, merchant_id: int, customer_id: int) -> Cu
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def mark_first_paid(session: AsyncSession, customer_id: int, at: datetime) -> bool:
-    """The customer stops being new; True only for the payment that made it so."""
+async def mark_first_paid(session: AsyncSession, customer_id: int, at: datetime) -> tuple[bool, int | None]:
+    """The customer stops being new: (True only for the payment that made it so, their inviter)."""
     result = await session.execute(
         update(Customer).where(Customer.id == customer_id, Customer.first_paid_at.is_(None))
-        .values(first_paid_at=at)
+        .values(first_paid_at=at).returning(Customer.inviter_id)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    row = result.first()
+    return (row is not None, row[0] if row else None)
+
+
+async def device_seen_before(session: AsyncSession, merchant_id: int, device_id: str, customer_id: int) -> bool:
+    statement = select(Customer.id).where(Customer.merchant_id == merchant_id, Customer.signup_device_id == device_id,
+                                          Customer.id < customer_id).limit(1)
+    return (await session.execute(statement)).scalar() is not None

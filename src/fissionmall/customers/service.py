@@ -15,6 +15,7 @@ from fissionmall.core.events import record_event
 from fissionmall.customers import repository
 from fissionmall.customers.models import Customer
 from fissionmall.customers.schemas import DevLogin, ShopperToken, WechatLogin
+from fissionmall.fraud.schemas import ClientInfo
 from fissionmall.merchants import service as merchants
 
 
@@ -23,14 +24,14 @@ class WechatLoginFailed(DomainError):
     title = "WeChat login failed"
 
 
-async def dev_login(session: AsyncSession, runtime: Any, body: DevLogin) -> ShopperToken:
+async def dev_login(session: AsyncSession, runtime: Any, body: DevLogin, client: ClientInfo) -> ShopperToken:
     if not runtime.settings.dev_login_enabled:
         raise Forbidden("dev_login_disabled", "dev login is disabled on this server")
     merchant = await merchants.merchant_by_slug(session, body.merchant_slug)
-    return await _sign_in(session, runtime, merchant.id, body.openid, None, body.nickname, body.share_code)
+    return await _sign_in(session, runtime, merchant.id, body.openid, None, body.nickname, body.share_code, client)
 
 
-async def wechat_login(session: AsyncSession, runtime: Any, body: WechatLogin) -> ShopperToken:
+async def wechat_login(session: AsyncSession, runtime: Any, body: WechatLogin, client: ClientInfo) -> ShopperToken:
     """Exchange a mini-program login code for the openid (jscode2session), then sign in."""
     merchant = await merchants.merchant_by_slug(session, body.merchant_slug)
     if not merchant.wechat_appid or not merchant.wechat_secret:
@@ -38,8 +39,8 @@ async def wechat_login(session: AsyncSession, runtime: Any, body: WechatLogin) -
     params = {"appid": merchant.wechat_appid, "secret": merchant.wechat_secret, "js_code": body.code,
               "grant_type": "authorization_code"}
     try:
-        async with runtime.http_client() as client:
-            response = await client.get(f"{runtime.settings.wechat_api_base}/sns/jscode2session", params=params)
+        async with runtime.http_client() as http:
+            response = await http.get(f"{runtime.settings.wechat_api_base}/sns/jscode2session", params=params)
         answer = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         raise WechatLoginFailed("wechat_unreachable", f"WeChat did not answer: {type(exc).__name__}") from None
@@ -47,16 +48,17 @@ async def wechat_login(session: AsyncSession, runtime: Any, body: WechatLogin) -
         message = answer.get("errmsg", "no openid") if isinstance(answer, dict) else "bad answer"
         raise WechatLoginFailed("wechat_code_rejected", f"WeChat refused the code: {message}")
     return await _sign_in(session, runtime, merchant.id, str(answer["openid"]), answer.get("unionid"),
-                          body.nickname, body.share_code)
+                          body.nickname, body.share_code, client)
 
 
 async def _sign_in(session: AsyncSession, runtime: Any, merchant_id: int, openid: str, unionid: str | None,
-                   nickname: str, share_code: str | None) -> ShopperToken:
+                   nickname: str, share_code: str | None, client: ClientInfo) -> ShopperToken:
     now = runtime.clock.now()
     attribution = await sharing.attribution(session, runtime, merchant_id, share_code) if share_code else None
     new_id = await repository.insert_if_absent(
         session, merchant_id=merchant_id, openid=openid, unionid=unionid, nickname=nickname or openid[:12],
         avatar_url="", created_at=now, depth=attribution.depth + 1 if attribution else 0,
+        signup_device_id=client.device_id, signup_ip=client.ip,
         inviter_id=attribution.sharer_id if attribution else None,
         acquired_by_share_id=attribution.share_id if attribution else None,
     )
@@ -80,5 +82,14 @@ async def get_customer(session: AsyncSession, merchant_id: int, customer_id: int
     return customer
 
 
-async def note_first_payment(session: AsyncSession, customer_id: int, at: datetime) -> bool:
+async def note_first_payment(session: AsyncSession, customer_id: int, at: datetime) -> tuple[bool, int | None]:
+    """(whether this payment was the customer's first, who invited them)."""
     return await repository.mark_first_paid(session, customer_id, at)
+
+
+async def device_seen_before(session: AsyncSession, customer: Customer) -> bool:
+    """Whether an earlier account of this merchant signed up from the same device (F2: then not new)."""
+    if not customer.signup_device_id:
+        return False
+    return await repository.device_seen_before(session, customer.merchant_id, customer.signup_device_id,
+                                               customer.id)

@@ -1,9 +1,14 @@
 """Every table, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
+from fissionmall.campaigns.assist.models import AssistPacket, AssistPrize
+from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
+from fissionmall.campaigns.helping.models import Help
+from fissionmall.campaigns.invites.models import InviteReward
 from fissionmall.campaigns.models import Campaign, CampaignQuota
 from fissionmall.campaigns.sharing.models import Share
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
+from fissionmall.core.counters import Counter
 from fissionmall.core.events import Event
 from fissionmall.core.idempotency import IdempotencyKey
 from fissionmall.core.outbox import OutboxJob
@@ -12,17 +17,24 @@ from fissionmall.db.base import Base
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund
+from fissionmall.wallet.models import Wallet, WalletEntry
 
 __all__ = [
+    "AssistPacket",
+    "AssistPrize",
+    "Bargain",
     "Base",
     "BuyingGroup",
     "Campaign",
     "CampaignQuota",
     "GroupOrder",
+    "Help",
     "Category",
+    "Counter",
     "Customer",
     "Event",
     "IdempotencyKey",
+    "InviteReward",
     "Merchant",
     "NotificationInbox",
     "Order",
@@ -38,4 +50,6 @@ __all__ = [
     "Sku",
     "Staff",
     "Store",
+    "Wallet",
+    "WalletEntry",
 ]

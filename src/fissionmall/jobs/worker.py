@@ -12,7 +12,10 @@ from fissionmall.core.schedule import SWEEPS
 
 def load_task_modules() -> None:
     """Import every domain's tasks so their sweeps and job handlers register."""
+    import fissionmall.campaigns.assist.tasks  # noqa: F401
+    import fissionmall.campaigns.bargain.tasks  # noqa: F401
     import fissionmall.campaigns.groupbuy.tasks  # noqa: F401
+    import fissionmall.campaigns.invites.tasks  # noqa: F401
     import fissionmall.orders.tasks  # noqa: F401
     import fissionmall.payments.providers.sandbox  # noqa: F401
     import fissionmall.payments.tasks  # noqa: F401

@@ -98,6 +98,14 @@ async def quantities_by_sku(session: AsyncSession, order_ids: Sequence[int]) -> 
     return {sku_id: int(quantity) for sku_id, quantity in (await session.execute(statement)).all()}
 
 
+async def wallet_used(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, int]:
+    """Credit each order paid with, as a positive amount."""
+    statement = (select(OrderAdjustment.order_id, -func.sum(OrderAdjustment.amount_fen))
+                 .where(OrderAdjustment.order_id.in_(order_ids), OrderAdjustment.kind == "wallet")
+                 .group_by(OrderAdjustment.order_id))
+    return {order_id: int(amount) for order_id, amount in (await session.execute(statement)).all()}
+
+
 async def add_adjustment(session: AsyncSession, order_id: int, values: dict[str, Any]) -> bool:
     """Record a price adjustment; the total moves by one guarded statement, never below zero."""
     result = await session.execute(

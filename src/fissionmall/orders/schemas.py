@@ -34,6 +34,8 @@ class PlaceOrder(BaseModel):
     share_code: str | None = Field(default=None, max_length=32)
     """The share link the shopper came through, for attribution."""
     campaign: CampaignChoice | None = None
+    wallet_fen: int = Field(default=0, ge=0, le=100_000_000)
+    """Shop credit to pay with (余额抵扣); taken when the order is placed, given back if it is not kept."""
 
     @field_validator("items")
     @classmethod

@@ -34,6 +34,7 @@ from fissionmall.orders.schemas import (
     Ship,
 )
 from fissionmall.orders.states import REFUNDABLE, OrderStatus, can_move
+from fissionmall.wallet import service as wallet
 
 S = OrderStatus
 REFUND_JOB = "payments.refund"
@@ -100,7 +101,12 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
         if mechanic is None:
             raise InvalidInput("unknown_campaign_kind", f"no campaign kind {body.campaign.kind!r}", field="campaign")
         part = await mechanic.prepare(session, runtime, shopper, body.campaign, lines)
-    adjustments = part.adjustments if part else []
+    adjustments = list(part.adjustments) if part else []
+    if body.wallet_fen:
+        if part and part.deposit_fen is not None:
+            raise InvalidInput("wallet_not_with_deposit", "an order paid by deposit cannot also use credit",
+                               field="wallet_fen")
+        adjustments.append({"kind": "wallet", "name": "余额抵扣", "amount_fen": -body.wallet_fen, "source_id": None})
     total_fen = items_fen + sum(a["amount_fen"] for a in adjustments)
     if total_fen < 0:
         raise errors.below_zero()
@@ -114,6 +120,8 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
         share_id=attribution.share_id if attribution else None,
         due_at=now + timedelta(minutes=merchant.payment_timeout_minutes), created_at=now,
     ), lines, adjustments)
+    if body.wallet_fen:
+        await wallet.spend(session, merchant.id, customer.id, body.wallet_fen, ("order", order_id), now)
     if mechanic and part:
         await mechanic.placed(session, runtime, order_id, part)
     campaign_id = part.campaign_id if part else attribution.campaign_id if attribution else None
@@ -167,8 +175,14 @@ async def _event(session: AsyncSession, order: Order, kind: str, at: datetime, *
 
 
 async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order]) -> None:
-    """Orders that will never ship give back their stock, and their campaigns' stock and limits."""
+    """Orders that will never ship give back their stock, the credit they used, and their campaigns' stock
+    and limits."""
     await catalog.release_stock(session, await repository.quantities_by_sku(session, [o.id for o in orders]))
+    credit_used = await repository.wallet_used(session, [o.id for o in orders])
+    for order in orders:
+        if order.id in credit_used:
+            await wallet.credit(session, order.merchant_id, order.customer_id, credit_used[order.id], "returned",
+                                ("order", order.id), runtime.clock.now())
     by_kind: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_kind[order.kind].append(order)
@@ -234,7 +248,10 @@ async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_f
             return True
     elif await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PAID, paid_fen=amount_fen, paid_at=at,
                                due_at=None):
-        await customers.note_first_payment(session, order.customer_id, at)
+        first, inviter_id = await customers.note_first_payment(session, order.customer_id, at)
+        if first:
+            await record_event(session, merchant_id=order.merchant_id, kind="first_purchase", at=at,
+                               actor_id=order.customer_id, inviter_id=inviter_id, subject=("order", order.id))
         await _event(session, order, "pay", at, amount_fen=amount_fen, stage=stage)
         if order.kind == "normal":
             await repository.move(session, order.id, [S.PAID], S.TO_SHIP)
@@ -456,7 +473,7 @@ async def lapse_balances(session: AsyncSession, runtime: Any, now: datetime) -> 
 
 
 async def release_for_shipping(session: AsyncSession, order_ids: Sequence[int],
-                               balance_due_at: datetime) -> list[int]:
+                               balance_due_at: datetime | None = None) -> list[int]:
     """Paid campaign orders whose campaign succeeded move on, all at once: to shipping when paid in full, to
     paying the balance (by `balance_due_at`) when only a deposit was paid. Returns the latter."""
     await repository.move_many(session, order_ids, S.PAID, S.TO_SHIP, Order.deposit_fen.is_(None))

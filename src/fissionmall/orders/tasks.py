@@ -8,38 +8,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.schedule import sweep
+from fissionmall.core.schedule import Sweep, in_chunks, sweep
 from fissionmall.orders import service
 
 
-async def _in_chunks(runtime: Any, now: datetime,
-                     step: Callable[[AsyncSession, Any, datetime], Awaitable[int]]) -> int:
-    """Run `step` in one short transaction per chunk until nothing is due."""
-    handled = 0
-    while True:
-        async with runtime.sessionmaker() as session:
-            count = await step(session, runtime, now)
-            await session.commit()
-        handled += count
-        if count < service.CHUNK:
-            return handled
+def _chunked(step: Callable[[AsyncSession, Any, datetime], Awaitable[int]]) -> Sweep:
+    async def run(runtime: Any, now: datetime) -> int:
+        return await in_chunks(runtime, lambda session: step(session, runtime, now), service.CHUNK)
+
+    return run
 
 
-@sweep("orders.cancel_unpaid")
-async def cancel_unpaid(runtime: Any, now: datetime) -> int:
-    return await _in_chunks(runtime, now, service.cancel_unpaid)
-
-
-@sweep("orders.auto_receive")
-async def auto_receive(runtime: Any, now: datetime) -> int:
-    return await _in_chunks(runtime, now, service.auto_receive)
-
-
-@sweep("orders.auto_complete")
-async def auto_complete(runtime: Any, now: datetime) -> int:
-    return await _in_chunks(runtime, now, service.auto_complete)
-
-
-@sweep("orders.lapse_balances")
-async def lapse_balances(runtime: Any, now: datetime) -> int:
-    return await _in_chunks(runtime, now, service.lapse_balances)
+cancel_unpaid = sweep("orders.cancel_unpaid")(_chunked(service.cancel_unpaid))
+lapse_balances = sweep("orders.lapse_balances")(_chunked(service.lapse_balances))
+auto_receive = sweep("orders.auto_receive")(_chunked(service.auto_receive))
+auto_complete = sweep("orders.auto_complete")(_chunked(service.auto_complete))

@@ -1,4 +1,4 @@
-"""The worker settles expired groups in chunks, each chunk its own short transaction."""
+"""The worker settles expired groups in chunks."""
 
 from __future__ import annotations
 
@@ -6,16 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from fissionmall.campaigns.groupbuy import service
-from fissionmall.core.schedule import sweep
+from fissionmall.core.schedule import in_chunks, sweep
 
 
 @sweep("groupbuy.settle_expired")
 async def settle_expired(runtime: Any, now: datetime) -> int:
-    handled = 0
-    while True:
-        async with runtime.sessionmaker() as session:
-            count = await service.settle_expired(session, runtime)
-            await session.commit()
-        handled += count
-        if count < service.CHUNK:
-            return handled
+    return await in_chunks(runtime, lambda session: service.settle_expired(session, runtime), service.CHUNK)

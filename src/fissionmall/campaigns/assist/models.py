@@ -1,0 +1,49 @@
+"""Assist red packets (助力拆红包): a customer's packet opens when K friends have helped, and pays a prize fixed
+in advance out of the campaign's pool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class AssistPrize(IdMixin, Base):
+    """The pool, split when the campaign first goes live: prize `seq` goes to the `seq`-th packet that wins."""
+
+    __tablename__ = "assist_prizes"
+    __table_args__ = (UniqueConstraint("campaign_id", "seq"), CheckConstraint("amount_fen > 0", name="positive"))
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
+    seq: Mapped[int]
+    amount_fen: Mapped[int]
+
+
+class AssistPacket(IdMixin, Base):
+    __tablename__ = "assist_packets"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'opened', 'expired')", name="status"),
+        CheckConstraint("helps_done >= 0 AND helps_done <= helpers_needed", name="helps_in_range"),
+        Index("ix_assist_packets_status_expires", "status", "expires_at"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    helpers_needed: Mapped[int]
+    helps_done: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    """Once opened: won, lost (the odds), pool_empty, or withheld (high risk, as published)."""
+    prize_seq: Mapped[int | None]
+    prize_fen: Mapped[int] = mapped_column(default=0)
+    owner_device_id: Mapped[str | None] = mapped_column(String(64))
+    owner_ip: Mapped[str | None] = mapped_column(String(45))
+    """Where the owner opened it from, for the risk check when the last friend opens it."""
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]

@@ -1,0 +1,66 @@
+"""Every query about assist packets and their pool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.assist.models import AssistPacket, AssistPrize
+
+
+async def prize_count(session: AsyncSession, campaign_id: int) -> tuple[int, int]:
+    """(prizes, their sum) of the campaign's pool as split."""
+    statement = select(func.count(), func.coalesce(func.sum(AssistPrize.amount_fen), 0)).where(
+        AssistPrize.campaign_id == campaign_id)
+    count, total = (await session.execute(statement)).one()
+    return int(count), int(total)
+
+
+async def insert_prizes(session: AsyncSession, merchant_id: int, campaign_id: int, amounts: list[int]) -> None:
+    await session.execute(insert(AssistPrize), [
+        {"merchant_id": merchant_id, "campaign_id": campaign_id, "seq": seq, "amount_fen": amount}
+        for seq, amount in enumerate(amounts, start=1)])
+
+
+async def prize(session: AsyncSession, campaign_id: int, seq: int) -> int:
+    statement = select(AssistPrize.amount_fen).where(AssistPrize.campaign_id == campaign_id, AssistPrize.seq == seq)
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def insert_packet(session: AsyncSession, **values: Any) -> int:
+    return (await session.execute(insert(AssistPacket).values(**values).returning(AssistPacket.id))).scalar_one()
+
+
+async def packet_of(session: AsyncSession, merchant_id: int, packet_id: int) -> AssistPacket | None:
+    statement = select(AssistPacket).where(AssistPacket.merchant_id == merchant_id, AssistPacket.id == packet_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def take_step(session: AsyncSession, packet_id: int, now: datetime) -> int | None:
+    """One more helper on an open packet in time: the helper's number, or None."""
+    result = await session.execute(
+        update(AssistPacket)
+        .where(AssistPacket.id == packet_id, AssistPacket.status == "open",
+               AssistPacket.helps_done < AssistPacket.helpers_needed, AssistPacket.expires_at > now)
+        .values(helps_done=AssistPacket.helps_done + 1).returning(AssistPacket.helps_done))
+    return result.scalar()
+
+
+async def mark_opened(session: AsyncSession, packet_id: int, now: datetime, outcome: str, prize_seq: int | None,
+                      prize_fen: int) -> None:
+    await session.execute(update(AssistPacket).where(AssistPacket.id == packet_id).values(
+        status="opened", opened_at=now, outcome=outcome, prize_seq=prize_seq, prize_fen=prize_fen))
+
+
+async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[AssistPacket]:
+    due = select(AssistPacket.id).where(AssistPacket.status == "open", AssistPacket.expires_at <= now)
+    ids = list((await session.execute(due.order_by(AssistPacket.expires_at).limit(limit))).scalars())
+    if not ids:
+        return []
+    result = await session.execute(
+        update(AssistPacket).where(AssistPacket.id.in_(ids), AssistPacket.status == "open")
+        .values(status="expired").returning(AssistPacket).execution_options(populate_existing=True))
+    return list(result.scalars())

@@ -1,0 +1,45 @@
+"""Pure assist-packet maths: the pool's prizes, and the published rules (P3)."""
+
+from __future__ import annotations
+
+import random
+
+from fissionmall.campaigns.assist.schemas import AssistSettings
+from fissionmall.core import splits
+from fissionmall.core.money import allocate, yuan
+
+
+def prizes(settings: AssistSettings, rng: random.Random) -> list[int]:
+    """The pool split into `winners` prizes that sum to it exactly, each at least the minimum."""
+    if settings.split is None:
+        return allocate(settings.pool_fen, [1] * settings.winners)
+    return splits.split(settings.split, settings.pool_fen, settings.winners, settings.min_prize_fen, rng)
+
+
+def largest_possible(settings: AssistSettings) -> int:
+    """The top prize the rules allow: what P3 caps."""
+    if settings.split is None:
+        return -(-settings.pool_fen // settings.winners)
+    return settings.pool_fen - settings.min_prize_fen * (settings.winners - 1)
+
+
+def wins(settings: AssistSettings, rng: random.Random) -> bool:
+    return settings.win_percent >= 100 or rng.randrange(100) < settings.win_percent
+
+
+def describe(settings: AssistSettings) -> list[str]:
+    rules = [f"邀请 {settings.helpers_needed} 位好友助力即可拆开红包；每位好友每天最多助力 "
+             f"{settings.helps_per_helper_per_day} 次，同一红包只能助力一次。",
+             f"奖池共 ¥{yuan(settings.pool_fen)}，分为 {settings.winners} 份店铺余额，先拆先得，发完即止。"]
+    if settings.split is None:
+        rules.append("每份金额相同。")
+    else:
+        rules.append(f"每份随机，最少 ¥{yuan(settings.min_prize_fen)}，最多 ¥{yuan(largest_possible(settings))}。")
+    if settings.win_percent < 100:
+        rules.append(f"拆开红包的中奖概率为 {settings.win_percent}%。")
+    rules.append("经风控判定为高风险的账户" + ("仅获最低金额。" if settings.high_risk == "minimum" else "不发放奖励。"))
+    rules.append(f"红包 {settings.duration_minutes / 60:g} 小时内有效；每人最多发起 {settings.per_customer_limit} 个。")
+    if settings.helper_reward_fen:
+        rules.append(f"助力好友各得 ¥{yuan(settings.helper_reward_fen)} 店铺余额"
+                     "（预算有限，送完即止；风险账户不发放）。")
+    return rules

@@ -1,0 +1,204 @@
+"""Assist red packets (助力拆红包): a customer opens a packet, K friends help, and the K-th help opens it and
+pays the next prize of a pool split in advance. DOMAIN.md § Assist red packet; COMPLIANCE P3, F1–F5.
+
+The pool cannot be overspent: the prizes sum exactly to it, each is handed out by one capped counter (the
+n-th winner gets prize n), and the credit is claimed against the pool's budget in the same transaction.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns import errors as campaign_errors
+from fissionmall.campaigns import registry
+from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns.assist import errors, repository, rules
+from fissionmall.campaigns.assist.models import AssistPacket
+from fissionmall.campaigns.assist.schemas import (
+    TOP_PRIZE_CAP_FEN,
+    AssistCampaignOut,
+    AssistSettings,
+    OpenPacket,
+    PacketOut,
+)
+from fissionmall.campaigns.helping import rules as help_rules
+from fissionmall.campaigns.helping import service as helping
+from fissionmall.campaigns.helping.schemas import Budget
+from fissionmall.campaigns.models import Campaign
+from fissionmall.campaigns.registry import CampaignKind
+from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.sharing.targets import register_target
+from fissionmall.core import counters
+from fissionmall.core.auth import Shopper
+from fissionmall.core.events import record_event
+from fissionmall.customers import service as customers
+from fissionmall.fraud import service as fraud
+from fissionmall.fraud.schemas import Actor, ClientInfo
+from fissionmall.merchants import service as merchants
+
+KIND = "assist"
+CHUNK = 500
+PRIZE = "assist_prize"
+
+
+def settings_of(campaign: Campaign) -> AssistSettings:
+    return AssistSettings.model_validate(campaign.settings)
+
+
+def _prizes_key(campaign_id: int) -> str:
+    return f"assist-prizes:{campaign_id}"
+
+
+async def open_packet(session: AsyncSession, runtime: Any, shopper: Shopper, body: OpenPacket,
+                      client: ClientInfo) -> PacketOut:
+    campaign = await campaigns.require(session, shopper.merchant_id, body.campaign_id, kind=KIND)
+    settings = settings_of(campaign)
+    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime.clock)
+    now = runtime.clock.now()
+    packet_id = await repository.insert_packet(
+        session, merchant_id=shopper.merchant_id, campaign_id=campaign.id, customer_id=shopper.customer_id,
+        helpers_needed=settings.helpers_needed, helps_done=0, status="open", prize_fen=0,
+        owner_device_id=client.device_id, owner_ip=client.ip, created_at=now,
+        expires_at=now + timedelta(minutes=settings.duration_minutes))
+    await record_event(session, merchant_id=shopper.merchant_id, kind="assist_open", at=now,
+                       actor_id=shopper.customer_id, campaign_id=campaign.id, subject=(KIND, packet_id))
+    return await view(session, runtime, shopper.merchant_id, packet_id)
+
+
+async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packet_id: int,
+                    client: ClientInfo) -> PacketOut:
+    packet = await _require(session, shopper.merchant_id, packet_id)
+    now = runtime.clock.now()
+    if packet.status == "opened":
+        raise errors.packet_complete()
+    if packet.status != "open" or packet.expires_at <= now:
+        raise errors.packet_closed("expired")
+    campaign = await campaigns.require(session, shopper.merchant_id, packet.campaign_id, kind=KIND)
+    settings = settings_of(campaign)
+    helper = await fraud.actor(session, shopper, client)
+    help_id = await helping.take_help(session, runtime, settings, campaign_id=campaign.id,
+                                      target=(KIND, packet.id), owner_id=packet.customer_id, helper=helper)
+    seq = await repository.take_step(session, packet.id, now)
+    if seq is None:
+        raise errors.packet_complete()
+    await helping.settle(session, help_id, seq)
+    reward = 0
+    if settings.helper_reward_fen and settings.reward_budget:
+        rank = await fraud.risk_rank(session, runtime, helper)
+        reward = await helping.grant_credit(
+            session, runtime, merchant_id=shopper.merchant_id, campaign_id=campaign.id,
+            budget=settings.reward_budget, customer_id=helper.customer_id,
+            amount_fen=help_rules.risky_prize(settings, rank, settings.helper_reward_fen, 0),
+            kind="helper_reward", source=("help", help_id))
+    await record_event(session, merchant_id=shopper.merchant_id, kind="help", at=now, actor_id=helper.customer_id,
+                       inviter_id=packet.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id),
+                       data={"seq": seq, "reward_fen": reward})
+    if seq == packet.helpers_needed:
+        await _open(session, runtime, campaign, settings, packet)
+    return await view(session, runtime, shopper.merchant_id, packet.id)
+
+
+async def _open(session: AsyncSession, runtime: Any, campaign: Campaign, settings: AssistSettings,
+                packet: AssistPacket) -> None:
+    """The last help opens the packet: the odds, then the next prize of the pool, then the owner's risk rank."""
+    now = runtime.clock.now()
+    outcome, prize_seq, paid = "lost", None, 0
+    if rules.wins(settings, random.SystemRandom()):
+        prize_seq = await counters.take(session, campaign.merchant_id, _prizes_key(campaign.id), counters.TOTAL,
+                                        settings.winners)
+        outcome = "pool_empty" if prize_seq is None else "won"
+    if prize_seq is not None:
+        owner = await customers.get_customer(session, packet.merchant_id, packet.customer_id)
+        rank = await fraud.risk_rank(session, runtime, Actor(
+            merchant_id=owner.merchant_id, customer_id=owner.id, openid=owner.openid, created_at=owner.created_at,
+            is_new=owner.first_paid_at is None, device_id=packet.owner_device_id, ip=packet.owner_ip))
+        prize = await repository.prize(session, campaign.id, prize_seq)
+        paid = await helping.grant_credit(
+            session, runtime, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
+            budget=Budget(total_fen=settings.pool_fen), customer_id=owner.id,
+            amount_fen=help_rules.risky_prize(settings, rank, prize, settings.min_prize_fen),
+            kind=PRIZE, source=(KIND, packet.id))
+        outcome = "won" if paid else "withheld"
+    await repository.mark_opened(session, packet.id, now, outcome, prize_seq, paid)
+    await record_event(session, merchant_id=campaign.merchant_id, kind="assist_opened", at=now,
+                       actor_id=packet.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id),
+                       data={"outcome": outcome, "prize_fen": paid})
+
+
+async def _require(session: AsyncSession, merchant_id: int, packet_id: int) -> AssistPacket:
+    packet = await repository.packet_of(session, merchant_id, packet_id)
+    if packet is None:
+        raise errors.packet_not_found(packet_id)
+    return packet
+
+
+async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id: int) -> PacketOut:
+    packet = await _require(session, merchant_id, packet_id)
+    campaign = await campaigns.require(session, merchant_id, packet.campaign_id, kind=KIND)
+    now = runtime.clock.now()
+    status = "expired" if packet.status == "open" and packet.expires_at <= now else packet.status
+    return PacketOut(
+        id=packet.id, campaign_id=packet.campaign_id, customer_id=packet.customer_id, status=status,
+        helpers_needed=packet.helpers_needed, helps_done=packet.helps_done,
+        helps_remaining=packet.helpers_needed - packet.helps_done if status == "open" else 0,
+        outcome=packet.outcome, prize_fen=packet.prize_fen, expires_at=packet.expires_at,
+        seconds_left=max(0, int((packet.expires_at - now).total_seconds())) if status == "open" else 0,
+        helpers=(await helping.helps_on(session, KIND, [packet.id]))[packet.id],
+        rules=rules.describe(settings_of(campaign)))
+
+
+async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> AssistCampaignOut:
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    if campaign.status == "draft":
+        raise campaign_errors.campaign_not_found(campaign_id)
+    settings = settings_of(campaign)
+    merchant = await merchants.merchant_by_id(session, merchant_id)
+    given = await counters.used(session, _prizes_key(campaign.id), counters.TOTAL)
+    return AssistCampaignOut(
+        id=campaign.id, name=campaign.name, status=campaign.status, organiser=merchant.name,
+        helpers_needed=settings.helpers_needed, pool_fen=settings.pool_fen, winners=settings.winners,
+        split=settings.split, min_prize_fen=settings.min_prize_fen, max_prize_fen=rules.largest_possible(settings),
+        win_percent=settings.win_percent, prizes_left=settings.winners - given, ends_at=campaign.ends_at,
+        rules=rules.describe(settings))
+
+
+async def expire(session: AsyncSession, runtime: Any) -> int:
+    expired = await repository.expire_due(session, runtime.clock.now(), CHUNK)
+    for packet in expired:
+        await record_event(session, merchant_id=packet.merchant_id, kind="assist_expired", at=runtime.clock.now(),
+                           actor_id=packet.customer_id, campaign_id=packet.campaign_id, subject=(KIND, packet.id),
+                           data={"helps_done": packet.helps_done})
+    return len(expired)
+
+
+async def split_pool(session: AsyncSession, campaign: Campaign, settings: AssistSettings) -> None:
+    """On first going live, fix every prize in advance (P3): they sum to the pool exactly."""
+    if (await repository.prize_count(session, campaign.id))[0] == 0:
+        await repository.insert_prizes(session, campaign.merchant_id, campaign.id,
+                                       rules.prizes(settings, random.SystemRandom()))
+
+
+async def check(session: AsyncSession, merchant_id: int, settings: AssistSettings) -> list[Finding]:
+    """P3: the top prize stays within ¥50,000, and a pool once split cannot be changed."""
+    findings = []
+    if rules.largest_possible(settings) > TOP_PRIZE_CAP_FEN:
+        findings.append(Finding(rule="P3", level="block", reason=(
+            f"a prize could reach {rules.largest_possible(settings)} fen, above the ¥50,000 cap of a promotion")))
+    return findings
+
+
+async def _packet_target(session: AsyncSession, shopper: Shopper, packet_id: int) -> int | None:
+    packet = await _require(session, shopper.merchant_id, packet_id)
+    if packet.customer_id != shopper.customer_id:
+        raise errors.packet_not_found(packet_id)
+    return packet.campaign_id
+
+
+register_target(KIND, _packet_target)
+registry.register(KIND, CampaignKind(
+    settings_model=AssistSettings, product_of=lambda s: None, check=check,
+    summary=lambda s: {"pool_fen": s.pool_fen, "winners": s.winners}, on_activate=split_pool))

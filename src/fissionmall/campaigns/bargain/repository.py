@@ -1,0 +1,73 @@
+"""Every query about bargains. Each help's step is one guarded statement that also locks the bargain row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.bargain.models import Bargain
+
+OPEN = ("ongoing", "reached_floor")
+
+
+async def insert_bargain(session: AsyncSession, **values: Any) -> int:
+    return (await session.execute(insert(Bargain).values(**values).returning(Bargain.id))).scalar_one()
+
+
+async def bargain_of(session: AsyncSession, merchant_id: int, bargain_id: int) -> Bargain | None:
+    statement = select(Bargain).where(Bargain.merchant_id == merchant_id, Bargain.id == bargain_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def take_step(session: AsyncSession, bargain_id: int, now: datetime) -> tuple[int, int, int, list[int]] | None:
+    """Claim the next cut: (its number, price before it, floor, schedule), or None if no cut is left or the time
+    ran out. The row stays locked by this transaction until it commits, so the price update that follows is not
+    a stale write."""
+    result = await session.execute(
+        update(Bargain)
+        .where(Bargain.id == bargain_id, Bargain.status == "ongoing", Bargain.helps_done < Bargain.helps_needed,
+               Bargain.expires_at > now)
+        .values(helps_done=Bargain.helps_done + 1)
+        .returning(Bargain.helps_done, Bargain.price_fen, Bargain.floor_price_fen, Bargain.schedule)
+    )
+    row = result.first()
+    return (row[0], row[1], row[2], list(row[3])) if row else None
+
+
+async def set_price(session: AsyncSession, bargain_id: int, price_fen: int, status: str) -> None:
+    await session.execute(update(Bargain).where(Bargain.id == bargain_id).values(price_fen=price_fen, status=status))
+
+
+async def attach_order(session: AsyncSession, bargain_id: int, order_id: int, now: datetime) -> bool:
+    result = await session.execute(
+        update(Bargain)
+        .where(Bargain.id == bargain_id, Bargain.order_id.is_(None), Bargain.status.in_(OPEN),
+               Bargain.expires_at > now)
+        .values(order_id=order_id))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def purchased(session: AsyncSession, order_id: int) -> None:
+    await session.execute(update(Bargain).where(Bargain.order_id == order_id).values(status="purchased"))
+
+
+async def detach_orders(session: AsyncSession, order_ids: Sequence[int]) -> None:
+    """Orders cancelled or refunded before the bargain was bought: it may be bought again while it lasts."""
+    await session.execute(update(Bargain).where(Bargain.order_id.in_(order_ids), Bargain.status.in_(OPEN))
+                          .values(order_id=None))
+
+
+async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[Bargain]:
+    """One chunk of bargains whose time ran out and that no order is buying, moved to expired."""
+    due = select(Bargain.id).where(Bargain.status.in_(OPEN), Bargain.expires_at <= now, Bargain.order_id.is_(None))
+    ids = list((await session.execute(due.order_by(Bargain.expires_at).limit(limit))).scalars())
+    if not ids:
+        return []
+    result = await session.execute(
+        update(Bargain).where(Bargain.id.in_(ids), Bargain.status.in_(OPEN), Bargain.order_id.is_(None))
+        .values(status="expired").returning(Bargain).execution_options(populate_existing=True))
+    return list(result.scalars())

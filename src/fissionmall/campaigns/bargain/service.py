@@ -1,0 +1,229 @@
+"""Bargaining (砍价): a customer starts a bargain, friends each take the next cut of a schedule fixed at the
+start, and the customer buys at the price reached (or at the floor) through the normal order flow.
+DOMAIN.md § Bargaining; COMPLIANCE P1, P2, F1–F5."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns import errors as campaign_errors
+from fissionmall.campaigns import registry
+from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns.bargain import errors, repository, rules
+from fissionmall.campaigns.bargain.models import Bargain
+from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, BargainSettings, StartBargain
+from fissionmall.campaigns.helping import rules as help_rules
+from fissionmall.campaigns.helping import service as helping
+from fissionmall.campaigns.models import Campaign
+from fissionmall.campaigns.registry import CampaignKind
+from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.sharing.targets import register_target
+from fissionmall.catalog import service as catalog
+from fissionmall.core.auth import Shopper
+from fissionmall.core.errors import NotFound
+from fissionmall.core.events import record_event
+from fissionmall.fraud import service as fraud
+from fissionmall.fraud.schemas import ClientInfo
+from fissionmall.orders import hooks
+from fissionmall.orders import service as orders
+from fissionmall.orders.hooks import CampaignPart
+from fissionmall.orders.models import Order
+from fissionmall.orders.schemas import CampaignChoice
+
+KIND = "bargain"
+CHUNK = 500
+
+
+def settings_of(campaign: Campaign) -> BargainSettings:
+    return BargainSettings.model_validate(campaign.settings)
+
+
+async def start(session: AsyncSession, runtime: Any, shopper: Shopper, body: StartBargain) -> BargainOut:
+    """Claim a unit of the campaign and one of the customer's starts, plan the cuts, publish their hash."""
+    campaign = await campaigns.require(session, shopper.merchant_id, body.campaign_id, kind=KIND)
+    settings = settings_of(campaign)
+    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime.clock)
+    now = runtime.clock.now()
+    own_cut = rules.self_cut(settings)
+    schedule = rules.plan_cuts(settings.start_price_fen - settings.floor_price_fen - own_cut,
+                               settings.helps_needed, random.SystemRandom())
+    salt = secrets.token_hex(16)
+    bargain_id = await repository.insert_bargain(
+        session, merchant_id=shopper.merchant_id, campaign_id=campaign.id, customer_id=shopper.customer_id,
+        sku_id=settings.sku_id, start_price_fen=settings.start_price_fen, floor_price_fen=settings.floor_price_fen,
+        self_cut_fen=own_cut, price_fen=settings.start_price_fen - own_cut, helps_needed=settings.helps_needed,
+        helps_done=0, schedule=schedule, salt=salt, schedule_hash=rules.schedule_hash(salt, schedule),
+        status="ongoing", created_at=now, expires_at=now + timedelta(minutes=settings.duration_minutes))
+    await record_event(session, merchant_id=shopper.merchant_id, kind="bargain_start", at=now,
+                       actor_id=shopper.customer_id, campaign_id=campaign.id, subject=("bargain", bargain_id),
+                       data={"start_price_fen": settings.start_price_fen, "helps_needed": settings.helps_needed})
+    return await view(session, runtime, shopper.merchant_id, bargain_id)
+
+
+async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargain_id: int,
+                   client: ClientInfo) -> BargainOut:
+    """A friend takes the next cut: admitted by the shared help rules, then one guarded step on the bargain."""
+    bargain = await _require(session, shopper.merchant_id, bargain_id)
+    now = runtime.clock.now()
+    if bargain.status == "reached_floor":
+        raise errors.bargain_complete()
+    if bargain.status != "ongoing" or bargain.expires_at <= now:
+        raise errors.bargain_closed("over" if bargain.status == "ongoing" else bargain.status)
+    campaign = await campaigns.require(session, shopper.merchant_id, bargain.campaign_id, kind=KIND)
+    settings = settings_of(campaign)
+    helper = await fraud.actor(session, shopper, client)
+    help_id = await helping.take_help(session, runtime, settings, campaign_id=campaign.id,
+                                      target=(KIND, bargain.id), owner_id=bargain.customer_id, helper=helper)
+    step = await repository.take_step(session, bargain.id, now)
+    if step is None:
+        raise errors.bargain_complete()
+    seq, price, floor, schedule = step
+    bonus = settings.new_helper_bonus_fen if helper.is_new else 0
+    cut = rules.apply_cut(price, floor, schedule[seq - 1], bonus)
+    await repository.set_price(session, bargain.id, price - cut, "reached_floor" if price - cut == floor else "ongoing")
+    await helping.settle(session, help_id, seq, cut)
+    reward = 0
+    if settings.helper_reward_fen and settings.reward_budget:
+        rank = await fraud.risk_rank(session, runtime, helper)
+        reward = await helping.grant_credit(
+            session, runtime, merchant_id=shopper.merchant_id, campaign_id=campaign.id,
+            budget=settings.reward_budget, customer_id=helper.customer_id,
+            amount_fen=help_rules.risky_prize(settings, rank, settings.helper_reward_fen, 0),
+            kind="helper_reward", source=("help", help_id))
+    await record_event(session, merchant_id=shopper.merchant_id, kind="help", at=now, actor_id=helper.customer_id,
+                       inviter_id=bargain.customer_id, campaign_id=campaign.id, subject=(KIND, bargain.id),
+                       data={"seq": seq, "cut_fen": cut, "bonus_fen": max(0, cut - schedule[seq - 1]),
+                             "reward_fen": reward})
+    return await view(session, runtime, shopper.merchant_id, bargain.id)
+
+
+async def _require(session: AsyncSession, merchant_id: int, bargain_id: int) -> Bargain:
+    bargain = await repository.bargain_of(session, merchant_id, bargain_id)
+    if bargain is None:
+        raise errors.bargain_not_found(bargain_id)
+    return bargain
+
+
+async def view(session: AsyncSession, runtime: Any, merchant_id: int, bargain_id: int) -> BargainOut:
+    bargain = await _require(session, merchant_id, bargain_id)
+    campaign = await campaigns.require(session, merchant_id, bargain.campaign_id, kind=KIND)
+    settings = settings_of(campaign)
+    now = runtime.clock.now()
+    live = bargain.status in repository.OPEN and bargain.expires_at > now
+    status = "expired" if bargain.status in repository.OPEN and not live and bargain.order_id is None \
+        else bargain.status
+    over = status != "ongoing"  # no cut is left to take: the schedule and its salt can be shown
+    cuts = (await helping.helps_on(session, KIND, [bargain.id]))[bargain.id]
+    return BargainOut(
+        id=bargain.id, campaign_id=bargain.campaign_id, customer_id=bargain.customer_id, sku_id=bargain.sku_id,
+        status=status,
+        start_price_fen=bargain.start_price_fen, floor_price_fen=bargain.floor_price_fen,
+        self_cut_fen=bargain.self_cut_fen, price_fen=bargain.price_fen, helps_needed=bargain.helps_needed,
+        helps_done=bargain.helps_done,
+        helps_remaining=rules.helps_remaining(bargain.helps_needed, bargain.helps_done, bargain.price_fen,
+                                              bargain.floor_price_fen),
+        progress_percent=rules.progress_percent(bargain.start_price_fen, bargain.floor_price_fen, bargain.price_fen),
+        can_buy=live and bargain.order_id is None
+        and (settings.buy_at == "current" or bargain.status == "reached_floor"),
+        expires_at=bargain.expires_at, seconds_left=max(0, int((bargain.expires_at - now).total_seconds())),
+        cuts=cuts, schedule_hash=bargain.schedule_hash, schedule=bargain.schedule if over else None,
+        salt=bargain.salt if over else None, rules=rules.describe(settings))
+
+
+async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> BargainCampaignOut:
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    if campaign.status == "draft":
+        raise campaign_errors.campaign_not_found(campaign_id)
+    settings = settings_of(campaign)
+    return BargainCampaignOut(
+        id=campaign.id, name=campaign.name, status=campaign.status, product_id=settings.product_id,
+        sku_id=settings.sku_id, start_price_fen=settings.start_price_fen, floor_price_fen=settings.floor_price_fen,
+        helps_needed=settings.helps_needed, duration_minutes=settings.duration_minutes, buy_at=settings.buy_at,
+        ends_at=campaign.ends_at, rules=rules.describe(settings))
+
+
+class BargainOrders:
+    """Bargaining's part in the order flow: the bargain's price, one unit, one order at a time."""
+
+    async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: CampaignChoice,
+                      lines: Sequence[dict[str, Any]]) -> CampaignPart:
+        bargain = await _require(session, shopper.merchant_id, choice.target_id or 0)
+        if bargain.customer_id != shopper.customer_id or bargain.campaign_id != choice.campaign_id:
+            raise errors.bargain_not_found(bargain.id)
+        if len(lines) != 1 or lines[0]["sku_id"] != bargain.sku_id or lines[0]["quantity"] != 1:
+            raise errors.wrong_item()
+        if bargain.status not in repository.OPEN or bargain.expires_at <= runtime.clock.now():
+            raise errors.bargain_closed(bargain.status)
+        campaign = await campaigns.require(session, shopper.merchant_id, bargain.campaign_id, kind=KIND)
+        if settings_of(campaign).buy_at == "floor" and bargain.status != "reached_floor":
+            raise errors.floor_not_reached()
+        if bargain.order_id is not None:
+            raise errors.bargain_in_order()
+        return CampaignPart(
+            kind=KIND, campaign_id=campaign.id,
+            adjustments=[{"kind": "bargain_price", "name": "砍价", "source_id": bargain.id,
+                          "amount_fen": bargain.price_fen - lines[0]["unit_price_fen"]}],
+            context={"bargain_id": bargain.id})
+
+    async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
+        if not await repository.attach_order(session, part.context["bargain_id"], order_id, runtime.clock.now()):
+            raise errors.bargain_in_order()
+
+    async def paid(self, session: AsyncSession, runtime: Any, order: Order) -> None:
+        await repository.purchased(session, order.id)
+        await orders.release_for_shipping(session, [order.id])
+
+    async def released(self, session: AsyncSession, runtime: Any, released_orders: Sequence[Order]) -> None:
+        await repository.detach_orders(session, [o.id for o in released_orders])
+
+    async def balance_lapsed(self, session: AsyncSession, runtime: Any, lapsed: Sequence[Order]) -> None:
+        """Bargains take no deposit, so no balance of theirs can lapse."""
+
+
+async def expire(session: AsyncSession, runtime: Any) -> int:
+    """One chunk of bargains whose time ran out unbought: each gives back its campaign unit and start."""
+    expired = await repository.expire_due(session, runtime.clock.now(), CHUNK)
+    for bargain in expired:
+        await campaigns.unclaim(session, bargain.campaign_id, bargain.customer_id, 1)
+        await record_event(session, merchant_id=bargain.merchant_id, kind="bargain_expired", at=runtime.clock.now(),
+                           actor_id=bargain.customer_id, campaign_id=bargain.campaign_id,
+                           subject=(KIND, bargain.id), data={"price_fen": bargain.price_fen})
+    return len(expired)
+
+
+async def check(session: AsyncSession, merchant_id: int, settings: BargainSettings) -> list[Finding]:
+    """The SKU is the product's, and the start price is what the item really costs (no invented "was" price)."""
+    try:
+        product = await catalog.require_product(session, merchant_id, settings.product_id)
+    except NotFound:
+        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist")]
+    prices = {sku.id: sku.price_fen for sku in product.skus}
+    if settings.sku_id not in prices:
+        return [Finding(rule="G1", level="block", reason=f"SKU {settings.sku_id} is not a SKU of product {product.id}")]
+    if settings.start_price_fen > prices[settings.sku_id]:
+        return [Finding(rule="P4", level="block", reason=(
+            f"the bargain starts at {settings.start_price_fen} fen, above the item's price "
+            f"({prices[settings.sku_id]} fen): the cuts would be invented"))]
+    return []
+
+
+async def _bargain_target(session: AsyncSession, shopper: Shopper, bargain_id: int) -> int | None:
+    """Only the initiator shares a bargain: friends come to help through the initiator's link."""
+    bargain = await _require(session, shopper.merchant_id, bargain_id)
+    if bargain.customer_id != shopper.customer_id:
+        raise errors.bargain_not_found(bargain_id)
+    return bargain.campaign_id
+
+
+register_target(KIND, _bargain_target)
+hooks.register(KIND, BargainOrders())
+registry.register(KIND, CampaignKind(
+    settings_model=BargainSettings, product_of=lambda s: s.product_id, check=check,
+    summary=lambda s: {"start_price_fen": s.start_price_fen, "floor_price_fen": s.floor_price_fen,
+                       "helps_needed": s.helps_needed}))

@@ -1,0 +1,32 @@
+"""A friend's help on someone's record (a bargain, an assist packet): once per helper per record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class Help(IdMixin, Base):
+    __tablename__ = "helps"
+    __table_args__ = (
+        UniqueConstraint("target_type", "target_id", "helper_id"),
+        Index("ix_helps_campaign_helper", "campaign_id", "helper_id"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(Id)
+    helper_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    seq: Mapped[int]
+    """This help's place on its record (1 for the first friend), as the record's own counter returned it."""
+    amount_fen: Mapped[int] = mapped_column(default=0)
+    """What the help did: the cut it made on a bargain (scheduled cut plus any new-helper bonus)."""
+    new_helper: Mapped[bool]
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    ip_range: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime]

@@ -1,0 +1,117 @@
+"""Invite rewards (邀请有礼, the lawful form of "pure sharing fission"): the inviter earns shop credit when an
+invited friend registers or pays for a first order, up to N friends; sharing itself earns nothing (S1).
+
+The reward is decided by the worker after the friend's deed (a reaction to its event), so the risk check
+(F2, F4) may call WeChat outside any transaction: a friend on a device that already had an account, or a
+high-risk friend, counts for nothing; limits and budget are claimed in the transaction that credits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns import errors as campaign_errors
+from fissionmall.campaigns import registry
+from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns.helping import service as helping
+from fissionmall.campaigns.invites import repository, rules
+from fissionmall.campaigns.invites.schemas import InviteProgressOut, InviteRewardOut, InviteSettings
+from fissionmall.campaigns.models import Campaign
+from fissionmall.campaigns.registry import CampaignKind
+from fissionmall.campaigns.schemas import Finding
+from fissionmall.core import counters
+from fissionmall.core.auth import Shopper
+from fissionmall.core.events import react, record_event
+from fissionmall.customers import service as customers
+from fissionmall.customers.models import Customer
+from fissionmall.fraud import service as fraud
+from fissionmall.fraud.risk import HIGH_RISK
+from fissionmall.fraud.schemas import Actor
+
+KIND = "invite"
+REWARD_JOB = "invites.reward"
+REWARD = "invite_reward"
+
+
+def settings_of(campaign: Campaign) -> InviteSettings:
+    return InviteSettings.model_validate(campaign.settings)
+
+
+async def reward_friend(runtime: Any, payload: dict[str, Any]) -> None:
+    """A friend registered or paid a first order: reward their inviter in each live campaign that counts it."""
+    merchant_id, deed = int(payload["merchant_id"]), str(payload["event"])
+    async with runtime.sessionmaker() as session:
+        friend = await customers.get_customer(session, merchant_id, int(payload["actor_id"]))
+        live = [c for c in await campaigns.live_of_kind(session, merchant_id, KIND, runtime.clock)
+                if settings_of(c).reward_on == deed]
+        if friend.inviter_id is None or friend.inviter_id == friend.id or not live:
+            return
+        repeat_device = await customers.device_seen_before(session, friend)
+        checker = await fraud.checker_for(session, merchant_id)
+    rank = 0 if repeat_device else await checker.rank(runtime, _actor(friend))
+    verdict = "not_new" if repeat_device else "high_risk" if rank >= HIGH_RISK else None
+    async with runtime.sessionmaker() as session:
+        for campaign in live:
+            await _reward(session, runtime, campaign, friend, verdict)
+        await session.commit()
+
+
+def _actor(friend: Customer) -> Actor:
+    return Actor(merchant_id=friend.merchant_id, customer_id=friend.id, openid=friend.openid,
+                 created_at=friend.created_at, is_new=friend.first_paid_at is None,
+                 device_id=friend.signup_device_id, ip=friend.signup_ip)
+
+
+async def _reward(session: AsyncSession, runtime: Any, campaign: Campaign, friend: Customer,
+                  verdict: str | None) -> None:
+    settings, inviter_id = settings_of(campaign), friend.inviter_id or 0
+    reward_id = await repository.record(session, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
+                                        inviter_id=inviter_id, invitee_id=friend.id, outcome="pending",
+                                        amount_fen=0, created_at=runtime.clock.now())
+    if reward_id is None:
+        return  # this friend was counted already (a retried job)
+    outcome, paid = verdict or "rewarded", 0
+    friends_key = f"invites:{campaign.id}:{inviter_id}"
+    if verdict is None:
+        if await counters.take(session, campaign.merchant_id, friends_key, counters.TOTAL,
+                               settings.max_friends) is None:
+            outcome = "limit_reached"
+        else:
+            paid = await helping.grant_credit(session, runtime, merchant_id=campaign.merchant_id,
+                                              campaign_id=campaign.id, budget=settings.budget,
+                                              customer_id=inviter_id, amount_fen=settings.reward_fen, kind=REWARD,
+                                              source=("invite", reward_id))
+            if not paid:
+                outcome = "budget_spent"
+                await counters.give_back(session, friends_key, counters.TOTAL)
+    await repository.settle(session, reward_id, outcome, paid)
+    await record_event(session, merchant_id=campaign.merchant_id, kind="invite_reward", at=runtime.clock.now(),
+                       actor_id=inviter_id, inviter_id=inviter_id, campaign_id=campaign.id,
+                       subject=("customer", friend.id), data={"outcome": outcome, "amount_fen": paid})
+
+
+async def progress(session: AsyncSession, shopper: Shopper, campaign_id: int) -> InviteProgressOut:
+    campaign = await campaigns.require(session, shopper.merchant_id, campaign_id, kind=KIND)
+    if campaign.status == "draft":
+        raise campaign_errors.campaign_not_found(campaign_id)
+    settings = settings_of(campaign)
+    friends = [InviteRewardOut(invitee_id=r.invitee_id, nickname=nickname, outcome=r.outcome,
+                               amount_fen=r.amount_fen, created_at=r.created_at)
+               for r, nickname in await repository.rewards_of(session, campaign.id, shopper.customer_id)]
+    return InviteProgressOut(campaign_id=campaign.id, reward_on=settings.reward_on, reward_fen=settings.reward_fen,
+                             max_friends=settings.max_friends,
+                             rewarded=sum(1 for f in friends if f.outcome == "rewarded"), friends=friends,
+                             rules=rules.describe(settings))
+
+
+async def check(session: AsyncSession, merchant_id: int, settings: InviteSettings) -> list[Finding]:
+    """Only a friend's real deed is rewarded, never the share (S1): guaranteed by `reward_on`'s choices."""
+    return []
+
+
+react("register", REWARD_JOB, invited_only=True)
+react("first_purchase", REWARD_JOB, invited_only=True)
+registry.register(KIND, CampaignKind(settings_model=InviteSettings, product_of=lambda s: None, check=check,
+                                     summary=lambda s: {"reward_fen": s.reward_fen}))

@@ -1,0 +1,61 @@
+"""Capped counters: one guarded statement takes `n` under a limit, per key and period.
+
+One table serves every "at most so many" rule that is not a campaign's stock: helps per helper per day,
+velocity windows when no Redis is configured, and budgets in fen (per campaign, per day).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import CheckConstraint, String, UniqueConstraint, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.sql import insert_ignoring_conflicts
+
+BUSINESS_OFFSET = timedelta(hours=8)
+"""Days and hours are counted in China Standard Time, the shoppers' own calendar."""
+TOTAL = "all"
+"""The period of a counter that never resets (a campaign's whole budget)."""
+
+
+class Counter(IdMixin, Base):
+    __tablename__ = "counters"
+    __table_args__ = (UniqueConstraint("key", "period"), CheckConstraint("used >= 0", name="used_not_negative"))
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    key: Mapped[str] = mapped_column(String(120))
+    period: Mapped[str] = mapped_column(String(16))
+    used: Mapped[int] = mapped_column(default=0)
+
+
+def day_of(at: datetime) -> str:
+    return (at + BUSINESS_OFFSET).strftime("%Y-%m-%d")
+
+
+def hour_of(at: datetime) -> str:
+    return (at + BUSINESS_OFFSET).strftime("%Y-%m-%dT%H")
+
+
+async def take(session: AsyncSession, merchant_id: int, key: str, period: str, limit: int, n: int = 1) -> int | None:
+    """Add `n` unless that would pass `limit`: the new count (so the n-th taker knows it is n-th), or None.
+    Racers serialize on the row; none passes the limit."""
+    await session.execute(insert_ignoring_conflicts(session, Counter).values(
+        merchant_id=merchant_id, key=key, period=period, used=0))
+    result = await session.execute(
+        update(Counter).where(Counter.key == key, Counter.period == period, Counter.used + n <= limit)
+        .values(used=Counter.used + n).returning(Counter.used)
+    )
+    return result.scalar()
+
+
+async def used(session: AsyncSession, key: str, period: str) -> int:
+    statement = select(Counter.used).where(Counter.key == key, Counter.period == period)
+    return int((await session.execute(statement)).scalar() or 0)
+
+
+async def give_back(session: AsyncSession, key: str, period: str, n: int = 1) -> None:
+    await session.execute(update(Counter).where(Counter.key == key, Counter.period == period)
+                          .values(used=Counter.used - n))

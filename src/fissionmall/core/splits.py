@@ -1,0 +1,44 @@
+"""Random money splits for prizes and packets: exact sums in integer fen, every part at least a minimum.
+
+- double mean (二倍均值, WeChat red packets): each draw is uniform up to twice the mean of what is left, so the
+  expected part is the same for every draw, but later parts vary more;
+- line segment (线段切割): cut the total at random points; the parts are exchangeable, so the order of
+  claiming does not matter at all.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+SplitRule = Literal["double_mean", "line_segment"]
+
+
+def _check(total: int, parts: int, minimum: int) -> None:
+    if parts < 1 or minimum < 1 or total < parts * minimum:
+        raise ValueError(f"cannot split {total} fen into {parts} parts of at least {minimum} fen")
+
+
+def double_mean(total: int, parts: int, minimum: int, rng: random.Random) -> list[int]:
+    _check(total, parts, minimum)
+    left, amounts = total, []
+    for remaining_parts in range(parts, 1, -1):
+        ceiling = min(left - minimum * (remaining_parts - 1), 2 * left // remaining_parts)
+        amount = rng.randint(minimum, max(minimum, ceiling))
+        amounts.append(amount)
+        left -= amount
+    amounts.append(left)
+    return amounts
+
+
+def line_segment(total: int, parts: int, minimum: int, rng: random.Random) -> list[int]:
+    _check(total, parts, minimum)
+    free = total - parts * minimum
+    cuts = sorted(rng.randint(0, free) for _ in range(parts - 1))
+    edges = [0, *cuts, free]
+    return [minimum + edges[i + 1] - edges[i] for i in range(parts)]
+
+
+def split(rule: SplitRule, total: int, parts: int, minimum: int, rng: random.Random | None = None) -> list[int]:
+    rng = rng or random.SystemRandom()
+    return (double_mean if rule == "double_mean" else line_segment)(total, parts, minimum, rng)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, as far as fraud checks can tell: the customer, their device and their network."""
+
+    merchant_id: int
+    customer_id: int
+    openid: str
+    created_at: datetime
+    is_new: bool
+    device_id: str | None
+    ip: str | None
+
+    @property
+    def ip_range(self) -> str | None:
+        """The /24 (IPv4) or /48 (IPv6) the address belongs to: one farm rarely spans more."""
+        if not self.ip:
+            return None
+        if ":" in self.ip:
+            return ":".join(self.ip.split(":")[:3]) + "::/48"
+        return ".".join(self.ip.split(".")[:3]) + ".0/24"
+
+
+class VelocityLimits(BaseModel):
+    """Actions per hour (helps, claims …) one customer, one device or one IP range may take in a campaign."""
+
+    per_customer_hour: int = Field(default=30, ge=1, le=10_000)
+    per_device_hour: int = Field(default=30, ge=1, le=10_000)
+    per_ip_range_hour: int = Field(default=300, ge=1, le=100_000)
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """What the request says of the client: the device id the app sends (X-Device-Id) and the peer address."""
+
+    device_id: str | None
+    ip: str | None
+
+
+def client_info(request: Request) -> ClientInfo:
+    """A FastAPI dependency. The device id is the app's own random id, trimmed; the address is the peer's."""
+    device = (request.headers.get("x-device-id") or "").strip()[:64] or None
+    return ClientInfo(device_id=device, ip=request.client.host if request.client else None)

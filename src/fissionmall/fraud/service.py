@@ -1,0 +1,38 @@
+"""Who is acting, and how risky they look: what every grant of cash value asks first (F2–F4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.auth import Shopper
+from fissionmall.customers import service as customers
+from fissionmall.fraud.risk import RiskChecker, RulesRiskChecker, WeChatRiskChecker
+from fissionmall.fraud.schemas import Actor, ClientInfo
+from fissionmall.merchants import service as merchants
+
+_RULES = RulesRiskChecker()
+_WECHAT: dict[str, WeChatRiskChecker] = {}
+
+
+async def actor(session: AsyncSession, shopper: Shopper, client: ClientInfo) -> Actor:
+    customer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
+    return Actor(merchant_id=customer.merchant_id, customer_id=customer.id, openid=customer.openid,
+                 created_at=customer.created_at, is_new=customer.first_paid_at is None,
+                 device_id=client.device_id, ip=client.ip)
+
+
+async def checker_for(session: AsyncSession, merchant_id: int) -> RiskChecker:
+    """WeChat's risk rank where the merchant has mini-program credentials, the rules otherwise."""
+    merchant = await merchants.merchant_by_id(session, merchant_id)
+    if not merchant.wechat_appid or not merchant.wechat_secret:
+        return _RULES
+    key = f"{merchant.wechat_appid}:{merchant.wechat_secret}"
+    if key not in _WECHAT:
+        _WECHAT[key] = WeChatRiskChecker(merchant.wechat_appid, merchant.wechat_secret, _RULES)
+    return _WECHAT[key]
+
+
+async def risk_rank(session: AsyncSession, runtime: Any, who: Actor) -> int:
+    return await (await checker_for(session, who.merchant_id)).rank(runtime, who)
