@@ -139,3 +139,71 @@ async def test_a_shared_group_shows_who_is_in_and_places_left(server: str, shots
         assert "全额退款" in await page.locator("ol").inner_text()
         await page.screenshot(path=shots / "group.png", full_page=True)
         await browser.close()
+
+
+async def _owner(api: httpx.AsyncClient) -> dict[str, str]:
+    staff = await api.post("/admin/auth/login",
+                           json={"merchant_slug": "demo", "username": "owner", "password": "demo-pass-2026"})
+    return {"Authorization": f"Bearer {staff.json()['token']}"}
+
+
+async def _shopper(api: httpx.AsyncClient, openid: str, nickname: str) -> dict[str, str]:
+    login = await api.post("/auth/dev-login", headers={"X-Device-Id": f"phone-{openid}"},
+                           json={"merchant_slug": "demo", "openid": openid, "nickname": nickname})
+    return {"Authorization": f"Bearer {login.json()['token']}", "X-Device-Id": f"phone-{openid}"}
+
+
+async def _live(api: httpx.AsyncClient, owner: dict[str, str], kind: str, name: str,
+                settings: dict[str, object]) -> int:
+    body = {"kind": kind, "name": name, "starts_at": "2026-01-01T00:00:00+08:00",
+            "ends_at": "2099-01-01T00:00:00+08:00", "settings": settings}
+    campaign = await api.post("/admin/campaigns", headers=owner, json=body)
+    assert campaign.status_code == 201, campaign.text
+    assert (await api.post(f"/admin/campaigns/{campaign.json()['id']}/activate", headers=owner)).status_code == 200
+    campaign_id: int = campaign.json()["id"]
+    return campaign_id
+
+
+async def test_a_shared_bargain_and_red_packet_show_their_friends(server: str, shots: Path) -> None:
+    """A bargain cut by two friends shows the price reached, each friend's cut, the helps left and the schedule's
+    hash; a red packet helped by one friend shows the places left and the published pool and odds."""
+    async with httpx.AsyncClient(base_url=f"{server}/api/v1", timeout=10) as api:
+        owner = await _owner(api)
+        product = (await api.get("/products/3")).json()
+        sku = product["skus"][0]
+        bargain_campaign = await _live(api, owner, "bargain", "砍价免费拿", {
+            "product_id": 3, "sku_id": sku["id"], "start_price_fen": sku["price_fen"], "floor_price_fen": 0,
+            "helps_needed": 5})
+        packet_campaign = await _live(api, owner, "assist", "助力拆红包", {
+            "helpers_needed": 3, "pool_fen": 100000, "winners": 100, "min_prize_fen": 100})
+        starter = await _shopper(api, "starter", "小红")
+        bargain = (await api.post("/bargains", headers=starter, json={"campaign_id": bargain_campaign})).json()
+        packet = (await api.post("/assists", headers=starter, json={"campaign_id": packet_campaign})).json()
+        for openid, nickname in (("f1", "阿杰"), ("f2", "小美")):
+            friend = await _shopper(api, openid, nickname)
+            assert (await api.post(f"/bargains/{bargain['id']}/helps", headers=friend)).status_code == 201
+        friend = await _shopper(api, "f3", "老王")
+        assert (await api.post(f"/assists/{packet['id']}/helps", headers=friend)).status_code == 201
+        bargain_share = (await api.post("/shares", headers=starter,
+                                        json={"target_type": "bargain", "target_id": bargain["id"]})).json()
+        packet_share = (await api.post("/shares", headers=starter,
+                                       json={"target_type": "assist", "target_id": packet["id"]})).json()
+        reached = (await api.get(f"/bargains/{bargain['id']}")).json()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        await page.goto(bargain_share["link"])
+        assert await page.locator(".banner").inner_text() == "小红 请你帮忙砍一刀"
+        assert await page.locator(".cut").count() == 2
+        assert "还差 3 位好友砍到底价" in await page.locator(".panel").nth(1).inner_text()
+        assert f"{reached['price_fen'] // 100}." in await page.locator(".price").inner_text()
+        assert reached["schedule_hash"] in await page.locator("main").inner_text()
+        await page.screenshot(path=shots / "bargain.png", full_page=True)
+
+        await page.goto(packet_share["link"])
+        assert await page.locator(".banner").inner_text() == "小红 请你助力拆红包"
+        assert "还差 2 位好友助力" in await page.locator(".packet").inner_text()
+        assert await page.locator(".seat.filled").count() == 1 and await page.locator(".seat").count() == 3
+        assert "奖池共 ¥1000.00" in await page.locator("ol").inner_text()
+        await page.screenshot(path=shots / "assist.png", full_page=True)
+        await browser.close()

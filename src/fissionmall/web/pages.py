@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.campaigns.assist import service as assist
+from fissionmall.campaigns.bargain import service as bargaining
 from fissionmall.campaigns.groupbuy import service as groupbuy
 from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.catalog import service as catalog
@@ -45,8 +47,10 @@ async def share_landing(request: Request, code: str, session: AsyncSession = Dep
     landing = await sharing.land(session, runtime, code, None)
     share, _ = await sharing.resolve(session, runtime, code)
     shop = await merchants.merchant_by_id(session, share.merchant_id)
-    if landing.target_type == "group":
-        return await _group_page(request, session, shop, landing.target_id, sharer=landing.sharer.nickname)
+    pages = {"group": _group_page, "bargain": _bargain_page, "assist": _assist_page}
+    if landing.target_type in pages:
+        return await pages[landing.target_type](request, session, shop, landing.target_id,
+                                                sharer=landing.sharer.nickname)
     detail = None
     if landing.target_type == "product":
         with contextlib.suppress(NotFound):  # taken off sale since it was shared: still land in the mall
@@ -73,3 +77,37 @@ async def _group_page(request: Request, session: AsyncSession, shop: Merchant, g
     return templates.TemplateResponse(request, "group.html", {
         "shop": shop, "group": view, "campaign": campaign, "product": product, "sharer": sharer,
         "list_price": list_price, "group_price": group_price, "empty_seats": range(view.places_left)})
+
+
+@router.get("/m/{merchant}/bargains/{bargain_id}", response_class=HTMLResponse)
+async def bargain(request: Request, merchant: str, bargain_id: int, session: AsyncSession = Depends(get_session)):
+    return await _bargain_page(request, session, await merchants.merchant_by_slug(session, merchant), bargain_id)
+
+
+async def _bargain_page(request: Request, session: AsyncSession, shop: Merchant, bargain_id: int,
+                        sharer: str | None = None) -> HTMLResponse:
+    """A friend's bargain: price so far, who cut how much, helps left, the rules and the schedule's proof."""
+    view = await bargaining.view(session, request.app.state.runtime, shop.id, bargain_id)
+    campaign = await bargaining.campaign_view(session, shop.id, view.campaign_id)
+    product = await catalog.product_detail(session, shop.id, campaign.product_id, shopper_view=False)
+    return templates.TemplateResponse(request, "bargain.html", {
+        "shop": shop, "bargain": view, "product": product, "sharer": sharer})
+
+
+@router.get("/m/{merchant}/assists/{packet_id}", response_class=HTMLResponse)
+async def assist_packet(request: Request, merchant: str, packet_id: int,
+                        session: AsyncSession = Depends(get_session)):
+    return await _assist_page(request, session, await merchants.merchant_by_slug(session, merchant), packet_id)
+
+
+OUTCOMES = {"lost": "这次没有中奖", "pool_empty": "奖品已发完", "withheld": "经风控判定不发放奖励"}
+
+
+async def _assist_page(request: Request, session: AsyncSession, shop: Merchant, packet_id: int,
+                       sharer: str | None = None) -> HTMLResponse:
+    """A friend's red packet: helpers so far, places left, the prize once opened, and the published odds."""
+    view = await assist.view(session, request.app.state.runtime, shop.id, packet_id)
+    campaign = await assist.campaign_view(session, shop.id, view.campaign_id)
+    return templates.TemplateResponse(request, "assist.html", {
+        "shop": shop, "packet": view, "campaign": campaign, "sharer": sharer,
+        "empty_seats": range(view.helps_remaining), "outcome_text": OUTCOMES.get(view.outcome or "", "")})
