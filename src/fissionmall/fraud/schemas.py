@@ -34,7 +34,8 @@ class VelocityLimits(BaseModel):
 
     per_customer_hour: int = Field(default=30, ge=1, le=10_000)
     per_device_hour: int = Field(default=30, ge=1, le=10_000)
-    per_ip_range_hour: int = Field(default=300, ge=1, le=100_000)
+    per_ip_range_hour: int = Field(default=2000, ge=1, le=100_000)
+    """Generous by default: a carrier NAT can put thousands of real shoppers behind one range."""
 
 
 @dataclass(frozen=True)

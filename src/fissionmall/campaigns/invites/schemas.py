@@ -38,3 +38,14 @@ class InviteProgressOut(BaseModel):
     rewarded: int
     friends: list[InviteRewardOut]
     rules: list[str]
+
+
+class InviteCampaignOut(BaseModel):
+    id: int
+    name: str
+    status: str
+    reward_on: str
+    reward_fen: int
+    max_friends: int
+    ends_at: datetime
+    rules: list[str]

@@ -17,7 +17,12 @@ from fissionmall.campaigns import registry
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.invites import repository, rules
-from fissionmall.campaigns.invites.schemas import InviteProgressOut, InviteRewardOut, InviteSettings
+from fissionmall.campaigns.invites.schemas import (
+    InviteCampaignOut,
+    InviteProgressOut,
+    InviteRewardOut,
+    InviteSettings,
+)
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
@@ -92,10 +97,24 @@ async def _reward(session: AsyncSession, runtime: Any, campaign: Campaign, frien
                        subject=("customer", friend.id), data={"outcome": outcome, "amount_fen": paid})
 
 
-async def progress(session: AsyncSession, shopper: Shopper, campaign_id: int) -> InviteProgressOut:
-    campaign = await campaigns.require(session, shopper.merchant_id, campaign_id, kind=KIND)
+async def _published(session: AsyncSession, merchant_id: int, campaign_id: int) -> Campaign:
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
     if campaign.status == "draft":
         raise campaign_errors.campaign_not_found(campaign_id)
+    return campaign
+
+
+async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> InviteCampaignOut:
+    campaign = await _published(session, merchant_id, campaign_id)
+    settings = settings_of(campaign)
+    return InviteCampaignOut(id=campaign.id, name=campaign.name, status=campaign.status,
+                             reward_on=settings.reward_on, reward_fen=settings.reward_fen,
+                             max_friends=settings.max_friends, ends_at=campaign.ends_at,
+                             rules=rules.describe(settings))
+
+
+async def progress(session: AsyncSession, shopper: Shopper, campaign_id: int) -> InviteProgressOut:
+    campaign = await _published(session, shopper.merchant_id, campaign_id)
     settings = settings_of(campaign)
     friends = [InviteRewardOut(invitee_id=r.invitee_id, nickname=nickname, outcome=r.outcome,
                                amount_fen=r.amount_fen, created_at=r.created_at)
