@@ -21,6 +21,8 @@ from fissionmall.catalog.endpoints import router as catalog_router
 from fissionmall.config import Settings, load_settings
 from fissionmall.core.errors import install_error_handlers
 from fissionmall.core.logging import configure_logging
+from fissionmall.coupons.endpoints import admin as coupons_admin
+from fissionmall.coupons.endpoints import router as coupons_router
 from fissionmall.customers.endpoints import router as customers_router
 from fissionmall.jobs.worker import load_task_modules, run_forever
 from fissionmall.merchants.endpoints import router as merchants_router
@@ -56,7 +58,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
                    orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
-                   assist_router, invites_router, wallet_router):
+                   assist_router, invites_router, wallet_router, coupons_router,
+                   coupons_admin):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -53,14 +53,15 @@ async def sku_code_taken(session: AsyncSession, merchant_id: int, codes: list[st
     return list((await session.execute(statement)).scalars())
 
 
-async def sellable_skus(session: AsyncSession, merchant_id: int, sku_ids: list[int]) -> list[tuple[Sku, str]]:
-    """SKUs that can be ordered now (active, product on sale), with their product title."""
+async def sellable_skus(session: AsyncSession, merchant_id: int,
+                        sku_ids: list[int]) -> list[tuple[Sku, str, int | None]]:
+    """SKUs that can be ordered now (active, product on sale), with their product's title and category."""
     statement = (
-        select(Sku, Product.title)
+        select(Sku, Product.title, Product.category_id)
         .join(Product, Product.id == Sku.product_id)
         .where(Sku.merchant_id == merchant_id, Sku.id.in_(sku_ids), Sku.active, Product.status == "on_sale")
     )
-    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+    return [(row[0], row[1], row[2]) for row in (await session.execute(statement)).all()]
 
 
 async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> bool:

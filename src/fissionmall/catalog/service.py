@@ -133,7 +133,8 @@ async def add_category(session: AsyncSession, merchant_id: int, body: CategoryIn
     return category
 
 
-async def sellable_skus(session: AsyncSession, merchant_id: int, sku_ids: list[int]) -> list[tuple[Sku, str]]:
+async def sellable_skus(session: AsyncSession, merchant_id: int,
+                        sku_ids: list[int]) -> list[tuple[Sku, str, int | None]]:
     return await repository.sellable_skus(session, merchant_id, sku_ids)
 
 

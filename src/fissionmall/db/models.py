@@ -12,6 +12,7 @@ from fissionmall.core.counters import Counter
 from fissionmall.core.events import Event
 from fissionmall.core.idempotency import IdempotencyKey
 from fissionmall.core.outbox import OutboxJob
+from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.customers.models import Customer
 from fissionmall.db.base import Base
 from fissionmall.merchants.models import Merchant, Staff, Store
@@ -31,6 +32,8 @@ __all__ = [
     "Help",
     "Category",
     "Counter",
+    "Coupon",
+    "CouponTemplate",
     "Customer",
     "Event",
     "IdempotencyKey",

@@ -25,6 +25,13 @@ class Merchant(IdMixin, Base):
     """Shipped orders count as received this many days after shipping (自动确认收货)."""
     after_sale_days: Mapped[int] = mapped_column(default=7)
     """Received orders complete after this after-sale window."""
+    shipping_fee_fen: Mapped[int] = mapped_column(default=0)
+    free_shipping_over_fen: Mapped[int | None]
+    """Goods (after discounts) worth at least this ship free; None: never by amount."""
+    coupons_on_campaign_orders: Mapped[bool] = mapped_column(default=False)
+    """Whether coupons stack on group and bargain prices."""
+    restore_coupons_on_refund: Mapped[bool] = mapped_column(default=True)
+    """Whether a fully refunded order gives its coupons back (while they are still valid)."""
     wechat_appid: Mapped[str | None] = mapped_column(String(40))
     wechat_secret: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime]

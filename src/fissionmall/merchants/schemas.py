@@ -21,12 +21,16 @@ class TokenOut(BaseModel):
 class MerchantSettings(Patch):
     """The order rules a merchant may tune; every field validated (admin input is untrusted too)."""
 
-    clearable = frozenset({"wechat_appid", "wechat_secret"})
+    clearable = frozenset({"wechat_appid", "wechat_secret", "free_shipping_over_fen"})
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     payment_timeout_minutes: int | None = Field(default=None, ge=1, le=1440)
     auto_receive_days: int | None = Field(default=None, ge=1, le=30)
     after_sale_days: int | None = Field(default=None, ge=0, le=30)
+    shipping_fee_fen: int | None = Field(default=None, ge=0, le=100_000)
+    free_shipping_over_fen: int | None = Field(default=None, ge=0, le=100_000_000)
+    coupons_on_campaign_orders: bool | None = None
+    restore_coupons_on_refund: bool | None = None
     wechat_appid: str | None = Field(default=None, pattern=r"^wx[0-9a-f]{16}$")
     wechat_secret: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
 
@@ -38,6 +42,10 @@ class MerchantOut(BaseModel):
     payment_timeout_minutes: int
     auto_receive_days: int
     after_sale_days: int
+    shipping_fee_fen: int
+    free_shipping_over_fen: int | None
+    coupons_on_campaign_orders: bool
+    restore_coupons_on_refund: bool
     wechat_appid: str | None
 
 

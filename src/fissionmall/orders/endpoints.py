@@ -7,7 +7,7 @@ from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_w
 from fissionmall.core.idempotency import run_idempotent
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.orders import service
-from fissionmall.orders.schemas import OrderOut, OrderPage, PlaceOrder, PriceAdjustmentIn, RefundIn, Ship
+from fissionmall.orders.schemas import CheckoutOut, OrderOut, OrderPage, PlaceOrder, PriceAdjustmentIn, RefundIn, Ship
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: orders"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: orders"], prefix="/admin")
@@ -20,6 +20,13 @@ async def place_order(body: PlaceOrder, request: Request, shopper: Shopper = Dep
     return await run_idempotent(request, session, principal=shopper.principal, body=body, now=runtime.clock.now(),
                                 status_code=201,
                                 action=lambda: service.place_order(session, runtime, shopper, body))
+
+
+@router.post("/checkout/preview", response_model=CheckoutOut)
+async def preview(body: PlaceOrder, request: Request, shopper: Shopper = Depends(current_shopper),
+                  session: AsyncSession = Depends(get_session)):
+    """Price a cart without placing it: every adjustment, the total, and the best coupon for it."""
+    return await service.preview(session, request.app.state.runtime, shopper, body)
 
 
 @router.get("/orders", response_model=OrderPage)

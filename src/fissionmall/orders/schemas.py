@@ -36,6 +36,15 @@ class PlaceOrder(BaseModel):
     campaign: CampaignChoice | None = None
     wallet_fen: int = Field(default=0, ge=0, le=100_000_000)
     """Shop credit to pay with (余额抵扣); taken when the order is placed, given back if it is not kept."""
+    coupon_ids: list[int] = Field(default_factory=list, max_length=5)
+    """Coupons and social discount credits to use, applied in this order (see docs/checkout.md)."""
+
+    @field_validator("coupon_ids")
+    @classmethod
+    def _once(cls, ids: list[int]) -> list[int]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("each coupon may be chosen once")
+        return ids
 
     @field_validator("items")
     @classmethod
@@ -57,6 +66,23 @@ class AdjustmentOut(BaseModel):
     kind: str
     name: str
     amount_fen: int
+
+
+class CouponOffer(BaseModel):
+    coupon_id: int
+    name: str
+    saving_fen: int
+
+
+class CheckoutOut(BaseModel):
+    """A priced cart: every adjustment explained, and the coupons that would save money on it."""
+
+    items_fen: int
+    adjustments: list[AdjustmentOut]
+    total_fen: int
+    best_coupon: CouponOffer | None
+    coupon_offers: list[CouponOffer]
+    """Each usable coupon that applies to this cart on its own, best first."""
 
 
 class RefundOut(BaseModel):

@@ -17,13 +17,17 @@ from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import record_event
 from fissionmall.core.outbox import enqueue
 from fissionmall.core.pagination import parse_cursor
+from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
 from fissionmall.merchants import service as merchants
-from fissionmall.orders import errors, repository, rules
-from fissionmall.orders.hooks import MECHANICS
+from fissionmall.merchants.models import Merchant
+from fissionmall.orders import errors, pricing, repository, rules
+from fissionmall.orders.hooks import MECHANICS, CampaignOrders, CampaignPart
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import (
     AdjustmentOut,
+    CheckoutOut,
+    CouponOffer,
     ItemOut,
     OrderOut,
     OrderPage,
@@ -72,54 +76,81 @@ async def render_one(session: AsyncSession, order_id: int) -> OrderOut:
     return (await render(session, [await repository.order_by_id(session, order_id)]))[0]
 
 
+async def _cart(session: AsyncSession, merchant_id: int, body: PlaceOrder, *,
+                reserve: bool) -> tuple[list[dict[str, Any]], list[pricing.Line]]:
+    """The order's lines at today's prices, with stock reserved (one guarded UPDATE per SKU, in id order so
+    concurrent orders never deadlock) when `reserve`."""
+    wanted = {line.sku_id: line.quantity for line in body.items}
+    skus = {sku.id: (sku, title, category_id)
+            for sku, title, category_id in await catalog.sellable_skus(session, merchant_id, list(wanted))}
+    missing = sorted(set(wanted) - set(skus))
+    if missing:
+        raise errors.sku_unavailable(missing)
+    for sku_id in sorted(wanted) if reserve else ():
+        if not await catalog.reserve_stock(session, sku_id, wanted[sku_id]):
+            raise errors.out_of_stock(sku_id)
+    chosen = [skus[line.sku_id] for line in body.items]
+    lines = [dict(merchant_id=merchant_id, product_id=sku.product_id, sku_id=sku.id, title=f"{title} · {sku.name}",
+                  unit_price_fen=sku.price_fen, quantity=wanted[sku.id]) for sku, title, _ in chosen]
+    return lines, [pricing.Line(sku_id=sku.id, product_id=sku.product_id, category_id=category_id,
+                                unit_price_fen=sku.price_fen, quantity=wanted[sku.id])
+                   for sku, _, category_id in chosen]
+
+
+async def _campaign_part(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder,
+                         lines: list[dict[str, Any]]) -> tuple[CampaignOrders | None, CampaignPart | None]:
+    if body.campaign is None:
+        return None, None
+    mechanic = MECHANICS.get(body.campaign.kind)
+    if mechanic is None:
+        raise InvalidInput("unknown_campaign_kind", f"no campaign kind {body.campaign.kind!r}", field="campaign")
+    return mechanic, await mechanic.prepare(session, runtime, shopper, body.campaign, lines)
+
+
+async def _price(session: AsyncSession, runtime: Any, merchant: Merchant, customer_id: int, body: PlaceOrder,
+                 cart: list[pricing.Line], part: CampaignPart | None) -> pricing.Priced:
+    """Price the cart with the benefits the shopper chose (pricing.py); a benefit that does not apply is a 422."""
+    now = runtime.clock.now()
+    if part and part.deposit_fen is not None and (body.coupon_ids or body.wallet_fen):
+        raise InvalidInput("benefits_not_with_deposit", "an order paid by deposit takes no coupon or credit",
+                           field="coupon_ids" if body.coupon_ids else "wallet_fen")
+    benefits = pricing.Benefits(campaign=part.adjustments if part else (),
+                                coupons=await coupons.chosen(session, customer_id, body.coupon_ids, now),
+                                wallet_fen=body.wallet_fen)
+    try:
+        return pricing.price(cart, benefits, _pricing_rules(merchant))
+    except pricing.PricingRefused as refused:
+        raise InvalidInput(refused.code, refused.message, field=refused.field) from None
+
+
+def _pricing_rules(merchant: Merchant) -> pricing.Rules:
+    return pricing.Rules(coupons_on_campaign_orders=merchant.coupons_on_campaign_orders,
+                         shipping_fee_fen=merchant.shipping_fee_fen,
+                         free_shipping_over_fen=merchant.free_shipping_over_fen)
+
+
 async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> OrderOut:
-    """Reserve stock (one guarded UPDATE per SKU, in id order so concurrent orders never deadlock)."""
     now = runtime.clock.now()
     merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
     if body.store_id is not None:
         await merchants.require_store(session, merchant.id, body.store_id)
     attribution = await sharing.attribution(session, runtime, merchant.id, body.share_code) \
         if body.share_code else None
-    wanted = {line.sku_id: line.quantity for line in body.items}
-    skus = {sku.id: (sku, title) for sku, title in await catalog.sellable_skus(session, merchant.id, list(wanted))}
-    missing = sorted(set(wanted) - set(skus))
-    if missing:
-        raise errors.sku_unavailable(missing)
-    for sku_id in sorted(wanted):
-        if not await catalog.reserve_stock(session, sku_id, wanted[sku_id]):
-            raise errors.out_of_stock(sku_id)
-    lines: list[dict[str, Any]] = [
-        dict(merchant_id=merchant.id, product_id=sku.product_id, sku_id=sku.id, title=f"{title} · {sku.name}",
-             unit_price_fen=sku.price_fen, quantity=wanted[sku.id])
-        for sku, title in (skus[line.sku_id] for line in body.items)
-    ]
-    items_fen = sum(line["unit_price_fen"] * line["quantity"] for line in lines)
+    lines, cart = await _cart(session, merchant.id, body, reserve=True)
     customer = await customers.get_customer(session, merchant.id, shopper.customer_id)
-    mechanic, part = None, None
-    if body.campaign is not None:
-        mechanic = MECHANICS.get(body.campaign.kind)
-        if mechanic is None:
-            raise InvalidInput("unknown_campaign_kind", f"no campaign kind {body.campaign.kind!r}", field="campaign")
-        part = await mechanic.prepare(session, runtime, shopper, body.campaign, lines)
-    adjustments = list(part.adjustments) if part else []
-    if body.wallet_fen:
-        if part and part.deposit_fen is not None:
-            raise InvalidInput("wallet_not_with_deposit", "an order paid by deposit cannot also use credit",
-                               field="wallet_fen")
-        adjustments.append({"kind": "wallet", "name": "余额抵扣", "amount_fen": -body.wallet_fen, "source_id": None})
-    total_fen = items_fen + sum(a["amount_fen"] for a in adjustments)
-    if total_fen < 0:
-        raise errors.below_zero()
+    mechanic, part = await _campaign_part(session, runtime, shopper, body, lines)
+    priced = await _price(session, runtime, merchant, customer.id, body, cart, part)
     order_id = await repository.insert_order(session, dict(
         merchant_id=merchant.id, store_id=body.store_id, customer_id=customer.id, order_no=_order_no(now),
         kind=part.kind if part else "normal", campaign_id=part.campaign_id if part else None,
-        status=S.PENDING_PAYMENT, items_fen=items_fen, total_fen=total_fen,
+        status=S.PENDING_PAYMENT, items_fen=priced.items_fen, total_fen=priced.total_fen,
         deposit_fen=part.deposit_fen if part else None, paid_fen=0,
         refund_reserved_fen=0, refunded_fen=0, address=body.address.model_dump(), note=body.note,
         inviter_id=attribution.sharer_id if attribution else None,
         share_id=attribution.share_id if attribution else None,
         due_at=now + timedelta(minutes=merchant.payment_timeout_minutes), created_at=now,
-    ), lines, adjustments)
+    ), lines, priced.adjustments)
+    await coupons.lock_for_order(session, customer.id, body.coupon_ids, order_id, now)
     if body.wallet_fen:
         await wallet.spend(session, merchant.id, customer.id, body.wallet_fen, ("order", order_id), now)
     if mechanic and part:
@@ -128,8 +159,29 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     await record_event(session, merchant_id=merchant.id, kind="order", at=now, actor_id=customer.id,
                        inviter_id=attribution.sharer_id if attribution else customer.inviter_id,
                        depth=attribution.depth + 1 if attribution else customer.depth,
-                       campaign_id=campaign_id, subject=("order", order_id), data={"total_fen": total_fen})
+                       campaign_id=campaign_id, subject=("order", order_id), data={"total_fen": priced.total_fen})
     return await render_one(session, order_id)
+
+
+async def preview(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> CheckoutOut:
+    """What the order would cost, line by line, and the coupon that would save most; nothing is kept (the
+    campaign's claims made while pricing are rolled back with the request)."""
+    merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
+    lines, cart = await _cart(session, merchant.id, body, reserve=False)
+    _, part = await _campaign_part(session, runtime, shopper, body, lines)
+    priced = await _price(session, runtime, merchant, shopper.customer_id, body, cart, part)
+    offers: list[CouponOffer] = []
+    if not body.coupon_ids and (part is None or part.deposit_fen is None):
+        benefits = pricing.Benefits(campaign=part.adjustments if part else ())
+        for coupon in await coupons.held(session, shopper.customer_id, runtime.clock.now()):
+            found = pricing.best_coupon(cart, benefits, _pricing_rules(merchant), [coupon])
+            if found:
+                offers.append(CouponOffer(coupon_id=coupon.coupon_id, name=coupon.name, saving_fen=found[1]))
+    offers.sort(key=lambda offer: -offer.saving_fen)
+    await session.rollback()
+    return CheckoutOut(items_fen=priced.items_fen, total_fen=priced.total_fen,
+                       adjustments=[AdjustmentOut.model_validate(a) for a in priced.adjustments],
+                       best_coupon=offers[0] if offers else None, coupon_offers=offers)
 
 
 async def find_order(session: AsyncSession, merchant_id: int, order_id: int, *,
@@ -174,15 +226,20 @@ async def _event(session: AsyncSession, order: Order, kind: str, at: datetime, *
                        inviter_id=order.inviter_id, subject=("order", order.id), data=data)
 
 
-async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order]) -> None:
-    """Orders that will never ship give back their stock, the credit they used, and their campaigns' stock
-    and limits."""
-    await catalog.release_stock(session, await repository.quantities_by_sku(session, [o.id for o in orders]))
-    credit_used = await repository.wallet_used(session, [o.id for o in orders])
-    for order in orders:
-        if order.id in credit_used:
-            await wallet.credit(session, order.merchant_id, order.customer_id, credit_used[order.id], "returned",
-                                ("order", order.id), runtime.clock.now())
+async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order], *, refunded: bool = False) -> None:
+    """Orders that will never ship give back their stock, their coupons, and their campaigns' stock and limits;
+    unpaid ones also the credit they used (a refund returns credit share by share, see refund_succeeded)."""
+    ids = [o.id for o in orders]
+    await catalog.release_stock(session, await repository.quantities_by_sku(session, ids))
+    restore_used = refunded and (await merchants.merchant_by_id(session, orders[0].merchant_id)) \
+        .restore_coupons_on_refund
+    await coupons.release_for_orders(session, ids, restore_used=restore_used)
+    if not refunded:
+        credit_used = await repository.wallet_used(session, ids)
+        for order in orders:
+            if order.id in credit_used:
+                await wallet.credit(session, order.merchant_id, order.customer_id, credit_used[order.id],
+                                    "returned", ("order", order.id), runtime.clock.now())
     by_kind: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_kind[order.kind].append(order)
@@ -248,6 +305,7 @@ async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_f
             return True
     elif await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PAID, paid_fen=amount_fen, paid_at=at,
                                due_at=None):
+        await coupons.use_for_order(session, order.id, at)
         first, inviter_id = await customers.note_first_payment(session, order.customer_id, at)
         if first:
             await record_event(session, merchant_id=order.merchant_id, kind="first_purchase", at=at,
@@ -381,17 +439,31 @@ async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, 
         raise InvalidInput("refund_amount_mismatch", f"refund {refund_no} is {refund.amount_fen} fen, "
                                                      f"the provider says {amount_fen}")
     order = await repository.add_refunded(session, refund.order_id, refund.amount_fen)
+    await _return_credit_share(session, order, refund.id, refund.amount_fen, at)
     if order.status == S.REFUNDING and order.refunded_fen == order.refund_reserved_fen:
         if order.refunded_fen == order.paid_fen:
             await repository.move(session, order.id, [S.REFUNDING], S.REFUNDED, closed_at=at, due_at=None,
                                   resume_status=None)
             if order.shipped_at is None:
-                await _release(session, runtime, [order])
+                await _release(session, runtime, [order], refunded=True)
         else:
             await repository.move(session, order.id, [S.REFUNDING], order.resume_status or S.TO_SHIP,
                                   resume_status=None)
     await _event(session, order, "refund", at, amount_fen=refund.amount_fen)
     return True
+
+
+async def _return_credit_share(session: AsyncSession, order: Order, refund_id: int, amount_fen: int,
+                               at: datetime) -> None:
+    """A refund of part of the cash gives back the same share of the credit the order used (none for money
+    paid to an order already cancelled: its credit came back at the cancellation)."""
+    if order.status == S.CANCELLED:
+        return
+    used = (await repository.wallet_used(session, [order.id])).get(order.id, 0)
+    before, after = order.refunded_fen - amount_fen, order.refunded_fen
+    share = (pricing.returned_share(order.paid_fen, after, used, 0)
+             - pricing.returned_share(order.paid_fen, before, used, 0))
+    await wallet.credit(session, order.merchant_id, order.customer_id, share, "returned", ("refund", refund_id), at)
 
 
 async def refund_known(session: AsyncSession, refund_no: str) -> bool:

@@ -1,0 +1,105 @@
+"""Every query about coupons. Claims and every change of a coupon's status are guarded statements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.coupons.models import Coupon, CouponTemplate
+
+
+async def insert_template(session: AsyncSession, **values: Any) -> CouponTemplate:
+    result = await session.execute(insert(CouponTemplate).values(**values).returning(CouponTemplate))
+    return result.scalar_one()
+
+
+async def template_of(session: AsyncSession, merchant_id: int, template_id: int) -> CouponTemplate | None:
+    statement = select(CouponTemplate).where(CouponTemplate.merchant_id == merchant_id,
+                                             CouponTemplate.id == template_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def templates_of(session: AsyncSession, merchant_id: int, *, claimable_only: bool) -> list[CouponTemplate]:
+    statement = select(CouponTemplate).where(CouponTemplate.merchant_id == merchant_id).order_by(CouponTemplate.id)
+    if claimable_only:
+        statement = statement.where(CouponTemplate.claimable, CouponTemplate.status == "active")
+    return list((await session.execute(statement)).scalars())
+
+
+async def patch_template(session: AsyncSession, template_id: int, **values: Any) -> bool:
+    """Change status or stock; a stock below what was issued is refused by the guard."""
+    statement = update(CouponTemplate).where(CouponTemplate.id == template_id)
+    if "stock" in values:
+        statement = statement.where(CouponTemplate.issued <= values["stock"])
+    result = await session.execute(statement.values(**values))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def take_stock(session: AsyncSession, template_id: int, n: int = 1) -> bool:
+    result = await session.execute(
+        update(CouponTemplate)
+        .where(CouponTemplate.id == template_id, CouponTemplate.status == "active",
+               or_(CouponTemplate.stock.is_(None), CouponTemplate.issued + n <= CouponTemplate.stock))
+        .values(issued=CouponTemplate.issued + n))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def insert_coupons(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    result = await session.execute(insert(Coupon).returning(Coupon.id), rows)
+    return list(result.scalars())
+
+
+async def coupon_of(session: AsyncSession, coupon_id: int) -> Coupon:
+    return (await session.execute(select(Coupon).where(Coupon.id == coupon_id))).scalar_one()
+
+
+async def coupons_of(session: AsyncSession, merchant_id: int, customer_id: int, status: str | None,
+                     limit: int) -> list[Coupon]:
+    statement = (select(Coupon).where(Coupon.merchant_id == merchant_id, Coupon.customer_id == customer_id)
+                 .order_by(Coupon.valid_until, Coupon.id).limit(limit))
+    if status is not None:
+        statement = statement.where(Coupon.status == status)
+    return list((await session.execute(statement)).scalars())
+
+
+async def usable(session: AsyncSession, customer_id: int, now: datetime,
+                 coupon_ids: Sequence[int] | None = None) -> list[tuple[Coupon, CouponTemplate]]:
+    """The customer's coupons usable now (with their template's scope), soonest to expire first."""
+    statement = (
+        select(Coupon, CouponTemplate).join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+        .where(Coupon.customer_id == customer_id, Coupon.status == "available", Coupon.valid_from <= now,
+               Coupon.valid_until > now)
+        .order_by(Coupon.valid_until, Coupon.id)
+    )
+    if coupon_ids is not None:
+        statement = statement.where(Coupon.id.in_(coupon_ids))
+    return [(c, t) for c, t in (await session.execute(statement)).all()]
+
+
+async def lock(session: AsyncSession, coupon_ids: Sequence[int], customer_id: int, order_id: int,
+               now: datetime) -> int:
+    result = await session.execute(
+        update(Coupon)
+        .where(Coupon.id.in_(coupon_ids), Coupon.customer_id == customer_id, Coupon.status == "available",
+               Coupon.valid_until > now)
+        .values(status="locked", order_id=order_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def move_for_orders(session: AsyncSession, order_ids: Sequence[int], from_status: str, to: str,
+                          **values: Any) -> None:
+    await session.execute(update(Coupon).where(Coupon.order_id.in_(order_ids), Coupon.status == from_status)
+                          .values(status=to, **values))
+
+
+async def expire_due(session: AsyncSession, now: datetime, limit: int) -> int:
+    due = select(Coupon.id).where(Coupon.status == "available", Coupon.valid_until <= now).limit(limit)
+    ids = list((await session.execute(due)).scalars())
+    if ids:
+        await session.execute(update(Coupon).where(Coupon.id.in_(ids), Coupon.status == "available")
+                              .values(status="expired"))
+    return len(ids)

@@ -1,0 +1,224 @@
+"""Checkout pricing: one pure function turns a cart and the shopper's chosen benefits into the adjustment lines
+stored on the order, so every fen of every total is explained.
+
+The order of application (each step works on what the steps before it left, and never below zero):
+
+1. campaign price (group, bargain): what the mechanic sets, replacing the list price of its line;
+2. member discount: a percentage off each line (not on campaign orders unless the merchant allows it);
+3. gift voucher: one unit of the voucher's product, up to the voucher's value;
+4. coupons and social discount credits, in the order chosen: each on the lines in its scope, after checking
+   its threshold against what those lines cost at that point; a coupon that does not stack must be alone;
+5. shipping: the merchant's fee, waived above the free-shipping threshold or by a free-shipping coupon;
+6. points, then shop credit (wallet), each at most what is left to pay.
+
+A discount on several lines is spread over them by largest remainder (money.allocate), so refunds can give
+each line's share back exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fissionmall.core.money import allocate
+
+CouponKind = Literal["amount", "percent", "free_shipping"]
+
+
+class PricingRefused(Exception):
+    """A chosen benefit cannot be used on this cart: `code` is the stable error code, `field` the input."""
+
+    def __init__(self, code: str, message: str, field: str) -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+@dataclass(frozen=True)
+class Line:
+    sku_id: int
+    product_id: int
+    category_id: int | None
+    unit_price_fen: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CouponChoice:
+    """A coupon (or a social discount credit) the shopper holds and chose, as priced at checkout."""
+
+    coupon_id: int
+    name: str
+    kind: CouponKind
+    amount_fen: int = 0
+    percent_off: int = 0
+    cap_fen: int | None = None
+    threshold_fen: int = 0
+    scope: Literal["all", "categories", "products"] = "all"
+    scope_ids: frozenset[int] = frozenset()
+    stackable: bool = False
+
+    def covers(self, line: Line) -> bool:
+        if self.scope == "products":
+            return line.product_id in self.scope_ids
+        if self.scope == "categories":
+            return line.category_id in self.scope_ids
+        return True
+
+
+@dataclass(frozen=True)
+class VoucherChoice:
+    voucher_id: int
+    name: str
+    product_id: int
+    value_fen: int
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The merchant's stacking and shipping rules."""
+
+    coupons_on_campaign_orders: bool = False
+    member_discount_on_campaign_orders: bool = False
+    shipping_fee_fen: int = 0
+    free_shipping_over_fen: int | None = None
+
+
+@dataclass(frozen=True)
+class Benefits:
+    campaign: Sequence[dict[str, Any]] = ()
+    """The mechanic's adjustments (kind, name, amount_fen ≤ 0, source_id), for the cart's campaign line."""
+    member_percent_off: int = 0
+    member_name: str = "会员折扣"
+    voucher: VoucherChoice | None = None
+    coupons: Sequence[CouponChoice] = ()
+    points_fen: int = 0
+    wallet_fen: int = 0
+
+
+@dataclass
+class Priced:
+    items_fen: int
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+    """Each: kind, name, amount_fen (negative: a discount), source_id."""
+    line_due: list[int] = field(default_factory=list)
+    """What each line costs after the line discounts (campaign, member, voucher, coupons)."""
+
+    @property
+    def total_fen(self) -> int:
+        return self.items_fen + sum(int(a["amount_fen"]) for a in self.adjustments)
+
+    def add(self, kind: str, name: str, amount_fen: int, source_id: int | None = None) -> None:
+        if amount_fen:
+            self.adjustments.append({"kind": kind, "name": name, "amount_fen": amount_fen, "source_id": source_id})
+
+
+def _take(due: list[int], indexes: list[int], amount: int) -> int:
+    """Take `amount` off the lines at `indexes`, spread by what each still costs; never below zero."""
+    base = sum(due[i] for i in indexes)
+    amount = min(amount, base)
+    if amount <= 0:
+        return 0
+    for i, part in zip(indexes, allocate(amount, [due[i] for i in indexes]), strict=True):
+        due[i] -= part
+    return amount
+
+
+def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
+    """The order's adjustments for this cart and these benefits; PricingRefused when a benefit does not apply."""
+    priced = Priced(items_fen=sum(line.unit_price_fen * line.quantity for line in lines))
+    due = [line.unit_price_fen * line.quantity for line in lines]
+    everything = list(range(len(lines)))
+    campaign_order = bool(benefits.campaign)
+
+    for adjustment in benefits.campaign:
+        taken = _take(due, everything, -int(adjustment["amount_fen"]))
+        priced.add(str(adjustment["kind"]), str(adjustment["name"]), -taken, adjustment.get("source_id"))
+
+    if benefits.member_percent_off and (not campaign_order or rules.member_discount_on_campaign_orders):
+        off = sum(due[i] * benefits.member_percent_off // 100 for i in everything)
+        priced.add("member_discount", benefits.member_name, -_take(due, everything, off))
+
+    if benefits.voucher is not None:
+        voucher = benefits.voucher
+        matching = [i for i, line in enumerate(lines) if line.product_id == voucher.product_id]
+        if not matching:
+            raise PricingRefused("voucher_not_applicable", f"{voucher.name} is for another product", "voucher_id")
+        unit = min(due[matching[0]], -(-due[matching[0]] // lines[matching[0]].quantity))
+        priced.add("gift_voucher", voucher.name, -_take(due, matching[:1], min(voucher.value_fen, unit)),
+                   voucher.voucher_id)
+
+    discounts = [c for c in benefits.coupons if c.kind != "free_shipping"]
+    if benefits.coupons and campaign_order and not rules.coupons_on_campaign_orders:
+        raise PricingRefused("coupons_not_with_campaign", "coupons cannot be used on campaign orders here",
+                             "coupon_ids")
+    if len(discounts) > 1 and not all(c.stackable for c in discounts):
+        raise PricingRefused("coupons_not_stackable", "one of these coupons cannot be combined with another",
+                             "coupon_ids")
+    if len([c for c in benefits.coupons if c.kind == "free_shipping"]) > 1:
+        raise PricingRefused("coupons_not_stackable", "one free-shipping coupon is enough", "coupon_ids")
+    for coupon in discounts:
+        scope = [i for i, line in enumerate(lines) if coupon.covers(line)]
+        base = sum(due[i] for i in scope)
+        if not scope:
+            raise PricingRefused("coupon_not_applicable", f"{coupon.name} does not cover these items", "coupon_ids")
+        if base < coupon.threshold_fen:
+            raise PricingRefused("coupon_threshold_not_met",
+                                 f"{coupon.name} needs {coupon.threshold_fen} fen of eligible items", "coupon_ids")
+        off = coupon_discount(coupon, base)
+        priced.add("coupon", coupon.name, -_take(due, scope, off), coupon.coupon_id)
+
+    goods = sum(due)
+    fee = rules.shipping_fee_fen
+    if rules.free_shipping_over_fen is not None and goods >= rules.free_shipping_over_fen:
+        fee = 0
+    priced.add("shipping", "运费", fee)
+    for coupon in benefits.coupons:
+        if coupon.kind == "free_shipping":
+            if goods < coupon.threshold_fen:
+                raise PricingRefused("coupon_threshold_not_met",
+                                     f"{coupon.name} needs {coupon.threshold_fen} fen of items", "coupon_ids")
+            priced.add("coupon", coupon.name, -fee, coupon.coupon_id)
+
+    left = priced.total_fen
+    for kind, name, amount, field_name in (("points", "积分抵扣", benefits.points_fen, "points_fen"),
+                                           ("wallet", "余额抵扣", benefits.wallet_fen, "wallet_fen")):
+        if amount > left:
+            raise PricingRefused("benefit_exceeds_total", f"{amount} fen is more than the {left} fen left to pay",
+                                 field_name)
+        priced.add(kind, name, -amount)
+        left -= amount
+    priced.line_due = due
+    return priced
+
+
+def coupon_discount(coupon: CouponChoice, base_fen: int) -> int:
+    """What a discount coupon takes off `base_fen` of eligible items (before the cap of what is left)."""
+    if coupon.kind == "amount":
+        return min(coupon.amount_fen, base_fen)
+    off = base_fen * coupon.percent_off // 100
+    return off if coupon.cap_fen is None else min(off, coupon.cap_fen)
+
+
+def best_coupon(lines: Sequence[Line], benefits: Benefits, rules: Rules,
+                held: Sequence[CouponChoice]) -> tuple[CouponChoice, int] | None:
+    """Of the coupons the shopper holds, the one that saves most on this cart on its own (ties: the first held,
+    which callers order by earliest expiry), with what it saves."""
+    baseline = price(lines, benefits, rules).total_fen
+    best: tuple[CouponChoice, int] | None = None
+    for coupon in held:
+        try:
+            saving = baseline - price(lines, Benefits(**{**benefits.__dict__, "coupons": [coupon]}), rules).total_fen
+        except PricingRefused:
+            continue
+        if saving > 0 and (best is None or saving > best[1]):
+            best = (coupon, saving)
+    return best
+
+
+def returned_share(paid_fen: int, refunded_fen: int, benefit_fen: int, returned_fen: int) -> int:
+    """How much more of a non-cash payment (credit, points) goes back now that `refunded_fen` of the `paid_fen`
+    cash has been refunded in all: the same share, rounded down, so the last refund returns the rest exactly."""
+    if paid_fen <= 0:
+        return benefit_fen - returned_fen
+    return benefit_fen * min(refunded_fen, paid_fen) // paid_fen - returned_fen
