@@ -158,6 +158,11 @@ async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, qua
         raise errors.limit_reached(limit)
 
 
+async def take_units(session: AsyncSession, campaign: Campaign, quantity: int, clock: Clock) -> bool:
+    """Campaign stock alone (packets handed out …), by the same guarded statement as claim."""
+    return await repository.take_stock(session, campaign.id, quantity, clock.now())
+
+
 async def unclaim(session: AsyncSession, campaign_id: int, customer_id: int, quantity: int) -> None:
     await repository.return_stock(session, campaign_id, quantity)
     await repository.return_quota(session, campaign_id, customer_id)

@@ -39,6 +39,28 @@ def line_segment(total: int, parts: int, minimum: int, rng: random.Random) -> li
     return [minimum + edges[i + 1] - edges[i] for i in range(parts)]
 
 
-def split(rule: SplitRule, total: int, parts: int, minimum: int, rng: random.Random | None = None) -> list[int]:
+def capped(amounts: list[int], maximum: int, rng: random.Random) -> list[int]:
+    """Bring every part down to `maximum`, handing each excess to parts with room, in random order: the sum and
+    the minimum hold, and no part passes the cap (the caller has checked parts × maximum ≥ total)."""
+    amounts = list(amounts)
+    excess = sum(max(0, a - maximum) for a in amounts)
+    amounts = [min(a, maximum) for a in amounts]
+    order = list(range(len(amounts)))
+    while excess:
+        rng.shuffle(order)
+        for i in order:
+            give = min(excess, maximum - amounts[i], max(1, excess // len(amounts)))
+            amounts[i] += give
+            excess -= give
+            if not excess:
+                break
+    return amounts
+
+
+def split(rule: SplitRule, total: int, parts: int, minimum: int, rng: random.Random | None = None,
+          maximum: int | None = None) -> list[int]:
     rng = rng or random.SystemRandom()
-    return (double_mean if rule == "double_mean" else line_segment)(total, parts, minimum, rng)
+    if maximum is not None and parts * maximum < total:
+        raise ValueError(f"{parts} parts of at most {maximum} fen cannot make {total} fen")
+    amounts = (double_mean if rule == "double_mean" else line_segment)(total, parts, minimum, rng)
+    return capped(amounts, maximum, rng) if maximum is not None else amounts

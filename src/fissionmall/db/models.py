@@ -1,12 +1,14 @@
 """Every table, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
-from fissionmall.campaigns.assist.models import AssistPacket, AssistPrize
+from fissionmall.campaigns.assist.models import AssistPacket
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
 from fissionmall.campaigns.helping.models import Help
 from fissionmall.campaigns.invites.models import InviteReward
 from fissionmall.campaigns.models import Campaign, CampaignQuota
+from fissionmall.campaigns.packets.models import CouponPacket
 from fissionmall.campaigns.sharing.models import Share
+from fissionmall.campaigns.slots import PrizeSlot
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
 from fissionmall.core.counters import Counter
 from fissionmall.core.events import Event
@@ -22,7 +24,6 @@ from fissionmall.wallet.models import Wallet, WalletEntry
 
 __all__ = [
     "AssistPacket",
-    "AssistPrize",
     "Bargain",
     "Base",
     "BuyingGroup",
@@ -33,6 +34,7 @@ __all__ = [
     "Category",
     "Counter",
     "Coupon",
+    "CouponPacket",
     "CouponTemplate",
     "Customer",
     "Event",
@@ -45,6 +47,7 @@ __all__ = [
     "OrderItem",
     "OutboxJob",
     "Payment",
+    "PrizeSlot",
     "Product",
     "ProductImage",
     "Refund",

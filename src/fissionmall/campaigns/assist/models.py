@@ -5,22 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, IdMixin
-
-
-class AssistPrize(IdMixin, Base):
-    """The pool, split when the campaign first goes live: prize `seq` goes to the `seq`-th packet that wins."""
-
-    __tablename__ = "assist_prizes"
-    __table_args__ = (UniqueConstraint("campaign_id", "seq"), CheckConstraint("amount_fen > 0", name="positive"))
-
-    merchant_id: Mapped[int] = mapped_column(Id)
-    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
-    seq: Mapped[int]
-    amount_fen: Mapped[int]
 
 
 class AssistPacket(IdMixin, Base):

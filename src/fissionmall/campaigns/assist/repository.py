@@ -5,29 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns.assist.models import AssistPacket, AssistPrize
-
-
-async def prize_count(session: AsyncSession, campaign_id: int) -> tuple[int, int]:
-    """(prizes, their sum) of the campaign's pool as split."""
-    statement = select(func.count(), func.coalesce(func.sum(AssistPrize.amount_fen), 0)).where(
-        AssistPrize.campaign_id == campaign_id)
-    count, total = (await session.execute(statement)).one()
-    return int(count), int(total)
-
-
-async def insert_prizes(session: AsyncSession, merchant_id: int, campaign_id: int, amounts: list[int]) -> None:
-    await session.execute(insert(AssistPrize), [
-        {"merchant_id": merchant_id, "campaign_id": campaign_id, "seq": seq, "amount_fen": amount}
-        for seq, amount in enumerate(amounts, start=1)])
-
-
-async def prize(session: AsyncSession, campaign_id: int, seq: int) -> int:
-    statement = select(AssistPrize.amount_fen).where(AssistPrize.campaign_id == campaign_id, AssistPrize.seq == seq)
-    return int((await session.execute(statement)).scalar_one())
+from fissionmall.campaigns.assist.models import AssistPacket
 
 
 async def insert_packet(session: AsyncSession, **values: Any) -> int:

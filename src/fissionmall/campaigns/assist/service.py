@@ -1,7 +1,7 @@
 """Assist red packets (助力拆红包): a customer opens a packet, K friends help, and the K-th help opens it and
 pays the next prize of a pool split in advance. DOMAIN.md § Assist red packet; COMPLIANCE P3, F1–F5.
 
-The pool cannot be overspent: the prizes sum exactly to it, each is handed out by one capped counter (the
+The pool cannot be overspent: the prizes sum exactly to it, each is handed out once (campaigns/slots.py: the
 n-th winner gets prize n), and the credit is claimed against the pool's budget in the same transaction.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import errors as campaign_errors
-from fissionmall.campaigns import registry
+from fissionmall.campaigns import registry, slots
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.assist import errors, repository, rules
 from fissionmall.campaigns.assist.models import AssistPacket
@@ -32,7 +32,6 @@ from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.sharing.targets import register_target
-from fissionmall.core import counters
 from fissionmall.core.auth import Shopper
 from fissionmall.core.events import record_event
 from fissionmall.customers import service as customers
@@ -47,10 +46,6 @@ PRIZE = "assist_prize"
 
 def settings_of(campaign: Campaign) -> AssistSettings:
     return AssistSettings.model_validate(campaign.settings)
-
-
-def _prizes_key(campaign_id: int) -> str:
-    return f"assist-prizes:{campaign_id}"
 
 
 async def open_packet(session: AsyncSession, runtime: Any, shopper: Shopper, body: OpenPacket,
@@ -108,15 +103,15 @@ async def _open(session: AsyncSession, runtime: Any, campaign: Campaign, setting
     now = runtime.clock.now()
     outcome, prize_seq, paid = "lost", None, 0
     if rules.wins(settings, random.SystemRandom()):
-        prize_seq = await counters.take(session, campaign.merchant_id, _prizes_key(campaign.id), counters.TOTAL,
-                                        settings.winners)
-        outcome = "pool_empty" if prize_seq is None else "won"
+        slot = await slots.take(session, campaign.merchant_id, (KIND, campaign.id), settings.winners,
+                                packet.customer_id, now)
+        prize_seq, prize = slot if slot else (None, 0)
+        outcome = "pool_empty" if slot is None else "won"
     if prize_seq is not None:
         owner = await customers.get_customer(session, packet.merchant_id, packet.customer_id)
         rank = await fraud.risk_rank(session, runtime, Actor(
             merchant_id=owner.merchant_id, customer_id=owner.id, openid=owner.openid, created_at=owner.created_at,
             is_new=owner.first_paid_at is None, device_id=packet.owner_device_id, ip=packet.owner_ip))
-        prize = await repository.prize(session, campaign.id, prize_seq)
         paid = await helping.grant_credit(
             session, runtime, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
             budget=Budget(total_fen=settings.pool_fen), customer_id=owner.id,
@@ -157,7 +152,7 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
         raise campaign_errors.campaign_not_found(campaign_id)
     settings = settings_of(campaign)
     merchant = await merchants.merchant_by_id(session, merchant_id)
-    given = await counters.used(session, _prizes_key(campaign.id), counters.TOTAL)
+    given = await slots.taken(session, (KIND, campaign.id))
     return AssistCampaignOut(
         id=campaign.id, name=campaign.name, status=campaign.status, organiser=merchant.name,
         helpers_needed=settings.helpers_needed, pool_fen=settings.pool_fen, winners=settings.winners,
@@ -177,9 +172,9 @@ async def expire(session: AsyncSession, runtime: Any) -> int:
 
 async def split_pool(session: AsyncSession, campaign: Campaign, settings: AssistSettings) -> None:
     """On first going live, fix every prize in advance (P3): they sum to the pool exactly."""
-    if (await repository.prize_count(session, campaign.id))[0] == 0:
-        await repository.insert_prizes(session, campaign.merchant_id, campaign.id,
-                                       rules.prizes(settings, random.SystemRandom()))
+    if (await slots.filled(session, (KIND, campaign.id)))[0] == 0:
+        prizes = rules.prizes(settings, random.SystemRandom())
+        await slots.fill(session, campaign.merchant_id, (KIND, campaign.id), prizes)
 
 
 async def check(session: AsyncSession, merchant_id: int, settings: AssistSettings) -> list[Finding]:

@@ -1,0 +1,50 @@
+"""Every query about coupon packets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.packets.models import CouponPacket
+from fissionmall.db.sql import insert_ignoring_conflicts
+
+
+async def insert_packet(session: AsyncSession, **values: Any) -> int | None:
+    """The new packet's id, or None if this order already has its packet from this campaign."""
+    result = await session.execute(
+        insert_ignoring_conflicts(session, CouponPacket).values(**values).returning(CouponPacket.id))
+    return result.scalar()
+
+
+async def packet_of(session: AsyncSession, merchant_id: int, packet_id: int) -> CouponPacket | None:
+    statement = select(CouponPacket).where(CouponPacket.merchant_id == merchant_id, CouponPacket.id == packet_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def packets_of_order(session: AsyncSession, merchant_id: int, order_id: int) -> list[CouponPacket]:
+    statement = select(CouponPacket).where(CouponPacket.merchant_id == merchant_id, CouponPacket.order_id == order_id)
+    return list((await session.execute(statement.order_by(CouponPacket.id))).scalars())
+
+
+async def count_friend(session: AsyncSession, packet_id: int) -> int:
+    result = await session.execute(
+        update(CouponPacket).where(CouponPacket.id == packet_id)
+        .values(friends_claimed=CouponPacket.friends_claimed + 1).returning(CouponPacket.friends_claimed))
+    return int(result.scalar_one())
+
+
+async def finish(session: AsyncSession, packet_id: int) -> None:
+    await session.execute(update(CouponPacket).where(CouponPacket.id == packet_id, CouponPacket.status == "open")
+                          .values(status="finished"))
+
+
+async def expire_due(session: AsyncSession, now: datetime, limit: int) -> int:
+    due = select(CouponPacket.id).where(CouponPacket.status == "open", CouponPacket.expires_at <= now).limit(limit)
+    ids = list((await session.execute(due)).scalars())
+    if ids:
+        await session.execute(update(CouponPacket).where(CouponPacket.id.in_(ids), CouponPacket.status == "open")
+                              .values(status="expired"))
+    return len(ids)

@@ -1,0 +1,32 @@
+"""Pure packet rules: the slots' amounts and the published text."""
+
+from __future__ import annotations
+
+import random
+
+from fissionmall.campaigns.packets.schemas import PacketSettings
+from fissionmall.core import splits
+from fissionmall.core.money import allocate, yuan
+
+
+def amounts(settings: PacketSettings, rng: random.Random) -> list[int]:
+    """The slots' amounts, fixed when the packet is made: they sum to total_fen, each within min and max."""
+    if settings.split is None:
+        return allocate(settings.total_fen, [1] * settings.slots)
+    return splits.split(settings.split, settings.total_fen, settings.slots, settings.min_fen, rng, settings.max_fen)
+
+
+def describe(settings: PacketSettings, kind: str, coupon_name: str, threshold_fen: int) -> list[str]:
+    what = "分享券" if kind == "share_coupon" else "立减金"
+    cap = f"，最多 ¥{yuan(settings.max_fen)}" if settings.max_fen else ""
+    spread = "金额相同" if settings.split is None else f"金额随机，每份 ¥{yuan(settings.min_fen)} 起{cap}"
+    rules = [f"支付满 ¥{yuan(settings.min_order_fen)} 的订单获得一个{what}包：共 {settings.slots} 份，合计 "
+             f"¥{yuan(settings.total_fen)}，{spread}；金额在生成时已确定。",
+             f"每人每包限领一份；{settings.duration_hours} 小时内有效。券：{coupon_name}"
+             + (f"，满 ¥{yuan(threshold_fen)} 可用。" if threshold_fen else "。")]
+    if settings.new_helpers_only:
+        rules.append("仅限新用户领取。")
+    if settings.sharer_reward_after and settings.sharer_reward_fen:
+        rules.append(f"{settings.sharer_reward_after} 位好友领取后，分享者获得 ¥{yuan(settings.sharer_reward_fen)} "
+                     "店铺余额（预算有限，送完即止）。")
+    return rules

@@ -1,0 +1,184 @@
+"""Coupon packets after payment (DOMAIN.md § Share coupons, § Social discount credit): each paid order gets, per
+live campaign, a packet of M coupons whose amounts are fixed when it is made; anyone with the link claims one
+slot, once; the luckiest slot is marked; the buyer may earn a reward once k friends have claimed.
+
+Share coupons (kind "share_coupon") and social discount credit (kind "credit") are the same machinery with
+different words: a claim is a help (campaigns/helping: once per customer per packet, daily limits, velocity,
+new-customers-only), and the slots are campaigns/slots, as an assist pool's prizes are.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns import registry, slots
+from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns.helping import rules as help_rules
+from fissionmall.campaigns.helping import service as helping
+from fissionmall.campaigns.models import Campaign
+from fissionmall.campaigns.packets import errors, repository, rules
+from fissionmall.campaigns.packets.models import CouponPacket
+from fissionmall.campaigns.packets.schemas import ClaimOut, PacketOut, PacketSettings
+from fissionmall.campaigns.registry import CampaignKind
+from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.sharing.targets import register_target
+from fissionmall.core.auth import Shopper
+from fissionmall.core.errors import NotFound
+from fissionmall.core.events import react, record_event
+from fissionmall.coupons import service as coupons
+from fissionmall.customers import service as customers
+from fissionmall.fraud import service as fraud
+from fissionmall.fraud.schemas import Actor, ClientInfo
+from fissionmall.orders import service as orders
+
+KINDS = ("share_coupon", "credit")
+TARGET = "packet"
+CREATE_JOB = "packets.create"
+CHUNK = 1000
+
+
+def settings_of(campaign: Campaign) -> PacketSettings:
+    return PacketSettings.model_validate(campaign.settings)
+
+
+async def create_for_order(runtime: Any, payload: dict[str, Any]) -> None:
+    """A paid order: one packet per live packet campaign it qualifies for (paid in full, enough spent)."""
+    merchant_id, order_id = int(payload["merchant_id"]), int(payload["subject_id"])
+    async with runtime.sessionmaker() as session:
+        order = await orders.find_order(session, merchant_id, order_id)
+        if order is None or order.paid_fen < order.total_fen or order.total_fen == 0:
+            return
+        now = runtime.clock.now()
+        for kind in KINDS:
+            for campaign in await campaigns.live_of_kind(session, merchant_id, kind, runtime.clock):
+                settings = settings_of(campaign)
+                if order.total_fen < settings.min_order_fen:
+                    continue
+                if not await campaigns.take_units(session, campaign, 1, runtime.clock):
+                    continue  # the campaign has handed out all the packets it may
+                packet_id = await repository.insert_packet(
+                    session, merchant_id=merchant_id, campaign_id=campaign.id, kind=kind, order_id=order.id,
+                    owner_id=order.customer_id, slots=settings.slots, friends_claimed=0, status="open",
+                    created_at=now, expires_at=now + timedelta(hours=settings.duration_hours))
+                if packet_id is None:
+                    continue
+                await slots.fill(session, merchant_id, (TARGET, packet_id),
+                                 rules.amounts(settings, random.SystemRandom()))
+                await record_event(session, merchant_id=merchant_id, kind="packet_created", at=now,
+                                   actor_id=order.customer_id, campaign_id=campaign.id,
+                                   subject=(TARGET, packet_id), data={"order_id": order.id})
+        await session.commit()
+
+
+async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, packet_id: int,
+                client: ClientInfo) -> PacketOut:
+    """Claim one slot: admitted as a help, then the next slot, then its coupon with the slot's amount."""
+    packet = await _require(session, shopper.merchant_id, packet_id)
+    now = runtime.clock.now()
+    if packet.status != "open" or packet.expires_at <= now:
+        raise errors.packet_closed("finished" if packet.status == "finished" else "expired")
+    campaign = await campaigns.require(session, shopper.merchant_id, packet.campaign_id)
+    settings = settings_of(campaign)
+    claimer = await fraud.actor(session, shopper, client)
+    help_id = await helping.take_help(session, runtime, settings, campaign_id=campaign.id,
+                                      target=(TARGET, packet.id), owner_id=packet.owner_id, helper=claimer)
+    slot = await slots.take(session, shopper.merchant_id, (TARGET, packet.id), packet.slots, claimer.customer_id, now)
+    if slot is None:
+        raise errors.packet_empty()
+    seq, amount = slot
+    await helping.settle(session, help_id, seq, amount)
+    template = await coupons.require_template(session, shopper.merchant_id, settings.template_id)
+    await coupons.issue(session, template, [claimer.customer_id], now, (TARGET, packet.id), amounts=[amount],
+                        stock=False)
+    if seq == packet.slots:
+        await repository.finish(session, packet.id)
+    reward = 0
+    if claimer.customer_id != packet.owner_id:
+        friends = await repository.count_friend(session, packet.id)
+        if friends == settings.sharer_reward_after and settings.sharer_reward_fen and settings.reward_budget:
+            reward = await _reward_sharer(session, runtime, campaign, settings, packet)
+    await record_event(session, merchant_id=shopper.merchant_id, kind="packet_claim", at=now,
+                       actor_id=claimer.customer_id, inviter_id=packet.owner_id, campaign_id=campaign.id,
+                       subject=(TARGET, packet.id), data={"seq": seq, "amount_fen": amount, "reward_fen": reward})
+    return await view(session, runtime, shopper.merchant_id, packet.id)
+
+
+async def _reward_sharer(session: AsyncSession, runtime: Any, campaign: Campaign, settings: PacketSettings,
+                         packet: CouponPacket) -> int:
+    """k friends really claimed (COMPLIANCE S1: a friend's act, not the share): the buyer's reward, after the
+    risk check, from the campaign's reward budget."""
+    owner = await customers.get_customer(session, packet.merchant_id, packet.owner_id)
+    rank = await fraud.risk_rank(session, runtime, Actor(
+        merchant_id=owner.merchant_id, customer_id=owner.id, openid=owner.openid, created_at=owner.created_at,
+        is_new=owner.first_paid_at is None, device_id=owner.signup_device_id, ip=owner.signup_ip))
+    assert settings.reward_budget is not None
+    return await helping.grant_credit(
+        session, runtime, merchant_id=campaign.merchant_id, campaign_id=campaign.id, budget=settings.reward_budget,
+        customer_id=owner.id, amount_fen=help_rules.risky_prize(settings, rank, settings.sharer_reward_fen, 0),
+        kind="sharer_reward", source=(TARGET, packet.id))
+
+
+async def _require(session: AsyncSession, merchant_id: int, packet_id: int) -> CouponPacket:
+    packet = await repository.packet_of(session, merchant_id, packet_id)
+    if packet is None:
+        raise errors.packet_not_found(packet_id)
+    return packet
+
+
+async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id: int) -> PacketOut:
+    packet = await _require(session, merchant_id, packet_id)
+    campaign = await campaigns.require(session, merchant_id, packet.campaign_id)
+    settings = settings_of(campaign)
+    template = await coupons.require_template(session, merchant_id, settings.template_id)
+    luckiest = await slots.largest(session, (TARGET, packet.id))
+    claims = [ClaimOut(seq=h.seq, customer_id=h.helper_id, nickname=h.nickname, avatar_url=h.avatar_url,
+                       amount_fen=h.amount_fen, luckiest=h.seq == luckiest, created_at=h.created_at)
+              for h in (await helping.helps_on(session, TARGET, [packet.id]))[packet.id]]
+    status = "expired" if packet.status == "open" and packet.expires_at <= runtime.clock.now() else packet.status
+    return PacketOut(id=packet.id, campaign_id=packet.campaign_id, kind=packet.kind, order_id=packet.order_id,
+                     owner_id=packet.owner_id, status=status, slots=packet.slots,
+                     slots_left=packet.slots - len(claims), expires_at=packet.expires_at, claims=claims,
+                     coupon_name=template.name, threshold_fen=template.threshold_fen,
+                     rules=rules.describe(settings, packet.kind, template.name, template.threshold_fen))
+
+
+async def packets_for_order(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> list[PacketOut]:
+    """The packets the buyer got with an order, to share."""
+    order = await orders.require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
+    return [await view(session, runtime, shopper.merchant_id, p.id)
+            for p in await repository.packets_of_order(session, shopper.merchant_id, order.id)]
+
+
+async def expire(session: AsyncSession, runtime: Any) -> int:
+    return await repository.expire_due(session, runtime.clock.now(), CHUNK)
+
+
+async def check(session: AsyncSession, merchant_id: int, settings: PacketSettings) -> list[Finding]:
+    """The coupon each slot issues exists, is an amount coupon, and is not claimable on its own."""
+    try:
+        template = await coupons.require_template(session, merchant_id, settings.template_id)
+    except NotFound:
+        return [Finding(rule="G1", level="block", reason=f"coupon template {settings.template_id} does not exist")]
+    findings = []
+    if template.kind != "amount":
+        findings.append(Finding(rule="G1", level="block", reason="packet slots issue amount coupons only"))
+    if template.claimable:
+        findings.append(Finding(rule="G1", level="warn", reason=(
+            "the packet's coupon can also be claimed in the coupon centre; packets usually use a coupon of their own")))
+    return findings
+
+
+async def _packet_target(session: AsyncSession, shopper: Shopper, packet_id: int) -> int | None:
+    packet = await _require(session, shopper.merchant_id, packet_id)
+    return packet.campaign_id
+
+
+register_target(TARGET, _packet_target)
+react("pay", CREATE_JOB)
+for _kind in KINDS:
+    registry.register(_kind, CampaignKind(settings_model=PacketSettings, product_of=lambda s: None, check=check,
+                                          summary=lambda s: {"slots": s.slots, "total_fen": s.total_fen}))

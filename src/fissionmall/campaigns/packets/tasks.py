@@ -1,0 +1,20 @@
+"""Packets are made by the worker after payment (a deferred post-order action), and expire in chunks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fissionmall.campaigns.packets import service
+from fissionmall.core.outbox import job
+from fissionmall.core.schedule import in_chunks, sweep
+
+
+@job(service.CREATE_JOB)
+async def create_for_order(runtime: Any, payload: dict[str, Any]) -> None:
+    await service.create_for_order(runtime, payload)
+
+
+@sweep("packets.expire")
+async def expire(runtime: Any, now: datetime) -> int:
+    return await in_chunks(runtime, lambda session: service.expire(session, runtime), service.CHUNK)

@@ -1,0 +1,72 @@
+"""Amounts fixed in advance and handed out in order: an assist pool's prizes, a coupon packet's slots.
+
+`fill` stores the split once; `take` gives the next one with a capped counter, so the n-th taker gets slot n,
+exactly `count` are ever given, and no amount is given twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String, UniqueConstraint, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.core import counters
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class PrizeSlot(IdMixin, Base):
+    __tablename__ = "prize_slots"
+    __table_args__ = (UniqueConstraint("owner_type", "owner_id", "seq"),
+                      CheckConstraint("amount_fen > 0", name="positive"))
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    owner_type: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[int] = mapped_column(Id)
+    seq: Mapped[int]
+    amount_fen: Mapped[int]
+    taken_by: Mapped[int | None] = mapped_column(Id)
+    taken_at: Mapped[datetime | None]
+
+
+def _key(owner: tuple[str, int]) -> str:
+    return f"slots:{owner[0]}:{owner[1]}"
+
+
+async def filled(session: AsyncSession, owner: tuple[str, int]) -> tuple[int, int]:
+    """(slots, their sum)."""
+    statement = select(func.count(), func.coalesce(func.sum(PrizeSlot.amount_fen), 0)).where(
+        PrizeSlot.owner_type == owner[0], PrizeSlot.owner_id == owner[1])
+    count, total = (await session.execute(statement)).one()
+    return int(count), int(total)
+
+
+async def fill(session: AsyncSession, merchant_id: int, owner: tuple[str, int], amounts: list[int]) -> None:
+    await session.execute(insert(PrizeSlot), [
+        {"merchant_id": merchant_id, "owner_type": owner[0], "owner_id": owner[1], "seq": seq, "amount_fen": amount}
+        for seq, amount in enumerate(amounts, start=1)])
+
+
+async def take(session: AsyncSession, merchant_id: int, owner: tuple[str, int], count: int, customer_id: int,
+               at: datetime) -> tuple[int, int] | None:
+    """The next slot (its number and amount), or None once all `count` are gone."""
+    seq = await counters.take(session, merchant_id, _key(owner), counters.TOTAL, count)
+    if seq is None:
+        return None
+    result = await session.execute(
+        update(PrizeSlot).where(PrizeSlot.owner_type == owner[0], PrizeSlot.owner_id == owner[1],
+                                PrizeSlot.seq == seq)
+        .values(taken_by=customer_id, taken_at=at).returning(PrizeSlot.amount_fen))
+    return seq, int(result.scalar_one())
+
+
+async def taken(session: AsyncSession, owner: tuple[str, int]) -> int:
+    return await counters.used(session, _key(owner), counters.TOTAL)
+
+
+async def largest(session: AsyncSession, owner: tuple[str, int]) -> int | None:
+    """The luckiest slot's number: the largest amount, the earliest on a tie."""
+    statement = (select(PrizeSlot.seq).where(PrizeSlot.owner_type == owner[0], PrizeSlot.owner_id == owner[1])
+                 .order_by(PrizeSlot.amount_fen.desc(), PrizeSlot.seq).limit(1))
+    return (await session.execute(statement)).scalar()
