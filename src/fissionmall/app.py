@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from fissionmall.campaigns.assist.endpoints import router as assist_router
 from fissionmall.campaigns.bargain.endpoints import router as bargain_router
 from fissionmall.campaigns.endpoints import admin as campaigns_admin
+from fissionmall.campaigns.giftcards.endpoints import admin as vouchers_admin
+from fissionmall.campaigns.giftcards.endpoints import router as vouchers_router
 from fissionmall.campaigns.groupbuy.endpoints import router as groupbuy_router
 from fissionmall.campaigns.invites.endpoints import router as invites_router
 from fissionmall.campaigns.packets.endpoints import router as packets_router
@@ -60,7 +62,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
                    orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
                    assist_router, invites_router, wallet_router, coupons_router,
-                   coupons_admin, packets_router):
+                   coupons_admin, packets_router, vouchers_router, vouchers_admin):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

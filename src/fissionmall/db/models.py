@@ -2,6 +2,7 @@
 
 from fissionmall.campaigns.assist.models import AssistPacket
 from fissionmall.campaigns.bargain.models import Bargain
+from fissionmall.campaigns.giftcards.models import Voucher
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
 from fissionmall.campaigns.helping.models import Help
 from fissionmall.campaigns.invites.models import InviteReward
@@ -56,6 +57,7 @@ __all__ = [
     "Sku",
     "Staff",
     "Store",
+    "Voucher",
     "Wallet",
     "WalletEntry",
 ]

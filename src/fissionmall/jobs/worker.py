@@ -14,6 +14,7 @@ def load_task_modules() -> None:
     """Import every domain's tasks so their sweeps and job handlers register."""
     import fissionmall.campaigns.assist.tasks  # noqa: F401
     import fissionmall.campaigns.bargain.tasks  # noqa: F401
+    import fissionmall.campaigns.giftcards.tasks  # noqa: F401
     import fissionmall.campaigns.groupbuy.tasks  # noqa: F401
     import fissionmall.campaigns.invites.tasks  # noqa: F401
     import fissionmall.campaigns.packets.tasks  # noqa: F401

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper
 from fissionmall.orders.models import Order
+from fissionmall.orders.pricing import VoucherChoice
 
 
 @dataclass
@@ -56,3 +58,21 @@ MECHANICS: dict[str, CampaignOrders] = {}
 
 def register(kind: str, mechanic: CampaignOrders) -> None:
     MECHANICS[kind] = mechanic
+
+
+class Vouchers(Protocol):
+    """Gift vouchers' part in checkout: a voucher the shopper holds, priced, locked, used, or given back."""
+
+    async def choice(self, session: AsyncSession, customer_id: int, voucher_id: int, now: datetime) -> VoucherChoice:
+        ...
+
+    async def lock(self, session: AsyncSession, customer_id: int, voucher_id: int, order_id: int,
+                   now: datetime) -> None: ...
+
+    async def paid(self, session: AsyncSession, order_id: int, at: datetime) -> None: ...
+
+    async def released(self, session: AsyncSession, order_ids: Sequence[int]) -> None: ...
+
+
+VOUCHERS: list[Vouchers] = []
+"""The one registered voucher keeper (gift vouchers), if any."""

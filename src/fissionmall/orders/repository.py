@@ -50,6 +50,10 @@ async def order_page(session: AsyncSession, merchant_id: int, *, customer_id: in
     return list((await session.execute(statement)).scalars())
 
 
+async def items_of(session: AsyncSession, order_id: int) -> list[OrderItem]:
+    return list((await session.execute(select(OrderItem).where(OrderItem.order_id == order_id))).scalars())
+
+
 async def parts_of(session: AsyncSession, order_ids: Sequence[int]) -> tuple[
         list[OrderItem], list[OrderAdjustment], list[Refund]]:
     """Items, adjustments and refunds of many orders in three queries (no N+1 on list pages)."""

@@ -22,8 +22,8 @@ from fissionmall.customers import service as customers
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
 from fissionmall.orders import errors, pricing, repository, rules
-from fissionmall.orders.hooks import MECHANICS, CampaignOrders, CampaignPart
-from fissionmall.orders.models import Order
+from fissionmall.orders.hooks import MECHANICS, VOUCHERS, CampaignOrders, CampaignPart
+from fissionmall.orders.models import Order, OrderItem
 from fissionmall.orders.schemas import (
     AdjustmentOut,
     CheckoutOut,
@@ -111,10 +111,15 @@ async def _price(session: AsyncSession, runtime: Any, merchant: Merchant, custom
                  cart: list[pricing.Line], part: CampaignPart | None) -> pricing.Priced:
     """Price the cart with the benefits the shopper chose (pricing.py); a benefit that does not apply is a 422."""
     now = runtime.clock.now()
-    if part and part.deposit_fen is not None and (body.coupon_ids or body.wallet_fen):
+    if part and part.deposit_fen is not None and (body.coupon_ids or body.wallet_fen or body.voucher_id):
         raise InvalidInput("benefits_not_with_deposit", "an order paid by deposit takes no coupon or credit",
                            field="coupon_ids" if body.coupon_ids else "wallet_fen")
-    benefits = pricing.Benefits(campaign=part.adjustments if part else (),
+    voucher = None
+    if body.voucher_id is not None:
+        if not VOUCHERS:
+            raise InvalidInput("voucher_unavailable", "this mall sells no gift vouchers", field="voucher_id")
+        voucher = await VOUCHERS[0].choice(session, customer_id, body.voucher_id, now)
+    benefits = pricing.Benefits(campaign=part.adjustments if part else (), voucher=voucher,
                                 coupons=await coupons.chosen(session, customer_id, body.coupon_ids, now),
                                 wallet_fen=body.wallet_fen)
     try:
@@ -151,6 +156,8 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
         due_at=now + timedelta(minutes=merchant.payment_timeout_minutes), created_at=now,
     ), lines, priced.adjustments)
     await coupons.lock_for_order(session, customer.id, body.coupon_ids, order_id, now)
+    if body.voucher_id is not None:
+        await VOUCHERS[0].lock(session, customer.id, body.voucher_id, order_id, now)
     if body.wallet_fen:
         await wallet.spend(session, merchant.id, customer.id, body.wallet_fen, ("order", order_id), now)
     if mechanic and part:
@@ -234,6 +241,8 @@ async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order],
     restore_used = refunded and (await merchants.merchant_by_id(session, orders[0].merchant_id)) \
         .restore_coupons_on_refund
     await coupons.release_for_orders(session, ids, restore_used=restore_used)
+    if VOUCHERS:
+        await VOUCHERS[0].released(session, ids)
     if not refunded:
         credit_used = await repository.wallet_used(session, ids)
         for order in orders:
@@ -306,6 +315,8 @@ async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_f
     elif await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PAID, paid_fen=amount_fen, paid_at=at,
                                due_at=None):
         await coupons.use_for_order(session, order.id, at)
+        if VOUCHERS:
+            await VOUCHERS[0].paid(session, order.id, at)
         first, inviter_id = await customers.note_first_payment(session, order.customer_id, at)
         if first:
             await record_event(session, merchant_id=order.merchant_id, kind="first_purchase", at=at,
@@ -551,6 +562,15 @@ async def release_for_shipping(session: AsyncSession, order_ids: Sequence[int],
     await repository.move_many(session, order_ids, S.PAID, S.TO_SHIP, Order.deposit_fen.is_(None))
     return await repository.move_many(session, order_ids, S.PAID, S.BALANCE_DUE, Order.deposit_fen.is_not(None),
                                       due_at=balance_due_at)
+
+
+async def items_of(session: AsyncSession, order_id: int) -> list[OrderItem]:
+    return await repository.items_of(session, order_id)
+
+
+async def complete_on_payment(session: AsyncSession, order_ids: Sequence[int], at: datetime) -> None:
+    """Virtual goods (gift vouchers) are delivered by the payment itself: the order completes at once."""
+    await repository.move_many(session, order_ids, S.PAID, S.COMPLETED, received_at=at, closed_at=at)
 
 
 async def lower_balance(session: AsyncSession, order_id: int, amount_fen: int, name: str, source_id: int) -> None:

@@ -28,7 +28,8 @@ window."""
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
-    S.PAID: frozenset({S.TO_SHIP, S.BALANCE_DUE, S.REFUNDING}),
+    # virtual goods (gift vouchers) are delivered by the payment itself
+    S.PAID: frozenset({S.TO_SHIP, S.BALANCE_DUE, S.COMPLETED, S.REFUNDING}),
     # a lapsed balance forfeits the deposit (cancelled) or returns it (refunding), as the campaign published
     S.BALANCE_DUE: frozenset({S.TO_SHIP, S.REFUNDING, S.CANCELLED}),
     S.TO_SHIP: frozenset({S.SHIPPED, S.REFUNDING}),

@@ -1,0 +1,90 @@
+"""Every query about gift vouchers. Every change of hands or status is one guarded statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.giftcards.models import Voucher
+
+
+async def insert_vouchers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    await session.execute(insert(Voucher), rows)
+
+
+async def voucher_of(session: AsyncSession, merchant_id: int, voucher_id: int) -> Voucher | None:
+    statement = select(Voucher).where(Voucher.merchant_id == merchant_id, Voucher.id == voucher_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def voucher_of_holder(session: AsyncSession, customer_id: int, voucher_id: int) -> Voucher | None:
+    statement = select(Voucher).where(Voucher.id == voucher_id, Voucher.holder_id == customer_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def held_by(session: AsyncSession, merchant_id: int, customer_id: int) -> list[Voucher]:
+    statement = (select(Voucher).where(Voucher.merchant_id == merchant_id,
+                                       (Voucher.holder_id == customer_id) | (Voucher.buyer_id == customer_id))
+                 .order_by(Voucher.id.desc()).limit(200))
+    return list((await session.execute(statement)).scalars())
+
+
+async def move(session: AsyncSession, voucher_id: int, *criteria: Any, **values: Any) -> bool:
+    result = await session.execute(update(Voucher).where(Voucher.id == voucher_id, *criteria).values(**values))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def redeem_by_code(session: AsyncSession, merchant_id: int, code: str, now: datetime,
+                         **values: Any) -> Voucher | None:
+    result = await session.execute(
+        update(Voucher).where(Voucher.merchant_id == merchant_id, Voucher.code == code, Voucher.status == "active",
+                              Voucher.valid_until > now)
+        .values(status="redeemed", redeemed_at=now, **values).returning(Voucher)
+        .execution_options(populate_existing=True))
+    return result.scalar_one_or_none()
+
+
+async def by_code(session: AsyncSession, merchant_id: int, code: str) -> Voucher | None:
+    statement = select(Voucher).where(Voucher.merchant_id == merchant_id, Voucher.code == code)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def for_orders(session: AsyncSession, order_ids: Sequence[int], from_statuses: Sequence[str],
+                     **values: Any) -> None:
+    await session.execute(update(Voucher).where(Voucher.redeemed_order_id.in_(order_ids),
+                                                Voucher.status.in_(from_statuses)).values(**values))
+
+
+async def return_unclaimed(session: AsyncSession, now: datetime, limit: int) -> int:
+    due = select(Voucher.id).where(Voucher.status == "sent", Voucher.claim_deadline <= now).limit(limit)
+    ids = list((await session.execute(due)).scalars())
+    if ids:
+        await session.execute(update(Voucher).where(Voucher.id.in_(ids), Voucher.status == "sent")
+                              .values(status="active", claim_token_hash=None, claim_deadline=None))
+    return len(ids)
+
+
+async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[int]:
+    """Vouchers past their validity, unredeemed: marked expired; the orders to refund them through."""
+    due = select(Voucher.id).where(Voucher.status.in_(["active", "sent"]), Voucher.valid_until <= now).limit(limit)
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
+    result = await session.execute(
+        update(Voucher).where(Voucher.id.in_(ids), Voucher.status.in_(["active", "sent"]))
+        .values(status="expired", claim_token_hash=None).returning(Voucher.order_id))
+    return sorted(set(result.scalars()))
+
+
+async def expired_of_order(session: AsyncSession, order_id: int) -> list[Voucher]:
+    statement = select(Voucher).where(Voucher.order_id == order_id, Voucher.status == "expired")
+    return list((await session.execute(statement)).scalars())
+
+
+async def mark_refunded(session: AsyncSession, voucher_ids: Sequence[int]) -> None:
+    await session.execute(update(Voucher).where(Voucher.id.in_(voucher_ids), Voucher.status == "expired")
+                          .values(status="refunded"))

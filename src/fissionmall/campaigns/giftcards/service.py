@@ -1,0 +1,244 @@
+"""Gift vouchers (礼券赠送): bought with money through the normal order flow, sent to a friend by a one-time
+link, redeemed once, online at checkout or in a store by staff scanning its code. DOMAIN.md § Gift vouchers;
+COMPLIANCE P6.
+
+Every change is one guarded statement on the voucher's status, so a voucher redeemed online and in a store at
+the same moment is redeemed once. A sent voucher not claimed in time returns to the sender; a voucher that
+expires unused is refunded to the buyer through the payment provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns import registry
+from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns.giftcards import errors, repository
+from fissionmall.campaigns.giftcards.models import Voucher
+from fissionmall.campaigns.giftcards.schemas import GiftSettings, SentOut, VoucherOut
+from fissionmall.campaigns.models import Campaign
+from fissionmall.campaigns.registry import CampaignKind
+from fissionmall.campaigns.schemas import Finding
+from fissionmall.catalog import service as catalog
+from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.errors import InvalidInput, NotFound
+from fissionmall.core.events import record_event
+from fissionmall.core.outbox import enqueue
+from fissionmall.merchants import service as merchants
+from fissionmall.orders import hooks
+from fissionmall.orders import service as orders
+from fissionmall.orders.hooks import CampaignPart
+from fissionmall.orders.models import Order
+from fissionmall.orders.pricing import VoucherChoice
+from fissionmall.orders.schemas import CampaignChoice
+from fissionmall.orders.states import OrderStatus
+
+KIND = "gift"
+CHUNK = 1000
+REFUND_JOB = "vouchers.refund_expired"
+
+
+def settings_of(campaign: Campaign) -> GiftSettings:
+    return GiftSettings.model_validate(campaign.settings)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _out(voucher: Voucher, viewer_id: int) -> VoucherOut:
+    out = VoucherOut.model_validate(voucher, from_attributes=True)
+    if voucher.holder_id != viewer_id or voucher.status not in ("active", "sent"):
+        out.code = None
+    return out
+
+
+class GiftOrders:
+    """Buying vouchers: the campaign's price per voucher, one voucher per unit, delivered on payment."""
+
+    async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: CampaignChoice,
+                      lines: Sequence[dict[str, Any]]) -> CampaignPart:
+        campaign = await campaigns.require(session, shopper.merchant_id, choice.campaign_id, kind=KIND)
+        settings = settings_of(campaign)
+        if len(lines) != 1 or lines[0]["sku_id"] != settings.sku_id:
+            raise errors.wrong_item()
+        quantity = lines[0]["quantity"]
+        await campaigns.claim(session, campaign, shopper.customer_id, quantity, settings.per_customer_limit,
+                              runtime.clock)
+        return CampaignPart(kind=KIND, campaign_id=campaign.id, adjustments=[
+            {"kind": "gift_price", "name": "礼券价", "source_id": campaign.id,
+             "amount_fen": (settings.price_fen - lines[0]["unit_price_fen"]) * quantity}],
+            context={"quantity": quantity})
+
+    async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
+        """Vouchers exist only once paid."""
+
+    async def paid(self, session: AsyncSession, runtime: Any, order: Order) -> None:
+        campaign = await campaigns.require(session, order.merchant_id, order.campaign_id or 0, kind=KIND)
+        settings = settings_of(campaign)
+        quantity = sum(item.quantity for item in await orders.items_of(session, order.id))
+        now = runtime.clock.now()
+        await repository.insert_vouchers(session, [
+            dict(merchant_id=order.merchant_id, campaign_id=campaign.id, order_id=order.id,
+                 buyer_id=order.customer_id, holder_id=order.customer_id, name=campaign.name,
+                 product_id=settings.product_id, value_fen=settings.value_fen, price_fen=settings.price_fen,
+                 code=f"{secrets.randbelow(10**12):012d}", status="active", valid_until=now + timedelta(
+                     days=settings.valid_days), created_at=now)
+            for _ in range(quantity)])
+        await orders.complete_on_payment(session, [order.id], now)
+
+    async def released(self, session: AsyncSession, runtime: Any, released_orders: Sequence[Order]) -> None:
+        for order in released_orders:
+            quantity = sum(item.quantity for item in await orders.items_of(session, order.id))
+            await campaigns.unclaim(session, order.campaign_id or 0, order.customer_id, quantity)
+
+    async def balance_lapsed(self, session: AsyncSession, runtime: Any, lapsed: Sequence[Order]) -> None:
+        """Vouchers take no deposit."""
+
+
+class CheckoutVouchers:
+    """A voucher redeemed online: it takes one unit of its product off an order."""
+
+    async def choice(self, session: AsyncSession, customer_id: int, voucher_id: int, now: datetime) -> VoucherChoice:
+        voucher = await repository.voucher_of_holder(session, customer_id, voucher_id)
+        if voucher is None or voucher.status != "active" or voucher.valid_until <= now:
+            raise InvalidInput("voucher_unavailable", "this voucher is not yours or cannot be used now",
+                               field="voucher_id")
+        return VoucherChoice(voucher_id=voucher.id, name=voucher.name, product_id=voucher.product_id,
+                             value_fen=voucher.value_fen)
+
+    async def lock(self, session: AsyncSession, customer_id: int, voucher_id: int, order_id: int,
+                   now: datetime) -> None:
+        if not await repository.move(session, voucher_id, Voucher.holder_id == customer_id,
+                                     Voucher.status == "active", Voucher.valid_until > now,
+                                     status="locked", redeemed_order_id=order_id):
+            raise errors.not_redeemable("taken meanwhile")
+
+    async def paid(self, session: AsyncSession, order_id: int, at: datetime) -> None:
+        await repository.for_orders(session, [order_id], ["locked"], status="redeemed", redeemed_at=at)
+
+    async def released(self, session: AsyncSession, order_ids: Sequence[int]) -> None:
+        """An order not kept gives its voucher back to the holder."""
+        await repository.for_orders(session, order_ids, ["locked", "redeemed"], status="active",
+                                    redeemed_order_id=None, redeemed_at=None)
+
+
+async def mine(session: AsyncSession, shopper: Shopper) -> list[VoucherOut]:
+    return [_out(v, shopper.customer_id) for v in await repository.held_by(session, shopper.merchant_id,
+                                                                            shopper.customer_id)]
+
+
+async def send(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_id: int) -> SentOut:
+    """A one-time link for a friend; until claimed (or the deadline) the voucher is the sender's still."""
+    voucher = await _require(session, shopper.merchant_id, voucher_id)
+    if voucher.holder_id != shopper.customer_id:
+        raise errors.voucher_not_found(voucher_id)
+    campaign = await campaigns.require(session, shopper.merchant_id, voucher.campaign_id, kind=KIND)
+    settings = settings_of(campaign)
+    if settings.named:
+        raise errors.named_not_transferable()
+    now = runtime.clock.now()
+    token = secrets.token_urlsafe(24)
+    if not await repository.move(session, voucher.id, Voucher.status == "active",
+                                 Voucher.holder_id == shopper.customer_id,
+                                 Voucher.valid_until > now, status="sent",
+                                 claim_token_hash=_hash(token),
+                                 claim_deadline=now + timedelta(days=settings.claim_days)):
+        raise errors.not_sendable(voucher.status)
+    await record_event(session, merchant_id=shopper.merchant_id, kind="voucher_sent", at=now,
+                       actor_id=shopper.customer_id, campaign_id=voucher.campaign_id, subject=("voucher", voucher.id))
+    await session.refresh(voucher)
+    link = f"{runtime.settings.public_base_url}/gift/{voucher.id}?token={token}"
+    return SentOut(voucher=_out(voucher, shopper.customer_id), claim_link=link, token=token)
+
+
+async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_id: int, token: str) -> VoucherOut:
+    """The first friend with the link takes the voucher; the link is spent."""
+    voucher = await _require(session, shopper.merchant_id, voucher_id)
+    now = runtime.clock.now()
+    if voucher.holder_id == shopper.customer_id or not await repository.move(
+            session, voucher.id, Voucher.status == "sent",
+            Voucher.claim_token_hash == _hash(token), Voucher.claim_deadline > now,
+            status="active", holder_id=shopper.customer_id, claim_token_hash=None, claim_deadline=None):
+        raise errors.claim_refused()
+    await record_event(session, merchant_id=shopper.merchant_id, kind="voucher_claimed", at=now,
+                       actor_id=shopper.customer_id, inviter_id=voucher.holder_id, campaign_id=voucher.campaign_id,
+                       subject=("voucher", voucher.id))
+    await session.refresh(voucher)
+    return _out(voucher, shopper.customer_id)
+
+
+async def redeem_in_store(session: AsyncSession, runtime: Any, staff: StaffMember, code: str,
+                          store_id: int) -> VoucherOut:
+    """Staff scan or type the code; the redemption is attributed to the store."""
+    await merchants.require_store(session, staff.merchant_id, store_id)
+    now = runtime.clock.now()
+    voucher = await repository.redeem_by_code(session, staff.merchant_id, code, now, redeemed_store_id=store_id,
+                                              redeemed_by_staff=staff.staff_id)
+    if voucher is None:
+        found = await repository.by_code(session, staff.merchant_id, code)
+        if found is None:
+            raise errors.voucher_not_found(code)
+        raise errors.not_redeemable("expired" if found.status == "active" else found.status)
+    await record_event(session, merchant_id=staff.merchant_id, kind="voucher_redeemed", at=now,
+                       actor_id=voucher.holder_id, campaign_id=voucher.campaign_id, subject=("voucher", voucher.id),
+                       data={"store_id": store_id})
+    return _out(voucher, voucher.holder_id)
+
+
+async def _require(session: AsyncSession, merchant_id: int, voucher_id: int) -> Voucher:
+    voucher = await repository.voucher_of(session, merchant_id, voucher_id)
+    if voucher is None:
+        raise errors.voucher_not_found(voucher_id)
+    return voucher
+
+
+async def return_unclaimed(session: AsyncSession, runtime: Any) -> int:
+    return await repository.return_unclaimed(session, runtime.clock.now(), CHUNK)
+
+
+async def expire(session: AsyncSession, runtime: Any) -> int:
+    """Vouchers past their validity: expired, and a refund to the buyer queued per order."""
+    now = runtime.clock.now()
+    order_ids = await repository.expire_due(session, now, CHUNK)
+    for order_id in order_ids:
+        await enqueue(session, REFUND_JOB, {"order_id": order_id}, now=now,
+                      dedupe_key=f"{REFUND_JOB}:{order_id}:{now:%Y%m%d%H%M%S}")
+    return len(order_ids)
+
+
+async def refund_expired(runtime: Any, payload: dict[str, Any]) -> None:
+    """Refund an order's expired vouchers at the price paid. Retried (by raising) while the order is busy."""
+    async with runtime.sessionmaker() as session:
+        order_id = int(payload["order_id"])
+        expired = await repository.expired_of_order(session, order_id)
+        if not expired:
+            return
+        amount = sum(v.price_fen for v in expired)
+        if not await orders.refund_for_campaign(session, runtime, order_id, amount, "礼券过期未使用，退款",
+                                                when=OrderStatus.COMPLETED):
+            raise RuntimeError(f"order {order_id} is busy; its expired vouchers are refunded on a retry")
+        await repository.mark_refunded(session, [v.id for v in expired])
+        await session.commit()
+
+
+async def check(session: AsyncSession, merchant_id: int, settings: GiftSettings) -> list[Finding]:
+    try:
+        product = await catalog.require_product(session, merchant_id, settings.product_id)
+    except NotFound:
+        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist")]
+    if settings.sku_id not in {sku.id for sku in product.skus}:
+        return [Finding(rule="G1", level="block", reason=f"SKU {settings.sku_id} is not a SKU of product {product.id}")]
+    return []
+
+
+hooks.register(KIND, GiftOrders())
+hooks.VOUCHERS.append(CheckoutVouchers())
+registry.register(KIND, CampaignKind(settings_model=GiftSettings, product_of=lambda s: s.product_id, check=check,
+                                     summary=lambda s: {"price_fen": s.price_fen, "value_fen": s.value_fen}))

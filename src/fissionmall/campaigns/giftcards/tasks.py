@@ -1,0 +1,25 @@
+"""The worker returns unclaimed gifts to their senders and refunds vouchers that expire unused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fissionmall.campaigns.giftcards import service
+from fissionmall.core.outbox import job
+from fissionmall.core.schedule import in_chunks, sweep
+
+
+@sweep("vouchers.return_unclaimed")
+async def return_unclaimed(runtime: Any, now: datetime) -> int:
+    return await in_chunks(runtime, lambda session: service.return_unclaimed(session, runtime), service.CHUNK)
+
+
+@sweep("vouchers.expire")
+async def expire(runtime: Any, now: datetime) -> int:
+    return await in_chunks(runtime, lambda session: service.expire(session, runtime), service.CHUNK)
+
+
+@job(service.REFUND_JOB)
+async def refund_expired(runtime: Any, payload: dict[str, Any]) -> None:
+    await service.refund_expired(runtime, payload)
