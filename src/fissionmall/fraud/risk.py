@@ -6,8 +6,7 @@ A `RiskChecker` ranks an actor from 0 (no risk) to 4 (certain fraud), the scale 
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -15,6 +14,8 @@ import httpx
 from fissionmall.fraud.schemas import Actor
 
 HIGH_RISK = 3
+STALE_TOKEN = {40001, 40014, 42001}
+"""WeChat's answers for an access token that is invalid or expired."""
 YOUNG_ACCOUNT = timedelta(minutes=10)
 
 
@@ -39,25 +40,35 @@ class WeChatRiskChecker:
     def __init__(self, appid: str, secret: str, fallback: RiskChecker | None = None) -> None:
         self.appid, self.secret = appid, secret
         self.fallback = fallback or RulesRiskChecker()
-        self._token: tuple[str, float] | None = None
+        self._token: tuple[str, datetime] | None = None
 
-    async def _access_token(self, client: httpx.AsyncClient, base: str) -> str:
-        if self._token and self._token[1] > time.monotonic():
+    async def _access_token(self, runtime: Any, client: httpx.AsyncClient, base: str) -> str:
+        now = runtime.clock.now()
+        if self._token and self._token[1] > now:
             return self._token[0]
         answer = (await client.get(f"{base}/cgi-bin/token", params={
             "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})).json()
         if not answer.get("access_token"):
             raise LookupError(f"no access token: {answer.get('errmsg', answer)}")
-        self._token = (str(answer["access_token"]), time.monotonic() + int(answer.get("expires_in", 7200)) - 300)
+        lifetime = timedelta(seconds=int(answer.get("expires_in", 7200)) - 300)
+        self._token = (str(answer["access_token"]), now + lifetime)
         return self._token[0]
 
-    async def rank(self, runtime: Any, actor: Actor) -> int:
+    async def _ask(self, runtime: Any, client: httpx.AsyncClient, actor: Actor) -> dict[str, Any]:
         base = runtime.settings.wechat_api_base
+        token = await self._access_token(runtime, client, base)
+        answer: dict[str, Any] = (await client.post(f"{base}/wxa/getuserriskrank", params={"access_token": token},
+                                                    json={"appid": self.appid, "openid": actor.openid, "scene": 1,
+                                                          "client_ip": actor.ip or ""})).json()
+        return answer
+
+    async def rank(self, runtime: Any, actor: Actor) -> int:
         try:
             async with runtime.http_client() as client:
-                token = await self._access_token(client, base)
-                answer = (await client.post(f"{base}/wxa/getuserriskrank", params={"access_token": token}, json={
-                    "appid": self.appid, "openid": actor.openid, "scene": 1, "client_ip": actor.ip or ""})).json()
+                answer = await self._ask(runtime, client, actor)
+                if answer.get("errcode") in STALE_TOKEN:  # another process took a new token: fetch ours again
+                    self._token = None
+                    answer = await self._ask(runtime, client, actor)
             if answer.get("errcode", 0) != 0 or "risk_rank" not in answer:
                 raise LookupError(f"risk rank refused: {answer.get('errmsg', answer)}")
             return max(0, min(4, int(answer["risk_rank"])))

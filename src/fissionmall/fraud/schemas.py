@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,11 +23,11 @@ class Actor:
     @property
     def ip_range(self) -> str | None:
         """The /24 (IPv4) or /48 (IPv6) the address belongs to: one farm rarely spans more."""
-        if not self.ip:
+        try:
+            address = ipaddress.ip_address(self.ip or "")
+        except ValueError:
             return None
-        if ":" in self.ip:
-            return ":".join(self.ip.split(":")[:3]) + "::/48"
-        return ".".join(self.ip.split(".")[:3]) + ".0/24"
+        return str(ipaddress.ip_network(f"{address}/{48 if address.version == 6 else 24}", strict=False))
 
 
 class VelocityLimits(BaseModel):

@@ -17,7 +17,7 @@ async def insert_packet(session: AsyncSession, **values: Any) -> int:
 
 async def packet_of(session: AsyncSession, merchant_id: int, packet_id: int) -> AssistPacket | None:
     statement = select(AssistPacket).where(AssistPacket.merchant_id == merchant_id, AssistPacket.id == packet_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
 
 
 async def take_step(session: AsyncSession, packet_id: int, now: datetime) -> int | None:

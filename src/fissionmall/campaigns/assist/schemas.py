@@ -30,7 +30,7 @@ class AssistSettings(HelpRules):
     per_customer_limit: int = Field(default=3, ge=1, le=100)
     """Packets one customer may open in the campaign."""
     helper_reward_fen: int = Field(default=0, ge=0, le=1_000_000)
-    reward_budget: Budget | None = None
+    reward_budget: Budget | None = Field(default=None, validate_default=True)
 
     @field_validator("min_prize_fen")
     @classmethod

@@ -18,7 +18,7 @@ def floor_not_reached() -> Conflict:
 
 
 def bargain_in_order() -> Conflict:
-    return Conflict("bargain_in_order", "this bargain is already in an order; pay or cancel that one")
+    return Conflict("bargain_in_order", "this bargain is in an order at its current price; pay or cancel that one")
 
 
 def wrong_item() -> InvalidInput:

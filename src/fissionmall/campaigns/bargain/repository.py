@@ -20,17 +20,17 @@ async def insert_bargain(session: AsyncSession, **values: Any) -> int:
 
 async def bargain_of(session: AsyncSession, merchant_id: int, bargain_id: int) -> Bargain | None:
     statement = select(Bargain).where(Bargain.merchant_id == merchant_id, Bargain.id == bargain_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
 
 
 async def take_step(session: AsyncSession, bargain_id: int, now: datetime) -> tuple[int, int, int, list[int]] | None:
-    """Claim the next cut: (its number, price before it, floor, schedule), or None if no cut is left or the time
-    ran out. The row stays locked by this transaction until it commits, so the price update that follows is not
-    a stale write."""
+    """Claim the next cut: (its number, price before it, floor, schedule), or None if no cut is left, the time
+    ran out, or an order is buying it at its current price. The row stays locked by this transaction until it
+    commits, so the price update that follows is not a stale write."""
     result = await session.execute(
         update(Bargain)
         .where(Bargain.id == bargain_id, Bargain.status == "ongoing", Bargain.helps_done < Bargain.helps_needed,
-               Bargain.expires_at > now)
+               Bargain.expires_at > now, Bargain.order_id.is_(None))
         .values(helps_done=Bargain.helps_done + 1)
         .returning(Bargain.helps_done, Bargain.price_fen, Bargain.floor_price_fen, Bargain.schedule)
     )

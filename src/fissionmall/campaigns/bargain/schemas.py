@@ -32,7 +32,7 @@ class BargainSettings(HelpRules):
     the schedule (the floor may then come before the N-th friend)."""
     helper_reward_fen: int = Field(default=0, ge=0, le=1_000_000)
     """Shop credit each helper receives, from `reward_budget`."""
-    reward_budget: Budget | None = None
+    reward_budget: Budget | None = Field(default=None, validate_default=True)
 
     @field_validator("floor_price_fen")
     @classmethod

@@ -29,6 +29,7 @@ from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import record_event
 from fissionmall.fraud import service as fraud
+from fissionmall.fraud.risk import HIGH_RISK
 from fissionmall.fraud.schemas import ClientInfo
 from fissionmall.orders import hooks
 from fissionmall.orders import service as orders
@@ -75,6 +76,8 @@ async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargai
         raise errors.bargain_complete()
     if bargain.status != "ongoing" or bargain.expires_at <= now:
         raise errors.bargain_closed("over" if bargain.status == "ongoing" else bargain.status)
+    if bargain.order_id is not None:
+        raise errors.bargain_in_order()
     campaign = await campaigns.require(session, shopper.merchant_id, bargain.campaign_id, kind=KIND)
     settings = settings_of(campaign)
     helper = await fraud.actor(session, shopper, client)
@@ -85,6 +88,8 @@ async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargai
         raise errors.bargain_complete()
     seq, price, floor, schedule = step
     bonus = settings.new_helper_bonus_fen if helper.is_new else 0
+    if bonus and await fraud.risk_rank(session, runtime, helper) >= HIGH_RISK:
+        bonus = 0  # a new-customer bonus only after the risk check (F2)
     cut = rules.apply_cut(price, floor, schedule[seq - 1], bonus)
     await repository.set_price(session, bargain.id, price - cut, "reached_floor" if price - cut == floor else "ongoing")
     await helping.settle(session, help_id, seq, cut)
