@@ -29,7 +29,7 @@ class PacketSettings(HelpRules):
     sharer_reward_after: int | None = Field(default=None, ge=1, le=100)
     """The buyer earns `sharer_reward_fen` once this many friends have claimed (a friend's act, never the share)."""
     sharer_reward_fen: int = Field(default=0, ge=0, le=1_000_000)
-    reward_budget: Budget | None = None
+    reward_budget: Budget | None = Field(default=None, validate_default=True)
 
     @field_validator("max_fen")
     @classmethod
