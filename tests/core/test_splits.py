@@ -106,7 +106,7 @@ def test_invalid_input_raises_value_error_before_drawing(rule, total, parts, min
         RULES[rule](total, parts, minimum, rng)
     assert rng.random() == random.Random(7).random()
     with pytest.raises(ValueError, match="cannot split"):
-        splits.split(rule, total, parts, minimum, random.Random(7))  # type: ignore[arg-type]
+        splits.split(rule, total, parts, minimum, random.Random(7))
 
 
 # --- the order of claim -----------------------------------------------------------------------------------------------
