@@ -77,3 +77,10 @@ async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, now: 
     statement = select(Campaign).where(Campaign.merchant_id == merchant_id, Campaign.kind == kind,
                                        Campaign.status == "active", Campaign.starts_at <= now, Campaign.ends_at > now)
     return list((await session.execute(statement.order_by(Campaign.id))).scalars())
+
+
+async def any_live(session: AsyncSession, merchant_id: int, kinds: tuple[str, ...]) -> bool:
+    """Whether the merchant runs a campaign of these kinds (active; the window is checked by who acts on it)."""
+    statement = select(Campaign.id).where(Campaign.merchant_id == merchant_id, Campaign.kind.in_(kinds),
+                                          Campaign.status == "active").limit(1)
+    return (await session.execute(statement)).scalar() is not None

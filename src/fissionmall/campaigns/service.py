@@ -145,6 +145,16 @@ async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, clock
     return await repository.live_of_kind(session, merchant_id, kind, clock.now())
 
 
+async def any_live(session: AsyncSession, merchant_id: int, kinds: tuple[str, ...]) -> bool:
+    return await repository.any_live(session, merchant_id, kinds)
+
+
+def require_live(campaign: Campaign, clock: Clock) -> None:
+    """Friends act on a campaign only while it runs: paused or ended, nothing more is given."""
+    if campaign.status != "active" or not campaign.starts_at <= clock.now() < campaign.ends_at:
+        raise errors.campaign_not_live()
+
+
 async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
                 clock: Clock) -> None:
     """Claim campaign stock and one use of the customer's quota, each by a guarded statement."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,14 +33,16 @@ class Event(IdMixin, Base):
     occurred_at: Mapped[datetime]
 
 
-REACTIONS: dict[str, list[tuple[str, bool]]] = {}
-"""Event kind → (outbox job kind, invited only) of the jobs that react to it (an invite reward …)."""
+Condition = Callable[[AsyncSession, int, int | None], Awaitable[bool]]
+"""(session, merchant id, inviter id) -> whether the reaction is worth a job."""
+REACTIONS: dict[str, list[tuple[str, Condition | None]]] = {}
+"""Event kind → the outbox jobs that react to it (an invite reward, a coupon packet …), each with its condition."""
 
 
-def react(event_kind: str, job_kind: str, *, invited_only: bool = False) -> None:
-    """Queue a `job_kind` job, in the same transaction, whenever a `event_kind` event is written (only for
-    actors someone invited, if `invited_only`)."""
-    REACTIONS.setdefault(event_kind, []).append((job_kind, invited_only))
+def react(event_kind: str, job_kind: str, *, when: Condition | None = None) -> None:
+    """Queue a `job_kind` job, in the same transaction, whenever a `event_kind` event is written and `when` (a
+    cheap check: an inviter, a live campaign of the kind) holds."""
+    REACTIONS.setdefault(event_kind, []).append((job_kind, when))
 
 
 async def record_event(
@@ -65,8 +68,8 @@ async def record_event(
             data=data or {},
         )
     )
-    for job_kind, invited_only in REACTIONS.get(kind, ()):
-        if invited_only and inviter_id is None:
+    for job_kind, when in REACTIONS.get(kind, ()):
+        if when is not None and not await when(session, merchant_id, inviter_id):
             continue
         await enqueue(session, job_kind, {"event": kind, "merchant_id": merchant_id, "actor_id": actor_id,
                                           "subject_type": subject_type, "subject_id": subject_id},

@@ -33,6 +33,7 @@ from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.sharing.targets import register_target
 from fissionmall.core.auth import Shopper
+from fissionmall.core.errors import Conflict
 from fissionmall.core.events import record_event
 from fissionmall.customers import service as customers
 from fissionmall.fraud import service as fraud
@@ -73,6 +74,7 @@ async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packe
     if packet.status != "open" or packet.expires_at <= now:
         raise errors.packet_closed("expired")
     campaign = await campaigns.require(session, shopper.merchant_id, packet.campaign_id, kind=KIND)
+    campaigns.require_live(campaign, runtime.clock)
     settings = settings_of(campaign)
     helper = await fraud.actor(session, shopper, client)
     help_id = await helping.take_help(session, runtime, settings, campaign_id=campaign.id,
@@ -171,8 +173,13 @@ async def expire(session: AsyncSession, runtime: Any) -> int:
 
 
 async def split_pool(session: AsyncSession, campaign: Campaign, settings: AssistSettings) -> None:
-    """On first going live, fix every prize in advance (P3): they sum to the pool exactly."""
-    if (await slots.filled(session, (KIND, campaign.id)))[0] == 0:
+    """On first going live, fix every prize in advance (P3): they sum to the pool exactly. Going live again with
+    another pool or prize count is refused: the published prizes cannot change once live."""
+    count, total = await slots.filled(session, (KIND, campaign.id))
+    if count and (count, total) != (settings.winners, settings.pool_fen):
+        raise Conflict("prize_rules_fixed", f"this campaign's {count} prizes of {total} fen in all were fixed when it "
+                                            "went live; its pool and prize count cannot change")
+    if count == 0:
         prizes = rules.prizes(settings, random.SystemRandom())
         await slots.fill(session, campaign.merchant_id, (KIND, campaign.id), prizes)
 

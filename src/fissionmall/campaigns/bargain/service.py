@@ -79,6 +79,7 @@ async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargai
     if bargain.order_id is not None:
         raise errors.bargain_in_order()
     campaign = await campaigns.require(session, shopper.merchant_id, bargain.campaign_id, kind=KIND)
+    campaigns.require_live(campaign, runtime.clock)
     settings = settings_of(campaign)
     helper = await fraud.actor(session, shopper, client)
     help_id = await helping.take_help(session, runtime, settings, campaign_id=campaign.id,

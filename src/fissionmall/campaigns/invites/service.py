@@ -130,7 +130,11 @@ async def check(session: AsyncSession, merchant_id: int, settings: InviteSetting
     return []
 
 
-react("register", REWARD_JOB, invited_only=True)
-react("first_purchase", REWARD_JOB, invited_only=True)
+async def _invited(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:
+    return inviter_id is not None
+
+
+react("register", REWARD_JOB, when=_invited)
+react("first_purchase", REWARD_JOB, when=_invited)
 registry.register(KIND, CampaignKind(settings_model=InviteSettings, product_of=lambda s: None, check=check,
                                      summary=lambda s: {"reward_fen": s.reward_fen}))

@@ -82,6 +82,7 @@ async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, packet_id
     if packet.status != "open" or packet.expires_at <= now:
         raise errors.packet_closed("finished" if packet.status == "finished" else "expired")
     campaign = await campaigns.require(session, shopper.merchant_id, packet.campaign_id)
+    campaigns.require_live(campaign, runtime.clock)
     settings = settings_of(campaign)
     claimer = await fraud.actor(session, shopper, client)
     help_id = await helping.take_help(session, runtime, settings, campaign_id=campaign.id,
@@ -178,7 +179,12 @@ async def _packet_target(session: AsyncSession, shopper: Shopper, packet_id: int
 
 
 register_target(TARGET, _packet_target)
-react("pay", CREATE_JOB)
+async def _packets_live(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:
+    """Only merchants running a packet campaign pay for a job per payment."""
+    return await campaigns.any_live(session, merchant_id, KINDS)
+
+
+react("pay", CREATE_JOB, when=_packets_live)
 for _kind in KINDS:
     registry.register(_kind, CampaignKind(settings_model=PacketSettings, product_of=lambda s: None, check=check,
                                           summary=lambda s: {"slots": s.slots, "total_fen": s.total_fen}))
