@@ -61,17 +61,17 @@ async def record_event(
     """Write one event in the caller's transaction, so it exists exactly when the change does, with the jobs
     that react to it."""
     subject_type, subject_id = subject or ("", None)
-    await session.execute(
-        insert(Event).values(
-            merchant_id=merchant_id, kind=kind, occurred_at=at, actor_id=actor_id, inviter_id=inviter_id,
-            depth=depth, campaign_id=campaign_id, subject_type=subject_type, subject_id=subject_id,
-            data=data or {},
-        )
-    )
-    for job_kind, when in REACTIONS.get(kind, ()):
+    statement = insert(Event).values(
+        merchant_id=merchant_id, kind=kind, occurred_at=at, actor_id=actor_id, inviter_id=inviter_id, depth=depth,
+        campaign_id=campaign_id, subject_type=subject_type, subject_id=subject_id, data=data or {})
+    reactions = REACTIONS.get(kind, ())
+    if not reactions:
+        await session.execute(statement)
+        return
+    event_id = (await session.execute(statement.returning(Event.id))).scalar_one()
+    for job_kind, when in reactions:
         if when is not None and not await when(session, merchant_id, inviter_id):
             continue
-        await enqueue(session, job_kind, {"event": kind, "merchant_id": merchant_id, "actor_id": actor_id,
-                                          "subject_type": subject_type, "subject_id": subject_id},
-                      now=at, merchant_id=merchant_id,
-                      dedupe_key=f"{job_kind}:{kind}:{actor_id}:{subject_type}:{subject_id}")
+        await enqueue(session, job_kind, {"event": kind, "event_id": event_id, "merchant_id": merchant_id,
+                                          "actor_id": actor_id, "subject_type": subject_type, "subject_id": subject_id},
+                      now=at, merchant_id=merchant_id, dedupe_key=f"{job_kind}:{event_id}")

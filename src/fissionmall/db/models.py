@@ -18,6 +18,7 @@ from fissionmall.core.outbox import OutboxJob
 from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.customers.models import Customer
 from fissionmall.db.base import Base
+from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund
@@ -34,10 +35,13 @@ __all__ = [
     "Help",
     "Category",
     "Counter",
+    "CommissionEntry",
     "Coupon",
     "CouponPacket",
     "CouponTemplate",
     "Customer",
+    "DistributionConfig",
+    "Distributor",
     "Event",
     "IdempotencyKey",
     "InviteReward",

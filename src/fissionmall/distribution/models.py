@@ -1,0 +1,71 @@
+"""Distribution (分销): the merchant's switch and rates, distributors, and the commission ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class DistributionConfig(IdMixin, Base):
+    __tablename__ = "distribution_configs"
+
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"), unique=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    """Off: no new commission; everything written stays, settles and reverses as before. On: resumes."""
+    grades: Mapped[list[Any]]
+    """[{grade, name, level1_bp, level2_bp}]: rates in basis points of the amount actually paid."""
+    level2_approval: Mapped[str | None] = mapped_column(String(300))
+    """The recorded legal approval that allows level-2 commission (COMPLIANCE D1), with who recorded it."""
+    level2_approved_by: Mapped[int | None] = mapped_column(Id)
+    level2_approved_at: Mapped[datetime | None]
+    auto_approve: Mapped[bool] = mapped_column(default=True)
+    binding_days: Mapped[int | None]
+    """A customer stays bound to their referrer this many days after joining; None: for good."""
+    self_purchase: Mapped[bool] = mapped_column(default=False)
+    """A distributor's own purchases earn them level-1 commission."""
+    updated_at: Mapped[datetime]
+
+
+class Distributor(IdMixin, Base):
+    __tablename__ = "distributors"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),)
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    grade: Mapped[int] = mapped_column(default=1)
+    applied_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class CommissionEntry(IdMixin, Base):
+    """Append-only. A commission is written frozen on payment, settles when its order completes (after the
+    after-sale window: D6), and every refund writes its negative share, settled or frozen like what it reverses."""
+
+    __tablename__ = "commission_entries"
+    __table_args__ = (
+        CheckConstraint("status IN ('frozen', 'settled')", name="status"),
+        CheckConstraint("kind IN ('commission', 'reversal')", name="kind"),
+        Index("ix_commission_entries_beneficiary", "beneficiary_id", "status"),
+        Index("ix_commission_entries_order", "order_id"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    beneficiary_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"))
+    buyer_id: Mapped[int] = mapped_column(Id)
+    level: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(12))
+    amount_fen: Mapped[int]
+    rate_bp: Mapped[int]
+    base_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10))
+    entry_key: Mapped[str] = mapped_column(String(80), unique=True)
+    """Makes each write happen once however often its job runs."""
+    created_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]

@@ -1,0 +1,98 @@
+"""Every query about distribution. Ledger writes are keyed so that each happens once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.customers.models import Customer
+from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor
+
+
+async def config_of(session: AsyncSession, merchant_id: int) -> DistributionConfig | None:
+    statement = select(DistributionConfig).where(DistributionConfig.merchant_id == merchant_id)
+    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def enabled(session: AsyncSession, merchant_id: int) -> bool:
+    statement = select(DistributionConfig.enabled).where(DistributionConfig.merchant_id == merchant_id)
+    return bool((await session.execute(statement)).scalar())
+
+
+async def save_config(session: AsyncSession, merchant_id: int, **values: Any) -> None:
+    await session.execute(insert_ignoring_conflicts(session, DistributionConfig).values(
+        merchant_id=merchant_id, **values))
+    await session.execute(update(DistributionConfig).where(DistributionConfig.merchant_id == merchant_id)
+                          .values(**values))
+
+
+async def distributor(session: AsyncSession, merchant_id: int, customer_id: int) -> Distributor | None:
+    statement = select(Distributor).where(Distributor.merchant_id == merchant_id,
+                                          Distributor.customer_id == customer_id)
+    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def approved(session: AsyncSession, customer_ids: list[int]) -> dict[int, int]:
+    """customer id → grade, for those who are approved distributors."""
+    statement = select(Distributor.customer_id, Distributor.grade).where(
+        Distributor.customer_id.in_(customer_ids), Distributor.status == "approved")
+    return {customer_id: grade for customer_id, grade in (await session.execute(statement)).all()}
+
+
+async def add_distributor(session: AsyncSession, **values: Any) -> bool:
+    result = await session.execute(insert_ignoring_conflicts(session, Distributor).values(**values)
+                                   .returning(Distributor.id))
+    return result.scalar() is not None
+
+
+async def decide(session: AsyncSession, merchant_id: int, customer_id: int, status: str, at: datetime) -> bool:
+    result = await session.execute(
+        update(Distributor).where(Distributor.merchant_id == merchant_id, Distributor.customer_id == customer_id,
+                                  Distributor.status == "pending").values(status=status, decided_at=at))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def write(session: AsyncSession, **values: Any) -> bool:
+    result = await session.execute(insert_ignoring_conflicts(session, CommissionEntry).values(**values)
+                                   .returning(CommissionEntry.id))
+    return result.scalar() is not None
+
+
+async def commissions_of_order(session: AsyncSession, order_id: int) -> list[CommissionEntry]:
+    statement = select(CommissionEntry).where(CommissionEntry.order_id == order_id,
+                                              CommissionEntry.kind == "commission")
+    return list((await session.execute(statement.order_by(CommissionEntry.level))).scalars())
+
+
+async def reversed_so_far(session: AsyncSession, order_id: int, level: int) -> int:
+    statement = select(func.coalesce(func.sum(CommissionEntry.amount_fen), 0)).where(
+        CommissionEntry.order_id == order_id, CommissionEntry.level == level, CommissionEntry.kind == "reversal")
+    return -int((await session.execute(statement)).scalar_one())
+
+
+async def settle_order(session: AsyncSession, order_id: int, at: datetime) -> int:
+    result = await session.execute(
+        update(CommissionEntry).where(CommissionEntry.order_id == order_id, CommissionEntry.status == "frozen")
+        .values(status="settled", settled_at=at))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def balances(session: AsyncSession, customer_id: int) -> dict[str, int]:
+    statement = select(CommissionEntry.status, func.sum(CommissionEntry.amount_fen)).where(
+        CommissionEntry.beneficiary_id == customer_id).group_by(CommissionEntry.status)
+    return {status: int(total) for status, total in (await session.execute(statement)).all()}
+
+
+async def entries_of(session: AsyncSession, customer_id: int, limit: int) -> list[CommissionEntry]:
+    statement = (select(CommissionEntry).where(CommissionEntry.beneficiary_id == customer_id)
+                 .order_by(CommissionEntry.id.desc()).limit(limit))
+    return list((await session.execute(statement)).scalars())
+
+
+async def referrals(session: AsyncSession, customer_id: int) -> int:
+    statement = select(func.count()).select_from(Customer).where(Customer.inviter_id == customer_id)
+    return int((await session.execute(statement)).scalar_one())

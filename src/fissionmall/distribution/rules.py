@@ -1,0 +1,141 @@
+"""Pure distribution rules: the plan linter (COMPLIANCE D1–D7, S1, S2), the "3+9" preset, and commission maths.
+
+Engineering judgement from public sources, not legal advice: a plan is refused where its rewards depend on
+recruiting, team structure or downline sales, where earning rights are bought, where structural pyramid
+features appear, where commission reaches three levels, or where dividends are weighted by anything but the
+member's own net spending.
+"""
+
+from __future__ import annotations
+
+from fissionmall.distribution.plans import Condition, Finding, LintReport, Plan, Reward
+
+RECRUITING = {"recruits", "team_size", "downline_sales", "level_fill", "matrix_position"}
+RETURN_PROMISES = ("回本", "全返", "稳赚", "躺赚", "保本", "零风险")
+INDUCING = ("转发", "分享到", "发到群", "集赞", "转发才能", "分享才能")
+FEATURE_NAMES = {"width_limit": "a width limit", "spillover": "spill-over placement", "pass_up": "pass-up",
+                 "exit_after_payout": "exit after payout (出局)", "forced_repurchase": "forced re-purchase",
+                 "jiandian": "见点 rewards", "duipeng": "对碰 rewards", "jicha": "级差 rewards"}
+CAP_PERCENT = 30
+
+
+def _reward_findings(plan: Plan, reward: Reward) -> list[Finding]:
+    found: list[Finding] = []
+
+    def add(rule: str, level: str, reason: str) -> None:
+        found.append(Finding(rule=rule, level=level, reward=reward.name, reason=reason))  # type: ignore[arg-type]
+
+    if reward.kind in ("commission", "bonus") and reward.depth >= 3:
+        add("D1", "block", f"it pays {reward.depth} levels deep; criminal cases start at three levels")
+    elif reward.kind in ("commission", "bonus") and reward.depth == 2:
+        if plan.legal_approval:
+            add("D1", "ok", f"level-2 commission, with the recorded legal approval: {plan.legal_approval}")
+        else:
+            add("D1", "approve", "level-2 commission needs a recorded legal approval (a two-level scheme was "
+                                 "fined as pyramid selling in 2022)")
+    recruiting = [c.basis for c in reward.conditions if c.basis in RECRUITING]
+    if reward.basis in RECRUITING or recruiting:
+        what = reward.basis if reward.basis in RECRUITING else recruiting[0]
+        add("D2", "block", f"its amount or eligibility depends on {what.replace('_', ' ')} (拉人头 / 团队计酬)")
+    if reward.basis == "share":
+        add("S1", "block", "it rewards the act of sharing; a reward may depend only on what a friend really does")
+    if reward.unlocked_by and reward.kind != "discount":
+        add("D3", "block", f"the right to earn it is bought ({', '.join(reward.unlocked_by)}): a disguised entry fee")
+    for feature in reward.features:
+        add("D4", "block", f"it uses {FEATURE_NAMES[feature]}, a structural pyramid feature")
+    if reward.kind == "dividend_pool" and reward.weights not in ("own_net_spend", "dividend_points"):
+        add("D7", "block", f"dividend shares weighted by {reward.weights or 'nothing stated'}; only the member's "
+                           "own net spending may weigh")
+    if reward.kind == "dividend_points" and reward.basis not in ("own_spend", "own_net_spend"):
+        add("D7", "block", f"dividend points earned from {reward.basis.replace('_', ' ')}, not own spending")
+    return found
+
+
+def _plan_findings(plan: Plan) -> list[Finding]:
+    found: list[Finding] = []
+    if plan.freeze_days < plan.after_sale_days:
+        found.append(Finding(rule="D6", level="block", reward=None, reason=(
+            f"commission would settle {plan.freeze_days} days after completion, before the "
+            f"{plan.after_sale_days}-day after-sale window ends")))
+    if plan.points_bought_with_money:
+        found.append(Finding(rule="D7", level="block", reward=None, reason="points can be bought with money"))
+    if plan.points_to_cash:
+        found.append(Finding(rule="D7", level="block", reward=None, reason="points can be turned into cash"))
+    for text in plan.copy_text:
+        promise = next((p for p in RETURN_PROMISES if p in text), None)
+        if promise:
+            found.append(Finding(rule="D7", level="block", reward=None,
+                                 reason=f"the copy promises a return ({promise}): {text}"))
+        inducing = next((p for p in INDUCING if p in text), None)
+        if inducing:
+            found.append(Finding(rule="S2", level="warn", reward=None,
+                                 reason=f"the copy induces sharing ({inducing}): {text}"))
+    if plan.item_price_fen:
+        per_sale: float = sum(r.amount_fen or 0 for r in plan.rewards if r.kind in ("commission", "bonus"))
+        per_sale += sum(plan.item_price_fen * (r.rate_percent or 0) / 100 for r in plan.rewards
+                        if r.kind in ("commission", "bonus"))
+        given = per_sale + plan.item_price_fen * plan.discount_percent / 100
+        ceiling = plan.item_price_fen * CAP_PERCENT / 100
+        margin = plan.item_price_fen - plan.item_cost_fen if plan.item_cost_fen is not None else None
+        if given > ceiling or (margin is not None and given > margin):
+            found.append(Finding(rule="D5", level="warn", reward=None, reason=(
+                f"commissions and discounts come to {given / 100:.2f} yuan per {plan.item_price_fen / 100:.2f} yuan "
+                f"item, over {'its margin' if margin is not None and given > margin else f'{CAP_PERCENT}%'}")))
+    return found
+
+
+def lint(plan: Plan) -> LintReport:
+    """Every finding of the plan, and which rewards are kept or refused (refused: any block)."""
+    findings = _plan_findings(plan)
+    kept: list[str] = []
+    refused: list[str] = []
+    for reward in plan.rewards:
+        own = _reward_findings(plan, reward)
+        findings += own
+        (refused if any(f.level == "block" for f in own) else kept).append(reward.name)
+    ok = not any(f.level in ("block", "approve") for f in findings)
+    return LintReport(ok=ok, kept=kept, refused=refused, findings=findings)
+
+
+def three_plus_nine() -> Plan:
+    """The seed's whole "3+9" plan on a 899-yuan item, as a merchant would ask for it."""
+    price = 89_900
+
+    def team(people: int) -> Condition:
+        return Condition(basis="team_size", value=people)
+
+    return Plan(
+        name="3+9", item_price_fen=price, freeze_days=7, after_sale_days=7,
+        copy_text=["消费 899 成为会员，推荐两人当老板", "每月 30 日平台分红"],
+        rewards=[
+            Reward(name="直推补贴 ¥100/单", kind="commission", basis="referral_purchase", depth=1, amount_fen=10_000),
+            Reward(name="间推补贴 ¥50/单", kind="commission", basis="referral_purchase", depth=2, amount_fen=5_000),
+            Reward(name="消费 899 才有补贴资格", kind="commission", basis="referral_purchase", depth=1,
+                   unlocked_by=["spend_threshold"]),
+            Reward(name="推荐两人成为老板", kind="rank", basis="recruits", conditions=[
+                Condition(basis="recruits", value=2)]),
+            Reward(name="老板团队补贴 ¥350", kind="bonus", basis="downline_sales", depth=2, amount_fen=35_000),
+            Reward(name="贡献两人给上级后出局", kind="rank", basis="recruits",
+                   features=["pass_up", "exit_after_payout"]),
+            Reward(name="活跃 1 级：月消费 899 得 3596 分红积分", kind="dividend_points", basis="own_spend", depth=0,
+                   conditions=[Condition(basis="own_spend", value=89_900)]),
+            *[Reward(name=f"活跃 {level} 级：月消费 {spend // 100} 元且团队 {shape}", kind="dividend_points",
+                     basis="own_spend", depth=0, conditions=[Condition(basis="own_spend", value=spend), team(size)])
+              for level, spend, shape, size in ((2, 179_800, "3x9", 12), (3, 359_600, "3x9x27", 39),
+                                                (4, 719_200, "9x27x27", 63), (5, 1_438_400, "27x81x200", 308))],
+            Reward(name="团队管理奖扣分红积分，不足须次月再消费 899 解冻", kind="bonus", basis="downline_sales",
+                   depth=2, amount_fen=35_000, features=["forced_repurchase"]),
+            Reward(name="每月 30 日分红池：3000 分以上按分红积分加权", kind="dividend_pool", basis="own_net_spend",
+                   depth=0, weights="dividend_points"),
+        ])
+
+
+def commission(paid_fen: int, rate_bp: int) -> int:
+    """Commission on what was actually paid, in basis points, rounded down."""
+    return paid_fen * rate_bp // 10_000
+
+
+def reversed_share(commission_fen: int, base_fen: int, refunded_fen: int) -> int:
+    """How much of a commission the refunds so far take back in all: the same share as of the money, rounded
+    down, so the last refund takes back exactly what is left."""
+    return commission_fen * min(refunded_fen, base_fen) // base_fen if base_fen > 0 else commission_fen

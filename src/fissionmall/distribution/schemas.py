@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from fissionmall.distribution.plans import LintReport, Plan
+
+
+class GradeRates(BaseModel):
+    grade: int = Field(ge=1, le=20)
+    name: str = Field(min_length=1, max_length=30)
+    level1_bp: int = Field(ge=0, le=5000)
+    """Level-1 commission in basis points of what the buyer paid (1000 = 10%)."""
+    level2_bp: int = Field(default=0, ge=0, le=5000)
+
+
+class ConfigIn(BaseModel):
+    enabled: bool
+    grades: list[GradeRates] = Field(min_length=1, max_length=20)
+    level2_approval: str | None = Field(default=None, min_length=10, max_length=300)
+    """Who approved level-2 commission and on what legal basis (required for any level-2 rate)."""
+    auto_approve: bool = True
+    binding_days: int | None = Field(default=None, ge=1, le=3650)
+    self_purchase: bool = False
+
+    @field_validator("grades")
+    @classmethod
+    def _distinct(cls, grades: list[GradeRates]) -> list[GradeRates]:
+        if len({g.grade for g in grades}) != len(grades):
+            raise ValueError("each grade once")
+        return grades
+
+
+class ConfigOut(ConfigIn):
+    level2_approved_by: int | None
+    level2_approved_at: datetime | None
+    lint: LintReport
+
+
+class DistributorOut(BaseModel):
+    customer_id: int
+    status: str
+    grade: int
+    applied_at: datetime
+    decided_at: datetime | None
+
+
+class EntryOut(BaseModel):
+    order_id: int
+    buyer_id: int
+    level: int
+    kind: str
+    amount_fen: int
+    status: str
+    created_at: datetime
+
+
+class MyDistributionOut(BaseModel):
+    """A distributor's page: standing, who referred them, how many they referred, and their money."""
+
+    distributor: DistributorOut | None
+    referrer_id: int | None
+    referrals: int
+    frozen_fen: int
+    settled_fen: int
+    """May be negative: a refund after settlement is carried until new commission covers it."""
+    entries: list[EntryOut]
+
+
+class PresetOut(BaseModel):
+    plan: Plan
+    report: LintReport

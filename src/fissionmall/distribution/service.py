@@ -1,0 +1,199 @@
+"""Distribution (分销) with a switch: referral binding, distributors, and a commission ledger that pays only on
+money really paid, settles after the after-sale window and reverses with refunds (COMPLIANCE D1, D6).
+
+Commission is written by the worker reacting to payments (only while the merchant's switch is on), settled when
+the order completes, and reversed share by share as refunds succeed, even after settlement.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.errors import Conflict, NotFound
+from fissionmall.core.events import react, record_event
+from fissionmall.customers import service as customers
+from fissionmall.distribution import repository, rules
+from fissionmall.distribution.models import DistributionConfig
+from fissionmall.distribution.plans import Plan, Reward
+from fissionmall.distribution.schemas import (
+    ConfigIn,
+    ConfigOut,
+    DistributorOut,
+    EntryOut,
+    MyDistributionOut,
+    PresetOut,
+)
+from fissionmall.merchants import service as merchants
+from fissionmall.orders import service as orders
+
+COMMISSION_JOB = "distribution.commission"
+SETTLE_JOB = "distribution.settle"
+REVERSE_JOB = "distribution.reverse"
+
+
+def plan_of(config: ConfigIn, after_sale_days: int) -> Plan:
+    """The plan a configuration amounts to, for the linter: one commission per level with a rate."""
+    rewards = [Reward(name=f"{grade.name} 一级佣金", kind="commission", basis="referral_purchase", depth=1,
+                      rate_percent=grade.level1_bp / 100) for grade in config.grades if grade.level1_bp]
+    rewards += [Reward(name=f"{grade.name} 二级佣金", kind="commission", basis="referral_purchase", depth=2,
+                       rate_percent=grade.level2_bp / 100) for grade in config.grades if grade.level2_bp]
+    return Plan(name="distribution", rewards=rewards, legal_approval=config.level2_approval,
+                freeze_days=after_sale_days, after_sale_days=after_sale_days)
+
+
+async def configure(session: AsyncSession, runtime: Any, staff: StaffMember, body: ConfigIn) -> ConfigOut:
+    """Save the switch and rates; a plan the linter blocks (or level-2 without approval) is refused."""
+    merchant = await merchants.merchant_by_id(session, staff.merchant_id)
+    report = rules.lint(plan_of(body, merchant.after_sale_days))
+    if not report.ok:
+        raise Conflict("lint_blocked", "the distribution plan breaks rules that keep it from going live",
+                       findings=[f.model_dump() for f in report.findings if f.level != "ok"])
+    now = runtime.clock.now()
+    current = await repository.config_of(session, staff.merchant_id)
+    approval_changed = current is None or current.level2_approval != body.level2_approval
+    await repository.save_config(
+        session, staff.merchant_id, **body.model_dump(mode="json"), updated_at=now,
+        **({"level2_approved_by": staff.staff_id if body.level2_approval else None,
+            "level2_approved_at": now if body.level2_approval else None} if approval_changed else {}))
+    await record_event(session, merchant_id=staff.merchant_id, kind="distribution_configured", at=now,
+                       actor_id=None, data={"enabled": body.enabled, "by": staff.staff_id})
+    return await config(session, staff)
+
+
+async def config(session: AsyncSession, staff: StaffMember) -> ConfigOut:
+    current = await repository.config_of(session, staff.merchant_id)
+    if current is None:
+        raise NotFound("distribution_not_configured", "distribution has not been set up")
+    merchant = await merchants.merchant_by_id(session, staff.merchant_id)
+    body = ConfigIn.model_validate(current, from_attributes=True)
+    return ConfigOut(**body.model_dump(), level2_approved_by=current.level2_approved_by,
+                     level2_approved_at=current.level2_approved_at,
+                     lint=rules.lint(plan_of(body, merchant.after_sale_days)))
+
+
+def preset_three_plus_nine() -> PresetOut:
+    plan = rules.three_plus_nine()
+    return PresetOut(plan=plan, report=rules.lint(plan))
+
+
+async def apply(session: AsyncSession, runtime: Any, shopper: Shopper) -> DistributorOut:
+    current = await repository.config_of(session, shopper.merchant_id)
+    now = runtime.clock.now()
+    auto = current is not None and current.auto_approve
+    await repository.add_distributor(session, merchant_id=shopper.merchant_id, customer_id=shopper.customer_id,
+                                     status="approved" if auto else "pending", grade=1, applied_at=now,
+                                     decided_at=now if auto else None)
+    found = await repository.distributor(session, shopper.merchant_id, shopper.customer_id)
+    assert found is not None
+    return DistributorOut.model_validate(found, from_attributes=True)
+
+
+async def decide(session: AsyncSession, runtime: Any, staff: StaffMember, customer_id: int,
+                 approve: bool) -> DistributorOut:
+    if not await repository.decide(session, staff.merchant_id, customer_id, "approved" if approve else "rejected",
+                                   runtime.clock.now()):
+        raise Conflict("application_not_pending", "no pending application from this customer")
+    found = await repository.distributor(session, staff.merchant_id, customer_id)
+    return DistributorOut.model_validate(found, from_attributes=True)
+
+
+async def mine(session: AsyncSession, shopper: Shopper) -> MyDistributionOut:
+    me = await repository.distributor(session, shopper.merchant_id, shopper.customer_id)
+    customer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
+    totals = await repository.balances(session, shopper.customer_id)
+    return MyDistributionOut(
+        distributor=DistributorOut.model_validate(me, from_attributes=True) if me else None,
+        referrer_id=customer.inviter_id, referrals=await repository.referrals(session, shopper.customer_id),
+        frozen_fen=totals.get("frozen", 0), settled_fen=totals.get("settled", 0),
+        entries=[EntryOut.model_validate(e, from_attributes=True)
+                 for e in await repository.entries_of(session, shopper.customer_id, 50)])
+
+
+def _rates(config: DistributionConfig, grade: int) -> tuple[int, int]:
+    for rates in config.grades:
+        if rates["grade"] == grade:
+            return int(rates["level1_bp"]), int(rates["level2_bp"]) if config.level2_approval else 0
+    return 0, 0
+
+
+async def write_commissions(runtime: Any, payload: dict[str, Any]) -> None:
+    """On a payment, in full: level 1 to the buyer's referrer (or the buyer, for self-purchase), level 2 to theirs
+    when the merchant recorded legal approval; each an approved distributor; on the amount actually paid."""
+    merchant_id, order_id = int(payload["merchant_id"]), int(payload["subject_id"])
+    async with runtime.sessionmaker() as session:
+        config = await repository.config_of(session, merchant_id)
+        order = await orders.find_order(session, merchant_id, order_id)
+        if config is None or not config.enabled or order is None or order.paid_fen < order.total_fen:
+            return
+        buyer = await customers.get_customer(session, merchant_id, order.customer_id)
+        now = runtime.clock.now()
+        bound = config.binding_days is None or buyer.created_at + timedelta(days=config.binding_days) > now
+        chain: list[int] = []
+        if config.self_purchase:
+            chain.append(buyer.id)
+        if bound and buyer.inviter_id is not None:
+            chain.append(buyer.inviter_id)
+            referrer = await customers.get_customer(session, merchant_id, buyer.inviter_id)
+            if referrer.inviter_id is not None:
+                chain.append(referrer.inviter_id)
+        grades = await repository.approved(session, chain[:2])
+        for level, beneficiary in enumerate(chain[:2], start=1):
+            if beneficiary not in grades:
+                continue
+            rate = _rates(config, grades[beneficiary])[level - 1]
+            amount = rules.commission(order.paid_fen, rate)
+            if amount > 0 and await repository.write(
+                    session, merchant_id=merchant_id, beneficiary_id=beneficiary, order_id=order.id,
+                    buyer_id=buyer.id, level=level, kind="commission", amount_fen=amount, rate_bp=rate,
+                    base_fen=order.paid_fen, status="frozen", entry_key=f"c:{order.id}:{level}", created_at=now):
+                await record_event(session, merchant_id=merchant_id, kind="commission", at=now, actor_id=beneficiary,
+                                   inviter_id=beneficiary, subject=("order", order.id),
+                                   data={"level": level, "amount_fen": amount})
+        await session.commit()
+
+
+async def settle(runtime: Any, payload: dict[str, Any]) -> None:
+    """The order completed (its after-sale window has passed): its commission settles."""
+    async with runtime.sessionmaker() as session:
+        await repository.settle_order(session, int(payload["subject_id"]), runtime.clock.now())
+        await session.commit()
+
+
+async def reverse(runtime: Any, payload: dict[str, Any]) -> None:
+    """A refund succeeded: each commission of the order gives back the same share as the money, cumulatively,
+    so the reversals of all refunds add up to the whole commission exactly. Settled or not."""
+    merchant_id, order_id = int(payload["merchant_id"]), int(payload["subject_id"])
+    async with runtime.sessionmaker() as session:
+        order = await orders.find_order(session, merchant_id, order_id)
+        if order is None:
+            return
+        now = runtime.clock.now()
+        for entry in await repository.commissions_of_order(session, order_id):
+            owed = rules.reversed_share(entry.amount_fen, entry.base_fen, order.refunded_fen)
+            back = owed - await repository.reversed_so_far(session, order_id, entry.level)
+            if back > 0:
+                await repository.write(
+                    session, merchant_id=merchant_id, beneficiary_id=entry.beneficiary_id, order_id=order_id,
+                    buyer_id=entry.buyer_id, level=entry.level, kind="reversal", amount_fen=-back,
+                    rate_bp=entry.rate_bp, base_fen=entry.base_fen, status=entry.status,
+                    entry_key=f"r:{order_id}:{entry.level}:{owed}", created_at=now,
+                    settled_at=now if entry.status == "settled" else None)
+        await session.commit()
+
+
+async def _switched_on(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:
+    return await repository.enabled(session, merchant_id)
+
+
+async def _configured(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:
+    """Settling and reversing go on whatever the switch says: the history is kept either way."""
+    return await repository.config_of(session, merchant_id) is not None
+
+
+react("pay", COMMISSION_JOB, when=_switched_on)
+react("order_completed", SETTLE_JOB, when=_configured)
+react("refund", REVERSE_JOB, when=_configured)
