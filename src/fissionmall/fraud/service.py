@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper
 from fissionmall.customers import service as customers
+from fissionmall.customers.models import Customer
 from fissionmall.fraud.risk import RiskChecker, RulesRiskChecker, WeChatRiskChecker
 from fissionmall.fraud.schemas import Actor, ClientInfo
 from fissionmall.merchants import service as merchants
@@ -17,10 +18,15 @@ _WECHAT: dict[str, WeChatRiskChecker] = {}
 
 
 async def actor(session: AsyncSession, shopper: Shopper, client: ClientInfo) -> Actor:
+    """The shopper making this request, from this device and address."""
     customer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
+    return actor_of(customer, client.device_id, client.ip)
+
+
+def actor_of(customer: Customer, device_id: str | None, ip: str | None) -> Actor:
+    """A customer acting from where they were last seen (a packet's opening, their signup …)."""
     return Actor(merchant_id=customer.merchant_id, customer_id=customer.id, openid=customer.openid,
-                 created_at=customer.created_at, is_new=customer.first_paid_at is None,
-                 device_id=client.device_id, ip=client.ip)
+                 created_at=customer.created_at, is_new=customer.first_paid_at is None, device_id=device_id, ip=ip)
 
 
 async def checker_for(session: AsyncSession, merchant_id: int) -> RiskChecker:

@@ -4,14 +4,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from fissionmall.campaigns.helping.schemas import Budget, HelpOut, HelpRules
+from fissionmall.campaigns.helping.schemas import HelperReward, HelpOut, HelpRules
 from fissionmall.core.splits import SplitRule
 
 TOP_PRIZE_CAP_FEN = 5_000_000
 """¥50,000: the largest prize a promotion may offer (COMPLIANCE P3)."""
 
 
-class AssistSettings(HelpRules):
+class AssistSettings(HelpRules, HelperReward):
     """An assist red packet campaign (助力拆红包): K helpers open a packet; prizes come from a pool split in
     advance; every number here is published before launch (P3)."""
 
@@ -29,8 +29,6 @@ class AssistSettings(HelpRules):
     duration_minutes: int = Field(default=24 * 60, ge=5, le=7 * 24 * 60)
     per_customer_limit: int = Field(default=3, ge=1, le=100)
     """Packets one customer may open in the campaign."""
-    helper_reward_fen: int = Field(default=0, ge=0, le=1_000_000)
-    reward_budget: Budget | None = Field(default=None, validate_default=True)
 
     @field_validator("min_prize_fen")
     @classmethod
@@ -39,13 +37,6 @@ class AssistSettings(HelpRules):
         if pool is not None and winners is not None and pool < winners * minimum:
             raise ValueError(f"a pool of {pool} fen cannot give {winners} prizes of at least {minimum} fen")
         return minimum
-
-    @field_validator("reward_budget")
-    @classmethod
-    def _funded(cls, budget: Budget | None, info: ValidationInfo) -> Budget | None:
-        if info.data.get("helper_reward_fen") and budget is None:
-            raise ValueError("a helper reward needs a reward_budget (COMPLIANCE F5)")
-        return budget
 
 
 class OpenPacket(BaseModel):

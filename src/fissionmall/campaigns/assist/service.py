@@ -37,7 +37,7 @@ from fissionmall.core.errors import Conflict
 from fissionmall.core.events import record_event
 from fissionmall.customers import service as customers
 from fissionmall.fraud import service as fraud
-from fissionmall.fraud.schemas import Actor, ClientInfo
+from fissionmall.fraud.schemas import ClientInfo
 from fissionmall.merchants import service as merchants
 
 KIND = "assist"
@@ -83,14 +83,8 @@ async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packe
     if seq is None:
         raise errors.packet_complete()
     await helping.settle(session, help_id, seq)
-    reward = 0
-    if settings.helper_reward_fen and settings.reward_budget:
-        rank = await fraud.risk_rank(session, runtime, helper)
-        reward = await helping.grant_credit(
-            session, runtime, merchant_id=shopper.merchant_id, campaign_id=campaign.id,
-            budget=settings.reward_budget, customer_id=helper.customer_id,
-            amount_fen=help_rules.risky_prize(settings, rank, settings.helper_reward_fen, 0),
-            kind="helper_reward", source=("help", help_id))
+    reward = await helping.reward_helper(session, runtime, settings, merchant_id=shopper.merchant_id,
+                                         campaign_id=campaign.id, helper=helper, help_id=help_id)
     await record_event(session, merchant_id=shopper.merchant_id, kind="help", at=now, actor_id=helper.customer_id,
                        inviter_id=packet.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id),
                        data={"seq": seq, "reward_fen": reward})
@@ -111,9 +105,7 @@ async def _open(session: AsyncSession, runtime: Any, campaign: Campaign, setting
         outcome = "pool_empty" if slot is None else "won"
     if prize_seq is not None:
         owner = await customers.get_customer(session, packet.merchant_id, packet.customer_id)
-        rank = await fraud.risk_rank(session, runtime, Actor(
-            merchant_id=owner.merchant_id, customer_id=owner.id, openid=owner.openid, created_at=owner.created_at,
-            is_new=owner.first_paid_at is None, device_id=packet.owner_device_id, ip=packet.owner_ip))
+        rank = await fraud.risk_rank(session, runtime, fraud.actor_of(owner, packet.owner_device_id, packet.owner_ip))
         paid = await helping.grant_credit(
             session, runtime, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
             budget=Budget(total_fen=settings.pool_fen), customer_id=owner.id,

@@ -5,12 +5,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from fissionmall.campaigns.helping.schemas import Budget, HelpOut, HelpRules
+from fissionmall.campaigns.helping.schemas import HelperReward, HelpOut, HelpRules
 
 MAX_PRICE_FEN = 100_000_000
 
 
-class BargainSettings(HelpRules):
+class BargainSettings(HelpRules, HelperReward):
     """Everything a merchant sets on a bargain campaign (砍价); checked so that every plan can be honest (P1, P2)."""
 
     product_id: int = Field(ge=1)
@@ -30,9 +30,6 @@ class BargainSettings(HelpRules):
     new_helper_bonus_fen: int = Field(default=0, ge=0, le=MAX_PRICE_FEN)
     """A disclosed extra cut by a helper who has never bought here; never below the floor, never a change of
     the schedule (the floor may then come before the N-th friend)."""
-    helper_reward_fen: int = Field(default=0, ge=0, le=1_000_000)
-    """Shop credit each helper receives, from `reward_budget`."""
-    reward_budget: Budget | None = Field(default=None, validate_default=True)
 
     @field_validator("floor_price_fen")
     @classmethod
@@ -53,13 +50,6 @@ class BargainSettings(HelpRules):
             raise ValueError(f"{needed} cuts of at least 1 fen need {needed} fen between the price after the "
                              f"initiator's cut and the floor; there are {left} (P2: a bargain must be reachable)")
         return needed
-
-    @field_validator("reward_budget")
-    @classmethod
-    def _funded(cls, budget: Budget | None, info: ValidationInfo) -> Budget | None:
-        if info.data.get("helper_reward_fen") and budget is None:
-            raise ValueError("a helper reward needs a reward_budget (COMPLIANCE F5)")
-        return budget
 
 
 class StartBargain(BaseModel):

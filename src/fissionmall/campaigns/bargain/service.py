@@ -18,7 +18,6 @@ from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.bargain import errors, repository, rules
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, BargainSettings, StartBargain
-from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.registry import CampaignKind
@@ -94,14 +93,8 @@ async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargai
     cut = rules.apply_cut(price, floor, schedule[seq - 1], bonus)
     await repository.set_price(session, bargain.id, price - cut, "reached_floor" if price - cut == floor else "ongoing")
     await helping.settle(session, help_id, seq, cut)
-    reward = 0
-    if settings.helper_reward_fen and settings.reward_budget:
-        rank = await fraud.risk_rank(session, runtime, helper)
-        reward = await helping.grant_credit(
-            session, runtime, merchant_id=shopper.merchant_id, campaign_id=campaign.id,
-            budget=settings.reward_budget, customer_id=helper.customer_id,
-            amount_fen=help_rules.risky_prize(settings, rank, settings.helper_reward_fen, 0),
-            kind="helper_reward", source=("help", help_id))
+    reward = await helping.reward_helper(session, runtime, settings, merchant_id=shopper.merchant_id,
+                                         campaign_id=campaign.id, helper=helper, help_id=help_id)
     await record_event(session, merchant_id=shopper.merchant_id, kind="help", at=now, actor_id=helper.customer_id,
                        inviter_id=bargain.customer_id, campaign_id=campaign.id, subject=(KIND, bargain.id),
                        data={"seq": seq, "cut_fen": cut, "bonus_fen": max(0, cut - schedule[seq - 1]),

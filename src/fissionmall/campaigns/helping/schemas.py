@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from fissionmall.fraud.schemas import VelocityLimits
 
@@ -37,3 +37,18 @@ class Budget(BaseModel):
 
     total_fen: int = Field(ge=1, le=1_000_000_000)
     daily_fen: int | None = Field(default=None, ge=1, le=1_000_000_000)
+
+
+class HelperReward(BaseModel):
+    """Shop credit each helper earns (bargains, assist packets), paid from its own budget (F5) after the risk
+    check: high-risk helpers get nothing."""
+
+    helper_reward_fen: int = Field(default=0, ge=0, le=1_000_000)
+    reward_budget: Budget | None = Field(default=None, validate_default=True)
+
+    @field_validator("reward_budget")
+    @classmethod
+    def _funded(cls, budget: Budget | None, info: ValidationInfo) -> Budget | None:
+        if info.data.get("helper_reward_fen") and budget is None:
+            raise ValueError("a helper reward needs a reward_budget (COMPLIANCE F5)")
+        return budget

@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.helping import errors, repository
-from fissionmall.campaigns.helping.schemas import Budget, HelpOut, HelpRules
+from fissionmall.campaigns.helping.schemas import Budget, HelperReward, HelpOut, HelpRules
 from fissionmall.core import counters
+from fissionmall.fraud import service as fraud
 from fissionmall.fraud import velocity
+from fissionmall.fraud.risk import HIGH_RISK
 from fissionmall.fraud.schemas import Actor
 from fissionmall.wallet import service as wallet
 
@@ -51,6 +53,18 @@ async def helps_on(session: AsyncSession, target_type: str, target_ids: list[int
             seq=help_row.seq, helper_id=help_row.helper_id, nickname=nickname, avatar_url=avatar,
             amount_fen=help_row.amount_fen, new_helper=help_row.new_helper, created_at=help_row.created_at))
     return found
+
+
+async def reward_helper(session: AsyncSession, runtime: Any, settings: HelperReward, *, merchant_id: int,
+                        campaign_id: int, helper: Actor, help_id: int) -> int:
+    """The campaign's helper reward for this help, after the risk check (F4): what was credited."""
+    if not settings.helper_reward_fen or settings.reward_budget is None:
+        return 0
+    if await fraud.risk_rank(session, runtime, helper) >= HIGH_RISK:
+        return 0
+    return await grant_credit(session, runtime, merchant_id=merchant_id, campaign_id=campaign_id,
+                              budget=settings.reward_budget, customer_id=helper.customer_id,
+                              amount_fen=settings.helper_reward_fen, kind="helper_reward", source=("help", help_id))
 
 
 def budget_key(campaign_id: int, kind: str) -> str:

@@ -33,7 +33,6 @@ from fissionmall.customers import service as customers
 from fissionmall.customers.models import Customer
 from fissionmall.fraud import service as fraud
 from fissionmall.fraud.risk import HIGH_RISK
-from fissionmall.fraud.schemas import Actor
 
 KIND = "invite"
 REWARD_JOB = "invites.reward"
@@ -55,18 +54,13 @@ async def reward_friend(runtime: Any, payload: dict[str, Any]) -> None:
             return
         repeat_device = await customers.device_seen_before(session, friend)
         checker = await fraud.checker_for(session, merchant_id)
-    rank = 0 if repeat_device else await checker.rank(runtime, _actor(friend))
+    rank = 0 if repeat_device else await checker.rank(
+        runtime, fraud.actor_of(friend, friend.signup_device_id, friend.signup_ip))
     verdict = "not_new" if repeat_device else "high_risk" if rank >= HIGH_RISK else None
     async with runtime.sessionmaker() as session:
         for campaign in live:
             await _reward(session, runtime, campaign, friend, verdict)
         await session.commit()
-
-
-def _actor(friend: Customer) -> Actor:
-    return Actor(merchant_id=friend.merchant_id, customer_id=friend.id, openid=friend.openid,
-                 created_at=friend.created_at, is_new=friend.first_paid_at is None,
-                 device_id=friend.signup_device_id, ip=friend.signup_ip)
 
 
 async def _reward(session: AsyncSession, runtime: Any, campaign: Campaign, friend: Customer,

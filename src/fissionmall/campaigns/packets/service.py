@@ -32,7 +32,7 @@ from fissionmall.core.events import react, record_event
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
 from fissionmall.fraud import service as fraud
-from fissionmall.fraud.schemas import Actor, ClientInfo
+from fissionmall.fraud.schemas import ClientInfo
 from fissionmall.orders import service as orders
 
 KINDS = ("share_coupon", "credit")
@@ -113,9 +113,7 @@ async def _reward_sharer(session: AsyncSession, runtime: Any, campaign: Campaign
     """k friends really claimed (COMPLIANCE S1: a friend's act, not the share): the buyer's reward, after the
     risk check, from the campaign's reward budget."""
     owner = await customers.get_customer(session, packet.merchant_id, packet.owner_id)
-    rank = await fraud.risk_rank(session, runtime, Actor(
-        merchant_id=owner.merchant_id, customer_id=owner.id, openid=owner.openid, created_at=owner.created_at,
-        is_new=owner.first_paid_at is None, device_id=owner.signup_device_id, ip=owner.signup_ip))
+    rank = await fraud.risk_rank(session, runtime, fraud.actor_of(owner, owner.signup_device_id, owner.signup_ip))
     assert settings.reward_budget is not None
     return await helping.grant_credit(
         session, runtime, merchant_id=campaign.merchant_id, campaign_id=campaign.id, budget=settings.reward_budget,
