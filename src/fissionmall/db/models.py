@@ -19,6 +19,7 @@ from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.customers.models import Customer
 from fissionmall.db.base import Base
 from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor
+from fissionmall.loyalty.models import DividendPlan, DividendRun, DividendShare
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund
@@ -41,6 +42,9 @@ __all__ = [
     "CouponTemplate",
     "Customer",
     "DistributionConfig",
+    "DividendPlan",
+    "DividendRun",
+    "DividendShare",
     "Distributor",
     "Event",
     "IdempotencyKey",

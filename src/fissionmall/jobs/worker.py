@@ -20,6 +20,7 @@ def load_task_modules() -> None:
     import fissionmall.campaigns.packets.tasks  # noqa: F401
     import fissionmall.coupons.tasks  # noqa: F401
     import fissionmall.distribution.tasks  # noqa: F401
+    import fissionmall.loyalty.tasks  # noqa: F401
     import fissionmall.orders.tasks  # noqa: F401
     import fissionmall.payments.providers.sandbox  # noqa: F401
     import fissionmall.payments.tasks  # noqa: F401

@@ -1,0 +1,124 @@
+"""The monthly dividend pool (DOMAIN.md § Team rewards and dividend pool, lawful form; COMPLIANCE D7).
+
+Each member's activity level, and so their dividend points, comes from their *own* net spending in the month;
+on the pay day, a set share of the month's net sales is split among members at or above the points threshold,
+by points, exactly to the fen (largest remainder), and credited as shop credit. Computing is one set-based
+statement; crediting goes in chunks, each its own transaction, resumable, so a million members never hold one
+transaction for the whole run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.auth import StaffMember
+from fissionmall.core.errors import Conflict, InvalidInput, NotFound
+from fissionmall.core.events import record_event
+from fissionmall.loyalty import repository
+from fissionmall.loyalty.schemas import DividendPlanIn, DividendPlanOut, RunOut
+
+CST = timezone(timedelta(hours=8))
+CHUNK = 50_000
+
+
+def month_window(month: str) -> tuple[datetime, datetime]:
+    """The month's start and end, in China Standard Time days."""
+    year, number = int(month[:4]), int(month[5:])
+    start = datetime(year, number, 1, tzinfo=CST)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=CST)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def previous_month(now: datetime) -> str:
+    local = now.astimezone(CST)
+    first = local.replace(day=1)
+    last = first - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
+
+
+async def save_plan(session: AsyncSession, runtime: Any, staff: StaffMember, body: DividendPlanIn) -> DividendPlanOut:
+    await repository.save_plan(session, staff.merchant_id, **body.model_dump(mode="json"),
+                               updated_at=runtime.clock.now())
+    return await plan(session, staff)
+
+
+async def plan(session: AsyncSession, staff: StaffMember) -> DividendPlanOut:
+    found = await repository.plan_of(session, staff.merchant_id)
+    if found is None:
+        raise NotFound("dividend_not_configured", "no dividend pool has been set up")
+    return DividendPlanOut.model_validate(found, from_attributes=True)
+
+
+async def compute(session: AsyncSession, runtime: Any, merchant_id: int, month: str) -> RunOut:
+    """Open the month's run (once) and compute every share: they sum to the pool exactly."""
+    plan_row = await repository.plan_of(session, merchant_id)
+    if plan_row is None:
+        raise NotFound("dividend_not_configured", "no dividend pool has been set up")
+    start, end = month_window(month)
+    now = runtime.clock.now()
+    if end > now:
+        raise InvalidInput("month_not_over", f"{month} has not ended yet", field="month")
+    net = await repository.net_sales(session, merchant_id, start, end)
+    pool = net * plan_row.pool_bp // 10_000
+    run_id = await repository.open_run(session, merchant_id=merchant_id, month=month, net_sales_fen=net,
+                                       pool_fen=pool, members=0, total_points=0, credited_upto=0,
+                                       status="computed", created_at=now)
+    if run_id is None:
+        raise Conflict("dividend_run_exists", f"the pool of {month} has been computed already")
+    levels = [(int(level["min_spend_fen"]), int(level["points"])) for level in plan_row.levels]
+    members, points = (0, 0) if pool == 0 else await repository.compute_shares(
+        session, run_id, merchant_id, start, end, pool, levels, plan_row.threshold_points)
+    await repository.set_totals(session, run_id, members=members, total_points=points,
+                                pool_fen=pool if members else 0)
+    await record_event(session, merchant_id=merchant_id, kind="dividend_computed", at=now,
+                       subject=("dividend_run", run_id), data={"month": month, "pool_fen": pool, "members": members})
+    run = await repository.run_of(session, merchant_id, month)
+    assert run is not None
+    return RunOut.model_validate(run, from_attributes=True)
+
+
+async def credit(runtime: Any, run_id: int, *, chunk: int = CHUNK,
+                 progress: Callable[[int], None] = lambda _: None) -> int:
+    """Credit a computed run in chunks, each its own short transaction; the shares credited."""
+    done = 0
+    while True:
+        async with runtime.sessionmaker() as session:
+            runs = [r for r in await repository.runs_to_credit(session) if r.id == run_id]
+            if not runs:
+                return done
+            covered = await repository.credit_chunk(session, runs[0], chunk, runtime.clock.now())
+            if covered == 0:
+                await repository.finish(session, run_id, runtime.clock.now())
+            await session.commit()
+        if covered == 0:
+            return done
+        done += covered
+        progress(covered)
+
+
+async def runs(session: AsyncSession, staff: StaffMember) -> list[RunOut]:
+    return [RunOut.model_validate(r, from_attributes=True) for r in await repository.runs_of(session,
+                                                                                            staff.merchant_id)]
+
+
+async def pay_day(runtime: Any, now: datetime) -> int:
+    """The worker's sweep: on each merchant's pay day, compute last month's pool once; credit what is computed."""
+    handled = 0
+    month = previous_month(now)
+    async with runtime.sessionmaker() as session:
+        due = [p.merchant_id for p in await repository.enabled_plans(session)
+               if now.astimezone(CST).day >= p.pay_day]
+    for merchant_id in due:
+        async with runtime.sessionmaker() as session:
+            if await repository.run_of(session, merchant_id, month) is None:
+                await compute(session, runtime, merchant_id, month)
+                await session.commit()
+    async with runtime.sessionmaker() as session:
+        waiting = [r.id for r in await repository.runs_to_credit(session)]
+    for run_id in waiting:
+        handled += await credit(runtime, run_id)
+    return handled
