@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, IdMixin
@@ -35,10 +35,11 @@ class DividendRun(IdMixin, Base):
 
     merchant_id: Mapped[int] = mapped_column(Id)
     month: Mapped[str] = mapped_column(String(7))
-    net_sales_fen: Mapped[int]
-    pool_fen: Mapped[int]
+    net_sales_fen: Mapped[int] = mapped_column(BigInteger)
+    """A month of a large merchant's sales passes what 32 bits hold."""
+    pool_fen: Mapped[int] = mapped_column(BigInteger)
     members: Mapped[int]
-    total_points: Mapped[int]
+    total_points: Mapped[int] = mapped_column(BigInteger)
     credited_upto: Mapped[int] = mapped_column(Id, default=0)
     """Shares are credited in customer-id order; this is the last one credited (a restart resumes after it)."""
     status: Mapped[str] = mapped_column(String(10))

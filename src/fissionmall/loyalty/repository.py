@@ -54,7 +54,8 @@ async def open_run(session: AsyncSession, **values: Any) -> int | None:
 async def compute_shares(session: AsyncSession, run_id: int, merchant_id: int, start: datetime, end: datetime,
                          pool_fen: int, levels: list[tuple[int, int]], threshold: int) -> tuple[int, int]:
     """Every member's share in one statement: points from their own net spend, the pool split by points with
-    largest remainder (ties to the lower customer id), so the shares sum to the pool exactly. (members, points)."""
+    largest remainder (ties to the lower customer id), so the shares sum to the pool exactly. (members, points).
+    Sums are cast back to BIGINT: PostgreSQL's SUM of integers is NUMERIC, whose division is not integer."""
     points = "CASE " + " ".join(
         f"WHEN spend_fen >= CAST(:spend{i} AS BIGINT) THEN CAST(:points{i} AS BIGINT)"
         for i in range(len(levels) - 1, -1, -1)) + " ELSE 0 END"
@@ -66,7 +67,7 @@ async def compute_shares(session: AsyncSession, run_id: int, merchant_id: int, s
 WITH spend AS ({MONTH_SPEND}),
 scored AS (SELECT customer_id, spend_fen, {points} AS points FROM spend),
 eligible AS (SELECT * FROM scored WHERE points > 0 AND points >= CAST(:threshold AS BIGINT)),
-total AS (SELECT SUM(points) AS points FROM eligible),
+total AS (SELECT CAST(SUM(points) AS BIGINT) AS points FROM eligible),
 based AS (
   SELECT e.customer_id, e.spend_fen, e.points,
          (CAST(:pool AS BIGINT) * e.points) / t.points AS base,
@@ -80,7 +81,8 @@ ranked AS (
 )
 INSERT INTO dividend_shares (merchant_id, run_id, customer_id, spend_fen, points, amount_fen)
 SELECT CAST(:merchant_id AS BIGINT), CAST(:run_id AS BIGINT), customer_id, spend_fen, points,
-       base + CASE WHEN place <= CAST(:pool AS BIGINT) - (SELECT SUM(base) FROM based) THEN 1 ELSE 0 END
+       base + CASE WHEN place <= CAST(:pool AS BIGINT) - (SELECT CAST(SUM(base) AS BIGINT) FROM based)
+                   THEN 1 ELSE 0 END
 FROM ranked
 """))
     await session.execute(statement, params)

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-01 23:48:26.063056
+Create Date: 2026-12-01 23:49:46.439554
 """
 
 from collections.abc import Sequence
@@ -25,10 +25,10 @@ def upgrade() -> None:
         "dividend_runs",
         sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
-        sa.Column("net_sales_fen", sa.Integer(), nullable=False),
-        sa.Column("pool_fen", sa.Integer(), nullable=False),
+        sa.Column("net_sales_fen", sa.BigInteger(), nullable=False),
+        sa.Column("pool_fen", sa.BigInteger(), nullable=False),
         sa.Column("members", sa.Integer(), nullable=False),
-        sa.Column("total_points", sa.Integer(), nullable=False),
+        sa.Column("total_points", sa.BigInteger(), nullable=False),
         sa.Column("credited_upto", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("created_at", fissionmall.db.base.UtcDateTime(timezone=True), nullable=False),
