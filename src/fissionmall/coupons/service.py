@@ -76,7 +76,7 @@ async def issue(session: AsyncSession, template: CouponTemplate, customer_ids: S
     if stock and not await repository.take_stock(session, template.id, len(customer_ids)):
         return []
     valid_from = template.valid_from or now
-    valid_until = template.valid_until or now + timedelta(days=template.valid_days or 3650)
+    valid_until = template.valid_until or max(now, valid_from) + timedelta(days=template.valid_days or 3650)
     return await repository.insert_coupons(session, [
         dict(merchant_id=template.merchant_id, template_id=template.id, customer_id=customer_id, name=template.name,
              kind=template.kind, amount_fen=amounts[i] if amounts else template.amount_fen,

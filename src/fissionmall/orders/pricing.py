@@ -175,6 +175,9 @@ def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
     priced.add("shipping", "运费", fee)
     for coupon in benefits.coupons:
         if coupon.kind == "free_shipping":
+            if not any(coupon.covers(line) for line in lines):
+                raise PricingRefused("coupon_not_applicable", f"{coupon.name} does not cover these items",
+                                     "coupon_ids")
             if goods < coupon.threshold_fen:
                 raise PricingRefused("coupon_threshold_not_met",
                                      f"{coupon.name} needs {coupon.threshold_fen} fen of items", "coupon_ids")

@@ -234,15 +234,11 @@ async def _event(session: AsyncSession, order: Order, kind: str, at: datetime, *
 
 
 async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order], *, refunded: bool = False) -> None:
-    """Orders that will never ship give back their stock, their coupons, and their campaigns' stock and limits;
+    """Orders that will never ship give back their stock, their benefits, and their campaigns' stock and limits;
     unpaid ones also the credit they used (a refund returns credit share by share, see refund_succeeded)."""
     ids = [o.id for o in orders]
     await catalog.release_stock(session, await repository.quantities_by_sku(session, ids))
-    restore_used = refunded and (await merchants.merchant_by_id(session, orders[0].merchant_id)) \
-        .restore_coupons_on_refund
-    await coupons.release_for_orders(session, ids, restore_used=restore_used)
-    if VOUCHERS:
-        await VOUCHERS[0].released(session, ids)
+    await _return_benefits(session, orders, refunded=refunded)
     if not refunded:
         credit_used = await repository.wallet_used(session, ids)
         for order in orders:
@@ -255,6 +251,17 @@ async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order],
     for kind, group in by_kind.items():
         if kind in MECHANICS:
             await MECHANICS[kind].released(session, runtime, group)
+
+
+async def _return_benefits(session: AsyncSession, orders: Sequence[Order], *, refunded: bool) -> None:
+    """Coupons locked by orders not kept come back (used ones too after a full refund, if the merchant says so),
+    and so does a gift voucher redeemed on them."""
+    ids = [o.id for o in orders]
+    restore_used = refunded and (await merchants.merchant_by_id(session, orders[0].merchant_id)) \
+        .restore_coupons_on_refund
+    await coupons.release_for_orders(session, ids, restore_used=restore_used)
+    if VOUCHERS:
+        await VOUCHERS[0].released(session, ids)
 
 
 async def cancel(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> OrderOut:
@@ -457,6 +464,8 @@ async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, 
                                   resume_status=None)
             if order.shipped_at is None:
                 await _release(session, runtime, [order], refunded=True)
+            else:  # the goods went out: no stock comes back, but the coupons and voucher do
+                await _return_benefits(session, [order], refunded=True)
         else:
             await repository.move(session, order.id, [S.REFUNDING], order.resume_status or S.TO_SHIP,
                                   resume_status=None)
