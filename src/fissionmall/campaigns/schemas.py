@@ -7,6 +7,9 @@ from pydantic import BaseModel, Field, model_validator
 
 from fissionmall.core.schemas import Patch
 
+TOP_PRIZE_CAP_FEN = 5_000_000
+"""¥50,000: the largest prize a promotion may offer (COMPLIANCE P3)."""
+
 
 class CampaignIn(BaseModel):
     kind: str = Field(min_length=1, max_length=20)

@@ -173,6 +173,10 @@ async def take_units(session: AsyncSession, campaign: Campaign, quantity: int, c
     return await repository.take_stock(session, campaign.id, quantity, clock.now())
 
 
+async def give_units(session: AsyncSession, campaign_id: int, quantity: int) -> None:
+    await repository.return_stock(session, campaign_id, quantity)
+
+
 async def unclaim(session: AsyncSession, campaign_id: int, customer_id: int, quantity: int) -> None:
     await repository.return_stock(session, campaign_id, quantity)
     await repository.return_quota(session, campaign_id, customer_id)

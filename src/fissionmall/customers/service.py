@@ -87,6 +87,11 @@ async def note_first_payment(session: AsyncSession, customer_id: int, at: dateti
     return await repository.mark_first_paid(session, customer_id, at)
 
 
+async def device_used_before(session: AsyncSession, merchant_id: int, device_id: str | None, customer_id: int) -> bool:
+    """Whether an account older than this customer's signed up on this device (F2: then the customer is not new)."""
+    return bool(device_id) and await repository.device_seen_before(session, merchant_id, device_id or "", customer_id)
+
+
 async def device_seen_before(session: AsyncSession, customer: Customer) -> bool:
     """Whether an earlier account of this merchant signed up from the same device (F2: then not new)."""
     if not customer.signup_device_id:

@@ -62,10 +62,13 @@ async def write(session: AsyncSession, **values: Any) -> bool:
     return result.scalar() is not None
 
 
-async def commissions_of_order(session: AsyncSession, order_id: int) -> list[CommissionEntry]:
+async def commissions_of_order(session: AsyncSession, order_id: int, *, lock: bool = False) -> list[CommissionEntry]:
+    """An order's commissions; `lock` holds them so two workers reversing one order take turns."""
     statement = select(CommissionEntry).where(CommissionEntry.order_id == order_id,
-                                              CommissionEntry.kind == "commission")
-    return list((await session.execute(statement.order_by(CommissionEntry.level))).scalars())
+                                              CommissionEntry.kind == "commission").order_by(CommissionEntry.level)
+    if lock:
+        statement = statement.with_for_update()
+    return list((await session.execute(statement.execution_options(populate_existing=True))).scalars())
 
 
 async def reversed_so_far(session: AsyncSession, order_id: int, level: int) -> int:

@@ -37,10 +37,15 @@ def _reward_findings(plan: Plan, reward: Reward) -> list[Finding]:
     if reward.basis in RECRUITING or recruiting:
         what = reward.basis if reward.basis in RECRUITING else recruiting[0]
         add("D2", "block", f"its amount or eligibility depends on {what.replace('_', ' ')} (拉人头 / 团队计酬)")
-    if reward.basis == "share":
-        add("S1", "block", "it rewards the act of sharing; a reward may depend only on what a friend really does")
-    if reward.unlocked_by and reward.kind != "discount":
-        add("D3", "block", f"the right to earn it is bought ({', '.join(reward.unlocked_by)}): a disguised entry fee")
+    if reward.basis == "share" or any(c.basis == "share" for c in reward.conditions):
+        add("S1", "block", "it rewards or is locked behind the act of sharing; a reward may depend only on what a "
+                           "friend really does")
+    bought: list[str] = list(reward.unlocked_by)
+    if reward.kind in ("commission", "bonus"):
+        bought += [f"{c.basis.replace('_', ' ')} ≥ {c.value}" for c in reward.conditions
+                   if c.basis in ("own_spend", "own_net_spend")]
+    if bought and reward.kind != "discount":
+        add("D3", "block", f"the right to earn it is bought ({', '.join(bought)}): a disguised entry fee")
     for feature in reward.features:
         add("D4", "block", f"it uses {FEATURE_NAMES[feature]}, a structural pyramid feature")
     if reward.kind == "dividend_pool" and reward.weights not in ("own_net_spend", "dividend_points"):

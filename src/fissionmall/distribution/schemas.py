@@ -24,6 +24,13 @@ class ConfigIn(BaseModel):
     binding_days: int | None = Field(default=None, ge=1, le=3650)
     self_purchase: bool = False
 
+    @field_validator("level2_approval")
+    @classmethod
+    def _meaningful(cls, approval: str | None) -> str | None:
+        if approval is not None and len(approval.strip()) < 10:
+            raise ValueError("a legal approval names who approved and on what basis (10 characters at least)")
+        return approval.strip() if approval else approval
+
     @field_validator("grades")
     @classmethod
     def _distinct(cls, grades: list[GradeRates]) -> list[GradeRates]:

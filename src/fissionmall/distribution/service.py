@@ -132,15 +132,16 @@ async def write_commissions(runtime: Any, payload: dict[str, Any]) -> None:
         buyer = await customers.get_customer(session, merchant_id, order.customer_id)
         now = runtime.clock.now()
         bound = config.binding_days is None or buyer.created_at + timedelta(days=config.binding_days) > now
-        chain: list[int] = []
-        if config.self_purchase:
-            chain.append(buyer.id)
+        referrers: list[int] = []
         if bound and buyer.inviter_id is not None:
-            chain.append(buyer.inviter_id)
+            referrers.append(buyer.inviter_id)
             referrer = await customers.get_customer(session, merchant_id, buyer.inviter_id)
             if referrer.inviter_id is not None:
-                chain.append(referrer.inviter_id)
-        grades = await repository.approved(session, chain[:2])
+                referrers.append(referrer.inviter_id)
+        grades = await repository.approved(session, [buyer.id, *referrers])
+        # a distributor buying for themselves is their own level 1 (when the merchant allows it); anyone else's
+        # purchase pays their referrers
+        chain = [buyer.id, *referrers] if config.self_purchase and buyer.id in grades else referrers
         for level, beneficiary in enumerate(chain[:2], start=1):
             if beneficiary not in grades:
                 continue
@@ -168,11 +169,12 @@ async def reverse(runtime: Any, payload: dict[str, Any]) -> None:
     so the reversals of all refunds add up to the whole commission exactly. Settled or not."""
     merchant_id, order_id = int(payload["merchant_id"]), int(payload["subject_id"])
     async with runtime.sessionmaker() as session:
-        order = await orders.find_order(session, merchant_id, order_id)
+        commissions = await repository.commissions_of_order(session, order_id, lock=True)
+        order = await orders.find_order(session, merchant_id, order_id)  # read after the lock: the latest refunds
         if order is None:
             return
         now = runtime.clock.now()
-        for entry in await repository.commissions_of_order(session, order_id):
+        for entry in commissions:
             owed = rules.reversed_share(entry.amount_fen, entry.base_fen, order.refunded_fen)
             back = owed - await repository.reversed_so_far(session, order_id, entry.level)
             if back > 0:

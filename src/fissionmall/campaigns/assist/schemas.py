@@ -5,10 +5,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from fissionmall.campaigns.helping.schemas import HelperReward, HelpOut, HelpRules
+from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN
 from fissionmall.core.splits import SplitRule
-
-TOP_PRIZE_CAP_FEN = 5_000_000
-"""¥50,000: the largest prize a promotion may offer (COMPLIANCE P3)."""
 
 
 class AssistSettings(HelpRules, HelperReward):

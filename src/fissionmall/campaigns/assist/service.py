@@ -19,7 +19,6 @@ from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.assist import errors, repository, rules
 from fissionmall.campaigns.assist.models import AssistPacket
 from fissionmall.campaigns.assist.schemas import (
-    TOP_PRIZE_CAP_FEN,
     AssistCampaignOut,
     AssistSettings,
     OpenPacket,
@@ -30,7 +29,7 @@ from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.helping.schemas import Budget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.registry import CampaignKind
-from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.campaigns.sharing.targets import register_target
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import Conflict

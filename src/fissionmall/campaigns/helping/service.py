@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns.helping import errors, repository
 from fissionmall.campaigns.helping.schemas import Budget, HelperReward, HelpOut, HelpRules
 from fissionmall.core import counters
+from fissionmall.customers import service as customers
 from fissionmall.fraud import service as fraud
 from fissionmall.fraud import velocity
 from fissionmall.fraud.risk import HIGH_RISK
@@ -26,7 +27,7 @@ async def take_help(session: AsyncSession, runtime: Any, rules: HelpRules, *, ca
     """Admit this helper on this record, or refuse with a clear code; the new help's id."""
     if helper.customer_id == owner_id and not rules.self_help:
         raise errors.cannot_help_self()
-    if rules.new_helpers_only and not helper.is_new:
+    if rules.new_helpers_only and not await _new(session, helper):
         raise errors.new_helpers_only()
     await velocity.check(session, runtime, f"help:{campaign_id}", helper, rules.velocity)
     now = runtime.clock.now()
@@ -40,6 +41,17 @@ async def take_help(session: AsyncSession, runtime: Any, rules: HelpRules, *, ca
                            counters.day_of(now), rules.helps_per_helper_per_day) is None:
         raise errors.help_limit_reached(rules.helps_per_helper_per_day)
     return help_id
+
+
+async def _new(session: AsyncSession, helper: Actor) -> bool:
+    """F2: no earlier paid order, and no earlier account on the device they act from or signed up on."""
+    if not helper.is_new:
+        return False
+    customer = await customers.get_customer(session, helper.merchant_id, helper.customer_id)
+    for device in {helper.device_id, customer.signup_device_id} - {None}:
+        if await customers.device_used_before(session, helper.merchant_id, device, helper.customer_id):
+            return False
+    return True
 
 
 async def settle(session: AsyncSession, help_id: int, seq: int, amount_fen: int = 0) -> None:

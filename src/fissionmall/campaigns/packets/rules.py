@@ -16,6 +16,14 @@ def amounts(settings: PacketSettings, rng: random.Random) -> list[int]:
     return splits.split(settings.split, settings.total_fen, settings.slots, settings.min_fen, rng, settings.max_fen)
 
 
+def largest_possible(settings: PacketSettings) -> int:
+    """The most one slot can be worth under these settings: what P3 caps."""
+    if settings.split is None:
+        return -(-settings.total_fen // settings.slots)
+    spread = settings.total_fen - settings.min_fen * (settings.slots - 1)
+    return min(spread, settings.max_fen) if settings.max_fen is not None else spread
+
+
 def describe(settings: PacketSettings, kind: str, coupon_name: str, threshold_fen: int) -> list[str]:
     what = "分享券" if kind == "share_coupon" else "立减金"
     cap = f"，最多 ¥{yuan(settings.max_fen)}" if settings.max_fen else ""

@@ -20,7 +20,7 @@ class PacketSettings(HelpRules):
     split: SplitRule | None = "line_segment"
     """line_segment or double_mean (random), or None for equal amounts."""
     min_fen: int = Field(default=1, ge=1, le=10_000_000)
-    max_fen: int | None = Field(default=None, ge=1, le=10_000_000)
+    max_fen: int | None = Field(default=None, ge=1, le=10_000_000, validate_default=True)
     min_order_fen: int = Field(default=0, ge=0, le=100_000_000)
     """Orders paid below this get no packet."""
     duration_hours: int = Field(default=24, ge=1, le=30 * 24)

@@ -24,7 +24,7 @@ from fissionmall.campaigns.packets import errors, repository, rules
 from fissionmall.campaigns.packets.models import CouponPacket
 from fissionmall.campaigns.packets.schemas import ClaimOut, PacketOut, PacketSettings
 from fissionmall.campaigns.registry import CampaignKind
-from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.campaigns.sharing.targets import register_target
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
@@ -64,7 +64,8 @@ async def create_for_order(runtime: Any, payload: dict[str, Any]) -> None:
                     session, merchant_id=merchant_id, campaign_id=campaign.id, kind=kind, order_id=order.id,
                     owner_id=order.customer_id, slots=settings.slots, friends_claimed=0, status="open",
                     created_at=now, expires_at=now + timedelta(hours=settings.duration_hours))
-                if packet_id is None:
+                if packet_id is None:  # a job run twice: the order has its packet, and the unit goes back
+                    await campaigns.give_units(session, campaign.id, 1)
                     continue
                 await slots.fill(session, merchant_id, (TARGET, packet_id),
                                  rules.amounts(settings, random.SystemRandom()))
@@ -163,6 +164,9 @@ async def check(session: AsyncSession, merchant_id: int, settings: PacketSetting
     except NotFound:
         return [Finding(rule="G1", level="block", reason=f"coupon template {settings.template_id} does not exist")]
     findings = []
+    if rules.largest_possible(settings) > TOP_PRIZE_CAP_FEN:
+        findings.append(Finding(rule="P3", level="block", reason=(
+            f"a slot could be worth {rules.largest_possible(settings)} fen, above the ¥50,000 cap of a promotion")))
     if template.kind != "amount":
         findings.append(Finding(rule="G1", level="block", reason="packet slots issue amount coupons only"))
     if template.claimable:
