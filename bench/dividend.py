@@ -57,7 +57,7 @@ async def load(url: str, members: int) -> None:
                                 refund_reserved_fen, refunded_fen, address, note, created_at, paid_at)
             SELECT 1, g, 'b' || g, 'normal', 'completed', s, s, s, 0, 0, '{{}}', '', now(),
                    '2026-10-15T04:00:00+00'
-            FROM (SELECT g, 5000 + (g * 7919) % 400000 AS s FROM generate_series(1, {members}) g) spends""")
+            FROM (SELECT g, 5000 + (g::bigint * 7919) % 400000 AS s FROM generate_series(1, {members}) g) spends""")
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
