@@ -85,6 +85,8 @@ SELECT CAST(:merchant_id AS BIGINT), CAST(:run_id AS BIGINT), customer_id, spend
                    THEN 1 ELSE 0 END
 FROM ranked
 """))
+    if session.bind and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL work_mem = '256MB'"))  # the ranking sorts every member at once
     await session.execute(statement, params)
     members, total = (await session.execute(
         select(func.count(), func.coalesce(func.sum(DividendShare.points), 0)).where(DividendShare.run_id == run_id)

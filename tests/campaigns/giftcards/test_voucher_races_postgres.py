@@ -132,7 +132,6 @@ async def test_a_voucher_redeemed_online_and_in_store_at_once_succeeds_once(clie
             assert (scanned.json()["id"], scanned.json()["status"]) == (voucher_id, "redeemed")
             in_store.add(voucher_id)
     assert len(online) + len(in_store) == VOUCHERS
-    print("DIST", len(online), len(in_store), sorted(a.status_code for a in answers))
     await assert_once_each(mall, alice_id, online, in_store, stock_before)
 
     for order_id in online.values():

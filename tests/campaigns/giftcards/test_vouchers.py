@@ -193,6 +193,24 @@ async def test_vouchers_are_bought_at_the_gift_price_and_issued_on_payment(clien
     assert await value(mall.runtime, "SELECT sold FROM campaigns WHERE id = :c", c=campaign_id) == 3
 
 
+async def test_an_unpaid_gift_order_issues_nothing_and_gives_its_units_back_at_the_deadline(client, mall, clock):
+    """The worker cancels a gift order left unpaid: no voucher ever exists; SKU stock, campaign units and the
+    buyer's quota come back."""
+    campaign_id = await gift_campaign(mall, per_customer_limit=1)
+    alice = await mall.shopper("alice")
+    response = await buy(mall, alice, campaign_id, 2)
+    assert response.status_code == 201, response.text
+    assert await mall.sku_stock() == 98
+    clock.advance(minutes=31)
+    await mall.work()
+    assert (await mall.get_order(alice, response.json()["id"]))["status"] == "cancelled"
+    assert await value(mall.runtime, "SELECT count(*) FROM vouchers") == 0
+    assert await mall.sku_stock() == 100
+    assert await rows(mall.runtime, "SELECT c.sold, q.used FROM campaigns c JOIN campaign_quotas q "
+                                    "ON q.campaign_id = c.id") == [(0, 0)]
+    await bought(mall, alice, campaign_id, 1)
+
+
 async def test_a_gift_order_for_another_sku_or_with_extra_lines_is_refused(client, mall):
     """The voucher is sold as its own SKU alone: anything else is 422 voucher_item_mismatch, and nothing is kept."""
     campaign_id = await gift_campaign(mall)
