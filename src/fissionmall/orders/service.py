@@ -116,6 +116,8 @@ async def _price(session: AsyncSession, runtime: Any, merchant: Merchant, custom
                            field="coupon_ids" if body.coupon_ids else "wallet_fen")
     voucher = None
     if body.voucher_id is not None:
+        if part and part.kind == "gift":
+            raise InvalidInput("voucher_not_applicable", "a gift voucher cannot buy another", field="voucher_id")
         if not VOUCHERS:
             raise InvalidInput("voucher_unavailable", "this mall sells no gift vouchers", field="voucher_id")
         voucher = await VOUCHERS[0].choice(session, customer_id, body.voucher_id, now)

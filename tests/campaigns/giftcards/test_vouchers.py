@@ -262,9 +262,6 @@ async def test_p6_accepts_prepaid_vouchers_at_the_limits(client, mall, settings)
         settings["value_fen"], settings.get("valid_days", 1095), settings.get("named", False))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: GiftSettings._prepaid_limits is a field_validator on valid_days, which "
-                                       "pydantic skips when valid_days is left at its default, so a bearer voucher "
-                                       "worth more than ¥1,000 is accepted (P6)")
 async def test_p6_refuses_a_bearer_voucher_over_1000_yuan_with_the_default_validity(client, mall):
     """Leaving valid_days out must not skip the P6 value limit of a bearer voucher."""
     answer = await refused(mall, mall.client.post("/admin/campaigns", headers=await mall.staff(),
@@ -377,9 +374,6 @@ async def test_sending_a_voucher_you_do_not_hold_is_not_found_and_a_sent_one_is_
     await refused(mall, send(mall, alice, other_id), 409, "voucher_not_sendable")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: service.claim records voucher_claimed with inviter_id=voucher.holder_id "
-                                       "read after the guarded UPDATE, which synchronises the loaded voucher, so the "
-                                       "inviter is the friend who claimed, not the sender")
 async def test_the_claim_event_names_the_sender_as_inviter(client, mall):
     """voucher_claimed links the friend (actor) to the sender (inviter): the referral graph is built from it."""
     campaign_id = await gift_campaign(mall)
@@ -390,8 +384,6 @@ async def test_the_claim_event_names_the_sender_as_inviter(client, mall):
         (await customer_id(mall, bob), await customer_id(mall, alice))]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: claim() keeps the voucher's code, which the sender saw while holding it, "
-                                       "so the sender can still redeem the friend's voucher in a store")
 async def test_a_claimed_voucher_gets_a_code_the_sender_never_saw(client, mall):
     """The code is what a store redeems: once the friend holds the voucher, the code the sender knew must be dead."""
     campaign_id = await gift_campaign(mall)
@@ -471,9 +463,6 @@ async def test_checkout_refuses_a_voucher_for_another_product_or_not_yours_or_no
     assert await mall.sku_stock() == 96
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a voucher is accepted on a gift order, so a voucher buys a voucher for 0 "
-                                       "fen; at expiry refund_expired asks the order for price_fen × n > paid_fen, "
-                                       "the reservation is refused, and the job fails ('order is busy') forever")
 async def test_a_voucher_bought_with_a_voucher_never_leaves_an_expiry_refund_stuck(client, mall, clock):
     """A voucher's expiry refund must fit what its order really paid: either the gift order refuses a voucher, or
     the voucher it issued settles at expiry (never left expired with a refund job failing)."""

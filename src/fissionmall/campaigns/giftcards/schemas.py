@@ -22,7 +22,7 @@ class GiftSettings(BaseModel):
     """What it takes off one unit of the product when redeemed online (in a store: the product itself)."""
     named: bool = False
     """Named (记名) vouchers are tied to the holder; bearer (不记名) vouchers pass from hand to hand."""
-    valid_days: int = Field(default=BEARER_MIN_DAYS, ge=1, le=10 * 365)
+    valid_days: int = Field(default=BEARER_MIN_DAYS, ge=1, le=10 * 365, validate_default=True)
     claim_days: int = Field(default=7, ge=1, le=30)
     """A sent voucher not claimed within this many days returns to the sender."""
     per_customer_limit: int = Field(default=10, ge=1, le=1000)

@@ -48,6 +48,11 @@ def settings_of(campaign: Campaign) -> GiftSettings:
     return GiftSettings.model_validate(campaign.settings)
 
 
+def _new_code() -> str:
+    """A 12-digit verification code (a collision hits the unique key and the request is retried)."""
+    return f"{secrets.randbelow(10**12):012d}"
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -88,7 +93,7 @@ class GiftOrders:
             dict(merchant_id=order.merchant_id, campaign_id=campaign.id, order_id=order.id,
                  buyer_id=order.customer_id, holder_id=order.customer_id, name=campaign.name,
                  product_id=settings.product_id, value_fen=settings.value_fen, price_fen=settings.price_fen,
-                 code=f"{secrets.randbelow(10**12):012d}", status="active", valid_until=now + timedelta(
+                 code=_new_code(), status="active", valid_until=now + timedelta(
                      days=settings.valid_days), created_at=now)
             for _ in range(quantity)])
         await orders.complete_on_payment(session, [order.id], now)
@@ -159,16 +164,19 @@ async def send(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_id
 
 
 async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_id: int, token: str) -> VoucherOut:
-    """The first friend with the link takes the voucher; the link is spent."""
+    """The first friend with the link takes the voucher; the link is spent, and the voucher gets a new code, so
+    the code the sender saw no longer redeems it."""
     voucher = await _require(session, shopper.merchant_id, voucher_id)
+    sender = voucher.holder_id
     now = runtime.clock.now()
-    if voucher.holder_id == shopper.customer_id or not await repository.move(
+    if sender == shopper.customer_id or not await repository.move(
             session, voucher.id, Voucher.status == "sent",
             Voucher.claim_token_hash == _hash(token), Voucher.claim_deadline > now,
-            status="active", holder_id=shopper.customer_id, claim_token_hash=None, claim_deadline=None):
+            status="active", holder_id=shopper.customer_id, claim_token_hash=None, claim_deadline=None,
+            code=_new_code()):
         raise errors.claim_refused()
     await record_event(session, merchant_id=shopper.merchant_id, kind="voucher_claimed", at=now,
-                       actor_id=shopper.customer_id, inviter_id=voucher.holder_id, campaign_id=voucher.campaign_id,
+                       actor_id=shopper.customer_id, inviter_id=sender, campaign_id=voucher.campaign_id,
                        subject=("voucher", voucher.id))
     await session.refresh(voucher)
     return _out(voucher, shopper.customer_id)
@@ -214,15 +222,17 @@ async def expire(session: AsyncSession, runtime: Any) -> int:
 
 
 async def refund_expired(runtime: Any, payload: dict[str, Any]) -> None:
-    """Refund an order's expired vouchers at the price paid. Retried (by raising) while the order is busy."""
+    """Refund an order's expired vouchers at the price paid, as far as money was paid (credit comes back with it,
+    share by share). Retried (by raising) while the order is busy."""
     async with runtime.sessionmaker() as session:
         order_id = int(payload["order_id"])
         expired = await repository.expired_of_order(session, order_id)
-        if not expired:
+        order = await orders.find_order(session, expired[0].merchant_id, order_id) if expired else None
+        if order is None:
             return
-        amount = sum(v.price_fen for v in expired)
-        if not await orders.refund_for_campaign(session, runtime, order_id, amount, "礼券过期未使用，退款",
-                                                when=OrderStatus.COMPLETED):
+        amount = min(sum(v.price_fen for v in expired), order.paid_fen - order.refund_reserved_fen)
+        if amount > 0 and not await orders.refund_for_campaign(session, runtime, order_id, amount,
+                                                               "礼券过期未使用，退款", when=OrderStatus.COMPLETED):
             raise RuntimeError(f"order {order_id} is busy; its expired vouchers are refunded on a retry")
         await repository.mark_refunded(session, [v.id for v in expired])
         await session.commit()
