@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -76,10 +77,26 @@ async def _empty_tables(request: pytest.FixtureRequest) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # DELETE and a sequence reset in one round trip: the tables are tiny, and TRUNCATE of forty tables
+            # costs a hundred times more per test
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.execute(await _emptying_script(raw.driver_connection, tables))
         else:
             for table in tables:
                 await connection.execute(text(f"DELETE FROM {table}"))
+
+
+_SCRIPT: list[str] = []
+
+
+async def _emptying_script(driver: Any, tables: list[str]) -> str:
+    if not _SCRIPT:
+        sequences = [row[0] for row in await driver.fetch(
+            "SELECT pg_get_serial_sequence(quote_ident(table_name), column_name) FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND column_name = 'id'") if row[0]]
+        _SCRIPT.append("".join(f"DELETE FROM {table};" for table in tables)
+                       + "SELECT " + ", ".join(f"setval('{sequence}', 1, false)" for sequence in sequences))
+    return _SCRIPT[0]
 
 
 class RouteToApp(httpx.AsyncBaseTransport):
