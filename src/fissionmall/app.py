@@ -31,6 +31,7 @@ from fissionmall.distribution.endpoints import admin as distribution_admin
 from fissionmall.distribution.endpoints import router as distribution_router
 from fissionmall.jobs.worker import load_task_modules, run_forever
 from fissionmall.loyalty.endpoints import admin as loyalty_admin
+from fissionmall.loyalty.endpoints import router as loyalty_router
 from fissionmall.merchants.endpoints import router as merchants_router
 from fissionmall.orders.endpoints import admin as orders_admin
 from fissionmall.orders.endpoints import router as orders_router
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                    orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
                    assist_router, invites_router, wallet_router, coupons_router,
                    coupons_admin, packets_router, vouchers_router, vouchers_admin,
-                   distribution_router, distribution_admin, loyalty_admin):
+                   distribution_router, distribution_admin, loyalty_admin,
+                   loyalty_router):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,14 @@ from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.customers.models import Customer
 from fissionmall.db.base import Base
 from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor
-from fissionmall.loyalty.models import DividendPlan, DividendRun, DividendShare
+from fissionmall.loyalty.models import (
+    DividendPlan,
+    DividendRun,
+    DividendShare,
+    PointsBalance,
+    PointsConfig,
+    PointsEntry,
+)
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund
@@ -56,6 +63,9 @@ __all__ = [
     "OrderItem",
     "OutboxJob",
     "Payment",
+    "PointsBalance",
+    "PointsConfig",
+    "PointsEntry",
     "PrizeSlot",
     "Product",
     "ProductImage",

@@ -3,12 +3,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import StaffMember, staff_with
+from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
 from fissionmall.db.session import TransactionalRoute, get_session
-from fissionmall.loyalty import service
-from fissionmall.loyalty.schemas import DividendPlanIn, DividendPlanOut, RunIn, RunOut
+from fissionmall.loyalty import points, service
+from fissionmall.loyalty.schemas import (
+    CheckinOut,
+    DividendPlanIn,
+    DividendPlanOut,
+    PointsConfigIn,
+    PointsOut,
+    RunIn,
+    RunOut,
+)
 
-admin = APIRouter(route_class=TransactionalRoute, tags=["admin: dividend pool"], prefix="/admin")
+router = APIRouter(route_class=TransactionalRoute, tags=["shopper: points"])
+admin = APIRouter(route_class=TransactionalRoute, tags=["admin: points and dividend pool"], prefix="/admin")
 owner = staff_with("merchant.write")
 reader = staff_with("orders.read")
 
@@ -35,3 +44,22 @@ async def compute(body: RunIn, request: Request, staff: StaffMember = Depends(ow
 @admin.get("/dividend/runs", response_model=list[RunOut])
 async def runs(staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
     return await service.runs(session, staff)
+
+
+@router.get("/points", response_model=PointsOut)
+async def my_points(request: Request, shopper: Shopper = Depends(current_shopper),
+                    session: AsyncSession = Depends(get_session)):
+    return await points.mine(session, request.app.state.runtime, shopper)
+
+
+@router.post("/points/checkin", response_model=CheckinOut, status_code=201)
+async def checkin(request: Request, shopper: Shopper = Depends(current_shopper),
+                  session: AsyncSession = Depends(get_session)):
+    """Daily check-in (签到): once a day, a bonus growing with the streak."""
+    return await points.checkin(session, request.app.state.runtime, shopper)
+
+
+@admin.put("/points", response_model=PointsConfigIn)
+async def configure_points(body: PointsConfigIn, request: Request, staff: StaffMember = Depends(owner),
+                           session: AsyncSession = Depends(get_session)):
+    return await points.configure(session, request.app.state.runtime, staff, body)

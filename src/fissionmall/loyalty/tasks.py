@@ -1,14 +1,26 @@
-"""The worker pays the monthly dividend pool on each merchant's pay day."""
+"""The worker pays the monthly dividend pool on each merchant's pay day, earns points on completed orders and
+expires old points."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from fissionmall.core.schedule import sweep
-from fissionmall.loyalty import service
+from fissionmall.core.outbox import job
+from fissionmall.core.schedule import in_chunks, sweep
+from fissionmall.loyalty import points, service
 
 
 @sweep("loyalty.dividend")
 async def dividend(runtime: Any, now: datetime) -> int:
     return await service.pay_day(runtime, now)
+
+
+@job(points.EARN_JOB)
+async def earn_for_order(runtime: Any, payload: dict[str, Any]) -> None:
+    await points.earn_for_order(runtime, payload)
+
+
+@sweep("points.expire")
+async def expire_points(runtime: Any, now: datetime) -> int:
+    return await in_chunks(runtime, lambda session: points.expire(session, runtime), points.CHUNK)

@@ -36,6 +36,8 @@ class PlaceOrder(BaseModel):
     campaign: CampaignChoice | None = None
     wallet_fen: int = Field(default=0, ge=0, le=100_000_000)
     """Shop credit to pay with (余额抵扣); taken when the order is placed, given back if it is not kept."""
+    points: int = Field(default=0, ge=0, le=100_000_000)
+    """Points to pay with, at the merchant's rate, up to its share of the order."""
     voucher_id: int | None = Field(default=None, ge=1)
     """A gift voucher the shopper holds, redeemed online on one unit of its product."""
     coupon_ids: list[int] = Field(default_factory=list, max_length=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from fissionmall.core.outbox import enqueue
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
+from fissionmall.loyalty import points
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
 from fissionmall.orders import errors, pricing, repository, rules
@@ -111,7 +113,7 @@ async def _price(session: AsyncSession, runtime: Any, merchant: Merchant, custom
                  cart: list[pricing.Line], part: CampaignPart | None) -> pricing.Priced:
     """Price the cart with the benefits the shopper chose (pricing.py); a benefit that does not apply is a 422."""
     now = runtime.clock.now()
-    if part and part.deposit_fen is not None and (body.coupon_ids or body.wallet_fen or body.voucher_id):
+    if part and part.deposit_fen is not None and (body.coupon_ids or body.wallet_fen or body.voucher_id or body.points):
         raise InvalidInput("benefits_not_with_deposit", "an order paid by deposit takes no coupon or credit",
                            field="coupon_ids" if body.coupon_ids else "wallet_fen")
     voucher = None
@@ -122,10 +124,13 @@ async def _price(session: AsyncSession, runtime: Any, merchant: Merchant, custom
             raise InvalidInput("voucher_unavailable", "this mall sells no gift vouchers", field="voucher_id")
         voucher = await VOUCHERS[0].choice(session, customer_id, body.voucher_id, now)
     benefits = pricing.Benefits(campaign=part.adjustments if part else (), voucher=voucher,
-                                coupons=await coupons.chosen(session, customer_id, body.coupon_ids, now),
-                                wallet_fen=body.wallet_fen)
+                                coupons=await coupons.chosen(session, customer_id, body.coupon_ids, now))
     try:
-        return pricing.price(cart, benefits, _pricing_rules(merchant))
+        if body.points:
+            before = pricing.price(cart, benefits, _pricing_rules(merchant)).total_fen
+            value = points.checkout_value(await points.config_of(session, merchant.id), body.points, before)
+            benefits = replace(benefits, points_fen=value)
+        return pricing.price(cart, replace(benefits, wallet_fen=body.wallet_fen), _pricing_rules(merchant))
     except pricing.PricingRefused as refused:
         raise InvalidInput(refused.code, refused.message, field=refused.field) from None
 
@@ -162,6 +167,8 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
         await VOUCHERS[0].lock(session, customer.id, body.voucher_id, order_id, now)
     if body.wallet_fen:
         await wallet.spend(session, merchant.id, customer.id, body.wallet_fen, ("order", order_id), now)
+    if body.points:
+        await points.spend(session, merchant.id, customer.id, body.points, ("order", order_id), now)
     if mechanic and part:
         await mechanic.placed(session, runtime, order_id, part)
     campaign_id = part.campaign_id if part else attribution.campaign_id if attribution else None
@@ -247,6 +254,8 @@ async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order],
             if order.id in credit_used:
                 await wallet.credit(session, order.merchant_id, order.customer_id, credit_used[order.id],
                                     "returned", ("order", order.id), runtime.clock.now())
+            await points.give_back(session, order.merchant_id, order.customer_id,
+                                   await points.spent_on(session, order.id), ("order", order.id), runtime.clock.now())
     by_kind: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_kind[order.kind].append(order)
@@ -477,15 +486,21 @@ async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, 
 
 async def _return_credit_share(session: AsyncSession, order: Order, refund_id: int, amount_fen: int,
                                at: datetime) -> None:
-    """A refund of part of the cash gives back the same share of the credit the order used (none for money
-    paid to an order already cancelled: its credit came back at the cancellation)."""
+    """A refund of part of the cash gives back the same share of the credit and points the order used (none for
+    money paid to an order already cancelled: they came back at the cancellation)."""
     if order.status == S.CANCELLED:
         return
-    used = (await repository.wallet_used(session, [order.id])).get(order.id, 0)
     before, after = order.refunded_fen - amount_fen, order.refunded_fen
-    share = (pricing.returned_share(order.paid_fen, after, used, 0)
-             - pricing.returned_share(order.paid_fen, before, used, 0))
-    await wallet.credit(session, order.merchant_id, order.customer_id, share, "returned", ("refund", refund_id), at)
+
+    def share(used: int) -> int:
+        return (pricing.returned_share(order.paid_fen, after, used, 0)
+                - pricing.returned_share(order.paid_fen, before, used, 0))
+
+    credit = (await repository.wallet_used(session, [order.id])).get(order.id, 0)
+    await wallet.credit(session, order.merchant_id, order.customer_id, share(credit), "returned",
+                        ("refund", refund_id), at)
+    await points.give_back(session, order.merchant_id, order.customer_id,
+                           share(await points.spent_on(session, order.id)), ("refund", refund_id), at)
 
 
 async def refund_known(session: AsyncSession, refund_no: str) -> bool:

@@ -1,8 +1,8 @@
-"""distribution, commission ledger and the dividend pool
+"""distribution, commission ledger, points and the dividend pool
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-01 23:49:46.439554
+Create Date: 2026-12-02 00:18:17.887973
 """
 
 from collections.abc import Sequence
@@ -96,6 +96,24 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "points_configs",
+        sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("earn_per_yuan", sa.Integer(), nullable=False),
+        sa.Column("fen_per_100_points", sa.Integer(), nullable=False),
+        sa.Column("max_redeem_percent", sa.Integer(), nullable=False),
+        sa.Column("validity_days", sa.Integer(), nullable=False),
+        sa.Column("checkin_points", sa.Integer(), nullable=False),
+        sa.Column("streak_bonus", sa.Integer(), nullable=False),
+        sa.Column("streak_cap", sa.Integer(), nullable=False),
+        sa.Column("updated_at", fissionmall.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["merchant_id"], ["merchants.id"], name=op.f("fk_points_configs_merchant_id_merchants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_configs")),
+        sa.UniqueConstraint("merchant_id", name=op.f("uq_points_configs_merchant_id")),
+    )
+    op.create_table(
         "distributors",
         sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -109,6 +127,50 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_distributors")),
         sa.UniqueConstraint("customer_id", name=op.f("uq_distributors_customer_id")),
     )
+    op.create_table(
+        "points_balances",
+        sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("balance", sa.Integer(), nullable=False),
+        sa.Column("last_checkin", sa.String(length=10), nullable=True),
+        sa.Column("streak", sa.Integer(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.CheckConstraint("balance >= 0", name=op.f("ck_points_balances_balance_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_points_balances_customer_id_customers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_balances")),
+        sa.UniqueConstraint("customer_id", name=op.f("uq_points_balances_customer_id")),
+    )
+    op.create_table(
+        "points_entries",
+        sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("remaining", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("source_type", sa.String(length=20), nullable=False),
+        sa.Column("source_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("expires_at", fissionmall.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", fissionmall.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.CheckConstraint("remaining >= 0", name=op.f("ck_points_entries_remaining_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_points_entries_customer_id_customers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_entries")),
+        sa.UniqueConstraint(
+            "customer_id",
+            "kind",
+            "source_type",
+            "source_id",
+            name=op.f("uq_points_entries_customer_id_kind_source_type_source_id"),
+        ),
+    )
+    with op.batch_alter_table("points_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_points_entries_buckets", ["customer_id", "expires_at"], unique=False)
+        batch_op.create_index("ix_points_entries_expiry", ["expires_at", "remaining"], unique=False)
+
     op.create_table(
         "commission_entries",
         sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -148,7 +210,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_commission_entries_beneficiary")
 
     op.drop_table("commission_entries")
+    with op.batch_alter_table("points_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_points_entries_expiry")
+        batch_op.drop_index("ix_points_entries_buckets")
+
+    op.drop_table("points_entries")
+    op.drop_table("points_balances")
     op.drop_table("distributors")
+    op.drop_table("points_configs")
     with op.batch_alter_table("dividend_shares", schema=None) as batch_op:
         batch_op.drop_index("ix_dividend_shares_run_customer_amount")
 

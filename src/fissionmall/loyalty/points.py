@@ -1,0 +1,142 @@
+"""Points (积分): an append-only ledger of buckets, each earning with its own expiry; spending and expiry draw
+the oldest first, and the balance row, guarded never to go below zero, always equals what is left in the
+buckets. Earned on completed orders (money actually kept) and by daily check-in with a streak bonus; spent at
+checkout at the merchant's rate, up to a share of the order."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core import counters
+from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.errors import Conflict, InvalidInput, NotFound
+from fissionmall.core.events import react, record_event
+from fissionmall.loyalty import repository
+from fissionmall.loyalty.models import PointsConfig
+from fissionmall.loyalty.schemas import CheckinOut, PointsConfigIn, PointsEntryOut, PointsOut
+
+EARN_JOB = "points.earn"
+CHUNK = 1000
+
+
+async def configure(session: AsyncSession, runtime: Any, staff: StaffMember, body: PointsConfigIn) -> PointsConfigIn:
+    await repository.save_points_config(session, staff.merchant_id, **body.model_dump(),
+                                        updated_at=runtime.clock.now())
+    return body
+
+
+async def config_of(session: AsyncSession, merchant_id: int) -> PointsConfig | None:
+    return await repository.points_config(session, merchant_id)
+
+
+async def earn(session: AsyncSession, merchant_id: int, customer_id: int, points: int, kind: str,
+               source: tuple[str, int], at: datetime, validity_days: int) -> bool:
+    """A new bucket, once per (customer, kind, source)."""
+    if points <= 0:
+        return False
+    return await repository.add_bucket(session, merchant_id=merchant_id, customer_id=customer_id, points=points,
+                                       remaining=points, kind=kind, source_type=source[0], source_id=source[1],
+                                       expires_at=at + timedelta(days=validity_days), created_at=at)
+
+
+async def spend(session: AsyncSession, merchant_id: int, customer_id: int, points: int, source: tuple[str, int],
+                at: datetime) -> None:
+    """Take points, oldest buckets first; 409 insufficient_points (nothing taken) when the balance is short."""
+    await repository.expire_buckets(session, customer_id, at)
+    if not await repository.take_balance(session, customer_id, points):
+        raise Conflict("insufficient_points", "not enough points", balance=await repository.points_balance(
+            session, customer_id))
+    await repository.draw_buckets(session, customer_id, points, at)
+    await repository.add_entry(session, merchant_id=merchant_id, customer_id=customer_id, points=-points,
+                               remaining=0, kind="spent", source_type=source[0], source_id=source[1],
+                               expires_at=None, created_at=at)
+
+
+def worth(config: PointsConfig | None, points: int) -> int:
+    """What `points` take off at checkout (rounded down)."""
+    return points * config.fen_per_100_points // 100 if config else 0
+
+
+async def spent_on(session: AsyncSession, order_id: int) -> int:
+    return await repository.spent_on(session, order_id)
+
+
+async def give_back(session: AsyncSession, merchant_id: int, customer_id: int, points: int,
+                    source: tuple[str, int], at: datetime) -> None:
+    """Points of an order not kept (or its refunded share) come back as a fresh bucket."""
+    if points <= 0:
+        return
+    config = await repository.points_config(session, merchant_id)
+    await earn(session, merchant_id, customer_id, points, "returned", source, at,
+               config.validity_days if config else 365)
+
+
+async def checkin(session: AsyncSession, runtime: Any, shopper: Shopper) -> CheckinOut:
+    """Once a day (China Standard Time); consecutive days grow a streak bonus up to its cap."""
+    config = await repository.points_config(session, shopper.merchant_id)
+    if config is None:
+        raise NotFound("points_not_configured", "this mall has no points")
+    now = runtime.clock.now()
+    today, yesterday = counters.day_of(now), counters.day_of(now - timedelta(days=1))
+    streak = await repository.check_in(session, shopper.merchant_id, shopper.customer_id, today, yesterday)
+    if streak is None:
+        raise Conflict("already_checked_in", "you have checked in today; come back tomorrow")
+    points = config.checkin_points + config.streak_bonus * (min(streak, config.streak_cap) - 1)
+    await earn(session, shopper.merchant_id, shopper.customer_id, points, "checkin",
+               ("checkin", int(today.replace("-", ""))), now, config.validity_days)
+    await record_event(session, merchant_id=shopper.merchant_id, kind="checkin", at=now, actor_id=shopper.customer_id,
+                       data={"streak": streak, "points": points})
+    return CheckinOut(points=points, streak=streak, balance=await repository.points_balance(session,
+                                                                                           shopper.customer_id))
+
+
+async def mine(session: AsyncSession, runtime: Any, shopper: Shopper) -> PointsOut:
+    now = runtime.clock.now()
+    config = await repository.points_config(session, shopper.merchant_id)
+    balance, last, streak = await repository.balance_row(session, shopper.customer_id)
+    today = counters.day_of(now)
+    live = last in (today, counters.day_of(now - timedelta(days=1)))
+    return PointsOut(balance=balance, worth_fen=worth(config, balance), streak=streak if live else 0,
+                     checked_in_today=last == today,
+                     entries=[PointsEntryOut.model_validate(e, from_attributes=True)
+                              for e in await repository.entries_of(session, shopper.customer_id, 50)])
+
+
+def checkout_value(config: PointsConfig | None, points: int, total_before_fen: int) -> int:
+    """What `points` take off an order of `total_before_fen`: 422 when the mall has no points or the share is
+    over the merchant's limit."""
+    if points and config is None:
+        raise InvalidInput("points_not_configured", "this mall has no points", field="points")
+    value = worth(config, points)
+    if config and value * 100 > total_before_fen * config.max_redeem_percent:
+        raise InvalidInput("points_over_limit", f"points may pay at most {config.max_redeem_percent}% of an order",
+                           field="points")
+    return value
+
+
+async def earn_for_order(runtime: Any, payload: dict[str, Any]) -> None:
+    """An order completed (after its after-sale window): points for the money kept, once."""
+    async with runtime.sessionmaker() as session:
+        config = await repository.points_config(session, int(payload["merchant_id"]))
+        kept = await repository.kept_by_order(session, int(payload["subject_id"]))
+        if config is None or kept is None:
+            return
+        customer_id, kept_fen = kept
+        now = runtime.clock.now()
+        await earn(session, config.merchant_id, customer_id, kept_fen // 100 * config.earn_per_yuan, "earned",
+                   ("order", int(payload["subject_id"])), now, config.validity_days)
+        await session.commit()
+
+
+async def expire(session: AsyncSession, runtime: Any) -> int:
+    return await repository.expire_all(session, runtime.clock.now(), CHUNK)
+
+
+async def _points_on(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:
+    return await repository.points_config(session, merchant_id) is not None
+
+
+react("order_completed", EARN_JOB, when=_points_on)
