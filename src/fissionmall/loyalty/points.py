@@ -111,6 +111,8 @@ def checkout_value(config: PointsConfig | None, points: int, total_before_fen: i
     if points and config is None:
         raise InvalidInput("points_not_configured", "this mall has no points", field="points")
     value = worth(config, points)
+    if points and value == 0:
+        raise InvalidInput("points_too_few", "these points are worth less than a fen", field="points")
     if config and value * 100 > total_before_fen * config.max_redeem_percent:
         raise InvalidInput("points_over_limit", f"points may pay at most {config.max_redeem_percent}% of an order",
                            field="points")
