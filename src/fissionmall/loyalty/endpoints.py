@@ -5,11 +5,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
 from fissionmall.db.session import TransactionalRoute, get_session
-from fissionmall.loyalty import points, service
+from fissionmall.loyalty import levels, points, service
 from fissionmall.loyalty.schemas import (
     CheckinOut,
     DividendPlanIn,
     DividendPlanOut,
+    LevelPlanIn,
+    MembershipOut,
     PointsConfigIn,
     PointsOut,
     RunIn,
@@ -63,3 +65,16 @@ async def checkin(request: Request, shopper: Shopper = Depends(current_shopper),
 async def configure_points(body: PointsConfigIn, request: Request, staff: StaffMember = Depends(owner),
                            session: AsyncSession = Depends(get_session)):
     return await points.configure(session, request.app.state.runtime, staff, body)
+
+
+@router.get("/membership", response_model=MembershipOut)
+async def membership(shopper: Shopper = Depends(current_shopper), session: AsyncSession = Depends(get_session)):
+    """The member's level, what it gives, and how far the next one is."""
+    return await levels.mine(session, shopper)
+
+
+@admin.put("/levels", response_model=LevelPlanIn)
+async def configure_levels(body: LevelPlanIn, request: Request, staff: StaffMember = Depends(owner),
+                           session: AsyncSession = Depends(get_session)):
+    """Levels by own spending; every member is re-evaluated at once, then daily by the worker."""
+    return await levels.save_plan(session, request.app.state.runtime, staff, body)

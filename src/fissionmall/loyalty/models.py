@@ -113,3 +113,26 @@ class PointsBalance(IdMixin, Base):
     balance: Mapped[int] = mapped_column(default=0)
     last_checkin: Mapped[str | None] = mapped_column(String(10))
     streak: Mapped[int] = mapped_column(default=0)
+
+
+class LevelPlan(IdMixin, Base):
+    """Membership levels (会员等级): what spending earns a level, and what the level gives."""
+
+    __tablename__ = "level_plans"
+
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"), unique=True)
+    basis: Mapped[str] = mapped_column(String(12))
+    """cumulative (all money kept so far) or monthly (last month's)."""
+    levels: Mapped[list[Any]]
+    """[{level, name, min_spend_fen, discount_percent, free_shipping, points_multiplier_percent}]"""
+    updated_at: Mapped[datetime]
+
+
+class MemberLevel(IdMixin, Base):
+    __tablename__ = "member_levels"
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
+    level: Mapped[int]
+    spend_fen: Mapped[int] = mapped_column(BigInteger)
+    evaluated_at: Mapped[datetime]

@@ -14,7 +14,7 @@ from fissionmall.core import counters
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import react, record_event
-from fissionmall.loyalty import repository
+from fissionmall.loyalty import levels, repository
 from fissionmall.loyalty.models import PointsConfig
 from fissionmall.loyalty.schemas import CheckinOut, PointsConfigIn, PointsEntryOut, PointsOut
 
@@ -128,7 +128,10 @@ async def earn_for_order(runtime: Any, payload: dict[str, Any]) -> None:
             return
         customer_id, kept_fen = kept
         now = runtime.clock.now()
-        await earn(session, config.merchant_id, customer_id, kept_fen // 100 * config.earn_per_yuan, "earned",
+        level = await levels.benefits(session, config.merchant_id, customer_id)
+        multiplier = level.points_multiplier_percent if level else 100
+        await earn(session, config.merchant_id, customer_id,
+                   kept_fen // 100 * config.earn_per_yuan * multiplier // 100, "earned",
                    ("order", int(payload["subject_id"])), now, config.validity_days)
         await session.commit()
 

@@ -14,6 +14,8 @@ from fissionmall.loyalty.models import (
     DividendPlan,
     DividendRun,
     DividendShare,
+    LevelPlan,
+    MemberLevel,
     PointsBalance,
     PointsConfig,
     PointsEntry,
@@ -287,3 +289,52 @@ async def kept_by_order(session: AsyncSession, order_id: int) -> tuple[int, int]
         "SELECT customer_id, paid_fen - refunded_fen FROM orders WHERE id = :id AND status = 'completed'"),
         {"id": order_id})).first()
     return (int(row[0]), int(row[1])) if row else None
+
+
+# --- membership levels ----------------------------------------------------------------------------------------------
+
+
+async def level_plan(session: AsyncSession, merchant_id: int) -> LevelPlan | None:
+    statement = select(LevelPlan).where(LevelPlan.merchant_id == merchant_id)
+    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def level_plans(session: AsyncSession) -> list[LevelPlan]:
+    return list((await session.execute(select(LevelPlan))).scalars())
+
+
+async def save_level_plan(session: AsyncSession, merchant_id: int, **values: Any) -> None:
+    await session.execute(insert_ignoring_conflicts(session, LevelPlan).values(merchant_id=merchant_id, **values))
+    await session.execute(update(LevelPlan).where(LevelPlan.merchant_id == merchant_id).values(**values))
+
+
+async def evaluate_levels(session: AsyncSession, merchant_id: int, thresholds: list[tuple[int, int]],
+                          start: datetime | None, end: datetime | None, now: datetime) -> int:
+    """Every member's level from their own spending (all of it, or one month's), in one statement."""
+    level = "CASE " + " ".join(f"WHEN spend_fen >= CAST(:spend{i} AS BIGINT) THEN CAST(:level{i} AS INTEGER)"
+                               for i in range(len(thresholds) - 1, -1, -1)) + " ELSE 0 END"
+    window = "AND paid_at >= :start AND paid_at < :end" if start else ""
+    params: dict[str, Any] = {"merchant_id": merchant_id, "now": now}
+    if start:
+        params.update(start=start, end=end)
+    for i, (spend, number) in enumerate(thresholds):
+        params[f"spend{i}"], params[f"level{i}"] = spend, number
+    statement = text(f"""
+INSERT INTO member_levels (merchant_id, customer_id, level, spend_fen, evaluated_at)
+SELECT CAST(:merchant_id AS BIGINT), customer_id, {level}, spend_fen, :now FROM (
+  SELECT customer_id, CAST(SUM(paid_fen - refunded_fen) AS BIGINT) AS spend_fen FROM orders
+  WHERE merchant_id = :merchant_id AND paid_fen > 0 {window} GROUP BY customer_id
+) AS spend WHERE true
+ON CONFLICT (customer_id) DO UPDATE SET level = excluded.level, spend_fen = excluded.spend_fen,
+  evaluated_at = excluded.evaluated_at""").bindparams(bindparam("now", type_=UtcDateTime()))
+    if start:
+        statement = _window(statement)
+    result = await session.execute(statement, params)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def member_level(session: AsyncSession, customer_id: int) -> tuple[int, int]:
+    """(level, spend) as last evaluated; (0, 0) for a customer never evaluated."""
+    row = (await session.execute(select(MemberLevel.level, MemberLevel.spend_fen)
+                                 .where(MemberLevel.customer_id == customer_id))).first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)

@@ -8,7 +8,7 @@ from typing import Any
 
 from fissionmall.core.outbox import job
 from fissionmall.core.schedule import in_chunks, sweep
-from fissionmall.loyalty import points, service
+from fissionmall.loyalty import levels, points, service
 
 
 @sweep("loyalty.dividend")
@@ -24,3 +24,8 @@ async def earn_for_order(runtime: Any, payload: dict[str, Any]) -> None:
 @sweep("points.expire")
 async def expire_points(runtime: Any, now: datetime) -> int:
     return await in_chunks(runtime, lambda session: points.expire(session, runtime), points.CHUNK)
+
+
+@sweep("loyalty.levels")
+async def levels_daily(runtime: Any, now: datetime) -> int:
+    return await levels.daily(runtime, now)

@@ -90,6 +90,7 @@ class Benefits:
     """The mechanic's adjustments (kind, name, amount_fen ≤ 0, source_id), for the cart's campaign line."""
     member_percent_off: int = 0
     member_name: str = "会员折扣"
+    member_free_shipping: bool = False
     voucher: VoucherChoice | None = None
     coupons: Sequence[CouponChoice] = ()
     points_fen: int = 0
@@ -171,6 +172,8 @@ def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
     goods = sum(due)
     fee = rules.shipping_fee_fen
     if rules.free_shipping_over_fen is not None and goods >= rules.free_shipping_over_fen:
+        fee = 0
+    if benefits.member_free_shipping:
         fee = 0
     priced.add("shipping", "运费", fee)
     for coupon in benefits.coupons:

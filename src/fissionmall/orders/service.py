@@ -20,7 +20,7 @@ from fissionmall.core.outbox import enqueue
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
-from fissionmall.loyalty import points
+from fissionmall.loyalty import levels, points
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
 from fissionmall.orders import errors, pricing, repository, rules
@@ -123,8 +123,12 @@ async def _price(session: AsyncSession, runtime: Any, merchant: Merchant, custom
         if not VOUCHERS:
             raise InvalidInput("voucher_unavailable", "this mall sells no gift vouchers", field="voucher_id")
         voucher = await VOUCHERS[0].choice(session, customer_id, body.voucher_id, now)
+    level = await levels.benefits(session, merchant.id, customer_id)
     benefits = pricing.Benefits(campaign=part.adjustments if part else (), voucher=voucher,
-                                coupons=await coupons.chosen(session, customer_id, body.coupon_ids, now))
+                                coupons=await coupons.chosen(session, customer_id, body.coupon_ids, now),
+                                member_percent_off=level.discount_percent if level else 0,
+                                member_name=f"{level.name}折扣" if level else "会员折扣",
+                                member_free_shipping=level.free_shipping if level else False)
     try:
         if body.points:
             before = pricing.price(cart, benefits, _pricing_rules(merchant)).total_fen

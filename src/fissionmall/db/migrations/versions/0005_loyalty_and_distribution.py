@@ -1,8 +1,8 @@
-"""distribution, commission ledger, points and the dividend pool
+"""distribution, commission ledger, points, membership levels and the dividend pool
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-02 00:18:17.887973
+Create Date: 2026-12-02 00:26:12.707919
 """
 
 from collections.abc import Sequence
@@ -96,6 +96,19 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "level_plans",
+        sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("basis", sa.String(length=12), nullable=False),
+        sa.Column(
+            "levels", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("updated_at", fissionmall.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.ForeignKeyConstraint(["merchant_id"], ["merchants.id"], name=op.f("fk_level_plans_merchant_id_merchants")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_level_plans")),
+        sa.UniqueConstraint("merchant_id", name=op.f("uq_level_plans_merchant_id")),
+    )
+    op.create_table(
         "points_configs",
         sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("earn_per_yuan", sa.Integer(), nullable=False),
@@ -126,6 +139,18 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], name=op.f("fk_distributors_customer_id_customers")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_distributors")),
         sa.UniqueConstraint("customer_id", name=op.f("uq_distributors_customer_id")),
+    )
+    op.create_table(
+        "member_levels",
+        sa.Column("merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("spend_fen", sa.BigInteger(), nullable=False),
+        sa.Column("evaluated_at", fissionmall.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], name=op.f("fk_member_levels_customer_id_customers")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_member_levels")),
+        sa.UniqueConstraint("customer_id", name=op.f("uq_member_levels_customer_id")),
     )
     op.create_table(
         "points_balances",
@@ -216,8 +241,10 @@ def downgrade() -> None:
 
     op.drop_table("points_entries")
     op.drop_table("points_balances")
+    op.drop_table("member_levels")
     op.drop_table("distributors")
     op.drop_table("points_configs")
+    op.drop_table("level_plans")
     with op.batch_alter_table("dividend_shares", schema=None) as batch_op:
         batch_op.drop_index("ix_dividend_shares_run_customer_amount")
 

@@ -1,0 +1,70 @@
+"""Membership levels (会员等级): a member's level follows their own spending (all of it, or last month's), and
+gives a discount, free shipping and a points multiplier at checkout. Levels give discounts, never the right to
+earn (COMPLIANCE D3). Re-evaluated for every member by one statement, daily by the worker and whenever the plan
+changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core import counters
+from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.errors import NotFound
+from fissionmall.loyalty import repository
+from fissionmall.loyalty.schemas import Level, LevelPlanIn, MembershipOut
+from fissionmall.loyalty.service import month_window, previous_month
+
+
+async def save_plan(session: AsyncSession, runtime: Any, staff: StaffMember, body: LevelPlanIn) -> LevelPlanIn:
+    await repository.save_level_plan(session, staff.merchant_id, **body.model_dump(mode="json"),
+                                     updated_at=runtime.clock.now())
+    await evaluate(session, staff.merchant_id, body, runtime.clock.now())
+    return body
+
+
+async def evaluate(session: AsyncSession, merchant_id: int, plan: LevelPlanIn, now: datetime) -> int:
+    start, end = month_window(previous_month(now)) if plan.basis == "monthly" else (None, None)
+    return await repository.evaluate_levels(session, merchant_id, [(lv.min_spend_fen, lv.level) for lv in plan.levels],
+                                            start, end, now)
+
+
+async def benefits(session: AsyncSession, merchant_id: int, customer_id: int) -> Level | None:
+    """The customer's level and what it gives, or None."""
+    plan = await repository.level_plan(session, merchant_id)
+    if plan is None:
+        return None
+    number, _ = await repository.member_level(session, customer_id)
+    return next((Level.model_validate(lv) for lv in plan.levels if lv["level"] == number), None)
+
+
+async def mine(session: AsyncSession, shopper: Shopper) -> MembershipOut:
+    plan = await repository.level_plan(session, shopper.merchant_id)
+    if plan is None:
+        raise NotFound("levels_not_configured", "this mall has no membership levels")
+    number, spend = await repository.member_level(session, shopper.customer_id)
+    levels = [Level.model_validate(lv) for lv in plan.levels]
+    current = next((lv for lv in levels if lv.level == number), None)
+    upcoming = next((lv for lv in levels if lv.min_spend_fen > spend), None)
+    return MembershipOut(level=number, name=current.name if current else None, spend_fen=spend,
+                         discount_percent=current.discount_percent if current else 0,
+                         free_shipping=current.free_shipping if current else False,
+                         points_multiplier_percent=current.points_multiplier_percent if current else 100,
+                         next_level=upcoming.name if upcoming else None,
+                         next_needs_fen=upcoming.min_spend_fen - spend if upcoming else None)
+
+
+async def daily(runtime: Any, now: datetime) -> int:
+    """The worker re-evaluates each merchant's members once a day."""
+    evaluated = 0
+    async with runtime.sessionmaker() as session:
+        plans = await repository.level_plans(session)
+    for plan in plans:
+        async with runtime.sessionmaker() as session:
+            if await counters.take(session, plan.merchant_id, f"levels:{plan.merchant_id}", counters.day_of(now), 1):
+                evaluated += await evaluate(session, plan.merchant_id, LevelPlanIn.model_validate(
+                    plan, from_attributes=True), now)
+            await session.commit()
+    return evaluated
