@@ -37,7 +37,15 @@ async def benefits(session: AsyncSession, merchant_id: int, customer_id: int) ->
     if plan is None:
         return None
     number, _ = await repository.member_level(session, customer_id)
-    return next((Level.model_validate(lv) for lv in plan.levels if lv["level"] == number), None)
+    return _level(plan.levels, number)
+
+
+def _level(levels: list[Any], number: int) -> Level | None:
+    """The level by its number; a member never evaluated (number 0) has what spending nothing reaches."""
+    found = [Level.model_validate(lv) for lv in levels]
+    if number == 0:
+        return next((lv for lv in reversed(found) if lv.min_spend_fen == 0), None)
+    return next((lv for lv in found if lv.level == number), None)
 
 
 async def mine(session: AsyncSession, shopper: Shopper) -> MembershipOut:
@@ -46,7 +54,8 @@ async def mine(session: AsyncSession, shopper: Shopper) -> MembershipOut:
         raise NotFound("levels_not_configured", "this mall has no membership levels")
     number, spend = await repository.member_level(session, shopper.customer_id)
     levels = [Level.model_validate(lv) for lv in plan.levels]
-    current = next((lv for lv in levels if lv.level == number), None)
+    current = _level(plan.levels, number)
+    number = current.level if current else 0
     upcoming = next((lv for lv in levels if lv.min_spend_fen > spend), None)
     return MembershipOut(level=number, name=current.name if current else None, spend_fen=spend,
                          discount_percent=current.discount_percent if current else 0,

@@ -330,6 +330,10 @@ ON CONFLICT (customer_id) DO UPDATE SET level = excluded.level, spend_fen = excl
     if start:
         statement = _window(statement)
     result = await session.execute(statement, params)
+    floor = max((number for spend, number in thresholds if spend == 0), default=0)
+    await session.execute(  # members with no spending in the window: what spending nothing reaches
+        update(MemberLevel).where(MemberLevel.merchant_id == merchant_id, MemberLevel.evaluated_at < now)
+        .values(level=floor, spend_fen=0, evaluated_at=now))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
