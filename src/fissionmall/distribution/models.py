@@ -53,6 +53,7 @@ class CommissionEntry(IdMixin, Base):
         CheckConstraint("kind IN ('commission', 'reversal')", name="kind"),
         Index("ix_commission_entries_beneficiary", "beneficiary_id", "status"),
         Index("ix_commission_entries_order", "order_id"),
+        Index("ix_commission_entries_merchant", "merchant_id"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
@@ -60,6 +61,7 @@ class CommissionEntry(IdMixin, Base):
     order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"))
     buyer_id: Mapped[int] = mapped_column(Id)
     level: Mapped[int]
+    """1 or 2 in the referral chain; 0 for a group leader's commission on the members of their group."""
     kind: Mapped[str] = mapped_column(String(12))
     amount_fen: Mapped[int]
     rate_bp: Mapped[int]

@@ -56,6 +56,11 @@ async def decide(session: AsyncSession, merchant_id: int, customer_id: int, stat
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def any_entries(session: AsyncSession, merchant_id: int) -> bool:
+    statement = select(CommissionEntry.id).where(CommissionEntry.merchant_id == merchant_id).limit(1)
+    return (await session.execute(statement)).scalar() is not None
+
+
 async def write(session: AsyncSession, **values: Any) -> bool:
     result = await session.execute(insert_ignoring_conflicts(session, CommissionEntry).values(**values)
                                    .returning(CommissionEntry.id))

@@ -157,6 +157,21 @@ async def write_commissions(runtime: Any, payload: dict[str, Any]) -> None:
         await session.commit()
 
 
+async def write_leader_commission(session: AsyncSession, runtime: Any, *, merchant_id: int, leader_id: int,
+                                  rate_bp: int, paid_orders: list[tuple[int, int, int]]) -> int:
+    """A group leader's commission (团长佣金) on each member's order (order, buyer, paid) when the group succeeds:
+    the same ledger, frozen until the order completes, reversed by share with refunds. What was written."""
+    now, written = runtime.clock.now(), 0
+    for order_id, buyer_id, paid in paid_orders:
+        amount = rules.commission(paid, rate_bp)
+        if amount > 0 and await repository.write(
+                session, merchant_id=merchant_id, beneficiary_id=leader_id, order_id=order_id, buyer_id=buyer_id,
+                level=0, kind="commission", amount_fen=amount, rate_bp=rate_bp, base_fen=paid, status="frozen",
+                entry_key=f"t:{order_id}", created_at=now):
+            written += amount
+    return written
+
+
 async def settle(runtime: Any, payload: dict[str, Any]) -> None:
     """The order completed (its after-sale window has passed): its commission settles."""
     async with runtime.sessionmaker() as session:
@@ -191,11 +206,12 @@ async def _switched_on(session: AsyncSession, merchant_id: int, inviter_id: int 
     return await repository.enabled(session, merchant_id)
 
 
-async def _configured(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:
-    """Settling and reversing go on whatever the switch says: the history is kept either way."""
-    return await repository.config_of(session, merchant_id) is not None
+async def _has_ledger(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:
+    """Settling and reversing go on whatever the switch says (the history is kept either way), wherever there is
+    commission: distribution's or a group leader's."""
+    return await repository.any_entries(session, merchant_id)
 
 
 react("pay", COMMISSION_JOB, when=_switched_on)
-react("order_completed", SETTLE_JOB, when=_configured)
-react("refund", REVERSE_JOB, when=_configured)
+react("order_completed", SETTLE_JOB, when=_has_ledger)
+react("refund", REVERSE_JOB, when=_has_ledger)

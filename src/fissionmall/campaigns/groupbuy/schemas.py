@@ -43,6 +43,9 @@ class GroupBuySettings(BaseModel):
     race_loser: Literal["new_group", "refund"] = "new_group"
     """A payment that finds its group full (or closed) opens a new group with the payer as leader, or is
     refunded in full."""
+    leader_commission_bp: int = Field(default=0, ge=0, le=2000)
+    """团长佣金: the leader earns this share (basis points) of what each other member paid in full, when the group
+    succeeds; frozen until the order completes, reversed by share with refunds."""
     deposit_percent: int | None = Field(default=None, ge=1, le=50)
     """Pay this share of the price to join (rounded down, at least 1 fen) and the balance once the group
     succeeds; None: pay in full."""

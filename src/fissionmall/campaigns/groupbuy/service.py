@@ -29,6 +29,7 @@ from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import record_event
 from fissionmall.customers import service as customers
+from fissionmall.distribution import service as distribution
 from fissionmall.orders import hooks
 from fissionmall.orders import service as orders
 from fissionmall.orders.hooks import CampaignPart
@@ -176,9 +177,19 @@ async def _succeed(session: AsyncSession, runtime: Any, group_id: int, merchant_
         elif difference:
             await orders.refund_for_campaign(session, runtime, member.order_id, difference, "阶梯团差价退还",
                                              when=OrderStatus.TO_SHIP)
+    commission = 0
+    if settings.leader_commission_bp:
+        paid = [(o.id, o.customer_id, o.paid_fen)
+                for o in [await orders.require_order(session, merchant_id, m.order_id) for m in seated
+                          if m.customer_id != group.leader_id and m.order_id not in balance_due]]
+        commission = await distribution.write_leader_commission(
+            session, runtime, merchant_id=merchant_id, leader_id=group.leader_id,
+            rate_bp=settings.leader_commission_bp, paid_orders=paid)
+    data: dict[str, Any] = {"members": group.paid_count, "final_price_fen": final_price}
+    if settings.leader_commission_bp:
+        data["leader_commission_fen"] = commission
     await record_event(session, merchant_id=merchant_id, kind="group_success", at=now, actor_id=group.leader_id,
-                       campaign_id=group.campaign_id, subject=("group", group_id),
-                       data={"members": group.paid_count, "final_price_fen": final_price})
+                       campaign_id=group.campaign_id, subject=("group", group_id), data=data)
 
 
 async def _fail(session: AsyncSession, runtime: Any, group: BuyingGroup) -> None:
