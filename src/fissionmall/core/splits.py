@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from typing import Literal
 
+from fissionmall.core.money import allocate
+
 SplitRule = Literal["double_mean", "line_segment"]
 
 
@@ -57,10 +59,21 @@ def capped(amounts: list[int], maximum: int, rng: random.Random) -> list[int]:
     return amounts
 
 
-def split(rule: SplitRule, total: int, parts: int, minimum: int, rng: random.Random | None = None,
+def split(rule: SplitRule | None, total: int, parts: int, minimum: int, rng: random.Random | None = None,
           maximum: int | None = None) -> list[int]:
+    """`total` in `parts` by the rule, or equally (largest remainder) when there is none."""
+    if rule is None:
+        return allocate(total, [1] * parts)
     rng = rng or random.SystemRandom()
     if maximum is not None and parts * maximum < total:
         raise ValueError(f"{parts} parts of at most {maximum} fen cannot make {total} fen")
     amounts = (double_mean if rule == "double_mean" else line_segment)(total, parts, minimum, rng)
     return capped(amounts, maximum, rng) if maximum is not None else amounts
+
+
+def largest_part(rule: SplitRule | None, total: int, parts: int, minimum: int, maximum: int | None = None) -> int:
+    """The most one part can be under these terms: what a promotion's top prize is (COMPLIANCE P3)."""
+    if rule is None:
+        return -(-total // parts)
+    spread = total - minimum * (parts - 1)
+    return min(spread, maximum) if maximum is not None else spread

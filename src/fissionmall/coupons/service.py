@@ -112,6 +112,8 @@ def _choice(coupon: Coupon, template: CouponTemplate) -> CouponChoice:
 async def chosen(session: AsyncSession, customer_id: int, coupon_ids: Sequence[int],
                  now: datetime) -> list[CouponChoice]:
     """The shopper's chosen coupons as checkout prices them, in the order chosen; 422 if any is not usable."""
+    if not coupon_ids:
+        return []
     found = {c.id: _choice(c, t) for c, t in await repository.usable(session, customer_id, now, coupon_ids)}
     missing = [i for i in coupon_ids if i not in found]
     if missing:

@@ -19,6 +19,7 @@ class Actor:
     is_new: bool
     device_id: str | None
     ip: str | None
+    signup_device_id: str | None = None
 
     @property
     def ip_range(self) -> str | None:

@@ -26,7 +26,8 @@ async def actor(session: AsyncSession, shopper: Shopper, client: ClientInfo) -> 
 def actor_of(customer: Customer, device_id: str | None, ip: str | None) -> Actor:
     """A customer acting from where they were last seen (a packet's opening, their signup …)."""
     return Actor(merchant_id=customer.merchant_id, customer_id=customer.id, openid=customer.openid,
-                 created_at=customer.created_at, is_new=customer.first_paid_at is None, device_id=device_id, ip=ip)
+                 created_at=customer.created_at, is_new=customer.first_paid_at is None, device_id=device_id, ip=ip,
+                 signup_device_id=customer.signup_device_id)
 
 
 async def checker_for(session: AsyncSession, merchant_id: int) -> RiskChecker:

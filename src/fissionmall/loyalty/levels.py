@@ -71,8 +71,11 @@ async def daily(runtime: Any, now: datetime) -> int:
     async with runtime.sessionmaker() as session:
         plans = await repository.level_plans(session)
     for plan in plans:
+        marker, day = f"levels:{plan.merchant_id}", counters.day_of(now)
         async with runtime.sessionmaker() as session:
-            if await counters.take(session, plan.merchant_id, f"levels:{plan.merchant_id}", counters.day_of(now), 1):
+            if await counters.used(session, marker, day):
+                continue  # done today: a read, not a write, on every other tick
+            if await counters.take(session, plan.merchant_id, marker, day, 1):
                 evaluated += await evaluate(session, plan.merchant_id, LevelPlanIn.model_validate(
                     plan, from_attributes=True), now)
             await session.commit()

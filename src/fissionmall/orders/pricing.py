@@ -18,7 +18,7 @@ each line's share back exactly.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from fissionmall.core.money import allocate
@@ -206,18 +206,28 @@ def coupon_discount(coupon: CouponChoice, base_fen: int) -> int:
     return off if coupon.cap_fen is None else min(off, coupon.cap_fen)
 
 
+def savings(lines: Sequence[Line], benefits: Benefits, rules: Rules,
+            held: Sequence[CouponChoice]) -> list[tuple[CouponChoice, int]]:
+    """Each held coupon that saves money on this cart on its own, with what it saves, in the order held."""
+    baseline = price(lines, benefits, rules).total_fen
+    found = []
+    for coupon in held:
+        try:
+            saving = baseline - price(lines, replace(benefits, coupons=[coupon]), rules).total_fen
+        except PricingRefused:
+            continue
+        if saving > 0:
+            found.append((coupon, saving))
+    return found
+
+
 def best_coupon(lines: Sequence[Line], benefits: Benefits, rules: Rules,
                 held: Sequence[CouponChoice]) -> tuple[CouponChoice, int] | None:
     """Of the coupons the shopper holds, the one that saves most on this cart on its own (ties: the first held,
     which callers order by earliest expiry), with what it saves."""
-    baseline = price(lines, benefits, rules).total_fen
     best: tuple[CouponChoice, int] | None = None
-    for coupon in held:
-        try:
-            saving = baseline - price(lines, Benefits(**{**benefits.__dict__, "coupons": [coupon]}), rules).total_fen
-        except PricingRefused:
-            continue
-        if saving > 0 and (best is None or saving > best[1]):
+    for coupon, saving in savings(lines, benefits, rules, held):
+        if best is None or saving > best[1]:
             best = (coupon, saving)
     return best
 

@@ -192,11 +192,10 @@ async def preview(session: AsyncSession, runtime: Any, shopper: Shopper, body: P
     priced = await _price(session, runtime, merchant, shopper.customer_id, body, cart, part)
     offers: list[CouponOffer] = []
     if not body.coupon_ids and (part is None or part.deposit_fen is None):
-        benefits = pricing.Benefits(campaign=part.adjustments if part else ())
-        for coupon in await coupons.held(session, shopper.customer_id, runtime.clock.now()):
-            found = pricing.best_coupon(cart, benefits, _pricing_rules(merchant), [coupon])
-            if found:
-                offers.append(CouponOffer(coupon_id=coupon.coupon_id, name=coupon.name, saving_fen=found[1]))
+        held = await coupons.held(session, shopper.customer_id, runtime.clock.now())
+        offers = [CouponOffer(coupon_id=coupon.coupon_id, name=coupon.name, saving_fen=saving) for coupon, saving
+                  in pricing.savings(cart, pricing.Benefits(campaign=part.adjustments if part else ()),
+                                     _pricing_rules(merchant), held)]
     offers.sort(key=lambda offer: -offer.saving_fen)
     await session.rollback()
     return CheckoutOut(items_fen=priced.items_fen, total_fen=priced.total_fen,

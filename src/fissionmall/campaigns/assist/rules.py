@@ -6,21 +6,17 @@ import random
 
 from fissionmall.campaigns.assist.schemas import AssistSettings
 from fissionmall.core import splits
-from fissionmall.core.money import allocate, yuan
+from fissionmall.core.money import yuan
 
 
 def prizes(settings: AssistSettings, rng: random.Random) -> list[int]:
     """The pool split into `winners` prizes that sum to it exactly, each at least the minimum."""
-    if settings.split is None:
-        return allocate(settings.pool_fen, [1] * settings.winners)
     return splits.split(settings.split, settings.pool_fen, settings.winners, settings.min_prize_fen, rng)
 
 
 def largest_possible(settings: AssistSettings) -> int:
     """The top prize the rules allow: what P3 caps."""
-    if settings.split is None:
-        return -(-settings.pool_fen // settings.winners)
-    return settings.pool_fen - settings.min_prize_fen * (settings.winners - 1)
+    return splits.largest_part(settings.split, settings.pool_fen, settings.winners, settings.min_prize_fen)
 
 
 def wins(settings: AssistSettings, rng: random.Random) -> bool:

@@ -47,8 +47,7 @@ async def _new(session: AsyncSession, helper: Actor) -> bool:
     """F2: no earlier paid order, and no earlier account on the device they act from or signed up on."""
     if not helper.is_new:
         return False
-    customer = await customers.get_customer(session, helper.merchant_id, helper.customer_id)
-    for device in {helper.device_id, customer.signup_device_id} - {None}:
+    for device in {helper.device_id, helper.signup_device_id} - {None}:
         if await customers.device_used_before(session, helper.merchant_id, device, helper.customer_id):
             return False
     return True

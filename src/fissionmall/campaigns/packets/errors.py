@@ -1,4 +1,4 @@
-from fissionmall.core.errors import Conflict, InvalidInput, NotFound
+from fissionmall.core.errors import Conflict, NotFound
 
 
 def packet_not_found(packet_id: int) -> NotFound:
@@ -12,6 +12,3 @@ def packet_empty() -> Conflict:
 def packet_closed(status: str) -> Conflict:
     return Conflict("packet_closed", f"this packet is {status}")
 
-
-def template_unfit(reason: str) -> InvalidInput:
-    return InvalidInput("invalid_settings", f"settings.template_id: {reason}", field="settings.template_id")

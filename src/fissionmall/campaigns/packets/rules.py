@@ -6,22 +6,18 @@ import random
 
 from fissionmall.campaigns.packets.schemas import PacketSettings
 from fissionmall.core import splits
-from fissionmall.core.money import allocate, yuan
+from fissionmall.core.money import yuan
 
 
 def amounts(settings: PacketSettings, rng: random.Random) -> list[int]:
     """The slots' amounts, fixed when the packet is made: they sum to total_fen, each within min and max."""
-    if settings.split is None:
-        return allocate(settings.total_fen, [1] * settings.slots)
     return splits.split(settings.split, settings.total_fen, settings.slots, settings.min_fen, rng, settings.max_fen)
 
 
 def largest_possible(settings: PacketSettings) -> int:
     """The most one slot can be worth under these settings: what P3 caps."""
-    if settings.split is None:
-        return -(-settings.total_fen // settings.slots)
-    spread = settings.total_fen - settings.min_fen * (settings.slots - 1)
-    return min(spread, settings.max_fen) if settings.max_fen is not None else spread
+    return splits.largest_part(settings.split, settings.total_fen, settings.slots, settings.min_fen,
+                               settings.max_fen)
 
 
 def describe(settings: PacketSettings, kind: str, coupon_name: str, threshold_fen: int) -> list[str]:
