@@ -18,6 +18,7 @@ from fissionmall.campaigns.giftcards.endpoints import router as vouchers_router
 from fissionmall.campaigns.groupbuy.endpoints import router as groupbuy_router
 from fissionmall.campaigns.invites.endpoints import router as invites_router
 from fissionmall.campaigns.packets.endpoints import router as packets_router
+from fissionmall.campaigns.pointsmall.endpoints import router as points_mall_router
 from fissionmall.campaigns.sharing.endpoints import router as sharing_router
 from fissionmall.catalog.endpoints import admin as catalog_admin
 from fissionmall.catalog.endpoints import router as catalog_router
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                    assist_router, invites_router, wallet_router, coupons_router,
                    coupons_admin, packets_router, vouchers_router, vouchers_admin,
                    distribution_router, distribution_admin, loyalty_admin,
-                   loyalty_router):
+                   loyalty_router, points_mall_router):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -484,6 +484,7 @@ async def test_the_distributor_page_shows_referrer_and_referrals(client, mall, r
         await join(mall, name, a, distributor=False)
     page = await mine(mall, a)
     assert page == {"distributor": None, "referrer_id": None, "referrals": 3, "frozen_fen": 0, "settled_fen": 0,
+                    "withdrawable_fen": 0, "withdrawn_fen": 0,
                     "entries": []}
     problem(await client.get("/distributors/me"), 401, "unauthenticated")
 
@@ -534,7 +535,8 @@ async def test_configuration_is_saved_linted_and_read_back(client, mall, runtime
     saved_at = runtime.clock.now()
     body = await configured(mall, binding_days=90, auto_approve=False)
     owner_id = await value(runtime, "SELECT id FROM staff WHERE username = 'owner'")
-    assert body == {**settings(binding_days=90, auto_approve=False, self_purchase=False),
+    assert body == {**settings(binding_days=90, auto_approve=False, self_purchase=False, withdraw_min_fen=100,
+                                withdraw_review=True),
                     "level2_approved_by": owner_id, "level2_approved_at": body["level2_approved_at"],
                     "lint": {"ok": True, "kept": ["分销员 一级佣金", "分销员 二级佣金"], "refused": [],
                              "findings": [{"rule": "D1", "level": "ok", "reward": "分销员 二级佣金",

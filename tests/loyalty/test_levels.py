@@ -28,11 +28,11 @@ from tests.support import ADDRESS, Mall, problem, rows
 Who = dict[str, str]
 SHIPMENT = {"carrier": "SF Express", "tracking_no": "SF1234567890"}
 SILVER = {"level": 1, "name": "银卡", "min_spend_fen": 1000, "discount_percent": 3, "free_shipping": False,
-          "points_multiplier_percent": 100}
+          "points_multiplier_percent": 100, "early_access_hours": 0}
 GOLD = {"level": 2, "name": "金卡", "min_spend_fen": 3000, "discount_percent": 7, "free_shipping": False,
-        "points_multiplier_percent": 150}
+        "points_multiplier_percent": 150, "early_access_hours": 0}
 DIAMOND = {"level": 3, "name": "钻石", "min_spend_fen": 5000, "discount_percent": 10, "free_shipping": True,
-           "points_multiplier_percent": 250}
+           "points_multiplier_percent": 250, "early_access_hours": 24}
 PLAN: dict[str, Any] = {"basis": "cumulative", "levels": [SILVER, GOLD, DIAMOND]}
 MONTHLY: dict[str, Any] = {**PLAN, "basis": "monthly"}
 POINTS = {"earn_per_yuan": 3, "fen_per_100_points": 100, "max_redeem_percent": 50, "validity_days": 365,
@@ -63,6 +63,7 @@ def seen(level: dict[str, Any] | None, spend: int, upcoming: dict[str, Any] | No
             "discount_percent": level["discount_percent"] if level else 0,
             "free_shipping": level["free_shipping"] if level else False,
             "points_multiplier_percent": level["points_multiplier_percent"] if level else 100,
+            "early_access_hours": level["early_access_hours"] if level else 0,
             "next_level": upcoming["name"] if upcoming else None,
             "next_needs_fen": upcoming["min_spend_fen"] - spend if upcoming else None}
 
@@ -383,7 +384,7 @@ async def test_a_level_from_zero_spend_covers_a_new_member(client, mall):
     """A first level at min_spend_fen 0: a new member's spend 0 reaches it exactly, so they see it and get its
     discount at checkout."""
     base = {"level": 1, "name": "普通", "min_spend_fen": 0, "discount_percent": 2, "free_shipping": False,
-            "points_multiplier_percent": 100}
+            "points_multiplier_percent": 100, "early_access_hours": 0}
     await save(mall, {"basis": "cumulative", "levels": [base, {**GOLD, "level": 2}]})
     alice = await mall.shopper("alice")
     assert await membership(mall, alice) == seen(base, 0, GOLD)

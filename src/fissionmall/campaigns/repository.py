@@ -30,11 +30,13 @@ async def live_for_product(session: AsyncSession, merchant_id: int, product_id: 
     return list((await session.execute(statement)).scalars())
 
 
-async def take_stock(session: AsyncSession, campaign_id: int, quantity: int, now: datetime) -> bool:
-    """Claim campaign units only while it is live and under its cap: one guarded statement."""
+async def take_stock(session: AsyncSession, campaign_id: int, quantity: int, now: datetime,
+                     opens_by: datetime | None = None) -> bool:
+    """Claim campaign units only while it is live (for this customer: started by `opens_by`, later than now with
+    early access) and under its cap: one guarded statement."""
     result = await session.execute(
         update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status == "active", Campaign.starts_at <= now,
+        .where(Campaign.id == campaign_id, Campaign.status == "active", Campaign.starts_at <= (opens_by or now),
                Campaign.ends_at > now,
                (Campaign.stock_cap.is_(None)) | (Campaign.sold + quantity <= Campaign.stock_cap))
         .values(sold=Campaign.sold + quantity)

@@ -3,6 +3,7 @@ guarded claims every mechanic shares: campaign stock and per-customer quota."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -15,6 +16,7 @@ from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch
 from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
+from fissionmall.loyalty import levels
 
 EDITABLE = ("draft", "paused")
 
@@ -157,15 +159,24 @@ def require_live(campaign: Campaign, clock: Clock) -> None:
 
 async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
                 clock: Clock) -> None:
-    """Claim campaign stock and one use of the customer's quota, each by a guarded statement."""
-    if not await repository.take_stock(session, campaign.id, quantity, clock.now()):
+    """Claim campaign stock and one use of the customer's quota, each by a guarded statement. Before the start,
+    members whose level gives early access come in that many hours early."""
+    now = clock.now()
+    opens_by = now + await _early_access(session, campaign, customer_id, now)
+    if not await repository.take_stock(session, campaign.id, quantity, now, opens_by):
         await session.refresh(campaign)
-        now = clock.now()
-        if campaign.status != "active" or not campaign.starts_at <= now < campaign.ends_at:
+        if campaign.status != "active" or not campaign.starts_at <= opens_by or campaign.ends_at <= now:
             raise errors.campaign_not_live()
         raise errors.sold_out()
     if not await repository.take_quota(session, campaign.merchant_id, campaign.id, customer_id, limit):
         raise errors.limit_reached(limit)
+
+
+async def _early_access(session: AsyncSession, campaign: Campaign, customer_id: int, now: datetime) -> timedelta:
+    if campaign.starts_at <= now:
+        return timedelta(0)
+    level = await levels.benefits(session, campaign.merchant_id, customer_id)
+    return timedelta(hours=level.early_access_hours if level else 0)
 
 
 async def take_units(session: AsyncSession, campaign: Campaign, quantity: int, clock: Clock) -> bool:

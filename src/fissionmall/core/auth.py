@@ -18,9 +18,9 @@ _hasher = PasswordHasher()
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "owner": frozenset({"catalog.write", "orders.read", "orders.ship", "orders.adjust", "refunds.decide",
-                        "merchant.write", "staff.write"}),
+                        "payouts.decide", "merchant.write", "staff.write"}),
     "operator": frozenset({"catalog.write", "orders.read", "orders.ship", "orders.adjust"}),
-    "finance": frozenset({"orders.read", "refunds.decide"}),
+    "finance": frozenset({"orders.read", "refunds.decide", "payouts.decide"}),
     "support": frozenset({"orders.read", "orders.ship"}),
 }
 

@@ -75,3 +75,8 @@ async def record_event(
         await enqueue(session, job_kind, {"event": kind, "event_id": event_id, "merchant_id": merchant_id,
                                           "actor_id": actor_id, "subject_type": subject_type, "subject_id": subject_id},
                       now=at, merchant_id=merchant_id, dedupe_key=f"{job_kind}:{event_id}")
+
+
+async def event_of(session: AsyncSession, event_id: int) -> Event | None:
+    """The event a reaction job was queued for."""
+    return await session.get(Event, event_id)

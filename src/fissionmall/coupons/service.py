@@ -66,6 +66,10 @@ async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, template_
                            counters.TOTAL, template.per_customer_limit) is None:
         raise errors.claim_limit(template.per_customer_limit)
     [coupon_id] = await issue(session, template, [shopper.customer_id], now, ("claim", template.id), stock=False)
+    return await coupon(session, coupon_id)
+
+
+async def coupon(session: AsyncSession, coupon_id: int) -> CouponOut:
     return CouponOut.model_validate(await repository.coupon_of(session, coupon_id), from_attributes=True)
 
 

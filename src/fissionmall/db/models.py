@@ -18,20 +18,23 @@ from fissionmall.core.outbox import OutboxJob
 from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.customers.models import Customer
 from fissionmall.db.base import Base
-from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor
+from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor, Payee, Withdrawal
 from fissionmall.loyalty.models import (
     DividendPlan,
     DividendRun,
     DividendShare,
     LevelPlan,
+    LoyaltyTask,
     MemberLevel,
     PointsBalance,
     PointsConfig,
     PointsEntry,
+    TaskHit,
+    TaskProgress,
 )
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
-from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund
+from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund, SandboxTransfer
 from fissionmall.wallet.models import Wallet, WalletEntry
 
 __all__ = [
@@ -41,31 +44,33 @@ __all__ = [
     "BuyingGroup",
     "Campaign",
     "CampaignQuota",
-    "GroupOrder",
-    "Help",
     "Category",
-    "Counter",
     "CommissionEntry",
+    "Counter",
     "Coupon",
     "CouponPacket",
     "CouponTemplate",
     "Customer",
     "DistributionConfig",
+    "Distributor",
     "DividendPlan",
     "DividendRun",
     "DividendShare",
-    "Distributor",
     "Event",
+    "GroupOrder",
+    "Help",
     "IdempotencyKey",
-    "LevelPlan",
-    "MemberLevel",
     "InviteReward",
+    "LevelPlan",
+    "LoyaltyTask",
+    "MemberLevel",
     "Merchant",
     "NotificationInbox",
     "Order",
     "OrderAdjustment",
     "OrderItem",
     "OutboxJob",
+    "Payee",
     "Payment",
     "PointsBalance",
     "PointsConfig",
@@ -75,11 +80,15 @@ __all__ = [
     "ProductImage",
     "Refund",
     "SandboxRefund",
+    "SandboxTransfer",
     "Share",
     "Sku",
     "Staff",
     "Store",
+    "TaskHit",
+    "TaskProgress",
     "Voucher",
     "Wallet",
     "WalletEntry",
+    "Withdrawal",
 ]

@@ -1,19 +1,34 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
 from fissionmall.core.errors import NotFound
 from fissionmall.db.session import TransactionalRoute, get_session
-from fissionmall.distribution import rules, service
+from fissionmall.distribution import rules, service, withdrawals
 from fissionmall.distribution.plans import LintReport, Plan
-from fissionmall.distribution.schemas import ConfigIn, ConfigOut, DistributorOut, MyDistributionOut, PresetOut
+from fissionmall.distribution.schemas import (
+    ConfigIn,
+    ConfigOut,
+    DecisionIn,
+    DistributorOut,
+    IdentityIn,
+    MyDistributionOut,
+    PayeeOut,
+    PresetOut,
+    WithdrawalIn,
+    WithdrawalOut,
+)
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: distribution"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: distribution"], prefix="/admin")
 owner = staff_with("merchant.write")
 reader = staff_with("orders.read")
+finance = staff_with("payouts.decide")
+WithdrawalStatus = Literal["requested", "approved", "paid", "rejected"]
 
 
 @router.post("/distributors", response_model=DistributorOut, status_code=201)
@@ -26,6 +41,44 @@ async def apply(request: Request, shopper: Shopper = Depends(current_shopper),
 @router.get("/distributors/me", response_model=MyDistributionOut)
 async def mine(shopper: Shopper = Depends(current_shopper), session: AsyncSession = Depends(get_session)):
     return await service.mine(session, shopper)
+
+
+@router.put("/distributors/me/identity", response_model=PayeeOut)
+async def identity(body: IdentityIn, request: Request, shopper: Shopper = Depends(current_shopper),
+                   session: AsyncSession = Depends(get_session)):
+    """Real name and resident ID number, checked, before any withdrawal (COMPLIANCE F6)."""
+    return await withdrawals.register_identity(session, request.app.state.runtime, shopper, body)
+
+
+@router.post("/distributors/me/withdrawals", response_model=WithdrawalOut, status_code=201)
+async def withdraw(body: WithdrawalIn, request: Request, shopper: Shopper = Depends(current_shopper),
+                   session: AsyncSession = Depends(get_session)):
+    """Take settled commission out: reviewed by the merchant (unless they turned review off), then transferred."""
+    return await withdrawals.request(session, request.app.state.runtime, shopper, body)
+
+
+@router.get("/distributors/me/withdrawals", response_model=list[WithdrawalOut])
+async def my_withdrawals(shopper: Shopper = Depends(current_shopper), session: AsyncSession = Depends(get_session)):
+    return await withdrawals.mine(session, shopper)
+
+
+@admin.get("/withdrawals", response_model=list[WithdrawalOut])
+async def merchant_withdrawals(status: WithdrawalStatus | None = None, staff: StaffMember = Depends(finance),
+                               session: AsyncSession = Depends(get_session)):
+    return await withdrawals.for_merchant(session, staff, status)
+
+
+@admin.post("/withdrawals/{withdrawal_id}/approve", response_model=WithdrawalOut)
+async def approve_withdrawal(withdrawal_id: int, request: Request, staff: StaffMember = Depends(finance),
+                             session: AsyncSession = Depends(get_session)):
+    """Approve: the worker transfers the money through the payment provider."""
+    return await withdrawals.decide(session, request.app.state.runtime, staff, withdrawal_id, True, None)
+
+
+@admin.post("/withdrawals/{withdrawal_id}/reject", response_model=WithdrawalOut)
+async def reject_withdrawal(withdrawal_id: int, body: DecisionIn, request: Request,
+                            staff: StaffMember = Depends(finance), session: AsyncSession = Depends(get_session)):
+    return await withdrawals.decide(session, request.app.state.runtime, staff, withdrawal_id, False, body.reason)
 
 
 @admin.put("/distribution", response_model=ConfigOut)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, IdMixin
@@ -28,6 +28,9 @@ class DistributionConfig(IdMixin, Base):
     """A customer stays bound to their referrer this many days after joining; None: for good."""
     self_purchase: Mapped[bool] = mapped_column(default=False)
     """A distributor's own purchases earn them level-1 commission."""
+    withdraw_min_fen: Mapped[int] = mapped_column(default=100)
+    withdraw_review: Mapped[bool] = mapped_column(default=True)
+    """Withdrawals wait for staff approval; off: each is approved and paid out as it is requested."""
     updated_at: Mapped[datetime]
 
 
@@ -71,3 +74,48 @@ class CommissionEntry(IdMixin, Base):
     """Makes each write happen once however often its job runs."""
     created_at: Mapped[datetime]
     settled_at: Mapped[datetime | None]
+
+
+class Payee(IdMixin, Base):
+    """Whom commission is paid out to, with the identity checked before any withdrawal (COMPLIANCE F6). Every
+    withdrawal request locks this row, so two requests never spend the same balance."""
+
+    __tablename__ = "payees"
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
+    real_name: Mapped[str] = mapped_column(String(40))
+    id_number_hash: Mapped[str] = mapped_column(String(64))
+    """HMAC of the resident ID number: the number itself is never stored."""
+    id_tail: Mapped[str] = mapped_column(String(4))
+    checked_at: Mapped[datetime]
+
+
+class Withdrawal(IdMixin, Base):
+    """Settled commission taken out: requested → approved → paid, or rejected (by staff, or by a failed transfer),
+    which makes the money withdrawable again. What is withdrawable is the settled ledger less every withdrawal not
+    rejected."""
+
+    __tablename__ = "withdrawals"
+    __table_args__ = (
+        CheckConstraint("status IN ('requested', 'approved', 'paid', 'rejected')", name="status"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index("ix_withdrawals_customer_status", "customer_id", "status"),
+        Index("ix_withdrawals_merchant_status", "merchant_id", "status"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    withdrawal_no: Mapped[str] = mapped_column(String(32), unique=True)
+    """The transfer's out_bill_no: the provider pays one bill once, however often the payout is retried."""
+    amount_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    provider: Mapped[str | None] = mapped_column(String(20))
+    bill_no: Mapped[str | None] = mapped_column(String(64))
+    package_info: Mapped[str | None] = mapped_column(Text)
+    """When the provider waits for the customer to confirm receipt in the mini-program."""
+    requested_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(Id)
+    paid_at: Mapped[datetime | None]

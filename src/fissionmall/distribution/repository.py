@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.customers.models import Customer
 from fissionmall.db.sql import insert_ignoring_conflicts
-from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor
+from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor, Payee, Withdrawal
 
 
 async def config_of(session: AsyncSession, merchant_id: int) -> DistributionConfig | None:
@@ -104,3 +104,58 @@ async def entries_of(session: AsyncSession, customer_id: int, limit: int) -> lis
 async def referrals(session: AsyncSession, customer_id: int) -> int:
     statement = select(func.count()).select_from(Customer).where(Customer.inviter_id == customer_id)
     return int((await session.execute(statement)).scalar_one())
+
+
+# --- payees and withdrawals -----------------------------------------------------------------------------------------
+
+
+async def save_payee(session: AsyncSession, merchant_id: int, customer_id: int, **values: Any) -> None:
+    await session.execute(insert_ignoring_conflicts(session, Payee).values(
+        merchant_id=merchant_id, customer_id=customer_id, **values))
+    await session.execute(update(Payee).where(Payee.customer_id == customer_id).values(**values))
+
+
+async def payee(session: AsyncSession, customer_id: int, *, lock: bool = False) -> Payee | None:
+    """The payee; `lock` holds the row so that this customer's withdrawal requests take turns."""
+    statement = select(Payee).where(Payee.customer_id == customer_id)
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def withdrawable(session: AsyncSession, customer_id: int) -> tuple[int, int]:
+    """(settled commission less every withdrawal not rejected, withdrawals paid or on their way)."""
+    settled = select(func.coalesce(func.sum(CommissionEntry.amount_fen), 0)).where(
+        CommissionEntry.beneficiary_id == customer_id, CommissionEntry.status == "settled").scalar_subquery()
+    taken = select(func.coalesce(func.sum(Withdrawal.amount_fen), 0)).where(
+        Withdrawal.customer_id == customer_id, Withdrawal.status != "rejected").scalar_subquery()
+    settled_fen, taken_fen = (await session.execute(select(settled, taken))).one()
+    return int(settled_fen) - int(taken_fen), int(taken_fen)
+
+
+async def add_withdrawal(session: AsyncSession, **values: Any) -> int:
+    return int((await session.execute(insert(Withdrawal).values(**values).returning(Withdrawal.id))).scalar_one())
+
+
+async def withdrawal(session: AsyncSession, withdrawal_id: int, merchant_id: int | None = None) -> Withdrawal | None:
+    statement = select(Withdrawal).where(Withdrawal.id == withdrawal_id)
+    if merchant_id is not None:
+        statement = statement.where(Withdrawal.merchant_id == merchant_id)
+    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def move_withdrawal(session: AsyncSession, withdrawal_id: int, sources: tuple[str, ...], **values: Any) -> bool:
+    """One guarded step of a withdrawal; False when it was no longer in any of `sources`."""
+    result = await session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal_id,
+                                                            Withdrawal.status.in_(sources)).values(**values))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def withdrawals(session: AsyncSession, merchant_id: int, *, customer_id: int | None = None,
+                      status: str | None = None, limit: int = 100) -> list[Withdrawal]:
+    statement = select(Withdrawal).where(Withdrawal.merchant_id == merchant_id)
+    if customer_id is not None:
+        statement = statement.where(Withdrawal.customer_id == customer_id)
+    if status is not None:
+        statement = statement.where(Withdrawal.status == status)
+    return list((await session.execute(statement.order_by(Withdrawal.id.desc()).limit(limit))).scalars())

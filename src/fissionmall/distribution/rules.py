@@ -8,6 +8,8 @@ member's own net spending.
 
 from __future__ import annotations
 
+from datetime import date
+
 from fissionmall.distribution.plans import Condition, Finding, LintReport, Plan, Reward
 
 RECRUITING = {"recruits", "team_size", "downline_sales", "level_fill", "matrix_position"}
@@ -144,3 +146,23 @@ def reversed_share(commission_fen: int, base_fen: int, refunded_fen: int) -> int
     """How much of a commission the refunds so far take back in all: the same share as of the money, rounded
     down, so the last refund takes back exactly what is left."""
     return commission_fen * min(refunded_fen, base_fen) // base_fen if base_fen > 0 else commission_fen
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def resident_id_problem(number: str, today: date) -> str | None:
+    """What is wrong with a mainland resident ID number (GB 11643: 17 digits, a birth date, a mod 11-2 check
+    character), or None. Payees must be adults: a minor cannot take commission out."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return "an ID number is 17 digits and a check digit"
+    if ID_CHECK[sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS, strict=True)) % 11] != number[17].upper():
+        return "the check digit does not match"
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return "the birth date in it is not a date"
+    if born > today or today.year - born.year - ((today.month, today.day) < (born.month, born.day)) < 18:
+        return "the payee must be 18 or older"
+    return None

@@ -23,6 +23,9 @@ class ConfigIn(BaseModel):
     auto_approve: bool = True
     binding_days: int | None = Field(default=None, ge=1, le=3650)
     self_purchase: bool = False
+    withdraw_min_fen: int = Field(default=100, ge=30, le=1_000_000)
+    """The smallest withdrawal (COMPLIANCE F6); WeChat Pay transfers start at 0.3 yuan."""
+    withdraw_review: bool = True
 
     @field_validator("level2_approval")
     @classmethod
@@ -72,9 +75,47 @@ class MyDistributionOut(BaseModel):
     frozen_fen: int
     settled_fen: int
     """May be negative: a refund after settlement is carried until new commission covers it."""
+    withdrawable_fen: int
+    """Settled commission less every withdrawal not rejected."""
+    withdrawn_fen: int
     entries: list[EntryOut]
 
 
 class PresetOut(BaseModel):
     plan: Plan
     report: LintReport
+
+
+class IdentityIn(BaseModel):
+    real_name: str = Field(min_length=2, max_length=40)
+    id_number: str = Field(min_length=18, max_length=18)
+    """A mainland resident ID number; kept only as a keyed hash and its last four characters."""
+
+
+class PayeeOut(BaseModel):
+    real_name: str
+    id_tail: str
+    checked_at: datetime
+
+
+class WithdrawalIn(BaseModel):
+    amount_fen: int = Field(ge=1, le=100_000_000)
+
+
+class WithdrawalOut(BaseModel):
+    id: int
+    customer_id: int
+    withdrawal_no: str
+    amount_fen: int
+    status: str
+    reason: str | None
+    bill_no: str | None
+    package_info: str | None
+    """While set, the customer confirms receipt in the mini-program (wx.requestMerchantTransfer)."""
+    requested_at: datetime
+    decided_at: datetime | None
+    paid_at: datetime | None
+
+
+class DecisionIn(BaseModel):
+    reason: str | None = Field(default=None, min_length=2, max_length=200)

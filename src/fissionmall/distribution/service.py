@@ -105,10 +105,12 @@ async def mine(session: AsyncSession, shopper: Shopper) -> MyDistributionOut:
     me = await repository.distributor(session, shopper.merchant_id, shopper.customer_id)
     customer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
     totals = await repository.balances(session, shopper.customer_id)
+    withdrawable, withdrawn = await repository.withdrawable(session, shopper.customer_id)
     return MyDistributionOut(
         distributor=DistributorOut.model_validate(me, from_attributes=True) if me else None,
         referrer_id=customer.inviter_id, referrals=await repository.referrals(session, shopper.customer_id),
         frozen_fen=totals.get("frozen", 0), settled_fen=totals.get("settled", 0),
+        withdrawable_fen=withdrawable, withdrawn_fen=withdrawn,
         entries=[EntryOut.model_validate(e, from_attributes=True)
                  for e in await repository.entries_of(session, shopper.customer_id, 50)])
 

@@ -18,6 +18,7 @@ def load_task_modules() -> None:
     import fissionmall.campaigns.groupbuy.tasks  # noqa: F401
     import fissionmall.campaigns.invites.tasks  # noqa: F401
     import fissionmall.campaigns.packets.tasks  # noqa: F401
+    import fissionmall.campaigns.pointsmall.service  # noqa: F401  (its order hooks, for sweeps that cancel)
     import fissionmall.coupons.tasks  # noqa: F401
     import fissionmall.distribution.tasks  # noqa: F401
     import fissionmall.loyalty.tasks  # noqa: F401

@@ -5,17 +5,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
 from fissionmall.db.session import TransactionalRoute, get_session
-from fissionmall.loyalty import levels, points, service
+from fissionmall.loyalty import levels, missions, points, service
 from fissionmall.loyalty.schemas import (
     CheckinOut,
     DividendPlanIn,
     DividendPlanOut,
     LevelPlanIn,
     MembershipOut,
+    MyTaskOut,
     PointsConfigIn,
     PointsOut,
     RunIn,
     RunOut,
+    TaskIn,
+    TaskOut,
+    TaskPatch,
 )
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: points"])
@@ -78,3 +82,28 @@ async def configure_levels(body: LevelPlanIn, request: Request, staff: StaffMemb
                            session: AsyncSession = Depends(get_session)):
     """Levels by own spending; every member is re-evaluated at once, then daily by the worker."""
     return await levels.save_plan(session, request.app.state.runtime, staff, body)
+
+
+@router.get("/tasks", response_model=list[MyTaskOut])
+async def my_tasks(request: Request, shopper: Shopper = Depends(current_shopper),
+                   session: AsyncSession = Depends(get_session)):
+    """The mall's tasks and how far the customer is in each one's current period."""
+    return await missions.mine(session, request.app.state.runtime, shopper)
+
+
+@admin.post("/tasks", response_model=TaskOut, status_code=201)
+async def create_task(body: TaskIn, request: Request, staff: StaffMember = Depends(owner),
+                      session: AsyncSession = Depends(get_session)):
+    return await missions.create(session, request.app.state.runtime, staff, body)
+
+
+@admin.get("/tasks", response_model=list[TaskOut])
+async def tasks(staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
+    return await missions.for_merchant(session, staff)
+
+
+@admin.patch("/tasks/{task_id}", response_model=TaskOut)
+async def patch_task(task_id: int, body: TaskPatch, staff: StaffMember = Depends(owner),
+                     session: AsyncSession = Depends(get_session)):
+    """Switch a task off (progress is kept) or on again."""
+    return await missions.patch(session, staff, task_id, body)

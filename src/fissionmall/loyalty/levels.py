@@ -1,5 +1,5 @@
 """Membership levels (会员等级): a member's level follows their own spending (all of it, or last month's), and
-gives a discount, free shipping and a points multiplier at checkout. Levels give discounts, never the right to
+gives a discount, free shipping and a points multiplier at checkout, and early access to campaigns. Levels give discounts, never the right to
 earn (COMPLIANCE D3). Re-evaluated for every member by one statement, daily by the worker and whenever the plan
 changes."""
 
@@ -61,6 +61,7 @@ async def mine(session: AsyncSession, shopper: Shopper) -> MembershipOut:
                          discount_percent=current.discount_percent if current else 0,
                          free_shipping=current.free_shipping if current else False,
                          points_multiplier_percent=current.points_multiplier_percent if current else 100,
+                         early_access_hours=current.early_access_hours if current else 0,
                          next_level=upcoming.name if upcoming else None,
                          next_needs_fen=upcoming.min_spend_fen - spend if upcoming else None)
 

@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 
 class ActivityLevel(BaseModel):
@@ -99,6 +99,8 @@ class Level(BaseModel):
     discount_percent: int = Field(default=0, ge=0, le=50)
     free_shipping: bool = False
     points_multiplier_percent: int = Field(default=100, ge=100, le=1000)
+    early_access_hours: int = Field(default=0, ge=0, le=168)
+    """Members of this level may buy into a campaign this many hours before it opens to everyone."""
 
 
 class LevelPlanIn(BaseModel):
@@ -125,6 +127,44 @@ class MembershipOut(BaseModel):
     discount_percent: int
     free_shipping: bool
     points_multiplier_percent: int
+    early_access_hours: int
     next_level: str | None
     next_needs_fen: int | None
     """How much more spending reaches the next level."""
+
+
+TaskKind = Literal["invite_registered", "friend_first_purchase", "share_click", "checkin_streak"]
+
+
+class TaskIn(BaseModel):
+    name: str = Field(min_length=1, max_length=60)
+    kind: TaskKind
+    """invite_registered: a friend registers through the customer's share; friend_first_purchase: such a friend
+    pays for the first time; share_click: a friend opens the customer's product share (the share itself counts
+    for nothing); checkin_streak: check in `target` days in a row."""
+    period: Literal["once", "daily", "weekly"] = "once"
+    target: int = Field(default=1, ge=1, le=1000)
+    reward_points: int = Field(default=0, ge=0, le=1_000_000)
+    reward_template_id: int | None = Field(default=None, ge=1)
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _rewarded(self) -> TaskIn:
+        if not self.reward_points and self.reward_template_id is None:
+            raise ValueError("a task rewards points, a coupon, or both")
+        return self
+
+
+class TaskPatch(BaseModel):
+    active: bool
+
+
+class TaskOut(TaskIn):
+    id: int
+
+
+class MyTaskOut(BaseModel):
+    task: TaskOut
+    period_key: str
+    count: int
+    done: bool

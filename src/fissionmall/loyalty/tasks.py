@@ -1,5 +1,5 @@
-"""The worker pays the monthly dividend pool on each merchant's pay day, earns points on completed orders and
-expires old points."""
+"""The worker pays the monthly dividend pool on each merchant's pay day, earns points on completed orders,
+expires old points and advances customers' tasks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from fissionmall.core.outbox import job
 from fissionmall.core.schedule import in_chunks, sweep
-from fissionmall.loyalty import levels, points, service
+from fissionmall.loyalty import levels, missions, points, service
 
 
 @sweep("loyalty.dividend")
@@ -29,3 +29,8 @@ async def expire_points(runtime: Any, now: datetime) -> int:
 @sweep("loyalty.levels")
 async def levels_daily(runtime: Any, now: datetime) -> int:
     return await levels.daily(runtime, now)
+
+
+@job(missions.PROGRESS_JOB)
+async def task_progress(runtime: Any, payload: dict[str, Any]) -> None:
+    await missions.on_event(runtime, payload)

@@ -54,3 +54,14 @@ class SandboxRefund(IdMixin, Base):
     out_trade_no: Mapped[str] = mapped_column(String(32))
     amount_fen: Mapped[int]
     created_at: Mapped[datetime]
+
+
+class SandboxTransfer(IdMixin, Base):
+    """The sandbox provider's memory of payouts to customers, one per bill number as WeChat Pay keeps them."""
+
+    __tablename__ = "sandbox_transfers"
+
+    out_bill_no: Mapped[str] = mapped_column(String(32), unique=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int]
+    created_at: Mapped[datetime]

@@ -75,7 +75,8 @@ async def land(session: AsyncSession, runtime: Any, code: str, visitor: Shopper 
     visitor_id = visitor.customer_id if visitor and visitor.merchant_id == share.merchant_id else None
     await record_event(session, merchant_id=share.merchant_id, kind="click", at=runtime.clock.now(),
                        actor_id=visitor_id, inviter_id=share.sharer_id, depth=share.depth + 1,
-                       campaign_id=share.campaign_id, subject=("share", share.id))
+                       campaign_id=share.campaign_id, subject=("share", share.id),
+                       data={"target_type": share.target_type})
     return ShareLanding(code=code, target_type=share.target_type, target_id=share.target_id,
                         campaign_id=share.campaign_id, sharer=Sharer(id=share.sharer_id, nickname=nickname),
                         depth=share.depth + 1)

@@ -1,4 +1,4 @@
-"""The contract every payment provider meets: prepay, verify a notification, refund."""
+"""The contract every payment provider meets: prepay, verify a notification, refund, pay out."""
 
 from __future__ import annotations
 
@@ -41,6 +41,28 @@ class ProviderNotice:
     amount_fen: Fen
 
 
+@dataclass(frozen=True)
+class TransferRequest:
+    """Money paid out to a customer (商家转账): a withdrawal of commission."""
+
+    out_bill_no: str
+    """Deterministic per withdrawal, so a retried payout cannot pay twice."""
+    openid: str
+    amount_fen: Fen
+    remark: str
+    real_name: str
+    """The payee's name as checked; WeChat Pay matches it to the account on large transfers."""
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    state: Literal["paid", "pending", "failed"]
+    bill_no: str | None = None
+    package_info: str | None = None
+    """Set while the customer still has to confirm receipt in the mini-program (wx.requestMerchantTransfer)."""
+    reason: str | None = None
+
+
 class InvalidNotification(Exception):
     """Signature, timestamp, decryption or merchant identity check failed."""
 
@@ -71,4 +93,8 @@ class PaymentProvider(Protocol):
 
     async def refund(self, request: RefundRequest) -> None:
         """Ask the provider to refund; idempotent on out_refund_no; result arrives by notification."""
+        ...
+
+    async def transfer(self, request: TransferRequest) -> TransferResult:
+        """Pay out to a customer, or report the state of the bill already made under `out_bill_no`."""
         ...

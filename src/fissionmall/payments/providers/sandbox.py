@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.outbox import enqueue, job
 from fissionmall.db.sql import insert_ignoring_conflicts
-from fissionmall.payments.models import SandboxRefund
+from fissionmall.payments.models import SandboxRefund, SandboxTransfer
 from fissionmall.payments.providers.base import (
     InvalidNotification,
     PrepayRequest,
     ProviderNotice,
     RefundRequest,
+    TransferRequest,
+    TransferResult,
 )
 
 MAX_SKEW = timedelta(minutes=5)
@@ -95,6 +97,15 @@ class SandboxProvider:
                     "transaction_id": f"sbx-refund-{request.out_refund_no}", "amount_fen": request.refund_fen,
                 })
             await session.commit()
+
+    async def transfer(self, request: TransferRequest) -> TransferResult:
+        """Pay out at once, once per out_bill_no, in the sandbox's own transaction (as a provider's books are)."""
+        async with self.runtime.sessionmaker() as session:
+            await session.execute(insert_ignoring_conflicts(session, SandboxTransfer).values(
+                out_bill_no=request.out_bill_no, openid=request.openid, amount_fen=request.amount_fen,
+                created_at=self.runtime.clock.now()))
+            await session.commit()
+        return TransferResult(state="paid", bill_no=f"sbx-{request.out_bill_no}")
 
     async def complete_payment(self, session: AsyncSession, out_trade_no: str, amount_fen: int) -> None:
         """The shopper 'pays' in the sandbox: a payment notification is queued for delivery."""

@@ -1,0 +1,138 @@
+"""Load benchmark of Fission Mall on PostgreSQL.
+
+    .venv/bin/python -m bench [group flash bargain viral browse] [--quick]
+
+Creates its own database (dropped first), loads a merchant, its catalogue and 100,000 customers by SQL, starts
+the server as in production (`fissionmall serve --workers 2`, plus `fissionmall worker`), captures the SQL each
+write request issues (in-process, one customer per phase), then drives every scenario from a separate process and
+prints, per request, the rate and latency, every answer by status and problem code, the invariants read back by SQL,
+and the same statements replayed by pgbench as the database's ceiling. An invariant violated exits with 1; no
+timing ever fails anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+import asyncpg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from bench import dataset, report
+from bench.capture import Capture
+from bench.runner import Admin, Bench, Outcome, Run
+from bench.scenarios import SCENARIOS
+from bench.server import System
+from fissionmall.config import load_settings
+
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/fm_bench"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], metavar="scenario",
+                        help=f"any of {', '.join(SCENARIOS)} (default: all)")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a minute or two")
+    parser.add_argument("--database-url", default=DEFAULT_URL, help="dropped and created anew (default: %(default)s)")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS,
+                        help="velocity counters, as in production; '' keeps them in PostgreSQL (default: %(default)s)")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--concurrency", type=int, default=None, help="connections of the driver (default: 64)")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default: 2)")
+    parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench ceilings")
+    return parser.parse_args()
+
+
+async def prepare_database(console: Console, url: str, customers: int) -> None:
+    with console.status("creating and migrating the bench database …"):
+        await dataset.create(url)
+    with Progress(TextColumn("loading customers"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("customers", total=customers)
+        await dataset.load(url, customers, lambda n: progress.advance(task, n))
+    console.print(f"database ready: 1 merchant, {dataset.PRODUCTS} products, {customers:,} customers")
+
+
+async def forget_velocity(redis_url: str) -> None:
+    """Velocity windows of an earlier run would refuse this run's helps: drop the bench merchant's keys."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter("fm:velocity:1:*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
+
+
+CAPTURE_CUSTOMERS = 1000
+"""The last customers are kept for the statement capture, which uses a few per phase."""
+
+
+async def main(options: argparse.Namespace) -> int:
+    console = Console(width=None if sys.stdout.isatty() else 170)
+    names = options.scenarios or list(SCENARIOS)
+    await prepare_database(console, options.database_url, options.customers)
+    if options.redis_url:
+        await forget_velocity(options.redis_url)
+    system = System(options.database_url, options.redis_url or None, workers=options.workers)
+    database = await asyncpg.create_pool(dataset.plain_url(options.database_url), min_size=1, max_size=4)
+    run = Run(options.quick, system, database, console, Admin(system.base_url), options.concurrency,
+              not options.no_pgbench)
+    outcomes: list[Outcome] = []
+    try:
+        with console.status("starting the server and the worker …"):
+            system.start_server()
+            system.start_worker()
+            await run.admin.login()
+        console.print(f"server: {system.base_url}, {system.workers} worker processes; job worker running")
+        await capture_statements(run, names, first_customer=options.customers - CAPTURE_CUSTOMERS + 1)
+        next_customer = 1
+        for name in names:
+            console.rule(f"{name}: {SCENARIOS[name][0]}")
+            bench = Bench(run, "load", Outcome(name, SCENARIOS[name][0]), next_customer)
+            await SCENARIOS[name][1](bench)
+            next_customer = bench.next_customer
+            report.show(console, bench.outcome)
+            outcomes.append(bench.outcome)
+    finally:
+        await run.admin.close()
+        await database.close()
+        system.stop()
+    report.summary(console, outcomes)
+    violated = [c for o in outcomes for c in o.checks if not c.ok]
+    if violated:
+        console.print(f"[bold white on red] {len(violated)} INVARIANT(S) VIOLATED [/] "
+                      + "; ".join(c.name for c in violated))
+        return 1
+    return 0
+
+
+async def capture_statements(run: Run, names: list[str], first_customer: int) -> None:
+    """Run each scenario with one customer per phase, in-process, keeping every statement each request sends."""
+    env = run.system.environment()
+    settings = load_settings(database_url=env["DATABASE_URL"], secret_key=env["SECRET_KEY"], dev_login=True,
+                             sandbox_key=env["SANDBOX_KEY"], redis_url=env.get("REDIS_URL"),
+                             media_dir=env["MEDIA_DIR"], public_base_url=env["PUBLIC_BASE_URL"])
+    capture = Capture(settings)
+    try:
+        with run.console.status("capturing the SQL of one request of each kind …"):
+            for name in names:
+                bench = Bench(run, "capture", Outcome(name, SCENARIOS[name][0]), first_customer, capture)
+                await SCENARIOS[name][1](bench)
+                first_customer = bench.next_customer
+    finally:
+        await capture.close()
+    run.statements = {key: capture.statements_of(key) for key in capture.requests}
+    files = capture.write()
+    run.console.print(f"statements captured for {len(capture.requests)} kinds of request: "
+                      f"{', '.join(str(f.relative_to(Path.cwd())) for f in files)}")
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(arguments())))

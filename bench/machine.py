@@ -1,0 +1,79 @@
+"""Where the machine's CPU went during a phase: the API server, PostgreSQL serving the bench database, the driver,
+and everything else. On a shared 2-core machine "everything else" (someone's test run) can take half of it, and a
+figure measured then must say so."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Process:
+    pid: int
+    group: int
+    command: str
+    cpu_seconds: float
+
+
+def processes() -> dict[int, Process]:
+    """Every process's CPU time so far, from /proc (user + system)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        command = stat[stat.index("(") + 1: stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        found[int(entry.name)] = Process(int(entry.name), int(fields[2]), command,
+                                         (int(fields[11]) + int(fields[12])) / TICKS)
+    return found
+
+
+@dataclass
+class Usage:
+    """Shares of one core (1.0 = a whole core) over the phase's wall time."""
+
+    server: float
+    database: float
+    driver: float
+    other: float
+
+    def describe(self) -> str:
+        return (f"CPU (100% = one core, {os.cpu_count()} cores): server {self.server:.0%}, PostgreSQL "
+                f"{self.database:.0%}, driver {self.driver:.0%}, other processes {self.other:.0%}")
+
+
+class Meter:
+    """Take a snapshot before a phase and one after; attribute the difference."""
+
+    def __init__(self, server_groups: set[int]) -> None:
+        self.server_groups = server_groups
+        self.bench_group = os.getpgrp()
+
+    def start(self) -> None:
+        self.before, self.started = processes(), time.monotonic()
+
+    def stop(self, database_pids: set[int], driver_seconds: float) -> Usage:
+        """`database_pids`: the bench database's backends and PostgreSQL's own background processes."""
+        after, seconds = processes(), time.monotonic() - self.started
+        totals = {"server": 0.0, "database": 0.0, "bench": 0.0, "other": 0.0}
+        for pid, process in after.items():
+            spent = process.cpu_seconds - (self.before[pid].cpu_seconds if pid in self.before else 0.0)
+            if process.group in self.server_groups:
+                totals["server"] += spent
+            elif pid in database_pids:
+                totals["database"] += spent
+            elif process.group == self.bench_group:
+                totals["bench"] += spent  # the driver, measured by itself; the bench's own checks are idle here
+            else:
+                totals["other"] += spent
+        return Usage(server=totals["server"] / seconds, database=totals["database"] / seconds,
+                     driver=driver_seconds / seconds, other=totals["other"] / seconds)

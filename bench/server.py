@@ -1,0 +1,90 @@
+"""The system under test, as it runs in production: `fissionmall serve` (uvicorn, several worker processes, no
+job worker inside) and, when a scenario needs background jobs, a separate `fissionmall worker`; both started as
+subprocesses with settings from the environment, their output kept in bench/out/."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+OUT = Path(__file__).parent / "out"
+FISSIONMALL = Path(sys.executable).parent / "fissionmall"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class System:
+    """The settings every process of the system under test shares, and the processes started so far."""
+
+    database_url: str
+    redis_url: str | None
+    workers: int = 2
+    port: int = field(default_factory=free_port)
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(24)[:32])
+    sandbox_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ, DATABASE_URL=self.database_url, SECRET_KEY=self.secret_key, DEV_LOGIN="true",
+                   SANDBOX_KEY=self.sandbox_key, PUBLIC_BASE_URL=self.base_url, DEFAULT_MERCHANT="bench",
+                   MEDIA_DIR=str(OUT / "media"), LOG_LEVEL="WARNING", PAYMENT_PROVIDER="sandbox")
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        return env
+
+    def _start(self, name: str, *arguments: str) -> subprocess.Popen[bytes]:
+        OUT.mkdir(exist_ok=True)
+        log = (OUT / f"{name}.log").open("ab")
+        process = subprocess.Popen([str(FISSIONMALL), *arguments], env=self.environment(), stdout=log, stderr=log,
+                                   cwd=OUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def start_server(self) -> None:
+        process = self._start("server", "serve", "--workers", str(self.workers), "--port", str(self.port),
+                              "--no-with-worker")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}: see {OUT / 'server.log'}")
+            try:
+                if httpx.get(f"{self.base_url}/api/v1/categories?merchant=bench", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the server did not answer within 60 s: see {OUT / 'server.log'}")
+
+    def start_worker(self) -> None:
+        self._start("worker", "worker")
+
+    def stop(self) -> None:
+        """Stop what this bench started (its own process groups), gently first."""
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()

@@ -1,0 +1,154 @@
+"""Withdrawals (提现) of settled commission: a checked identity and a minimum first (COMPLIANCE F6), then review,
+then a payout through the payment provider (the sandbox's transfer, or WeChat Pay's 商家转账, behind one interface).
+
+What may be withdrawn is the settled ledger less every withdrawal not rejected. Each request locks the payee's
+row before it reads that figure, so two requests at once never spend the same money (PITFALLS: a stale balance).
+The payout is the worker's: it asks the provider under the withdrawal's own number, so a retry finds the bill
+already made; a transfer the provider refuses rejects the withdrawal and the money is withdrawable again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.clock import Clock
+from fissionmall.core.errors import Conflict, InvalidInput, NotFound
+from fissionmall.core.events import record_event
+from fissionmall.core.outbox import enqueue
+from fissionmall.customers import service as customers
+from fissionmall.distribution import repository, rules
+from fissionmall.distribution.models import Withdrawal
+from fissionmall.distribution.schemas import IdentityIn, PayeeOut, WithdrawalIn, WithdrawalOut
+from fissionmall.payments.providers.base import TransferRequest
+
+PAYOUT_JOB = "distribution.payout"
+
+
+def _withdrawal_no(clock: Clock) -> str:
+    return f"W{clock.now():%y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
+
+
+async def register_identity(session: AsyncSession, runtime: Any, shopper: Shopper, body: IdentityIn) -> PayeeOut:
+    """Record who is paid: the real name and a checked resident ID number, kept only as a keyed hash and its
+    last four characters."""
+    now = runtime.clock.now()
+    problem = rules.resident_id_problem(body.id_number, now.date())
+    if problem:
+        raise InvalidInput("invalid_id_number", problem, field="id_number")
+    digest = hmac.new(runtime.settings.secret_key.encode(), body.id_number.upper().encode(), hashlib.sha256)
+    await repository.save_payee(session, shopper.merchant_id, shopper.customer_id, real_name=body.real_name,
+                                id_number_hash=digest.hexdigest(), id_tail=body.id_number[-4:].upper(),
+                                checked_at=now)
+    payee = await repository.payee(session, shopper.customer_id)
+    return PayeeOut.model_validate(payee, from_attributes=True)
+
+
+async def request(session: AsyncSession, runtime: Any, shopper: Shopper, body: WithdrawalIn) -> WithdrawalOut:
+    config = await repository.config_of(session, shopper.merchant_id)
+    if config is None:
+        raise NotFound("distribution_not_configured", "distribution has not been set up")
+    if body.amount_fen < config.withdraw_min_fen:
+        raise InvalidInput("below_minimum", f"withdrawals start at {config.withdraw_min_fen} fen",
+                           field="amount_fen", minimum_fen=config.withdraw_min_fen)
+    if await repository.payee(session, shopper.customer_id, lock=True) is None:
+        raise Conflict("identity_required", "record your real name and ID number before withdrawing")
+    available, _ = await repository.withdrawable(session, shopper.customer_id)
+    if body.amount_fen > available:
+        raise Conflict("insufficient_commission", "more than your settled commission", available_fen=available)
+    now = runtime.clock.now()
+    withdrawal_id = await repository.add_withdrawal(
+        session, merchant_id=shopper.merchant_id, customer_id=shopper.customer_id,
+        withdrawal_no=_withdrawal_no(runtime.clock), amount_fen=body.amount_fen, status="requested",
+        requested_at=now)
+    await record_event(session, merchant_id=shopper.merchant_id, kind="withdrawal", at=now,
+                       actor_id=shopper.customer_id, subject=("withdrawal", withdrawal_id),
+                       data={"amount_fen": body.amount_fen})
+    if not config.withdraw_review:
+        await _approve(session, runtime, withdrawal_id, None)
+    return await _out(session, withdrawal_id)
+
+
+async def _approve(session: AsyncSession, runtime: Any, withdrawal_id: int, staff_id: int | None) -> bool:
+    now = runtime.clock.now()
+    if not await repository.move_withdrawal(session, withdrawal_id, ("requested",), status="approved",
+                                            decided_at=now, decided_by=staff_id):
+        return False
+    await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now,
+                  dedupe_key=f"{PAYOUT_JOB}:{withdrawal_id}")
+    return True
+
+
+async def decide(session: AsyncSession, runtime: Any, staff: StaffMember, withdrawal_id: int, approve: bool,
+                 reason: str | None) -> WithdrawalOut:
+    found = await repository.withdrawal(session, withdrawal_id, staff.merchant_id)
+    if found is None:
+        raise NotFound("withdrawal_not_found", f"no withdrawal {withdrawal_id}")
+    done = await _approve(session, runtime, withdrawal_id, staff.staff_id) if approve else \
+        await repository.move_withdrawal(session, withdrawal_id, ("requested",), status="rejected",
+                                         reason=reason or "rejected by the merchant",
+                                         decided_at=runtime.clock.now(), decided_by=staff.staff_id)
+    if not done:
+        raise Conflict("withdrawal_not_requested", f"this withdrawal is {found.status} already")
+    return await _out(session, withdrawal_id)
+
+
+async def pay_out(runtime: Any, payload: dict[str, Any]) -> None:
+    """The worker's payout: read in one short transaction, call the provider outside any, record in another. A
+    transfer still waiting (for the customer's confirmation) raises, so the outbox asks again later."""
+    withdrawal_id = int(payload["withdrawal_id"])
+    async with runtime.sessionmaker() as session:
+        found = await repository.withdrawal(session, withdrawal_id)
+        if found is None or found.status != "approved":
+            return
+        payee = await repository.payee(session, found.customer_id)
+        customer = await customers.get_customer(session, found.merchant_id, found.customer_id)
+        if payee is None:
+            raise LookupError(f"withdrawal {withdrawal_id}: no payee")
+        transfer = TransferRequest(out_bill_no=found.withdrawal_no, openid=customer.openid,
+                                   amount_fen=found.amount_fen, remark="佣金提现", real_name=payee.real_name)
+    provider = runtime.payment_provider
+    result = await provider.transfer(transfer)
+    now = runtime.clock.now()
+    async with runtime.sessionmaker() as session:
+        if result.state == "paid":
+            await repository.move_withdrawal(session, withdrawal_id, ("approved",), status="paid", paid_at=now,
+                                             provider=provider.name, bill_no=result.bill_no, package_info=None)
+        elif result.state == "failed":
+            await repository.move_withdrawal(session, withdrawal_id, ("approved",), status="rejected",
+                                             provider=provider.name, bill_no=result.bill_no,
+                                             reason=f"transfer failed: {result.reason}"[:200])
+        else:
+            await repository.move_withdrawal(session, withdrawal_id, ("approved",), provider=provider.name,
+                                             bill_no=result.bill_no, package_info=result.package_info)
+        await session.commit()
+    if result.state == "pending":
+        raise TransferPending(f"withdrawal {withdrawal_id}: transfer {result.bill_no} not final yet")
+
+
+class TransferPending(Exception):
+    """The provider has the transfer but has not finished it; the job runs again later."""
+
+
+async def _out(session: AsyncSession, withdrawal_id: int) -> WithdrawalOut:
+    found = await repository.withdrawal(session, withdrawal_id)
+    assert found is not None
+    return out(found)
+
+
+def out(withdrawal: Withdrawal) -> WithdrawalOut:
+    return WithdrawalOut.model_validate(withdrawal, from_attributes=True)
+
+
+async def mine(session: AsyncSession, shopper: Shopper) -> list[WithdrawalOut]:
+    return [out(w) for w in await repository.withdrawals(session, shopper.merchant_id,
+                                                         customer_id=shopper.customer_id)]
+
+
+async def for_merchant(session: AsyncSession, staff: StaffMember, status: str | None) -> list[WithdrawalOut]:
+    return [out(w) for w in await repository.withdrawals(session, staff.merchant_id, status=status)]
