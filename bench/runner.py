@@ -124,6 +124,7 @@ class Bench:
         self.run, self.mode, self.outcome, self.capture = run, mode, outcome, capture
         self.quick, self.system, self.db, self.console = run.quick, run.system, run.db, run.console
         self.admin = run.admin
+        self.db_name = run.system.database_url.rsplit("/", 1)[1]
         self.next_customer = first_customer
 
     def size(self, full: int, quick: int, capture: int = 1) -> int:

@@ -295,13 +295,11 @@ async def test_a_shipped_order_refunded_in_full_returns_the_credit(client, mall,
     assert await balance(mall, alice_id) == 300
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: orders/service.py open_refund refuses any refund of an order with "
-                                       "paid_fen 0 (refund_too_large), so a fully credited order, once paid, can "
-                                       "never be refunded and its credit never comes back")
 async def test_a_fully_credited_order_refunded_by_the_merchant_returns_the_credit(client, mall, runtime):
     """The merchant cannot ship a fully credited order and refunds it: the order closes and the credit returns."""
     alice, alice_id = await shopper(mall, "alice")
     await grant(mall, alice_id, 1000)
+    stock_before = await mall.sku_stock()
     order = await placed(mall, alice, 1000)
     assert (await client.post(f"/orders/{order['id']}/pay", headers=alice)).status_code == 200
     response = await client.post(f"/admin/orders/{order['id']}/refunds", headers=await mall.staff("finance"),
@@ -309,6 +307,24 @@ async def test_a_fully_credited_order_refunded_by_the_merchant_returns_the_credi
     await mall.work()
     assert (response.status_code, (await mall.get_order(alice, order["id"]))["status"]) == (201, "refunded")
     assert await balance(mall, alice_id) == 1000
+    assert await mall.sku_stock() == stock_before
+    again = await client.post(f"/admin/orders/{order['id']}/refunds", headers=await mall.staff("finance"),
+                              json={"reason": "again"})
+    problem(again, 409, "invalid_transition")
+    assert await balance(mall, alice_id) == 1000
+
+
+async def test_a_shopper_asks_the_merchant_to_close_a_fully_credited_order(client, mall, runtime):
+    """With no cash to send back there is no refund to request: the shopper is told to ask the merchant, and
+    nothing changes."""
+    alice, alice_id = await shopper(mall, "alice")
+    await grant(mall, alice_id, 1000)
+    order = await placed(mall, alice, 1000)
+    assert (await client.post(f"/orders/{order['id']}/pay", headers=alice)).status_code == 200
+    problem(await client.post(f"/orders/{order['id']}/refunds", headers=alice, json={"reason": "changed my mind"}),
+            409, "refund_by_merchant")
+    assert (await mall.get_order(alice, order["id"]))["status"] == "to_ship"
+    assert await balance(mall, alice_id) == 0
 
 
 async def test_a_failed_group_refunds_the_cash_and_returns_the_credit(client, mall, runtime, clock):

@@ -1,7 +1,7 @@
 """Membership levels (会员等级): a member's level follows their own spending (all of it, or last month's), and
-gives a discount, free shipping and a points multiplier at checkout, and early access to campaigns. Levels give discounts, never the right to
-earn (COMPLIANCE D3). Re-evaluated for every member by one statement, daily by the worker and whenever the plan
-changes."""
+gives a discount, free shipping and a points multiplier at checkout, and early access to campaigns. Levels give
+discounts, never the right to earn (COMPLIANCE D3). Re-evaluated for every member by one statement, daily by the
+worker and whenever the plan changes."""
 
 from __future__ import annotations
 

@@ -252,19 +252,24 @@ async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order],
     await catalog.release_stock(session, await repository.quantities_by_sku(session, ids))
     await _return_benefits(session, orders, refunded=refunded)
     if not refunded:
-        credit_used = await repository.wallet_used(session, ids)
-        for order in orders:
-            if order.id in credit_used:
-                await wallet.credit(session, order.merchant_id, order.customer_id, credit_used[order.id],
-                                    "returned", ("order", order.id), runtime.clock.now())
-            await points.give_back(session, order.merchant_id, order.customer_id,
-                                   await points.spent_on(session, order.id), ("order", order.id), runtime.clock.now())
+        await _return_credit_and_points(session, orders, runtime.clock.now())
     by_kind: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_kind[order.kind].append(order)
     for kind, group in by_kind.items():
         if kind in MECHANICS:
             await MECHANICS[kind].released(session, runtime, group)
+
+
+async def _return_credit_and_points(session: AsyncSession, orders: Sequence[Order], at: datetime) -> None:
+    """All the shop credit and points these orders used come back (for orders no money is refunded on)."""
+    credit_used = await repository.wallet_used(session, [o.id for o in orders])
+    for order in orders:
+        if order.id in credit_used:
+            await wallet.credit(session, order.merchant_id, order.customer_id, credit_used[order.id], "returned",
+                                ("order", order.id), at)
+        await points.give_back(session, order.merchant_id, order.customer_id, await points.spent_on(session, order.id),
+                               ("order", order.id), at)
 
 
 async def _return_benefits(session: AsyncSession, orders: Sequence[Order], *, refunded: bool) -> None:
@@ -398,12 +403,32 @@ async def open_refund(session: AsyncSession, runtime: Any, order: Order, body: R
         raise errors.invalid_transition(order.status, S.REFUNDING)
     if order.status == S.RECEIVED and order.due_at is not None and order.due_at <= runtime.clock.now():
         raise Conflict("after_sale_closed", "the after-sale window of this order has closed")
+    if order.paid_fen == 0:
+        await _close_without_cash(session, runtime, order, requested_by)
+        return
     available = order.paid_fen - order.refund_reserved_fen
     amount = body.amount_fen if body.amount_fen is not None else available
     if not 0 < amount <= available:
         raise errors.refund_too_large(available)
     if not await _reserve_and_open(session, order, amount, body.reason, requested_by, runtime.clock.now()):
         raise errors.order_changed()
+
+
+async def _close_without_cash(session: AsyncSession, runtime: Any, order: Order, requested_by: str) -> None:
+    """An order paid wholly with credit, points or a voucher has no money to send back: the merchant's refund closes
+    it at once and returns in full what paid for it (a shopper asks the merchant, who decides)."""
+    if requested_by == "customer":
+        raise Conflict("refund_by_merchant", "nothing was paid in cash for this order: ask the merchant, who closes "
+                                             "it and gives back your credit and points")
+    now = runtime.clock.now()
+    if not await repository.move(session, order.id, [order.status], S.REFUNDED, closed_at=now, due_at=None):
+        raise errors.order_changed()
+    if order.shipped_at is None:
+        await _release(session, runtime, [order], refunded=True)
+    else:
+        await _return_benefits(session, [order], refunded=True)
+    await _return_credit_and_points(session, [order], now)
+    await _event(session, order, "refund", now, amount_fen=0)
 
 
 async def _reserve_and_open(session: AsyncSession, order: Order, amount: int, reason: str, requested_by: str,

@@ -1,0 +1,78 @@
+-- Mirrors one racer's journey in the "flash" scenario, phase "race": POST /orders opening a group on a campaign
+-- capped at `seats` units. The campaign claim decides: a winner's transaction goes on (then pay, then the provider's
+-- notification, which opens the group), a loser's reads the campaign again and rolls back, as the app does. The
+-- claim's UPDATE is wrapped in a CTE so that pgbench can branch on its row count; the work is the same.
+--
+-- mirrors: flash/race · POST /orders → 201 = 22
+-- mirrors: flash/race · POST /orders → 409 campaign_sold_out = 8
+-- mirrors: flash/race · POST /orders/{id}/pay → 200 = 8
+-- mirrors: flash/race · POST /payments/notify → 200 = 17
+--
+-- Variables (-D): run, customers, campaign (an active copy with sold = 0 and the same stock_cap), sku, price,
+-- product, k=0. Run with -t so that the attempts equal the racers of the HTTP run.
+\set k :k + 1
+\set customer 1 + (:client_id * 7919 + :k) % :customers
+
+-- POST /orders {campaign: {kind: group, campaign_id}}: opens a group
+BEGIN;
+INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ('customer:' || :customer, 'pgb' || :run || '-' || :client_id || '-' || :k || 'o', md5(:k::text) || md5(:client_id::text), now()) ON CONFLICT DO NOTHING RETURNING id AS idem \gset
+SELECT * FROM merchants WHERE id = 1;
+SELECT skus.*, products.title, products.category_id FROM skus JOIN products ON products.id = skus.product_id WHERE skus.merchant_id = 1 AND skus.id IN (:sku) AND skus.active AND products.status = 'on_sale';
+UPDATE skus SET stock = stock - 1 WHERE id = :sku AND stock >= 1;
+SELECT * FROM customers WHERE merchant_id = 1 AND id = :customer;
+SELECT * FROM campaigns WHERE merchant_id = 1 AND id = :campaign;
+WITH claim AS (UPDATE campaigns SET sold = sold + 1 WHERE id = :campaign AND status = 'active' AND starts_at <= now() AND ends_at > now() AND (stock_cap IS NULL OR sold + 1 <= stock_cap) RETURNING 1) SELECT count(*) AS won FROM claim \gset
+\if :won
+INSERT INTO campaign_quotas (merchant_id, campaign_id, customer_id, used) VALUES (1, :campaign, :customer, 0) ON CONFLICT DO NOTHING RETURNING id;
+UPDATE campaign_quotas SET used = used + 1 WHERE campaign_id = :campaign AND customer_id = :customer AND used < 1;
+SELECT * FROM level_plans WHERE merchant_id = 1;
+INSERT INTO orders (merchant_id, store_id, customer_id, order_no, kind, campaign_id, status, items_fen, total_fen, deposit_fen, paid_fen, refund_reserved_fen, refunded_fen, address, note, inviter_id, share_id, due_at, created_at) VALUES (1, NULL, :customer, 'P' || :run || '-' || :client_id || '-' || :k, 'group', :campaign, 'pending_payment', :price + 2000, :price, NULL, 0, 0, 0, '{"name": "压测用户", "phone": "13800000000", "region": "上海市", "detail": "南京西路 1 号"}', '', NULL, NULL, now() + interval '30 minutes', now()) RETURNING id AS order_id, order_no \gset
+INSERT INTO order_items (merchant_id, order_id, product_id, sku_id, title, unit_price_fen, quantity) VALUES (1, :order_id, :product, :sku, '压测商品 1 · 规格 1', :price + 2000, 1) RETURNING id;
+INSERT INTO order_adjustments (merchant_id, order_id, kind, name, amount_fen, source_id) VALUES (1, :order_id, 'group_price', '开团价', -2000, :campaign) RETURNING id;
+SAVEPOINT sa_savepoint_1;
+INSERT INTO group_orders (order_id, merchant_id, campaign_id, group_id, customer_id, is_leader, unit_price_fen, quantity, seat_no, active) VALUES (:order_id, 1, :campaign, NULL, :customer, false, :price, 1, NULL, true);
+RELEASE SAVEPOINT sa_savepoint_1;
+INSERT INTO events (merchant_id, kind, campaign_id, actor_id, inviter_id, depth, subject_type, subject_id, data, occurred_at) VALUES (1, 'order', :campaign, :customer, NULL, 0, 'order', :order_id, '{"total_fen": 3490}', now()) RETURNING id;
+SELECT * FROM orders WHERE id = :order_id;
+SELECT * FROM order_items WHERE order_id IN (:order_id) ORDER BY id;
+SELECT * FROM order_adjustments WHERE order_id IN (:order_id) ORDER BY id;
+SELECT * FROM refunds WHERE order_id IN (:order_id) ORDER BY id;
+UPDATE idempotency_keys SET status_code = 201, response = '{"id": 1, "order_no": "2612060700354259558421", "kind": "group", "campaign_id": 1, "status": "pending_payment", "customer_id": 1, "store_id": null, "items_fen": 4490, "total_fen": 3490, "deposit_fen": null, "paid_fen": 0, "refunded_fen": 0, "items": [{"sku_id": 1, "product_id": 1, "title": "压测商品 1 · 规格 1", "unit_price_fen": 4490, "quantity": 1}], "adjustments": [{"kind": "group_price", "name": "拼团价", "amount_fen": -1000}], "refunds": [], "address": {"name": "压测用户", "phone": "13800000000", "region": "上海市", "detail": "南京西路 1 号"}, "note": "", "carrier": null, "tracking_no": null, "created_at": "2026-12-06T07:00:35.274981Z", "pay_before": "2026-12-06T07:30:35.274981Z", "paid_at": null, "shipped_at": null, "received_at": null, "closed_at": null}'::jsonb WHERE id = :idem;
+COMMIT;
+
+-- POST /orders/{id}/pay
+BEGIN;
+INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ('customer:' || :customer, 'pgb' || :run || '-' || :client_id || '-' || :k || 'p', md5(:k::text) || md5(:client_id::text), now()) ON CONFLICT DO NOTHING RETURNING id AS idem \gset
+SELECT * FROM orders WHERE merchant_id = 1 AND id = :order_id AND customer_id = :customer;
+UPDATE orders SET status = 'pending_payment', payment_started_at = now() WHERE id = :order_id AND status IN ('pending_payment');
+SELECT * FROM orders WHERE id = :order_id;
+INSERT INTO payments (merchant_id, order_id, stage, provider, out_trade_no, amount_fen, status, created_at) VALUES (1, :order_id, 'full', 'sandbox', :order_no, :price, 'pending', now()) ON CONFLICT DO NOTHING RETURNING id;
+SELECT * FROM payments WHERE order_id = :order_id AND stage = 'full';
+SELECT * FROM customers WHERE merchant_id = 1 AND id = :customer;
+UPDATE idempotency_keys SET status_code = 200, response = '{"payment_id": 1, "provider": "sandbox", "stage": "full", "amount_fen": 3490, "params": {"sandbox": true, "out_trade_no": "2612060700354259558421", "amount_fen": 3490}}'::jsonb WHERE id = :idem;
+COMMIT;
+
+-- POST /payments/notify/sandbox (the provider's signed notification)
+BEGIN;
+INSERT INTO payment_notifications (provider, event_id, kind, reference, received_at) VALUES ('sandbox', 'pay-' || :order_no, 'payment', :order_no, now()) ON CONFLICT DO NOTHING RETURNING id;
+UPDATE payments SET status = 'succeeded', transaction_id = 'sbx-' || :order_no, paid_at = now() WHERE out_trade_no = :order_no AND status = 'pending' AND amount_fen = :price RETURNING order_id, stage;
+SELECT * FROM orders WHERE id = :order_id;
+UPDATE orders SET status = 'paid', paid_fen = :price, due_at = NULL, paid_at = now() WHERE id = :order_id AND status IN ('pending_payment');
+UPDATE coupons SET status = 'used', used_at = now() WHERE order_id IN (:order_id) AND status = 'locked';
+UPDATE vouchers SET status = 'redeemed', redeemed_at = now() WHERE redeemed_order_id IN (:order_id) AND status IN ('locked');
+UPDATE customers SET first_paid_at = now() WHERE id = :customer AND first_paid_at IS NULL RETURNING inviter_id;
+INSERT INTO events (merchant_id, kind, campaign_id, actor_id, inviter_id, depth, subject_type, subject_id, data, occurred_at) VALUES (1, 'first_purchase', NULL, :customer, NULL, 0, 'order', :order_id, '{}', now()) RETURNING id;
+SELECT id FROM loyalty_tasks WHERE merchant_id = 1 AND active LIMIT 1;
+INSERT INTO events (merchant_id, kind, campaign_id, actor_id, inviter_id, depth, subject_type, subject_id, data, occurred_at) VALUES (1, 'pay', NULL, :customer, NULL, 0, 'order', :order_id, '{"amount_fen": 3490, "stage": "full"}', now()) RETURNING id;
+SELECT enabled FROM distribution_configs WHERE merchant_id = 1;
+SELECT id FROM campaigns WHERE merchant_id = 1 AND kind IN ('share_coupon', 'credit') AND status = 'active' LIMIT 1;
+SELECT * FROM group_orders WHERE order_id = :order_id;
+SELECT * FROM campaigns WHERE merchant_id = 1 AND id = :campaign;
+INSERT INTO buying_groups (merchant_id, campaign_id, leader_id, size, paid_count, status, opened_at, expires_at) VALUES (1, :campaign, :customer, 2, 1, 'open', now(), now() + interval '4 hours') RETURNING id AS grp \gset
+UPDATE group_orders SET group_id = :grp, is_leader = true, seat_no = 1 WHERE order_id = :order_id;
+INSERT INTO events (merchant_id, kind, campaign_id, actor_id, inviter_id, depth, subject_type, subject_id, data, occurred_at) VALUES (1, 'group_open', :campaign, :customer, NULL, 0, 'group', :grp, '{"order_id": 1, "size": 2}', now()) RETURNING id;
+COMMIT;
+\else
+SELECT * FROM campaigns WHERE id = :campaign;
+ROLLBACK;
+\endif
