@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
 from fissionmall.core.errors import NotFound
+from fissionmall.core.idempotency import run_idempotent
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.distribution import rules, service, withdrawals
 from fissionmall.distribution.plans import LintReport, Plan
@@ -54,7 +55,9 @@ async def identity(body: IdentityIn, request: Request, shopper: Shopper = Depend
 async def withdraw(body: WithdrawalIn, request: Request, shopper: Shopper = Depends(current_shopper),
                    session: AsyncSession = Depends(get_session)):
     """Take settled commission out: reviewed by the merchant (unless they turned review off), then transferred."""
-    return await withdrawals.request(session, request.app.state.runtime, shopper, body)
+    runtime = request.app.state.runtime
+    return await run_idempotent(request, session, principal=shopper.principal, body=body, now=runtime.clock.now(),
+                                status_code=201, action=lambda: withdrawals.request(session, runtime, shopper, body))
 
 
 @router.get("/distributors/me/withdrawals", response_model=list[WithdrawalOut])

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns.pointsmall import service
 from fissionmall.campaigns.pointsmall.schemas import MallItemOut, RedeemIn, RedeemOut
 from fissionmall.core.auth import Shopper, current_shopper
+from fissionmall.core.idempotency import run_idempotent
 from fissionmall.db.session import TransactionalRoute, get_session
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: points mall"])
@@ -22,4 +23,7 @@ async def items(request: Request, shopper: Shopper = Depends(current_shopper),
 async def redeem(campaign_id: int, body: RedeemIn, request: Request, shopper: Shopper = Depends(current_shopper),
                  session: AsyncSession = Depends(get_session)):
     """Exchange points: a coupon at once, or goods as an order (pay its cash part and shipping, if any)."""
-    return await service.redeem(session, request.app.state.runtime, shopper, campaign_id, body)
+    runtime = request.app.state.runtime
+    return await run_idempotent(request, session, principal=shopper.principal, body=body, now=runtime.clock.now(),
+                                status_code=201,
+                                action=lambda: service.redeem(session, runtime, shopper, campaign_id, body))
