@@ -34,12 +34,20 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], metavar="scenario",
-                        help=f"any of {', '.join(SCENARIOS)} (default: all)")
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        choices=[[], *SCENARIOS],
+        metavar="scenario",
+        help=f"any of {', '.join(SCENARIOS)} (default: all)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a minute or two")
     parser.add_argument("--database-url", default=DEFAULT_URL, help="dropped and created anew (default: %(default)s)")
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS,
-                        help="velocity counters, as in production; '' keeps them in PostgreSQL (default: %(default)s)")
+    parser.add_argument(
+        "--redis-url",
+        default=DEFAULT_REDIS,
+        help="velocity counters, as in production; '' keeps them in PostgreSQL (default: %(default)s)",
+    )
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=None, help="connections of the driver (default: 64)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default: 2)")
@@ -50,8 +58,9 @@ def arguments() -> argparse.Namespace:
 async def prepare_database(console: Console, url: str, customers: int) -> None:
     with console.status("creating and migrating the bench database …"):
         await dataset.create(url)
-    with Progress(TextColumn("loading customers"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as progress:
+    with Progress(
+        TextColumn("loading customers"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    ) as progress:
         task = progress.add_task("customers", total=customers)
         await dataset.load(url, customers, lambda n: progress.advance(task, n))
     console.print(f"database ready: 1 merchant, {dataset.PRODUCTS} products, {customers:,} customers")
@@ -82,8 +91,9 @@ async def main(options: argparse.Namespace) -> int:
         await forget_velocity(options.redis_url)
     system = System(options.database_url, options.redis_url or None, workers=options.workers)
     database = await asyncpg.create_pool(dataset.plain_url(options.database_url), min_size=1, max_size=4)
-    run = Run(options.quick, system, database, console, Admin(system.base_url), options.concurrency,
-              not options.no_pgbench)
+    run = Run(
+        options.quick, system, database, console, Admin(system.base_url), options.concurrency, not options.no_pgbench
+    )
     outcomes: list[Outcome] = []
     try:
         with console.status("starting the server and the worker …"):
@@ -107,8 +117,9 @@ async def main(options: argparse.Namespace) -> int:
     report.summary(console, outcomes)
     violated = [c for o in outcomes for c in o.checks if not c.ok]
     if violated:
-        console.print(f"[bold white on red] {len(violated)} INVARIANT(S) VIOLATED [/] "
-                      + "; ".join(c.name for c in violated))
+        console.print(
+            f"[bold white on red] {len(violated)} INVARIANT(S) VIOLATED [/] " + "; ".join(c.name for c in violated)
+        )
         return 1
     return 0
 
@@ -116,9 +127,15 @@ async def main(options: argparse.Namespace) -> int:
 async def capture_statements(run: Run, names: list[str], first_customer: int) -> None:
     """Run each scenario with one customer per phase, in-process, keeping every statement each request sends."""
     env = run.system.environment()
-    settings = load_settings(database_url=env["DATABASE_URL"], secret_key=env["SECRET_KEY"], dev_login=True,
-                             sandbox_key=env["SANDBOX_KEY"], redis_url=env.get("REDIS_URL"),
-                             media_dir=env["MEDIA_DIR"], public_base_url=env["PUBLIC_BASE_URL"])
+    settings = load_settings(
+        database_url=env["DATABASE_URL"],
+        secret_key=env["SECRET_KEY"],
+        dev_login=True,
+        sandbox_key=env["SANDBOX_KEY"],
+        redis_url=env.get("REDIS_URL"),
+        media_dir=env["MEDIA_DIR"],
+        public_base_url=env["PUBLIC_BASE_URL"],
+    )
     capture = Capture(settings)
     try:
         with run.console.status("capturing the SQL of one request of each kind …"):
@@ -130,8 +147,10 @@ async def capture_statements(run: Run, names: list[str], first_customer: int) ->
         await capture.close()
     run.statements = {key: capture.statements_of(key) for key in capture.requests}
     files = capture.write()
-    run.console.print(f"statements captured for {len(capture.requests)} kinds of request: "
-                      f"{', '.join(str(f.relative_to(Path.cwd())) for f in files)}")
+    run.console.print(
+        f"statements captured for {len(capture.requests)} kinds of request: "
+        f"{', '.join(str(f.relative_to(Path.cwd())) for f in files)}"
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,7 @@ class Capture:
         for name in ("begin", "commit", "rollback"):
             event.listen(engine, name, self._marker(name.upper()))
 
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
-                   _many: bool) -> None:
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         if self.current is not None:
             self.current.append(f"{' '.join(statement.split())};\n    -- {parameters!r}"[:4000])
 
@@ -65,7 +64,8 @@ class Capture:
         for key, statements in self.requests.items():
             scenario = key.split("/", 1)[0]
             files.setdefault(scenario, []).append(
-                f"-- ===== {key}: {self.statements_of(key)} statements\n" + "\n".join(statements) + "\n")
+                f"-- ===== {key}: {self.statements_of(key)} statements\n" + "\n".join(statements) + "\n"
+            )
         written = []
         for scenario, sections in files.items():
             path = OUT / f"{scenario}.sql"
@@ -83,8 +83,9 @@ class CaptureCaller:
     def __init__(self, capture: Capture, client: httpx.AsyncClient, phase: str) -> None:
         self.capture, self.client, self.phase = capture, client, phase
 
-    async def call(self, label: str, method: str, path: str, *, body: bytes | None = None,
-                   headers: dict[str, str] | None = None) -> Reply:
+    async def call(
+        self, label: str, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Reply:
         self.capture.current = []
         headers = dict(headers or {}, **({"Content-Type": "application/json"} if body is not None else {}))
         try:

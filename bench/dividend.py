@@ -27,8 +27,12 @@ from fissionmall.loyalty import repository, service
 from fissionmall.runtime import build_runtime
 
 MONTH = "2026-10"
-LEVELS = [{"min_spend_fen": 10_000, "points": 100}, {"min_spend_fen": 89_900, "points": 3596},
-          {"min_spend_fen": 179_800, "points": 7192}, {"min_spend_fen": 359_600, "points": 14_384}]
+LEVELS = [
+    {"min_spend_fen": 10_000, "points": 100},
+    {"min_spend_fen": 89_900, "points": 3596},
+    {"min_spend_fen": 179_800, "points": 7192},
+    {"min_spend_fen": 359_600, "points": 14_384},
+]
 
 
 async def fresh_database(url: str) -> None:
@@ -75,8 +79,16 @@ async def main(url: str, members: int) -> None:
     runtime = build_runtime(settings, clock=FrozenClock(datetime(2026, 11, 2, 4, tzinfo=UTC)))
     try:
         async with runtime.sessionmaker() as session:
-            await repository.save_plan(session, 1, enabled=True, pool_bp=500, levels=LEVELS, threshold_points=100,
-                                       pay_day=1, updated_at=runtime.clock.now())
+            await repository.save_plan(
+                session,
+                1,
+                enabled=True,
+                pool_bp=500,
+                levels=LEVELS,
+                threshold_points=100,
+                pay_day=1,
+                updated_at=runtime.clock.now(),
+            )
             await session.commit()
         started = time.perf_counter()
         async with runtime.sessionmaker() as session:
@@ -84,8 +96,13 @@ async def main(url: str, members: int) -> None:
             await session.commit()
         computed = time.perf_counter() - started
         started = time.perf_counter()
-        with Progress(TextColumn("crediting"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-                      TimeRemainingColumn(), console=console) as progress:
+        with Progress(
+            TextColumn("crediting"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,}"),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
             task = progress.add_task("credit", total=run.members)
             credited = await service.credit(runtime, run.id, progress=lambda n: progress.advance(task, n))
         crediting = time.perf_counter() - started
@@ -104,12 +121,18 @@ async def main(url: str, members: int) -> None:
     table.add_row("load (SQL)", f"{2 * members:,}", f"{loaded:.1f}", f"{2 * members / loaded:,.0f}")
     table.add_row("compute shares", f"{run.members:,}", f"{computed:.1f}", f"{run.members / computed:,.0f}")
     table.add_row("credit wallets", f"{credited:,}", f"{crediting:.1f}", f"{credited / crediting:,.0f}")
-    table.add_row("total (compute + credit)", f"{run.members:,}", f"{computed + crediting:.1f}",
-                  f"{run.members / (computed + crediting):,.0f}")
+    table.add_row(
+        "total (compute + credit)",
+        f"{run.members:,}",
+        f"{computed + crediting:.1f}",
+        f"{run.members / (computed + crediting):,.0f}",
+    )
     console.print(table)
     exact = shares == run.pool_fen == wallets
-    console.print(f"pool {run.pool_fen:,} fen of net sales {run.net_sales_fen:,}; shares sum {shares:,}; wallets sum "
-                  f"{wallets:,}; {entries:,} credit entries: {'exact to the fen' if exact else 'MISMATCH'}")
+    console.print(
+        f"pool {run.pool_fen:,} fen of net sales {run.net_sales_fen:,}; shares sum {shares:,}; wallets sum "
+        f"{wallets:,}; {entries:,} credit entries: {'exact to the fen' if exact else 'MISMATCH'}"
+    )
     if not exact:
         raise SystemExit(1)
 

@@ -66,8 +66,9 @@ class WireCaller:
     def __init__(self, connection: Connection, recorder: Recorder) -> None:
         self.connection, self.recorder = connection, recorder
 
-    async def call(self, label: str, method: str, path: str, *, body: bytes | None = None,
-                   headers: dict[str, str] | None = None) -> Reply:
+    async def call(
+        self, label: str, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Reply:
         started = time.perf_counter()
         reply = await self.connection.request(method, path, body, headers or {})
         self.recorder.add(label, (time.perf_counter() - started) * 1000, reply)
@@ -115,8 +116,14 @@ async def _drive(load: Load, done: Any) -> Report:
     seconds = time.perf_counter() - started
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    return Report(labels=recorder.labels, seconds=seconds, journeys=len(load.users), driver_cpu_seconds=cpu,
-                  concurrency=load.concurrency, failures=failures)
+    return Report(
+        labels=recorder.labels,
+        seconds=seconds,
+        journeys=len(load.users),
+        driver_cpu_seconds=cpu,
+        concurrency=load.concurrency,
+        failures=failures,
+    )
 
 
 def _child(load: Load, done: Any, results: Any) -> None:

@@ -22,8 +22,9 @@ ADDRESS = {"name": "压测用户", "phone": "13800000000", "region": "上海市"
 
 
 class Caller(Protocol):
-    async def call(self, label: str, method: str, path: str, *, body: bytes | None = None,
-                   headers: dict[str, str] | None = None) -> Reply: ...
+    async def call(
+        self, label: str, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Reply: ...
 
 
 def ip_of(customer_id: int) -> str:
@@ -34,8 +35,11 @@ def ip_of(customer_id: int) -> str:
 
 def shopper_headers(user: dict[str, Any], *, idempotent: bool = False) -> dict[str, str]:
     """What the app sends: its token, its own random device id, and an Idempotency-Key on writes that take one."""
-    headers = {"Authorization": f"Bearer {user['token']}", "X-Device-Id": f"dev-{user['id']}",
-               "X-Forwarded-For": ip_of(user["id"])}
+    headers = {
+        "Authorization": f"Bearer {user['token']}",
+        "X-Device-Id": f"dev-{user['id']}",
+        "X-Forwarded-For": ip_of(user["id"]),
+    }
     if idempotent:
         headers["Idempotency-Key"] = secrets.token_hex(12)
     return headers
@@ -46,16 +50,26 @@ def _json(body: Any) -> bytes:
 
 
 async def post(caller: Caller, label: str, path: str, user: dict[str, Any], body: Any = None) -> Reply:
-    return await caller.call(label, "POST", API + path, body=_json(body) if body is not None else None,
-                             headers=shopper_headers(user, idempotent=True))
+    return await caller.call(
+        label,
+        "POST",
+        API + path,
+        body=_json(body) if body is not None else None,
+        headers=shopper_headers(user, idempotent=True),
+    )
 
 
 async def notify_paid(caller: Caller, label: str, pay: Reply, context: dict[str, Any]) -> Reply:
     """The provider's signed notification, as the sandbox's worker job would POST it (the real notify path)."""
     trade_no, amount = pay.data["params"]["out_trade_no"], pay.data["params"]["amount_fen"]
-    body = _json({"id": f"pay-{trade_no}", "event_type": "TRANSACTION.SUCCESS",
-                  "create_time": datetime.now(UTC).isoformat(),
-                  "resource": {"out_trade_no": trade_no, "transaction_id": f"sbx-{trade_no}", "amount_fen": amount}})
+    body = _json(
+        {
+            "id": f"pay-{trade_no}",
+            "event_type": "TRANSACTION.SUCCESS",
+            "create_time": datetime.now(UTC).isoformat(),
+            "resource": {"out_trade_no": trade_no, "transaction_id": f"sbx-{trade_no}", "amount_fen": amount},
+        }
+    )
     headers = signed_headers(context["sandbox_key"], body, datetime.now(UTC))
     headers.pop("Content-Type")
     return await caller.call(label, "POST", NOTIFY_PATH, body=body, headers=headers)
@@ -66,8 +80,13 @@ async def group_buy(caller: Caller, user: dict[str, Any], context: dict[str, Any
     campaign = {"kind": "group", "campaign_id": user["campaign_id"]}
     if user.get("group_id"):
         campaign["target_id"] = user["group_id"]
-    order = await post(caller, "POST /orders", "/orders", user,
-                       {"items": [{"sku_id": user["sku_id"], "quantity": 1}], "address": ADDRESS, "campaign": campaign})
+    order = await post(
+        caller,
+        "POST /orders",
+        "/orders",
+        user,
+        {"items": [{"sku_id": user["sku_id"], "quantity": 1}], "address": ADDRESS, "campaign": campaign},
+    )
     if order.status != 201:
         return
     pay = await post(caller, "POST /orders/{id}/pay", f"/orders/{order.data['id']}/pay", user)
@@ -77,8 +96,13 @@ async def group_buy(caller: Caller, user: dict[str, Any], context: dict[str, Any
 
 async def buy_normal(caller: Caller, user: dict[str, Any], context: dict[str, Any]) -> None:
     """A plain order, paid: what brings a share-coupon packet."""
-    order = await post(caller, "POST /orders", "/orders", user,
-                       {"items": [{"sku_id": user["sku_id"], "quantity": 1}], "address": ADDRESS})
+    order = await post(
+        caller,
+        "POST /orders",
+        "/orders",
+        user,
+        {"items": [{"sku_id": user["sku_id"], "quantity": 1}], "address": ADDRESS},
+    )
     if order.status == 201:
         pay = await post(caller, "POST /orders/{id}/pay", f"/orders/{order.data['id']}/pay", user)
         if pay.status == 200:
@@ -111,5 +135,6 @@ async def browse(caller: Caller, user: dict[str, Any], context: dict[str, Any]) 
 
 
 Journey = Callable[[Caller, dict[str, Any], dict[str, Any]], Awaitable[None]]
-JOURNEYS: dict[str, Journey] = {f.__name__: f for f in (group_buy, buy_normal, bargain_start, bargain_help,
-                                                       assist_open, viral, browse)}
+JOURNEYS: dict[str, Journey] = {
+    f.__name__: f for f in (group_buy, buy_normal, bargain_start, bargain_help, assist_open, viral, browse)
+}

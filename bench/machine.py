@@ -30,10 +30,11 @@ def processes() -> dict[int, Process]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        command = stat[stat.index("(") + 1: stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        found[int(entry.name)] = Process(int(entry.name), int(fields[2]), command,
-                                         (int(fields[11]) + int(fields[12])) / TICKS)
+        command = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[int(entry.name)] = Process(
+            int(entry.name), int(fields[2]), command, (int(fields[11]) + int(fields[12])) / TICKS
+        )
     return found
 
 
@@ -47,8 +48,10 @@ class Usage:
     other: float
 
     def describe(self) -> str:
-        return (f"CPU (100% = one core, {os.cpu_count()} cores): server {self.server:.0%}, PostgreSQL "
-                f"{self.database:.0%}, driver {self.driver:.0%}, other processes {self.other:.0%}")
+        return (
+            f"CPU (100% = one core, {os.cpu_count()} cores): server {self.server:.0%}, PostgreSQL "
+            f"{self.database:.0%}, driver {self.driver:.0%}, other processes {self.other:.0%}"
+        )
 
 
 class Meter:
@@ -75,5 +78,9 @@ class Meter:
                 totals["bench"] += spent  # the driver, measured by itself; the bench's own checks are idle here
             else:
                 totals["other"] += spent
-        return Usage(server=totals["server"] / seconds, database=totals["database"] / seconds,
-                     driver=driver_seconds / seconds, other=totals["other"] / seconds)
+        return Usage(
+            server=totals["server"] / seconds,
+            database=totals["database"] / seconds,
+            driver=driver_seconds / seconds,
+            other=totals["other"] / seconds,
+        )

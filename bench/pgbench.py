@@ -35,8 +35,7 @@ ROOM = 1_000_000
 @dataclass(frozen=True)
 class Mirror:
     phase: str
-    scripts: list[tuple[str, int]]
-    """(script, weight)."""
+    script: str
     variables: dict[str, Any]
 
 
@@ -50,12 +49,17 @@ def pgbench_binary() -> str | None:
 
 async def copy_campaign(b: Bench, campaign_id: int) -> int:
     """An active copy of a campaign, nothing sold, the same settings and cap."""
-    return int(await b.value("""
+    return int(
+        await b.value(
+            """
         INSERT INTO campaigns (merchant_id, kind, name, status, settings, product_id, starts_at, ends_at, stock_cap,
                                sold, created_at)
         SELECT merchant_id, kind, name || ' (pgbench)', 'active', settings, product_id, now() - interval '1 minute',
                now() + interval '1 day', stock_cap, 0, now()
-        FROM campaigns WHERE id = $1 RETURNING id""", campaign_id))
+        FROM campaigns WHERE id = $1 RETURNING id""",
+            campaign_id,
+        )
+    )
 
 
 async def fixture_rows(b: Bench, sql: str, count: int, *arguments: Any) -> tuple[int, int]:
@@ -67,48 +71,72 @@ async def fixture_rows(b: Bench, sql: str, count: int, *arguments: Any) -> tuple
 async def group_mirror(b: Bench, report: Report, ids: dict[str, int]) -> Mirror:
     campaign = await copy_campaign(b, ids["campaign"])
     groups = await b.value("SELECT count(*) FROM buying_groups WHERE campaign_id = $1", ids["campaign"])
-    first, count = await fixture_rows(b, """
+    first, count = await fixture_rows(
+        b,
+        """
         INSERT INTO buying_groups (merchant_id, campaign_id, leader_id, size, paid_count, status, opened_at, expires_at)
         SELECT 1, $2, g, $3, 1, 'open', now(), now() + interval '1 day' FROM generate_series(1, $1) g
-        RETURNING id""", groups, campaign, ROOM)
-    price = await b.value("SELECT (settings -> 'skus' -> 0 ->> 'group_price_fen')::int FROM campaigns WHERE id = $1",
-                          campaign)
-    return Mirror("join + pay", [("group_join.sql", 1)], {"campaign": campaign, "sku": ids["sku"], "price": price,
-                                                          "groups_first": first, "groups_count": count})
+        RETURNING id""",
+        groups,
+        campaign,
+        ROOM,
+    )
+    price = await b.value(
+        "SELECT (settings -> 'skus' -> 0 ->> 'group_price_fen')::int FROM campaigns WHERE id = $1", campaign
+    )
+    return Mirror(
+        "join + pay",
+        "group_join.sql",
+        {"campaign": campaign, "sku": ids["sku"], "price": price, "groups_first": first, "groups_count": count},
+    )
 
 
 async def flash_mirror(b: Bench, report: Report, ids: dict[str, int]) -> Mirror:
     campaign = await copy_campaign(b, ids["campaign"])
-    price = await b.value("SELECT (settings -> 'skus' -> 0 ->> 'group_price_fen')::int FROM campaigns WHERE id = $1",
-                          campaign)
-    return Mirror("race", [("flash_race.sql", 1)], {"campaign": campaign, "sku": ids["sku"], "price": price,
-                                                    "product": 2})
+    price = await b.value(
+        "SELECT (settings -> 'skus' -> 0 ->> 'group_price_fen')::int FROM campaigns WHERE id = $1", campaign
+    )
+    return Mirror("race", "flash_race.sql", {"campaign": campaign, "sku": ids["sku"], "price": price, "product": 2})
 
 
 async def bargain_mirror(b: Bench, report: Report, ids: dict[str, int]) -> Mirror:
     campaign = await copy_campaign(b, ids["campaign"])
     bargains = await b.value("SELECT count(*) FROM bargains WHERE campaign_id = $1", ids["campaign"])
-    first, count = await fixture_rows(b, """
+    first, count = await fixture_rows(
+        b,
+        """
         INSERT INTO bargains (merchant_id, campaign_id, customer_id, sku_id, start_price_fen, floor_price_fen,
                               self_cut_fen, price_fen, helps_needed, helps_done, schedule, salt, schedule_hash, status,
                               created_at, expires_at)
         SELECT 1, $2, g, 5, 100000000, 0, 0, 100000000, $3, 0, '[3, 2, 2, 1, 1]', md5(g::text), md5(g::text) ||
                md5(g::text), 'ongoing', now(), now() + interval '1 day'
-        FROM generate_series(1, $1) g RETURNING id""", bargains, campaign, ROOM)
-    return Mirror("helps", [("bargain_help.sql", 5), ("bargain_help_refused.sql", 1)], {
-        "campaign": campaign, "bargains_first": first, "bargains_count": count})
+        FROM generate_series(1, $1) g RETURNING id""",
+        bargains,
+        campaign,
+        ROOM,
+    )
+    return Mirror("helps", "bargain_help.sql", {"campaign": campaign, "bargains_first": first, "bargains_count": count})
 
 
 async def viral_mirror(b: Bench, report: Report, ids: dict[str, int]) -> Mirror:
     campaign = await copy_campaign(b, ids["assist"])
     packets = await b.value("SELECT count(*) FROM assist_packets WHERE campaign_id = $1", ids["assist"])
-    first, count = await fixture_rows(b, """
+    first, count = await fixture_rows(
+        b,
+        """
         INSERT INTO assist_packets (merchant_id, campaign_id, customer_id, helpers_needed, helps_done, status,
                                     prize_fen, owner_device_id, owner_ip, created_at, expires_at)
         SELECT 1, $2, g, $3, 0, 'open', 0, 'dev-' || g, '10.0.0.1', now(), now() + interval '1 day'
-        FROM generate_series(1, $1) g RETURNING id""", packets, campaign, ROOM)
-    return Mirror("burst", [("viral_burst.sql", 1)], {"campaign": campaign, "packet": ids["packet"],
-                                                      "assists_first": first, "assists_count": count})
+        FROM generate_series(1, $1) g RETURNING id""",
+        packets,
+        campaign,
+        ROOM,
+    )
+    return Mirror(
+        "burst",
+        "viral_burst.sql",
+        {"campaign": campaign, "packet": ids["packet"], "assists_first": first, "assists_count": count},
+    )
 
 
 MIRRORS = {"group": group_mirror, "flash": flash_mirror, "bargain": bargain_mirror, "viral": viral_mirror}
@@ -120,14 +148,13 @@ def declared(script: str) -> dict[str, int]:
     return {m.group(1).strip(): int(m.group(2)) for m in re.finditer(r"^-- mirrors: (.+) = (\d+)$", text, re.M)}
 
 
-def staleness(captured: dict[str, int], scripts: list[tuple[str, int]]) -> str:
+def staleness(captured: dict[str, int], script: str) -> str:
     """Where the app now sends another number of statements than a mirror replays (src/ changed since)."""
     stale = []
-    for script, _ in scripts:
-        for request, count in declared(script).items():
-            now = captured.get(request)
-            if now is not None and now != count:
-                stale.append(f"{request}: app {now}, {script} {count}")
+    for request, count in declared(script).items():
+        now = captured.get(request)
+        if now is not None and now != count:
+            stale.append(f"{request}: app {now}, {script} {count}")
     return "MIRROR OUT OF DATE: " + "; ".join(stale) if stale else ""
 
 
@@ -139,26 +166,42 @@ async def run_ceilings(b: Bench, scenario: str, report: Report, ids: dict[str, i
     binary = pgbench_binary()
     mirror = await MIRRORS[scenario](b, report, ids)
     clients = min(report.concurrency, report.journeys)
-    requests = sum(len(s.latencies_ms) for s in report.labels.values())
-    unit = report.journeys if len(mirror.scripts) == 1 else requests
+    unit = report.journeys
     http_rate = unit / report.seconds
-    name = " + ".join(f"{s}@{w}" if len(mirror.scripts) > 1 else s for s, w in mirror.scripts)
+    name = mirror.script
     if binary is None:
         return [Ceiling(mirror.phase, name, clients, None, http_rate, "pgbench not found")]
-    variables = dict(mirror.variables, run=int(time.time()), customers=await b.value("SELECT count(*) FROM customers"),
-                     day=day_of(datetime.now(UTC)), k=0)
-    command = [binary, "-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
-               "-t", str(math.ceil(unit / clients))]
+    variables = dict(
+        mirror.variables,
+        run=int(time.time()),
+        customers=await b.value("SELECT count(*) FROM customers"),
+        day=day_of(datetime.now(UTC)),
+        k=0,
+    )
+    command = [
+        binary,
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        "-n",
+        "-M",
+        "prepared",
+        "-c",
+        str(clients),
+        "-j",
+        "2",
+        "-t",
+        str(math.ceil(unit / clients)),
+    ]
     for key, value in variables.items():
         command += ["-D", f"{key}={value}"]
-    for script, weight in mirror.scripts:
-        command += ["-f", f"{SCRIPTS / script}@{weight}"]
-    command.append(b.db_name)
+    command += ["-f", str(SCRIPTS / mirror.script), b.db_name]
     with b.console.status(f"pgbench: {name} with {clients} clients …"):
         finished = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", finished.stdout)
     failures = re.search(r"number of failed transactions: (\d+)", finished.stdout)
-    note = staleness(b.run.statements, mirror.scripts)
+    note = staleness(b.run.statements, mirror.script)
     if finished.returncode != 0 or tps is None:
         note = f"pgbench failed ({finished.returncode}): {(finished.stderr or finished.stdout).strip()[-300:]}"
     elif failures and int(failures.group(1)):

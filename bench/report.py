@@ -26,8 +26,15 @@ def outcomes(stats: Stats) -> str:
 def phase_rows(table: Table, name: str, report: Report) -> None:
     for label, stats in report.labels.items():
         count = len(stats.latencies_ms)
-        table.add_row(name, label, f"{count:,}", f"{count / report.seconds:,.0f}", f"{percentile(stats, 0.5):.1f}",
-                      f"{percentile(stats, 0.99):.1f}", outcomes(stats))
+        table.add_row(
+            name,
+            label,
+            f"{count:,}",
+            f"{count / report.seconds:,.0f}",
+            f"{percentile(stats, 0.5):.1f}",
+            f"{percentile(stats, 0.99):.1f}",
+            outcomes(stats),
+        )
         name = ""
     driver = report.driver_cpu_seconds / report.seconds
     note = f"{report.seconds:.1f} s; " + (report.usage.describe() if report.usage else "")
@@ -37,14 +44,29 @@ def phase_rows(table: Table, name: str, report: Report) -> None:
         note += "; [bold yellow]other processes took CPU: figures understate the system[/]"
     if report.failures:
         note += f"; [bold red]{len(report.failures)} journeys raised: {report.failures[0]}[/]"
-    table.add_row("", f"journeys (c={report.concurrency})", f"{report.journeys:,}",
-                  f"{report.journeys / report.seconds:,.0f}", "", "", note, end_section=True)
+    table.add_row(
+        "",
+        f"journeys (c={report.concurrency})",
+        f"{report.journeys:,}",
+        f"{report.journeys / report.seconds:,.0f}",
+        "",
+        "",
+        note,
+        end_section=True,
+    )
 
 
 def show(console: Console, outcome: Outcome) -> None:
     table = Table(title=f"{outcome.name}: {outcome.title}", title_justify="left")
-    for column, justify in (("phase", "left"), ("request", "left"), ("requests", "right"), ("req/s", "right"),
-                            ("p50 ms", "right"), ("p99 ms", "right"), ("answers", "left")):
+    for column, justify in (
+        ("phase", "left"),
+        ("request", "left"),
+        ("requests", "right"),
+        ("req/s", "right"),
+        ("p50 ms", "right"),
+        ("p99 ms", "right"),
+        ("answers", "left"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for name, report in outcome.phases:
         phase_rows(table, name, report)
@@ -53,8 +75,7 @@ def show(console: Console, outcome: Outcome) -> None:
         checks = Table(title="invariants (read back by SQL)", title_justify="left", show_header=False)
         for check in outcome.checks:
             mark = "[green]ok[/]" if check.ok else "[bold white on red] VIOLATED [/]"
-            checks.add_row(mark, check.name, str(check.actual),
-                           "" if check.ok else f"expected {check.expected}")
+            checks.add_row(mark, check.name, str(check.actual), "" if check.ok else f"expected {check.expected}")
         console.print(checks)
     if outcome.ceilings:
         ceilings = Table(title="pgbench ceilings (same statements, same clients)", title_justify="left")
@@ -62,8 +83,14 @@ def show(console: Console, outcome: Outcome) -> None:
             ceilings.add_column(column, justify="left" if column in ("phase", "pgbench script") else "right")
         for c in outcome.ceilings:
             ratio = f"{c.http_rate / c.tps:.0%}" if c.tps else "n/a"
-            ceilings.add_row(c.phase, c.script + (f" [dim]({c.note})[/]" if c.note else ""), str(c.clients),
-                             f"{c.http_rate:,.0f}", f"{c.tps:,.0f}" if c.tps else "failed", ratio)
+            ceilings.add_row(
+                c.phase,
+                c.script + (f" [dim]({c.note})[/]" if c.note else ""),
+                str(c.clients),
+                f"{c.http_rate:,.0f}",
+                f"{c.tps:,.0f}" if c.tps else "failed",
+                ratio,
+            )
         console.print(ceilings)
 
 
@@ -78,7 +105,13 @@ def summary(console: Console, outcomes_: list[Outcome]) -> None:
         for name, report in outcome.phases:
             requests = sum(len(s.latencies_ms) for s in report.labels.values())
             worst = max((percentile(s, 0.99) for s in report.labels.values()), default=0.0)
-            table.add_row(outcome.name, name, f"{report.journeys / report.seconds:,.0f}",
-                          f"{requests / report.seconds:,.0f}", f"{worst:.0f}", verdict)
+            table.add_row(
+                outcome.name,
+                name,
+                f"{report.journeys / report.seconds:,.0f}",
+                f"{requests / report.seconds:,.0f}",
+                f"{worst:.0f}",
+                verdict,
+            )
             verdict = ""
     console.print(table)

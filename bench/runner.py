@@ -70,8 +70,9 @@ class Admin:
         self.token = ""
 
     async def login(self) -> None:
-        answer = await self.client.post("/admin/auth/login", json={"merchant_slug": MERCHANT, "username": OWNER,
-                                                                   "password": OWNER_PASSWORD})
+        answer = await self.client.post(
+            "/admin/auth/login", json={"merchant_slug": MERCHANT, "username": OWNER, "password": OWNER_PASSWORD}
+        )
         answer.raise_for_status()
         self.token = answer.json()["token"]
 
@@ -85,9 +86,17 @@ class Admin:
     async def campaign(self, kind: str, name: str, settings: dict[str, Any], stock_cap: int | None = None) -> int:
         """Create and activate a campaign running from a minute ago until tomorrow; its id."""
         now = datetime.now(UTC)
-        created = await self._post("/admin/campaigns", {
-            "kind": kind, "name": name, "starts_at": (now - timedelta(minutes=1)).isoformat(),
-            "ends_at": (now + timedelta(days=1)).isoformat(), "stock_cap": stock_cap, "settings": settings})
+        created = await self._post(
+            "/admin/campaigns",
+            {
+                "kind": kind,
+                "name": name,
+                "starts_at": (now - timedelta(minutes=1)).isoformat(),
+                "ends_at": (now + timedelta(days=1)).isoformat(),
+                "stock_cap": stock_cap,
+                "settings": settings,
+            },
+        )
         await self._post(f"/admin/campaigns/{created['id']}/activate")
         return int(created["id"])
 
@@ -119,8 +128,9 @@ class Run:
 class Bench:
     """One scenario's view of the run, in one mode: measured under load, or captured in-process."""
 
-    def __init__(self, run: Run, mode: Mode, outcome: Outcome, first_customer: int,
-                 capture: Capture | None = None) -> None:
+    def __init__(
+        self, run: Run, mode: Mode, outcome: Outcome, first_customer: int, capture: Capture | None = None
+    ) -> None:
         self.run, self.mode, self.outcome, self.capture = run, mode, outcome, capture
         self.quick, self.system, self.db, self.console = run.quick, run.system, run.db, run.console
         self.admin = run.admin
@@ -135,9 +145,19 @@ class Bench:
         ids = range(self.next_customer, self.next_customer + count)
         self.next_customer += count
         now = datetime.now(UTC)
-        return [dict(fields, id=i, token=sign_token(self.system.secret_key, {"aud": "shopper", "sub": str(i),
-                                                                             "mid": 1},
-                                                    now=now, ttl=timedelta(hours=12))) for i in ids]
+        return [
+            dict(
+                fields,
+                id=i,
+                token=sign_token(
+                    self.system.secret_key,
+                    {"aud": "shopper", "sub": str(i), "mid": 1},
+                    now=now,
+                    ttl=timedelta(hours=12),
+                ),
+            )
+            for i in ids
+        ]
 
     @property
     def context(self) -> dict[str, Any]:
@@ -152,13 +172,22 @@ class Bench:
         clients = self.run.concurrency or concurrency
         meter = Meter({p.pid for p in self.system.processes})
         meter.start()
-        with Progress(TextColumn(f"  {name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=self.console, transient=True) as progress:
+        with Progress(
+            TextColumn(f"  {name}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        ) as progress:
             task = progress.add_task(name, total=len(users))
-            report = run_load(Load(journey, users, clients, "127.0.0.1", self.system.port, self.context),
-                              lambda done: progress.update(task, completed=done))
-        ours = await self.db.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                   "OR datname IS NULL")
+            report = run_load(
+                Load(journey, users, clients, "127.0.0.1", self.system.port, self.context),
+                lambda done: progress.update(task, completed=done),
+            )
+        ours = await self.db.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR datname IS NULL"
+        )
         report.usage = meter.stop({r["pid"] for r in ours}, report.driver_cpu_seconds)
         self.outcome.phases.append((name, report))
         return report

@@ -43,9 +43,18 @@ class System:
         return f"http://127.0.0.1:{self.port}"
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ, DATABASE_URL=self.database_url, SECRET_KEY=self.secret_key, DEV_LOGIN="true",
-                   SANDBOX_KEY=self.sandbox_key, PUBLIC_BASE_URL=self.base_url, DEFAULT_MERCHANT="bench",
-                   MEDIA_DIR=str(OUT / "media"), LOG_LEVEL="WARNING", PAYMENT_PROVIDER="sandbox")
+        env = dict(
+            os.environ,
+            DATABASE_URL=self.database_url,
+            SECRET_KEY=self.secret_key,
+            DEV_LOGIN="true",
+            SANDBOX_KEY=self.sandbox_key,
+            PUBLIC_BASE_URL=self.base_url,
+            DEFAULT_MERCHANT="bench",
+            MEDIA_DIR=str(OUT / "media"),
+            LOG_LEVEL="WARNING",
+            PAYMENT_PROVIDER="sandbox",
+        )
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         return env
@@ -53,14 +62,21 @@ class System:
     def _start(self, name: str, *arguments: str) -> subprocess.Popen[bytes]:
         OUT.mkdir(exist_ok=True)
         log = (OUT / f"{name}.log").open("ab")
-        process = subprocess.Popen([str(FISSIONMALL), *arguments], env=self.environment(), stdout=log, stderr=log,
-                                   cwd=OUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(FISSIONMALL), *arguments],
+            env=self.environment(),
+            stdout=log,
+            stderr=log,
+            cwd=OUT,
+            start_new_session=True,
+        )
         self.processes.append(process)
         return process
 
     def start_server(self) -> None:
-        process = self._start("server", "serve", "--workers", str(self.workers), "--port", str(self.port),
-                              "--no-with-worker")
+        process = self._start(
+            "server", "serve", "--workers", str(self.workers), "--port", str(self.port), "--no-with-worker"
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if process.poll() is not None:

@@ -1,8 +1,11 @@
--- Mirrors a friend's cut in the "bargain" scenario, phase "helps" (POST /bargains/{id}/helps → 201): one transaction.
--- Run with bargain_help_refused.sql at weights 5:1, as in the load (N = 5 cuts per bargain, then one friend too many).
+-- Mirrors a friend's help in the "bargain" scenario, phase "helps": one transaction per request. As in the load,
+-- five in six are cuts (POST /bargains/{id}/helps → 201) and one in six is the friend too many (→ 409
+-- bargain_complete: the key is claimed, the bargain read, everything rolled back). (One script with a branch, not two
+-- weighted scripts: pgbench 15 in prepared mode mixes up the statements of several scripts.)
 -- The helper reward claims the campaign's budget counter (one row for the whole campaign) before crediting the wallet.
 --
 -- mirrors: bargain/helps · POST /bargains/{id}/helps → 201 = 21
+-- mirrors: bargain/helps · POST /bargains/{id}/helps → 409 bargain_complete = 2
 --
 -- Variables (-D): run, customers, campaign (an active copy of the scenario's campaign), bargains_first,
 -- bargains_count (bargains with cuts to spare), day (the business day, as counters key it), k=0.
@@ -10,6 +13,12 @@
 \set k :k + 1
 \set helper 1 + (:client_id * 7919 + :k) % :customers
 \set bargain :bargains_first + random(0, :bargains_count - 1)
+\if :k % 6 = 0
+BEGIN;
+INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ('customer:' || :helper, 'pgb' || :run || '-' || :client_id || '-' || :k || 'r', md5(:k::text) || md5(:client_id::text), now()) ON CONFLICT DO NOTHING RETURNING id;
+SELECT * FROM bargains WHERE merchant_id = 1 AND id = :bargain;
+ROLLBACK;
+\else
 BEGIN;
 INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ('customer:' || :helper, 'pgb' || :run || '-' || :client_id || '-' || :k || 'h', md5(:k::text) || md5(:client_id::text), now()) ON CONFLICT DO NOTHING RETURNING id AS idem \gset
 SELECT * FROM bargains WHERE merchant_id = 1 AND id = :bargain;
@@ -33,3 +42,4 @@ SELECT * FROM campaigns WHERE merchant_id = 1 AND id = :campaign;
 SELECT helps.*, customers.nickname, customers.avatar_url FROM helps JOIN customers ON customers.id = helps.helper_id WHERE helps.target_type = 'bargain' AND helps.target_id IN (:bargain) ORDER BY helps.target_id, helps.seq;
 UPDATE idempotency_keys SET status_code = 201, response = '{"id": 1, "campaign_id": 1, "customer_id": 1, "sku_id": 5, "status": "ongoing", "start_price_fen": 6490, "floor_price_fen": 990, "self_cut_fen": 550, "price_fen": 3913, "helps_needed": 5, "helps_done": 1, "helps_remaining": 4, "progress_percent": 46, "can_buy": true, "expires_at": "2026-12-07T07:00:35Z", "seconds_left": 86399, "cuts": [{"seq": 1, "helper_id": 2, "nickname": "顾客2", "avatar_url": "", "amount_fen": 2027, "new_helper": true, "created_at": "2026-12-06T07:00:35Z"}], "schedule_hash": "5d41402abc4b2a76b9719d911017c592aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "schedule": null, "salt": null, "rules": ["5 位好友帮砍即可到底价 ¥9.90", "每位好友只能帮砍一次", "24 小时内有效"]}'::jsonb WHERE id = :idem;
 COMMIT;
+\endif

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
 from fissionmall.core.idempotency import run_idempotent
 from fissionmall.db.session import TransactionalRoute, get_session
-from fissionmall.orders import service
+from fissionmall.orders import refunds, service
 from fissionmall.orders.schemas import CheckoutOut, OrderOut, OrderPage, PlaceOrder, PriceAdjustmentIn, RefundIn, Ship
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: orders"])
@@ -60,7 +60,7 @@ async def request_refund(order_id: int, body: RefundIn, request: Request,
     runtime = request.app.state.runtime
     return await run_idempotent(
         request, session, principal=shopper.principal, body=body, now=runtime.clock.now(), status_code=201,
-        action=lambda: service.request_refund(session, runtime, shopper, order_id, body))
+        action=lambda: refunds.request_refund(session, runtime, shopper, order_id, body))
 
 
 @admin.get("/orders", response_model=OrderPage)
@@ -96,16 +96,16 @@ async def merchant_refund(order_id: int, body: RefundIn, request: Request,
     runtime = request.app.state.runtime
     return await run_idempotent(
         request, session, principal=staff.principal, body=body, now=runtime.clock.now(), status_code=201,
-        action=lambda: service.merchant_refund(session, runtime, staff, order_id, body))
+        action=lambda: refunds.merchant_refund(session, runtime, staff, order_id, body))
 
 
 @admin.post("/refunds/{refund_id}/approve", response_model=OrderOut)
 async def approve_refund(refund_id: int, request: Request, staff: StaffMember = Depends(staff_with("refunds.decide")),
                          session: AsyncSession = Depends(get_session)):
-    return await service.decide_refund(session, request.app.state.runtime, staff, refund_id, approve=True)
+    return await refunds.decide_refund(session, request.app.state.runtime, staff, refund_id, approve=True)
 
 
 @admin.post("/refunds/{refund_id}/reject", response_model=OrderOut)
 async def reject_refund(refund_id: int, request: Request, staff: StaffMember = Depends(staff_with("refunds.decide")),
                         session: AsyncSession = Depends(get_session)):
-    return await service.decide_refund(session, request.app.state.runtime, staff, refund_id, approve=False)
+    return await refunds.decide_refund(session, request.app.state.runtime, staff, refund_id, approve=False)

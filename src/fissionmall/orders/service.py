@@ -1,4 +1,4 @@
-"""Order use cases: place, pay, ship, receive, cancel, adjust, refund (DOMAIN.md, Orders)."""
+"""Order use cases: place, pay, ship, receive, cancel, adjust (DOMAIN.md, Orders); refunds are refunds.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import record_event
-from fissionmall.core.outbox import enqueue
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
@@ -35,15 +34,13 @@ from fissionmall.orders.schemas import (
     OrderPage,
     PlaceOrder,
     PriceAdjustmentIn,
-    RefundIn,
     RefundOut,
     Ship,
 )
-from fissionmall.orders.states import REFUNDABLE, OrderStatus, can_move
+from fissionmall.orders.states import OrderStatus, can_move
 from fissionmall.wallet import service as wallet
 
 S = OrderStatus
-REFUND_JOB = "payments.refund"
 
 
 def _order_no(now: datetime) -> str:
@@ -240,19 +237,19 @@ async def _move(session: AsyncSession, order: Order, target: OrderStatus, **valu
         raise errors.order_changed()
 
 
-async def _event(session: AsyncSession, order: Order, kind: str, at: datetime, **data: Any) -> None:
+async def event(session: AsyncSession, order: Order, kind: str, at: datetime, **data: Any) -> None:
     await record_event(session, merchant_id=order.merchant_id, kind=kind, at=at, actor_id=order.customer_id,
                        inviter_id=order.inviter_id, subject=("order", order.id), data=data)
 
 
-async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order], *, refunded: bool = False) -> None:
+async def release(session: AsyncSession, runtime: Any, orders: Sequence[Order], *, refunded: bool = False) -> None:
     """Orders that will never ship give back their stock, their benefits, and their campaigns' stock and limits;
     unpaid ones also the credit they used (a refund returns credit share by share, see refund_succeeded)."""
     ids = [o.id for o in orders]
     await catalog.release_stock(session, await repository.quantities_by_sku(session, ids))
-    await _return_benefits(session, orders, refunded=refunded)
+    await return_benefits(session, orders, refunded=refunded)
     if not refunded:
-        await _return_credit_and_points(session, orders, runtime.clock.now())
+        await return_credit_and_points(session, orders, runtime.clock.now())
     by_kind: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_kind[order.kind].append(order)
@@ -261,7 +258,7 @@ async def _release(session: AsyncSession, runtime: Any, orders: Sequence[Order],
             await MECHANICS[kind].released(session, runtime, group)
 
 
-async def _return_credit_and_points(session: AsyncSession, orders: Sequence[Order], at: datetime) -> None:
+async def return_credit_and_points(session: AsyncSession, orders: Sequence[Order], at: datetime) -> None:
     """All the shop credit and points these orders used come back (for orders no money is refunded on)."""
     credit_used = await repository.wallet_used(session, [o.id for o in orders])
     for order in orders:
@@ -272,7 +269,7 @@ async def _return_credit_and_points(session: AsyncSession, orders: Sequence[Orde
                                ("order", order.id), at)
 
 
-async def _return_benefits(session: AsyncSession, orders: Sequence[Order], *, refunded: bool) -> None:
+async def return_benefits(session: AsyncSession, orders: Sequence[Order], *, refunded: bool) -> None:
     """Coupons locked by orders not kept come back (used ones too after a full refund, if the merchant says so),
     and so does a gift voucher redeemed on them."""
     ids = [o.id for o in orders]
@@ -287,8 +284,8 @@ async def cancel(session: AsyncSession, runtime: Any, shopper: Shopper, order_id
     order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
     now = runtime.clock.now()
     await _move(session, order, S.CANCELLED, closed_at=now, due_at=None)
-    await _release(session, runtime, [order])
-    await _event(session, order, "order_cancelled", now, by="customer")
+    await release(session, runtime, [order])
+    await event(session, order, "order_cancelled", now, by="customer")
     return await render_one(session, order.id)
 
 
@@ -316,7 +313,7 @@ async def ship(session: AsyncSession, runtime: Any, staff: StaffMember, order_id
     now = runtime.clock.now()
     await _move(session, order, S.SHIPPED, carrier=body.carrier, tracking_no=body.tracking_no, shipped_at=now,
                 due_at=now + timedelta(days=merchant.auto_receive_days))
-    await _event(session, order, "order_shipped", now, carrier=body.carrier)
+    await event(session, order, "order_shipped", now, carrier=body.carrier)
     return await render_one(session, order.id)
 
 
@@ -325,18 +322,19 @@ async def receive(session: AsyncSession, runtime: Any, shopper: Shopper, order_i
     merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
     now = runtime.clock.now()
     await _move(session, order, S.RECEIVED, received_at=now, due_at=now + timedelta(days=merchant.after_sale_days))
-    await _event(session, order, "order_received", now, by="customer")
+    await event(session, order, "order_received", now, by="customer")
     return await render_one(session, order.id)
 
 
 async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_fen: int, at: datetime,
                     stage: rules.Stage = "full") -> bool:
-    """Apply a confirmed payment. False when the order was no longer awaiting it (then it is refunded)."""
+    """Apply a confirmed payment. False when the order was no longer awaiting it: the caller refunds the money
+    (refunds.refund_late_payment)."""
     order = await repository.order_by_id(session, order_id)
     if stage == "balance":
         if await repository.move(session, order.id, [S.BALANCE_DUE], S.TO_SHIP,
                                  paid_fen=order.paid_fen + amount_fen, due_at=None):
-            await _event(session, order, "pay", at, amount_fen=amount_fen, stage=stage)
+            await event(session, order, "pay", at, amount_fen=amount_fen, stage=stage)
             return True
     elif await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PAID, paid_fen=amount_fen, paid_at=at,
                                due_at=None):
@@ -347,198 +345,13 @@ async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_f
         if first:
             await record_event(session, merchant_id=order.merchant_id, kind="first_purchase", at=at,
                                actor_id=order.customer_id, inviter_id=inviter_id, subject=("order", order.id))
-        await _event(session, order, "pay", at, amount_fen=amount_fen, stage=stage)
+        await event(session, order, "pay", at, amount_fen=amount_fen, stage=stage)
         if order.kind == "normal":
             await repository.move(session, order.id, [S.PAID], S.TO_SHIP)
         else:
             await MECHANICS[order.kind].paid(session, runtime, order)
         return True
-    await _refund_late_payment(session, order, amount_fen, stage, at)
     return False
-
-
-async def _refund_late_payment(session: AsyncSession, order: Order, amount_fen: int, stage: rules.Stage,
-                               at: datetime) -> None:
-    """Money arrived for something no longer due (an order cancelled, a balance lapsed): give it all back."""
-    if stage == "balance":
-        late = await repository.take_late_payment(session, order.id, amount_fen, at, already_paid=order.deposit_fen,
-                                                  statuses=[S.CANCELLED, S.REFUNDING, S.REFUNDED])
-    else:
-        late = await repository.take_late_payment(session, order.id, amount_fen, at, already_paid=0,
-                                                  statuses=[S.CANCELLED])
-    if not late:
-        raise errors.order_changed()
-    await _open_refund(session, order, amount_fen, "paid after it was no longer due", "system", "processing", at,
-                       parts=[(rules.trade_no(order.order_no, stage), amount_fen)])
-
-
-async def _open_refund(session: AsyncSession, order: Order, amount: int, reason: str, requested_by: str,
-                       status: str, at: datetime, parts: list[tuple[str, int]] | None = None) -> None:
-    """One refund row per payment the money goes back through (usually one), each with a fixed number."""
-    if parts is None:
-        payments = rules.payments_of(order.order_no, order.paid_fen, order.deposit_fen)
-        parts = rules.split_refund(amount, payments, await repository.refunds_by_trade_no(session, order.id))
-    seq = await repository.next_refund_seq(session, order.id)
-    for offset, (out_trade_no, part) in enumerate(parts):
-        refund_no = f"{order.order_no}R{seq + offset}"
-        refund_id = await repository.insert_refund(session, dict(
-            merchant_id=order.merchant_id, order_id=order.id, seq=seq + offset, refund_no=refund_no,
-            out_trade_no=out_trade_no, amount_fen=part, reason=reason, status=status, requested_by=requested_by,
-            created_at=at, decided_at=at if status == "processing" else None))
-        if status == "processing":
-            await enqueue(session, REFUND_JOB, {"refund_id": refund_id}, now=at, merchant_id=order.merchant_id,
-                          dedupe_key=f"refund:{refund_no}")
-    await _event(session, order, "refund_requested", at, amount_fen=amount, by=requested_by)
-
-
-async def open_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
-                      requested_by: str) -> None:
-    """Reserve the amount and move the order to refunding in one guarded statement.
-
-    A shopper's request waits for the merchant; a merchant's refund goes straight to the provider.
-    """
-    if order.status == S.REFUNDING:
-        raise errors.refund_in_progress()
-    if order.status not in REFUNDABLE:
-        raise errors.invalid_transition(order.status, S.REFUNDING)
-    if order.status == S.RECEIVED and order.due_at is not None and order.due_at <= runtime.clock.now():
-        raise Conflict("after_sale_closed", "the after-sale window of this order has closed")
-    if order.paid_fen == 0:
-        await _close_without_cash(session, runtime, order, requested_by)
-        return
-    available = order.paid_fen - order.refund_reserved_fen
-    amount = body.amount_fen if body.amount_fen is not None else available
-    if not 0 < amount <= available:
-        raise errors.refund_too_large(available)
-    if not await _reserve_and_open(session, order, amount, body.reason, requested_by, runtime.clock.now()):
-        raise errors.order_changed()
-
-
-async def _close_without_cash(session: AsyncSession, runtime: Any, order: Order, requested_by: str) -> None:
-    """An order paid wholly with credit, points or a voucher has no money to send back: the merchant's refund closes
-    it at once and returns in full what paid for it (a shopper asks the merchant, who decides)."""
-    if requested_by == "customer":
-        raise Conflict("refund_by_merchant", "nothing was paid in cash for this order: ask the merchant, who closes "
-                                             "it and gives back your credit and points")
-    now = runtime.clock.now()
-    if not await repository.move(session, order.id, [order.status], S.REFUNDED, closed_at=now, due_at=None):
-        raise errors.order_changed()
-    if order.shipped_at is None:
-        await _release(session, runtime, [order], refunded=True)
-    else:
-        await _return_benefits(session, [order], refunded=True)
-    await _return_credit_and_points(session, [order], now)
-    await _event(session, order, "refund", now, amount_fen=0)
-
-
-async def _reserve_and_open(session: AsyncSession, order: Order, amount: int, reason: str, requested_by: str,
-                            at: datetime) -> bool:
-    """Claim the amount and move the order to refunding in one statement guarded on the status we read."""
-    if not await repository.reserve_refund(session, order.id, amount, [order.status], status=S.REFUNDING,
-                                           resume_status=order.status):
-        return False
-    status = "requested" if requested_by == "customer" else "processing"
-    await _open_refund(session, order, amount, reason, requested_by, status, at)
-    return True
-
-
-async def start_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
-                       requested_by: str) -> OrderOut:
-    await open_refund(session, runtime, order, body, requested_by=requested_by)
-    return await render_one(session, order.id)
-
-
-async def request_refund(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int,
-                         body: RefundIn) -> OrderOut:
-    order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
-    return await start_refund(session, runtime, order, body, requested_by="customer")
-
-
-async def merchant_refund(session: AsyncSession, runtime: Any, staff: StaffMember, order_id: int,
-                          body: RefundIn) -> OrderOut:
-    order = await require_order(session, staff.merchant_id, order_id)
-    return await start_refund(session, runtime, order, body, requested_by="merchant")
-
-
-async def decide_refund(session: AsyncSession, runtime: Any, staff: StaffMember, refund_id: int, *,
-                        approve: bool) -> OrderOut:
-    """Approve or reject a shopper's request: every part of it (one per payment) moves together."""
-    refund = await repository.refund_of(session, staff.merchant_id, refund_id)
-    if refund is None:
-        raise errors.refund_not_found(refund_id)
-    now = runtime.clock.now()
-    target = "processing" if approve else "rejected"
-    parts = await repository.move_requested_refunds(session, refund.order_id, target, decided_at=now)
-    if not parts:
-        raise errors.refund_not_pending(refund.status)
-    order = await repository.order_by_id(session, refund.order_id)
-    if approve:
-        for part in parts:
-            await enqueue(session, REFUND_JOB, {"refund_id": part.id}, now=now, merchant_id=order.merchant_id,
-                          dedupe_key=f"refund:{part.refund_no}")
-    else:
-        amount = sum(part.amount_fen for part in parts)
-        await repository.release_refund_reservation(session, order.id, amount)
-        await repository.move(session, order.id, [S.REFUNDING], order.resume_status or S.TO_SHIP,
-                              resume_status=None)
-        await _event(session, order, "refund_rejected", now, amount_fen=amount)
-    return await render_one(session, order.id)
-
-
-async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, amount_fen: int,
-                           at: datetime) -> bool:
-    """Apply a confirmed refund once: False for a repeat. The order leaves refunding when no part is in
-    flight any more; a full refund closes it."""
-    refund = await repository.finish_refund(session, refund_no, at)
-    if refund is None:
-        return False
-    if refund.amount_fen != amount_fen:
-        raise InvalidInput("refund_amount_mismatch", f"refund {refund_no} is {refund.amount_fen} fen, "
-                                                     f"the provider says {amount_fen}")
-    order = await repository.add_refunded(session, refund.order_id, refund.amount_fen)
-    await _return_credit_share(session, order, refund.id, refund.amount_fen, at)
-    if order.status == S.REFUNDING and order.refunded_fen == order.refund_reserved_fen:
-        if order.refunded_fen == order.paid_fen:
-            await repository.move(session, order.id, [S.REFUNDING], S.REFUNDED, closed_at=at, due_at=None,
-                                  resume_status=None)
-            if order.shipped_at is None:
-                await _release(session, runtime, [order], refunded=True)
-            else:  # the goods went out: no stock comes back, but the coupons and voucher do
-                await _return_benefits(session, [order], refunded=True)
-        else:
-            await repository.move(session, order.id, [S.REFUNDING], order.resume_status or S.TO_SHIP,
-                                  resume_status=None)
-    await _event(session, order, "refund", at, amount_fen=refund.amount_fen)
-    return True
-
-
-async def _return_credit_share(session: AsyncSession, order: Order, refund_id: int, amount_fen: int,
-                               at: datetime) -> None:
-    """A refund of part of the cash gives back the same share of the credit and points the order used (none for
-    money paid to an order already cancelled: they came back at the cancellation)."""
-    if order.status == S.CANCELLED:
-        return
-    before, after = order.refunded_fen - amount_fen, order.refunded_fen
-
-    def share(used: int) -> int:
-        return (pricing.returned_share(order.paid_fen, after, used, 0)
-                - pricing.returned_share(order.paid_fen, before, used, 0))
-
-    credit = (await repository.wallet_used(session, [order.id])).get(order.id, 0)
-    await wallet.credit(session, order.merchant_id, order.customer_id, share(credit), "returned",
-                        ("refund", refund_id), at)
-    await points.give_back(session, order.merchant_id, order.customer_id,
-                           share(await points.spent_on(session, order.id)), ("refund", refund_id), at)
-
-
-async def refund_known(session: AsyncSession, refund_no: str) -> bool:
-    return await repository.refund_by_number(session, refund_no) is not None
-
-
-async def refund_details(session: AsyncSession, refund_id: int) -> tuple[str, int, str, str]:
-    """(out_trade_no, amount_fen, refund_no, reason) of a refund the provider must carry out."""
-    refund = await repository.refund_by_id(session, refund_id)
-    return refund.out_trade_no, refund.amount_fen, refund.refund_no, refund.reason
 
 
 async def start_payment(session: AsyncSession, shopper: Shopper, order_id: int, at: datetime) -> Order:
@@ -567,9 +380,9 @@ async def cancel_unpaid(session: AsyncSession, runtime: Any, now: datetime) -> i
     cancelled = await repository.move_many(session, due, S.PENDING_PAYMENT, S.CANCELLED, closed_at=now, due_at=None)
     if cancelled:
         orders = await repository.orders_by_ids(session, cancelled)
-        await _release(session, runtime, orders)
+        await release(session, runtime, orders)
         for order in orders:
-            await _event(session, order, "order_cancelled", now, by="timeout")
+            await event(session, order, "order_cancelled", now, by="timeout")
     return len(due)
 
 
@@ -583,7 +396,7 @@ async def auto_receive(session: AsyncSession, runtime: Any, now: datetime) -> in
             after_sale_days[order.merchant_id] = merchant.after_sale_days
         if await repository.move(session, order.id, [S.SHIPPED], S.RECEIVED, received_at=now,
                                  due_at=now + timedelta(days=after_sale_days[order.merchant_id])):
-            await _event(session, order, "order_received", now, by="timeout")
+            await event(session, order, "order_received", now, by="timeout")
     return len(due)
 
 
@@ -591,7 +404,7 @@ async def auto_complete(session: AsyncSession, runtime: Any, now: datetime) -> i
     """Received orders complete once the after-sale window has passed."""
     due = await repository.due_orders(session, S.RECEIVED, now, CHUNK)
     for order_id in await repository.move_many(session, due, S.RECEIVED, S.COMPLETED, closed_at=now, due_at=None):
-        await _event(session, await repository.order_by_id(session, order_id), "order_completed", now)
+        await event(session, await repository.order_by_id(session, order_id), "order_completed", now)
     return len(due)
 
 
@@ -637,17 +450,7 @@ async def lower_balance(session: AsyncSession, order_id: int, amount_fen: int, n
 async def forfeit_deposit(session: AsyncSession, runtime: Any, order: Order, at: datetime) -> None:
     """The balance lapsed and the published rule keeps the deposit: the order closes and its stock returns."""
     if await repository.move(session, order.id, [S.BALANCE_DUE], S.CANCELLED, closed_at=at, due_at=None):
-        await _release(session, runtime, [order])
-        await _event(session, order, "deposit_forfeited", at, amount_fen=order.paid_fen)
+        await release(session, runtime, [order])
+        await event(session, order, "deposit_forfeited", at, amount_fen=order.paid_fen)
 
 
-async def refund_for_campaign(session: AsyncSession, runtime: Any, order_id: int, amount_fen: int | None,
-                              reason: str, *, when: OrderStatus) -> bool:
-    """A refund the campaign's rules owe (failed group, tier difference, lapsed balance), straight to the
-    provider, and only while the order is still `when`: False, with nothing done, if it moved on first (say its
-    balance was paid a moment before the deadline sweep reached it). `amount_fen` None: all that is left."""
-    order = await repository.order_by_id(session, order_id)
-    if order.status != when:
-        return False
-    amount = amount_fen if amount_fen is not None else order.paid_fen - order.refund_reserved_fen
-    return amount > 0 and await _reserve_and_open(session, order, amount, reason, "system", runtime.clock.now())

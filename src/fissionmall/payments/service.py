@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.customers import service as customers
+from fissionmall.orders import errors as order_errors
+from fissionmall.orders import refunds
 from fissionmall.orders import rules as order_rules
 from fissionmall.orders import service as orders
 from fissionmall.payments import repository
@@ -25,7 +27,8 @@ async def pay(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: i
     order = await orders.start_payment(session, shopper, order_id, now)
     stage, amount = order_rules.payment_due(order.status, order.total_fen, order.paid_fen, order.deposit_fen)
     if amount == 0:
-        await orders.mark_paid(session, runtime, order.id, 0, now)
+        if not await orders.mark_paid(session, runtime, order.id, 0, now):
+            raise order_errors.order_changed()
         return PayOut(payment_id=None, provider="none", stage=stage, amount_fen=0, params={})
     provider = runtime.payment_provider
     await repository.insert_payment(session, merchant_id=order.merchant_id, order_id=order.id, stage=stage,
@@ -64,9 +67,9 @@ async def apply_notice(session: AsyncSession, runtime: Any, provider: str, notic
     if notice.kind == "refund":
         if notice.out_refund_no is None:
             raise InvalidInput("invalid_notification", "refund notification without out_refund_no")
-        if await orders.refund_succeeded(session, runtime, notice.out_refund_no, notice.amount_fen, now):
+        if await refunds.refund_succeeded(session, runtime, notice.out_refund_no, notice.amount_fen, now):
             return "applied"
-        if not await orders.refund_known(session, notice.out_refund_no):
+        if not await refunds.refund_known(session, notice.out_refund_no):
             raise InvalidInput("refund_mismatch", "no refund with this number")
         return "duplicate"
     settled = await repository.settle_payment(session, notice.out_trade_no, notice.amount_fen,
@@ -77,14 +80,15 @@ async def apply_notice(session: AsyncSession, runtime: Any, provider: str, notic
             raise InvalidInput("payment_mismatch", "no pending payment with this number and amount")
         return "duplicate"
     order_id, stage = settled
-    await orders.mark_paid(session, runtime, order_id, notice.amount_fen, now, stage)
+    if not await orders.mark_paid(session, runtime, order_id, notice.amount_fen, now, stage):
+        await refunds.refund_late_payment(session, order_id, notice.amount_fen, stage, now)
     return "applied"
 
 
 async def refund_request(runtime: Any, refund_id: int) -> tuple[Any, RefundRequest]:
     """Read what the provider needs in a short transaction of its own, before any network call."""
     async with runtime.sessionmaker() as session:
-        out_trade_no, amount, refund_no, reason = await orders.refund_details(session, refund_id)
+        out_trade_no, amount, refund_no, reason = await refunds.refund_details(session, refund_id)
         payment = await repository.payment_by_trade_no(session, out_trade_no)
     if payment is None:
         raise LookupError(f"refund {refund_no}: no payment {out_trade_no}")

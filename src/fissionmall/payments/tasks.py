@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fissionmall.core.outbox import job
-from fissionmall.orders.service import REFUND_JOB
+from fissionmall.orders.refunds import REFUND_JOB
 from fissionmall.payments import service
 
 

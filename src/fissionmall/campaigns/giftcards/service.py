@@ -31,7 +31,7 @@ from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.outbox import enqueue
 from fissionmall.merchants import service as merchants
-from fissionmall.orders import hooks
+from fissionmall.orders import hooks, refunds
 from fissionmall.orders import service as orders
 from fissionmall.orders.hooks import CampaignPart
 from fissionmall.orders.models import Order
@@ -231,7 +231,7 @@ async def refund_expired(runtime: Any, payload: dict[str, Any]) -> None:
         if order is None:
             return
         amount = min(sum(v.price_fen for v in expired), order.paid_fen - order.refund_reserved_fen)
-        if amount > 0 and not await orders.refund_for_campaign(session, runtime, order_id, amount,
+        if amount > 0 and not await refunds.refund_for_campaign(session, runtime, order_id, amount,
                                                                "礼券过期未使用，退款", when=OrderStatus.COMPLETED):
             raise RuntimeError(f"order {order_id} is busy; its expired vouchers are refunded on a retry")
         await repository.mark_refunded(session, [v.id for v in expired])

@@ -30,7 +30,7 @@ from fissionmall.core.errors import NotFound
 from fissionmall.core.events import record_event
 from fissionmall.customers import service as customers
 from fissionmall.distribution import service as distribution
-from fissionmall.orders import hooks
+from fissionmall.orders import hooks, refunds
 from fissionmall.orders import service as orders
 from fissionmall.orders.hooks import CampaignPart
 from fissionmall.orders.models import Order
@@ -116,7 +116,7 @@ class GroupBuyOrders:
             if rule[campaign_id] == "forfeit":
                 await orders.forfeit_deposit(session, runtime, order, now)
             else:
-                await orders.refund_for_campaign(session, runtime, order.id, None, "尾款逾期未付，定金全额退还",
+                await refunds.refund_for_campaign(session, runtime, order.id, None, "尾款逾期未付，定金全额退还",
                                                  when=OrderStatus.BALANCE_DUE)
 
 
@@ -155,7 +155,7 @@ async def _lost_the_race(session: AsyncSession, runtime: Any, entry: GroupOrder,
     if settings_of(campaign).race_loser == "new_group":
         await _open_group(session, runtime, entry, order)
     else:
-        await orders.refund_for_campaign(session, runtime, order.id, None, "拼团已满或已结束，全额退款",
+        await refunds.refund_for_campaign(session, runtime, order.id, None, "拼团已满或已结束，全额退款",
                                          when=OrderStatus.PAID)
 
 
@@ -175,7 +175,7 @@ async def _succeed(session: AsyncSession, runtime: Any, group_id: int, merchant_
         if difference and member.order_id in balance_due:
             await orders.lower_balance(session, member.order_id, difference, "阶梯团差价", group.campaign_id)
         elif difference:
-            await orders.refund_for_campaign(session, runtime, member.order_id, difference, "阶梯团差价退还",
+            await refunds.refund_for_campaign(session, runtime, member.order_id, difference, "阶梯团差价退还",
                                              when=OrderStatus.TO_SHIP)
     commission = 0
     if settings.leader_commission_bp:
@@ -198,7 +198,7 @@ async def _fail(session: AsyncSession, runtime: Any, group: BuyingGroup) -> None
     if not await repository.close_group(session, group.id, "failed", now):
         return
     for member in await repository.seated(session, group.id):
-        await orders.refund_for_campaign(session, runtime, member.order_id, None, "拼团未成功，全额退款",
+        await refunds.refund_for_campaign(session, runtime, member.order_id, None, "拼团未成功，全额退款",
                                          when=OrderStatus.PAID)
     await record_event(session, merchant_id=group.merchant_id, kind="group_failed", at=now, actor_id=group.leader_id,
                        campaign_id=group.campaign_id, subject=("group", group.id), data={"members": group.paid_count})

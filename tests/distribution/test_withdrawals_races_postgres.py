@@ -1,0 +1,105 @@
+"""Withdrawals under real concurrency (PostgreSQL): many HTTP requests at the same moment, each on its own
+connection.
+
+Twenty withdrawal requests from one payee at once, each for more than half of the settled balance: exactly one is
+taken, the other nineteen are 409 insufficient_commission and leave nothing behind (the payee's row is locked per
+request, so no two read the same balance: PITFALLS, a stale balance). Two staff deciding one withdrawal at once:
+one decision counts, and an approval pays out once, even with two workers (or two overlapping payout runs) at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterable
+from typing import Any, TypeVar
+
+import pytest
+
+from fissionmall.distribution import withdrawals
+from tests.distribution.test_withdrawals import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)
+    ask,
+    decision,
+    payee,
+    payout_jobs,
+    purse,
+    settings_overrides,
+    setup,
+    stored,
+    transfers,
+    withdraw,
+)
+from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
+from tests.support import problem, rows, value
+
+pytestmark = pytest.mark.postgres
+
+T = TypeVar("T")
+
+
+async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Start every call at once: each request gets its own session and connection inside the app."""
+    return list(await asyncio.gather(*calls))
+
+
+@pytest.mark.parametrize("review", [True, False], ids=["reviewed", "approved_at_once"])
+async def test_twenty_requests_at_once_take_the_balance_once(client, mall, runtime, review):
+    """300 fen settled; 20 requests of 200 at once: one 201, nineteen 409 insufficient_commission each reporting
+    the 100 left; one withdrawal row, one event (and, without review, one payout job and one transfer)."""
+    await setup(mall, withdraw_review=review)
+    b = await payee(mall, "b")
+    events_before = await value(runtime, "SELECT count(*) FROM events")
+
+    answers = await together(ask(mall, b, 200) for _ in range(20))
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 19, [r.text for r in answers]
+    for refused in (r for r in answers if r.status_code != 201):
+        assert problem(refused, 409, "insufficient_commission")["available_fen"] == 100
+    [made] = [r.json() for r in answers if r.status_code == 201]
+    assert made["status"] == ("requested" if review else "approved")
+    assert await rows(runtime, "SELECT id, amount_fen FROM withdrawals") == [(made["id"], 200)]
+    assert await value(runtime, "SELECT count(*) FROM events") == events_before + 1
+    assert await purse(mall, b) == (0, 300, 100, 200)
+
+    await mall.work()
+    assert len(await payout_jobs(runtime)) == (0 if review else 1)
+    assert await transfers(runtime) == ([] if review else [(made["withdrawal_no"], "b", 200)])
+
+
+@pytest.mark.parametrize("actions", [("approve", "approve"), ("approve", "reject")], ids=["two_approvals",
+                                                                                        "approve_and_reject"])
+async def test_two_staff_deciding_at_once_decide_once(client, mall, runtime, actions):
+    """Owner and finance decide the same withdrawal at the same moment: one 200, one 409 withdrawal_not_requested;
+    the row ends as the winner said; an approval queues one payout, and two workers ticking at once transfer it
+    once."""
+    await setup(mall)
+    b = await payee(mall, "b")
+    made = await withdraw(mall, b, 300)
+    staff = [await mall.staff("owner"), await mall.staff("finance")]
+
+    answers = await together(decision(mall, made["id"], action, headers, "两人同时处理")
+                             for action, headers in zip(actions, staff, strict=True))
+    assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+    [won] = [r.json() for r in answers if r.status_code == 200]
+    [lost] = [r for r in answers if r.status_code == 409]
+    problem(lost, 409, "withdrawal_not_requested")
+    approved = won["status"] == "approved"
+
+    await together([mall.work(), mall.work()])
+    assert (await stored(runtime, made["id"]))[0] == ("paid" if approved else "rejected")
+    assert [job[:2] for job in await payout_jobs(runtime)] == ([("done", 1)] if approved else [])
+    assert await transfers(runtime) == ([(made["withdrawal_no"], "b", 300)] if approved else [])
+    assert await purse(mall, b) == ((0, 300, 0, 300) if approved else (0, 300, 300, 0))
+
+
+async def test_overlapping_payout_runs_transfer_once(client, mall, runtime):
+    """A payout job run twice at the same moment (a worker whose lease ran out while it was still at work): the
+    provider is asked under one bill number, so one transfer is made, and the withdrawal is paid once."""
+    await setup(mall)
+    b = await payee(mall, "b")
+    made = await withdraw(mall, b, 300)
+    assert (await decision(mall, made["id"], "approve", await mall.staff("finance"))).status_code == 200
+    payload: dict[str, Any] = {"withdrawal_id": made["id"]}
+
+    await together(withdrawals.pay_out(runtime, payload) for _ in range(5))
+    assert await transfers(runtime) == [(made["withdrawal_no"], "b", 300)]
+    assert await stored(runtime, made["id"]) == ("paid", 300, None, "sandbox", f"sbx-{made['withdrawal_no']}", None)
+    assert await purse(mall, b) == (0, 300, 0, 300)
