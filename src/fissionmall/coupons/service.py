@@ -58,8 +58,9 @@ async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, template_
     """领券: one guarded statement on the stock, one on the customer's count; refused, nothing is taken."""
     template = await require_template(session, shopper.merchant_id, template_id)
     now = runtime.clock.now()
-    if not template.claimable or template.status != "active" or (template.valid_until and template.valid_until <= now):
-        raise errors.not_claimable("ended" if template.status == "active" else template.status)
+    if not template.claimable:
+        raise errors.not_claimable(template.status)
+    require_issuable(template, now)
     if not await repository.take_stock(session, template.id):
         raise errors.coupons_gone()
     if await counters.take(session, shopper.merchant_id, f"coupon:{template.id}:{shopper.customer_id}",
@@ -71,6 +72,12 @@ async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, template_
 
 async def coupon(session: AsyncSession, coupon_id: int) -> CouponOut:
     return CouponOut.model_validate(await repository.coupon_of(session, coupon_id), from_attributes=True)
+
+
+def require_issuable(template: CouponTemplate, now: datetime) -> None:
+    """A paused, ended or expired template gives no more coupons (409 coupon_not_claimable)."""
+    if template.status != "active" or (template.valid_until and template.valid_until <= now):
+        raise errors.not_claimable("ended" if template.status == "active" else template.status)
 
 
 async def issue(session: AsyncSession, template: CouponTemplate, customer_ids: Sequence[int], now: datetime,

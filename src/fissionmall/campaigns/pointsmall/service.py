@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import registry
 from fissionmall.campaigns import service as campaigns
-from fissionmall.campaigns.errors import sold_out
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.pointsmall.schemas import MallItemOut, PointsMallSettings, RedeemIn, RedeemOut
 from fissionmall.campaigns.registry import CampaignKind
@@ -24,6 +23,7 @@ from fissionmall.campaigns.schemas import Finding
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput, NotFound
+from fissionmall.coupons import errors as coupon_errors
 from fissionmall.coupons import service as coupons
 from fissionmall.loyalty import points
 from fissionmall.orders import hooks
@@ -47,15 +47,15 @@ class PointsMallOrders:
                       lines: Sequence[dict[str, Any]]) -> CampaignPart:
         campaign = await campaigns.require(session, shopper.merchant_id, choice.campaign_id, kind=KIND)
         settings = settings_of(campaign)
-        if settings.reward != "goods" or len(lines) != 1 or lines[0]["sku_id"] != settings.sku_id:
-            raise InvalidInput("wrong_item", "this item is redeemed as its own SKU, alone", field="items")
-        quantity = lines[0]["quantity"]
-        await campaigns.claim(session, campaign, shopper.customer_id, quantity, settings.per_customer_limit,
-                              runtime.clock)
+        if settings.reward != "goods" or len(lines) != 1 or lines[0]["sku_id"] != settings.sku_id \
+                or lines[0]["quantity"] != 1:
+            raise InvalidInput("wrong_item", "this item is redeemed one at a time, as its own SKU, alone",
+                               field="items")
+        await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime.clock)
         return CampaignPart(kind=KIND, campaign_id=campaign.id, adjustments=[
             {"kind": "points_price", "name": "积分兑换", "source_id": campaign.id,
-             "amount_fen": (settings.cash_fen - lines[0]["unit_price_fen"]) * quantity}],
-            context={"points": settings.points * quantity, "merchant_id": shopper.merchant_id,
+             "amount_fen": settings.cash_fen - lines[0]["unit_price_fen"]}],
+            context={"points": settings.points, "merchant_id": shopper.merchant_id,
                      "customer_id": shopper.customer_id})
 
     async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
@@ -99,9 +99,10 @@ async def redeem(session: AsyncSession, runtime: Any, shopper: Shopper, campaign
     await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime.clock)
     now = runtime.clock.now()
     template = await coupons.require_template(session, shopper.merchant_id, settings.coupon_template_id)
+    coupons.require_issuable(template, now)
     issued = await coupons.issue(session, template, [shopper.customer_id], now, ("points_mall", campaign.id))
     if not issued:
-        raise sold_out()
+        raise coupon_errors.coupons_gone()
     await points.spend(session, shopper.merchant_id, shopper.customer_id, settings.points, ("coupon", issued[0]), now)
     return RedeemOut(coupon=await coupons.coupon(session, issued[0]))
 
