@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,8 +42,41 @@ REACTIONS: dict[str, list[tuple[str, Condition | None]]] = {}
 
 def react(event_kind: str, job_kind: str, *, when: Condition | None = None) -> None:
     """Queue a `job_kind` job, in the same transaction, whenever a `event_kind` event is written and `when` (a
-    cheap check: an inviter, a live campaign of the kind) holds."""
+    cheap check: an inviter, a live campaign of the kind) holds. Events a sweep records by the chunk
+    (record_events) get one job per merchant and chunk instead, its payload listing the `subject_ids`."""
     REACTIONS.setdefault(event_kind, []).append((job_kind, when))
+
+
+@dataclass(frozen=True)
+class Happened:
+    """One event of a chunk recorded at once."""
+
+    merchant_id: int
+    subject: tuple[str, int]
+    actor_id: int | None = None
+    inviter_id: int | None = None
+    campaign_id: int | None = None
+
+
+async def record_events(session: AsyncSession, kind: str, at: datetime, events: Sequence[Happened]) -> None:
+    """A sweep's chunk of events of one kind in one statement, and one job per reaction and merchant for all of
+    them: a chunk of a million-row job costs a few statements, not a few per row."""
+    if not events:
+        return
+    await session.execute(insert(Event), [
+        dict(merchant_id=e.merchant_id, kind=kind, occurred_at=at, actor_id=e.actor_id, inviter_id=e.inviter_id,
+             depth=0, campaign_id=e.campaign_id, subject_type=e.subject[0], subject_id=e.subject[1], data={})
+        for e in events])
+    by_merchant: dict[int, list[Happened]] = {}
+    for e in events:
+        by_merchant.setdefault(e.merchant_id, []).append(e)
+    for job_kind, when in REACTIONS.get(kind, ()):
+        for merchant_id, mine in by_merchant.items():
+            if when is None or await when(session, merchant_id, None):
+                await enqueue(session, job_kind, {"event": kind, "merchant_id": merchant_id,
+                                                  "subject_type": mine[0].subject[0],
+                                                  "subject_ids": [e.subject[1] for e in mine]},
+                              now=at, merchant_id=merchant_id)
 
 
 async def record_event(

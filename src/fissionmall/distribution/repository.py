@@ -82,9 +82,9 @@ async def reversed_so_far(session: AsyncSession, order_id: int, level: int) -> i
     return -int((await session.execute(statement)).scalar_one())
 
 
-async def settle_order(session: AsyncSession, order_id: int, at: datetime) -> int:
+async def settle_orders(session: AsyncSession, order_ids: list[int], at: datetime) -> int:
     result = await session.execute(
-        update(CommissionEntry).where(CommissionEntry.order_id == order_id, CommissionEntry.status == "frozen")
+        update(CommissionEntry).where(CommissionEntry.order_id.in_(order_ids), CommissionEntry.status == "frozen")
         .values(status="settled", settled_at=at))
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -175,9 +175,10 @@ async def write_leader_commission(session: AsyncSession, runtime: Any, *, mercha
 
 
 async def settle(runtime: Any, payload: dict[str, Any]) -> None:
-    """The order completed (its after-sale window has passed): its commission settles."""
+    """A chunk of orders completed (their after-sale window has passed): their commission settles, in one
+    statement."""
     async with runtime.sessionmaker() as session:
-        await repository.settle_order(session, int(payload["subject_id"]), runtime.clock.now())
+        await repository.settle_orders(session, payload["subject_ids"], runtime.clock.now())
         await session.commit()
 
 

@@ -119,20 +119,19 @@ def checkout_value(config: PointsConfig | None, points: int, total_before_fen: i
     return value
 
 
-async def earn_for_order(runtime: Any, payload: dict[str, Any]) -> None:
-    """An order completed (after its after-sale window): points for the money kept, once."""
+async def earn_for_orders(runtime: Any, payload: dict[str, Any]) -> None:
+    """A chunk of orders completed (after their after-sale window): points for the money each kept, once."""
     async with runtime.sessionmaker() as session:
         config = await repository.points_config(session, int(payload["merchant_id"]))
-        kept = await repository.kept_by_order(session, int(payload["subject_id"]))
-        if config is None or kept is None:
+        if config is None:
             return
-        customer_id, kept_fen = kept
         now = runtime.clock.now()
-        level = await levels.benefits(session, config.merchant_id, customer_id)
-        multiplier = level.points_multiplier_percent if level else 100
-        await earn(session, config.merchant_id, customer_id,
-                   kept_fen // 100 * config.earn_per_yuan * multiplier // 100, "earned",
-                   ("order", int(payload["subject_id"])), now, config.validity_days)
+        for order_id, customer_id, kept_fen in await repository.kept_by_orders(session, payload["subject_ids"]):
+            level = await levels.benefits(session, config.merchant_id, customer_id)
+            multiplier = level.points_multiplier_percent if level else 100
+            await earn(session, config.merchant_id, customer_id,
+                       kept_fen // 100 * config.earn_per_yuan * multiplier // 100, "earned", ("order", order_id),
+                       now, config.validity_days)
         await session.commit()
 
 

@@ -24,6 +24,7 @@ from fissionmall.loyalty.models import (
     TaskHit,
     TaskProgress,
 )
+from fissionmall.orders.models import Order
 
 MONTH_SPEND = """
 SELECT customer_id, SUM(paid_fen - refunded_fen) AS spend_fen
@@ -287,12 +288,11 @@ async def check_in(session: AsyncSession, merchant_id: int, customer_id: int, to
     return result.scalar()
 
 
-async def kept_by_order(session: AsyncSession, order_id: int) -> tuple[int, int] | None:
-    """(customer, money kept) of a completed order."""
-    row = (await session.execute(text(
-        "SELECT customer_id, paid_fen - refunded_fen FROM orders WHERE id = :id AND status = 'completed'"),
-        {"id": order_id})).first()
-    return (int(row[0]), int(row[1])) if row else None
+async def kept_by_orders(session: AsyncSession, order_ids: list[int]) -> list[tuple[int, int, int]]:
+    """(order, customer, money kept) of those orders that are completed."""
+    statement = select(Order.id, Order.customer_id, Order.paid_fen - Order.refunded_fen).where(
+        Order.id.in_(order_ids), Order.status == "completed").order_by(Order.id)
+    return [(int(a), int(b), int(c)) for a, b, c in (await session.execute(statement)).all()]
 
 
 # --- membership levels ----------------------------------------------------------------------------------------------

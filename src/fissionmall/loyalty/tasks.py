@@ -17,8 +17,8 @@ async def dividend(runtime: Any, now: datetime) -> int:
 
 
 @job(points.EARN_JOB)
-async def earn_for_order(runtime: Any, payload: dict[str, Any]) -> None:
-    await points.earn_for_order(runtime, payload)
+async def earn_for_orders(runtime: Any, payload: dict[str, Any]) -> None:
+    await points.earn_for_orders(runtime, payload)
 
 
 @sweep("points.expire")

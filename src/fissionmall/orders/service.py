@@ -15,7 +15,7 @@ from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput
-from fissionmall.core.events import record_event
+from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
@@ -403,8 +403,10 @@ async def auto_receive(session: AsyncSession, runtime: Any, now: datetime) -> in
 async def auto_complete(session: AsyncSession, runtime: Any, now: datetime) -> int:
     """Received orders complete once the after-sale window has passed."""
     due = await repository.due_orders(session, S.RECEIVED, now, CHUNK)
-    for order_id in await repository.move_many(session, due, S.RECEIVED, S.COMPLETED, closed_at=now, due_at=None):
-        await event(session, await repository.order_by_id(session, order_id), "order_completed", now)
+    completed = await repository.move_many(session, due, S.RECEIVED, S.COMPLETED, closed_at=now, due_at=None)
+    await record_events(session, "order_completed", now, [
+        Happened(merchant_id=o.merchant_id, subject=("order", o.id), actor_id=o.customer_id, inviter_id=o.inviter_id)
+        for o in await repository.orders_by_ids(session, completed)])
     return len(due)
 
 
