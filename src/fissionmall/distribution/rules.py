@@ -155,7 +155,7 @@ ID_CHECK = "10X98765432"
 def resident_id_problem(number: str, today: date) -> str | None:
     """What is wrong with a mainland resident ID number (GB 11643: 17 digits, a birth date, a mod 11-2 check
     character), or None. Payees must be adults: a minor cannot take commission out."""
-    if len(number) != 18 or not number[:17].isdigit():
+    if len(number) != 18 or not number[:17].isascii() or not number[:17].isdigit():
         return "an ID number is 17 digits and a check digit"
     if ID_CHECK[sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS, strict=True)) % 11] != number[17].upper():
         return "the check digit does not match"

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core import counters
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
@@ -28,6 +30,7 @@ from fissionmall.distribution.schemas import IdentityIn, PayeeOut, WithdrawalIn,
 from fissionmall.payments.providers.base import TransferRequest
 
 PAYOUT_JOB = "distribution.payout"
+PENDING_RECHECK = timedelta(minutes=10)
 
 
 def _withdrawal_no(clock: Clock) -> str:
@@ -38,7 +41,7 @@ async def register_identity(session: AsyncSession, runtime: Any, shopper: Shoppe
     """Record who is paid: the real name and a checked resident ID number, kept only as a keyed hash and its
     last four characters."""
     now = runtime.clock.now()
-    problem = rules.resident_id_problem(body.id_number, now.date())
+    problem = rules.resident_id_problem(body.id_number, date.fromisoformat(counters.day_of(now)))
     if problem:
         raise InvalidInput("invalid_id_number", problem, field="id_number")
     digest = hmac.new(runtime.settings.secret_key.encode(), body.id_number.upper().encode(), hashlib.sha256)
@@ -100,7 +103,8 @@ async def decide(session: AsyncSession, runtime: Any, staff: StaffMember, withdr
 
 async def pay_out(runtime: Any, payload: dict[str, Any]) -> None:
     """The worker's payout: read in one short transaction, call the provider outside any, record in another. A
-    transfer still waiting (for the customer's confirmation) raises, so the outbox asks again later."""
+    transfer still waiting (for the customer's confirmation, up to a day at WeChat Pay) is asked about again by a
+    fresh job later, for as long as the provider keeps it open; only the provider's answer ends it."""
     withdrawal_id = int(payload["withdrawal_id"])
     async with runtime.sessionmaker() as session:
         found = await repository.withdrawal(session, withdrawal_id)
@@ -123,16 +127,10 @@ async def pay_out(runtime: Any, payload: dict[str, Any]) -> None:
             await repository.move_withdrawal(session, withdrawal_id, ("approved",), status="rejected",
                                              provider=provider.name, bill_no=result.bill_no,
                                              reason=f"transfer failed: {result.reason}"[:200])
-        else:
-            await repository.move_withdrawal(session, withdrawal_id, ("approved",), provider=provider.name,
-                                             bill_no=result.bill_no, package_info=result.package_info)
+        elif await repository.move_withdrawal(session, withdrawal_id, ("approved",), provider=provider.name,
+                                               bill_no=result.bill_no, package_info=result.package_info):
+            await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now, delay=PENDING_RECHECK)
         await session.commit()
-    if result.state == "pending":
-        raise TransferPending(f"withdrawal {withdrawal_id}: transfer {result.bill_no} not final yet")
-
-
-class TransferPending(Exception):
-    """The provider has the transfer but has not finished it; the job runs again later."""
 
 
 async def _out(session: AsyncSession, withdrawal_id: int) -> WithdrawalOut:

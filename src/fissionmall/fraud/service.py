@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import Shopper
 from fissionmall.customers import service as customers
 from fissionmall.customers.models import Customer
-from fissionmall.fraud.risk import RiskChecker, RulesRiskChecker, WeChatRiskChecker
+from fissionmall.fraud.risk import HIGH_RISK, RiskChecker, RulesRiskChecker, WeChatRiskChecker
 from fissionmall.fraud.schemas import Actor, ClientInfo
 from fissionmall.merchants import service as merchants
 
@@ -43,3 +43,16 @@ async def checker_for(session: AsyncSession, merchant_id: int) -> RiskChecker:
 
 async def risk_rank(session: AsyncSession, runtime: Any, who: Actor) -> int:
     return await (await checker_for(session, who.merchant_id)).rank(runtime, who)
+
+
+async def judge_friend(runtime: Any, friend: Customer, *, must_be_new: bool) -> str | None:
+    """Whether what a friend did may earn their inviter anything of value: "not_new" when `must_be_new` and an
+    earlier account used the friend's device (F2), "high_risk" by the risk check (F4), else None. Reads in a short
+    transaction of its own; the risk check, a network call, runs outside any."""
+    async with runtime.sessionmaker() as session:
+        repeat_device = must_be_new and await customers.device_seen_before(session, friend)
+        checker = await checker_for(session, friend.merchant_id)
+    if repeat_device:
+        return "not_new"
+    rank = await checker.rank(runtime, actor_of(friend, friend.signup_device_id, friend.signup_ip))
+    return "high_risk" if rank >= HIGH_RISK else None

@@ -17,6 +17,8 @@ from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import Conflict, NotFound
 from fissionmall.core.events import event_of, react
 from fissionmall.coupons import service as coupons
+from fissionmall.customers import service as customers
+from fissionmall.fraud import service as fraud
 from fissionmall.loyalty import points, repository, rules
 from fissionmall.loyalty.models import LoyaltyTask
 from fissionmall.loyalty.schemas import MyTaskOut, TaskIn, TaskOut, TaskPatch
@@ -62,7 +64,10 @@ async def mine(session: AsyncSession, runtime: Any, shopper: Shopper) -> list[My
 
 
 async def on_event(runtime: Any, payload: dict[str, Any]) -> None:
-    """The worker: advance every active task of the kind this event counts toward, in one transaction."""
+    """The worker: advance every active task of the kind this event counts toward. What a friend did counts only
+    when the friend passes the checks every reward of value asks (fraud.judge_friend: a new account for invites and
+    first purchases, F2; the risk check, F4). Each task advances in a savepoint of its own, so a coupon reward
+    waiting for stock holds back (and retries) only its own task."""
     async with runtime.sessionmaker() as session:
         event = await event_of(session, int(payload["event_id"]))
         if event is None:
@@ -70,10 +75,23 @@ async def on_event(runtime: Any, payload: dict[str, Any]) -> None:
         step = rules.step_of(event.kind, event.actor_id, event.inviter_id, event.data, event.occurred_at)
         if step is None:
             return
-        for task in await repository.tasks(session, event.merchant_id, kind=rules.TASK_KINDS[event.kind],
-                                           active_only=True):
-            await _advance(session, runtime, task, step, event.occurred_at)
+        active = await repository.tasks(session, event.merchant_id, kind=rules.TASK_KINDS[event.kind],
+                                        active_only=True)
+        friend = None if step.streak is not None else await customers.get_customer(session, event.merchant_id,
+                                                                                  step.subject_id)
+    if not active or friend and await fraud.judge_friend(runtime, friend, must_be_new=event.kind != "click"):
+        return
+    waiting: list[str] = []
+    async with runtime.sessionmaker() as session:
+        for task in active:
+            try:
+                async with session.begin_nested():
+                    await _advance(session, runtime, task, step, event.occurred_at)
+            except CouponRewardWaiting as reward:
+                waiting.append(str(reward))
         await session.commit()
+    if waiting:
+        raise CouponRewardWaiting("; ".join(waiting))
 
 
 async def _advance(session: AsyncSession, runtime: Any, task: LoyaltyTask, step: rules.Step, at: datetime) -> None:

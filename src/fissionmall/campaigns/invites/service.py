@@ -32,7 +32,6 @@ from fissionmall.core.events import react, record_event
 from fissionmall.customers import service as customers
 from fissionmall.customers.models import Customer
 from fissionmall.fraud import service as fraud
-from fissionmall.fraud.risk import HIGH_RISK
 
 KIND = "invite"
 REWARD_JOB = "invites.reward"
@@ -52,11 +51,7 @@ async def reward_friend(runtime: Any, payload: dict[str, Any]) -> None:
                 if settings_of(c).reward_on == deed]
         if friend.inviter_id is None or friend.inviter_id == friend.id or not live:
             return
-        repeat_device = await customers.device_seen_before(session, friend)
-        checker = await fraud.checker_for(session, merchant_id)
-    rank = 0 if repeat_device else await checker.rank(
-        runtime, fraud.actor_of(friend, friend.signup_device_id, friend.signup_ip))
-    verdict = "not_new" if repeat_device else "high_risk" if rank >= HIGH_RISK else None
+    verdict = await fraud.judge_friend(runtime, friend, must_be_new=True)
     async with runtime.sessionmaker() as session:
         for campaign in live:
             await _reward(session, runtime, campaign, friend, verdict)
