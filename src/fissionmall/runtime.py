@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from structlog.typing import FilteringBoundLogger
 
+from fissionmall.campaigns.gate import Gate, OpenGate, gate_for
 from fissionmall.config import Settings
 from fissionmall.core.clock import Clock, SystemClock
 from fissionmall.core.logging import get_logger
@@ -27,6 +28,8 @@ class Runtime:
     providers: dict[str, PaymentProvider] = field(default_factory=dict)
     velocity: Windows = field(default_factory=DatabaseWindows)
     """Where velocity counts live: Redis when REDIS_URL is set, the database otherwise."""
+    gate: Gate = field(default_factory=OpenGate)
+    """The admission gate in front of campaigns with a stock cap: Redis when REDIS_URL is set, open otherwise."""
     log: FilteringBoundLogger = field(default_factory=get_logger)
 
     def http_client(self, **kwargs: object) -> httpx.AsyncClient:
@@ -39,6 +42,7 @@ class Runtime:
     async def close(self) -> None:
         if isinstance(self.velocity, RedisWindows):
             await self.velocity.close()
+        await self.gate.close()
         await self.engine.dispose()
 
 
@@ -49,6 +53,6 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, pool_size: 
     engine = make_engine(settings.database_url, pool_size=pool_size)
     runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
                       clock=clock or SystemClock(), http_transport=http_transport,
-                      velocity=windows_for(settings.redis_url))
+                      velocity=windows_for(settings.redis_url), gate=gate_for(settings.redis_url))
     runtime.providers = build_providers(runtime)
     return runtime

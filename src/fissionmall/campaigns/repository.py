@@ -31,17 +31,19 @@ async def live_for_product(session: AsyncSession, merchant_id: int, product_id: 
 
 
 async def take_stock(session: AsyncSession, campaign_id: int, quantity: int, now: datetime,
-                     opens_by: datetime | None = None) -> bool:
+                     opens_by: datetime | None = None) -> tuple[bool, int | None]:
     """Claim campaign units only while it is live (for this customer: started by `opens_by`, later than now with
-    early access) and under its cap: one guarded statement."""
+    early access) and under its cap: one guarded statement. (taken, units left: None without a cap)."""
     result = await session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status == "active", Campaign.starts_at <= (opens_by or now),
                Campaign.ends_at > now,
                (Campaign.stock_cap.is_(None)) | (Campaign.sold + quantity <= Campaign.stock_cap))
         .values(sold=Campaign.sold + quantity)
+        .returning(Campaign.stock_cap - Campaign.sold)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    row = result.first()
+    return (False, None) if row is None else (True, row[0])
 
 
 async def return_stock(session: AsyncSession, campaign_id: int, quantity: int) -> None:

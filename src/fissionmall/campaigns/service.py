@@ -158,16 +158,21 @@ def require_live(campaign: Campaign, clock: Clock) -> None:
 
 
 async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
-                clock: Clock) -> None:
-    """Claim campaign stock and one use of the customer's quota, each by a guarded statement. Before the start,
-    members whose level gives early access come in that many hours early."""
-    now = clock.now()
+                runtime: Any) -> None:
+    """Claim campaign stock and one use of the customer's quota, each by a guarded statement, and tell the
+    admission gate what is left. Before the start, members whose level gives early access come in that many hours
+    early."""
+    now = runtime.clock.now()
     opens_by = now + await _early_access(session, campaign, customer_id, now)
-    if not await repository.take_stock(session, campaign.id, quantity, now, opens_by):
+    taken, left = await repository.take_stock(session, campaign.id, quantity, now, opens_by)
+    if not taken:
         await session.refresh(campaign)
         if campaign.status != "active" or not campaign.starts_at <= opens_by or campaign.ends_at <= now:
             raise errors.campaign_not_live()
+        await runtime.gate.learn(campaign.id, 0)
         raise errors.sold_out()
+    if left is not None:
+        await runtime.gate.learn(campaign.id, left)
     if not await repository.take_quota(session, campaign.merchant_id, campaign.id, customer_id, limit):
         raise errors.limit_reached(limit)
 
@@ -181,7 +186,8 @@ async def _early_access(session: AsyncSession, campaign: Campaign, customer_id: 
 
 async def take_units(session: AsyncSession, campaign: Campaign, quantity: int, clock: Clock) -> bool:
     """Campaign stock alone (packets handed out …), by the same guarded statement as claim."""
-    return await repository.take_stock(session, campaign.id, quantity, clock.now())
+    taken, _ = await repository.take_stock(session, campaign.id, quantity, clock.now())
+    return taken
 
 
 async def give_units(session: AsyncSession, campaign_id: int, quantity: int) -> None:

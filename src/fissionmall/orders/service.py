@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.campaigns import errors as campaign_errors
 from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper, StaffMember
@@ -143,6 +144,8 @@ def _pricing_rules(merchant: Merchant) -> pricing.Rules:
 
 
 async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> OrderOut:
+    if body.campaign and not await runtime.gate.admit(body.campaign.campaign_id, sum(i.quantity for i in body.items)):
+        raise campaign_errors.sold_out()  # known sold out: turned away before any database work
     now = runtime.clock.now()
     merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
     if body.store_id is not None:

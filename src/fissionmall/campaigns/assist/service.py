@@ -52,7 +52,7 @@ async def open_packet(session: AsyncSession, runtime: Any, shopper: Shopper, bod
                       client: ClientInfo) -> PacketOut:
     campaign = await campaigns.require(session, shopper.merchant_id, body.campaign_id, kind=KIND)
     settings = settings_of(campaign)
-    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime.clock)
+    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
     now = runtime.clock.now()
     packet_id = await repository.insert_packet(
         session, merchant_id=shopper.merchant_id, campaign_id=campaign.id, customer_id=shopper.customer_id,

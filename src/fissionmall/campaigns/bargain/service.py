@@ -48,7 +48,7 @@ async def start(session: AsyncSession, runtime: Any, shopper: Shopper, body: Sta
     """Claim a unit of the campaign and one of the customer's starts, plan the cuts, publish their hash."""
     campaign = await campaigns.require(session, shopper.merchant_id, body.campaign_id, kind=KIND)
     settings = settings_of(campaign)
-    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime.clock)
+    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
     now = runtime.clock.now()
     own_cut = rules.self_cut(settings)
     schedule = rules.plan_cuts(settings.start_price_fen - settings.floor_price_fen - own_cut,

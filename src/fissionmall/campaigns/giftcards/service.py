@@ -75,7 +75,7 @@ class GiftOrders:
             raise errors.wrong_item()
         quantity = lines[0]["quantity"]
         await campaigns.claim(session, campaign, shopper.customer_id, quantity, settings.per_customer_limit,
-                              runtime.clock)
+                              runtime)
         return CampaignPart(kind=KIND, campaign_id=campaign.id, adjustments=[
             {"kind": "gift_price", "name": "礼券价", "source_id": campaign.id,
              "amount_fen": (settings.price_fen - lines[0]["unit_price_fen"]) * quantity}],

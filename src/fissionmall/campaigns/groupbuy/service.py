@@ -61,7 +61,7 @@ class GroupBuyOrders:
         if choice.target_id is not None:
             await _check_joinable(session, runtime, shopper, campaign, settings, choice.target_id)
         await campaigns.claim(session, campaign, shopper.customer_id, line["quantity"], settings.per_customer_limit,
-                              runtime.clock)
+                              runtime)
         discount = (price - line["unit_price_fen"]) * line["quantity"]
         return CampaignPart(
             kind=KIND, campaign_id=campaign.id, deposit_fen=rules.deposit(price * line["quantity"],

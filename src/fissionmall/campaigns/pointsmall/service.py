@@ -51,7 +51,7 @@ class PointsMallOrders:
                 or lines[0]["quantity"] != 1:
             raise InvalidInput("wrong_item", "this item is redeemed one at a time, as its own SKU, alone",
                                field="items")
-        await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime.clock)
+        await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
         return CampaignPart(kind=KIND, campaign_id=campaign.id, adjustments=[
             {"kind": "points_price", "name": "积分兑换", "source_id": campaign.id,
              "amount_fen": settings.cash_fen - lines[0]["unit_price_fen"]}],
@@ -96,7 +96,7 @@ async def redeem(session: AsyncSession, runtime: Any, shopper: Shopper, campaign
             items=[LineIn(sku_id=settings.sku_id, quantity=1)], address=body.address,
             campaign=CampaignChoice(kind=KIND, campaign_id=campaign.id))))
     assert settings.coupon_template_id is not None
-    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime.clock)
+    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
     now = runtime.clock.now()
     template = await coupons.require_template(session, shopper.merchant_id, settings.coupon_template_id)
     coupons.require_issuable(template, now)
