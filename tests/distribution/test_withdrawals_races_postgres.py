@@ -5,6 +5,7 @@ Twenty withdrawal requests from one payee at once, each for more than half of th
 taken, the other nineteen are 409 insufficient_commission and leave nothing behind (the payee's row is locked per
 request, so no two read the same balance: PITFALLS, a stale balance). Two staff deciding one withdrawal at once:
 one decision counts, and an approval pays out once, even with two workers (or two overlapping payout runs) at it.
+Ten retries of one request under one Idempotency-Key at once: one withdrawal.
 """
 
 from __future__ import annotations
@@ -62,6 +63,22 @@ async def test_twenty_requests_at_once_take_the_balance_once(client, mall, runti
     await mall.work()
     assert len(await payout_jobs(runtime)) == (0 if review else 1)
     assert await transfers(runtime) == ([] if review else [(made["withdrawal_no"], "b", 200)])
+
+
+async def test_ten_retries_with_one_idempotency_key_at_once_withdraw_once(client, mall, runtime):
+    """A client retrying one request ten times at once under one Idempotency-Key: ten 201s with the same
+    withdrawal (nine replayed), one row, and the balance taken once."""
+    await setup(mall)
+    b = await payee(mall, "b")
+    keyed = {**b.who, "Idempotency-Key": "retry-1"}
+
+    answers = await together(client.post("/distributors/me/withdrawals", headers=keyed, json={"amount_fen": 100})
+                             for _ in range(10))
+    assert [r.status_code for r in answers] == [201] * 10, [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in answers) == 9
+    assert await value(runtime, "SELECT count(*) FROM withdrawals") == 1
+    assert await purse(mall, b) == (0, 300, 200, 100)
 
 
 @pytest.mark.parametrize("actions", [("approve", "approve"), ("approve", "reject")], ids=["two_approvals",

@@ -22,6 +22,7 @@ from fissionmall.runtime import Runtime
 from tests.loyalty.test_points import configure, customer_id
 from tests.loyalty.test_tasks import (
     PROGRESS_JOB,
+    friend,
     make_template,
     my_tasks,
     new_task,
@@ -89,7 +90,7 @@ async def test_thirty_friends_handled_twice_at_once_count_once_and_reward_once(c
     first = await new_task(mall, target=5, reward_template_id=template_id)
     last = await new_task(mall, target=30, reward_points=7)
     for n in range(30):
-        await mall.shopper(f"friend-{n}", share_code=code)
+        await friend(mall, f"friend-{n}", code)
     events = await friends_registered(runtime)
     assert len(events) == 30
 
@@ -120,10 +121,10 @@ async def test_six_workers_drain_forty_clicks_with_one_reward(client, mall, runt
     alice = await mall.shopper("alice")
     me = await customer_id(mall, alice)
     code = await share(mall, alice)
-    friends = [await mall.shopper(f"friend-{n}") for n in range(20)]
+    friends = [await friend(mall, f"friend-{n}", None) for n in range(20)]
     task = await new_task(mall, kind="share_click", target=20, reward_points=30)
-    for friend in friends * 2:
-        await open_share(mall, code, friend)
+    for clicker in friends * 2:
+        await open_share(mall, code, clicker)
     load_task_modules()
 
     claimed = await asyncio.gather(*(drain(runtime) for _ in range(6)))

@@ -56,6 +56,7 @@ class Happened:
     actor_id: int | None = None
     inviter_id: int | None = None
     campaign_id: int | None = None
+    data: dict[str, Any] | None = None
 
 
 async def record_events(session: AsyncSession, kind: str, at: datetime, events: Sequence[Happened]) -> None:
@@ -65,7 +66,8 @@ async def record_events(session: AsyncSession, kind: str, at: datetime, events: 
         return
     await session.execute(insert(Event), [
         dict(merchant_id=e.merchant_id, kind=kind, occurred_at=at, actor_id=e.actor_id, inviter_id=e.inviter_id,
-             depth=0, campaign_id=e.campaign_id, subject_type=e.subject[0], subject_id=e.subject[1], data={})
+             depth=0, campaign_id=e.campaign_id, subject_type=e.subject[0], subject_id=e.subject[1],
+             data=e.data or {})
         for e in events])
     by_merchant: dict[int, list[Happened]] = {}
     for e in events:

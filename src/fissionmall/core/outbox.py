@@ -8,7 +8,7 @@ every handler must be idempotent at the receiver.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,6 +72,15 @@ async def enqueue(
                   run_at=now + delay, created_at=now, status="pending", attempts=0)
     statement = insert_ignoring_conflicts(session, OutboxJob) if dedupe_key else insert(OutboxJob)
     await session.execute(statement.values(**values))
+
+
+async def enqueue_many(session: AsyncSession, kind: str, jobs: Sequence[tuple[dict[str, Any], str, int | None]], *,
+                       now: datetime) -> None:
+    """A chunk's jobs in one statement: (payload, dedupe_key, merchant_id) each; a repeated key queues nothing."""
+    if jobs:
+        await session.execute(insert_ignoring_conflicts(session, OutboxJob), [
+            dict(kind=kind, payload=payload, merchant_id=merchant_id, dedupe_key=key, run_at=now, created_at=now,
+                 status="pending", attempts=0) for payload, key, merchant_id in jobs])
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,12 @@ from fissionmall.customers import service as customers
 from fissionmall.distribution import repository, rules
 from fissionmall.distribution.models import Withdrawal
 from fissionmall.distribution.schemas import IdentityIn, PayeeOut, WithdrawalIn, WithdrawalOut
-from fissionmall.payments.providers.base import TransferRequest
+from fissionmall.payments.providers.base import PaymentProviderError, TransferRequest, TransferResult
 
 PAYOUT_JOB = "distribution.payout"
 PENDING_RECHECK = timedelta(minutes=10)
+REFUSALS = frozenset({"PARAM_ERROR", "INVALID_REQUEST", "NO_AUTH"})
+"""Provider answers that no retry can change: the withdrawal is rejected and its money withdrawable again."""
 
 
 def _withdrawal_no(clock: Clock) -> str:
@@ -117,7 +119,12 @@ async def pay_out(runtime: Any, payload: dict[str, Any]) -> None:
         transfer = TransferRequest(out_bill_no=found.withdrawal_no, openid=customer.openid,
                                    amount_fen=found.amount_fen, remark="佣金提现", real_name=payee.real_name)
     provider = runtime.payment_provider
-    result = await provider.transfer(transfer)
+    try:
+        result = await provider.transfer(transfer)
+    except PaymentProviderError as refused:
+        if refused.code not in REFUSALS:
+            raise  # the provider could not be asked, or asks us to wait: the job tries again later
+        result = TransferResult(state="failed", reason=f"{refused.code}: {refused.message}")
     now = runtime.clock.now()
     async with runtime.sessionmaker() as session:
         if result.state == "paid":
@@ -129,7 +136,9 @@ async def pay_out(runtime: Any, payload: dict[str, Any]) -> None:
                                              reason=f"transfer failed: {result.reason}"[:200])
         elif await repository.move_withdrawal(session, withdrawal_id, ("approved",), provider=provider.name,
                                                bill_no=result.bill_no, package_info=result.package_info):
-            await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now, delay=PENDING_RECHECK)
+            slot = int(now.timestamp() // PENDING_RECHECK.total_seconds())  # a job run twice still asks once
+            await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now, delay=PENDING_RECHECK,
+                          dedupe_key=f"{PAYOUT_JOB}:{withdrawal_id}:{slot}")
         await session.commit()
 
 

@@ -8,6 +8,7 @@ points the order used come back share by share.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput
-from fissionmall.core.outbox import enqueue
+from fissionmall.core.events import Happened, record_events
+from fissionmall.core.outbox import enqueue, enqueue_many
 from fissionmall.loyalty import points
 from fissionmall.orders import errors, pricing, repository, rules
 from fissionmall.orders import service as orders
@@ -40,27 +42,32 @@ async def refund_late_payment(session: AsyncSession, order_id: int, amount_fen: 
                                                   statuses=[S.CANCELLED])
     if not late:
         raise errors.order_changed()
-    await _open_refund(session, order, amount_fen, "paid after it was no longer due", "system", "processing", at,
-                       parts=[(rules.trade_no(order.order_no, stage), amount_fen)])
+    await _open_refunds(session, [(order, amount_fen)], "paid after it was no longer due", "system", "processing", at,
+                        parts=[(rules.trade_no(order.order_no, stage), amount_fen)])
 
 
-async def _open_refund(session: AsyncSession, order: Order, amount: int, reason: str, requested_by: str,
-                       status: str, at: datetime, parts: list[tuple[str, int]] | None = None) -> None:
-    """One refund row per payment the money goes back through (usually one), each with a fixed number."""
-    if parts is None:
-        payments = rules.payments_of(order.order_no, order.paid_fen, order.deposit_fen)
-        parts = rules.split_refund(amount, payments, await repository.refunds_by_trade_no(session, order.id))
-    seq = await repository.next_refund_seq(session, order.id)
-    for offset, (out_trade_no, part) in enumerate(parts):
-        refund_no = f"{order.order_no}R{seq + offset}"
-        refund_id = await repository.insert_refund(session, dict(
-            merchant_id=order.merchant_id, order_id=order.id, seq=seq + offset, refund_no=refund_no,
-            out_trade_no=out_trade_no, amount_fen=part, reason=reason, status=status, requested_by=requested_by,
-            created_at=at, decided_at=at if status == "processing" else None))
-        if status == "processing":
-            await enqueue(session, REFUND_JOB, {"refund_id": refund_id}, now=at, merchant_id=order.merchant_id,
-                          dedupe_key=f"refund:{refund_no}")
-    await orders.event(session, order, "refund_requested", at, amount_fen=amount, by=requested_by)
+async def _open_refunds(session: AsyncSession, claims: Sequence[tuple[Order, int]], reason: str, requested_by: str,
+                        status: str, at: datetime, parts: list[tuple[str, int]] | None = None) -> None:
+    """For each (order, amount): one refund row per payment the money goes back through (usually one), each with a
+    fixed number, and their provider jobs and events, written for a whole chunk of orders by one statement each.
+    `parts` fixes the split of a single order's refund (money that arrived late)."""
+    taken, last = await repository.refund_history(session, [order.id for order, _ in claims])
+    rows: list[dict[str, Any]] = []
+    for order, amount in claims:
+        split = parts or rules.split_refund(amount, rules.payments_of(order.order_no, order.paid_fen,
+                                                                      order.deposit_fen), taken.get(order.id, {}))
+        rows += [dict(merchant_id=order.merchant_id, order_id=order.id, seq=seq, refund_no=f"{order.order_no}R{seq}",
+                      out_trade_no=out_trade_no, amount_fen=part, reason=reason, status=status,
+                      requested_by=requested_by, created_at=at, decided_at=at if status == "processing" else None)
+                 for seq, (out_trade_no, part) in enumerate(split, start=last.get(order.id, 0) + 1)]
+    written = await repository.insert_refunds(session, rows)
+    if status == "processing":
+        await enqueue_many(session, REFUND_JOB, [({"refund_id": refund_id}, f"refund:{refund_no}", merchant_id)
+                                                 for refund_id, refund_no, merchant_id in written], now=at)
+    await record_events(session, "refund_requested", at, [
+        Happened(merchant_id=order.merchant_id, subject=("order", order.id), actor_id=order.customer_id,
+                 inviter_id=order.inviter_id, data={"amount_fen": amount, "by": requested_by})
+        for order, amount in claims])
 
 
 async def open_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
@@ -110,7 +117,7 @@ async def _reserve_and_open(session: AsyncSession, order: Order, amount: int, re
                                            resume_status=order.status):
         return False
     status = "requested" if requested_by == "customer" else "processing"
-    await _open_refund(session, order, amount, reason, requested_by, status, at)
+    await _open_refunds(session, [(order, amount)], reason, requested_by, status, at)
     return True
 
 
@@ -218,8 +225,18 @@ async def refund_for_campaign(session: AsyncSession, runtime: Any, order_id: int
     """A refund the campaign's rules owe (failed group, tier difference, lapsed balance), straight to the
     provider, and only while the order is still `when`: False, with nothing done, if it moved on first (say its
     balance was paid a moment before the deadline sweep reached it). `amount_fen` None: all that is left."""
+    if amount_fen is None:
+        return bool(await refund_in_full(session, runtime, [order_id], reason, when=when))
     order = await repository.order_by_id(session, order_id)
-    if order.status != when:
-        return False
-    amount = amount_fen if amount_fen is not None else order.paid_fen - order.refund_reserved_fen
-    return amount > 0 and await _reserve_and_open(session, order, amount, reason, "system", runtime.clock.now())
+    return order.status == when and amount_fen > 0 and await _reserve_and_open(session, order, amount_fen, reason,
+                                                                               "system", runtime.clock.now())
+
+
+async def refund_in_full(session: AsyncSession, runtime: Any, order_ids: Sequence[int], reason: str, *,
+                         when: OrderStatus) -> list[int]:
+    """All that is left of each order's payments goes back, for a whole chunk of orders at once (a sweep's failed
+    groups), to those still `when`: reserved and moved by one statement, their refunds, provider jobs and events
+    written by one each. The orders refunded."""
+    claims = await repository.reserve_all_left(session, order_ids, when, status=S.REFUNDING, resume_status=when)
+    await _open_refunds(session, claims, reason, "system", "processing", runtime.clock.now())
+    return [order.id for order, _ in claims]

@@ -163,15 +163,6 @@ async def take_late_payment(session: AsyncSession, order_id: int, amount: int, a
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def next_refund_seq(session: AsyncSession, order_id: int) -> int:
-    statement = select(func.coalesce(func.max(Refund.seq), 0)).where(Refund.order_id == order_id)
-    return int((await session.execute(statement)).scalar_one()) + 1
-
-
-async def insert_refund(session: AsyncSession, values: dict[str, Any]) -> int:
-    return (await session.execute(insert(Refund).values(**values).returning(Refund.id))).scalar_one()
-
-
 async def refund_of(session: AsyncSession, merchant_id: int, refund_id: int) -> Refund | None:
     statement = select(Refund).where(Refund.merchant_id == merchant_id, Refund.id == refund_id)
     return (await session.execute(statement)).scalar_one_or_none()
@@ -184,15 +175,6 @@ async def move_requested_refunds(session: AsyncSession, order_id: int, to: str, 
         .values(status=to, **values).returning(Refund).execution_options(populate_existing=True)
     )
     return list(result.scalars())
-
-
-async def refunds_by_trade_no(session: AsyncSession, order_id: int) -> dict[str, int]:
-    """What refunds not rejected have claimed so far, per payment of the order."""
-    statement = (
-        select(Refund.out_trade_no, func.sum(Refund.amount_fen))
-        .where(Refund.order_id == order_id, Refund.status != "rejected").group_by(Refund.out_trade_no)
-    )
-    return {number: int(amount) for number, amount in (await session.execute(statement)).all()}
 
 
 async def finish_refund(session: AsyncSession, refund_no: str, at: datetime) -> Refund | None:
@@ -225,3 +207,42 @@ async def refund_by_id(session: AsyncSession, refund_id: int) -> Refund:
 
 async def refund_by_number(session: AsyncSession, refund_no: str) -> Refund | None:
     return (await session.execute(select(Refund).where(Refund.refund_no == refund_no))).scalar_one_or_none()
+
+
+async def reserve_all_left(session: AsyncSession, order_ids: Sequence[int], from_status: str,
+                           **values: Any) -> list[tuple[Order, int]]:
+    """Claim all that is left of each order's paid money for a refund, and move the orders: their rows locked by one
+    statement, reserved and moved by another. (order, amount reserved) for those still `from_status`."""
+    locked = list((await session.execute(
+        select(Order).where(Order.id.in_(order_ids), Order.status == from_status,
+                            Order.paid_fen > Order.refund_reserved_fen)
+        .order_by(Order.id).with_for_update().execution_options(populate_existing=True))).scalars())
+    claimed = [(order, order.paid_fen - order.refund_reserved_fen) for order in locked]
+    if locked:
+        await session.execute(update(Order).where(Order.id.in_([o.id for o in locked]))
+                              .values(refund_reserved_fen=Order.paid_fen, **values))
+    return claimed
+
+
+async def refund_history(session: AsyncSession, order_ids: Sequence[int]) -> tuple[dict[int, dict[str, int]],
+                                                                                   dict[int, int]]:
+    """For each order: what refunds not rejected claimed per payment, and the last refund number used."""
+    taken: dict[int, dict[str, int]] = {}
+    last: dict[int, int] = {}
+    statement = select(Refund.order_id, Refund.out_trade_no, Refund.status, Refund.amount_fen, Refund.seq).where(
+        Refund.order_id.in_(order_ids))
+    for order_id, number, status, amount, seq in (await session.execute(statement)).all():
+        if status != "rejected":
+            taken.setdefault(order_id, {})
+            taken[order_id][number] = taken[order_id].get(number, 0) + amount
+        last[order_id] = max(last.get(order_id, 0), seq)
+    return taken, last
+
+
+async def insert_refunds(session: AsyncSession, rows: list[dict[str, Any]]) -> list[tuple[int, str, int]]:
+    """(id, refund number, merchant) of each refund written, in one statement."""
+    if not rows:
+        return []
+    result = await session.execute(insert(Refund).values(rows).returning(Refund.id, Refund.refund_no,
+                                                                          Refund.merchant_id))
+    return [(int(i), str(n), int(m)) for i, n, m in result.all()]

@@ -53,18 +53,21 @@ async def set_seat(session: AsyncSession, order_id: int, **values: Any) -> None:
     await session.execute(update(GroupOrder).where(GroupOrder.order_id == order_id).values(**values))
 
 
-async def close_group(session: AsyncSession, group_id: int, to: str, at: datetime) -> bool:
+async def close_groups(session: AsyncSession, group_ids: Sequence[int], to: str, at: datetime) -> list[int]:
+    """Close those groups still open, in one statement: the ids closed."""
     result = await session.execute(
-        update(BuyingGroup).where(BuyingGroup.id == group_id, BuyingGroup.status == "open")
-        .values(status=to, closed_at=at)
+        update(BuyingGroup).where(BuyingGroup.id.in_(group_ids), BuyingGroup.status == "open")
+        .values(status=to, closed_at=at).returning(BuyingGroup.id)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return list(result.scalars())
 
 
-async def seated(session: AsyncSession, group_id: int) -> list[GroupOrder]:
+async def seated(session: AsyncSession, group_ids: Sequence[int]) -> list[GroupOrder]:
+    """The seated members of these groups, in one query."""
     statement = (
-        select(GroupOrder).where(GroupOrder.group_id == group_id, GroupOrder.seat_no.is_not(None), GroupOrder.active)
-        .order_by(GroupOrder.seat_no)
+        select(GroupOrder).where(GroupOrder.group_id.in_(group_ids), GroupOrder.seat_no.is_not(None),
+                                 GroupOrder.active)
+        .order_by(GroupOrder.group_id, GroupOrder.seat_no)
     )
     return list((await session.execute(statement)).scalars())
 

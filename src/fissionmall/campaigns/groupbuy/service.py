@@ -27,7 +27,7 @@ from fissionmall.campaigns.sharing.targets import register_target
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
-from fissionmall.core.events import record_event
+from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.customers import service as customers
 from fissionmall.distribution import service as distribution
 from fissionmall.orders import hooks, refunds
@@ -162,11 +162,11 @@ async def _lost_the_race(session: AsyncSession, runtime: Any, entry: GroupOrder,
 async def _succeed(session: AsyncSession, runtime: Any, group_id: int, merchant_id: int) -> None:
     now = runtime.clock.now()
     group = await repository.group_of(session, merchant_id, group_id)
-    if group is None or not await repository.close_group(session, group_id, "succeeded", now):
+    if group is None or not await repository.close_groups(session, [group_id], "succeeded", now):
         return
     campaign = await campaigns.require(session, merchant_id, group.campaign_id, kind=KIND)
     settings = settings_of(campaign)
-    seated = await repository.seated(session, group_id)
+    seated = await repository.seated(session, [group_id])
     balance_due = set(await orders.release_for_shipping(session, [s.order_id for s in seated],
                                                         now + timedelta(hours=settings.balance_hours)))
     final_price = rules.tier_price(settings.tiers, group.paid_count) if settings.tiers else None
@@ -192,16 +192,19 @@ async def _succeed(session: AsyncSession, runtime: Any, group_id: int, merchant_
                        campaign_id=group.campaign_id, subject=("group", group_id), data=data)
 
 
-async def _fail(session: AsyncSession, runtime: Any, group: BuyingGroup) -> None:
-    """Every paid member is refunded in full, each on their own order, through the outbox."""
-    now = runtime.clock.now()
-    if not await repository.close_group(session, group.id, "failed", now):
+async def _fail(session: AsyncSession, runtime: Any, groups: Sequence[BuyingGroup]) -> None:
+    """A chunk of groups that did not fill: closed by one statement, every paid member refunded in full on their
+    own order through the outbox, set-based (refunds.refund_in_full)."""
+    if not groups:
         return
-    for member in await repository.seated(session, group.id):
-        await refunds.refund_for_campaign(session, runtime, member.order_id, None, "拼团未成功，全额退款",
-                                         when=OrderStatus.PAID)
-    await record_event(session, merchant_id=group.merchant_id, kind="group_failed", at=now, actor_id=group.leader_id,
-                       campaign_id=group.campaign_id, subject=("group", group.id), data={"members": group.paid_count})
+    now = runtime.clock.now()
+    closed = set(await repository.close_groups(session, [g.id for g in groups], "failed", now))
+    members = await repository.seated(session, list(closed))
+    await refunds.refund_in_full(session, runtime, [m.order_id for m in members], "拼团未成功，全额退款",
+                                 when=OrderStatus.PAID)
+    await record_events(session, "group_failed", now, [
+        Happened(merchant_id=g.merchant_id, subject=("group", g.id), actor_id=g.leader_id, campaign_id=g.campaign_id,
+                 data={"members": g.paid_count}) for g in groups if g.id in closed])
 
 
 async def _event(session: AsyncSession, order: Order, kind: str, at: Any, group_id: int, **data: Any) -> None:
@@ -221,10 +224,11 @@ async def settle_expired(session: AsyncSession, runtime: Any) -> int:
         if group.campaign_id not in settings:
             campaign = await campaigns.require(session, group.merchant_id, group.campaign_id, kind=KIND)
             settings[group.campaign_id] = settings_of(campaign)
-        if rules.outcome_at_expiry(settings[group.campaign_id], group.paid_count) == "succeed":
+    failing = [g for g in due if rules.outcome_at_expiry(settings[g.campaign_id], g.paid_count) != "succeed"]
+    for group in due:
+        if group not in failing:
             await _succeed(session, runtime, group.id, group.merchant_id)
-        else:
-            await _fail(session, runtime, group)
+    await _fail(session, runtime, failing)
     return len(due)
 
 

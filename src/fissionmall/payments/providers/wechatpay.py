@@ -210,7 +210,7 @@ class WechatPayProvider:
             bill = await self._call("POST", path, payload)
         state = bill.get("state")
         if state == "SUCCESS":
-            return TransferResult(state="paid", bill_no=_text(bill.get("transfer_bill_no")))
+            return TransferResult(state="paid", bill_no=bill.get("transfer_bill_no"))
         if state in FAILED_TRANSFER_STATES:
             return TransferResult(state="failed", bill_no=bill.get("transfer_bill_no"),
                                   reason=str(bill.get("fail_reason") or state))
