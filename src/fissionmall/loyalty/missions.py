@@ -34,7 +34,8 @@ async def create(session: AsyncSession, runtime: Any, staff: StaffMember, body: 
     if body.reward_points and await points.config_of(session, staff.merchant_id) is None:
         raise Conflict("points_not_configured", "set up points before rewarding tasks with them")
     if body.reward_template_id is not None:
-        await coupons.require_template(session, staff.merchant_id, body.reward_template_id)
+        coupons.require_issuable(await coupons.require_template(session, staff.merchant_id, body.reward_template_id),
+                                 runtime.clock.now())
     task_id = await repository.add_task(session, merchant_id=staff.merchant_id, **body.model_dump(),
                                         created_at=runtime.clock.now())
     return await _out(session, staff.merchant_id, task_id)
