@@ -115,7 +115,8 @@ async def bargain_mirror(b: Bench, report: Report, ids: dict[str, int]) -> Mirro
         campaign,
         ROOM,
     )
-    return Mirror("helps", "bargain_help.sql", {"campaign": campaign, "bargains_first": first, "bargains_count": count})
+    variables = {"campaign": campaign, "bargains_first": first, "bargains_count": count}
+    return Mirror("helps", "bargain_help.sql", variables)
 
 
 async def viral_mirror(b: Bench, report: Report, ids: dict[str, int]) -> Mirror:
@@ -165,7 +166,8 @@ async def run_ceilings(b: Bench, scenario: str, report: Report, ids: dict[str, i
         return []
     binary = pgbench_binary()
     mirror = await MIRRORS[scenario](b, report, ids)
-    clients = min(report.concurrency, report.journeys)
+    free = await b.value("SELECT current_setting('max_connections')::int - count(*) - 5 FROM pg_stat_activity")
+    clients = max(1, min(report.concurrency, report.journeys, free))
     unit = report.journeys
     http_rate = unit / report.seconds
     name = mirror.script
@@ -186,7 +188,7 @@ async def run_ceilings(b: Bench, scenario: str, report: Report, ids: dict[str, i
         "postgres",
         "-n",
         "-M",
-        "prepared",
+        "prepared",  # as asyncpg: every statement parsed once per connection
         "-c",
         str(clients),
         "-j",
@@ -202,6 +204,8 @@ async def run_ceilings(b: Bench, scenario: str, report: Report, ids: dict[str, i
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", finished.stdout)
     failures = re.search(r"number of failed transactions: (\d+)", finished.stdout)
     note = staleness(b.run.statements, mirror.script)
+    if clients < report.concurrency:
+        note = f"only {clients} connections free on the server; " + note
     if finished.returncode != 0 or tps is None:
         note = f"pgbench failed ({finished.returncode}): {(finished.stderr or finished.stdout).strip()[-300:]}"
     elif failures and int(failures.group(1)):

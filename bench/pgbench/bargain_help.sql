@@ -1,7 +1,7 @@
 -- Mirrors a friend's help in the "bargain" scenario, phase "helps": one transaction per request. As in the load,
 -- five in six are cuts (POST /bargains/{id}/helps → 201) and one in six is the friend too many (→ 409
--- bargain_complete: the key is claimed, the bargain read, everything rolled back). (One script with a branch, not two
--- weighted scripts: pgbench 15 in prepared mode mixes up the statements of several scripts.)
+-- bargain_complete: the key is claimed, the bargain read, everything rolled back).
+-- (Never write a colon before a name inside a literal here: pgbench takes it for a variable.)
 -- The helper reward claims the campaign's budget counter (one row for the whole campaign) before crediting the wallet.
 --
 -- mirrors: bargain/helps · POST /bargains/{id}/helps → 201 = 21
@@ -31,8 +31,8 @@ UPDATE bargains SET helps_done = helps_done + 1 WHERE id = :bargain AND status =
 UPDATE bargains SET price_fen = greatest(floor_price_fen, price_fen - 1), status = 'ongoing' WHERE id = :bargain;
 UPDATE helps SET seq = 1, amount_fen = 1 WHERE id = :help_id;
 SELECT * FROM merchants WHERE id = 1;
-INSERT INTO counters (merchant_id, key, period, used) VALUES (1, 'budget:' || :campaign || ':helper_reward', 'all', 0) ON CONFLICT DO NOTHING RETURNING id;
-UPDATE counters SET used = used + 10 WHERE key = 'budget:' || :campaign || ':helper_reward' AND period = 'all' AND used + 10 <= 10000000 RETURNING used;
+INSERT INTO counters (merchant_id, key, period, used) VALUES (1, 'budget:' || :campaign || ':' || 'helper_reward', 'all', 0) ON CONFLICT DO NOTHING RETURNING id;
+UPDATE counters SET used = used + 10 WHERE key = 'budget:' || :campaign || ':' || 'helper_reward' AND period = 'all' AND used + 10 <= 10000000 RETURNING used;
 INSERT INTO wallet_entries (merchant_id, customer_id, amount_fen, kind, source_type, source_id, campaign_id, created_at) VALUES (1, :helper, 10, 'helper_reward', 'help', :help_id, :campaign, now()) ON CONFLICT DO NOTHING RETURNING id;
 INSERT INTO wallets (merchant_id, customer_id, balance_fen) VALUES (1, :helper, 0) ON CONFLICT DO NOTHING RETURNING id;
 UPDATE wallets SET balance_fen = balance_fen + 10 WHERE customer_id = :helper AND balance_fen + 10 >= 0;

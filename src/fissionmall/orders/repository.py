@@ -243,6 +243,5 @@ async def insert_refunds(session: AsyncSession, rows: list[dict[str, Any]]) -> l
     """(id, refund number, merchant) of each refund written, in one statement."""
     if not rows:
         return []
-    result = await session.execute(insert(Refund).values(rows).returning(Refund.id, Refund.refund_no,
-                                                                          Refund.merchant_id))
+    result = await session.execute(insert(Refund).returning(Refund.id, Refund.refund_no, Refund.merchant_id), rows)
     return [(int(i), str(n), int(m)) for i, n, m in result.all()]

@@ -213,7 +213,7 @@ async def _event(session: AsyncSession, order: Order, kind: str, at: Any, group_
                        data={"order_id": order.id, **data})
 
 
-CHUNK = 200
+CHUNK = 500
 
 
 async def settle_expired(session: AsyncSession, runtime: Any) -> int:
