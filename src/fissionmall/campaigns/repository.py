@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.models import Campaign, CampaignQuota
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.db.sql import dialect_insert
 
 
 async def campaign_of(session: AsyncSession, merchant_id: int, campaign_id: int) -> Campaign | None:
@@ -51,15 +51,13 @@ async def return_stock(session: AsyncSession, campaign_id: int, quantity: int) -
 
 
 async def take_quota(session: AsyncSession, merchant_id: int, campaign_id: int, customer_id: int, limit: int) -> bool:
-    await session.execute(insert_ignoring_conflicts(session, CampaignQuota).values(
-        merchant_id=merchant_id, campaign_id=campaign_id, customer_id=customer_id, used=0))
-    result = await session.execute(
-        update(CampaignQuota)
-        .where(CampaignQuota.campaign_id == campaign_id, CampaignQuota.customer_id == customer_id,
-               CampaignQuota.used < limit)
-        .values(used=CampaignQuota.used + 1)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    """One use of the customer's allowance, created or counted up under the limit by one upsert."""
+    statement = dialect_insert(session, CampaignQuota).values(
+        merchant_id=merchant_id, campaign_id=campaign_id, customer_id=customer_id, used=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[CampaignQuota.campaign_id, CampaignQuota.customer_id], set_={"used": CampaignQuota.used + 1},
+        where=CampaignQuota.used < limit).returning(CampaignQuota.id)
+    return (await session.execute(statement)).first() is not None
 
 
 async def return_quota(session: AsyncSession, campaign_id: int, customer_id: int) -> None:

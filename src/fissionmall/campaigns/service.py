@@ -16,6 +16,7 @@ from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch
 from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
+from fissionmall.db.session import at_commit
 from fissionmall.loyalty import levels
 
 EDITABLE = ("draft", "paused")
@@ -159,22 +160,28 @@ def require_live(campaign: Campaign, clock: Clock) -> None:
 
 async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
                 runtime: Any) -> None:
-    """Claim campaign stock and one use of the customer's quota, each by a guarded statement, and tell the
-    admission gate what is left. Before the start, members whose level gives early access come in that many hours
-    early."""
+    """Claim campaign stock and one use of the customer's quota, each by a guarded statement, at commit (the
+    campaign's row is one every order of a sale races for), and tell the admission gate what is left. Before the
+    start, members whose level gives early access come in that many hours early."""
     now = runtime.clock.now()
     opens_by = now + await _early_access(session, campaign, customer_id, now)
-    taken, left = await repository.take_stock(session, campaign.id, quantity, now, opens_by)
-    if not taken:
-        await session.refresh(campaign)
-        if campaign.status != "active" or not campaign.starts_at <= opens_by or campaign.ends_at <= now:
-            raise errors.campaign_not_live()
-        await runtime.gate.learn(campaign.id, 0)
-        raise errors.sold_out()
-    if left is not None:
-        await runtime.gate.learn(campaign.id, left)
-    if not await repository.take_quota(session, campaign.merchant_id, campaign.id, customer_id, limit):
-        raise errors.limit_reached(limit)
+    if campaign.status != "active" or not campaign.starts_at <= opens_by or campaign.ends_at <= now:
+        raise errors.campaign_not_live()
+
+    async def take() -> None:
+        taken, left = await repository.take_stock(session, campaign.id, quantity, now, opens_by)
+        if not taken:
+            await session.refresh(campaign)
+            if campaign.status != "active" or not campaign.starts_at <= opens_by or campaign.ends_at <= now:
+                raise errors.campaign_not_live()
+            await runtime.gate.learn(campaign.id, 0)
+            raise errors.sold_out()
+        if left is not None:
+            await runtime.gate.learn(campaign.id, left)
+        if not await repository.take_quota(session, campaign.merchant_id, campaign.id, customer_id, limit):
+            raise errors.limit_reached(limit)
+
+    await at_commit(session, take)
 
 
 async def _early_access(session: AsyncSession, campaign: Campaign, customer_id: int, now: datetime) -> timedelta:

@@ -10,11 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def dialect_insert(session: AsyncSession, model: type[Any]) -> Any:
+    """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL and SQLite write them alike)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
 def insert_ignoring_conflicts(session: AsyncSession, model: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING: the unique key decides who wins a race."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(model).on_conflict_do_nothing()
+    return dialect_insert(session, model).on_conflict_do_nothing()
 
 
 async def add_unique(session: AsyncSession, *objects: Any) -> bool:

@@ -20,6 +20,7 @@ from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
+from fissionmall.db.session import at_commit, hot_updates_now
 from fissionmall.loyalty import levels, points
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
@@ -78,23 +79,29 @@ async def render_one(session: AsyncSession, order_id: int) -> OrderOut:
 
 async def _cart(session: AsyncSession, merchant_id: int, body: PlaceOrder, *,
                 reserve: bool) -> tuple[list[dict[str, Any]], list[pricing.Line]]:
-    """The order's lines at today's prices, with stock reserved (one guarded UPDATE per SKU, in id order so
-    concurrent orders never deadlock) when `reserve`."""
+    """The order's lines at today's prices, with their stock reserved at commit when `reserve`."""
     wanted = {line.sku_id: line.quantity for line in body.items}
     skus = {sku.id: (sku, title, category_id)
             for sku, title, category_id in await catalog.sellable_skus(session, merchant_id, list(wanted))}
     missing = sorted(set(wanted) - set(skus))
     if missing:
         raise errors.sku_unavailable(missing)
-    for sku_id in sorted(wanted) if reserve else ():
-        if not await catalog.reserve_stock(session, sku_id, wanted[sku_id]):
-            raise errors.out_of_stock(sku_id)
+    if reserve:
+        await at_commit(session, lambda: _reserve(session, wanted))
     chosen = [skus[line.sku_id] for line in body.items]
     lines = [dict(merchant_id=merchant_id, product_id=sku.product_id, sku_id=sku.id, title=f"{title} · {sku.name}",
                   unit_price_fen=sku.price_fen, quantity=wanted[sku.id]) for sku, title, _ in chosen]
     return lines, [pricing.Line(sku_id=sku.id, product_id=sku.product_id, category_id=category_id,
                                 unit_price_fen=sku.price_fen, quantity=wanted[sku.id])
                    for sku, _, category_id in chosen]
+
+
+async def _reserve(session: AsyncSession, wanted: dict[int, int]) -> None:
+    """Stock for every line, one guarded UPDATE per SKU in id order (so concurrent orders never deadlock), run at
+    commit: a SKU's row is locked only for the commit."""
+    for sku_id in sorted(wanted):
+        if not await catalog.reserve_stock(session, sku_id, wanted[sku_id]):
+            raise errors.out_of_stock(sku_id)
 
 
 async def _campaign_part(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder,
@@ -197,6 +204,7 @@ async def preview(session: AsyncSession, runtime: Any, shopper: Shopper, body: P
                   in pricing.savings(cart, pricing.Benefits(campaign=part.adjustments if part else ()),
                                      _pricing_rules(merchant), held)]
     offers.sort(key=lambda offer: -offer.saving_fen)
+    await hot_updates_now(session)  # the campaign's claims answer (sold out …), then are rolled back
     await session.rollback()
     return CheckoutOut(items_fen=priced.items_fen, total_fen=priced.total_fen,
                        adjustments=[AdjustmentOut.model_validate(a) for a in priced.adjustments],

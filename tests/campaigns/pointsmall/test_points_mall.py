@@ -357,10 +357,11 @@ async def test_refused_redemptions_change_nothing(client, mall, configured):
     await configure(other)
     foreign = await live(other, goods(other))
 
-    alice, bob, carol, dave = [await mall.shopper(name) for name in ("alice", "bob", "carol", "dave")]
+    alice, bob, carol, dave, erin = [await mall.shopper(name) for name in ("alice", "bob", "carol", "dave", "erin")]
     me = await grant(mall, alice, 700)
     await grant(mall, bob, 399)
     await grant(mall, carol, 400)
+    await grant(mall, erin, 5000)
     before = await standing(mall.runtime, tea, me)
 
     assert (await refused(mall, redeem(mall, alice, tea), 409, "insufficient_points"))["balance"] == 700
@@ -371,7 +372,7 @@ async def test_refused_redemptions_change_nothing(client, mall, configured):
         await refused(mall, redeem(mall, alice, item), 409, "campaign_not_live")
     for item in (foreign, 999_999):
         await refused(mall, redeem(mall, alice, item), 404, "campaign_not_found")
-    await refused(mall, redeem(mall, alice, no_stock), 409, "out_of_stock")
+    await refused(mall, redeem(mall, erin, no_stock), 409, "out_of_stock")
     assert (await redeemed(mall, carol, voucher))["coupon"]["template_id"] == template_id  # the template's last one
     await refused(mall, redeem(mall, alice, voucher), 409, "coupon_out_of_stock")
     mall.runtime.clock.advance(hours=2)  # type: ignore[attr-defined]

@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
 from fissionmall.customers.models import Customer
-from fissionmall.db.sql import add_unique
+from fissionmall.db.sql import insert_ignoring_conflicts
 
 
 async def add_group_order(session: AsyncSession, **values: Any) -> bool:
     """False when the customer already holds an active order in that group (the unique index decides)."""
-    return await add_unique(session, GroupOrder(**values))
+    result = await session.execute(insert_ignoring_conflicts(session, GroupOrder).values(**values)
+                                   .returning(GroupOrder.order_id))
+    return result.first() is not None
 
 
 async def group_order(session: AsyncSession, order_id: int) -> GroupOrder:
