@@ -22,6 +22,7 @@ from fissionmall.campaigns.pointsmall.endpoints import router as points_mall_rou
 from fissionmall.campaigns.sharing.endpoints import router as sharing_router
 from fissionmall.catalog.endpoints import admin as catalog_admin
 from fissionmall.catalog.endpoints import router as catalog_router
+from fissionmall.community.endpoints import router as reviews_router
 from fissionmall.config import Settings, load_settings
 from fissionmall.core.errors import install_error_handlers
 from fissionmall.core.logging import configure_logging
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                    assist_router, invites_router, wallet_router, coupons_router,
                    coupons_admin, packets_router, vouchers_router, vouchers_admin,
                    distribution_router, distribution_admin, loyalty_admin,
-                   loyalty_router, points_mall_router):
+                   loyalty_router, points_mall_router, reviews_router):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -227,10 +227,11 @@ def test_the_step_an_event_makes():
     assert made == STEPS
 
 
-def test_only_what_a_friend_does_or_a_check_in_drives_tasks():
+def test_only_what_a_friend_does_a_check_in_or_a_review_drives_tasks():
     """The event → task kind map: the share itself ("share") drives nothing (S1)."""
     assert rules.TASK_KINDS == {"register": "invite_registered", "first_purchase": "friend_first_purchase",
-                                "click": "share_click", "checkin": "checkin_streak"}
+                                "click": "share_click", "checkin": "checkin_streak", "review": "review"}
+    assert rules.FRIEND_EVENTS == {"register", "first_purchase", "click"}
 
 
 # --- friends ----------------------------------------------------------------------------------------------------------

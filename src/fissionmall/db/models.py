@@ -11,6 +11,7 @@ from fissionmall.campaigns.packets.models import CouponPacket
 from fissionmall.campaigns.sharing.models import Share
 from fissionmall.campaigns.slots import PrizeSlot
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
+from fissionmall.community.models import Review
 from fissionmall.core.counters import Counter
 from fissionmall.core.events import Event
 from fissionmall.core.idempotency import IdempotencyKey
@@ -79,6 +80,7 @@ __all__ = [
     "Product",
     "ProductImage",
     "Refund",
+    "Review",
     "SandboxRefund",
     "SandboxTransfer",
     "Share",

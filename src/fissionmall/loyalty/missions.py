@@ -1,5 +1,5 @@
 """Tasks (任务): invite a friend who registers, a friend's first purchase, a friend opening one's product share,
-a check-in streak; once, daily or weekly; rewarded with points or a coupon exactly once per period.
+a check-in streak, reviews; once, daily or weekly; rewarded with points or a coupon exactly once per period.
 
 Named missions here because tasks.py is the worker's file in every domain. Progress is driven by events: the
 worker reacts to each one, finds the step it makes (rules.step_of), counts each friend or day once per period
@@ -78,8 +78,8 @@ async def on_event(runtime: Any, payload: dict[str, Any]) -> None:
             return
         active = await repository.tasks(session, event.merchant_id, kind=rules.TASK_KINDS[event.kind],
                                         active_only=True)
-        friend = None if step.streak is not None else await customers.get_customer(session, event.merchant_id,
-                                                                                  step.subject_id)
+        friend = await customers.get_customer(session, event.merchant_id, step.subject_id) \
+            if event.kind in rules.FRIEND_EVENTS else None
     if not active or friend and await fraud.judge_friend(runtime, friend, must_be_new=event.kind != "click"):
         return
     waiting: list[str] = []

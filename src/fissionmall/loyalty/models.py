@@ -77,6 +77,8 @@ class PointsConfig(IdMixin, Base):
     streak_bonus: Mapped[int]
     """Extra points per consecutive day of check-in, up to `streak_cap` days."""
     streak_cap: Mapped[int]
+    review_points: Mapped[int] = mapped_column(default=0)
+    """Points for each review written (one per product of an order)."""
     updated_at: Mapped[datetime]
 
 
@@ -141,12 +143,12 @@ class MemberLevel(IdMixin, Base):
 class LoyaltyTask(IdMixin, Base):
     """A task (任务) the merchant sets: what counts, how often it can be done, and its reward. Progress comes from
     events: a friend registering or buying for the first time, a friend's click on a share (never the share
-    itself: COMPLIANCE S1), a check-in streak."""
+    itself: COMPLIANCE S1), a check-in streak, a review written."""
 
     __tablename__ = "loyalty_tasks"
     __table_args__ = (
-        CheckConstraint("kind IN ('invite_registered', 'friend_first_purchase', 'share_click', 'checkin_streak')",
-                        name="kind"),
+        CheckConstraint("kind IN ('invite_registered', 'friend_first_purchase', 'share_click', 'checkin_streak', "
+                        "'review')", name="kind"),
         CheckConstraint("period IN ('once', 'daily', 'weekly')", name="period"),
         CheckConstraint("target >= 1", name="target_positive"),
         Index("ix_loyalty_tasks_merchant_kind", "merchant_id", "kind", "active"),

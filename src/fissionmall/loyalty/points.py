@@ -1,7 +1,7 @@
 """Points (积分): an append-only ledger of buckets, each earning with its own expiry; spending and expiry draw
 the oldest first, and the balance row, guarded never to go below zero, always equals what is left in the
-buckets. Earned on completed orders (money actually kept) and by daily check-in with a streak bonus; spent at
-checkout at the merchant's rate, up to a share of the order."""
+buckets. Earned on completed orders (money actually kept), by daily check-in with a streak bonus, by tasks and
+by reviews; spent at checkout at the merchant's rate, up to a share of the order, and in the points mall."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from fissionmall.loyalty.models import PointsConfig
 from fissionmall.loyalty.schemas import CheckinOut, PointsConfigIn, PointsEntryOut, PointsOut
 
 EARN_JOB = "points.earn"
+REVIEW_JOB = "points.review"
 CHUNK = 1000
 
 
@@ -135,6 +136,17 @@ async def earn_for_orders(runtime: Any, payload: dict[str, Any]) -> None:
         await session.commit()
 
 
+async def earn_for_review(runtime: Any, payload: dict[str, Any]) -> None:
+    """A review was written: the merchant's review points, once per review."""
+    async with runtime.sessionmaker() as session:
+        config = await repository.points_config(session, int(payload["merchant_id"]))
+        if config is None or not config.review_points or payload["actor_id"] is None:
+            return
+        await earn(session, config.merchant_id, int(payload["actor_id"]), config.review_points, "review",
+                   ("review", int(payload["subject_id"])), runtime.clock.now(), config.validity_days)
+        await session.commit()
+
+
 async def expire(session: AsyncSession, runtime: Any) -> int:
     return await repository.expire_all(session, runtime.clock.now(), CHUNK)
 
@@ -144,3 +156,4 @@ async def _points_on(session: AsyncSession, merchant_id: int, inviter_id: int | 
 
 
 react("order_completed", EARN_JOB, when=_points_on)
+react("review", REVIEW_JOB, when=_points_on)

@@ -67,6 +67,7 @@ class PointsConfigIn(BaseModel):
     checkin_points: int = Field(default=5, ge=0, le=1000)
     streak_bonus: int = Field(default=1, ge=0, le=1000)
     streak_cap: int = Field(default=7, ge=1, le=365)
+    review_points: int = Field(default=0, ge=0, le=10_000)
 
 
 class PointsEntryOut(BaseModel):
@@ -133,7 +134,7 @@ class MembershipOut(BaseModel):
     """How much more spending reaches the next level."""
 
 
-TaskKind = Literal["invite_registered", "friend_first_purchase", "share_click", "checkin_streak"]
+TaskKind = Literal["invite_registered", "friend_first_purchase", "share_click", "checkin_streak", "review"]
 
 
 class TaskIn(BaseModel):
@@ -141,7 +142,7 @@ class TaskIn(BaseModel):
     kind: TaskKind
     """invite_registered: a friend registers through the customer's share; friend_first_purchase: such a friend
     pays for the first time; share_click: a friend opens the customer's product share (the share itself counts
-    for nothing); checkin_streak: check in `target` days in a row."""
+    for nothing); checkin_streak: check in `target` days in a row; review: write reviews."""
     period: Literal["once", "daily", "weekly"] = "once"
     target: int = Field(default=1, ge=1, le=1000)
     reward_points: int = Field(default=0, ge=0, le=1_000_000)

@@ -34,3 +34,8 @@ async def levels_daily(runtime: Any, now: datetime) -> int:
 @job(missions.PROGRESS_JOB)
 async def task_progress(runtime: Any, payload: dict[str, Any]) -> None:
     await missions.on_event(runtime, payload)
+
+
+@job(points.REVIEW_JOB)
+async def earn_for_review(runtime: Any, payload: dict[str, Any]) -> None:
+    await points.earn_for_review(runtime, payload)

@@ -1,0 +1,32 @@
+"""Reviews (评价) of what a customer bought, once per product of an order, after delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.db.base import Base, Id, IdMixin
+
+
+class Review(IdMixin, Base):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("order_id", "product_id"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        Index("ix_reviews_product", "product_id", "id"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"))
+    product_id: Mapped[int] = mapped_column(Id, ForeignKey("products.id"))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    rating: Mapped[int]
+    text: Mapped[str] = mapped_column(Text, default="")
+    images: Mapped[list[Any]]
+    """Image URLs, at most nine."""
+    nickname: Mapped[str] = mapped_column(String(64), default="")
+    """The reviewer's name as it was when they wrote: reviews are shown without another lookup."""
+    created_at: Mapped[datetime]

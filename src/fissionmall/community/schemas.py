@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, HttpUrl
+
+
+class ReviewIn(BaseModel):
+    product_id: int = Field(ge=1)
+    rating: int = Field(ge=1, le=5)
+    text: str = Field(default="", max_length=1000)
+    images: list[HttpUrl] = Field(default_factory=list, max_length=9)
+
+
+class ReviewOut(BaseModel):
+    id: int
+    order_id: int
+    product_id: int
+    rating: int
+    text: str
+    images: list[str]
+    nickname: str
+    created_at: datetime
+
+
+class ReviewPage(BaseModel):
+    count: int
+    average_rating: float | None
+    reviews: list[ReviewOut]

@@ -1,0 +1,51 @@
+"""Reviews after delivery: the customer who received an order reviews each of its products once (rating, text,
+images). Writing one is an event: points (the merchant's `review_points`) and review tasks follow from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.community import repository
+from fissionmall.community.models import Review
+from fissionmall.community.schemas import ReviewIn, ReviewOut, ReviewPage
+from fissionmall.core.auth import Shopper
+from fissionmall.core.errors import Conflict, InvalidInput
+from fissionmall.core.events import record_event
+from fissionmall.customers import service as customers
+from fissionmall.orders import service as orders
+from fissionmall.orders.states import OrderStatus
+
+REVIEWABLE = frozenset({OrderStatus.RECEIVED, OrderStatus.COMPLETED})
+PAGE = 20
+
+
+def _out(review: Review) -> ReviewOut:
+    return ReviewOut.model_validate(review, from_attributes=True)
+
+
+async def write(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int, body: ReviewIn) -> ReviewOut:
+    order = await orders.require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
+    if order.status not in REVIEWABLE:
+        raise Conflict("not_reviewable", "an order is reviewed once it has been received", status_now=order.status)
+    if body.product_id not in {item.product_id for item in await orders.items_of(session, order.id)}:
+        raise InvalidInput("product_not_in_order", "this product is not in the order", field="product_id")
+    customer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
+    now = runtime.clock.now()
+    review_id = await repository.add(
+        session, merchant_id=shopper.merchant_id, order_id=order.id, product_id=body.product_id,
+        customer_id=customer.id, rating=body.rating, text=body.text, images=[str(url) for url in body.images],
+        nickname=customer.nickname, created_at=now)
+    if review_id is None:
+        raise Conflict("already_reviewed", "this product of the order has been reviewed")
+    await record_event(session, merchant_id=shopper.merchant_id, kind="review", at=now, actor_id=customer.id,
+                       subject=("review", review_id),
+                       data={"review_id": review_id, "order_id": order.id, "rating": body.rating})
+    return _out(await repository.review(session, review_id))
+
+
+async def of_product(session: AsyncSession, merchant_id: int, product_id: int) -> ReviewPage:
+    count, average = await repository.summary(session, merchant_id, product_id)
+    return ReviewPage(count=count, average_rating=average,
+                      reviews=[_out(r) for r in await repository.of_product(session, merchant_id, product_id, PAGE)])
