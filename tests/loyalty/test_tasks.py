@@ -231,7 +231,7 @@ def test_only_what_a_friend_does_a_check_in_or_a_review_drives_tasks():
     """The event → task kind map: the share itself ("share") drives nothing (S1)."""
     assert rules.TASK_KINDS == {"register": "invite_registered", "first_purchase": "friend_first_purchase",
                                 "click": "share_click", "checkin": "checkin_streak", "review": "review"}
-    assert rules.FRIEND_EVENTS == {"register", "first_purchase", "click"}
+    assert {"register", "first_purchase", "click"} == rules.FRIEND_EVENTS
 
 
 # --- friends ----------------------------------------------------------------------------------------------------------
