@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -125,3 +126,18 @@ async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...
 async def value(runtime: Runtime, sql: str, **params: Any) -> Any:
     [(result,)] = await rows(runtime, sql, **params)
     return result
+
+
+async def snapshot_of(runtime: Runtime, tables: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of these tables, sorted so that an unchanged table compares equal: what a refused request must
+    leave exactly as it was."""
+    return {table: sorted(await rows(runtime, f"SELECT * FROM {table}"), key=repr) for table in tables}
+
+
+async def refused_unchanged(mall: Mall, request: Awaitable[httpx.Response], status: int, code: str, *,
+                            tables: Sequence[str]) -> dict[str, Any]:
+    """Send the (awaitable) request: it must be refused with this problem and change no row of `tables`."""
+    before = await snapshot_of(mall.runtime, tables)
+    answer = problem(await request, status, code)
+    assert await snapshot_of(mall.runtime, tables) == before, f"a refused request ({code}) changed rows"
+    return answer

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -24,7 +25,7 @@ from fissionmall.distribution import service as distribution
 from fissionmall.runtime import Runtime
 from fissionmall.wallet import service as wallet_service
 from tests.orders.conftest import SHIPMENT, _signed_staff_tokens  # noqa: F401  (autouse: staff tokens, no argon2)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
 
 Who = dict[str, str]
 APPROVAL = "法务部王律师 2026-11-30 批准二级分销，编号 LG-118"
@@ -154,16 +155,10 @@ async def ledger(runtime: Runtime, order_id: int | None = None) -> list[tuple[An
                                f"FROM commission_entries {where} ORDER BY id")
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY id") for table in LEDGER}
+snapshot = partial(snapshot_of, tables=LEDGER)
 
 
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request: it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=LEDGER)
 
 
 async def add_sku(mall: Mall, price_fen: int, code: str) -> int:

@@ -18,6 +18,7 @@ import itertools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -32,7 +33,7 @@ from fissionmall.payments.providers.sandbox import SandboxProvider
 from fissionmall.runtime import Runtime
 from tests.distribution.test_commissions import Person, apply, buy, complete, configured, join, mine
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens, no argon2)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
 
 WATCHED = ("payees", "withdrawals", "commission_entries", "events", "outbox_jobs", "sandbox_transfers")
 """What a refused withdrawal request or decision must leave exactly as it was."""
@@ -169,16 +170,10 @@ async def payout_jobs(runtime: Runtime) -> list[tuple[Any, ...]]:
                                "ORDER BY id", k=PAYOUT_JOB)
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY id") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request: it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 def at(stamp: str | None) -> datetime | None:

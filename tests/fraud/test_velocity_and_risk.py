@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,7 +32,7 @@ from fissionmall.fraud.schemas import Actor, VelocityLimits
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.runtime import Runtime
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, password_hash, problem, rows
+from tests.support import Mall, password_hash, problem, rows, snapshot_of
 
 Who = dict[str, str]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -79,8 +80,7 @@ async def helped(client: httpx.AsyncClient, who: Who, packet_id: int, device: st
     assert response.status_code == 201, response.text
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY 1") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
 async def too_fast(runtime: Runtime, request: Any, scope: str, limit: int) -> None:

@@ -10,15 +10,15 @@ Shown here on a two-person group buy (拼团) at 800 fen.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 
-from fissionmall.runtime import Runtime
 from tests.loyalty.test_levels import buy, membership
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows
+from tests.support import ADDRESS, Mall, problem, rows, snapshot_of
 
 Who = dict[str, str]
 SILVER = {"level": 1, "name": "银卡", "min_spend_fen": 1000, "discount_percent": 0, "free_shipping": False,
@@ -74,8 +74,7 @@ async def group_order(mall: Mall, who: Who, campaign_id: int, group_id: int | No
     return await mall.pay(who, order["id"])
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY 1") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
 async def refused(mall: Mall, who: Who, campaign_id: int, group_id: int | None = None) -> None:

@@ -13,6 +13,7 @@ strictly, or whose benefits are out of range, is 422 and saves nothing.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from fissionmall.loyalty.models import MemberLevel
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows
+from tests.support import ADDRESS, Mall, problem, rows, snapshot_of
 
 Who = dict[str, str]
 SHIPMENT = {"carrier": "SF Express", "tracking_no": "SF1234567890"}
@@ -82,8 +83,7 @@ async def levels_of(runtime: Runtime) -> dict[int, tuple[int, int, datetime]]:
         return {m.customer_id: (m.level, m.spend_fen, m.evaluated_at) for m in found}
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY id") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
 async def add_sku(mall: Mall, price_fen: int) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -24,7 +25,7 @@ from fissionmall.core.clock import FrozenClock
 from fissionmall.loyalty.models import PointsEntry
 from fissionmall.runtime import Runtime
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
 
 Who = dict[str, str]
 SHIPMENT = {"carrier": "SF Express", "tracking_no": "SF1234567890"}
@@ -75,16 +76,10 @@ async def checkin(mall: Mall, who: Who) -> dict[str, Any]:
     return result
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY id") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request: it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 async def entries(runtime: Runtime, customer: int) -> list[PointsEntry]:

@@ -18,6 +18,7 @@ own unless a test says otherwise.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long
     settings_overrides,
 )
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
 
 Who = dict[str, str]
 PROGRESS_JOB = "loyalty.task_progress"
@@ -160,16 +161,10 @@ async def jobs(runtime: Runtime) -> list[tuple[str, int, bool]]:
     return [(status, attempts, error is not None) for status, attempts, error in found]
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY id") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request: it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:

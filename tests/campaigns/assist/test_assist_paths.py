@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ import pytest
 
 from fissionmall.runtime import Runtime
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
 
 Who = dict[str, str]
 WATCHED = ("assist_packets", "prize_slots", "helps", "counters", "wallets", "wallet_entries", "events",
@@ -138,16 +139,10 @@ async def customer_id(mall: Mall, who: Who) -> int:
     return found
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY 1") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request; it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 async def assist_events(runtime: Runtime) -> list[tuple[str, int | None, dict[str, Any]]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.core.events import Event
 from fissionmall.runtime import Runtime
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
 
 Who = dict[str, str]
 START, FLOOR, N = 1000, 100, 5
@@ -31,16 +32,10 @@ WATCHED = ("bargains", "helps", "counters", "campaigns", "campaign_quotas", "wal
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY id") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request; it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 def campaign_body(mall: Mall, **settings: Any) -> dict[str, Any]:

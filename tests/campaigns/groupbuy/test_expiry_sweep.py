@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from fissionmall.orders.models import Order, OrderAdjustment, OrderItem
 from fissionmall.payments.models import Payment
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
-from tests.support import ADDRESS, Mall, rows, value
+from tests.support import ADDRESS, Mall, rows, snapshot_of, value
 
 GROUPS, MEMBERS, SIZE = 1000, 3, 5
 ORDERS = GROUPS * MEMBERS
@@ -35,8 +36,7 @@ WATCHED = ("orders", "order_items", "payments", "refunds", "sandbox_refunds", "p
            "outbox_jobs")
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY 1") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
 async def seed_expired_groups(mall: Mall, campaign_id: int) -> None:

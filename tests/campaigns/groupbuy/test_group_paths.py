@@ -5,6 +5,7 @@ raced last seat; and what shoppers see (open groups, a group, the published rule
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import act, add_sku, campaign_body, create
 from tests.campaigns.groupbuy.test_group_flow import group_campaign, group_order
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem
+from tests.support import ADDRESS, Mall, problem, refused_unchanged, snapshot_of
 
 Who = dict[str, str]
 WATCHED = ("orders", "order_items", "order_adjustments", "group_orders", "buying_groups", "campaigns",
@@ -30,16 +31,10 @@ async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...
         return [tuple(row) for row in await session.execute(text(sql), params)]
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY 1") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request; it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 def join(mall: Mall, who: Who, campaign_id: int, group_id: int | None = None, *, quantity: int = 1,

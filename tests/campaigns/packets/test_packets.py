@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ from fissionmall.core.outbox import LEASE
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_deposits import deposit_group, pay_stage
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
 
 Who = dict[str, str]
 WATCHED = ("coupon_packets", "prize_slots", "helps", "counters", "coupons", "coupon_templates", "wallets",
@@ -165,16 +166,10 @@ async def shoppers(mall: Mall, prefix: str, count: int) -> list[Who]:
     return [await mall.shopper(f"{prefix}{i}") for i in range(count)]
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY 1") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request; it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 async def execute(runtime: Runtime, sql: str, **params: Any) -> None:

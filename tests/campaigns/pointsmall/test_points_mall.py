@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -32,7 +33,7 @@ from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long
     settings_overrides,
 )
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows, value
+from tests.support import ADDRESS, Mall, problem, rows, snapshot_of, value
 
 Who = dict[str, str]
 TEA = 1000
@@ -158,8 +159,7 @@ def returned(found: list[Any]) -> list[tuple[str, int, str, int]]:
     return [m for m in moves(found) if m[0] == "returned"]
 
 
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY id") for table in WATCHED}
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
 async def refused(mall: Mall, request: Awaitable[httpx.Response], status: int, code: str) -> dict[str, Any]:
