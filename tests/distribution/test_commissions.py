@@ -652,3 +652,28 @@ async def test_the_three_plus_nine_preset_over_http(client, mall, runtime):
                                                  "活跃 1 级：月消费 899 得 3596 分红积分",
                                                  "每月 30 日分红池：3000 分以上按分红积分加权"]
     assert len(response.json()["report"]["refused"]) == 9
+
+
+async def test_the_merchant_lists_applications_and_moves_a_distributor_to_another_grade(client, mall, runtime):
+    """With review on, an application is listed as pending; the owner moves an approved distributor to grade 2
+    and the next payment pays grade 2's rate. A grade the merchant has not defined is 422 unknown_grade, a customer
+    who is no distributor 404, an operator 403; nothing changes."""
+    body = settings(level2_bp=0, approval=None, auto_approve=False)
+    body["grades"].append({"grade": 2, "name": "金牌分销员", "level1_bp": 2000, "level2_bp": 0})
+    assert (await configure(mall, body)).status_code == 200
+    b = await join(mall, "b")
+    c = await join(mall, "c", b, distributor=False)
+    owner = await mall.staff()
+    pending = await client.get("/admin/distributors", params={"status": "pending"}, headers=owner)
+    assert [(d["customer_id"], d["status"]) for d in pending.json()] == [(b.id, "pending")]
+    assert (await client.post(f"/admin/distributors/{b.id}/approve", headers=owner)).status_code == 200
+    problem(await client.patch(f"/admin/distributors/{b.id}", headers=owner, json={"grade": 3}), 422, "unknown_grade")
+    problem(await client.patch(f"/admin/distributors/{c.id}", headers=owner, json={"grade": 2}), 404,
+            "distributor_not_found")
+    problem(await client.patch(f"/admin/distributors/{b.id}", headers=await mall.staff("operator"),
+                               json={"grade": 2}), 403, "forbidden")
+    assert await rows(runtime, "SELECT grade FROM distributors") == [(1,)]
+    moved = await client.patch(f"/admin/distributors/{b.id}", headers=owner, json={"grade": 2})
+    assert (moved.status_code, moved.json()["grade"]) == (200, 2)
+    order = await buy(mall, c)
+    assert await ledger(runtime, order) == [(b.id, order, 1, "commission", 600, 2000, 3000, "frozen")]

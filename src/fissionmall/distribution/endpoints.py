@@ -16,6 +16,7 @@ from fissionmall.distribution.schemas import (
     ConfigOut,
     DecisionIn,
     DistributorOut,
+    GradeIn,
     IdentityIn,
     MyDistributionOut,
     PayeeOut,
@@ -30,6 +31,7 @@ owner = staff_with("merchant.write")
 reader = staff_with("orders.read")
 finance = staff_with("payouts.decide")
 WithdrawalStatus = Literal["requested", "approved", "paid", "rejected"]
+DistributorStatus = Literal["pending", "approved", "rejected"]
 
 
 @router.post("/distributors", response_model=DistributorOut, status_code=201)
@@ -94,6 +96,20 @@ async def configure(body: ConfigIn, request: Request, staff: StaffMember = Depen
 @admin.get("/distribution", response_model=ConfigOut)
 async def config(staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
     return await service.config(session, staff)
+
+
+@admin.get("/distributors", response_model=list[DistributorOut])
+async def distributors(status: DistributorStatus | None = None, staff: StaffMember = Depends(reader),
+                       session: AsyncSession = Depends(get_session)):
+    """Distributors and applications, newest first (`?status=pending`: those waiting for review)."""
+    return await service.for_merchant(session, staff, status)
+
+
+@admin.patch("/distributors/{customer_id}", response_model=DistributorOut)
+async def regrade(customer_id: int, body: GradeIn, staff: StaffMember = Depends(owner),
+                  session: AsyncSession = Depends(get_session)):
+    """Move a distributor to another grade (its rates apply from the next payment)."""
+    return await service.regrade(session, staff, customer_id, body.grade)
 
 
 @admin.post("/distributors/{customer_id}/{decision}", response_model=DistributorOut)

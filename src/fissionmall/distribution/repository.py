@@ -56,6 +56,20 @@ async def decide(session: AsyncSession, merchant_id: int, customer_id: int, stat
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def distributors(session: AsyncSession, merchant_id: int, status: str | None, limit: int) -> list[Distributor]:
+    statement = select(Distributor).where(Distributor.merchant_id == merchant_id)
+    if status is not None:
+        statement = statement.where(Distributor.status == status)
+    return list((await session.execute(statement.order_by(Distributor.id.desc()).limit(limit))).scalars())
+
+
+async def set_grade(session: AsyncSession, merchant_id: int, customer_id: int, grade: int) -> bool:
+    result = await session.execute(update(Distributor).where(Distributor.merchant_id == merchant_id,
+                                                             Distributor.customer_id == customer_id)
+                                   .values(grade=grade))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 async def any_entries(session: AsyncSession, merchant_id: int) -> bool:
     statement = select(CommissionEntry.id).where(CommissionEntry.merchant_id == merchant_id).limit(1)
     return (await session.execute(statement)).scalar() is not None

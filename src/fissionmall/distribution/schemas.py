@@ -119,3 +119,7 @@ class WithdrawalOut(BaseModel):
 
 class DecisionIn(BaseModel):
     reason: str | None = Field(default=None, min_length=2, max_length=200)
+
+
+class GradeIn(BaseModel):
+    grade: int = Field(ge=1, le=20)

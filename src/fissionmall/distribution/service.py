@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember
-from fissionmall.core.errors import Conflict, NotFound
+from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import react, record_event
 from fissionmall.customers import service as customers
 from fissionmall.distribution import repository, rules
@@ -99,6 +99,22 @@ async def decide(session: AsyncSession, runtime: Any, staff: StaffMember, custom
         raise Conflict("application_not_pending", "no pending application from this customer")
     found = await repository.distributor(session, staff.merchant_id, customer_id)
     return DistributorOut.model_validate(found, from_attributes=True)
+
+
+async def regrade(session: AsyncSession, staff: StaffMember, customer_id: int, grade: int) -> DistributorOut:
+    """Move a distributor to another of the merchant's grades (and so its rates, from the next payment on)."""
+    current = await repository.config_of(session, staff.merchant_id)
+    if current is None or grade not in {int(rates["grade"]) for rates in current.grades}:
+        raise InvalidInput("unknown_grade", f"grade {grade} is not one of the merchant's grades", field="grade")
+    if not await repository.set_grade(session, staff.merchant_id, customer_id, grade):
+        raise NotFound("distributor_not_found", f"customer {customer_id} is not a distributor")
+    found = await repository.distributor(session, staff.merchant_id, customer_id)
+    return DistributorOut.model_validate(found, from_attributes=True)
+
+
+async def for_merchant(session: AsyncSession, staff: StaffMember, status: str | None) -> list[DistributorOut]:
+    return [DistributorOut.model_validate(d, from_attributes=True)
+            for d in await repository.distributors(session, staff.merchant_id, status, 200)]
 
 
 async def mine(session: AsyncSession, shopper: Shopper) -> MyDistributionOut:
