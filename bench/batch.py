@@ -25,6 +25,7 @@ import asyncpg
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import dividend
 from fissionmall.campaigns.groupbuy import service as groupbuy
@@ -141,9 +142,9 @@ async def expire_groups(runtime: Runtime, advance: Callable[[int], None]) -> int
     """The sweep, one chunk per transaction, as the worker runs it."""
     chunks = 0
 
-    async def step(session: object) -> int:
+    async def step(session: AsyncSession) -> int:
         nonlocal chunks
-        done = await groupbuy.settle_expired(session, runtime)  # type: ignore[arg-type]
+        done = await groupbuy.settle_expired(session, runtime)
         chunks += 1
         advance(done)
         return done

@@ -152,9 +152,11 @@ async def any_live(session: AsyncSession, merchant_id: int, kinds: tuple[str, ..
     return await repository.any_live(session, merchant_id, kinds)
 
 
-def require_live(campaign: Campaign, clock: Clock) -> None:
-    """Friends act on a campaign only while it runs: paused or ended, nothing more is given."""
-    if campaign.status != "active" or not campaign.starts_at <= clock.now() < campaign.ends_at:
+def require_live(campaign: Campaign, clock: Clock, opens_by: datetime | None = None) -> None:
+    """Friends act on a campaign only while it runs: paused or ended, nothing more is given. `opens_by`: the
+    moment the campaign must have started by for this customer (later than now with early access)."""
+    now = clock.now()
+    if campaign.status != "active" or not campaign.starts_at <= (opens_by or now) or campaign.ends_at <= now:
         raise errors.campaign_not_live()
 
 
@@ -165,15 +167,13 @@ async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, qua
     start, members whose level gives early access come in that many hours early."""
     now = runtime.clock.now()
     opens_by = now + await _early_access(session, campaign, customer_id, now)
-    if campaign.status != "active" or not campaign.starts_at <= opens_by or campaign.ends_at <= now:
-        raise errors.campaign_not_live()
+    require_live(campaign, runtime.clock, opens_by)
 
     async def take() -> None:
         taken, left = await repository.take_stock(session, campaign.id, quantity, now, opens_by)
         if not taken:
             await session.refresh(campaign)
-            if campaign.status != "active" or not campaign.starts_at <= opens_by or campaign.ends_at <= now:
-                raise errors.campaign_not_live()
+            require_live(campaign, runtime.clock, opens_by)
             await runtime.gate.learn(campaign.id, 0)
             raise errors.sold_out()
         if left is not None:

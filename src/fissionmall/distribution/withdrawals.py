@@ -94,10 +94,12 @@ async def decide(session: AsyncSession, runtime: Any, staff: StaffMember, withdr
     found = await repository.withdrawal(session, withdrawal_id, staff.merchant_id)
     if found is None:
         raise NotFound("withdrawal_not_found", f"no withdrawal {withdrawal_id}")
-    done = await _approve(session, runtime, withdrawal_id, staff.staff_id) if approve else \
-        await repository.move_withdrawal(session, withdrawal_id, ("requested",), status="rejected",
-                                         reason=reason or "rejected by the merchant",
-                                         decided_at=runtime.clock.now(), decided_by=staff.staff_id)
+    if approve:
+        done = await _approve(session, runtime, withdrawal_id, staff.staff_id)
+    else:
+        done = await repository.move_withdrawal(session, withdrawal_id, ("requested",), status="rejected",
+                                                reason=reason or "rejected by the merchant",
+                                                decided_at=runtime.clock.now(), decided_by=staff.staff_id)
     if not done:
         raise Conflict("withdrawal_not_requested", f"this withdrawal is {found.status} already")
     return await _out(session, withdrawal_id)

@@ -40,6 +40,17 @@ async def benefits(session: AsyncSession, merchant_id: int, customer_id: int) ->
     return _level(plan.levels, number)
 
 
+async def multipliers(session: AsyncSession, merchant_id: int, customer_ids: list[int]) -> dict[int, int]:
+    """Each customer's points multiplier (percent), for a chunk of customers: the plan read once, their levels in
+    one query."""
+    plan = await repository.level_plan(session, merchant_id)
+    if plan is None:
+        return {customer_id: 100 for customer_id in customer_ids}
+    numbers = await repository.member_levels(session, customer_ids)
+    chosen = {customer_id: _level(plan.levels, numbers.get(customer_id, 0)) for customer_id in customer_ids}
+    return {customer_id: level.points_multiplier_percent if level else 100 for customer_id, level in chosen.items()}
+
+
 def _level(levels: list[Any], number: int) -> Level | None:
     """The level by its number; a member never evaluated (number 0) has what spending nothing reaches."""
     found = [Level.model_validate(lv) for lv in levels]

@@ -127,12 +127,12 @@ async def earn_for_orders(runtime: Any, payload: dict[str, Any]) -> None:
         if config is None:
             return
         now = runtime.clock.now()
-        for order_id, customer_id, kept_fen in await repository.kept_by_orders(session, payload["subject_ids"]):
-            level = await levels.benefits(session, config.merchant_id, customer_id)
-            multiplier = level.points_multiplier_percent if level else 100
+        kept = await repository.kept_by_orders(session, payload["subject_ids"])
+        multiplier = await levels.multipliers(session, config.merchant_id, [customer_id for _, customer_id, _ in kept])
+        for order_id, customer_id, kept_fen in kept:
             await earn(session, config.merchant_id, customer_id,
-                       kept_fen // 100 * config.earn_per_yuan * multiplier // 100, "earned", ("order", order_id),
-                       now, config.validity_days)
+                       kept_fen // 100 * config.earn_per_yuan * multiplier[customer_id] // 100, "earned",
+                       ("order", order_id), now, config.validity_days)
         await session.commit()
 
 

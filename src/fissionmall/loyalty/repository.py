@@ -341,6 +341,12 @@ ON CONFLICT (customer_id) DO UPDATE SET level = excluded.level, spend_fen = excl
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def member_levels(session: AsyncSession, customer_ids: list[int]) -> dict[int, int]:
+    """customer → level number as last evaluated (customers never evaluated are left out)."""
+    statement = select(MemberLevel.customer_id, MemberLevel.level).where(MemberLevel.customer_id.in_(customer_ids))
+    return {int(customer_id): int(level) for customer_id, level in (await session.execute(statement)).all()}
+
+
 async def member_level(session: AsyncSession, customer_id: int) -> tuple[int, int]:
     """(level, spend) as last evaluated; (0, 0) for a customer never evaluated."""
     row = (await session.execute(select(MemberLevel.level, MemberLevel.spend_fen)
