@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fissionmall.campaigns.assist.endpoints import router as assist_router
 from fissionmall.campaigns.bargain.endpoints import router as bargain_router
@@ -76,16 +78,33 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
 
-    @app.middleware("http")
-    async def log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        runtime.log.debug("request", method=request.method, path=request.url.path, status=response.status_code,
-                          ms=round((time.perf_counter() - started) * 1000, 1))
-        return response
-
+    app.add_middleware(RequestLog, log=runtime.log)
     configure_logging(settings.log_level, settings.log_json)
     return app
+
+
+class RequestLog:
+    """Logs each request's status and time (at debug level); plain ASGI, since Starlette's BaseHTTPMiddleware
+    costs a task group and a streamed copy of every response."""
+
+    def __init__(self, app: ASGIApp, log: Any) -> None:
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, sending)
+        self.log.debug("request", method=scope["method"], path=scope["path"], status=status,
+                       ms=round((time.perf_counter() - started) * 1000, 1))
 
 
 def app_from_environment() -> FastAPI:

@@ -4,16 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.models import Campaign, CampaignQuota
-from fissionmall.db.sql import dialect_insert
+from fissionmall.db.sql import Prebuilt, table
+
+_CAMPAIGNS, _QUOTAS = table(Campaign), table(CampaignQuota)
+_CAMPAIGN = select(Campaign).where(Campaign.merchant_id == bindparam("merchant_id"),
+                                   Campaign.id == bindparam("campaign_id")).execution_options(populate_existing=True)
+_TAKE_STOCK = (
+    update(_CAMPAIGNS)
+    .where(_CAMPAIGNS.c.id == bindparam("campaign_id"), _CAMPAIGNS.c.status == "active",
+           _CAMPAIGNS.c.starts_at <= bindparam("opens_by", type_=_CAMPAIGNS.c.starts_at.type),
+           _CAMPAIGNS.c.ends_at > bindparam("now", type_=_CAMPAIGNS.c.ends_at.type),
+           _CAMPAIGNS.c.stock_cap.is_(None) | (_CAMPAIGNS.c.sold + bindparam("quantity") <= _CAMPAIGNS.c.stock_cap))
+    .values(sold=_CAMPAIGNS.c.sold + bindparam("quantity"))
+    .returning(_CAMPAIGNS.c.stock_cap - _CAMPAIGNS.c.sold)
+)
+_TAKE_QUOTA = Prebuilt(lambda insert: insert(_QUOTAS).on_conflict_do_update(
+    index_elements=[_QUOTAS.c.campaign_id, _QUOTAS.c.customer_id], set_={"used": _QUOTAS.c.used + 1},
+    where=_QUOTAS.c.used < bindparam("limit")).returning(_QUOTAS.c.id))
+_ANY_LIVE = select(_CAMPAIGNS.c.id).where(
+    _CAMPAIGNS.c.merchant_id == bindparam("merchant_id"), _CAMPAIGNS.c.kind.in_(bindparam("kinds", expanding=True)),
+    _CAMPAIGNS.c.status == "active").limit(1)
 
 
 async def campaign_of(session: AsyncSession, merchant_id: int, campaign_id: int) -> Campaign | None:
-    statement = select(Campaign).where(Campaign.merchant_id == merchant_id, Campaign.id == campaign_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    return (await session.execute(_CAMPAIGN, dict(merchant_id=merchant_id, campaign_id=campaign_id))
+            ).scalar_one_or_none()
 
 
 async def campaigns_of(session: AsyncSession, merchant_id: int, kind: str | None) -> list[Campaign]:
@@ -34,14 +53,8 @@ async def take_stock(session: AsyncSession, campaign_id: int, quantity: int, now
                      opens_by: datetime | None = None) -> tuple[bool, int | None]:
     """Claim campaign units only while it is live (for this customer: started by `opens_by`, later than now with
     early access) and under its cap: one guarded statement. (taken, units left: None without a cap)."""
-    result = await session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status == "active", Campaign.starts_at <= (opens_by or now),
-               Campaign.ends_at > now,
-               (Campaign.stock_cap.is_(None)) | (Campaign.sold + quantity <= Campaign.stock_cap))
-        .values(sold=Campaign.sold + quantity)
-        .returning(Campaign.stock_cap - Campaign.sold)
-    )
+    result = await session.execute(_TAKE_STOCK, dict(campaign_id=campaign_id, quantity=quantity, now=now,
+                                                     opens_by=opens_by or now))
     row = result.first()
     return (False, None) if row is None else (True, row[0])
 
@@ -52,12 +65,9 @@ async def return_stock(session: AsyncSession, campaign_id: int, quantity: int) -
 
 async def take_quota(session: AsyncSession, merchant_id: int, campaign_id: int, customer_id: int, limit: int) -> bool:
     """One use of the customer's allowance, created or counted up under the limit by one upsert."""
-    statement = dialect_insert(session, CampaignQuota).values(
-        merchant_id=merchant_id, campaign_id=campaign_id, customer_id=customer_id, used=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[CampaignQuota.campaign_id, CampaignQuota.customer_id], set_={"used": CampaignQuota.used + 1},
-        where=CampaignQuota.used < limit).returning(CampaignQuota.id)
-    return (await session.execute(statement)).first() is not None
+    result = await session.execute(_TAKE_QUOTA(session), dict(
+        merchant_id=merchant_id, campaign_id=campaign_id, customer_id=customer_id, used=1, limit=limit))
+    return result.first() is not None
 
 
 async def return_quota(session: AsyncSession, campaign_id: int, customer_id: int) -> None:
@@ -83,6 +93,4 @@ async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, now: 
 
 async def any_live(session: AsyncSession, merchant_id: int, kinds: tuple[str, ...]) -> bool:
     """Whether the merchant runs a campaign of these kinds (active; the window is checked by who acts on it)."""
-    statement = select(Campaign.id).where(Campaign.merchant_id == merchant_id, Campaign.kind.in_(kinds),
-                                          Campaign.status == "active").limit(1)
-    return (await session.execute(statement)).scalar() is not None
+    return (await session.execute(_ANY_LIVE, dict(merchant_id=merchant_id, kinds=list(kinds)))).scalar() is not None

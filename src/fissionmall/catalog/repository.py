@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
+from fissionmall.db.sql import table
 
 ProductRow = tuple[Product, int | None, str | None, int]
 """(product, lowest active price, first image, stock of active SKUs)"""
@@ -56,19 +57,24 @@ async def sku_code_taken(session: AsyncSession, merchant_id: int, codes: list[st
 async def sellable_skus(session: AsyncSession, merchant_id: int,
                         sku_ids: list[int]) -> list[tuple[Sku, str, int | None]]:
     """SKUs that can be ordered now (active, product on sale), with their product's title and category."""
-    statement = (
-        select(Sku, Product.title, Product.category_id)
-        .join(Product, Product.id == Sku.product_id)
-        .where(Sku.merchant_id == merchant_id, Sku.id.in_(sku_ids), Sku.active, Product.status == "on_sale")
-    )
-    return [(row[0], row[1], row[2]) for row in (await session.execute(statement)).all()]
+    rows = await session.execute(_SELLABLE, dict(merchant_id=merchant_id, sku_ids=sku_ids))
+    return [(row[0], row[1], row[2]) for row in rows.all()]
+
+
+_SELLABLE = (
+    select(Sku, Product.title, Product.category_id)
+    .join(Product, Product.id == Sku.product_id)
+    .where(Sku.merchant_id == bindparam("merchant_id"), Sku.id.in_(bindparam("sku_ids", expanding=True)), Sku.active,
+           Product.status == "on_sale")
+)
+_SKUS = table(Sku)
+_TAKE_STOCK = (update(_SKUS).where(_SKUS.c.id == bindparam("sku_id"), _SKUS.c.stock >= bindparam("quantity"))
+               .values(stock=_SKUS.c.stock - bindparam("quantity")))
 
 
 async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> bool:
     """Reserve stock with one guarded statement; False when there is not enough."""
-    result = await session.execute(
-        update(Sku).where(Sku.id == sku_id, Sku.stock >= quantity).values(stock=Sku.stock - quantity)
-    )
+    result = await session.execute(_TAKE_STOCK, dict(sku_id=sku_id, quantity=quantity))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core.outbox import enqueue
 from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.sql import table
 
 
 class Event(IdMixin, Base):
@@ -33,6 +34,9 @@ class Event(IdMixin, Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     occurred_at: Mapped[datetime]
 
+
+_INSERT_EVENT = insert(table(Event))
+_INSERT_EVENT_RETURNING = _INSERT_EVENT.returning(table(Event).c.id)
 
 Condition = Callable[[AsyncSession, int, int | None], Awaitable[bool]]
 """(session, merchant id, inviter id) -> whether the reaction is worth a job."""
@@ -97,14 +101,14 @@ async def record_event(
     """Write one event in the caller's transaction, so it exists exactly when the change does, with the jobs
     that react to it."""
     subject_type, subject_id = subject or ("", None)
-    statement = insert(Event).values(
-        merchant_id=merchant_id, kind=kind, occurred_at=at, actor_id=actor_id, inviter_id=inviter_id, depth=depth,
-        campaign_id=campaign_id, subject_type=subject_type, subject_id=subject_id, data=data or {})
+    values = dict(merchant_id=merchant_id, kind=kind, occurred_at=at, actor_id=actor_id, inviter_id=inviter_id,
+                  depth=depth, campaign_id=campaign_id, subject_type=subject_type, subject_id=subject_id,
+                  data=data or {})
     reactions = REACTIONS.get(kind, ())
     if not reactions:
-        await session.execute(statement)
+        await session.execute(_INSERT_EVENT, values)
         return
-    event_id = (await session.execute(statement.returning(Event.id))).scalar_one()
+    event_id = (await session.execute(_INSERT_EVENT_RETURNING, values)).scalar_one()
     for job_kind, when in reactions:
         if when is not None and not await when(session, merchant_id, inviter_id):
             continue

@@ -11,13 +11,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import String, UniqueConstraint, select, update
+from pydantic import BaseModel
+from sqlalchemy import String, UniqueConstraint, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core.errors import InvalidInput
 from fissionmall.db.base import Base, IdMixin
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.db.sql import Prebuilt, table
 
 HEADER = "Idempotency-Key"
 
@@ -32,6 +33,19 @@ class IdempotencyKey(IdMixin, Base):
     status_code: Mapped[int | None]
     response: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
+
+
+_KEYS = table(IdempotencyKey)
+_CLAIM = Prebuilt(lambda insert: insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.id))
+_STORED = select(_KEYS.c.request_hash, _KEYS.c.status_code, _KEYS.c.response).where(
+    _KEYS.c.principal == bindparam("principal"), _KEYS.c.key == bindparam("key"))
+_ANSWER = update(_KEYS).where(_KEYS.c.id == bindparam("claim_id")).values(
+    status_code=bindparam("answer_status"), response=bindparam("answer", type_=_KEYS.c.response.type))
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready data; a pydantic model dumps itself (several times faster than jsonable_encoder)."""
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else jsonable_encoder(value)
 
 
 async def run_idempotent(
@@ -56,27 +70,18 @@ async def run_idempotent(
     if not 1 <= len(key) <= 100:
         raise InvalidInput("invalid_idempotency_key", "Idempotency-Key must be 1 to 100 characters")
     fingerprint = hashlib.sha256(
-        json.dumps([request.method, request.url.path, jsonable_encoder(body)], sort_keys=True).encode()
+        json.dumps([request.method, request.url.path, _plain(body)], sort_keys=True).encode()
     ).hexdigest()
     claimed = await session.execute(
-        insert_ignoring_conflicts(session, IdempotencyKey)
-        .values(principal=principal, key=key, request_hash=fingerprint, created_at=now)
-        .returning(IdempotencyKey.id)
-    )
+        _CLAIM(session), dict(principal=principal, key=key, request_hash=fingerprint, created_at=now))
     claim_id = claimed.scalar()
     if claim_id is None:
-        stored = (await session.execute(
-            select(IdempotencyKey.request_hash, IdempotencyKey.status_code, IdempotencyKey.response)
-            .where(IdempotencyKey.principal == principal, IdempotencyKey.key == key)
-        )).one()
+        stored = (await session.execute(_STORED, dict(principal=principal, key=key))).one()
         if stored.request_hash != fingerprint:
             raise InvalidInput("idempotency_key_reused",
                                "this Idempotency-Key was used with a different request")
         return JSONResponse(stored.response, status_code=stored.status_code or 200,
                             headers={"Idempotent-Replayed": "true"})
-    result = jsonable_encoder(await action())
-    await session.execute(
-        update(IdempotencyKey).where(IdempotencyKey.id == claim_id)
-        .values(status_code=status_code, response=result)
-    )
+    result = _plain(await action())
+    await session.execute(_ANSWER, dict(claim_id=claim_id, answer_status=status_code, answer=result))
     return JSONResponse(result, status_code=status_code)

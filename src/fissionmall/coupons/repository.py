@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.coupons.models import Coupon, CouponTemplate
+from fissionmall.db.sql import table
 
 
 async def insert_template(session: AsyncSession, **values: Any) -> CouponTemplate:
@@ -88,6 +89,16 @@ async def lock(session: AsyncSession, coupon_ids: Sequence[int], customer_id: in
                Coupon.valid_until > now)
         .values(status="locked", order_id=order_id))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+_COUPONS = table(Coupon)
+_USE_FOR_ORDER = (update(_COUPONS).where(_COUPONS.c.order_id == bindparam("paid_order"), _COUPONS.c.status == "locked")
+                  .values(status="used", used_at=bindparam("at", type_=_COUPONS.c.used_at.type)))
+
+
+async def use_for_order(session: AsyncSession, order_id: int, at: datetime) -> None:
+    """The coupons an order locked are used once it is paid (every payment asks: one prebuilt statement)."""
+    await session.execute(_USE_FOR_ORDER, dict(paid_order=order_id, at=at))
 
 
 async def move_for_orders(session: AsyncSession, order_ids: Sequence[int], from_status: str, to: str,

@@ -143,7 +143,7 @@ async def lock_for_order(session: AsyncSession, customer_id: int, coupon_ids: Se
 
 
 async def use_for_order(session: AsyncSession, order_id: int, now: datetime) -> None:
-    await repository.move_for_orders(session, [order_id], "locked", "used", used_at=now)
+    await repository.use_for_order(session, order_id, now)
 
 
 async def release_for_orders(session: AsyncSession, order_ids: Sequence[int], *, restore_used: bool) -> None:

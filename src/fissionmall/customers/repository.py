@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.customers.models import Customer
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.db.sql import insert_ignoring_conflicts, table
 
 
 async def insert_if_absent(session: AsyncSession, **values: object) -> int | None:
@@ -22,17 +22,23 @@ async def by_openid(session: AsyncSession, merchant_id: int, openid: str) -> Cus
     return (await session.execute(statement)).scalar_one()
 
 
+_CUSTOMERS = table(Customer)
+_CUSTOMER = select(Customer).where(Customer.merchant_id == bindparam("merchant_id"),
+                                   Customer.id == bindparam("customer_id"))
+_FIRST_PAID = (update(_CUSTOMERS)
+               .where(_CUSTOMERS.c.id == bindparam("customer_id"), _CUSTOMERS.c.first_paid_at.is_(None))
+               .values(first_paid_at=bindparam("at", type_=_CUSTOMERS.c.first_paid_at.type))
+               .returning(_CUSTOMERS.c.inviter_id))
+
+
 async def by_id(session: AsyncSession, merchant_id: int, customer_id: int) -> Customer | None:
-    statement = select(Customer).where(Customer.merchant_id == merchant_id, Customer.id == customer_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    return (await session.execute(_CUSTOMER, dict(merchant_id=merchant_id, customer_id=customer_id))
+            ).scalar_one_or_none()
 
 
 async def mark_first_paid(session: AsyncSession, customer_id: int, at: datetime) -> tuple[bool, int | None]:
     """The customer stops being new: (True only for the payment that made it so, their inviter)."""
-    result = await session.execute(
-        update(Customer).where(Customer.id == customer_id, Customer.first_paid_at.is_(None))
-        .values(first_paid_at=at).returning(Customer.inviter_id)
-    )
+    result = await session.execute(_FIRST_PAID, dict(customer_id=customer_id, at=at))
     row = result.first()
     return (row is not None, row[0] if row else None)
 

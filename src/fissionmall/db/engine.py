@@ -19,8 +19,10 @@ def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
         _serialize_sqlite_writers(engine)
         return engine
+    # No ping before each checkout: it cost three round trips per request. A connection a database restart broke
+    # fails the one request that meets it, and SQLAlchemy then replaces every connection of the pool.
     return create_async_engine(database_url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2,
-                               pool_pre_ping=True)
+                               pool_recycle=3600)
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:

@@ -71,6 +71,7 @@ class TransactionalRoute(APIRoute):
         return run_in_transaction
 
 
-def get_session(request: Request) -> AsyncSession:
+async def get_session(request: Request) -> AsyncSession:
+    """A coroutine, so FastAPI resolves it without a thread hop."""
     session: AsyncSession = request.state.session
     return session

@@ -2,23 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-def dialect_insert(session: AsyncSession, model: type[Any]) -> Any:
+def table(model: type[Any]) -> Table:
+    """A mapped class's Table, for Core statements (which skip the ORM's per-statement work on hot paths)."""
+    return cast(Table, model.__table__)
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind else "sqlite"
+
+
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
     """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL and SQLite write them alike)."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    return (pg_insert if dialect_of(session) == "postgresql" else sqlite_insert)(model)
 
 
 def insert_ignoring_conflicts(session: AsyncSession, model: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING: the unique key decides who wins a race."""
     return dialect_insert(session, model).on_conflict_do_nothing()
+
+
+class Prebuilt:
+    """A statement built once per dialect and then reused with bound parameters.
+
+    On a hot path, building a statement (and its cache key) costs as much CPU as sending it; a prebuilt one is
+    looked up in SQLAlchemy's compiled cache at once. `build` gets the dialect's INSERT (for ON CONFLICT)."""
+
+    def __init__(self, build: Callable[[Callable[[Any], Any]], Any]) -> None:
+        self._build = build
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, session: AsyncSession) -> Any:
+        dialect = dialect_of(session)
+        statement = self._built.get(dialect)
+        if statement is None:
+            statement = self._built[dialect] = self._build(
+                pg_insert if dialect == "postgresql" else sqlite_insert)
+        return statement
 
 
 async def add_unique(session: AsyncSession, *objects: Any) -> bool:

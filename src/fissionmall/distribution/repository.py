@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.customers.models import Customer
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.db.sql import insert_ignoring_conflicts, table
 from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor, Payee, Withdrawal
 
 
@@ -18,9 +18,12 @@ async def config_of(session: AsyncSession, merchant_id: int) -> DistributionConf
     return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
 
 
+_ENABLED = select(table(DistributionConfig).c.enabled).where(
+    table(DistributionConfig).c.merchant_id == bindparam("merchant_id"))
+
+
 async def enabled(session: AsyncSession, merchant_id: int) -> bool:
-    statement = select(DistributionConfig.enabled).where(DistributionConfig.merchant_id == merchant_id)
-    return bool((await session.execute(statement)).scalar())
+    return bool((await session.execute(_ENABLED, dict(merchant_id=merchant_id))).scalar())
 
 
 async def save_config(session: AsyncSession, merchant_id: int, **values: Any) -> None:

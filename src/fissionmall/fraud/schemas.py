@@ -48,7 +48,8 @@ class ClientInfo:
     ip: str | None
 
 
-def client_info(request: Request) -> ClientInfo:
-    """A FastAPI dependency. The device id is the app's own random id, trimmed; the address is the peer's."""
+async def client_info(request: Request) -> ClientInfo:
+    """A FastAPI dependency (a coroutine: no thread hop). The device id is the app's own random id, trimmed; the
+    address is the peer's."""
     device = (request.headers.get("x-device-id") or "").strip()[:64] or None
     return ClientInfo(device_id=device, ip=request.client.host if request.client else None)

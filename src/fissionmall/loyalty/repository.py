@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, case, func, insert, select, text, tuple_, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.db.base import UtcDateTime
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.db.sql import insert_ignoring_conflicts, table
 from fissionmall.loyalty.models import (
     DividendPlan,
     DividendRun,
@@ -298,9 +298,14 @@ async def kept_by_orders(session: AsyncSession, order_ids: list[int]) -> list[tu
 # --- membership levels ----------------------------------------------------------------------------------------------
 
 
+_LEVEL_PLAN = select(LevelPlan).where(LevelPlan.merchant_id == bindparam("merchant_id")).execution_options(
+    populate_existing=True)
+_ANY_ACTIVE_TASK = select(table(LoyaltyTask).c.id).where(
+    table(LoyaltyTask).c.merchant_id == bindparam("merchant_id"), table(LoyaltyTask).c.active).limit(1)
+
+
 async def level_plan(session: AsyncSession, merchant_id: int) -> LevelPlan | None:
-    statement = select(LevelPlan).where(LevelPlan.merchant_id == merchant_id)
-    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+    return (await session.execute(_LEVEL_PLAN, dict(merchant_id=merchant_id))).scalar_one_or_none()
 
 
 async def level_plans(session: AsyncSession) -> list[LevelPlan]:
@@ -377,8 +382,7 @@ async def tasks(session: AsyncSession, merchant_id: int, *, kind: str | None = N
 
 
 async def any_active_task(session: AsyncSession, merchant_id: int) -> bool:
-    statement = select(LoyaltyTask.id).where(LoyaltyTask.merchant_id == merchant_id, LoyaltyTask.active).limit(1)
-    return (await session.execute(statement)).scalar() is not None
+    return (await session.execute(_ANY_ACTIVE_TASK, dict(merchant_id=merchant_id))).scalar() is not None
 
 
 async def set_task_active(session: AsyncSession, task_id: int, active: bool) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.merchants.models import Merchant, Staff, Store
@@ -12,8 +12,11 @@ async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant | None:
     return (await session.execute(select(Merchant).where(Merchant.slug == slug))).scalar_one_or_none()
 
 
+_MERCHANT = select(Merchant).where(Merchant.id == bindparam("merchant_id"))
+
+
 async def merchant_by_id(session: AsyncSession, merchant_id: int) -> Merchant:
-    return (await session.execute(select(Merchant).where(Merchant.id == merchant_id))).scalar_one()
+    return (await session.execute(_MERCHANT, dict(merchant_id=merchant_id))).scalar_one()
 
 
 async def staff_by_username(session: AsyncSession, merchant_id: int, username: str) -> Staff | None:

@@ -6,20 +6,51 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.db.sql import table
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
+
+_ORDERS, _ITEMS, _ADJUSTMENTS = table(Order), table(OrderItem), table(OrderAdjustment)
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
+_INSERT_ITEMS = insert(_ITEMS)
+_INSERT_ADJUSTMENTS = insert(_ADJUSTMENTS)
+_ORDER_BY_ID = select(Order).where(Order.id == bindparam("order_id"))
+_ORDER_OF = select(Order).where(Order.merchant_id == bindparam("merchant_id"), Order.id == bindparam("order_id"))
+_CUSTOMERS_ORDER = _ORDER_OF.where(Order.customer_id == bindparam("customer_id"))
 
 
 async def insert_order(session: AsyncSession, values: dict[str, Any], items: list[dict[str, Any]],
                        adjustments: list[dict[str, Any]]) -> int:
-    order_id = (await session.execute(insert(Order).values(**values).returning(Order.id))).scalar_one()
-    await session.execute(insert(OrderItem), [dict(item, order_id=order_id) for item in items])
+    order_id: int = (await session.execute(_INSERT_ORDER, values)).scalar_one()
+    await session.execute(_INSERT_ITEMS, [dict(item, order_id=order_id) for item in items])
     if adjustments:
-        await session.execute(insert(OrderAdjustment), [
+        await session.execute(_INSERT_ADJUSTMENTS, [
             dict(adjustment, order_id=order_id, merchant_id=values["merchant_id"]) for adjustment in adjustments])
     return order_id
+
+
+_START_PAYMENT = (
+    update(Order).where(Order.id == bindparam("order_id"), Order.status == "pending_payment")
+    .values(payment_started_at=bindparam("at")).returning(Order).execution_options(populate_existing=True)
+)
+_PAID = (
+    update(Order).where(Order.id == bindparam("order_id"), Order.status == "pending_payment")
+    .values(status="paid", paid_fen=bindparam("amount"), paid_at=bindparam("at"), due_at=None)
+    .returning(Order).execution_options(populate_existing=True)
+)
+
+
+async def start_payment(session: AsyncSession, order_id: int, at: datetime) -> Order | None:
+    """Fix the price from now on: the order as it stands under the row lock just taken, or None if it moved on."""
+    result = await session.execute(_START_PAYMENT, dict(order_id=order_id, at=at))
+    return result.scalar_one_or_none()
+
+
+async def mark_paid(session: AsyncSession, order_id: int, amount_fen: int, at: datetime) -> Order | None:
+    """pending_payment → paid with what was paid, by one compare-and-set; the order, or None if it moved on."""
+    return (await session.execute(_PAID, dict(order_id=order_id, amount=amount_fen, at=at))).scalar_one_or_none()
 
 
 async def orders_by_ids(session: AsyncSession, order_ids: Sequence[int]) -> list[Order]:
@@ -28,14 +59,14 @@ async def orders_by_ids(session: AsyncSession, order_ids: Sequence[int]) -> list
 
 async def order_of(session: AsyncSession, merchant_id: int, order_id: int, *,
                    customer_id: int | None = None) -> Order | None:
-    statement = select(Order).where(Order.merchant_id == merchant_id, Order.id == order_id)
-    if customer_id is not None:
-        statement = statement.where(Order.customer_id == customer_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    if customer_id is None:
+        return (await session.execute(_ORDER_OF, dict(merchant_id=merchant_id, order_id=order_id))).scalar_one_or_none()
+    return (await session.execute(_CUSTOMERS_ORDER, dict(merchant_id=merchant_id, order_id=order_id,
+                                                         customer_id=customer_id))).scalar_one_or_none()
 
 
 async def order_by_id(session: AsyncSession, order_id: int) -> Order:
-    return (await session.execute(select(Order).where(Order.id == order_id))).scalar_one()
+    return (await session.execute(_ORDER_BY_ID, dict(order_id=order_id))).scalar_one()
 
 
 async def order_page(session: AsyncSession, merchant_id: int, *, customer_id: int | None, status: str | None,

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,19 +59,20 @@ async def render(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOu
         by_order[adjustment.order_id]["adj"].append(AdjustmentOut.model_validate(adjustment, from_attributes=True))
     for refund in refunds:
         by_order[refund.order_id]["ref"].append(RefundOut.model_validate(refund, from_attributes=True))
-    return [
-        OrderOut(
-            id=o.id, order_no=o.order_no, kind=o.kind, campaign_id=o.campaign_id, status=o.status,
-            customer_id=o.customer_id, store_id=o.store_id,
-            items_fen=o.items_fen, total_fen=o.total_fen, deposit_fen=o.deposit_fen, paid_fen=o.paid_fen,
-            refunded_fen=o.refunded_fen,
-            items=by_order[o.id]["items"], adjustments=by_order[o.id]["adj"], refunds=by_order[o.id]["ref"],
-            address=o.address, note=o.note, carrier=o.carrier, tracking_no=o.tracking_no, created_at=o.created_at,
-            pay_before=o.due_at if o.status in (S.PENDING_PAYMENT, S.BALANCE_DUE) else None, paid_at=o.paid_at,
-            shipped_at=o.shipped_at, received_at=o.received_at, closed_at=o.closed_at,
-        )
-        for o in orders
-    ]
+    return [_order_out(o, by_order[o.id]["items"], by_order[o.id]["adj"], by_order[o.id]["ref"]) for o in orders]
+
+
+def _order_out(o: Any, items: list[ItemOut], adjustments: list[AdjustmentOut], refunds: list[RefundOut]) -> OrderOut:
+    """An order (a row, or the values just inserted) with its parts, as the API shows it."""
+    return OrderOut(
+        id=o.id, order_no=o.order_no, kind=o.kind, campaign_id=o.campaign_id, status=o.status,
+        customer_id=o.customer_id, store_id=o.store_id,
+        items_fen=o.items_fen, total_fen=o.total_fen, deposit_fen=o.deposit_fen, paid_fen=o.paid_fen,
+        refunded_fen=o.refunded_fen, items=items, adjustments=adjustments, refunds=refunds,
+        address=o.address, note=o.note, carrier=o.carrier, tracking_no=o.tracking_no, created_at=o.created_at,
+        pay_before=o.due_at if o.status in (S.PENDING_PAYMENT, S.BALANCE_DUE) else None, paid_at=o.paid_at,
+        shipped_at=o.shipped_at, received_at=o.received_at, closed_at=o.closed_at,
+    )
 
 
 async def render_one(session: AsyncSession, order_id: int) -> OrderOut:
@@ -163,7 +165,7 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     customer = await customers.get_customer(session, merchant.id, shopper.customer_id)
     mechanic, part = await _campaign_part(session, runtime, shopper, body, lines)
     priced = await _price(session, runtime, merchant, customer.id, body, cart, part)
-    order_id = await repository.insert_order(session, dict(
+    values = dict(
         merchant_id=merchant.id, store_id=body.store_id, customer_id=customer.id, order_no=_order_no(now),
         kind=part.kind if part else "normal", campaign_id=part.campaign_id if part else None,
         status=S.PENDING_PAYMENT, items_fen=priced.items_fen, total_fen=priced.total_fen,
@@ -172,7 +174,8 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
         inviter_id=attribution.sharer_id if attribution else None,
         share_id=attribution.share_id if attribution else None,
         due_at=now + timedelta(minutes=merchant.payment_timeout_minutes), created_at=now,
-    ), lines, priced.adjustments)
+    )
+    order_id = await repository.insert_order(session, values, lines, priced.adjustments)
     await coupons.lock_for_order(session, customer.id, body.coupon_ids, order_id, now)
     if body.voucher_id is not None:
         await VOUCHERS[0].lock(session, customer.id, body.voucher_id, order_id, now)
@@ -187,7 +190,10 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
                        inviter_id=attribution.sharer_id if attribution else customer.inviter_id,
                        depth=attribution.depth + 1 if attribution else customer.depth,
                        campaign_id=campaign_id, subject=("order", order_id), data={"total_fen": priced.total_fen})
-    return await render_one(session, order_id)
+    placed = SimpleNamespace(**values, id=order_id, carrier=None, tracking_no=None, paid_at=None, shipped_at=None,
+                             received_at=None, closed_at=None)
+    return _order_out(placed, [ItemOut.model_validate(line) for line in lines],
+                      [AdjustmentOut.model_validate(a) for a in priced.adjustments], [])  # as written: no re-read
 
 
 async def preview(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> CheckoutOut:
@@ -341,14 +347,13 @@ async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_f
                     stage: rules.Stage = "full") -> bool:
     """Apply a confirmed payment. False when the order was no longer awaiting it: the caller refunds the money
     (refunds.refund_late_payment)."""
-    order = await repository.order_by_id(session, order_id)
     if stage == "balance":
-        if await repository.move(session, order.id, [S.BALANCE_DUE], S.TO_SHIP,
-                                 paid_fen=order.paid_fen + amount_fen, due_at=None):
-            await event(session, order, "pay", at, amount_fen=amount_fen, stage=stage)
+        due = await repository.order_by_id(session, order_id)
+        if await repository.move(session, due.id, [S.BALANCE_DUE], S.TO_SHIP,
+                                 paid_fen=due.paid_fen + amount_fen, due_at=None):
+            await event(session, due, "pay", at, amount_fen=amount_fen, stage=stage)
             return True
-    elif await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PAID, paid_fen=amount_fen, paid_at=at,
-                               due_at=None):
+    elif order := await repository.mark_paid(session, order_id, amount_fen, at):
         await coupons.use_for_order(session, order.id, at)
         if VOUCHERS:
             await VOUCHERS[0].paid(session, order.id, at)
@@ -373,10 +378,10 @@ async def start_payment(session: AsyncSession, shopper: Shopper, order_id: int, 
     if order.due_at is not None and order.due_at <= at:
         raise Conflict("payment_deadline_passed", "the time to pay this order has run out")
     if order.payment_started_at is None:
-        if not await repository.move(session, order.id, [S.PENDING_PAYMENT], S.PENDING_PAYMENT,
-                                     payment_started_at=at):
+        started = await repository.start_payment(session, order.id, at)
+        if started is None:
             raise errors.order_changed()
-        await session.refresh(order)  # the total as it stands under the row lock just taken
+        return started
     return order
 
 

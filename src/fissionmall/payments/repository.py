@@ -5,17 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.db.sql import Prebuilt, table
 from fissionmall.orders.rules import Stage
 from fissionmall.payments.models import NotificationInbox, Payment
 
-
-async def payment_for(session: AsyncSession, order_id: int, stage: str) -> Payment | None:
-    statement = select(Payment).where(Payment.order_id == order_id, Payment.stage == stage)
-    return (await session.execute(statement)).scalar_one_or_none()
+_PAYMENTS, _INBOX = table(Payment), table(NotificationInbox)
+_PAYMENT_FOR = select(Payment).where(Payment.order_id == bindparam("order_id"), Payment.stage == bindparam("stage"))
+_INSERT_PAYMENT = Prebuilt(lambda insert: insert(Payment).on_conflict_do_nothing().returning(Payment))
+_RECORD_NOTIFICATION = Prebuilt(lambda insert: insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.id))
+_SETTLE = (
+    update(_PAYMENTS)
+    .where(_PAYMENTS.c.out_trade_no == bindparam("trade_no"), _PAYMENTS.c.status == "pending",
+           _PAYMENTS.c.amount_fen == bindparam("amount"))
+    .values(status="succeeded", transaction_id=bindparam("provider_id"),
+            paid_at=bindparam("at", type_=_PAYMENTS.c.paid_at.type))
+    .returning(_PAYMENTS.c.order_id, _PAYMENTS.c.stage)
+)
 
 
 async def payment_of(session: AsyncSession, merchant_id: int, payment_id: int) -> Payment | None:
@@ -23,32 +31,25 @@ async def payment_of(session: AsyncSession, merchant_id: int, payment_id: int) -
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def insert_payment(session: AsyncSession, **values: object) -> None:
+async def open_payment(session: AsyncSession, **values: object) -> Payment:
     """One payment per order and stage: a second /pay finds the first instead of creating a twin."""
-    await session.execute(insert_ignoring_conflicts(session, Payment).values(**values))
+    created = (await session.execute(_INSERT_PAYMENT(session), values)).scalar_one_or_none()
+    return created or (await session.execute(_PAYMENT_FOR, values)).scalar_one()
 
 
 async def record_notification(session: AsyncSession, provider: str, event_id: str, kind: str, reference: str,
                               at: datetime) -> bool:
     """True the first time this provider event is seen; False for every repeat, however concurrent."""
-    result = await session.execute(
-        insert_ignoring_conflicts(session, NotificationInbox)
-        .values(provider=provider, event_id=event_id, kind=kind, reference=reference, received_at=at)
-        .returning(NotificationInbox.id)
-    )
+    result = await session.execute(_RECORD_NOTIFICATION(session), dict(
+        provider=provider, event_id=event_id, kind=kind, reference=reference, received_at=at))
     return result.scalar() is not None
 
 
 async def settle_payment(session: AsyncSession, out_trade_no: str, amount_fen: int, transaction_id: str,
                          at: datetime) -> tuple[int, Stage] | None:
     """pending → succeeded if the amount matches; (order id, stage), or None if nothing changed."""
-    result = await session.execute(
-        update(Payment)
-        .where(Payment.out_trade_no == out_trade_no, Payment.status == "pending", Payment.amount_fen == amount_fen)
-        .values(status="succeeded", transaction_id=transaction_id, paid_at=at)
-        .returning(Payment.order_id, Payment.stage)
-    )
-    row = result.first()
+    row = (await session.execute(_SETTLE, dict(trade_no=out_trade_no, amount=amount_fen,
+                                               provider_id=transaction_id, at=at))).first()
     return (row.order_id, cast(Stage, row.stage)) if row else None
 
 

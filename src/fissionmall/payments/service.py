@@ -31,11 +31,9 @@ async def pay(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: i
             raise order_errors.order_changed()
         return PayOut(payment_id=None, provider="none", stage=stage, amount_fen=0, params={})
     provider = runtime.payment_provider
-    await repository.insert_payment(session, merchant_id=order.merchant_id, order_id=order.id, stage=stage,
-                                    provider=provider.name, out_trade_no=order_rules.trade_no(order.order_no, stage),
-                                    amount_fen=amount, status="pending", created_at=now)
-    payment = await repository.payment_for(session, order.id, stage)
-    assert payment is not None
+    payment = await repository.open_payment(
+        session, merchant_id=order.merchant_id, order_id=order.id, stage=stage, provider=provider.name,
+        out_trade_no=order_rules.trade_no(order.order_no, stage), amount_fen=amount, status="pending", created_at=now)
     customer = await customers.get_customer(session, order.merchant_id, order.customer_id)
     params = await provider.prepay(PrepayRequest(
         out_trade_no=payment.out_trade_no, amount_fen=payment.amount_fen,

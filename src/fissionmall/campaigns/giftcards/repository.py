@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.giftcards.models import Voucher
+from fissionmall.db.sql import table
 
 
 async def insert_vouchers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -51,6 +52,18 @@ async def redeem_by_code(session: AsyncSession, merchant_id: int, code: str, now
 async def by_code(session: AsyncSession, merchant_id: int, code: str) -> Voucher | None:
     statement = select(Voucher).where(Voucher.merchant_id == merchant_id, Voucher.code == code)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+_VOUCHERS = table(Voucher)
+_REDEEM_FOR_ORDER = (
+    update(_VOUCHERS).where(_VOUCHERS.c.redeemed_order_id == bindparam("paid_order"), _VOUCHERS.c.status == "locked")
+    .values(status="redeemed", redeemed_at=bindparam("at", type_=_VOUCHERS.c.redeemed_at.type))
+)
+
+
+async def redeem_for_order(session: AsyncSession, order_id: int, at: datetime) -> None:
+    """The voucher an order locked is redeemed once it is paid (every payment asks: one prebuilt statement)."""
+    await session.execute(_REDEEM_FOR_ORDER, dict(paid_order=order_id, at=at))
 
 
 async def for_orders(session: AsyncSession, order_ids: Sequence[int], from_statuses: Sequence[str],

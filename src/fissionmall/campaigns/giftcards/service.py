@@ -126,7 +126,7 @@ class CheckoutVouchers:
             raise errors.not_redeemable("taken meanwhile")
 
     async def paid(self, session: AsyncSession, order_id: int, at: datetime) -> None:
-        await repository.for_orders(session, [order_id], ["locked"], status="redeemed", redeemed_at=at)
+        await repository.redeem_for_order(session, order_id, at)
 
     async def released(self, session: AsyncSession, order_ids: Sequence[int]) -> None:
         """An order not kept gives its voucher back to the holder."""

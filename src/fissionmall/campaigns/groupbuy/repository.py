@@ -6,53 +6,70 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
 from fissionmall.customers.models import Customer
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.db.sql import Prebuilt, table
+
+_GROUPS, _ENTRIES = table(BuyingGroup), table(GroupOrder)
+_ADD_ENTRY = Prebuilt(lambda insert: insert(_ENTRIES).on_conflict_do_nothing().returning(_ENTRIES.c.order_id))
+_ENTRY = select(GroupOrder).where(GroupOrder.order_id == bindparam("order_id"))
+_GROUP = select(BuyingGroup).where(BuyingGroup.merchant_id == bindparam("merchant_id"),
+                                   BuyingGroup.id == bindparam("group_id")).execution_options(populate_existing=True)
+_OPEN_GROUP = insert(_GROUPS).returning(_GROUPS.c.id)
+_TAKE_SEAT = (
+    update(_GROUPS)
+    .where(_GROUPS.c.id == bindparam("group_id"), _GROUPS.c.status == "open", _GROUPS.c.paid_count < _GROUPS.c.size,
+           _GROUPS.c.expires_at > bindparam("now", type_=_GROUPS.c.expires_at.type))
+    .values(paid_count=_GROUPS.c.paid_count + 1)
+    .returning(_GROUPS.c.paid_count, _GROUPS.c.size)
+)
 
 
 async def add_group_order(session: AsyncSession, **values: Any) -> bool:
     """False when the customer already holds an active order in that group (the unique index decides)."""
-    result = await session.execute(insert_ignoring_conflicts(session, GroupOrder).values(**values)
-                                   .returning(GroupOrder.order_id))
-    return result.first() is not None
+    return (await session.execute(_ADD_ENTRY(session), values)).first() is not None
 
 
 async def group_order(session: AsyncSession, order_id: int) -> GroupOrder:
-    return (await session.execute(select(GroupOrder).where(GroupOrder.order_id == order_id))).scalar_one()
+    return (await session.execute(_ENTRY, dict(order_id=order_id))).scalar_one()
 
 
 async def group_orders(session: AsyncSession, order_ids: Sequence[int]) -> list[GroupOrder]:
-    return list((await session.execute(select(GroupOrder).where(GroupOrder.order_id.in_(order_ids)))).scalars())
+    statement = select(GroupOrder).where(GroupOrder.order_id.in_(order_ids))
+    return list((await session.execute(statement.execution_options(populate_existing=True))).scalars())
 
 
 async def group_of(session: AsyncSession, merchant_id: int, group_id: int) -> BuyingGroup | None:
-    statement = select(BuyingGroup).where(BuyingGroup.merchant_id == merchant_id, BuyingGroup.id == group_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    return (await session.execute(_GROUP, dict(merchant_id=merchant_id, group_id=group_id))).scalar_one_or_none()
 
 
 async def open_group(session: AsyncSession, **values: Any) -> int:
-    return (await session.execute(insert(BuyingGroup).values(**values).returning(BuyingGroup.id))).scalar_one()
+    group_id: int = (await session.execute(_OPEN_GROUP, values)).scalar_one()
+    return group_id
 
 
 async def take_seat(session: AsyncSession, group_id: int, now: datetime) -> tuple[int, int] | None:
     """(seat number, size) if a seat was free in an open, unexpired group; None otherwise."""
-    result = await session.execute(
-        update(BuyingGroup)
-        .where(BuyingGroup.id == group_id, BuyingGroup.status == "open", BuyingGroup.paid_count < BuyingGroup.size,
-               BuyingGroup.expires_at > now)
-        .values(paid_count=BuyingGroup.paid_count + 1)
-        .returning(BuyingGroup.paid_count, BuyingGroup.size)
-    )
-    row = result.first()
+    row = (await session.execute(_TAKE_SEAT, dict(group_id=group_id, now=now))).first()
     return (row[0], row[1]) if row else None
 
 
-async def set_seat(session: AsyncSession, order_id: int, **values: Any) -> None:
-    await session.execute(update(GroupOrder).where(GroupOrder.order_id == order_id).values(**values))
+_SEAT = update(_ENTRIES).where(_ENTRIES.c.order_id == bindparam("entry")).values(seat_no=bindparam("seat"))
+_LEAD = (update(_ENTRIES).where(_ENTRIES.c.order_id == bindparam("entry"))
+         .values(group_id=bindparam("opened"), is_leader=True, seat_no=1))
+
+
+async def set_seat(session: AsyncSession, order_id: int, seat_no: int) -> None:
+    """The member's seat (a Core UPDATE: entries read later in the request are read with populate_existing)."""
+    await session.execute(_SEAT, dict(entry=order_id, seat=seat_no))
+
+
+async def lead(session: AsyncSession, order_id: int, group_id: int) -> None:
+    """The leader's entry takes seat 1 of the group it opened."""
+    await session.execute(_LEAD, dict(entry=order_id, opened=group_id))
 
 
 async def close_groups(session: AsyncSession, group_ids: Sequence[int], to: str, at: datetime) -> list[int]:
@@ -71,7 +88,7 @@ async def seated(session: AsyncSession, group_ids: Sequence[int]) -> list[GroupO
                                  GroupOrder.active)
         .order_by(GroupOrder.group_id, GroupOrder.seat_no)
     )
-    return list((await session.execute(statement)).scalars())
+    return list((await session.execute(statement.execution_options(populate_existing=True))).scalars())
 
 
 async def members(session: AsyncSession, group_ids: Sequence[int]) -> list[tuple[GroupOrder, str, str]]:

@@ -93,7 +93,7 @@ class GroupBuyOrders:
             await _lost_the_race(session, runtime, entry, order)
             return
         seat_no, size = seat
-        await repository.set_seat(session, order.id, seat_no=seat_no)
+        await repository.set_seat(session, order.id, seat_no)
         await _event(session, order, "group_join", now, entry.group_id, seat=seat_no)
         if seat_no == size:
             await _succeed(session, runtime, entry.group_id, order.merchant_id)
@@ -145,7 +145,7 @@ async def _open_group(session: AsyncSession, runtime: Any, entry: GroupOrder, or
         session, merchant_id=order.merchant_id, campaign_id=campaign.id, leader_id=order.customer_id,
         size=settings.group_size, paid_count=1, status="open", opened_at=now,
         expires_at=now + timedelta(minutes=settings.fill_minutes))
-    await repository.set_seat(session, order.id, group_id=group_id, is_leader=True, seat_no=1)
+    await repository.lead(session, order.id, group_id)
     await _event(session, order, "group_open", now, group_id, size=settings.group_size)
 
 
