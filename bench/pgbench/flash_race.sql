@@ -3,10 +3,10 @@
 -- notification, which opens the group), a loser's reads the campaign again and rolls back, as the app does. The
 -- claim's UPDATE is wrapped in a CTE so that pgbench can branch on its row count; the work is the same.
 --
--- mirrors: flash/race · POST /orders → 201 = 19
+-- mirrors: flash/race · POST /orders → 201 = 15
 -- mirrors: flash/race · POST /orders → 409 campaign_sold_out = 1
--- mirrors: flash/race · POST /orders/{id}/pay → 200 = 8
--- mirrors: flash/race · POST /payments/notify → 200 = 17
+-- mirrors: flash/race · POST /orders/{id}/pay → 200 = 6
+-- mirrors: flash/race · POST /payments/notify → 200 = 16
 --
 -- Variables (-D): run, customers, campaign (an active copy with sold = 0 and the same stock_cap), sku, price,
 -- product, k=0. Run with -t so that the attempts equal the racers of the HTTP run.
@@ -32,10 +32,6 @@ INSERT INTO order_items (merchant_id, order_id, product_id, sku_id, title, unit_
 INSERT INTO order_adjustments (merchant_id, order_id, kind, name, amount_fen, source_id) VALUES (1, :order_id, 'group_price', '开团价', -2000, :campaign) RETURNING id;
 INSERT INTO group_orders (order_id, merchant_id, campaign_id, group_id, customer_id, is_leader, unit_price_fen, quantity, seat_no, active) VALUES (:order_id, 1, :campaign, NULL, :customer, false, :price, 1, NULL, true);
 INSERT INTO events (merchant_id, kind, campaign_id, actor_id, inviter_id, depth, subject_type, subject_id, data, occurred_at) VALUES (1, 'order', :campaign, :customer, NULL, 0, 'order', :order_id, '{"total_fen": 3490}', now()) RETURNING id;
-SELECT * FROM orders WHERE id = :order_id;
-SELECT * FROM order_items WHERE order_id IN (:order_id) ORDER BY id;
-SELECT * FROM order_adjustments WHERE order_id IN (:order_id) ORDER BY id;
-SELECT * FROM refunds WHERE order_id IN (:order_id) ORDER BY id;
 UPDATE idempotency_keys SET status_code = 201, response = '{"id": 1, "order_no": "2612060700354259558421", "kind": "group", "campaign_id": 1, "status": "pending_payment", "customer_id": 1, "store_id": null, "items_fen": 4490, "total_fen": 3490, "deposit_fen": null, "paid_fen": 0, "refunded_fen": 0, "items": [{"sku_id": 1, "product_id": 1, "title": "压测商品 1 · 规格 1", "unit_price_fen": 4490, "quantity": 1}], "adjustments": [{"kind": "group_price", "name": "拼团价", "amount_fen": -1000}], "refunds": [], "address": {"name": "压测用户", "phone": "13800000000", "region": "上海市", "detail": "南京西路 1 号"}, "note": "", "carrier": null, "tracking_no": null, "created_at": "2026-12-06T07:00:35.274981Z", "pay_before": "2026-12-06T07:30:35.274981Z", "paid_at": null, "shipped_at": null, "received_at": null, "closed_at": null}'::jsonb WHERE id = :idem;
 UPDATE skus SET stock = stock - 1 WHERE id = :sku AND stock >= 1;
 WITH claim AS (UPDATE campaigns SET sold = sold + 1 WHERE id = :campaign AND status = 'active' AND starts_at <= now() AND ends_at > now() AND (stock_cap IS NULL OR sold + 1 <= stock_cap) RETURNING stock_cap - sold) SELECT count(*) AS won FROM claim \gset
@@ -47,10 +43,8 @@ COMMIT;
 BEGIN;
 INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ('customer:' || :customer, 'pgb' || :run || '-' || :client_id || '-' || :k || 'p', md5(:k::text) || md5(:client_id::text), now()) ON CONFLICT DO NOTHING RETURNING id AS idem \gset
 SELECT * FROM orders WHERE merchant_id = 1 AND id = :order_id AND customer_id = :customer;
-UPDATE orders SET status = 'pending_payment', payment_started_at = now() WHERE id = :order_id AND status IN ('pending_payment');
-SELECT * FROM orders WHERE id = :order_id;
-INSERT INTO payments (merchant_id, order_id, stage, provider, out_trade_no, amount_fen, status, created_at) VALUES (1, :order_id, 'full', 'sandbox', :order_no, :price, 'pending', now()) ON CONFLICT DO NOTHING RETURNING id;
-SELECT * FROM payments WHERE order_id = :order_id AND stage = 'full';
+UPDATE orders SET payment_started_at = now() WHERE id = :order_id AND status = 'pending_payment' RETURNING *;
+INSERT INTO payments (merchant_id, order_id, stage, provider, out_trade_no, amount_fen, status, created_at) VALUES (1, :order_id, 'full', 'sandbox', :order_no, :price, 'pending', now()) ON CONFLICT DO NOTHING RETURNING *;
 SELECT * FROM customers WHERE merchant_id = 1 AND id = :customer;
 UPDATE idempotency_keys SET status_code = 200, response = '{"payment_id": 1, "provider": "sandbox", "stage": "full", "amount_fen": 3490, "params": {"sandbox": true, "out_trade_no": "2612060700354259558421", "amount_fen": 3490}}'::jsonb WHERE id = :idem;
 COMMIT;
@@ -59,10 +53,9 @@ COMMIT;
 BEGIN;
 INSERT INTO payment_notifications (provider, event_id, kind, reference, received_at) VALUES ('sandbox', 'pay-' || :order_no, 'payment', :order_no, now()) ON CONFLICT DO NOTHING RETURNING id;
 UPDATE payments SET status = 'succeeded', transaction_id = 'sbx-' || :order_no, paid_at = now() WHERE out_trade_no = :order_no AND status = 'pending' AND amount_fen = :price RETURNING order_id, stage;
-SELECT * FROM orders WHERE id = :order_id;
-UPDATE orders SET status = 'paid', paid_fen = :price, due_at = NULL, paid_at = now() WHERE id = :order_id AND status IN ('pending_payment');
-UPDATE coupons SET status = 'used', used_at = now() WHERE order_id IN (:order_id) AND status = 'locked';
-UPDATE vouchers SET status = 'redeemed', redeemed_at = now() WHERE redeemed_order_id IN (:order_id) AND status IN ('locked');
+UPDATE orders SET status = 'paid', paid_fen = :price, due_at = NULL, paid_at = now() WHERE id = :order_id AND status = 'pending_payment' RETURNING *;
+UPDATE coupons SET status = 'used', used_at = now() WHERE order_id = :order_id AND status = 'locked';
+UPDATE vouchers SET status = 'redeemed', redeemed_at = now() WHERE redeemed_order_id = :order_id AND status = 'locked';
 UPDATE customers SET first_paid_at = now() WHERE id = :customer AND first_paid_at IS NULL RETURNING inviter_id;
 INSERT INTO events (merchant_id, kind, campaign_id, actor_id, inviter_id, depth, subject_type, subject_id, data, occurred_at) VALUES (1, 'first_purchase', NULL, :customer, NULL, 0, 'order', :order_id, '{}', now()) RETURNING id;
 SELECT id FROM loyalty_tasks WHERE merchant_id = 1 AND active LIMIT 1;
