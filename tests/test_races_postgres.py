@@ -396,8 +396,7 @@ async def test_payment_that_read_the_order_as_pending_is_refunded_if_the_sweep_c
     orders = [await paying(mall, who) for who in buyers]
     clock.advance(minutes=30)
     gate = Gate()
-    monkeypatch.setattr(order_repository, "move", gate.hold(order_repository.move,
-                                                            lambda session, order_id, sources, to, **_: to == "paid"))
+    monkeypatch.setattr(order_repository, "mark_paid", gate.hold(order_repository.mark_paid))
     notice = asyncio.create_task(notify(client, runtime, orders[0]["order_no"]))
     await gate.reached_by(notice)
     assert await order_tasks.cancel_unpaid(runtime, clock.now()) == 1

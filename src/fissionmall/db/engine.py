@@ -16,7 +16,10 @@ def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -
         path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30})
+        # One connection per process: SQLite lets one transaction run at a time anyway, and its lock is not
+        # first come, first served (under load a request could wait out the busy timeout); the pool's queue is.
+        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30}, pool_size=1,
+                                     max_overflow=0, pool_timeout=300)
         _serialize_sqlite_writers(engine)
         return engine
     # No ping before each checkout: it cost three round trips per request. A connection a database restart broke
