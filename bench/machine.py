@@ -1,6 +1,7 @@
-"""Where the machine's CPU went during a phase: the API server, PostgreSQL serving the bench database, the driver,
-and everything else. On a shared 2-core machine "everything else" (someone's test run) can take half of it, and a
-figure measured then must say so."""
+"""Where the machine's CPU went during a phase: the API server, PostgreSQL serving the bench database (on SQLite the
+database works inside the server processes, so their share includes it), the driver, and everything else. On a
+shared 2-core machine "everything else" (someone's test run) can take half of it, and a figure measured then must
+say so."""
 
 from __future__ import annotations
 
@@ -43,14 +44,16 @@ class Usage:
     """Shares of one core (1.0 = a whole core) over the phase's wall time."""
 
     server: float
-    database: float
+    database: float | None
+    """None on SQLite: the database is a library inside the server processes."""
     driver: float
     other: float
 
     def describe(self) -> str:
+        database = " (SQLite included)" if self.database is None else f", PostgreSQL {self.database:.0%}"
         return (
-            f"CPU (100% = one core, {os.cpu_count()} cores): server {self.server:.0%}, PostgreSQL "
-            f"{self.database:.0%}, driver {self.driver:.0%}, other processes {self.other:.0%}"
+            f"CPU (100% = one core, {os.cpu_count()} cores): server {self.server:.0%}{database}, "
+            f"driver {self.driver:.0%}, other processes {self.other:.0%}"
         )
 
 
@@ -64,15 +67,16 @@ class Meter:
     def start(self) -> None:
         self.before, self.started = processes(), time.monotonic()
 
-    def stop(self, database_pids: set[int], driver_seconds: float) -> Usage:
-        """`database_pids`: the bench database's backends and PostgreSQL's own background processes."""
+    def stop(self, database_pids: set[int] | None, driver_seconds: float) -> Usage:
+        """`database_pids`: the bench database's backends and PostgreSQL's own background processes; None on
+        SQLite."""
         after, seconds = processes(), time.monotonic() - self.started
         totals = {"server": 0.0, "database": 0.0, "bench": 0.0, "other": 0.0}
         for pid, process in after.items():
             spent = process.cpu_seconds - (self.before[pid].cpu_seconds if pid in self.before else 0.0)
             if process.group in self.server_groups:
                 totals["server"] += spent
-            elif pid in database_pids:
+            elif database_pids is not None and pid in database_pids:
                 totals["database"] += spent
             elif process.group == self.bench_group:
                 totals["bench"] += spent  # the driver, measured by itself; the bench's own checks are idle here
@@ -80,7 +84,7 @@ class Meter:
                 totals["other"] += spent
         return Usage(
             server=totals["server"] / seconds,
-            database=totals["database"] / seconds,
+            database=None if database_pids is None else totals["database"] / seconds,
             driver=driver_seconds / seconds,
             other=totals["other"] / seconds,
         )

@@ -1,7 +1,8 @@
 """The database's ceiling for each write path: pgbench replays the statements the app sends (bench/pgbench/*.sql,
 written from the capture) with the same number of clients, each request its own transaction at the same isolation
 level, for as many journeys as the HTTP phase ran, on fixture rows shaped like the scenario's. The ratio HTTP / DB
-ceiling says how much of what PostgreSQL could do on these statements the API actually delivers.
+ceiling says how much of what PostgreSQL could do on these statements the API actually delivers. PostgreSQL only:
+an SQLite file has no server to replay statements against, so a run on SQLite has no ceilings.
 
 Fixtures are fresh copies: an active copy of the scenario's campaign (sold = 0, same cap), and open groups,
 bargains or assist packets with room to spare, so that every replayed journey does the work a successful request
@@ -198,7 +199,7 @@ async def run_ceilings(b: Bench, scenario: str, report: Report, ids: dict[str, i
     ]
     for key, value in variables.items():
         command += ["-D", f"{key}={value}"]
-    command += ["-f", str(SCRIPTS / mirror.script), b.db_name]
+    command += ["-f", str(SCRIPTS / mirror.script), b.system.database_url.rsplit("/", 1)[1]]
     with b.console.status(f"pgbench: {name} with {clients} clients …"):
         finished = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", finished.stdout)

@@ -1,4 +1,5 @@
-"""Rich tables of what was measured: per request, per phase, the invariants and the pgbench ceilings."""
+"""Rich tables of what was measured: per request, per phase, the invariants and (PostgreSQL only) the pgbench
+ceilings."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""What a scenario is given to work with: customers with tokens, the admin API, the bench database, and one way
-to run a phase of journeys, which is either the load driver (a measured run) or the in-process statement capture
-(one customer per phase, every SQL statement kept), so both see exactly the same scenario code."""
+"""What a scenario is given to work with: customers with tokens, the admin API, the bench database (PostgreSQL or
+SQLite, behind one handle), and one way to run a phase of journeys, which is either the load driver (a measured run)
+or the in-process statement capture (one customer per phase, every SQL statement kept), so both see exactly the same
+scenario code."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import asyncpg
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.capture import Capture
+from bench.database import Database
 from bench.dataset import MERCHANT, OWNER, OWNER_PASSWORD
 from bench.driver import Load, Report, run_load
 from bench.machine import Meter
@@ -116,7 +117,7 @@ class Run:
 
     quick: bool
     system: System
-    db: asyncpg.Pool
+    db: Database
     console: Console
     admin: Admin
     concurrency: int | None
@@ -134,7 +135,6 @@ class Bench:
         self.run, self.mode, self.outcome, self.capture = run, mode, outcome, capture
         self.quick, self.system, self.db, self.console = run.quick, run.system, run.db, run.console
         self.admin = run.admin
-        self.db_name = run.system.database_url.rsplit("/", 1)[1]
         self.next_customer = first_customer
 
     def size(self, full: int, quick: int, capture: int = 1) -> int:
@@ -185,10 +185,7 @@ class Bench:
                 Load(journey, users, clients, "127.0.0.1", self.system.port, self.context),
                 lambda done: progress.update(task, completed=done),
             )
-        ours = await self.db.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR datname IS NULL"
-        )
-        report.usage = meter.stop({r["pid"] for r in ours}, report.driver_cpu_seconds)
+        report.usage = meter.stop(await self.db.backend_pids(), report.driver_cpu_seconds)
         self.outcome.phases.append((name, report))
         return report
 
@@ -204,7 +201,7 @@ class Bench:
             self.outcome.ceilings += await run_ceilings(self, scenario, report, ids)
 
     async def value(self, sql: str, *arguments: Any) -> Any:
-        return await self.db.fetchval(sql, *arguments)
+        return await self.db.value(sql, *arguments)
 
     async def wait_for(self, what: str, probe: Callable[[], Any], seconds: float = 60) -> Any:
         """Poll until the worker has done something (a job), or stop the bench with a clear message."""

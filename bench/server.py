@@ -1,6 +1,9 @@
 """The system under test, as it runs in production: `fissionmall serve` (uvicorn, several worker processes, no
 job worker inside) and, when a scenario needs background jobs, a separate `fissionmall worker`; both started as
-subprocesses with settings from the environment, their output kept in bench/out/."""
+subprocesses with settings from the environment, their output kept in bench/out/.
+
+On SQLite every one of these processes opens the same file (WAL, BEGIN IMMEDIATE, a busy timeout: see
+fissionmall/db/engine.py), so the bench also shows that several processes can share it under load."""
 
 from __future__ import annotations
 
