@@ -4,10 +4,14 @@ works as documented, and the demo loads once against a fresh SQLite file."""
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fissionmall.config import DEV_SECRET, SettingsError, load_settings
@@ -169,3 +173,28 @@ def test_migrate_then_demo_twice(tmp_path):
     assert table_counts(database) == after_first
     assert {path: path.stat().st_mtime_ns for path in images} == written
 
+
+
+def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(tmp_path):
+    """Each worker listens on its own SO_REUSEPORT socket; SIGTERM to the command stops every worker."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = f"sqlite+aiosqlite:///{tmp_path / 'mall.db'}"
+    assert run("migrate", cwd=tmp_path, DATABASE_URL=database).returncode == 0
+    server = subprocess.Popen([str(CLI), "serve", "--workers", "2", "--port", str(port)], cwd=tmp_path,
+                              env=environment(DATABASE_URL=database), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0, server.stdout.read() if server.stdout else ""
+    finally:
+        server.kill()

@@ -102,9 +102,11 @@ class RequestLog:
                 status = message["status"]
             await send(message)
 
-        await self.app(scope, receive, sending)
-        self.log.debug("request", method=scope["method"], path=scope["path"], status=status,
-                       ms=round((time.perf_counter() - started) * 1000, 1))
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.log.debug("request", method=scope["method"], path=scope["path"], status=status,
+                           ms=round((time.perf_counter() - started) * 1000, 1))
 
 
 def app_from_environment() -> FastAPI:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import signal
+import socket
 
 import typer
 import uvicorn
@@ -72,8 +74,54 @@ def serve(
     os.environ["FISSIONMALL_EMBEDDED_WORKER"] = "1" if embedded else "0"
     where = "inside" if embedded else "separate"
     console.print(f"serving on http://{host}:{port}  (API docs at /docs, worker {where})")
-    uvicorn.run("fissionmall.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False)
+    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level="warning",
+                    access_log=False)
+        return
+    _serve_on_shared_port(host, port, workers)
+
+
+APP = "fissionmall.app:app_from_environment"
+
+
+def _serve_on_shared_port(host: str, port: int, workers: int) -> None:
+    """Each HTTP worker listens on a socket of its own bound with SO_REUSEPORT, and the kernel spreads new
+    connections evenly across them. With one socket shared by every worker (uvicorn's way), whichever process
+    wakes first takes most keep-alive connections: measured, 46 of 64 on one of two workers, which then runs at
+    one core while the other idles. A worker that dies stops the server, for its supervisor to restart."""
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_serve_one, args=(host, port), daemon=False) for _ in range(workers)]
+    for process in processes:
+        process.start()
+
+    asked_to_stop = []
+
+    def stop(signum: int, _frame: object) -> None:
+        asked_to_stop.append(signum)
+        for process in processes:
+            if process.is_alive():
+                os.kill(process.pid or 0, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while all(process.is_alive() for process in processes):
+        processes[0].join(timeout=0.5)
+    died = not asked_to_stop
+    stop(signal.SIGTERM, None)
+    for process in processes:
+        process.join()
+    if died:  # uvicorn ends a worker it was asked to stop by re-raising the signal: only an unasked end fails
+        raise typer.Exit(1)
+
+
+def _serve_one(host: str, port: int) -> None:
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind((host, port))
+    listener.listen(2048)
+    config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 @app.command()

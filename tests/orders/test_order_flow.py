@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.events import Event
@@ -661,3 +661,17 @@ async def test_concurrent_orders_never_oversell(client, mall, runtime):
     assert await mall.sku_stock() == 0
     async with runtime.sessionmaker() as session:
         assert len((await session.execute(select(Order.id))).all()) == 20
+
+
+async def test_a_line_of_the_longest_product_title_and_sku_name_is_kept_cut_to_the_column(client, mall, runtime):
+    """Titles of 120 and SKU names of 100 characters are allowed; the line "title · name" is cut to fit, not a 500."""
+    async with runtime.sessionmaker() as session:
+        await session.execute(update(Product).where(Product.id == mall.product_id).values(title="茶" * 120))
+        await session.execute(update(Sku).where(Sku.id == mall.sku_id).values(name="克" * 100))
+        await session.commit()
+    alice = await mall.shopper("alice")
+    response = await mall.place_order(alice)
+    assert response.status_code == 201, response.text
+    expected = ("茶" * 120 + " · " + "克" * 100)[:220]
+    assert response.json()["items"][0]["title"] == expected
+    assert (await mall.get_order(alice, response.json()["id"]))["items"][0]["title"] == expected

@@ -18,8 +18,8 @@ def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection per process: SQLite lets one transaction run at a time anyway, and its lock is not
         # first come, first served (under load a request could wait out the busy timeout); the pool's queue is.
-        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30}, pool_size=1,
-                                     max_overflow=0, pool_timeout=300)
+        queue = dict(pool_size=1, max_overflow=0, pool_timeout=300) if path and path != ":memory:" else {}
+        engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30}, **queue)
         _serialize_sqlite_writers(engine)
         return engine
     # No ping before each checkout: it cost three round trips per request. A connection a database restart broke

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, IdMixin
 
+LINE_TITLE_LENGTH = 220
+"""An order line keeps "product title · SKU name", cut to this length (the two may be longer together)."""
+
 
 class Order(IdMixin, Base):
     __tablename__ = "orders"
@@ -68,7 +71,7 @@ class OrderItem(IdMixin, Base):
     order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), index=True)
     product_id: Mapped[int] = mapped_column(Id)
     sku_id: Mapped[int] = mapped_column(Id, ForeignKey("skus.id"))
-    title: Mapped[str] = mapped_column(String(220))
+    title: Mapped[str] = mapped_column(String(LINE_TITLE_LENGTH))
     unit_price_fen: Mapped[int]
     quantity: Mapped[int]
 

@@ -27,7 +27,7 @@ from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
 from fissionmall.orders import errors, pricing, repository, rules
 from fissionmall.orders.hooks import MECHANICS, VOUCHERS, CampaignOrders, CampaignPart
-from fissionmall.orders.models import Order, OrderItem
+from fissionmall.orders.models import LINE_TITLE_LENGTH, Order, OrderItem
 from fissionmall.orders.schemas import (
     AdjustmentOut,
     CheckoutOut,
@@ -91,8 +91,9 @@ async def _cart(session: AsyncSession, merchant_id: int, body: PlaceOrder, *,
     if reserve:
         await at_commit(session, lambda: _reserve(session, wanted))
     chosen = [skus[line.sku_id] for line in body.items]
-    lines = [dict(merchant_id=merchant_id, product_id=sku.product_id, sku_id=sku.id, title=f"{title} · {sku.name}",
-                  unit_price_fen=sku.price_fen, quantity=wanted[sku.id]) for sku, title, _ in chosen]
+    lines = [dict(merchant_id=merchant_id, product_id=sku.product_id, sku_id=sku.id,
+                  title=f"{title} · {sku.name}"[:LINE_TITLE_LENGTH], unit_price_fen=sku.price_fen,
+                  quantity=wanted[sku.id]) for sku, title, _ in chosen]
     return lines, [pricing.Line(sku_id=sku.id, product_id=sku.product_id, category_id=category_id,
                                 unit_price_fen=sku.price_fen, quantity=wanted[sku.id])
                    for sku, _, category_id in chosen]

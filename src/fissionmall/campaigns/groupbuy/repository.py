@@ -63,7 +63,7 @@ _LEAD = (update(_ENTRIES).where(_ENTRIES.c.order_id == bindparam("entry"))
 
 
 async def set_seat(session: AsyncSession, order_id: int, seat_no: int) -> None:
-    """The member's seat (a Core UPDATE: entries read later in the request are read with populate_existing)."""
+    """The member's seat (a Core UPDATE: `seated` and `group_orders` re-read entries with populate_existing)."""
     await session.execute(_SEAT, dict(entry=order_id, seat=seat_no))
 
 
