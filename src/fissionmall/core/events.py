@@ -35,8 +35,9 @@ class Event(IdMixin, Base):
     occurred_at: Mapped[datetime]
 
 
-_INSERT_EVENT = insert(table(Event))
-_INSERT_EVENT_RETURNING = _INSERT_EVENT.returning(table(Event).c.id)
+_EVENTS = table(Event)
+_INSERT_EVENT = insert(_EVENTS)
+_INSERT_EVENT_RETURNING = _INSERT_EVENT.returning(_EVENTS.c.id)
 
 Condition = Callable[[AsyncSession, int, int | None], Awaitable[bool]]
 """(session, merchant id, inviter id) -> whether the reaction is worth a job."""

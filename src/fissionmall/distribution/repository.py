@@ -18,8 +18,8 @@ async def config_of(session: AsyncSession, merchant_id: int) -> DistributionConf
     return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
 
 
-_ENABLED = select(table(DistributionConfig).c.enabled).where(
-    table(DistributionConfig).c.merchant_id == bindparam("merchant_id"))
+_CONFIGS = table(DistributionConfig)
+_ENABLED = select(_CONFIGS.c.enabled).where(_CONFIGS.c.merchant_id == bindparam("merchant_id"))
 
 
 async def enabled(session: AsyncSession, merchant_id: int) -> bool:

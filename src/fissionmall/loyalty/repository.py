@@ -300,8 +300,8 @@ async def kept_by_orders(session: AsyncSession, order_ids: list[int]) -> list[tu
 
 _LEVEL_PLAN = select(LevelPlan).where(LevelPlan.merchant_id == bindparam("merchant_id")).execution_options(
     populate_existing=True)
-_ANY_ACTIVE_TASK = select(table(LoyaltyTask).c.id).where(
-    table(LoyaltyTask).c.merchant_id == bindparam("merchant_id"), table(LoyaltyTask).c.active).limit(1)
+_TASKS = table(LoyaltyTask)
+_ANY_ACTIVE_TASK = select(_TASKS.c.id).where(_TASKS.c.merchant_id == bindparam("merchant_id"), _TASKS.c.active).limit(1)
 
 
 async def level_plan(session: AsyncSession, merchant_id: int) -> LevelPlan | None:
