@@ -1,5 +1,6 @@
 # Two commands: `make run` (install, migrate, demo data, serve on 127.0.0.1:8000)
-# and `make test` (install test needs, lint, the whole suite on SQLite and on PostgreSQL).
+# and `make test` (install test needs, lint, the whole suite on SQLite and on PostgreSQL, the two side by side:
+# each is one process, and each output is printed whole when its run ends).
 PYTHON ?= python3
 VENV   := .venv
 UV     := $(VENV)/bin/uv
@@ -23,7 +24,8 @@ run: install
 
 test: $(UV) services browser
 	$(UV) sync --frozen --inexact
-	$(MAKE) --no-print-directory lint test-sqlite test-postgres
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 lint:
 	$(VENV)/bin/ruff check src tests
