@@ -7,13 +7,14 @@ velocity windows when no Redis is configured, and budgets in fen (per campaign, 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import CheckConstraint, String, UniqueConstraint, select, update
+from sqlalchemy import CheckConstraint, String, UniqueConstraint, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, IdMixin
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.db.sql import Prebuilt, table
 
 BUSINESS_OFFSET = timedelta(hours=8)
 """Days and hours are counted in China Standard Time, the shoppers' own calendar."""
@@ -39,15 +40,27 @@ def hour_of(at: datetime) -> str:
     return (at + BUSINESS_OFFSET).strftime("%Y-%m-%dT%H")
 
 
+_COUNTERS = table(Counter)
+
+
+def _taking(insert: Any) -> Any:
+    new = insert(_COUNTERS).values(merchant_id=bindparam("merchant"), key=bindparam("name"),
+                                   period=bindparam("when"), used=bindparam("n"))
+    return new.on_conflict_do_update(
+        index_elements=[_COUNTERS.c.key, _COUNTERS.c.period], set_={"used": _COUNTERS.c.used + new.excluded.used},
+        where=_COUNTERS.c.used + new.excluded.used <= bindparam("limit")).returning(_COUNTERS.c.used)
+
+
+_TAKE = Prebuilt(_taking)
+
+
 async def take(session: AsyncSession, merchant_id: int, key: str, period: str, limit: int, n: int = 1) -> int | None:
     """Add `n` unless that would pass `limit`: the new count (so the n-th taker knows it is n-th), or None.
-    Racers serialize on the row; none passes the limit."""
-    await session.execute(insert_ignoring_conflicts(session, Counter).values(
-        merchant_id=merchant_id, key=key, period=period, used=0))
-    result = await session.execute(
-        update(Counter).where(Counter.key == key, Counter.period == period, Counter.used + n <= limit)
-        .values(used=Counter.used + n).returning(Counter.used)
-    )
+    One upsert: the first taker creates the row, racers serialize on it, and none passes the limit."""
+    if n > limit:
+        return None
+    result = await session.execute(_TAKE(session), {"merchant": merchant_id, "name": key, "when": period, "n": n,
+                                                    "limit": limit})
     return result.scalar()
 
 

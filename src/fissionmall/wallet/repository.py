@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.db.sql import Prebuilt, insert_ignoring_conflicts, table
 from fissionmall.wallet.models import Wallet, WalletEntry
+
+_WALLETS = table(Wallet)
+
+
+def _crediting(insert: Any) -> Any:
+    new = insert(_WALLETS).values(merchant_id=bindparam("merchant"), customer_id=bindparam("customer"),
+                                  balance_fen=bindparam("amount"))
+    return new.on_conflict_do_update(index_elements=[_WALLETS.c.customer_id],
+                                     set_={"balance_fen": _WALLETS.c.balance_fen + new.excluded.balance_fen})
+
+
+_CREDIT = Prebuilt(_crediting)
+_DEBIT = (update(_WALLETS).where(_WALLETS.c.customer_id == bindparam("customer"),
+                                 _WALLETS.c.balance_fen >= bindparam("amount"))
+          .values(balance_fen=_WALLETS.c.balance_fen - bindparam("amount")))
 
 
 async def add_entry(session: AsyncSession, **values: Any) -> bool:
@@ -19,12 +34,12 @@ async def add_entry(session: AsyncSession, **values: Any) -> bool:
 
 
 async def move_balance(session: AsyncSession, merchant_id: int, customer_id: int, amount: int) -> bool:
-    """Add `amount` (negative to spend) unless the balance would go below zero."""
-    await session.execute(insert_ignoring_conflicts(session, Wallet).values(
-        merchant_id=merchant_id, customer_id=customer_id, balance_fen=0))
-    result = await session.execute(
-        update(Wallet).where(Wallet.customer_id == customer_id, Wallet.balance_fen + amount >= 0)
-        .values(balance_fen=Wallet.balance_fen + amount))
+    """Add `amount` (negative to spend) unless the balance would go below zero: one statement either way (a credit
+    creates the wallet it lands in; a spend from no wallet finds nothing to take)."""
+    if amount >= 0:
+        await session.execute(_CREDIT(session), {"merchant": merchant_id, "customer": customer_id, "amount": amount})
+        return True
+    result = await session.execute(_DEBIT, {"customer": customer_id, "amount": -amount})
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 

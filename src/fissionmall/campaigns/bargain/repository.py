@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.bargain.models import Bargain
@@ -14,32 +14,46 @@ from fissionmall.campaigns.bargain.models import Bargain
 OPEN = ("ongoing", "reached_floor")
 
 
-async def insert_bargain(session: AsyncSession, **values: Any) -> int:
-    return (await session.execute(insert(Bargain).values(**values).returning(Bargain.id))).scalar_one()
+async def insert_bargain(session: AsyncSession, **values: Any) -> Bargain:
+    return (await session.execute(insert(Bargain).values(**values).returning(Bargain))).scalar_one()
+
+
+_BARGAIN_OF = select(Bargain).where(Bargain.merchant_id == bindparam("merchant_id"), Bargain.id == bindparam(
+    "bargain_id")).execution_options(populate_existing=True)
 
 
 async def bargain_of(session: AsyncSession, merchant_id: int, bargain_id: int) -> Bargain | None:
-    statement = select(Bargain).where(Bargain.merchant_id == merchant_id, Bargain.id == bargain_id)
-    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+    return (await session.execute(_BARGAIN_OF, {"merchant_id": merchant_id, "bargain_id": bargain_id})
+            ).scalar_one_or_none()
+
+
+_TAKE_STEP = (
+    update(Bargain)
+    .where(Bargain.id == bindparam("bargain_id"), Bargain.status == "ongoing",
+           Bargain.helps_done < Bargain.helps_needed,
+           Bargain.expires_at > bindparam("now", type_=Bargain.expires_at.type), Bargain.order_id.is_(None))
+    .values(helps_done=Bargain.helps_done + 1)
+    .returning(Bargain.helps_done, Bargain.price_fen, Bargain.floor_price_fen, Bargain.schedule)
+)
+_SET_PRICE = (
+    update(Bargain).where(Bargain.id == bindparam("bargain_id"))
+    .values(price_fen=bindparam("price"), status=bindparam("new_status"))
+    .returning(Bargain).execution_options(populate_existing=True)
+)
 
 
 async def take_step(session: AsyncSession, bargain_id: int, now: datetime) -> tuple[int, int, int, list[int]] | None:
     """Claim the next cut: (its number, price before it, floor, schedule), or None if no cut is left, the time
     ran out, or an order is buying it at its current price. The row stays locked by this transaction until it
     commits, so the price update that follows is not a stale write."""
-    result = await session.execute(
-        update(Bargain)
-        .where(Bargain.id == bargain_id, Bargain.status == "ongoing", Bargain.helps_done < Bargain.helps_needed,
-               Bargain.expires_at > now, Bargain.order_id.is_(None))
-        .values(helps_done=Bargain.helps_done + 1)
-        .returning(Bargain.helps_done, Bargain.price_fen, Bargain.floor_price_fen, Bargain.schedule)
-    )
-    row = result.first()
+    row = (await session.execute(_TAKE_STEP, {"bargain_id": bargain_id, "now": now})).first()
     return (row[0], row[1], row[2], list(row[3])) if row else None
 
 
-async def set_price(session: AsyncSession, bargain_id: int, price_fen: int, status: str) -> None:
-    await session.execute(update(Bargain).where(Bargain.id == bargain_id).values(price_fen=price_fen, status=status))
+async def set_price(session: AsyncSession, bargain_id: int, price_fen: int, status: str) -> Bargain:
+    """The bargain after its cut, as the row now stands (no read back)."""
+    result = await session.execute(_SET_PRICE, {"bargain_id": bargain_id, "price": price_fen, "new_status": status})
+    return result.scalar_one()
 
 
 async def attach_order(session: AsyncSession, bargain_id: int, order_id: int, now: datetime) -> bool:

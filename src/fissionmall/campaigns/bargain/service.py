@@ -54,16 +54,16 @@ async def start(session: AsyncSession, runtime: Any, shopper: Shopper, body: Sta
     schedule = rules.plan_cuts(settings.start_price_fen - settings.floor_price_fen - own_cut,
                                settings.helps_needed, random.SystemRandom())
     salt = secrets.token_hex(16)
-    bargain_id = await repository.insert_bargain(
+    bargain = await repository.insert_bargain(
         session, merchant_id=shopper.merchant_id, campaign_id=campaign.id, customer_id=shopper.customer_id,
         sku_id=settings.sku_id, start_price_fen=settings.start_price_fen, floor_price_fen=settings.floor_price_fen,
         self_cut_fen=own_cut, price_fen=settings.start_price_fen - own_cut, helps_needed=settings.helps_needed,
         helps_done=0, schedule=schedule, salt=salt, schedule_hash=rules.schedule_hash(salt, schedule),
         status="ongoing", created_at=now, expires_at=now + timedelta(minutes=settings.duration_minutes))
     await record_event(session, merchant_id=shopper.merchant_id, kind="bargain_start", at=now,
-                       actor_id=shopper.customer_id, campaign_id=campaign.id, subject=("bargain", bargain_id),
+                       actor_id=shopper.customer_id, campaign_id=campaign.id, subject=("bargain", bargain.id),
                        data={"start_price_fen": settings.start_price_fen, "helps_needed": settings.helps_needed})
-    return await view(session, runtime, shopper.merchant_id, bargain_id)
+    return await _out(session, runtime, bargain, settings)
 
 
 async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargain_id: int,
@@ -91,7 +91,8 @@ async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargai
     if bonus and await fraud.risk_rank(session, runtime, helper) >= HIGH_RISK:
         bonus = 0  # a new-customer bonus only after the risk check (F2)
     cut = rules.apply_cut(price, floor, schedule[seq - 1], bonus)
-    await repository.set_price(session, bargain.id, price - cut, "reached_floor" if price - cut == floor else "ongoing")
+    bargain = await repository.set_price(session, bargain.id, price - cut,
+                                         "reached_floor" if price - cut == floor else "ongoing")
     await helping.settle(session, help_id, seq, cut)
     reward = await helping.reward_helper(session, runtime, settings, merchant_id=shopper.merchant_id,
                                          campaign_id=campaign.id, helper=helper, help_id=help_id)
@@ -99,7 +100,7 @@ async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargai
                        inviter_id=bargain.customer_id, campaign_id=campaign.id, subject=(KIND, bargain.id),
                        data={"seq": seq, "cut_fen": cut, "bonus_fen": max(0, cut - schedule[seq - 1]),
                              "reward_fen": reward})
-    return await view(session, runtime, shopper.merchant_id, bargain.id)
+    return await _out(session, runtime, bargain, settings)
 
 
 async def _require(session: AsyncSession, merchant_id: int, bargain_id: int) -> Bargain:
@@ -112,7 +113,10 @@ async def _require(session: AsyncSession, merchant_id: int, bargain_id: int) -> 
 async def view(session: AsyncSession, runtime: Any, merchant_id: int, bargain_id: int) -> BargainOut:
     bargain = await _require(session, merchant_id, bargain_id)
     campaign = await campaigns.require(session, merchant_id, bargain.campaign_id, kind=KIND)
-    settings = settings_of(campaign)
+    return await _out(session, runtime, bargain, settings_of(campaign))
+
+
+async def _out(session: AsyncSession, runtime: Any, bargain: Bargain, settings: BargainSettings) -> BargainOut:
     now = runtime.clock.now()
     live = bargain.status in repository.OPEN and bargain.expires_at > now
     status = "expired" if bargain.status in repository.OPEN and not live and bargain.order_id is None \
