@@ -64,7 +64,7 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str):
-    engine = make_engine(database_url, pool_size=30)
+    engine = make_engine(database_url, pool_size=30, max_overflow=60)  # race tests hold many transactions at once
     yield engine
     await engine.dispose()
 

@@ -15,11 +15,12 @@ import httpx
 import pytest
 
 from fissionmall.config import DEV_SECRET, SettingsError, load_settings
+from fissionmall.runtime import build_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "fissionmall"
-SETTING_NAMES = ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "PAYMENT_PROVIDER", "MEDIA_DIR", "DEV_LOGIN",
-                 "DEFAULT_MERCHANT", "TOKEN_TTL_SECONDS", "WECHAT_API_BASE") + tuple(
+SETTING_NAMES = ("DATABASE_URL", "DATABASE_POOL_SIZE", "SECRET_KEY", "PUBLIC_BASE_URL", "PAYMENT_PROVIDER",
+                 "MEDIA_DIR", "DEV_LOGIN", "DEFAULT_MERCHANT", "TOKEN_TTL_SECONDS", "WECHAT_API_BASE") + tuple(
     f"WECHATPAY_{n}" for n in ("MCHID", "APPID", "APIV3_KEY", "PRIVATE_KEY_PATH", "CERT_SERIAL_NO",
                                "PUBLIC_KEY_PATH", "PUBLIC_KEY_ID"))
 
@@ -60,6 +61,19 @@ def test_postgresql_needs_a_private_secret():
     assert "SECRET_KEY" in message
     settings = load_settings(database_url="postgresql+asyncpg://app@db/mall", secret_key="a-private-secret-0123")
     assert not settings.is_sqlite and not settings.dev_login_enabled
+
+
+@pytest.mark.parametrize("size", [0, -1, 101, "many"])
+def test_pool_size_is_a_sensible_number(size):
+    assert "DATABASE_POOL_SIZE" in refusal(database_pool_size=size)
+
+
+def test_the_pool_is_small_and_fixed_by_default():
+    """Four connections per process and no overflow: on hot rows, more waiting transactions only slow the
+    hand-over (docs/performance.md)."""
+    engine = build_runtime(load_settings(database_url="postgresql+asyncpg://app@db/mall",
+                                         secret_key="a-private-secret-0123")).engine
+    assert (engine.pool.size(), engine.pool._max_overflow) == (4, 0)  # type: ignore[attr-defined]
 
 
 def test_short_secret_is_refused():

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="")
 
     database_url: str = Field(default="sqlite+aiosqlite:///./var/fissionmall.db")
+    database_pool_size: int = Field(default=4, ge=1, le=100)
+    """PostgreSQL connections per process (no overflow). Small on purpose: the database runs as many transactions at
+    once as it has cores, and when orders race for one row (a SKU's stock in a sale) every extra transaction waiting
+    on it slows the hand-over from one to the next; requests beyond the pool queue in the process, in order."""
     redis_url: str | None = None
     secret_key: str = Field(default=DEV_SECRET, min_length=16)
     dev_login: bool | None = None

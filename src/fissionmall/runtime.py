@@ -46,11 +46,11 @@ class Runtime:
         await self.engine.dispose()
 
 
-def build_runtime(settings: Settings, *, clock: Clock | None = None, pool_size: int = 10,
+def build_runtime(settings: Settings, *, clock: Clock | None = None,
                   http_transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
     from fissionmall.payments.providers import build_providers
 
-    engine = make_engine(settings.database_url, pool_size=pool_size)
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
                       clock=clock or SystemClock(), http_transport=http_transport,
                       velocity=windows_for(settings.redis_url), gate=gate_for(settings.redis_url))

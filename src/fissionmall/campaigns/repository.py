@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,15 +14,25 @@ from fissionmall.db.sql import Prebuilt, table
 _CAMPAIGNS, _QUOTAS = table(Campaign), table(CampaignQuota)
 _CAMPAIGN = select(Campaign).where(Campaign.merchant_id == bindparam("merchant_id"),
                                    Campaign.id == bindparam("campaign_id")).execution_options(populate_existing=True)
-_TAKE_STOCK = (
-    update(_CAMPAIGNS)
-    .where(_CAMPAIGNS.c.id == bindparam("campaign_id"), _CAMPAIGNS.c.status == "active",
-           _CAMPAIGNS.c.starts_at <= bindparam("opens_by", type_=_CAMPAIGNS.c.starts_at.type),
-           _CAMPAIGNS.c.ends_at > bindparam("now", type_=_CAMPAIGNS.c.ends_at.type),
-           _CAMPAIGNS.c.stock_cap.is_(None) | (_CAMPAIGNS.c.sold + bindparam("quantity") <= _CAMPAIGNS.c.stock_cap))
-    .values(sold=_CAMPAIGNS.c.sold + bindparam("quantity"))
-    .returning(_CAMPAIGNS.c.stock_cap - _CAMPAIGNS.c.sold)
-)
+
+
+def taking_units(prefix: str) -> Any:
+    """The guarded statement that claims campaign units while it is live (for this customer: started by
+    `opens_by`, later than now with early access) and under its cap; it returns the units left (None without a
+    cap). A hot update (`db.session.HotUpdate`)."""
+    quantity: Any = bindparam(f"{prefix}quantity")
+    return (
+        update(_CAMPAIGNS)
+        .where(_CAMPAIGNS.c.id == bindparam(f"{prefix}campaign_id"), _CAMPAIGNS.c.status == "active",
+               _CAMPAIGNS.c.starts_at <= bindparam(f"{prefix}opens_by", type_=_CAMPAIGNS.c.starts_at.type),
+               _CAMPAIGNS.c.ends_at > bindparam(f"{prefix}now", type_=_CAMPAIGNS.c.ends_at.type),
+               _CAMPAIGNS.c.stock_cap.is_(None) | (_CAMPAIGNS.c.sold + quantity <= _CAMPAIGNS.c.stock_cap))
+        .values(sold=_CAMPAIGNS.c.sold + quantity)
+        .returning((_CAMPAIGNS.c.stock_cap - _CAMPAIGNS.c.sold).label("units_left"))
+    )
+
+
+_TAKE_STOCK = taking_units("")
 _TAKE_QUOTA = Prebuilt(lambda insert: insert(_QUOTAS).on_conflict_do_update(
     index_elements=[_QUOTAS.c.campaign_id, _QUOTAS.c.customer_id], set_={"used": _QUOTAS.c.used + 1},
     where=_QUOTAS.c.used < bindparam("limit")).returning(_QUOTAS.c.id))

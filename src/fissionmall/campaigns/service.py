@@ -16,7 +16,7 @@ from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch
 from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
-from fissionmall.db.session import at_commit
+from fissionmall.db.session import HotUpdate, at_commit
 from fissionmall.loyalty import levels
 
 EDITABLE = ("draft", "paused")
@@ -162,26 +162,27 @@ def require_live(campaign: Campaign, clock: Clock, opens_by: datetime | None = N
 
 async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
                 runtime: Any) -> None:
-    """Claim campaign stock and one use of the customer's quota, each by a guarded statement, at commit (the
-    campaign's row is one every order of a sale races for), and tell the admission gate what is left. Before the
-    start, members whose level gives early access come in that many hours early."""
+    """Claim one use of the customer's quota now (a row only this customer writes), and campaign stock by a guarded
+    statement at commit (the campaign's row is one every order of a sale races for, so its lock is held for as
+    short a time as can be); tell the admission gate what is left. Before the start, members whose level gives
+    early access come in that many hours early."""
     now = runtime.clock.now()
     opens_by = now + await _early_access(session, campaign, customer_id, now)
     require_live(campaign, runtime.clock, opens_by)
+    if not await repository.take_quota(session, campaign.merchant_id, campaign.id, customer_id, limit):
+        raise errors.limit_reached(limit)
 
-    async def take() -> None:
-        taken, left = await repository.take_stock(session, campaign.id, quantity, now, opens_by)
-        if not taken:
+    async def then(row: tuple[Any, ...] | None) -> None:
+        if row is None:
             await session.refresh(campaign)
             require_live(campaign, runtime.clock, opens_by)
             await runtime.gate.learn(campaign.id, 0)
             raise errors.sold_out()
-        if left is not None:
-            await runtime.gate.learn(campaign.id, left)
-        if not await repository.take_quota(session, campaign.merchant_id, campaign.id, customer_id, limit):
-            raise errors.limit_reached(limit)
+        if row[0] is not None:
+            await runtime.gate.learn(campaign.id, row[0])
 
-    await at_commit(session, take)
+    await at_commit(session, HotUpdate(repository.taking_units, {
+        "campaign_id": campaign.id, "quantity": quantity, "now": now, "opens_by": opens_by}, then))
 
 
 async def _early_access(session: AsyncSession, campaign: Campaign, customer_id: int, now: datetime) -> timedelta:

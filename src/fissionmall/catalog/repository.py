@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -68,14 +70,13 @@ _SELLABLE = (
            Product.status == "on_sale")
 )
 _SKUS = table(Sku)
-_TAKE_STOCK = (update(_SKUS).where(_SKUS.c.id == bindparam("sku_id"), _SKUS.c.stock >= bindparam("quantity"))
-               .values(stock=_SKUS.c.stock - bindparam("quantity")))
 
 
-async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> bool:
-    """Reserve stock with one guarded statement; False when there is not enough."""
-    result = await session.execute(_TAKE_STOCK, dict(sku_id=sku_id, quantity=quantity))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+def taking_stock(prefix: str) -> Any:
+    """The guarded statement that reserves a SKU's stock (a hot update: `db.session.HotUpdate`)."""
+    quantity: Any = bindparam(f"{prefix}quantity")
+    return (update(_SKUS).where(_SKUS.c.id == bindparam(f"{prefix}sku_id"), _SKUS.c.stock >= quantity)
+            .values(stock=_SKUS.c.stock - quantity).returning(_SKUS.c.stock))
 
 
 async def return_stock(session: AsyncSession, quantities: dict[int, int]) -> None:

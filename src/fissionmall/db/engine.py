@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from fissionmall.db.session import TransactionSession
 
 
-def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0, echo: bool = False) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
         if path and path != ":memory:":
@@ -24,7 +24,7 @@ def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -
         return engine
     # No ping before each checkout: it cost three round trips per request. A connection a database restart broke
     # fails the one request that meets it, and SQLAlchemy then replaces every connection of the pool.
-    return create_async_engine(database_url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2,
+    return create_async_engine(database_url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
                                pool_recycle=3600)
 
 

@@ -2,15 +2,69 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-HotUpdate = Callable[[], Awaitable[None]]
+from fissionmall.db.sql import dialect_of
+
 _HOT = "hot_updates"
+
+
+@dataclass(frozen=True)
+class HotUpdate:
+    """A guarded `UPDATE … RETURNING` of a row many requests race for, and what to do with its answer.
+
+    `build(prefix)` makes the statement with every bind parameter's name prefixed (a module-level function, so the
+    statements it makes are built once); `params` are the unprefixed values; `then` gets the returned row, or None
+    when the guard refused, and raises the request's error in that case."""
+
+    build: Callable[[str], Any]
+    params: dict[str, Any]
+    then: Callable[[tuple[Any, ...] | None], Awaitable[None]]
+
+
+@cache
+def _alone(build: Callable[[str], Any]) -> Any:
+    return build("")
+
+
+@cache
+def _together(builds: tuple[Callable[[str], Any], ...]) -> tuple[Select[Any], tuple[int, ...]]:
+    """One statement for several hot updates (PostgreSQL), so the rows they lock wait on one round trip, not one
+    each: every update a CTE, read back in order as its row count and its first row's columns (PostgreSQL runs each
+    data-modifying CTE once, in the order the query reads them). With the statement, each update's column count."""
+    columns: list[Any] = []
+    widths = []
+    for position, build in enumerate(builds):
+        hot = build(f"h{position}_").cte(f"hot{position}")
+        columns.append(select(func.count()).select_from(hot).scalar_subquery())
+        columns += [select(column).select_from(hot).limit(1).scalar_subquery() for column in hot.c]
+        widths.append(len(hot.c))
+    return select(*columns), tuple(widths)
+
+
+async def _run(session: AsyncSession, updates: Sequence[HotUpdate]) -> None:
+    """Each update's `then` in order, with its answer; the first refusal raises."""
+    if len(updates) > 1 and dialect_of(session) == "postgresql":
+        statement, widths = _together(tuple(update.build for update in updates))
+        values = {f"h{position}_{name}": value for position, update in enumerate(updates)
+                  for name, value in update.params.items()}
+        answer = tuple((await session.execute(statement, values)).one())
+        at = 0
+        for update, width in zip(updates, widths, strict=True):
+            await update.then(answer[at + 1:at + 1 + width] if answer[at] else None)
+            at += 1 + width
+        return
+    for update in updates:
+        row = (await session.execute(_alone(update.build), update.params)).first()
+        await update.then(tuple(row) if row is not None else None)
 
 
 class TransactionSession(AsyncSession):
@@ -18,14 +72,13 @@ class TransactionSession(AsyncSession):
 
     A flash sale sends every order to the same few rows (a SKU's stock, a campaign's units). A row lock is held from
     the update to the commit; taken at the start of a request it would be held through all the request's other
-    statements, and the orders of a sale would pass one request-length at a time. Taken at the end, each is held
-    for about one round trip and the commit. A refused update raises its own error (409 sold out …) and nothing is
-    committed.
+    statements, and the orders of a sale would pass one request-length at a time. Taken at the end, and on
+    PostgreSQL all in one statement, they are held for one round trip and the commit. A refused update raises its
+    own error (409 sold out …) and nothing is committed.
     """
 
     async def run_hot_updates(self) -> None:
-        for update in self.info.pop(_HOT, []):
-            await update()
+        await _run(self, self.info.pop(_HOT, []))
 
     async def commit(self) -> None:
         await self.run_hot_updates()
@@ -51,7 +104,7 @@ async def at_commit(session: AsyncSession, update: HotUpdate) -> None:
     if isinstance(session, TransactionSession):
         session.info.setdefault(_HOT, []).append(update)
     else:
-        await update()
+        await _run(session, [update])
 
 
 class TransactionalRoute(APIRoute):

@@ -21,7 +21,7 @@ from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
-from fissionmall.db.session import at_commit, hot_updates_now
+from fissionmall.db.session import hot_updates_now
 from fissionmall.loyalty import levels, points
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
@@ -89,7 +89,7 @@ async def _cart(session: AsyncSession, merchant_id: int, body: PlaceOrder, *,
     if missing:
         raise errors.sku_unavailable(missing)
     if reserve:
-        await at_commit(session, lambda: _reserve(session, wanted))
+        await catalog.reserve_stock_at_commit(session, wanted, errors.out_of_stock)
     chosen = [skus[line.sku_id] for line in body.items]
     lines = [dict(merchant_id=merchant_id, product_id=sku.product_id, sku_id=sku.id,
                   title=f"{title} · {sku.name}"[:LINE_TITLE_LENGTH], unit_price_fen=sku.price_fen,
@@ -97,14 +97,6 @@ async def _cart(session: AsyncSession, merchant_id: int, body: PlaceOrder, *,
     return lines, [pricing.Line(sku_id=sku.id, product_id=sku.product_id, category_id=category_id,
                                 unit_price_fen=sku.price_fen, quantity=wanted[sku.id])
                    for sku, _, category_id in chosen]
-
-
-async def _reserve(session: AsyncSession, wanted: dict[int, int]) -> None:
-    """Stock for every line, one guarded UPDATE per SKU in id order (so concurrent orders never deadlock), run at
-    commit: a SKU's row is locked only for the commit."""
-    for sku_id in sorted(wanted):
-        if not await catalog.reserve_stock(session, sku_id, wanted[sku_id]):
-            raise errors.out_of_stock(sku_id)
 
 
 async def _campaign_part(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder,

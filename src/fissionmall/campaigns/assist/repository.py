@@ -5,35 +5,46 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.assist.models import AssistPacket
 
+_PACKET_OF = select(AssistPacket).where(
+    AssistPacket.merchant_id == bindparam("merchant_id"), AssistPacket.id == bindparam("packet_id")
+).execution_options(populate_existing=True)
+_TAKE_STEP = (
+    update(AssistPacket)
+    .where(AssistPacket.id == bindparam("packet_id"), AssistPacket.status == "open",
+           AssistPacket.helps_done < AssistPacket.helpers_needed,
+           AssistPacket.expires_at > bindparam("now", type_=AssistPacket.expires_at.type))
+    .values(helps_done=AssistPacket.helps_done + 1)
+    .returning(AssistPacket).execution_options(populate_existing=True)
+)
 
-async def insert_packet(session: AsyncSession, **values: Any) -> int:
-    return (await session.execute(insert(AssistPacket).values(**values).returning(AssistPacket.id))).scalar_one()
+
+async def insert_packet(session: AsyncSession, **values: Any) -> AssistPacket:
+    return (await session.execute(insert(AssistPacket).values(**values).returning(AssistPacket))).scalar_one()
 
 
 async def packet_of(session: AsyncSession, merchant_id: int, packet_id: int) -> AssistPacket | None:
-    statement = select(AssistPacket).where(AssistPacket.merchant_id == merchant_id, AssistPacket.id == packet_id)
-    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+    return (await session.execute(_PACKET_OF, {"merchant_id": merchant_id, "packet_id": packet_id})
+            ).scalar_one_or_none()
 
 
-async def take_step(session: AsyncSession, packet_id: int, now: datetime) -> int | None:
-    """One more helper on an open packet in time: the helper's number, or None."""
-    result = await session.execute(
-        update(AssistPacket)
-        .where(AssistPacket.id == packet_id, AssistPacket.status == "open",
-               AssistPacket.helps_done < AssistPacket.helpers_needed, AssistPacket.expires_at > now)
-        .values(helps_done=AssistPacket.helps_done + 1).returning(AssistPacket.helps_done))
-    return result.scalar()
+async def take_step(session: AsyncSession, packet_id: int, now: datetime) -> AssistPacket | None:
+    """One more helper on an open packet in time: the packet as it now stands (its helps_done is the helper's
+    number), or None."""
+    return (await session.execute(_TAKE_STEP, {"packet_id": packet_id, "now": now})).scalar_one_or_none()
 
 
 async def mark_opened(session: AsyncSession, packet_id: int, now: datetime, outcome: str, prize_seq: int | None,
-                      prize_fen: int) -> None:
-    await session.execute(update(AssistPacket).where(AssistPacket.id == packet_id).values(
-        status="opened", opened_at=now, outcome=outcome, prize_seq=prize_seq, prize_fen=prize_fen))
+                      prize_fen: int) -> AssistPacket:
+    result = await session.execute(
+        update(AssistPacket).where(AssistPacket.id == packet_id)
+        .values(status="opened", opened_at=now, outcome=outcome, prize_seq=prize_seq, prize_fen=prize_fen)
+        .returning(AssistPacket).execution_options(populate_existing=True))
+    return result.scalar_one()
 
 
 async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[AssistPacket]:

@@ -54,14 +54,14 @@ async def open_packet(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     settings = settings_of(campaign)
     await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
     now = runtime.clock.now()
-    packet_id = await repository.insert_packet(
+    packet = await repository.insert_packet(
         session, merchant_id=shopper.merchant_id, campaign_id=campaign.id, customer_id=shopper.customer_id,
         helpers_needed=settings.helpers_needed, helps_done=0, status="open", prize_fen=0,
         owner_device_id=client.device_id, owner_ip=client.ip, created_at=now,
         expires_at=now + timedelta(minutes=settings.duration_minutes))
     await record_event(session, merchant_id=shopper.merchant_id, kind="assist_open", at=now,
-                       actor_id=shopper.customer_id, campaign_id=campaign.id, subject=(KIND, packet_id))
-    return await view(session, runtime, shopper.merchant_id, packet_id)
+                       actor_id=shopper.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id))
+    return await _out(session, runtime, packet, settings)
 
 
 async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packet_id: int,
@@ -78,9 +78,10 @@ async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packe
     helper = await fraud.actor(session, shopper, client)
     help_id = await helping.take_help(session, runtime, settings, campaign_id=campaign.id,
                                       target=(KIND, packet.id), owner_id=packet.customer_id, helper=helper)
-    seq = await repository.take_step(session, packet.id, now)
-    if seq is None:
+    stepped = await repository.take_step(session, packet.id, now)
+    if stepped is None:
         raise errors.packet_complete()
+    packet, seq = stepped, stepped.helps_done
     await helping.settle(session, help_id, seq)
     reward = await helping.reward_helper(session, runtime, settings, merchant_id=shopper.merchant_id,
                                          campaign_id=campaign.id, helper=helper, help_id=help_id)
@@ -88,13 +89,14 @@ async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packe
                        inviter_id=packet.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id),
                        data={"seq": seq, "reward_fen": reward})
     if seq == packet.helpers_needed:
-        await _open(session, runtime, campaign, settings, packet)
-    return await view(session, runtime, shopper.merchant_id, packet.id)
+        packet = await _open(session, runtime, campaign, settings, packet)
+    return await _out(session, runtime, packet, settings)
 
 
 async def _open(session: AsyncSession, runtime: Any, campaign: Campaign, settings: AssistSettings,
-                packet: AssistPacket) -> None:
-    """The last help opens the packet: the odds, then the next prize of the pool, then the owner's risk rank."""
+                packet: AssistPacket) -> AssistPacket:
+    """The last help opens the packet: the odds, then the next prize of the pool, then the owner's risk rank.
+    The packet as it ends."""
     now = runtime.clock.now()
     outcome, prize_seq, paid = "lost", None, 0
     if rules.wins(settings, random.SystemRandom()):
@@ -111,10 +113,11 @@ async def _open(session: AsyncSession, runtime: Any, campaign: Campaign, setting
             amount_fen=help_rules.risky_prize(settings, rank, prize, settings.min_prize_fen),
             kind=PRIZE, source=(KIND, packet.id))
         outcome = "won" if paid else "withheld"
-    await repository.mark_opened(session, packet.id, now, outcome, prize_seq, paid)
+    opened = await repository.mark_opened(session, packet.id, now, outcome, prize_seq, paid)
     await record_event(session, merchant_id=campaign.merchant_id, kind="assist_opened", at=now,
                        actor_id=packet.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id),
                        data={"outcome": outcome, "prize_fen": paid})
+    return opened
 
 
 async def _require(session: AsyncSession, merchant_id: int, packet_id: int) -> AssistPacket:
@@ -127,6 +130,10 @@ async def _require(session: AsyncSession, merchant_id: int, packet_id: int) -> A
 async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id: int) -> PacketOut:
     packet = await _require(session, merchant_id, packet_id)
     campaign = await campaigns.require(session, merchant_id, packet.campaign_id, kind=KIND)
+    return await _out(session, runtime, packet, settings_of(campaign))
+
+
+async def _out(session: AsyncSession, runtime: Any, packet: AssistPacket, settings: AssistSettings) -> PacketOut:
     now = runtime.clock.now()
     status = "expired" if packet.status == "open" and packet.expires_at <= now else packet.status
     return PacketOut(
@@ -136,7 +143,7 @@ async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id:
         outcome=packet.outcome, prize_fen=packet.prize_fen, expires_at=packet.expires_at,
         seconds_left=max(0, int((packet.expires_at - now).total_seconds())) if status == "open" else 0,
         helpers=(await helping.helps_on(session, KIND, [packet.id]))[packet.id],
-        rules=rules.describe(settings_of(campaign)))
+        rules=rules.describe(settings))
 
 
 async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> AssistCampaignOut:

@@ -1,0 +1,95 @@
+"""Hot updates run right before COMMIT: each answer reaches its own `then` in order, a refusal gets None, and on
+PostgreSQL all of them go to the database as one statement, so the rows they lock wait on one round trip."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from fissionmall.campaigns.models import Campaign
+from fissionmall.campaigns.repository import taking_units
+from fissionmall.catalog.models import Sku
+from fissionmall.catalog.repository import taking_stock
+from fissionmall.db.session import HotUpdate, at_commit
+from tests.support import Mall, value
+
+
+class Refused(Exception):
+    pass
+
+
+def answers_into(found: list[Any], name: str):
+    async def then(row: tuple[Any, ...] | None) -> None:
+        found.append((name, row))
+        if row is None:
+            raise Refused(name)
+
+    return then
+
+
+async def second_sku_and_campaign(mall: Mall, runtime) -> tuple[int, int]:
+    """Another SKU of the product (stock 5) and a live campaign without a cap."""
+    now = runtime.clock.now()
+    async with runtime.sessionmaker() as session:
+        sku = Sku(merchant_id=mall.merchant_id, product_id=mall.product_id, code="second", name="200g", price_fen=1,
+                  stock=5)
+        campaign = Campaign(merchant_id=mall.merchant_id, kind="group", name="c", status="active", settings={},
+                            starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1), created_at=now)
+        session.add_all([sku, campaign])
+        await session.commit()
+        return sku.id, campaign.id
+
+
+def statements_sent(runtime) -> list[str]:
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement.split()[0].upper())
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
+    return sent
+
+
+async def test_several_hot_updates_answer_in_order_in_one_statement_on_postgresql(mall: Mall, runtime):
+    """Two SKUs and a campaign without a cap: each `then` gets its row (stock left, units left None), in the order
+    they were added; PostgreSQL gets one statement for the three, SQLite three; the commit keeps the changes."""
+    second, campaign = await second_sku_and_campaign(mall, runtime)
+    before = await mall.sku_stock()
+    found: list[Any] = []
+    sent = statements_sent(runtime)
+    now = runtime.clock.now()
+    async with runtime.sessionmaker() as session:
+        await at_commit(session, HotUpdate(taking_stock, {"sku_id": mall.sku_id, "quantity": 2},
+                                           answers_into(found, "first")))
+        await at_commit(session, HotUpdate(taking_stock, {"sku_id": second, "quantity": 1},
+                                           answers_into(found, "second")))
+        await at_commit(session, HotUpdate(taking_units, {"campaign_id": campaign, "quantity": 3, "now": now,
+                                                          "opens_by": now}, answers_into(found, "units")))
+        assert found == []  # nothing runs before the commit
+        await session.commit()
+    assert found == [("first", (before - 2,)), ("second", (4,)), ("units", (None,))]
+    assert sent.count("WITH" if runtime.engine.dialect.name == "postgresql" else "UPDATE") == (
+        1 if runtime.engine.dialect.name == "postgresql" else 3)
+    assert await mall.sku_stock() == before - 2
+    assert await value(runtime, "SELECT sold FROM campaigns WHERE id = :id", id=campaign) == 3
+
+
+async def test_a_refused_hot_update_raises_from_its_then_and_nothing_is_committed(mall: Mall, runtime):
+    """The second SKU asks for more than it has: the first's answer arrives, the second gets None and raises, the
+    session rolls back and the first SKU keeps its stock."""
+    second, _ = await second_sku_and_campaign(mall, runtime)
+    before = await mall.sku_stock()
+    found: list[Any] = []
+    async with runtime.sessionmaker() as session:
+        await at_commit(session, HotUpdate(taking_stock, {"sku_id": mall.sku_id, "quantity": 1},
+                                           answers_into(found, "first")))
+        await at_commit(session, HotUpdate(taking_stock, {"sku_id": second, "quantity": 6},
+                                           answers_into(found, "second")))
+        with pytest.raises(Refused, match="second"):
+            await session.commit()
+        await session.rollback()
+    assert found == [("first", (before - 1,)), ("second", None)]
+    assert await mall.sku_stock() == before
