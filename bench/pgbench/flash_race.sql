@@ -1,9 +1,10 @@
 -- Mirrors one racer's journey in the "flash" scenario, phase "race": POST /orders opening a group on a campaign
 -- capped at `seats` units. The campaign claim decides: a winner's transaction goes on (then pay, then the provider's
 -- notification, which opens the group), a loser's reads the campaign again and rolls back, as the app does. The
--- claim is the app's own statement (SKU stock and campaign units, one CTE each), read into pgbench variables.
+-- claim is the app's own statement (SKU stock, campaign units and allowance, one CTE each), read into pgbench
+-- variables.
 --
--- mirrors: flash/race · POST /orders → 201 = 14
+-- mirrors: flash/race · POST /orders → 201 = 13
 -- mirrors: flash/race · POST /orders → 409 campaign_sold_out = 1
 -- mirrors: flash/race · POST /orders/{id}/pay → 200 = 6
 -- mirrors: flash/race · POST /payments/notify → 200 = 16
@@ -26,7 +27,6 @@ SELECT * FROM merchants WHERE id = 1;
 SELECT skus.*, products.title, products.category_id FROM skus JOIN products ON products.id = skus.product_id WHERE skus.merchant_id = 1 AND skus.id IN (:sku) AND skus.active AND products.status = 'on_sale';
 SELECT * FROM customers WHERE merchant_id = 1 AND id = :customer;
 SELECT * FROM campaigns WHERE merchant_id = 1 AND id = :campaign;
-INSERT INTO campaign_quotas (merchant_id, campaign_id, customer_id, used) VALUES (1, :campaign, :customer, 1) ON CONFLICT (campaign_id, customer_id) DO UPDATE SET used = campaign_quotas.used + 1 WHERE campaign_quotas.used < 1 RETURNING id;
 SELECT * FROM level_plans WHERE merchant_id = 1;
 INSERT INTO orders (merchant_id, store_id, customer_id, order_no, kind, campaign_id, status, items_fen, total_fen, deposit_fen, paid_fen, refund_reserved_fen, refunded_fen, address, note, inviter_id, share_id, due_at, created_at) VALUES (1, NULL, :customer, 'P' || :run || '-' || :client_id || '-' || :k, 'group', :campaign, 'pending_payment', :price + 2000, :price, NULL, 0, 0, 0, '{"name": "压测用户", "phone": "13800000000", "region": "上海市", "detail": "南京西路 1 号"}', '', NULL, NULL, now() + interval '30 minutes', now()) RETURNING id AS order_id, order_no \gset
 INSERT INTO order_items (merchant_id, order_id, product_id, sku_id, title, unit_price_fen, quantity) VALUES (1, :order_id, :product, :sku, '压测商品 1 · 规格 1', :price + 2000, 1) RETURNING id;
@@ -34,7 +34,7 @@ INSERT INTO order_adjustments (merchant_id, order_id, kind, name, amount_fen, so
 INSERT INTO group_orders (order_id, merchant_id, campaign_id, group_id, customer_id, is_leader, unit_price_fen, quantity, seat_no, active) VALUES (:order_id, 1, :campaign, NULL, :customer, false, :price, 1, NULL, true);
 INSERT INTO events (merchant_id, kind, campaign_id, actor_id, inviter_id, depth, subject_type, subject_id, data, occurred_at) VALUES (1, 'order', :campaign, :customer, NULL, 0, 'order', :order_id, '{"total_fen": 3490}', now()) RETURNING id;
 UPDATE idempotency_keys SET status_code = 201, response = '{"id": 1, "order_no": "2612060700354259558421", "kind": "group", "campaign_id": 1, "status": "pending_payment", "customer_id": 1, "store_id": null, "items_fen": 4490, "total_fen": 3490, "deposit_fen": null, "paid_fen": 0, "refunded_fen": 0, "items": [{"sku_id": 1, "product_id": 1, "title": "压测商品 1 · 规格 1", "unit_price_fen": 4490, "quantity": 1}], "adjustments": [{"kind": "group_price", "name": "拼团价", "amount_fen": -1000}], "refunds": [], "address": {"name": "压测用户", "phone": "13800000000", "region": "上海市", "detail": "南京西路 1 号"}, "note": "", "carrier": null, "tracking_no": null, "created_at": "2026-12-06T07:00:35.274981Z", "pay_before": "2026-12-06T07:30:35.274981Z", "paid_at": null, "shipped_at": null, "received_at": null, "closed_at": null}'::jsonb WHERE id = :idem;
-WITH hot0 AS (UPDATE skus SET stock = stock - 1 WHERE id = :sku AND stock >= 1 RETURNING stock), hot1 AS (UPDATE campaigns SET sold = sold + 1 WHERE id = :campaign AND status = 'active' AND starts_at <= now() AND ends_at > now() AND (stock_cap IS NULL OR sold + 1 <= stock_cap) RETURNING stock_cap - sold AS units_left) SELECT (SELECT count(*) FROM hot0) AS stocked, (SELECT stock FROM hot0 LIMIT 1) AS stock_left, (SELECT count(*) FROM hot1) AS won, (SELECT units_left FROM hot1 LIMIT 1) AS units_left \gset
+WITH hot0 AS (UPDATE skus SET stock = stock - 1 WHERE id = :sku AND stock >= 1 RETURNING stock), hot1 AS (UPDATE campaigns SET sold = sold + 1 WHERE id = :campaign AND status = 'active' AND starts_at <= now() AND ends_at > now() AND (stock_cap IS NULL OR sold + 1 <= stock_cap) AND (SELECT count(*) FROM hot0) > 0 RETURNING stock_cap - sold AS units_left), hot2 AS (INSERT INTO campaign_quotas (merchant_id, campaign_id, customer_id, used) VALUES (1, :campaign, :customer, 1) ON CONFLICT (campaign_id, customer_id) DO UPDATE SET used = campaign_quotas.used + 1 WHERE campaign_quotas.used < 1 RETURNING id) SELECT (SELECT count(*) FROM hot0) AS stocked, (SELECT stock FROM hot0 LIMIT 1) AS stock_left, (SELECT count(*) FROM hot1) AS won, (SELECT units_left FROM hot1 LIMIT 1) AS units_left, (SELECT count(*) FROM hot2) AS allowed, (SELECT id FROM hot2 LIMIT 1) AS quota_id \gset
 \if :won
 COMMIT;
 

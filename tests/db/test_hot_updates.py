@@ -1,13 +1,15 @@
-"""Hot updates run right before COMMIT: each answer reaches its own `then` in order, a refusal gets None, and on
-PostgreSQL all of them go to the database as one statement, so the rows they lock wait on one round trip."""
+"""Hot updates run right before COMMIT: each answer reaches its own `then` in order, a refusal gets None and
+stops the updates after it, and on PostgreSQL all of them go to the database as one statement, so the rows they
+lock wait on one round trip."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.repository import taking_units
@@ -43,23 +45,27 @@ async def second_sku_and_campaign(mall: Mall, runtime) -> tuple[int, int]:
         return sku.id, campaign.id
 
 
-def statements_sent(runtime) -> list[str]:
+@pytest.fixture
+def statements_sent(runtime) -> Iterator[list[str]]:
+    """The first word of every statement sent while the test runs."""
     sent: list[str] = []
 
     def record(_conn, _cursor, statement, *_args) -> None:
         sent.append(statement.split()[0].upper())
 
     event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
-    return sent
+    yield sent
+    event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
 
 
-async def test_several_hot_updates_answer_in_order_in_one_statement_on_postgresql(mall: Mall, runtime):
+async def test_several_hot_updates_answer_in_order_in_one_statement_on_postgresql(mall: Mall, runtime,
+                                                                                 statements_sent):
     """Two SKUs and a campaign without a cap: each `then` gets its row (stock left, units left None), in the order
     they were added; PostgreSQL gets one statement for the three, SQLite three; the commit keeps the changes."""
     second, campaign = await second_sku_and_campaign(mall, runtime)
     before = await mall.sku_stock()
     found: list[Any] = []
-    sent = statements_sent(runtime)
+    sent = statements_sent
     now = runtime.clock.now()
     async with runtime.sessionmaker() as session:
         await at_commit(session, HotUpdate(taking_stock, {"sku_id": mall.sku_id, "quantity": 2},
@@ -93,3 +99,22 @@ async def test_a_refused_hot_update_raises_from_its_then_and_nothing_is_committe
         await session.rollback()
     assert found == [("first", (before - 1,)), ("second", None)]
     assert await mall.sku_stock() == before
+
+
+async def test_a_refusal_leaves_the_updates_after_it_undone(mall: Mall, runtime):
+    """The SKU is short: its `then` raises, the campaign's is never called, and inside the transaction (before
+    the rollback) the campaign's units are untouched: on PostgreSQL its update waited for the SKU's and so changed
+    nothing; on SQLite it was never sent."""
+    second, campaign = await second_sku_and_campaign(mall, runtime)
+    found: list[Any] = []
+    now = runtime.clock.now()
+    async with runtime.sessionmaker() as session:
+        await at_commit(session, HotUpdate(taking_stock, {"sku_id": second, "quantity": 6},
+                                           answers_into(found, "short")))
+        await at_commit(session, HotUpdate(taking_units, {"campaign_id": campaign, "quantity": 1, "now": now,
+                                                          "opens_by": now}, answers_into(found, "units")))
+        with pytest.raises(Refused, match="short"):
+            await session.commit()
+        sold = (await session.execute(text("SELECT sold FROM campaigns WHERE id = :id"), {"id": campaign})).scalar()
+        await session.rollback()
+    assert (found, sold) == ([("short", None)], 0)

@@ -9,14 +9,14 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.models import Campaign, CampaignQuota
-from fissionmall.db.sql import Prebuilt, table
+from fissionmall.db.sql import table
 
 _CAMPAIGNS, _QUOTAS = table(Campaign), table(CampaignQuota)
 _CAMPAIGN = select(Campaign).where(Campaign.merchant_id == bindparam("merchant_id"),
                                    Campaign.id == bindparam("campaign_id")).execution_options(populate_existing=True)
 
 
-def taking_units(prefix: str) -> Any:
+def taking_units(prefix: str, insert: Any = None) -> Any:
     """The guarded statement that claims campaign units while it is live (for this customer: started by
     `opens_by`, later than now with early access) and under its cap; it returns the units left (None without a
     cap). A hot update (`db.session.HotUpdate`)."""
@@ -33,9 +33,16 @@ def taking_units(prefix: str) -> Any:
 
 
 _TAKE_STOCK = taking_units("")
-_TAKE_QUOTA = Prebuilt(lambda insert: insert(_QUOTAS).on_conflict_do_update(
-    index_elements=[_QUOTAS.c.campaign_id, _QUOTAS.c.customer_id], set_={"used": _QUOTAS.c.used + 1},
-    where=_QUOTAS.c.used < bindparam("limit")).returning(_QUOTAS.c.id))
+
+
+def taking_quota(prefix: str, insert: Any) -> Any:
+    """One use of the customer's allowance, created or counted up under the limit by one upsert (a hot update: it
+    runs after the campaign's units, in the order every give-back path takes them)."""
+    new = insert(_QUOTAS).values(merchant_id=bindparam(f"{prefix}merchant"), campaign_id=bindparam(f"{prefix}campaign"),
+                                 customer_id=bindparam(f"{prefix}customer"), used=1)
+    return new.on_conflict_do_update(
+        index_elements=[_QUOTAS.c.campaign_id, _QUOTAS.c.customer_id], set_={"used": _QUOTAS.c.used + 1},
+        where=_QUOTAS.c.used < bindparam(f"{prefix}limit")).returning(_QUOTAS.c.id)
 _ANY_LIVE = select(_CAMPAIGNS.c.id).where(
     _CAMPAIGNS.c.merchant_id == bindparam("merchant_id"), _CAMPAIGNS.c.kind.in_(bindparam("kinds", expanding=True)),
     _CAMPAIGNS.c.status == "active").limit(1)
@@ -72,13 +79,6 @@ async def take_stock(session: AsyncSession, campaign_id: int, quantity: int, now
 
 async def return_stock(session: AsyncSession, campaign_id: int, quantity: int) -> None:
     await session.execute(update(Campaign).where(Campaign.id == campaign_id).values(sold=Campaign.sold - quantity))
-
-
-async def take_quota(session: AsyncSession, merchant_id: int, campaign_id: int, customer_id: int, limit: int) -> bool:
-    """One use of the customer's allowance, created or counted up under the limit by one upsert."""
-    result = await session.execute(_TAKE_QUOTA(session), dict(
-        merchant_id=merchant_id, campaign_id=campaign_id, customer_id=customer_id, used=1, limit=limit))
-    return result.first() is not None
 
 
 async def return_quota(session: AsyncSession, campaign_id: int, customer_id: int) -> None:

@@ -162,17 +162,14 @@ def require_live(campaign: Campaign, clock: Clock, opens_by: datetime | None = N
 
 async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
                 runtime: Any) -> None:
-    """Claim one use of the customer's quota now (a row only this customer writes), and campaign stock by a guarded
-    statement at commit (the campaign's row is one every order of a sale races for, so its lock is held for as
-    short a time as can be); tell the admission gate what is left. Before the start, members whose level gives
-    early access come in that many hours early."""
+    """Claim campaign units and one use of the customer's quota, each by a guarded statement, at commit (the
+    campaign's row is one every order of a sale races for), and tell the admission gate what is left. Before the
+    start, members whose level gives early access come in that many hours early."""
     now = runtime.clock.now()
     opens_by = now + await _early_access(session, campaign, customer_id, now)
     require_live(campaign, runtime.clock, opens_by)
-    if not await repository.take_quota(session, campaign.merchant_id, campaign.id, customer_id, limit):
-        raise errors.limit_reached(limit)
 
-    async def then(row: tuple[Any, ...] | None) -> None:
+    async def units_taken(row: tuple[Any, ...] | None) -> None:
         if row is None:
             await session.refresh(campaign)
             require_live(campaign, runtime.clock, opens_by)
@@ -181,8 +178,15 @@ async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, qua
         if row[0] is not None:
             await runtime.gate.learn(campaign.id, row[0])
 
+    async def quota_taken(row: tuple[Any, ...] | None) -> None:
+        if row is None:
+            raise errors.limit_reached(limit)
+
     await at_commit(session, HotUpdate(repository.taking_units, {
-        "campaign_id": campaign.id, "quantity": quantity, "now": now, "opens_by": opens_by}, then))
+        "campaign_id": campaign.id, "quantity": quantity, "now": now, "opens_by": opens_by}, units_taken))
+    await at_commit(session, HotUpdate(repository.taking_quota, {
+        "merchant": campaign.merchant_id, "campaign": campaign.id, "customer": customer_id, "limit": limit},
+        quota_taken))
 
 
 async def _early_access(session: AsyncSession, campaign: Campaign, customer_id: int, now: datetime) -> timedelta:

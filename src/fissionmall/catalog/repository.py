@@ -72,7 +72,7 @@ _SELLABLE = (
 _SKUS = table(Sku)
 
 
-def taking_stock(prefix: str) -> Any:
+def taking_stock(prefix: str, insert: Any = None) -> Any:
     """The guarded statement that reserves a SKU's stock (a hot update: `db.session.HotUpdate`)."""
     quantity: Any = bindparam(f"{prefix}quantity")
     return (update(_SKUS).where(_SKUS.c.id == bindparam(f"{prefix}sku_id"), _SKUS.c.stock >= quantity)

@@ -11,21 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from fissionmall.db.session import TransactionSession
 
 
-def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0, echo: bool = False) -> AsyncEngine:
+def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0, pool_timeout: float | None = None,
+                echo: bool = False) -> AsyncEngine:
+    """A request that waits longer than `pool_timeout` for a connection (default 30 s on PostgreSQL, 300 s for the
+    one SQLite connection) is answered 503 `server_busy`."""
     if database_url.startswith("sqlite"):
         path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection per process: SQLite lets one transaction run at a time anyway, and its lock is not
         # first come, first served (under load a request could wait out the busy timeout); the pool's queue is.
-        queue = dict(pool_size=1, max_overflow=0, pool_timeout=300) if path and path != ":memory:" else {}
+        queue = dict(pool_size=1, max_overflow=0, pool_timeout=pool_timeout or 300) \
+            if path and path != ":memory:" else {}
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30}, **queue)
         _serialize_sqlite_writers(engine)
         return engine
     # No ping before each checkout: it cost three round trips per request. A connection a database restart broke
     # fails the one request that meets it, and SQLAlchemy then replaces every connection of the pool.
     return create_async_engine(database_url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_recycle=3600)
+                               pool_timeout=pool_timeout or 30, pool_recycle=3600)
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:

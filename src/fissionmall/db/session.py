@@ -9,7 +9,9 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Update, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.db.sql import dialect_of
@@ -19,31 +21,39 @@ _HOT = "hot_updates"
 
 @dataclass(frozen=True)
 class HotUpdate:
-    """A guarded `UPDATE … RETURNING` of a row many requests race for, and what to do with its answer.
+    """A guarded write of a row many requests race for (`UPDATE … RETURNING`, or an upsert), and what to do with its
+    answer.
 
-    `build(prefix)` makes the statement with every bind parameter's name prefixed (a module-level function, so the
-    statements it makes are built once); `params` are the unprefixed values; `then` gets the returned row, or None
-    when the guard refused, and raises the request's error in that case."""
+    `build(prefix, insert)` makes the statement with every bind parameter's name prefixed, using `insert` (the
+    dialect's INSERT) for an upsert; it must be a module-level function, since the statements it makes are built
+    once and kept. `params` are the unprefixed values; `then` gets the returned row, or None when the guard refused,
+    and raises the request's error in that case."""
 
-    build: Callable[[str], Any]
+    build: Callable[[str, Callable[[Any], Any]], Any]
     params: dict[str, Any]
     then: Callable[[tuple[Any, ...] | None], Awaitable[None]]
 
 
 @cache
-def _alone(build: Callable[[str], Any]) -> Any:
-    return build("")
+def _alone(build: Callable[[str, Callable[[Any], Any]], Any], dialect: str) -> Any:
+    return build("", pg_insert if dialect == "postgresql" else sqlite_insert)
 
 
 @cache
-def _together(builds: tuple[Callable[[str], Any], ...]) -> tuple[Select[Any], tuple[int, ...]]:
+def _together(builds: tuple[Callable[[str, Callable[[Any], Any]], Any], ...]) -> tuple[Select[Any], tuple[int, ...]]:
     """One statement for several hot updates (PostgreSQL), so the rows they lock wait on one round trip, not one
-    each: every update a CTE, read back in order as its row count and its first row's columns (PostgreSQL runs each
-    data-modifying CTE once, in the order the query reads them). With the statement, each update's column count."""
+    each. Every update is a CTE, read back in order as its row count and its first row's columns. Each `UPDATE`
+    also waits for the one before it to have changed its row, which fixes the order the rows are locked in (the
+    order the updates were added: SKUs by id, then the campaign, then the allowance, as every path that gives them
+    back) and leaves the rest untouched once one refuses. With the statement, each update's column count."""
     columns: list[Any] = []
     widths = []
+    previous = None
     for position, build in enumerate(builds):
-        hot = build(f"h{position}_").cte(f"hot{position}")
+        statement = build(f"h{position}_", pg_insert)
+        if previous is not None and isinstance(statement, Update):
+            statement = statement.where(select(func.count()).select_from(previous).scalar_subquery() > 0)
+        hot = previous = statement.cte(f"hot{position}")
         columns.append(select(func.count()).select_from(hot).scalar_subquery())
         columns += [select(column).select_from(hot).limit(1).scalar_subquery() for column in hot.c]
         widths.append(len(hot.c))
@@ -52,7 +62,8 @@ def _together(builds: tuple[Callable[[str], Any], ...]) -> tuple[Select[Any], tu
 
 async def _run(session: AsyncSession, updates: Sequence[HotUpdate]) -> None:
     """Each update's `then` in order, with its answer; the first refusal raises."""
-    if len(updates) > 1 and dialect_of(session) == "postgresql":
+    dialect = dialect_of(session)
+    if len(updates) > 1 and dialect == "postgresql":
         statement, widths = _together(tuple(update.build for update in updates))
         values = {f"h{position}_{name}": value for position, update in enumerate(updates)
                   for name, value in update.params.items()}
@@ -63,7 +74,7 @@ async def _run(session: AsyncSession, updates: Sequence[HotUpdate]) -> None:
             at += 1 + width
         return
     for update in updates:
-        row = (await session.execute(_alone(update.build), update.params)).first()
+        row = (await session.execute(_alone(update.build, dialect), update.params)).first()
         await update.then(tuple(row) if row is not None else None)
 
 

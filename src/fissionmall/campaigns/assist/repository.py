@@ -19,7 +19,7 @@ _TAKE_STEP = (
            AssistPacket.helps_done < AssistPacket.helpers_needed,
            AssistPacket.expires_at > bindparam("now", type_=AssistPacket.expires_at.type))
     .values(helps_done=AssistPacket.helps_done + 1)
-    .returning(AssistPacket).execution_options(populate_existing=True)
+    .returning(AssistPacket).execution_options(populate_existing=True, synchronize_session=False)
 )
 
 

@@ -34,11 +34,12 @@ _TAKE_STEP = (
            Bargain.expires_at > bindparam("now", type_=Bargain.expires_at.type), Bargain.order_id.is_(None))
     .values(helps_done=Bargain.helps_done + 1)
     .returning(Bargain.helps_done, Bargain.price_fen, Bargain.floor_price_fen, Bargain.schedule)
+    .execution_options(synchronize_session=False)  # the loaded bargain is refreshed by the price update next
 )
 _SET_PRICE = (
     update(Bargain).where(Bargain.id == bindparam("bargain_id"))
     .values(price_fen=bindparam("price"), status=bindparam("new_status"))
-    .returning(Bargain).execution_options(populate_existing=True)
+    .returning(Bargain).execution_options(populate_existing=True, synchronize_session=False)
 )
 
 
