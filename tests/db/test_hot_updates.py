@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from fissionmall.campaigns.models import Campaign
-from fissionmall.campaigns.repository import taking_units
+from fissionmall.campaigns.models import Campaign, CampaignQuota
+from fissionmall.campaigns.repository import taking_quota, taking_units
 from fissionmall.catalog.models import Sku
 from fissionmall.catalog.repository import taking_stock
 from fissionmall.db.session import HotUpdate, at_commit
@@ -118,3 +118,31 @@ async def test_a_refusal_leaves_the_updates_after_it_undone(mall: Mall, runtime)
         sold = (await session.execute(text("SELECT sold FROM campaigns WHERE id = :id"), {"id": campaign})).scalar()
         await session.rollback()
     assert (found, sold) == ([("short", None)], 0)
+
+
+async def test_a_sold_out_campaign_leaves_the_allowance_untouched(mall: Mall, runtime, client):
+    """Campaign units, then the customer's allowance (an upsert), as an order claims them: with the campaign at its
+    cap the units are refused, and the allowance after them is neither counted up nor created: on PostgreSQL its
+    INSERT … SELECT waited for the units and wrote nothing; on SQLite it was never sent."""
+    _, campaign = await second_sku_and_campaign(mall, runtime)
+    await mall.shopper("alice")
+    customer = await value(runtime, "SELECT id FROM customers WHERE openid = 'alice'")
+    async with runtime.sessionmaker() as session:
+        capped = await session.get(Campaign, campaign)
+        capped.stock_cap = 0
+        session.add(CampaignQuota(merchant_id=mall.merchant_id, campaign_id=campaign, customer_id=customer, used=0))
+        await session.commit()
+    found: list[Any] = []
+    now = runtime.clock.now()
+    async with runtime.sessionmaker() as session:
+        await at_commit(session, HotUpdate(taking_units, {"campaign_id": campaign, "quantity": 1, "now": now,
+                                                          "opens_by": now}, answers_into(found, "units")))
+        await at_commit(session, HotUpdate(taking_quota, {"merchant": mall.merchant_id, "campaign": campaign,
+                                                          "customer": customer, "limit": 5},
+                                           answers_into(found, "quota")))
+        with pytest.raises(Refused, match="units"):
+            await session.commit()
+        used = (await session.execute(text("SELECT used FROM campaign_quotas WHERE campaign_id = :id"),
+                                      {"id": campaign})).scalars().all()
+        await session.rollback()
+    assert (found, used) == ([("units", None)], [0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.models import Campaign, CampaignQuota
@@ -16,12 +16,12 @@ _CAMPAIGN = select(Campaign).where(Campaign.merchant_id == bindparam("merchant_i
                                    Campaign.id == bindparam("campaign_id")).execution_options(populate_existing=True)
 
 
-def taking_units(prefix: str, insert: Any = None) -> Any:
+def taking_units(prefix: str, insert: Any, after: Any) -> Any:
     """The guarded statement that claims campaign units while it is live (for this customer: started by
     `opens_by`, later than now with early access) and under its cap; it returns the units left (None without a
     cap). A hot update (`db.session.HotUpdate`)."""
     quantity: Any = bindparam(f"{prefix}quantity")
-    return (
+    statement = (
         update(_CAMPAIGNS)
         .where(_CAMPAIGNS.c.id == bindparam(f"{prefix}campaign_id"), _CAMPAIGNS.c.status == "active",
                _CAMPAIGNS.c.starts_at <= bindparam(f"{prefix}opens_by", type_=_CAMPAIGNS.c.starts_at.type),
@@ -30,19 +30,26 @@ def taking_units(prefix: str, insert: Any = None) -> Any:
         .values(sold=_CAMPAIGNS.c.sold + quantity)
         .returning((_CAMPAIGNS.c.stock_cap - _CAMPAIGNS.c.sold).label("units_left"))
     )
+    return statement if after is None else statement.where(after)
 
 
-_TAKE_STOCK = taking_units("")
+_TAKE_STOCK = taking_units("", None, None)
 
 
-def taking_quota(prefix: str, insert: Any) -> Any:
+def taking_quota(prefix: str, insert: Any, after: Any) -> Any:
     """One use of the customer's allowance, created or counted up under the limit by one upsert (a hot update: it
-    runs after the campaign's units, in the order every give-back path takes them)."""
-    new = insert(_QUOTAS).values(merchant_id=bindparam(f"{prefix}merchant"), campaign_id=bindparam(f"{prefix}campaign"),
-                                 customer_id=bindparam(f"{prefix}customer"), used=1)
+    runs after the campaign's units, in the order every give-back path takes them). An INSERT … SELECT, so that
+    `after` can hold it back."""
+    values = select(bindparam(f"{prefix}merchant", type_=_QUOTAS.c.merchant_id.type),
+                    bindparam(f"{prefix}campaign", type_=_QUOTAS.c.campaign_id.type),
+                    bindparam(f"{prefix}customer", type_=_QUOTAS.c.customer_id.type),
+                    literal(1, type_=_QUOTAS.c.used.type)).where(true() if after is None else after)
+    new = insert(_QUOTAS).from_select(["merchant_id", "campaign_id", "customer_id", "used"], values)
     return new.on_conflict_do_update(
         index_elements=[_QUOTAS.c.campaign_id, _QUOTAS.c.customer_id], set_={"used": _QUOTAS.c.used + 1},
         where=_QUOTAS.c.used < bindparam(f"{prefix}limit")).returning(_QUOTAS.c.id)
+
+
 _ANY_LIVE = select(_CAMPAIGNS.c.id).where(
     _CAMPAIGNS.c.merchant_id == bindparam("merchant_id"), _CAMPAIGNS.c.kind.in_(bindparam("kinds", expanding=True)),
     _CAMPAIGNS.c.status == "active").limit(1)

@@ -72,11 +72,12 @@ _SELLABLE = (
 _SKUS = table(Sku)
 
 
-def taking_stock(prefix: str, insert: Any = None) -> Any:
+def taking_stock(prefix: str, insert: Any, after: Any) -> Any:
     """The guarded statement that reserves a SKU's stock (a hot update: `db.session.HotUpdate`)."""
     quantity: Any = bindparam(f"{prefix}quantity")
-    return (update(_SKUS).where(_SKUS.c.id == bindparam(f"{prefix}sku_id"), _SKUS.c.stock >= quantity)
-            .values(stock=_SKUS.c.stock - quantity).returning(_SKUS.c.stock))
+    statement = (update(_SKUS).where(_SKUS.c.id == bindparam(f"{prefix}sku_id"), _SKUS.c.stock >= quantity)
+                 .values(stock=_SKUS.c.stock - quantity).returning(_SKUS.c.stock))
+    return statement if after is None else statement.where(after)
 
 
 async def return_stock(session: AsyncSession, quantities: dict[int, int]) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from fissionmall.core.logging import get_logger
+
 PROBLEM = "application/problem+json"
 
 
@@ -80,9 +82,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
 
     @app.exception_handler(PoolTimeout)
-    async def _busy(_: Request, exc: PoolTimeout) -> JSONResponse:
+    async def _busy(request: Request, exc: PoolTimeout) -> JSONResponse:
         """Every database connection of this process stayed busy for the pool's whole timeout: a burst larger than
-        the process can queue. Nothing was done; the client may try again shortly."""
+        the process can queue. Nothing was written; the client may try again shortly."""
+        get_logger().warning("pool_exhausted", path=request.url.path)
         response = problem(503, "server_busy", "Service unavailable",
                            "the mall is busier than it can answer right now; try again in a moment")
         response.headers["Retry-After"] = "1"

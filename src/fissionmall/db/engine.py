@@ -21,7 +21,7 @@ def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0,
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection per process: SQLite lets one transaction run at a time anyway, and its lock is not
         # first come, first served (under load a request could wait out the busy timeout); the pool's queue is.
-        queue = dict(pool_size=1, max_overflow=0, pool_timeout=pool_timeout or 300) \
+        queue = dict(pool_size=1, max_overflow=0, pool_timeout=300 if pool_timeout is None else pool_timeout) \
             if path and path != ":memory:" else {}
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30}, **queue)
         _serialize_sqlite_writers(engine)
@@ -29,7 +29,8 @@ def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0,
     # No ping before each checkout: it cost three round trips per request. A connection a database restart broke
     # fails the one request that meets it, and SQLAlchemy then replaces every connection of the pool.
     return create_async_engine(database_url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_timeout=pool_timeout or 30, pool_recycle=3600)
+                               pool_timeout=30 if pool_timeout is None else pool_timeout,
+                               pool_recycle=3600)
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import Select, Update, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.db.sql import dialect_of
 
 _HOT = "hot_updates"
+Builder = Callable[[str, Callable[[Any], Any], Any], Any]
 
 
 @dataclass(frozen=True)
@@ -24,36 +25,36 @@ class HotUpdate:
     """A guarded write of a row many requests race for (`UPDATE … RETURNING`, or an upsert), and what to do with its
     answer.
 
-    `build(prefix, insert)` makes the statement with every bind parameter's name prefixed, using `insert` (the
-    dialect's INSERT) for an upsert; it must be a module-level function, since the statements it makes are built
+    `build(prefix, insert, after)` makes the statement with every bind parameter's name prefixed, using `insert`
+    (the dialect's INSERT) for an upsert, and adds `after` (when not None) to its WHERE: the condition that the
+    update before it went through. It must be a module-level function, since the statements it makes are built
     once and kept. `params` are the unprefixed values; `then` gets the returned row, or None when the guard refused,
     and raises the request's error in that case."""
 
-    build: Callable[[str, Callable[[Any], Any]], Any]
+    build: Builder
     params: dict[str, Any]
     then: Callable[[tuple[Any, ...] | None], Awaitable[None]]
 
 
 @cache
-def _alone(build: Callable[[str, Callable[[Any], Any]], Any], dialect: str) -> Any:
-    return build("", pg_insert if dialect == "postgresql" else sqlite_insert)
+def _alone(build: Builder, dialect: str) -> Any:
+    return build("", pg_insert if dialect == "postgresql" else sqlite_insert, None)
 
 
 @cache
-def _together(builds: tuple[Callable[[str, Callable[[Any], Any]], Any], ...]) -> tuple[Select[Any], tuple[int, ...]]:
+def _together(builds: tuple[Builder, ...]) -> tuple[Select[Any], tuple[int, ...]]:
     """One statement for several hot updates (PostgreSQL), so the rows they lock wait on one round trip, not one
-    each. Every update is a CTE, read back in order as its row count and its first row's columns. Each `UPDATE`
-    also waits for the one before it to have changed its row, which fixes the order the rows are locked in (the
-    order the updates were added: SKUs by id, then the campaign, then the allowance, as every path that gives them
-    back) and leaves the rest untouched once one refuses. With the statement, each update's column count."""
+    each. Every update is a CTE, read back in order as its row count and its first row's columns. Each one's WHERE
+    reads the CTE before it (the one order PostgreSQL guarantees between data-modifying CTEs), so the rows are
+    locked in the order the updates were added (SKUs by id, then the campaign, then the allowance, as every path
+    that gives them back) and nothing is written after a refusal. With the statement, each update's column
+    count."""
     columns: list[Any] = []
     widths = []
     previous = None
     for position, build in enumerate(builds):
-        statement = build(f"h{position}_", pg_insert)
-        if previous is not None and isinstance(statement, Update):
-            statement = statement.where(select(func.count()).select_from(previous).scalar_subquery() > 0)
-        hot = previous = statement.cte(f"hot{position}")
+        after: Any = None if previous is None else select(func.count()).select_from(previous).scalar_subquery() > 0
+        hot = previous = build(f"h{position}_", pg_insert, after).cte(f"hot{position}")
         columns.append(select(func.count()).select_from(hot).scalar_subquery())
         columns += [select(column).select_from(hot).limit(1).scalar_subquery() for column in hot.c]
         widths.append(len(hot.c))
