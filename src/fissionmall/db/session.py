@@ -11,10 +11,9 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.db.sql import dialect_of
+from fissionmall.db.sql import Prebuilt, dialect_of
 
 _HOT = "hot_updates"
 Builder = Callable[[str, Callable[[Any], Any], Any], Any]
@@ -37,8 +36,9 @@ class HotUpdate:
 
 
 @cache
-def _alone(build: Builder, dialect: str) -> Any:
-    return build("", pg_insert if dialect == "postgresql" else sqlite_insert, None)
+def _alone(build: Builder) -> Prebuilt:
+    """One hot update's statement on its own, built once per dialect."""
+    return Prebuilt(lambda insert: build("", insert, None))
 
 
 @cache
@@ -63,8 +63,7 @@ def _together(builds: tuple[Builder, ...]) -> tuple[Select[Any], tuple[int, ...]
 
 async def _run(session: AsyncSession, updates: Sequence[HotUpdate]) -> None:
     """Each update's `then` in order, with its answer; the first refusal raises."""
-    dialect = dialect_of(session)
-    if len(updates) > 1 and dialect == "postgresql":
+    if len(updates) > 1 and dialect_of(session) == "postgresql":
         statement, widths = _together(tuple(update.build for update in updates))
         values = {f"h{position}_{name}": value for position, update in enumerate(updates)
                   for name, value in update.params.items()}
@@ -75,7 +74,7 @@ async def _run(session: AsyncSession, updates: Sequence[HotUpdate]) -> None:
             at += 1 + width
         return
     for update in updates:
-        row = (await session.execute(_alone(update.build, dialect), update.params)).first()
+        row = (await session.execute(_alone(update.build)(session), update.params)).first()
         await update.then(tuple(row) if row is not None else None)
 
 
