@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import func, select
 
+from fissionmall.campaigns.sharing import poster
 from fissionmall.campaigns.sharing.models import Share
-from fissionmall.campaigns.sharing.poster import render_qr_png
+from fissionmall.campaigns.sharing.poster import PosterContent, render_poster_png, render_qr_png
 from fissionmall.core.events import Event
 from fissionmall.core.tokens import read_code, sign_code
 from fissionmall.customers.models import Customer
@@ -461,6 +462,48 @@ async def test_qr_code_and_poster_are_png_images(client, mall, runtime):
         poster = _png(await client.get(body["poster_url"]))
         assert poster.size == (750, 1200)
     assert await events(runtime, "click") == []
+
+
+async def test_an_unchanged_poster_is_served_without_drawing_and_a_changed_one_is_drawn_anew(client, mall,
+                                                                                             monkeypatch):
+    """Posters are kept by a hash of what they show: asking again (or another visitor asking) serves the kept
+    file; a new price or a new product image draws a new poster; the ETag answers a revalidation with 304."""
+    drawn: list[PosterContent] = []
+
+    def counting_render(content: PosterContent) -> bytes:
+        drawn.append(content)
+        return render_poster_png(content)
+
+    monkeypatch.setattr(poster, "render_poster_png", counting_render)
+    alice = await mall.shopper("alice", nickname="小红")
+    url = (await share(client, alice, "product", mall.product_id))["poster_url"]
+    first = await client.get(url)
+    _png(first)
+    assert len(drawn) == 1
+    assert first.headers["cache-control"] == "public, max-age=300, must-revalidate"
+    etag = first.headers["etag"]
+    again = await client.get(url)
+    assert (len(drawn), again.content, again.headers["etag"]) == (1, first.content, etag)
+    unchanged = await client.get(url, headers={"If-None-Match": etag})
+    assert (unchanged.status_code, unchanged.content, len(drawn)) == (304, b"", 1)
+
+    staff = await mall.staff()
+    repricing = await client.patch(f"/admin/skus/{mall.sku_id}", headers=staff, json={"price_fen": 1234})
+    assert repricing.status_code == 200, repricing.text
+    repriced = await client.get(url, headers={"If-None-Match": etag})
+    assert (repriced.status_code, len(drawn), drawn[-1].price_fen) == (200, 2, 1234)
+    assert repriced.headers["etag"] != etag and repriced.content != first.content
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 300), "#3a7bd5").save(buffer, "PNG")
+    image_url = (await client.post("/admin/media", headers=staff,
+                                   files={"file": ("p.png", buffer.getvalue(), "image/png")})).json()["url"]
+    assert (await client.patch(f"/admin/products/{mall.product_id}", headers=staff,
+                               json={"images": [image_url]})).status_code == 200
+    pictured = _png(await client.get(url))
+    assert len(drawn) == 3 and pictured.convert("RGB").getpixel((375, 375)) == pytest.approx((0x3A, 0x7B, 0xD5), abs=4)
+    await client.get(url)
+    assert len(drawn) == 3
 
 
 async def test_qr_code_and_poster_of_a_forged_code_are_not_found(client, mall):

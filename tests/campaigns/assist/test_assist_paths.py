@@ -4,8 +4,8 @@ A packet opens on exactly the K-th help and pays the next prize of the pool spli
 gets prize n, credited once to the owner's wallet and claimed against the pool's budget); every refusal (packet
 complete, already helped, own packet, daily help limit, velocity, closed packet) answers with its code and leaves
 every row as it was; the odds, the equal split, the worker's expiry, the high-risk rules ("nothing" withholds the
-prize, "minimum" pays the minimum and leaves the rest unspent); settings validation, the P3 top-prize lint, and the
-published campaign page.
+prize and leaves it in the pool, so a farm of risky accounts cannot use up the prizes; "minimum" pays the minimum
+and leaves the rest unspent); settings validation, the P3 top-prize lint, and the published campaign page.
 """
 
 from __future__ import annotations
@@ -402,7 +402,8 @@ async def test_pool_runs_out_after_the_last_prize(client, mall):
 
 async def test_high_risk_owner_gets_nothing_when_the_campaign_says_nothing(client, mall):
     """An account minutes old that opened its packet with no device id ranks high risk: with high_risk "nothing"
-    the packet opens as withheld — no credit, no budget used; the prize it drew is not paid to anyone."""
+    the packet opens as withheld — no credit, no budget used, no prize taken: the first prize is still the next
+    winner's."""
     campaign_id = await assist_campaign(mall, high_risk="nothing")
     pool = await prizes(mall.runtime, campaign_id)
     farm = await mall.shopper("farm")
@@ -410,16 +411,39 @@ async def test_high_risk_owner_gets_nothing_when_the_campaign_says_nothing(clien
     last = await complete(mall, opened["id"], await shoppers(mall, "friend", 4))
     assert (last["status"], last["outcome"], last["prize_fen"]) == ("opened", "withheld", 0)
     assert await rows(mall.runtime, "SELECT outcome, prize_seq, prize_fen FROM assist_packets") == [
-        ("withheld", 1, 0)]
+        ("withheld", None, 0)]
     assert await wallet(mall, farm) == (0, [])
-    assert await pool_state(mall.runtime, campaign_id) == (1, None, 0, 0)
+    assert await pool_state(mall.runtime, campaign_id) == (None, None, 0, 0)
     assert (await assist_events(mall.runtime))[-1] == ("assist_opened", opened["id"],
                                                        {"outcome": "withheld", "prize_fen": 0})
-    # a low-risk owner (same young account age, but a device id) is paid the next prize in full
+    # a low-risk owner (same young account age, but a device id) is paid the first prize in full
     alice = await mall.shopper("alice")
     second = await open_packet(mall, alice, campaign_id, device_id="alice-phone")
-    assert (await complete(mall, second["id"], await shoppers(mall, "other", 4)))["prize_fen"] == pool[1]
-    assert await pool_state(mall.runtime, campaign_id) == (2, pool[1], pool[1], pool[1])
+    assert (await complete(mall, second["id"], await shoppers(mall, "other", 4)))["prize_fen"] == pool[0]
+    assert await pool_state(mall.runtime, campaign_id) == (1, pool[0], pool[0], pool[0])
+
+
+async def test_a_farm_of_risky_accounts_cannot_use_up_the_prizes_genuine_customers_win(client, mall):
+    """Twice as many high-risk packets as prizes open first (young accounts with no device id, the farm's
+    signature) and every one is withheld; then genuine customers still win every prize, in order, and the
+    prizes paid sum exactly to the pool; one more genuine packet finds it empty."""
+    campaign_id = await assist_campaign(mall, high_risk="nothing", helpers_needed=1, pool_fen=1000, winners=5)
+    pool = await prizes(mall.runtime, campaign_id)
+    for i in range(10):
+        farmed = await open_packet(mall, await mall.shopper(f"farm{i}"), campaign_id, device_id=None)
+        answer = await help_packet(mall, await mall.shopper(f"sybil{i}"), farmed["id"])
+        assert (answer["outcome"], answer["prize_fen"]) == ("withheld", 0)
+    page = (await mall.client.get(f"/assist-campaigns/{campaign_id}", params={"merchant": mall.slug})).json()
+    assert page["prizes_left"] == 5
+    won = []
+    for i in range(6):
+        opened = await open_packet(mall, await mall.shopper(f"genuine{i}"), campaign_id, f"genuine-phone-{i}")
+        answer = await help_packet(mall, await mall.shopper(f"friend{i}"), opened["id"])
+        won.append((answer["outcome"], answer["prize_fen"]))
+    assert won == [("won", prize) for prize in pool] + [("pool_empty", 0)]
+    assert await pool_state(mall.runtime, campaign_id) == (5, 1000, 1000, 1000)
+    assert await value(mall.runtime, "SELECT count(*) FROM assist_packets WHERE outcome = 'withheld' "
+                                     "AND prize_seq IS NULL AND prize_fen = 0") == 10
 
 
 async def test_high_risk_owner_gets_the_minimum_and_the_rest_stays_in_the_pool(client, mall):
@@ -578,7 +602,7 @@ async def test_published_campaign_page_states_every_number_before_anyone_takes_p
         "邀请 4 位好友助力即可拆开红包；每位好友每天最多助力 3 次，同一红包只能助力一次。",
         "奖池共 ¥10.00，分为 5 份店铺余额，先拆先得，发完即止。",
         "每份随机，最少 ¥1.00，最多 ¥6.00。",
-        "经风控判定为高风险的账户不发放奖励。",
+        "经风控判定为高风险的账户不发放奖励，也不占用名额：该份奖金留在奖池，由其他用户继续领取。",
         "红包 24 小时内有效；每人最多发起 3 个。"]
     alice = await mall.shopper("alice")
     opened = await open_packet(mall, alice, draft_id)

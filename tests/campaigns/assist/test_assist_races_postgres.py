@@ -4,7 +4,8 @@ connection.
 1,000 friends help 250 packets (K = 4) at once, drawing on a pool of 100 prizes: every packet opens on exactly its
 4th help, exactly 100 win and 150 find the pool empty; each prize is paid once, to one packet, and the money adds up
 to the fen across the prizes, the budget counter, the wallet entries and the wallet balances. Racing friends never
-push a packet past K helps, one friend helps a packet once, and a friend's daily help limit holds.
+push a packet past K helps, one friend helps a packet once, and a friend's daily help limit holds. High-risk
+packets opening among genuine ones take no prize, so the genuine still win them all.
 """
 
 from __future__ import annotations
@@ -184,3 +185,36 @@ async def test_each_raced_help_answers_with_the_packet_as_it_left_it(client, mal
                if r.status_code == 201]
     assert sorted((a["helps_done"], a["helps_remaining"], len(a["helpers"])) for a in answers) == [
         (1, 3, 1), (2, 2, 2), (3, 1, 3), (4, 0, 4)]
+
+
+async def test_risky_and_genuine_packets_opening_at_once_leave_every_prize_to_the_genuine(client, mall):
+    """60 high-risk packets (young accounts, no device id) and 30 genuine ones open at the same moment on a pool of
+    20 prizes: every risky packet is withheld and takes no prize, so exactly 20 genuine packets win, each a
+    distinct prize (seqs 1..20, paid its amount), 10 find the pool empty; no prize is paid twice or lost, and
+    the pool is paid exactly."""
+    winners, pool_fen = 20, 2_000
+    campaign_id = await assist_campaign(mall, helpers_needed=1, winners=winners, pool_fen=pool_fen,
+                                        high_risk="nothing", per_customer_limit=1, **CROWD)
+    pool = await prizes(mall.runtime, campaign_id)
+    farm = [{k: v for k, v in who.items() if k != "X-Device-Id"} for who in await shoppers(mall, "farm", 60)]
+    genuine = await shoppers(mall, "genuine", 30)
+    risky_ids = {p["id"] for p in await together(open_packet(mall, who, campaign_id, None) for who in farm)}
+    genuine_ids = {p["id"] for p in await together(open_packet(mall, who, campaign_id, who["X-Device-Id"])
+                                                   for who in genuine)}
+    targets = sorted(risky_ids | genuine_ids)
+    random.Random(5).shuffle(targets)  # risky and genuine openings interleave
+    helpers = await shoppers(mall, "friend", len(targets))
+
+    answers = await together(try_help(mall, who, target) for who, target in zip(helpers, targets, strict=True))
+    assert Counter(r.status_code for r in answers) == {201: len(targets)}, [r.text for r in answers[:3]]
+    found = await rows(mall.runtime, "SELECT id, outcome, prize_seq, prize_fen FROM assist_packets "
+                                     "WHERE campaign_id = :c", c=campaign_id)
+    assert {(outcome, seq, fen) for packet_id, outcome, seq, fen in found if packet_id in risky_ids} == {
+        ("withheld", None, 0)}
+    genuine_rows = [row for row in found if row[0] in genuine_ids]
+    assert Counter(outcome for _, outcome, _, _ in genuine_rows) == {"won": winners, "pool_empty": 10}
+    won = [(seq, fen) for _, outcome, seq, fen in genuine_rows if outcome == "won"]
+    assert sorted(won) == [(seq, pool[seq - 1]) for seq in range(1, winners + 1)]
+    assert await pool_state(mall.runtime, campaign_id) == (winners, pool_fen, pool_fen, pool_fen)
+    assert await value(mall.runtime, "SELECT count(*) FROM prize_slots WHERE owner_id = :c AND taken_by IS NULL",
+                       c=campaign_id) == 0

@@ -33,7 +33,9 @@ def describe(settings: AssistSettings) -> list[str]:
         rules.append(f"每份随机，最少 ¥{yuan(settings.min_prize_fen)}，最多 ¥{yuan(largest_possible(settings))}。")
     if settings.win_percent < 100:
         rules.append(f"拆开红包的中奖概率为 {settings.win_percent}%。")
-    rules.append("经风控判定为高风险的账户" + ("仅获最低金额。" if settings.high_risk == "minimum" else "不发放奖励。"))
+    rules.append("经风控判定为高风险的账户" + (
+        f"仅获最低金额 ¥{yuan(settings.min_prize_fen)}：占用一份奖金，该份其余金额不再发放。"
+        if settings.high_risk == "minimum" else "不发放奖励，也不占用名额：该份奖金留在奖池，由其他用户继续领取。"))
     rules.append(f"红包 {settings.duration_minutes / 60:g} 小时内有效；每人最多发起 {settings.per_customer_limit} 个。")
     if settings.helper_reward_fen:
         rules.append(f"助力好友各得 ¥{yuan(settings.helper_reward_fen)} 店铺余额"

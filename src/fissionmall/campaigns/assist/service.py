@@ -95,24 +95,31 @@ async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packe
 
 async def _open(session: AsyncSession, runtime: Any, campaign: Campaign, settings: AssistSettings,
                 packet: AssistPacket) -> AssistPacket:
-    """The last help opens the packet: the odds, then the next prize of the pool, then the owner's risk rank.
-    The packet as it ends."""
+    """The last help opens the packet: the odds, then the owner's risk rank, then the next prize of the pool.
+    The packet as it ends.
+
+    The risk check comes before the prize is taken, so a prize withheld from a high-risk owner never leaves the
+    pool: it stays for the next winner, and a farm of risky accounts cannot use up what genuine customers would
+    win (and no pool lock is held across the risk check, a network call). Under high_risk "minimum" the owner is
+    a winner: they take a prize and are paid the minimum, and the rest of that prize is not paid to anyone."""
     now = runtime.clock.now()
     outcome, prize_seq, paid = "lost", None, 0
     if rules.wins(settings, random.SystemRandom()):
-        slot = await slots.take(session, campaign.merchant_id, (KIND, campaign.id), settings.winners,
-                                packet.customer_id, now)
-        prize_seq, prize = slot if slot else (None, 0)
-        outcome = "pool_empty" if slot is None else "won"
-    if prize_seq is not None:
         owner = await customers.get_customer(session, packet.merchant_id, packet.customer_id)
         rank = await fraud.risk_rank(session, runtime, fraud.actor_of(owner, packet.owner_device_id, packet.owner_ip))
-        paid = await helping.grant_credit(
-            session, runtime, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
-            budget=Budget(total_fen=settings.pool_fen), customer_id=owner.id,
-            amount_fen=help_rules.risky_prize(settings, rank, prize, settings.min_prize_fen),
-            kind=PRIZE, source=(KIND, packet.id))
-        outcome = "won" if paid else "withheld"
+        if help_rules.withholds(settings, rank):
+            outcome = "withheld"
+        elif (slot := await slots.take(session, campaign.merchant_id, (KIND, campaign.id), settings.winners,
+                                       packet.customer_id, now)) is None:
+            outcome = "pool_empty"
+        else:
+            prize_seq, prize = slot
+            paid = await helping.grant_credit(
+                session, runtime, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
+                budget=Budget(total_fen=settings.pool_fen), customer_id=owner.id,
+                amount_fen=help_rules.risky_prize(settings, rank, prize, settings.min_prize_fen),
+                kind=PRIZE, source=(KIND, packet.id))
+            outcome = "won" if paid else "withheld"
     opened = await repository.mark_opened(session, packet.id, now, outcome, prize_seq, paid)
     await record_event(session, merchant_id=campaign.merchant_id, kind="assist_opened", at=now,
                        actor_id=packet.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id),

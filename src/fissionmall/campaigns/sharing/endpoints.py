@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,8 @@ from fissionmall.db.session import TransactionalRoute, get_session
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: sharing"])
 
 PNG_CACHE = {"Cache-Control": "public, max-age=3600"}
+POSTER_CACHE = "public, max-age=300, must-revalidate"
+"""A poster's address stays while what it shows may change (a price): kept briefly, then revalidated by ETag."""
 
 
 @router.post("/shares", response_model=ShareOut, status_code=201)
@@ -38,5 +41,8 @@ async def share_qr(code: str, request: Request, session: AsyncSession = Depends(
 
 @router.get("/shares/{code}/poster.png", response_class=Response)
 async def share_poster(code: str, request: Request, session: AsyncSession = Depends(get_session)):
-    png = await service.poster_png(session, request.app.state.runtime, code)
-    return Response(png, media_type="image/png", headers=PNG_CACHE)
+    key, path = await service.poster_png(session, request.app.state.runtime, code)
+    headers = {"ETag": f'"{key}"', "Cache-Control": POSTER_CACHE}
+    if f'"{key}"' in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(await anyio.Path(path).read_bytes(), media_type="image/png", headers=headers)

@@ -1,9 +1,14 @@
-"""Share posters and QR codes, rendered to PNG bytes (pure Pillow: no database, no web)."""
+"""Share posters and QR codes, rendered to PNG bytes (pure Pillow: no database, no web), and posters kept on
+disk by what they show."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -13,7 +18,8 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 __all__ = [
-    "PosterContent", "cjk_font", "cover_crop", "format_price", "render_poster_png", "render_qr_png", "wrap_text",
+    "PosterContent", "cached_poster", "cjk_font", "content_key", "cover_crop", "format_price", "render_poster_png",
+    "render_qr_png", "wrap_text",
 ]
 
 WIDTH, HEIGHT = 750, 1200
@@ -27,6 +33,8 @@ PLACEHOLDER = "#f2f2f2"
 ELLIPSIS = "…"
 _FONT_PACKAGE = "cvttf_NotoSansCJK_Regular"
 _UNBREAKABLE = re.compile(r"[0-9A-Za-z.,%+\-]+|.")
+LAYOUT_VERSION = 1
+"""Part of every poster's key: raise it when the drawing changes, so posters kept on disk are drawn anew."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,7 @@ def _product_image(path: Path | None, size: int) -> Image.Image:
         if path is None:
             raise FileNotFoundError
         with Image.open(path) as opened:
+            opened.draft("RGB", (size, size))  # a large JPEG (an upload from before they were scaled) decodes small
             image = ImageOps.exif_transpose(opened).convert("RGBA")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return _placeholder(size)
@@ -202,6 +211,37 @@ def render_poster_png(content: PosterContent) -> bytes:
     tagline = _one_line(content.tagline, cjk_font(24), column)
     draw.text((PAD, HEIGHT - PAD), tagline, fill=MUTED, font=cjk_font(24), anchor="ld")
     return _png(poster)
+
+
+def content_key(content: PosterContent) -> str:
+    """A hash of everything a poster shows: its text, price and link, and the product image file by name, size
+    and modification time. Two posters with the same key are the same picture."""
+    image = content.image_path
+    stat = image.stat() if image is not None and image.is_file() else None
+    drawn = {"layout": LAYOUT_VERSION, "title": content.title, "price": content.price_fen,
+             "original": content.original_price_fen, "sharer": content.sharer_name, "link": content.link,
+             "tagline": content.tagline,
+             "image": [str(image), stat.st_size, stat.st_mtime_ns] if image is not None and stat else None}
+    return hashlib.sha256(json.dumps(drawn, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def cached_poster(folder: Path, content: PosterContent) -> tuple[str, Path]:
+    """The poster's key and its file under `folder`, rendered only when no poster with that key was kept: an
+    unchanged share is served without drawing, a changed one (price, title, image …) gets a key of its own.
+    Written under a temporary name and renamed, so a reader never sees half a file and racing renders agree."""
+    key = content_key(content)
+    path = folder / f"{key}.png"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(render_poster_png(content))
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    return key, path
 
 
 def _png(image: Image.Image) -> bytes:

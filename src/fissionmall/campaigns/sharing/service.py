@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.sharing import repository
 from fissionmall.campaigns.sharing.models import Share
-from fissionmall.campaigns.sharing.poster import PosterContent, render_poster_png, render_qr_png
+from fissionmall.campaigns.sharing.poster import PosterContent, cached_poster, render_qr_png
 from fissionmall.campaigns.sharing.schemas import ShareIn, ShareLanding, ShareOut, Sharer
 from fissionmall.campaigns.sharing.targets import TARGETS, register_target
 from fissionmall.catalog import service as catalog
@@ -22,6 +22,8 @@ from fissionmall.core.tokens import read_code, sign_code
 from fissionmall.customers import repository as customers
 
 CODE_PURPOSE = "share"
+POSTERS = "posters"
+"""The folder under media_dir where posters are kept by key."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,9 @@ def share_link(runtime: Any, code: str) -> str:
     return f"{runtime.settings.public_base_url}/s/{code}"
 
 
-async def poster_png(session: AsyncSession, runtime: Any, code: str) -> bytes:
-    """A poster for a product share: image, title, price, the sharer's name and the QR code."""
+async def poster_png(session: AsyncSession, runtime: Any, code: str) -> tuple[str, Path]:
+    """A poster for a product share (image, title, price, the sharer's name and the QR code): its key, which
+    changes whenever anything it shows does, and its file, drawn only if no poster with that key was kept."""
     share, nickname = await resolve(session, runtime, code)
     if share.target_type == "product":
         card = await catalog.product_detail(session, share.merchant_id, share.target_id, shopper_view=False)
@@ -114,7 +117,8 @@ async def poster_png(session: AsyncSession, runtime: Any, code: str) -> bytes:
         title, price, image = "邀请你来逛逛", None, None
     content = PosterContent(title=title, price_fen=price, original_price_fen=None, sharer_name=nickname,
                             link=share_link(runtime, code), image_path=_local_media(runtime, image))
-    return await anyio.to_thread.run_sync(render_poster_png, content)
+    folder = Path(runtime.settings.media_dir) / POSTERS
+    return await anyio.to_thread.run_sync(cached_poster, folder, content)
 
 
 def _local_media(runtime: Any, url: str | None) -> Path | None:
