@@ -28,6 +28,7 @@ from fissionmall.community.endpoints import router as reviews_router
 from fissionmall.config import Settings, load_settings
 from fissionmall.core.errors import install_error_handlers
 from fissionmall.core.logging import configure_logging
+from fissionmall.core.metrics import REQUESTS, status_class
 from fissionmall.coupons.endpoints import admin as coupons_admin
 from fissionmall.coupons.endpoints import router as coupons_router
 from fissionmall.customers.endpoints import router as customers_router
@@ -37,6 +38,7 @@ from fissionmall.jobs.worker import load_task_modules, run_forever
 from fissionmall.loyalty.endpoints import admin as loyalty_admin
 from fissionmall.loyalty.endpoints import router as loyalty_router
 from fissionmall.merchants.endpoints import router as merchants_router
+from fissionmall.operations.endpoints import router as operations_router
 from fissionmall.orders.endpoints import admin as orders_admin
 from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                    loyalty_router, points_mall_router, reviews_router):
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
+    app.include_router(operations_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
 
@@ -83,9 +86,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     return app
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestLog:
-    """Logs each request's status and time (at debug level); plain ASGI, since Starlette's BaseHTTPMiddleware
-    costs a task group and a streamed copy of every response."""
+    """Logs each request's status and time (at debug level) and counts it in /metrics by route template; plain
+    ASGI, since Starlette's BaseHTTPMiddleware costs a task group and a streamed copy of every response."""
 
     def __init__(self, app: ASGIApp, log: Any) -> None:
         self.app, self.log = app, log
@@ -105,8 +111,12 @@ class RequestLog:
         try:
             await self.app(scope, receive, sending)
         finally:
+            seconds = time.perf_counter() - started
+            route = scope.get("route")  # set by the router once it matched: the template, not the raw path
+            method = scope["method"] if scope["method"] in METHODS else "other"  # a bounded set of series
+            REQUESTS.labels(method, getattr(route, "path", "unmatched"), status_class(status)).observe(seconds)
             self.log.debug("request", method=scope["method"], path=scope["path"], status=status,
-                           ms=round((time.perf_counter() - started) * 1000, 1))
+                           ms=round(seconds * 1000, 1))
 
 
 def app_from_environment() -> FastAPI:
