@@ -69,19 +69,24 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                   description="Social e-commerce engine: group buying, bargaining, sharing, distribution.")
     app.state.runtime = runtime
     install_error_handlers(app)
-    for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
+    api_routers = (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
                    orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
                    assist_router, invites_router, wallet_router, coupons_router,
                    coupons_admin, packets_router, vouchers_router, vouchers_admin,
                    distribution_router, distribution_admin, loyalty_admin,
-                   loyalty_router, points_mall_router, reviews_router):
+                   loyalty_router, points_mall_router, reviews_router)
+    for router in api_routers:
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     app.include_router(operations_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    media = StaticFiles(directory=settings.media_dir)
+    app.mount("/media", media, name="media")
 
-    app.add_middleware(RequestLog, log=runtime.log)
+    templates = {id(route): API + route.path for router in api_routers for route in router.routes}  # type: ignore[attr-defined]
+    templates |= {id(route): route.path for route in (*pages_router.routes, *operations_router.routes)}  # type: ignore[attr-defined]
+    templates[id(media)] = "/media/{path}"
+    app.add_middleware(RequestLog, log=runtime.log, templates=templates)
     configure_logging(settings.log_level, settings.log_json)
     return app
 
@@ -93,8 +98,10 @@ class RequestLog:
     """Logs each request's status and time (at debug level) and counts it in /metrics by route template; plain
     ASGI, since Starlette's BaseHTTPMiddleware costs a task group and a streamed copy of every response."""
 
-    def __init__(self, app: ASGIApp, log: Any) -> None:
-        self.app, self.log = app, log
+    def __init__(self, app: ASGIApp, log: Any, templates: dict[int, str]) -> None:
+        self.app, self.log, self.templates = app, log, templates
+        """Each route's (or mounted app's) template by the id of the object the router puts in the scope once it
+        matched (`route`, or `endpoint` for a mount): routers included with a prefix keep their own path."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,9 +119,9 @@ class RequestLog:
             await self.app(scope, receive, sending)
         finally:
             seconds = time.perf_counter() - started
-            route = scope.get("route")  # set by the router once it matched: the template, not the raw path
+            route = self.templates.get(id(scope.get("route") or scope.get("endpoint")), "unmatched")
             method = scope["method"] if scope["method"] in METHODS else "other"  # a bounded set of series
-            REQUESTS.labels(method, getattr(route, "path", "unmatched"), status_class(status)).observe(seconds)
+            REQUESTS.labels(method, route, status_class(status)).observe(seconds)
             self.log.debug("request", method=scope["method"], path=scope["path"], status=status,
                            ms=round(seconds * 1000, 1))
 

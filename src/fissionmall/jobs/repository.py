@@ -51,4 +51,4 @@ async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None
 async def dead_by_kind(session: AsyncSession) -> dict[str, int]:
     dead = select(OutboxJob.kind).where(OutboxJob.status == "dead").limit(COUNT_CAP).subquery()
     rows = await session.execute(select(dead.c.kind, func.count()).group_by(dead.c.kind))
-    return {kind: count for kind, count in rows.tuples()}
+    return {kind: count for kind, count in rows}
