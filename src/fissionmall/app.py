@@ -28,6 +28,7 @@ from fissionmall.community.endpoints import router as reviews_router
 from fissionmall.config import Settings, load_settings
 from fissionmall.core.errors import install_error_handlers
 from fissionmall.core.logging import configure_logging
+from fissionmall.core.metrics import REQUESTS, status_class
 from fissionmall.coupons.endpoints import admin as coupons_admin
 from fissionmall.coupons.endpoints import router as coupons_router
 from fissionmall.customers.endpoints import router as customers_router
@@ -37,6 +38,7 @@ from fissionmall.jobs.worker import load_task_modules, run_forever
 from fissionmall.loyalty.endpoints import admin as loyalty_admin
 from fissionmall.loyalty.endpoints import router as loyalty_router
 from fissionmall.merchants.endpoints import router as merchants_router
+from fissionmall.operations.endpoints import router as operations_router
 from fissionmall.orders.endpoints import admin as orders_admin
 from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
@@ -67,28 +69,39 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                   description="Social e-commerce engine: group buying, bargaining, sharing, distribution.")
     app.state.runtime = runtime
     install_error_handlers(app)
-    for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
+    api_routers = (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
                    orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
                    assist_router, invites_router, wallet_router, coupons_router,
                    coupons_admin, packets_router, vouchers_router, vouchers_admin,
                    distribution_router, distribution_admin, loyalty_admin,
-                   loyalty_router, points_mall_router, reviews_router):
+                   loyalty_router, points_mall_router, reviews_router)
+    for router in api_routers:
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
+    app.include_router(operations_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    media = StaticFiles(directory=settings.media_dir)
+    app.mount("/media", media, name="media")
 
-    app.add_middleware(RequestLog, log=runtime.log)
+    templates = {id(route): API + route.path for router in api_routers for route in router.routes}  # type: ignore[attr-defined]
+    templates |= {id(route): route.path for route in (*pages_router.routes, *operations_router.routes)}  # type: ignore[attr-defined]
+    templates[id(media)] = "/media/{path}"
+    app.add_middleware(RequestLog, log=runtime.log, templates=templates)
     configure_logging(settings.log_level, settings.log_json)
     return app
 
 
-class RequestLog:
-    """Logs each request's status and time (at debug level); plain ASGI, since Starlette's BaseHTTPMiddleware
-    costs a task group and a streamed copy of every response."""
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
-    def __init__(self, app: ASGIApp, log: Any) -> None:
-        self.app, self.log = app, log
+
+class RequestLog:
+    """Logs each request's status and time (at debug level) and counts it in /metrics by route template; plain
+    ASGI, since Starlette's BaseHTTPMiddleware costs a task group and a streamed copy of every response."""
+
+    def __init__(self, app: ASGIApp, log: Any, templates: dict[int, str]) -> None:
+        self.app, self.log, self.templates = app, log, templates
+        """Each route's (or mounted app's) template by the id of the object the router puts in the scope once it
+        matched (`route`, or `endpoint` for a mount): routers included with a prefix keep their own path."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,8 +118,12 @@ class RequestLog:
         try:
             await self.app(scope, receive, sending)
         finally:
+            seconds = time.perf_counter() - started
+            route = self.templates.get(id(scope.get("route") or scope.get("endpoint")), "unmatched")
+            method = scope["method"] if scope["method"] in METHODS else "other"  # a bounded set of series
+            REQUESTS.labels(method, route, status_class(status)).observe(seconds)
             self.log.debug("request", method=scope["method"], path=scope["path"], status=status,
-                           ms=round((time.perf_counter() - started) * 1000, 1))
+                           ms=round(seconds * 1000, 1))
 
 
 def app_from_environment() -> FastAPI:

@@ -7,6 +7,8 @@ import multiprocessing
 import os
 import signal
 import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import typer
 import uvicorn
@@ -146,6 +148,69 @@ def worker() -> None:
 
     configure_logging(runtime.settings.log_level, runtime.settings.log_json)
     asyncio.run(run())
+
+
+jobs = typer.Typer(help="The worker's job queue: dead jobs, and requeueing them.", no_args_is_help=True)
+app.add_typer(jobs, name="jobs")
+
+
+def _with_session(use: Callable[[Any, Any], Awaitable[Any]]) -> Any:
+    """Run `use(session, now)` in one transaction, committed if it returns; a refusal exits 2 with its reason."""
+    from fissionmall.core.errors import DomainError
+    from fissionmall.runtime import build_runtime
+
+    runtime = build_runtime(settings_or_exit())
+
+    async def run() -> Any:
+        try:
+            async with runtime.sessionmaker() as session:
+                result = await use(session, runtime.clock.now())
+                await session.commit()
+                return result
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        console.print(f"[bold red]fissionmall:[/] {exc.detail} ({exc.code})")
+        raise typer.Exit(2) from None
+
+
+@jobs.command("dead")
+def jobs_dead(limit: int = typer.Option(200, min=1, max=10_000, help="Show at most this many.")) -> None:
+    """List the jobs that failed every retry (newest first): refunds, payouts, notifications waiting for you."""
+    from rich.table import Table
+
+    from fissionmall.jobs import service
+
+    dead = _with_session(lambda session, _now: service.list_dead(session, limit=limit))
+    if not dead:
+        console.print("no dead jobs")
+        return
+    table = Table("id", "kind", "merchant", "attempts", "last error", "died at (UTC)")
+    for job in dead:
+        table.add_row(str(job.id), job.kind, str(job.merchant_id or ""), str(job.attempts), job.last_error or "",
+                      job.died_at.strftime("%Y-%m-%d %H:%M:%S"))
+    Console(soft_wrap=False).print(table)
+
+
+@jobs.command("retry")
+def jobs_retry(job_id: int | None = typer.Argument(None, help="The dead job to requeue."),
+               all_dead: bool = typer.Option(False, "--all", help="Requeue every dead job.")) -> None:
+    """Requeue a dead job (or --all): pending, due now, with a fresh set of attempts. Only a dead job can be
+    retried; the worker then runs it as any other (every job is idempotent at its receiver)."""
+    from fissionmall.jobs import service
+
+    if (job_id is not None) == all_dead:
+        console.print("[bold red]fissionmall:[/] give one job id, or --all")
+        raise typer.Exit(2)
+    if job_id is not None:
+        _with_session(lambda session, now: service.retry(session, job_id, now=now))
+        console.print(f"job {job_id} requeued")
+        return
+    requeued = _with_session(lambda session, now: service.retry_all(session, now=now))
+    console.print(f"{len(requeued)} dead job{'s' if len(requeued) != 1 else ''} requeued")
 
 
 def main() -> None:

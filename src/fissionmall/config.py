@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
 
+    # operations: the job lease, the metrics endpoint
+    job_lease_seconds: int = Field(default=120, ge=1, le=24 * 3600)
+    """How long a worker holds a claimed job before another worker may run it (a worker that died loses its jobs
+    after this); longer than the slowest provider call, so a live worker's job is not run twice at once."""
+    metrics_token: str | None = Field(default=None, min_length=16)
+    """When set, GET /metrics answers only a request bearing it (`Authorization: Bearer …`); unset, it is open."""
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -3,7 +3,9 @@
 Jobs are claimed with a lease (`locked_until`) by a short statement that skips rows other workers
 hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL), then run outside that statement's transaction, so no
 lock is ever held across a network call. A worker that dies loses its lease and the job runs again:
-every handler must be idempotent at the receiver.
+every handler must be idempotent at the receiver. A job that fails MAX_ATTEMPTS times in a row is parked as
+`dead` with its last error, logged at error level (`job_dead`), counted in /readyz and /metrics, and run again
+only when an operator requeues it (`fissionmall jobs dead`, `fissionmall jobs retry`): nothing is dropped.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fissionmall.db.base import Base, Id, IdMixin
 from fissionmall.db.sql import insert_ignoring_conflicts
 
-LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 30
+"""About 20 hours of retries: 2 s doubling to an hour between attempts."""
 
 
 class OutboxJob(IdMixin, Base):
@@ -91,7 +93,7 @@ class ClaimedJob:
     attempts: int
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[ClaimedJob]:
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[ClaimedJob]:
     due = (
         select(OutboxJob.id)
         .where(OutboxJob.status == "pending", OutboxJob.run_at <= now,
@@ -104,7 +106,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
     rows = await session.execute(
         update(OutboxJob)
         .where(OutboxJob.id.in_(due))
-        .values(locked_until=now + LEASE, attempts=OutboxJob.attempts + 1)
+        .values(locked_until=now + lease, attempts=OutboxJob.attempts + 1)
         .returning(OutboxJob.id, OutboxJob.kind, OutboxJob.payload, OutboxJob.attempts)
     )
     return [ClaimedJob(*row) for row in rows.all()]
@@ -113,8 +115,9 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
 async def run_due_jobs(runtime: Any, sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime,
                        limit: int = 100) -> int:
     """Claim and run one batch of due jobs; returns how many were claimed."""
+    lease = timedelta(seconds=runtime.settings.job_lease_seconds)
     async with sessionmaker() as session:
-        claimed = await claim_due(session, now=now, limit=limit)
+        claimed = await claim_due(session, now=now, limit=limit, lease=lease)
         await session.commit()
     for claimed_job in claimed:
         handler = HANDLERS.get(claimed_job.kind)
@@ -127,19 +130,24 @@ async def run_due_jobs(runtime: Any, sessionmaker: async_sessionmaker[AsyncSessi
             error = f"{type(exc).__name__}: {exc}"[:2000]
             runtime.log.warning("job_failed", job_id=claimed_job.id, kind=claimed_job.kind, error=error)
         async with sessionmaker() as session:
-            await session.execute(finish_statement(claimed_job, error, now))
+            finished = await session.execute(finish_statement(claimed_job, error, now))
             await session.commit()
+        if error is not None and is_last_attempt(claimed_job) and finished.rowcount == 1:  # type: ignore[attr-defined]
+            runtime.log.error("job_dead", job_id=claimed_job.id, kind=claimed_job.kind,
+                              attempts=claimed_job.attempts, error=error)
     return len(claimed)
+
+
+def is_last_attempt(claimed_job: ClaimedJob) -> bool:
+    return claimed_job.attempts >= MAX_ATTEMPTS
 
 
 def finish_statement(claimed_job: ClaimedJob, error: str | None, now: datetime) -> Any:
     mine = and_(OutboxJob.id == claimed_job.id, OutboxJob.attempts == claimed_job.attempts)
     if error is None:
         return update(OutboxJob).where(mine).values(status="done", done_at=now, locked_until=None)
+    if is_last_attempt(claimed_job):  # parked; run_at then says when it died
+        return update(OutboxJob).where(mine).values(status="dead", run_at=now, locked_until=None, last_error=error)
     backoff = timedelta(seconds=min(2 ** claimed_job.attempts, 3600))
-    return (
-        update(OutboxJob)
-        .where(mine)
-        .values(status="dead" if claimed_job.attempts >= MAX_ATTEMPTS else "pending",
-                run_at=now + backoff, locked_until=None, last_error=error)
-    )
+    return (update(OutboxJob).where(mine)
+            .values(status="pending", run_at=now + backoff, locked_until=None, last_error=error))

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 
+from fissionmall.core.metrics import POOL_TIMEOUTS, POOL_WAIT
 from fissionmall.db.session import TransactionSession
+
+
+class MeasuredPool(AsyncAdaptedQueuePool):
+    """The usual queue pool, timing each checkout and counting those that wait out the timeout (/metrics): how long
+    requests queue for a connection is the first sign that DATABASE_POOL_SIZE is too small for the load."""
+
+    def connect(self) -> PoolProxiedConnection:
+        started = time.perf_counter()
+        try:
+            return super().connect()
+        except PoolTimeout:
+            POOL_TIMEOUTS.inc()
+            raise
+        finally:
+            POOL_WAIT.observe(time.perf_counter() - started)
 
 
 def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0, pool_timeout: float | None = None,
@@ -21,15 +40,15 @@ def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0,
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection per process: SQLite lets one transaction run at a time anyway, and its lock is not
         # first come, first served (under load a request could wait out the busy timeout); the pool's queue is.
-        queue = dict(pool_size=1, max_overflow=0, pool_timeout=300 if pool_timeout is None else pool_timeout) \
-            if path and path != ":memory:" else {}
+        queue = dict(pool_size=1, max_overflow=0, pool_timeout=300 if pool_timeout is None else pool_timeout,
+                     poolclass=MeasuredPool) if path and path != ":memory:" else {}
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30}, **queue)
         _serialize_sqlite_writers(engine)
         return engine
     # No ping before each checkout: it cost three round trips per request. A connection a database restart broke
     # fails the one request that meets it, and SQLAlchemy then replaces every connection of the pool.
-    return create_async_engine(database_url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_timeout=30 if pool_timeout is None else pool_timeout,
+    return create_async_engine(database_url, echo=echo, poolclass=MeasuredPool, pool_size=pool_size,
+                               max_overflow=max_overflow, pool_timeout=30 if pool_timeout is None else pool_timeout,
                                pool_recycle=3600)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -25,3 +27,9 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 async def upgrade_async(database_url: str) -> None:
     """Alembic's env starts its own event loop, so run it in a thread from async code."""
     await asyncio.to_thread(upgrade, database_url)
+
+
+@cache
+def head_revision() -> str:
+    """The revision the code expects the database to be at."""
+    return str(ScriptDirectory.from_config(alembic_config("")).get_current_head())

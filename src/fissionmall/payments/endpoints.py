@@ -5,8 +5,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, current_shopper
-from fissionmall.core.errors import NotFound, Unauthorized
+from fissionmall.core.errors import DomainError, NotFound, Unauthorized
 from fissionmall.core.idempotency import run_idempotent
+from fissionmall.core.metrics import NOTIFICATIONS
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.payments import service
 from fissionmall.payments.providers.base import InvalidNotification
@@ -42,6 +43,12 @@ async def notify(provider: str, request: Request, session: AsyncSession = Depend
         notice = handler.parse_notification(request.headers, await request.body())
     except InvalidNotification as exc:
         runtime.log.warning("notification_rejected", provider=provider, reason=exc.reason)
+        NOTIFICATIONS.labels(provider, "rejected").inc()
         raise Unauthorized("invalid_notification", f"notification rejected: {exc.reason}") from None
-    outcome = await service.apply_notice(session, runtime, provider, notice)
+    try:
+        outcome = await service.apply_notice(session, runtime, provider, notice)
+    except DomainError:
+        NOTIFICATIONS.labels(provider, "refused").inc()
+        raise
+    NOTIFICATIONS.labels(provider, outcome).inc()
     return JSONResponse({"code": "SUCCESS", "message": outcome})

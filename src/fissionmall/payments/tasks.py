@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fissionmall.core.metrics import REFUND_CALLS
 from fissionmall.core.outbox import job
 from fissionmall.orders.refunds import REFUND_JOB
 from fissionmall.payments import service
@@ -12,4 +13,9 @@ from fissionmall.payments import service
 @job(REFUND_JOB)
 async def execute_refund(runtime: Any, payload: dict[str, Any]) -> None:
     provider, request = await service.refund_request(runtime, int(payload["refund_id"]))
-    await provider.refund(request)
+    try:
+        await provider.refund(request)
+    except Exception:
+        REFUND_CALLS.labels(provider.name, "failed").inc()
+        raise
+    REFUND_CALLS.labels(provider.name, "accepted").inc()

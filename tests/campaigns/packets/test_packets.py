@@ -22,7 +22,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from fissionmall.core.outbox import LEASE
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_deposits import deposit_group, pay_stage
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
@@ -502,7 +501,7 @@ async def test_a_packet_job_run_again_takes_no_second_campaign_unit(client, mall
     await bought_packet(mall, alice)
     # the worker died after the job's work but before marking it done: the job is pending, its lease runs out
     await execute(mall.runtime, "UPDATE outbox_jobs SET status = 'pending', done_at = NULL, locked_until = :t "
-                                "WHERE kind = 'packets.create'", t=clock.now() + LEASE)
+                                "WHERE kind = 'packets.create'", t=clock.now() + timedelta(minutes=2))
     clock.advance(minutes=3)
     assert (await mall.work())["jobs"] == 1
     assert await value(mall.runtime, "SELECT count(*) FROM coupon_packets") == 1
