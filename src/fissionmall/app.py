@@ -40,6 +40,7 @@ from fissionmall.merchants.endpoints import router as merchants_router
 from fissionmall.orders.endpoints import admin as orders_admin
 from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
+from fissionmall.platform.endpoints import router as platform_router
 from fissionmall.runtime import Runtime, build_runtime
 from fissionmall.wallet.endpoints import router as wallet_router
 from fissionmall.web.pages import router as pages_router
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                    distribution_router, distribution_admin, loyalty_admin,
                    loyalty_router, points_mall_router, reviews_router):
         app.include_router(router, prefix=API)
+    if settings.platform_token:  # unset, the platform API does not exist (404), not even in /docs
+        app.include_router(platform_router, prefix=API)
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
 
+    platform_token: str | None = Field(default=None, min_length=32, max_length=200)
+    """The platform operator's credential (sent as `Authorization: Bearer …`) for creating and listing merchants;
+    unset, the platform API does not exist."""
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
