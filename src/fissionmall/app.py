@@ -42,6 +42,7 @@ from fissionmall.operations.endpoints import router as operations_router
 from fissionmall.orders.endpoints import admin as orders_admin
 from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
+from fissionmall.platform.endpoints import router as platform_router
 from fissionmall.runtime import Runtime, build_runtime
 from fissionmall.wallet.endpoints import router as wallet_router
 from fissionmall.web.pages import router as pages_router
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                    loyalty_router, points_mall_router, reviews_router)
     for router in api_routers:
         app.include_router(router, prefix=API)
+    if settings.platform_token:  # unset, the platform API does not exist (404), not even in /docs
+        app.include_router(platform_router, prefix=API)
     app.include_router(pages_router)
     app.include_router(operations_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The command line: serve, worker, migrate, demo."""
+"""The command line: serve, worker, migrate, demo, merchant."""
 
 from __future__ import annotations
 
@@ -60,6 +60,90 @@ def demo() -> None:
     created = asyncio.run(run())
     console.print("[green]demo merchant loaded[/]" if created else "demo merchant already present")
     console.print(f"merchant slug [bold]demo[/], staff [bold]owner[/] / [bold]{DEMO_PASSWORD}[/]")
+
+
+merchant_app = typer.Typer(help="Tenants: create and list merchants.", no_args_is_help=True)
+app.add_typer(merchant_app, name="merchant")
+
+
+@merchant_app.command("create")
+def merchant_create(
+    slug: str = typer.Option(..., help="URL name of the mall: a-z, 0-9 and inner hyphens, 2-40 characters."),
+    name: str = typer.Option(..., help="Display name."),
+    owner: str = typer.Option("owner", help="Username of the owner's staff account."),
+    generate_password: bool = typer.Option(False, "--generate-password",
+                                           help="Generate the owner's password and show it once (the default "
+                                                "when no terminal is attached)."),
+) -> None:
+    """Create a merchant with its owner. The owner's password is asked for (twice, hidden) on a terminal."""
+    import sys
+
+    from pydantic import ValidationError
+    from rich.markup import escape
+
+    from fissionmall.core.errors import DomainError
+    from fissionmall.merchants import service
+    from fissionmall.merchants.schemas import MerchantCreate
+    from fissionmall.runtime import build_runtime
+
+    generated = generate_password or not sys.stdin.isatty()
+    password = service.generate_password() if generated else typer.prompt("owner password", hide_input=True,
+                                                             confirmation_prompt=True)
+    try:
+        body = MerchantCreate(slug=slug, name=name, owner_username=owner, owner_password=password)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        option = {"owner_username": "--owner", "owner_password": "owner password"}.get(
+            str(first["loc"][0]), f"--{first['loc'][0]}")
+        console.print(f"[bold red]fissionmall:[/] {option}: {escape(first['msg'])}")
+        raise typer.Exit(2) from None
+    runtime = build_runtime(settings_or_exit())
+
+    async def run() -> None:
+        try:
+            async with runtime.sessionmaker() as session:
+                await service.create_merchant(session, runtime.clock.now(), body)
+                await session.commit()
+        finally:
+            await runtime.close()
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        console.print(f"[bold red]fissionmall:[/] {escape(exc.detail)}")
+        raise typer.Exit(2) from None
+    console.print(f"[green]merchant [bold]{slug}[/] created[/], owner [bold]{owner}[/]")
+    if generated:  # on standard output, so a script can capture it; the rest goes to standard error
+        console.print("owner password (shown once):")
+        print(password)
+
+
+@merchant_app.command("list")
+def merchant_list() -> None:
+    """Every merchant: id, slug, name, created."""
+    from rich.table import Table
+
+    from fissionmall.merchants.service import merchant_page
+    from fissionmall.runtime import build_runtime
+
+    runtime = build_runtime(settings_or_exit())
+    table = Table("id", "slug", "name", "created")
+
+    async def run() -> None:
+        cursor: str | None = None
+        try:
+            async with runtime.sessionmaker() as session:
+                while True:
+                    merchants, cursor = await merchant_page(session, cursor=cursor, limit=100)
+                    for merchant in merchants:
+                        table.add_row(str(merchant.id), merchant.slug, merchant.name, f"{merchant.created_at:%Y-%m-%d}")
+                    if cursor is None:
+                        break
+        finally:
+            await runtime.close()
+
+    asyncio.run(run())
+    Console(soft_wrap=True).print(table)
 
 
 @app.command()

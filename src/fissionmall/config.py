@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, min_length=16)
     """When set, GET /metrics answers only a request bearing it (`Authorization: Bearer …`); unset, it is open."""
 
+    # tenants: the platform operator
+    platform_token: str | None = Field(default=None, min_length=32, max_length=200)
+    """The platform operator's credential (sent as `Authorization: Bearer …`) for creating and listing merchants;
+    unset, the platform API does not exist."""
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

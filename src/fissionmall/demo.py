@@ -12,9 +12,10 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
-from fissionmall.core.auth import hash_password
 from fissionmall.customers.models import Customer
 from fissionmall.merchants.models import Merchant, Staff, Store
+from fissionmall.merchants.schemas import MerchantCreate
+from fissionmall.merchants.service import create_merchant
 from fissionmall.runtime import Runtime
 
 DEMO_SLUG = "demo"
@@ -76,14 +77,13 @@ async def load_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _
     async with runtime.sessionmaker() as session:
         if (await session.execute(select(Merchant).where(Merchant.slug == DEMO_SLUG))).scalar_one_or_none():
             return False
-        merchant = Merchant(slug=DEMO_SLUG, name="裂变好物商城", created_at=now)
-        session.add(merchant)
-        await session.flush()
+        (owner_name, _), *others = STAFF
+        merchant, owner = await create_merchant(session, now, MerchantCreate(
+            slug=DEMO_SLUG, name="裂变好物商城", owner_username=owner_name, owner_password=DEMO_PASSWORD))
         session.add_all([Store(merchant_id=merchant.id, name="静安旗舰店", address="上海市静安区南京西路 1 号"),
                          Store(merchant_id=merchant.id, name="徐汇社区店", address="上海市徐汇区天钥桥路 2 号")])
-        password_hash = hash_password(DEMO_PASSWORD)
-        session.add_all([Staff(merchant_id=merchant.id, username=name, password_hash=password_hash, role=role)
-                         for name, role in STAFF])
+        session.add_all([Staff(merchant_id=merchant.id, username=name, password_hash=owner.password_hash, role=role)
+                         for name, role in others])
         categories = [Category(merchant_id=merchant.id, name=name, position=i) for i, name in enumerate(CATEGORIES)]
         session.add_all(categories)
         await session.flush()

@@ -1,4 +1,4 @@
-from fissionmall.core.errors import NotFound, Unauthorized
+from fissionmall.core.errors import Conflict, NotFound, Unauthorized
 
 
 def merchant_not_found(slug: str) -> NotFound:
@@ -7,3 +7,7 @@ def merchant_not_found(slug: str) -> NotFound:
 
 def bad_credentials() -> Unauthorized:
     return Unauthorized("invalid_credentials", "username or password is wrong")
+
+
+def merchant_slug_taken(slug: str) -> Conflict:
+    return Conflict("merchant_slug_taken", f"merchant slug {slug!r} is taken")

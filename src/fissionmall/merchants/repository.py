@@ -19,6 +19,11 @@ async def merchant_by_id(session: AsyncSession, merchant_id: int) -> Merchant:
     return (await session.execute(_MERCHANT, dict(merchant_id=merchant_id))).scalar_one()
 
 
+async def merchant_page(session: AsyncSession, *, after_id: int, limit: int) -> list[Merchant]:
+    statement = select(Merchant).where(Merchant.id > after_id).order_by(Merchant.id).limit(limit)
+    return list((await session.execute(statement)).scalars())
+
+
 async def staff_by_username(session: AsyncSession, merchant_id: int, username: str) -> Staff | None:
     statement = select(Staff).where(Staff.merchant_id == merchant_id, Staff.username == username)
     return (await session.execute(statement)).scalar_one_or_none()

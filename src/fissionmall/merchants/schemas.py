@@ -60,10 +60,23 @@ class StoreOut(StoreIn):
 
 
 Role = Literal["owner", "operator", "finance", "support"]
+USERNAME = r"^[A-Za-z0-9_.\-]+$"
+SLUG = r"^[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?$"
+"""Lower-case letters, digits and inner hyphens: a slug appears in URLs (/m/{slug}/…) and in staff sign-in."""
+OWNER_PASSWORD_MIN = 12
+
+
+class MerchantCreate(BaseModel):
+    """A new tenant (商户) and the owner who signs in to its console first; the owner adds the rest."""
+
+    slug: str = Field(min_length=2, max_length=40, pattern=SLUG)
+    name: str = Field(min_length=1, max_length=100)
+    owner_username: str = Field(default="owner", min_length=2, max_length=60, pattern=USERNAME)
+    owner_password: str = Field(min_length=OWNER_PASSWORD_MIN, max_length=200)
 
 
 class StaffIn(BaseModel):
-    username: str = Field(min_length=2, max_length=60, pattern=r"^[A-Za-z0-9_.\-]+$")
+    username: str = Field(min_length=2, max_length=60, pattern=USERNAME)
     password: str = Field(min_length=10, max_length=200)
     role: Role
 

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember, hash_password, issue_token, verify_password
 from fissionmall.core.errors import Conflict, NotFound
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.db.sql import add_unique
 from fissionmall.merchants import errors, repository
 from fissionmall.merchants.models import Merchant, Staff, Store
-from fissionmall.merchants.schemas import MerchantSettings, StaffIn, StaffLogin, StaffPatch, StoreIn, TokenOut
+from fissionmall.merchants.schemas import (
+    MerchantCreate,
+    MerchantSettings,
+    StaffIn,
+    StaffLogin,
+    StaffPatch,
+    StoreIn,
+    TokenOut,
+)
 
 
 async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant:
@@ -23,6 +34,29 @@ async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant:
 
 async def merchant_by_id(session: AsyncSession, merchant_id: int) -> Merchant:
     return await repository.merchant_by_id(session, merchant_id)
+
+
+async def create_merchant(session: AsyncSession, now: datetime, body: MerchantCreate) -> tuple[Merchant, Staff]:
+    """A new tenant with its owner: the one way a merchant comes to exist (operator command, platform API, demo).
+    No store: orders do not need one, and the owner adds branches from the console."""
+    merchant = Merchant(slug=body.slug, name=body.name, created_at=now)
+    if not await add_unique(session, merchant):
+        raise errors.merchant_slug_taken(body.slug)
+    owner = Staff(merchant_id=merchant.id, username=body.owner_username, role="owner",
+                  password_hash=hash_password(body.owner_password))
+    session.add(owner)
+    await session.flush()
+    return merchant, owner
+
+
+def generate_password() -> str:
+    """A password for an owner who did not choose one: 24 URL-safe characters (144 random bits)."""
+    return secrets.token_urlsafe(18)
+
+
+async def merchant_page(session: AsyncSession, *, cursor: str | None, limit: int) -> tuple[list[Merchant], str | None]:
+    merchants = await repository.merchant_page(session, after_id=parse_cursor(cursor) or 0, limit=limit)
+    return merchants, str(merchants[-1].id) if len(merchants) == limit else None
 
 
 async def staff_login(session: AsyncSession, runtime: Any, body: StaffLogin) -> TokenOut:

@@ -1,0 +1,230 @@
+"""Tenant isolation over every route: merchant A holds a row of every kind a path can name; merchant B's shopper and
+B's staff of every role call each route with A's ids and learn nothing (404, or the refusal a wrong audience or role
+gets anyway), and A's rows stay exactly as they were. Lists show B none of A's rows.
+
+The routes come from the app itself, so a new route is covered or this test fails; ID_OF is the reviewed table of
+path parameters: a route whose parameter is missing from it fails too."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+
+import tests.support
+from fissionmall.catalog.models import Product, Sku
+from fissionmall.db.models import Base
+from fissionmall.merchants.models import Staff, Store
+from fissionmall.merchants.schemas import MerchantCreate
+from fissionmall.merchants.service import create_merchant
+from tests.campaigns.assist.test_assist_paths import assist_campaign, open_packet
+from tests.campaigns.bargain.test_bargain_paths import bargain_campaign, started
+from tests.campaigns.giftcards.test_vouchers import bought, gift_campaign
+from tests.campaigns.groupbuy.test_group_flow import group_campaign, group_order
+from tests.campaigns.invites.test_invite_rewards import invite_campaign
+from tests.campaigns.packets.test_packets import bought_packet, packet_campaign, template
+from tests.campaigns.pointsmall.test_points_mall import goods, live
+from tests.community.test_reviews import received, review
+from tests.distribution.test_withdrawals import payee, setup, withdraw
+from tests.loyalty.test_points import configure as configure_points
+from tests.loyalty.test_tasks import new_task
+from tests.support import PASSWORD, ROLES, Mall, rows
+
+API = "/api/v1"
+
+ID_OF: dict[str, str] = {
+    # path parameter -> key of A's row in `a_rows` (campaign_id and packet_id by the path's first segment)
+    "store_id": "store", "staff_id": "staff", "product_id": "product", "sku_id": "sku", "order_id": "order",
+    "refund_id": "refund", "payment_id": "payment", "code": "share_code", "group_id": "group",
+    "bargain_id": "bargain", "template_id": "coupon_template", "voucher_id": "voucher", "withdrawal_id": "withdrawal",
+    "customer_id": "customer", "task_id": "task", "campaign_id": "campaign", "packet_id": "packet",
+    # not ids: the value B would use for its own request
+    "provider": "sandbox", "decision": "approve", "merchant": "b_slug",
+}
+CAMPAIGN_OF = {"group-campaigns": "group_campaign", "bargain-campaigns": "bargain_campaign",
+               "assist-campaigns": "assist_campaign", "invite-campaigns": "invite_campaign",
+               "points-mall": "points_mall_campaign", "campaigns": "group_campaign"}
+PACKET_OF = {"assists": "assist_packet", "packets": "coupon_packet"}
+BODY: dict[str, dict[str, Any]] = {
+    # the smallest valid body of each writing route with an id, so that only the id can refuse it
+    "PUT /admin/stores/{store_id}": {"name": "B's store"},
+    "PATCH /admin/staff/{staff_id}": {"active": False},
+    "PATCH /admin/products/{product_id}": {"title": "taken over"},
+    "POST /admin/products/{product_id}/skus": {"code": "B-1", "name": "x", "price_fen": 1, "stock": 1},
+    "PATCH /admin/skus/{sku_id}": {"price_fen": 1},
+    "POST /orders/{order_id}/refunds": {"reason": "not mine"},
+    "POST /admin/orders/{order_id}/ship": {"carrier": "SF Express", "tracking_no": "SF1234567890"},
+    "POST /admin/orders/{order_id}/adjustments": {"amount_fen": -1, "name": "discount"},
+    "POST /admin/orders/{order_id}/refunds": {"reason": "not mine"},
+    "PATCH /admin/campaigns/{campaign_id}": {"name": "taken over"},
+    "PATCH /admin/coupon-templates/{template_id}": {"status": "ended"},
+    "POST /vouchers/{voucher_id}/claim": {"token": "t" * 32},
+    "POST /admin/withdrawals/{withdrawal_id}/reject": {"reason": "not mine"},
+    "PATCH /admin/distributors/{customer_id}": {"grade": 1},
+    "PATCH /admin/tasks/{task_id}": {"active": False},
+    "POST /points-mall/{campaign_id}/redeem": {},
+    "POST /orders/{order_id}/reviews": {"product_id": 1, "rating": 1},
+}
+NOT_SHOPPER_OR_STAFF = {"/api/v1/payments/notify/{provider}"}
+"""Provider callbacks: authenticated by the provider's signature, never by a token (covered in the payments tests)."""
+PUBLIC_BY_CODE = {"/api/v1/shares/{code}", "/api/v1/shares/{code}/qr.png", "/api/v1/shares/{code}/poster.png",
+                  "/s/{code}"}
+"""A share link is a bearer capability: whoever holds its unguessable code may open it, from any mall or none, and
+it leads to the sharer's own mall. These answer A's share to anyone holding the code, by design."""
+MISSING = 2_000_000_000
+
+
+def routes() -> list[tuple[str, str, list[str]]]:
+    from fissionmall.app import create_app
+    from fissionmall.config import load_settings
+
+    app = create_app(load_settings(platform_token="p" * 32))
+    found = []
+    for route in iter_route_contexts(app.routes):
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            found.append((method, route.path, re.findall(r"{(\w+)", route.path)))
+    return found
+
+
+def test_every_path_parameter_is_in_the_reviewed_table():
+    unknown = {(path, name) for _, path, names in routes() for name in names if name not in ID_OF}
+    assert not unknown, f"add these path parameters to ID_OF (with a row of merchant A): {sorted(unknown)}"
+    writing = {f"{m} {p.removeprefix(API)}" for m, p, names in routes() if names and m in ("POST", "PUT", "PATCH")}
+    assert set(BODY) <= writing, set(BODY) - writing
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Tokens that outlive the after-sale week the withdrawal's commission waits for."""
+    return {"token_ttl_seconds": 90 * 24 * 3600, "platform_token": "p" * 32}
+
+
+async def tenant(client, runtime, slug: str) -> Mall:
+    """A merchant made as an operator makes one (the service behind the CLI and the platform API), then staff of
+    every role and a product with one SKU, as the tests' usual mall has."""
+    async with runtime.sessionmaker() as session:
+        merchant, _ = await create_merchant(session, runtime.clock.now(), MerchantCreate(
+            slug=slug, name=f"{slug} mall", owner_username="owner", owner_password=PASSWORD))
+        store = Store(merchant_id=merchant.id, name="main store")
+        session.add(store)
+        session.add_all([Staff(merchant_id=merchant.id, username=role, role=role,
+                               password_hash=tests.support.password_hash()) for role in ROLES if role != "owner"])
+        product = Product(merchant_id=merchant.id, title="Tea", status="on_sale", created_at=runtime.clock.now())
+        product.images = []
+        product.skus = [Sku(merchant_id=merchant.id, code=f"{slug}-tea", name="100g", price_fen=1000, stock=1000)]
+        session.add(product)
+        await session.commit()
+        return Mall(client, runtime, slug, merchant.id, store.id, product.id, product.skus[0].id)
+
+
+async def one(runtime, sql: str, **params: Any) -> Any:
+    return (await rows(runtime, sql, **params))[0][0]
+
+
+async def rows_of_every_kind(a: Mall) -> dict[str, Any]:
+    """A's rows, each made through the API the way the feature's own tests make it."""
+    runtime, mid = a.runtime, a.merchant_id
+    await setup(a)  # distribution first: its commission settles a week later, before the campaigns' windows
+    person = await payee(a, "earner")
+    withdrawal = await withdraw(a, person, 100)
+    a._staff_tokens.clear()  # staff tokens last half a day
+    alice = await a.shopper("alice")
+    ids: dict[str, Any] = {"withdrawal": withdrawal["id"], "customer": person.id, "sandbox": "sandbox",
+                           "approve": "approve"}
+    ids["group_campaign"] = await group_campaign(a)
+    await a.pay(alice, (await group_order(a, alice, ids["group_campaign"]))["id"])  # a group opens when paid
+    ids["group"] = await one(runtime, "SELECT id FROM buying_groups WHERE merchant_id = :m", m=mid)
+    ids["bargain_campaign"] = await bargain_campaign(a)
+    ids["bargain"] = (await started(a, alice, ids["bargain_campaign"]))["id"]
+    ids["assist_campaign"] = await assist_campaign(a)
+    ids["assist_packet"] = (await open_packet(a, alice, ids["assist_campaign"]))["id"]
+    ids["invite_campaign"] = await invite_campaign(a)
+    ids["coupon_template"] = await template(a)
+    await packet_campaign(a, template_id=ids["coupon_template"])
+    ids["coupon_packet"] = (await bought_packet(a, alice))["id"]
+    _, [ids["voucher"]] = await bought(a, alice, await gift_campaign(a))
+    await configure_points(a)
+    ids["points_mall_campaign"] = await live(a, goods(a))
+    ids["task"] = (await new_task(a))["id"]
+    reviewed = await received(a, alice)
+    assert (await a.client.post(f"/orders/{reviewed['id']}/reviews", headers=alice, json=review(a))).status_code == 201
+    order = await a.order(alice)
+    paid = await a.client.post(f"/orders/{order['id']}/pay", headers=alice)
+    ids["payment"] = paid.json()["payment_id"]
+    await a.client.post(f"/sandbox/payments/{ids['payment']}/complete", headers=alice)
+    await a.work()
+    refund = await a.client.post(f"/orders/{order['id']}/refunds", headers=alice, json={"reason": "changed mind"})
+    assert refund.status_code in (200, 201), refund.text
+    ids["order"] = order["id"]
+    ids["refund"] = await one(runtime, "SELECT id FROM refunds WHERE merchant_id = :m", m=mid)
+    share = await a.client.post("/shares", headers=alice, json={"target_type": "product", "target_id": a.product_id})
+    assert share.status_code in (200, 201), share.text
+    ids["share_code"] = share.json()["code"]
+    ids.update(store=a.store_id, product=a.product_id, sku=a.sku_id,
+               staff=await one(runtime, "SELECT id FROM staff WHERE merchant_id = :m AND role = 'owner'", m=mid))
+    return ids
+
+
+def value_for(name: str, path: str, ids: dict[str, Any]) -> Any:
+    segment = path.split("/{" + name + "}")[0].rsplit("/", 1)[1]  # what the id names: /assists/{packet_id}
+    key = ID_OF[name]
+    if name == "campaign_id":
+        key = CAMPAIGN_OF[segment]
+    elif name == "packet_id":
+        key = PACKET_OF[segment]
+    return ids[key]
+
+
+async def rows_of(runtime, merchant_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table that belongs to this merchant."""
+    found = {}
+    for table in Base.metadata.sorted_tables:
+        column = "merchant_id" if "merchant_id" in table.c else "id" if table.name == "merchants" else None
+        if column:
+            found[table.name] = sorted(await rows(runtime, f"SELECT * FROM {table.name} WHERE {column} = :m",
+                                                  m=merchant_id), key=repr)
+    return found
+
+
+def answer(response) -> tuple[int, Any]:
+    """What a caller learns: the status and the problem code, or the whole body of a success."""
+    if response.headers.get("content-type", "").startswith("application/problem+json"):
+        return response.status_code, response.json()["code"]
+    return response.status_code, response.content
+
+
+async def test_merchant_b_reaches_none_of_merchant_a_s_rows(client, runtime):
+    a, b = await tenant(client, runtime, "tenant-a"), await tenant(client, runtime, "tenant-b")
+    ids = await rows_of_every_kind(a)
+    await setup(b)  # B has distribution grades of its own, so a grade change is refused only for the id
+    ids["b_slug"] = b.slug
+    callers = {"shopper": await b.shopper("bob"), **{role: await b.staff(role) for role in ROLES}}
+    before = await rows_of(runtime, a.merchant_id)
+    leaks, covered = [], 0
+
+    async def call(method: str, path: str, names: list[str], headers: dict[str, str], values: dict[str, Any]):
+        url = path
+        for name in names:
+            url = url.replace("{" + name + "}", str(values.get(name, value_for(name, path, ids))))
+        body = BODY.get(f"{method} {path.removeprefix(API)}")
+        if url.startswith(API):
+            return await client.request(method, url.removeprefix(API), headers=headers, json=body)
+        return await client.request(method, f"http://mall.test{url}", headers=headers)
+
+    for method, path, names in routes():
+        if not names or path in NOT_SHOPPER_OR_STAFF | PUBLIC_BY_CODE:
+            continue
+        covered += 1
+        ids_only = {name: MISSING for name in names if name.endswith("_id")}
+        for caller, headers in callers.items():
+            response = await call(method, path, names, headers, {})
+            if response.status_code in (401, 403, 404):
+                continue
+            # any other answer must be the very answer to ids that exist nowhere: it then reveals nothing of A
+            if answer(response) != answer(await call(method, path, names, headers, ids_only)):
+                leaks.append((caller, method, path, response.status_code, response.text[:200]))
+    assert not leaks, "\n".join(map(repr, leaks))
+    assert await rows_of(runtime, a.merchant_id) == before
+    assert covered >= 50, covered
