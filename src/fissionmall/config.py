@@ -6,8 +6,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fissionmall.core.tokens import SigningKeys
 
 DEV_SECRET = "dev-only-secret-change-me-in-production"
 
@@ -50,6 +52,21 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
 
+    retired_secret_keys: str = ""
+    """Former SECRET_KEYs, comma-separated, still accepted when reading tokens and share codes (never used to sign),
+    so that rotating SECRET_KEY signs nobody out and breaks no shared link; drop one once its tokens have expired."""
+
+    @field_validator("retired_secret_keys")
+    @classmethod
+    def _retired_keys_are_long(cls, value: str) -> str:
+        if any(len(key) < 32 for key in _listed(value)):
+            raise ValueError("each retired key must be at least 32 characters")
+        return value
+
+    @cached_property
+    def signing_keys(self) -> SigningKeys:
+        return SigningKeys(self.secret_key, tuple(_listed(self.retired_secret_keys)))
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -76,6 +93,10 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError(f"PAYMENT_PROVIDER=wechatpay needs {', '.join(m.upper() for m in missing)}")
         return self
+
+
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

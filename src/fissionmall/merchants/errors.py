@@ -1,4 +1,4 @@
-from fissionmall.core.errors import NotFound, Unauthorized
+from fissionmall.core.errors import NotFound, TooManyRequests, Unauthorized
 
 
 def merchant_not_found(slug: str) -> NotFound:
@@ -7,3 +7,8 @@ def merchant_not_found(slug: str) -> NotFound:
 
 def bad_credentials() -> Unauthorized:
     return Unauthorized("invalid_credentials", "username or password is wrong")
+
+
+def login_throttled(scope: str, retry_after: int) -> TooManyRequests:
+    return TooManyRequests("login_throttled", f"too many failed sign-ins from this {scope}; try again later",
+                           scope=scope, retry_after=retry_after)
