@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 import tests.support
 from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.auth import ROLE_PERMISSIONS
-from fissionmall.core.tokens import sign_token
+from fissionmall.core.tokens import SigningKeys, sign_token
 from fissionmall.customers.models import Customer
 from fissionmall.orders.models import Order
 from tests.support import ADDRESS, PASSWORD, ROLES, Mall, problem
@@ -255,11 +255,12 @@ async def test_tampered_signature_is_refused(client, mall):
 async def test_token_signed_with_another_secret_is_refused(client, mall, clock, runtime):
     """Only the server's secret makes a token; the same claims signed with the right secret pass (control)."""
     staff_id = (await client.get("/admin/staff", headers=await mall.staff("owner"))).json()[0]["id"]
-    claims = {"aud": "staff", "sub": str(staff_id), "mid": mall.merchant_id, "role": "owner"}
+    claims = {"aud": "staff", "sub": str(staff_id), "mid": mall.merchant_id, "sv": 0}
     ttl = runtime.settings.staff_token_ttl_seconds
-    foreign = sign_token("another-secret-0123456789abcdef", claims, now=clock.now(), ttl=timedelta(seconds=ttl))
+    foreign = sign_token(SigningKeys("another-secret-0123456789abcdef"), claims, now=clock.now(),
+                         ttl=timedelta(seconds=ttl))
     problem(await client.get("/admin/merchant", headers=bearer(foreign)), 401, "unauthenticated")
-    genuine = sign_token(runtime.settings.secret_key, claims, now=clock.now(), ttl=timedelta(seconds=ttl))
+    genuine = sign_token(runtime.settings.signing_keys, claims, now=clock.now(), ttl=timedelta(seconds=ttl))
     assert (await client.get("/admin/merchant", headers=bearer(genuine))).status_code == 200
 
 

@@ -6,8 +6,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fissionmall.core.tokens import SigningKeys
 
 DEV_SECRET = "dev-only-secret-change-me-in-production"
 
@@ -61,6 +63,20 @@ class Settings(BaseSettings):
     platform_token: str | None = Field(default=None, min_length=32, max_length=200)
     """The platform operator's credential (sent as `Authorization: Bearer …`) for creating and listing merchants;
     unset, the platform API does not exist."""
+    retired_secret_keys: str = ""
+    """Former SECRET_KEYs, comma-separated, still accepted when reading tokens and share codes (never used to sign),
+    so that rotating SECRET_KEY signs nobody out and breaks no shared link; drop one once its tokens have expired."""
+
+    @field_validator("retired_secret_keys")
+    @classmethod
+    def _retired_keys_are_long(cls, value: str) -> str:
+        if any(len(key) < 32 for key in _listed(value)):
+            raise ValueError("each retired key must be at least 32 characters")
+        return value
+
+    @cached_property
+    def signing_keys(self) -> SigningKeys:
+        return SigningKeys(self.secret_key, tuple(_listed(self.retired_secret_keys)))
 
     @cached_property
     def is_sqlite(self) -> bool:
@@ -88,6 +104,10 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError(f"PAYMENT_PROVIDER=wechatpay needs {', '.join(m.upper() for m in missing)}")
         return self
+
+
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -10,10 +10,13 @@ from structlog.typing import FilteringBoundLogger
 
 from fissionmall.campaigns.gate import Gate, OpenGate, gate_for
 from fissionmall.config import Settings
+from fissionmall.core.auth import StaffStandings
 from fissionmall.core.clock import Clock, SystemClock
 from fissionmall.core.logging import get_logger
 from fissionmall.db.engine import make_engine, make_sessionmaker
 from fissionmall.fraud.velocity import DatabaseWindows, RedisWindows, Windows, windows_for
+from fissionmall.merchants import repository as merchants
+from fissionmall.merchants.throttle import DatabaseLoginThrottle, LoginThrottle, RedisLoginThrottle, login_throttle_for
 from fissionmall.payments.providers.base import PaymentProvider
 
 
@@ -31,6 +34,10 @@ class Runtime:
     gate: Gate = field(default_factory=OpenGate)
     """The admission gate in front of campaigns with a stock cap: Redis when REDIS_URL is set, open otherwise."""
     log: FilteringBoundLogger = field(default_factory=get_logger)
+    staff_standing: StaffStandings = merchants.staff_standing
+    """How a staff request's session is checked (core knows staff only through this)."""
+    login_throttle: LoginThrottle = field(default_factory=DatabaseLoginThrottle)
+    """Where failed staff sign-ins are counted: Redis when REDIS_URL is set, the database otherwise."""
 
     def http_client(self, **kwargs: object) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=self.http_transport, timeout=10.0, **kwargs)  # type: ignore[arg-type]
@@ -43,6 +50,8 @@ class Runtime:
         if isinstance(self.velocity, RedisWindows):
             await self.velocity.close()
         await self.gate.close()
+        if isinstance(self.login_throttle, RedisLoginThrottle):
+            await self.login_throttle.close()
         await self.engine.dispose()
 
 
@@ -53,6 +62,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
                       clock=clock or SystemClock(), http_transport=http_transport,
-                      velocity=windows_for(settings.redis_url), gate=gate_for(settings.redis_url))
+                      velocity=windows_for(settings.redis_url), gate=gate_for(settings.redis_url),
+                      login_throttle=login_throttle_for(settings.redis_url))
     runtime.providers = build_providers(runtime)
     return runtime

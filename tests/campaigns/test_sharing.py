@@ -17,7 +17,7 @@ from fissionmall.campaigns.sharing import poster
 from fissionmall.campaigns.sharing.models import Share
 from fissionmall.campaigns.sharing.poster import PosterContent, render_poster_png, render_qr_png
 from fissionmall.core.events import Event
-from fissionmall.core.tokens import read_code, sign_code
+from fissionmall.core.tokens import SigningKeys, read_code, sign_code
 from fissionmall.customers.models import Customer
 from fissionmall.orders.models import Order
 from fissionmall.runtime import Runtime
@@ -60,7 +60,7 @@ async def count(runtime: Runtime, model: type[Any]) -> int:
 
 
 def share_id(runtime: Runtime, code: str) -> int:
-    found = read_code(runtime.settings.secret_key, "share", code)
+    found = read_code(runtime.settings.signing_keys, "share", code)
     assert found is not None, code
     return found
 
@@ -213,13 +213,13 @@ async def test_forged_codes_are_not_found_and_record_nothing(client, mall, runti
 
 async def test_a_genuine_code_of_a_deleted_share_is_not_found(client, mall, runtime):
     """A correctly signed id that no share row has is refused like a forgery."""
-    problem(await client.get(f"/shares/{sign_code(runtime.settings.secret_key, 'share', 4242)}"), 404,
+    problem(await client.get(f"/shares/{sign_code(runtime.settings.signing_keys, 'share', 4242)}"), 404,
             "share_not_found")
     assert await events(runtime, "click") == []
 
 
 IDS = st.integers(min_value=0, max_value=2**64 - 1)
-SECRETS = st.text(min_size=1, max_size=40)
+SECRETS = st.text(min_size=1, max_size=40).map(SigningKeys)
 PURPOSES = st.sampled_from(["share", "token", "group", "bargain", "packet"])
 
 
@@ -252,7 +252,7 @@ def test_an_edited_code_reads_as_none(secret, number, position, shift):
 
 @given(text=st.text(max_size=40))
 def test_arbitrary_text_never_reads_as_an_id_without_the_secret(text):
-    assert read_code("test-secret", "share", text) is None
+    assert read_code(SigningKeys("test-secret"), "share", text) is None
 
 
 # --- opening a share: the click --------------------------------------------------------------------------------------

@@ -23,13 +23,13 @@ import pytest
 from sqlalchemy import update
 
 from fissionmall.catalog.models import Product, Sku
-from fissionmall.core.auth import issue_token
 from fissionmall.fraud import service as fraud
 from fissionmall.fraud import velocity
 from fissionmall.fraud.errors import TooFast
 from fissionmall.fraud.risk import HIGH_RISK, RulesRiskChecker, WeChatRiskChecker
 from fissionmall.fraud.schemas import Actor, VelocityLimits
 from fissionmall.merchants.models import Merchant, Staff, Store
+from fissionmall.merchants.service import staff_token
 from fissionmall.runtime import Runtime
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
 from tests.support import Mall, password_hash, problem, rows, snapshot_of
@@ -272,8 +272,7 @@ async def unique_mall(client: httpx.AsyncClient, runtime: Runtime, merchant_id: 
         session.add_all([store, owner, product])
         await session.commit()
         mall = Mall(client, runtime, slug, merchant_id, store.id, product.id, product.skus[0].id)
-    mall._staff_tokens["owner"] = issue_token(runtime, {"aud": "staff", "sub": str(owner.id), "mid": merchant_id,
-                                                        "role": "owner"}, ttl_seconds=24 * 3600)
+    mall._staff_tokens["owner"] = staff_token(runtime, owner, ttl_seconds=24 * 3600)
     return mall
 
 

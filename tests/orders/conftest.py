@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from fissionmall.core.auth import issue_token
 from fissionmall.merchants.models import Staff
+from fissionmall.merchants.service import staff_token
 from fissionmall.runtime import Runtime
 from tests.support import Mall
 
@@ -34,9 +34,7 @@ async def _signed_staff_tokens(mall: Mall, runtime: Runtime) -> None:
     async with runtime.sessionmaker() as session:
         staff = (await session.execute(select(Staff).where(Staff.merchant_id == mall.merchant_id))).scalars().all()
     for member in staff:
-        mall._staff_tokens[member.role] = issue_token(runtime, {
-            "aud": "staff", "sub": str(member.id), "mid": member.merchant_id, "role": member.role},
-            ttl_seconds=90 * 24 * 3600)
+        mall._staff_tokens[member.role] = staff_token(runtime, member, ttl_seconds=90 * 24 * 3600)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import cache
+from secrets import token_hex
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.errors import Forbidden, Unauthorized
 from fissionmall.core.tokens import read_token, sign_token
@@ -36,6 +39,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@cache
+def no_account_hash() -> str:
+    """A hash of no one's password, made once: a sign-in for an account that does not exist checks against it, so it
+    takes as long as one that does and the answer's timing does not tell which usernames exist."""
+    return hash_password(token_hex(16))
+
+
 @dataclass(frozen=True)
 class Shopper:
     customer_id: int
@@ -51,6 +61,9 @@ class StaffMember:
     staff_id: int
     merchant_id: int
     role: str
+    """As the staff row says now, not as it was at sign-in: a demotion applies to the very next request."""
+    ip: str | None = None
+    """The address the request came from (for the audit log)."""
 
     @property
     def principal(self) -> str:
@@ -60,25 +73,44 @@ class StaffMember:
         return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
 
 
+@dataclass(frozen=True)
+class StaffStanding:
+    """What a staff token is checked against on every request, read from the staff row."""
+
+    merchant_id: int
+    role: str
+    active: bool
+    session_version: int
+    """Raised whenever the member's sessions must end (disabled, demoted, new password, signed out); a token carries
+    the version it was issued under."""
+
+
+class StaffStandings(Protocol):
+    """Reads a staff member's standing by primary key (None when no such row); the merchants domain provides it."""
+
+    async def __call__(self, session: AsyncSession, staff_id: int) -> StaffStanding | None: ...
+
+
 def issue_token(runtime: Any, claims: dict[str, Any], *, ttl_seconds: int | None = None) -> str:
     ttl = timedelta(seconds=ttl_seconds or runtime.settings.token_ttl_seconds)
-    return sign_token(runtime.settings.secret_key, claims, now=runtime.clock.now(), ttl=ttl)
+    return sign_token(runtime.settings.signing_keys, claims, now=runtime.clock.now(), ttl=ttl)
 
 
-def _claims(request: Request, audience: str) -> dict[str, Any] | None:
+def bearer_claims(request: Request, audience: str) -> dict[str, Any] | None:
+    """The claims of the request's bearer token when it is genuine, unexpired and meant for `audience`."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
     runtime = request.app.state.runtime
-    claims = read_token(runtime.settings.secret_key, token, now=runtime.clock.now())
+    claims = read_token(runtime.settings.signing_keys, token, now=runtime.clock.now())
     return claims if claims and claims.get("aud") == audience else None
 
 
 # Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a hop per request for no gain.
 
 async def optional_shopper(request: Request) -> Shopper | None:
-    claims = _claims(request, "shopper")
+    claims = bearer_claims(request, "shopper")
     return Shopper(int(claims["sub"]), int(claims["mid"])) if claims else None
 
 
@@ -90,10 +122,18 @@ async def current_shopper(request: Request) -> Shopper:
 
 
 async def current_staff(request: Request) -> StaffMember:
-    claims = _claims(request, "staff")
+    """A genuine staff token whose session still stands: the staff row (one read by primary key, in the request's
+    transaction) is active and has the session version the token was issued under. The role comes from the row."""
+    claims = bearer_claims(request, "staff")
     if claims is None:
         raise Unauthorized("unauthenticated", "a valid staff token is required")
-    return StaffMember(int(claims["sub"]), int(claims["mid"]), str(claims["role"]))
+    staff_id = int(claims["sub"])
+    standing = await request.app.state.runtime.staff_standing(request.state.session, staff_id)
+    if (standing is None or not standing.active or standing.session_version != claims.get("sv")
+            or standing.merchant_id != claims.get("mid")):
+        raise Unauthorized("session_revoked", "this staff session has ended; sign in again")
+    return StaffMember(staff_id, standing.merchant_id, standing.role,
+                       ip=request.client.host if request.client else None)
 
 
 def staff_with(permission: str) -> Callable[..., Awaitable[StaffMember]]:

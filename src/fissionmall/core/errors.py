@@ -55,6 +55,13 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class TooManyRequests(DomainError):
+    """Refused for now; an integer `retry_after` extra (seconds) is also sent as the Retry-After header."""
+
+    status = 429
+    title = "Too many requests"
+
+
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": f"https://fissionmall.dev/problems/{code}", "title": title, "status": status,
             "detail": detail, "code": code, **extra}
@@ -64,7 +71,10 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        response = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        if "retry_after" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""Signed, expiring tokens and signed short codes (HMAC-SHA256, constant-time checks)."""
+"""Signed, expiring tokens and signed short codes (HMAC-SHA256, constant-time checks), under rotating keys."""
 
 from __future__ import annotations
 
@@ -6,8 +6,39 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
+
+
+def key_id(secret: str) -> str:
+    """Names a key inside a token without revealing it: the start of a hash of it."""
+    return hashlib.sha256(f"key-id:{secret}".encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """The key that signs, and the retired keys still accepted: rotating the key signs nobody out and breaks no
+    shared link, as long as the old key stays listed (until its last token has expired)."""
+
+    current: str
+    retired: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        return (self.current, *self.retired)
+
+    @cached_property
+    def current_id(self) -> str:
+        return key_id(self.current)
+
+    @cached_property
+    def _by_id(self) -> dict[str, str]:
+        return {key_id(secret): secret for secret in reversed(self.accepted)}
+
+    def by_id(self, kid: object) -> str | None:
+        return self._by_id.get(kid) if isinstance(kid, str) else None
 
 
 def _b64(data: bytes) -> str:
@@ -22,22 +53,27 @@ def _mac(secret: str, purpose: str, data: bytes) -> bytes:
     return hmac.new(f"{purpose}:{secret}".encode(), data, hashlib.sha256).digest()
 
 
-def sign_token(secret: str, claims: dict[str, Any], *, now: datetime, ttl: timedelta) -> str:
-    payload = dict(claims, exp=int((now + ttl).timestamp()))
+def sign_token(keys: SigningKeys, claims: dict[str, Any], *, now: datetime, ttl: timedelta) -> str:
+    """Signed with the current key, whose id (`kid`) the token carries so that a reader picks the key to check."""
+    payload = dict(claims, exp=int((now + ttl).timestamp()), kid=keys.current_id)
     body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
-    return f"{body}.{_b64(_mac(secret, 'token', body.encode()))}"
+    return f"{body}.{_b64(_mac(keys.current, 'token', body.encode()))}"
 
 
-def read_token(secret: str, token: str, *, now: datetime) -> dict[str, Any] | None:
-    """The claims of a genuine, unexpired token; None for anything else."""
+def read_token(keys: SigningKeys, token: str, *, now: datetime) -> dict[str, Any] | None:
+    """The claims of a genuine, unexpired token signed with an accepted key; None for anything else.
+
+    The body is decoded before its signature is checked only to read which key to check it with; a token from
+    before key ids names none and is checked with the current key."""
     try:
         body, signature = token.split(".")
-        if not hmac.compare_digest(_unb64(signature), _mac(secret, "token", body.encode())):
-            return None
         claims = json.loads(_unb64(body))
+        secret = keys.by_id(claims.get("kid", keys.current_id)) if isinstance(claims, dict) else None
+        if secret is None or not hmac.compare_digest(_unb64(signature), _mac(secret, "token", body.encode())):
+            return None
     except (ValueError, json.JSONDecodeError):
         return None
-    if not isinstance(claims, dict) or int(claims.get("exp", 0)) <= now.timestamp():
+    if int(claims.get("exp", 0)) <= now.timestamp():
         return None
     return claims
 
@@ -64,18 +100,24 @@ def _unbase62(text: str) -> int:
 SIGNATURE_CHARS = 10
 
 
-def sign_code(secret: str, purpose: str, number: int) -> str:
-    """A short code for a row id that cannot be forged or edited: base62(id) + 10 signature chars.
-
-    Short enough for a WeChat QR scene (32 chars) for any 64-bit id.
-    """
+def _code(secret: str, purpose: str, number: int) -> str:
     digest = _mac(secret, purpose, str(number).encode())
     tag = _base62(int.from_bytes(digest[:8], "big")).rjust(SIGNATURE_CHARS, "0")[-SIGNATURE_CHARS:]
     return _base62(number) + tag
 
 
-def read_code(secret: str, purpose: str, code: str) -> int | None:
+def sign_code(keys: SigningKeys, purpose: str, number: int) -> str:
+    """A short code for a row id that cannot be forged or edited: base62(id) + 10 signature chars.
+
+    Short enough for a WeChat QR scene (32 chars) for any 64-bit id; too short to name its key.
+    """
+    return _code(keys.current, purpose, number)
+
+
+def read_code(keys: SigningKeys, purpose: str, code: str) -> int | None:
+    """The id of a code signed with any accepted key: a printed QR code outlives a key rotation."""
     if not (SIGNATURE_CHARS < len(code) <= 32) or any(c not in _ALPHABET for c in code):
         return None
     number = _unbase62(code[:-SIGNATURE_CHARS])
-    return number if hmac.compare_digest(sign_code(secret, purpose, number), code) else None
+    genuine = [hmac.compare_digest(_code(secret, purpose, number), code) for secret in keys.accepted]
+    return number if any(genuine) else None

@@ -33,13 +33,14 @@ from fissionmall.loyalty.models import (
     TaskHit,
     TaskProgress,
 )
-from fissionmall.merchants.models import Merchant, Staff, Store
+from fissionmall.merchants.models import AuditEntry, LoginFailure, Merchant, Staff, Store
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund, SandboxTransfer
 from fissionmall.wallet.models import Wallet, WalletEntry
 
 __all__ = [
     "AssistPacket",
+    "AuditEntry",
     "Bargain",
     "Base",
     "BuyingGroup",
@@ -63,6 +64,7 @@ __all__ = [
     "IdempotencyKey",
     "InviteReward",
     "LevelPlan",
+    "LoginFailure",
     "LoyaltyTask",
     "MemberLevel",
     "Merchant",

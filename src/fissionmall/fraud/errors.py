@@ -1,9 +1,4 @@
-from fissionmall.core.errors import DomainError
-
-
-class TooFast(DomainError):
-    status = 429
-    title = "Too many requests"
+from fissionmall.core.errors import TooManyRequests as TooFast
 
 
 def velocity_limited(scope: str, limit: int) -> TooFast:

@@ -23,7 +23,15 @@ router = APIRouter(route_class=TransactionalRoute, tags=["admin: merchant"])
 
 @router.post("/admin/auth/login", response_model=TokenOut)
 async def staff_login(body: StaffLogin, request: Request, session: AsyncSession = Depends(get_session)):
-    return await service.staff_login(session, request.app.state.runtime, body)
+    ip = request.client.host if request.client else None
+    return await service.staff_login(session, request.app.state.runtime, body, ip)
+
+
+@router.post("/admin/auth/logout", status_code=204)
+async def staff_logout(request: Request, staff: StaffMember = Depends(current_staff),
+                       session: AsyncSession = Depends(get_session)) -> None:
+    """Ends every session of the signed-in staff member."""
+    await service.staff_logout(session, request.app.state.runtime, staff)
 
 
 @router.get("/admin/merchant", response_model=MerchantOut)
@@ -61,12 +69,13 @@ async def list_staff(staff: StaffMember = Depends(staff_with("staff.write")),
 
 
 @router.post("/admin/staff", response_model=StaffOut, status_code=201)
-async def add_staff(body: StaffIn, staff: StaffMember = Depends(staff_with("staff.write")),
+async def add_staff(body: StaffIn, request: Request, staff: StaffMember = Depends(staff_with("staff.write")),
                     session: AsyncSession = Depends(get_session)):
-    return await service.add_staff(session, staff, body)
+    return await service.add_staff(session, request.app.state.runtime, staff, body)
 
 
 @router.patch("/admin/staff/{staff_id}", response_model=StaffOut)
-async def update_staff(staff_id: int, body: StaffPatch, staff: StaffMember = Depends(staff_with("staff.write")),
+async def update_staff(staff_id: int, body: StaffPatch, request: Request,
+                       staff: StaffMember = Depends(staff_with("staff.write")),
                        session: AsyncSession = Depends(get_session)):
-    return await service.update_staff(session, staff, staff_id, body)
+    return await service.update_staff(session, request.app.state.runtime, staff, staff_id, body)

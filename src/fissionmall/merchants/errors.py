@@ -1,4 +1,4 @@
-from fissionmall.core.errors import Conflict, NotFound, Unauthorized
+from fissionmall.core.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 
 
 def merchant_not_found(slug: str) -> NotFound:
@@ -11,3 +11,8 @@ def bad_credentials() -> Unauthorized:
 
 def merchant_slug_taken(slug: str) -> Conflict:
     return Conflict("merchant_slug_taken", f"merchant slug {slug!r} is taken")
+
+
+def login_throttled(scope: str, retry_after: int) -> TooManyRequests:
+    return TooManyRequests("login_throttled", f"too many failed sign-ins from this {scope}; try again later",
+                           scope=scope, retry_after=retry_after)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, IdMixin
@@ -60,3 +61,38 @@ class Staff(IdMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Every token carries the version it was issued under; raising it ends all of this member's sessions."""
+
+
+class AuditEntry(IdMixin, Base):
+    """Who did what to the merchant's account, from where, and when (操作日志): sign-ins, failed ones included, and
+    every change to staff. Append-only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_merchant_time", "merchant_id", "occurred_at"),)
+
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
+    staff_id: Mapped[int | None] = mapped_column(Id, ForeignKey("staff.id"))
+    """Who acted (or, for a failed sign-in, whose account was tried); None when nobody is known."""
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(120))
+    """What was acted on, e.g. `staff:12`, or the username a sign-in named."""
+    detail: Mapped[dict[str, Any]]
+    """What changed (`before` and `after`), or why a sign-in failed; never a password or its hash."""
+    source_ip: Mapped[str | None] = mapped_column(String(45))
+    occurred_at: Mapped[datetime]
+
+
+class LoginFailure(IdMixin, Base):
+    """Recent failed sign-ins per account or per source address, for the back-off (used when no Redis is set)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    """The merchant the sign-ins named, 0 when there is no such merchant."""
+    key: Mapped[str] = mapped_column(String(120))
+    """`account:<username>` or `address:<ip>`."""
+    failures: Mapped[int]
+    last_failed_at: Mapped[datetime]

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.merchants.models import Merchant, Staff, Store
+from fissionmall.core.auth import StaffStanding
+from fissionmall.db.sql import Prebuilt, table
+from fissionmall.merchants.models import AuditEntry, LoginFailure, Merchant, Staff, Store
+from fissionmall.merchants.rules import Failures
 
 
 async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant | None:
@@ -47,3 +54,58 @@ async def staff_of(session: AsyncSession, merchant_id: int) -> list[Staff]:
 async def staff_member(session: AsyncSession, merchant_id: int, staff_id: int) -> Staff | None:
     statement = select(Staff).where(Staff.merchant_id == merchant_id, Staff.id == staff_id)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+_STANDING = select(Staff.merchant_id, Staff.role, Staff.active, Staff.session_version).where(
+    Staff.id == bindparam("staff_id"))
+
+
+async def staff_standing(session: AsyncSession, staff_id: int) -> StaffStanding | None:
+    """One read by primary key, made on every staff request."""
+    row = (await session.execute(_STANDING, dict(staff_id=staff_id))).first()
+    return StaffStanding(*row) if row else None
+
+
+async def end_sessions(session: AsyncSession, staff_id: int) -> None:
+    """Raise the session version: every token issued before is refused from the next request on."""
+    await session.execute(update(Staff).where(Staff.id == staff_id)
+                          .values(session_version=Staff.session_version + 1))
+
+
+async def add_audit_entry(session: AsyncSession, entry: AuditEntry) -> None:
+    session.add(entry)
+    await session.flush()
+
+
+async def login_failures(session: AsyncSession, merchant_id: int, keys: Sequence[str]) -> dict[str, Failures]:
+    statement = select(LoginFailure.key, LoginFailure.failures, LoginFailure.last_failed_at).where(
+        LoginFailure.merchant_id == merchant_id, LoginFailure.key.in_(keys))
+    return {key: Failures(count, at) for key, count, at in await session.execute(statement)}
+
+
+_FAILURES = table(LoginFailure)
+
+
+def _failing(insert: Any) -> Any:
+    new = insert(_FAILURES).values(merchant_id=bindparam("merchant_id"), key=bindparam("key"), failures=1,
+                                   last_failed_at=bindparam("now"))
+    restart = _FAILURES.c.last_failed_at < bindparam("forget_before", type_=_FAILURES.c.last_failed_at.type)
+    return new.on_conflict_do_update(
+        index_elements=[_FAILURES.c.merchant_id, _FAILURES.c.key],
+        set_={"failures": case((restart, 1), else_=_FAILURES.c.failures + 1),
+              "last_failed_at": new.excluded.last_failed_at})
+
+
+_FAIL = Prebuilt(_failing)
+
+
+async def count_login_failures(session: AsyncSession, merchant_id: int, keys: Sequence[str], now: datetime,
+                               forget_before: datetime) -> None:
+    """One upsert per key: concurrent failures each count; one after a quiet spell starts again at 1."""
+    await session.execute(_FAIL(session), [dict(merchant_id=merchant_id, key=key, now=now,
+                                                forget_before=forget_before) for key in keys])
+
+
+async def forget_login_failures(session: AsyncSession, merchant_id: int, key: str) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.merchant_id == merchant_id,
+                                                     LoginFailure.key == key))

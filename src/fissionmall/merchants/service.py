@@ -8,12 +8,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import Shopper, StaffMember, hash_password, issue_token, verify_password
+from fissionmall.core.auth import (
+    Shopper,
+    StaffMember,
+    hash_password,
+    issue_token,
+    no_account_hash,
+    verify_password,
+)
 from fissionmall.core.errors import Conflict, NotFound
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.db.sql import add_unique
 from fissionmall.merchants import errors, repository
-from fissionmall.merchants.models import Merchant, Staff, Store
+from fissionmall.merchants.models import AuditEntry, Merchant, Staff, Store
+from fissionmall.merchants.rules import FREE_FAILURES_PER_ACCOUNT, FREE_FAILURES_PER_ADDRESS, seconds_left
 from fissionmall.merchants.schemas import (
     MerchantCreate,
     MerchantSettings,
@@ -59,15 +67,72 @@ async def merchant_page(session: AsyncSession, *, cursor: str | None, limit: int
     return merchants, str(merchants[-1].id) if len(merchants) == limit else None
 
 
-async def staff_login(session: AsyncSession, runtime: Any, body: StaffLogin) -> TokenOut:
+async def audit(session: AsyncSession, runtime: Any, *, merchant_id: int, staff_id: int | None, ip: str | None,
+                action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+    """One row of the merchant's audit log, in `session`'s transaction: the one writer every staff write uses."""
+    await repository.add_audit_entry(session, AuditEntry(
+        merchant_id=merchant_id, staff_id=staff_id, action=action, subject=subject, detail=detail or {},
+        source_ip=ip, occurred_at=runtime.clock.now()))
+
+
+NO_MERCHANT = 0
+"""Where sign-ins naming no existing merchant are counted."""
+
+
+async def staff_login(session: AsyncSession, runtime: Any, body: StaffLogin, ip: str | None) -> TokenOut:
+    """Failures are counted per account and per source address, each with its own back-off; while either waits, even
+    the right password is refused. An account that does not exist is checked against a stand-in hash, so every
+    refusal takes as long as a wrong password."""
     merchant = await repository.merchant_by_slug(session, body.merchant_slug)
+    merchant_id = merchant.id if merchant else NO_MERCHANT
     staff = merchant and await repository.staff_by_username(session, merchant.id, body.username)
-    if not staff or not staff.active or not verify_password(staff.password_hash, body.password):
+    staff_id = staff.id if staff else None
+    keys = [f"account:{body.username}", f"address:{ip}"]
+    now = runtime.clock.now()
+    account, address = await runtime.login_throttle.failures(session, merchant_id, keys)
+    waits = {"account": seconds_left(account, FREE_FAILURES_PER_ACCOUNT, now),
+             "address": seconds_left(address, FREE_FAILURES_PER_ADDRESS, now)}
+    scope = max(waits, key=lambda name: waits[name])
+    if waits[scope]:
+        await _login_failed(session, runtime, merchant_id, staff_id, body.username, ip, "throttled", counted=[])
+        raise errors.login_throttled(scope, waits[scope])
+    matches = verify_password(staff.password_hash if staff else no_account_hash(), body.password)
+    if not (staff and matches and staff.active):
+        reason = "unknown_account" if not staff else "wrong_password" if not matches else "inactive"
+        await _login_failed(session, runtime, merchant_id, staff_id, body.username, ip, reason, counted=keys)
         raise errors.bad_credentials()
+    await runtime.login_throttle.forget(session, merchant_id, keys[0])
+    await audit(session, runtime, merchant_id=merchant_id, staff_id=staff.id, ip=ip, action="staff.login",
+                subject=body.username)
     ttl = runtime.settings.staff_token_ttl_seconds
-    token = issue_token(runtime, {"aud": "staff", "sub": str(staff.id), "mid": staff.merchant_id,
-                                  "role": staff.role}, ttl_seconds=ttl)
-    return TokenOut(token=token, expires_in=ttl)
+    return TokenOut(token=staff_token(runtime, staff, ttl), expires_in=ttl)
+
+
+def staff_token(runtime: Any, staff: Staff, ttl_seconds: int) -> str:
+    """Who, in which mall, under which session version: the token stands only while the row's version is the same."""
+    return issue_token(runtime, {"aud": "staff", "sub": str(staff.id), "mid": staff.merchant_id,
+                                 "sv": staff.session_version}, ttl_seconds=ttl_seconds)
+
+
+async def _login_failed(session: AsyncSession, runtime: Any, merchant_id: int, staff_id: int | None, username: str,
+                        ip: str | None, reason: str, *, counted: list[str]) -> None:
+    """The refused sign-in's request rolls back, so its failure is counted and logged in a transaction of its own.
+    The request's transaction ends first: a sign-in never holds two pooled connections at once."""
+    await session.rollback()
+    async with runtime.sessionmaker() as own:
+        if counted:
+            await runtime.login_throttle.failed(own, merchant_id, counted, runtime.clock.now())
+        if merchant_id != NO_MERCHANT:
+            await audit(own, runtime, merchant_id=merchant_id, staff_id=staff_id, ip=ip, action="staff.login_failed",
+                        subject=username, detail={"reason": reason})
+        await own.commit()
+
+
+async def staff_logout(session: AsyncSession, runtime: Any, staff: StaffMember) -> None:
+    """Signing out ends every session of this member (all devices): tokens carry no id of their own to revoke."""
+    await repository.end_sessions(session, staff.staff_id)
+    await audit(session, runtime, merchant_id=staff.merchant_id, staff_id=staff.staff_id, ip=staff.ip,
+                action="staff.logout", subject=f"staff:{staff.staff_id}")
 
 
 async def update_settings(session: AsyncSession, staff: StaffMember, body: MerchantSettings) -> Merchant:
@@ -108,21 +173,31 @@ async def list_staff(session: AsyncSession, merchant_id: int) -> list[Staff]:
     return await repository.staff_of(session, merchant_id)
 
 
-async def add_staff(session: AsyncSession, owner: StaffMember, body: StaffIn) -> Staff:
+def _standing(staff: Staff) -> dict[str, Any]:
+    """What the audit log shows of a staff member: never the password or its hash."""
+    return {"username": staff.username, "role": staff.role, "active": staff.active}
+
+
+async def add_staff(session: AsyncSession, runtime: Any, owner: StaffMember, body: StaffIn) -> Staff:
     staff = Staff(merchant_id=owner.merchant_id, username=body.username, role=body.role,
                   password_hash=hash_password(body.password))
     if not await add_unique(session, staff):
         raise Conflict("username_taken", f"staff user {body.username!r} exists")
+    await audit(session, runtime, merchant_id=owner.merchant_id, staff_id=owner.staff_id, ip=owner.ip,
+                action="staff.create", subject=f"staff:{staff.id}", detail={"after": _standing(staff)})
     return staff
 
 
-async def update_staff(session: AsyncSession, owner: StaffMember, staff_id: int, body: StaffPatch) -> Staff:
-    """Owners manage staff; an owner cannot demote or disable themselves (someone must stay in charge)."""
+async def update_staff(session: AsyncSession, runtime: Any, owner: StaffMember, staff_id: int,
+                       body: StaffPatch) -> Staff:
+    """Owners manage staff; an owner cannot demote or disable themselves (someone must stay in charge). Any change
+    (role, active, password) ends the member's sessions, so it applies from their very next request."""
     staff = await repository.staff_member(session, owner.merchant_id, staff_id)
     if staff is None:
         raise NotFound("staff_not_found", f"no staff member {staff_id}")
     if staff.id == owner.staff_id and (body.active is False or body.role not in (None, "owner")):
         raise Conflict("cannot_demote_self", "an owner cannot disable or demote themselves")
+    before = _standing(staff)
     if body.role is not None:
         staff.role = body.role
     if body.active is not None:
@@ -130,6 +205,15 @@ async def update_staff(session: AsyncSession, owner: StaffMember, staff_id: int,
     if body.password is not None:
         staff.password_hash = hash_password(body.password)
     await session.flush()
+    after = _standing(staff)
+    if after == before and body.password is None:
+        return staff
+    await repository.end_sessions(session, staff.id)
+    detail: dict[str, Any] = {"before": before, "after": after}
+    if body.password is not None:
+        detail["password_changed"] = True
+    await audit(session, runtime, merchant_id=owner.merchant_id, staff_id=owner.staff_id, ip=owner.ip,
+                action="staff.update", subject=f"staff:{staff.id}", detail=detail)
     return staff
 
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from fissionmall.core.auth import issue_token
 from fissionmall.merchants.models import Staff
+from fissionmall.merchants.service import staff_token
 from tests.campaigns.groupbuy.test_campaign_admin import add_sku
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
 from tests.support import ADDRESS, Mall, problem, rows, value
@@ -145,9 +145,7 @@ async def resign_staff(mall: Mall) -> None:
     async with mall.runtime.sessionmaker() as session:
         staff = (await session.execute(select(Staff).where(Staff.merchant_id == mall.merchant_id))).scalars().all()
     for member in staff:
-        mall._staff_tokens[member.role] = issue_token(mall.runtime, {
-            "aud": "staff", "sub": str(member.id), "mid": member.merchant_id, "role": member.role},
-            ttl_seconds=90 * 24 * 3600)
+        mall._staff_tokens[member.role] = staff_token(mall.runtime, member, ttl_seconds=90 * 24 * 3600)
 
 
 def at(text: str | None) -> datetime | None:

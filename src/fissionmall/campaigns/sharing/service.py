@@ -36,7 +36,7 @@ class Attribution:
 
 
 def share_code(runtime: Any, share_id: int) -> str:
-    return sign_code(runtime.settings.secret_key, CODE_PURPOSE, share_id)
+    return sign_code(runtime.settings.signing_keys, CODE_PURPOSE, share_id)
 
 
 def describe(runtime: Any, share: Share) -> ShareOut:
@@ -64,7 +64,7 @@ async def create_share(session: AsyncSession, runtime: Any, shopper: Shopper, bo
 
 async def resolve(session: AsyncSession, runtime: Any, code: str) -> tuple[Share, str]:
     """The share behind a code and its sharer's nickname; a forged or edited code is not found."""
-    share_id = read_code(runtime.settings.secret_key, CODE_PURPOSE, code)
+    share_id = read_code(runtime.settings.signing_keys, CODE_PURPOSE, code)
     found = await repository.with_sharer(session, share_id) if share_id is not None else None
     if found is None:
         raise NotFound("share_not_found", "this share link is not valid")
@@ -86,7 +86,7 @@ async def land(session: AsyncSession, runtime: Any, code: str, visitor: Shopper 
 
 async def attribution(session: AsyncSession, runtime: Any, merchant_id: int, code: str) -> Attribution:
     """Whose share brought this customer or order; a code of another merchant is refused like a forgery."""
-    share_id = read_code(runtime.settings.secret_key, CODE_PURPOSE, code)
+    share_id = read_code(runtime.settings.signing_keys, CODE_PURPOSE, code)
     found = await repository.with_sharer(session, share_id) if share_id is not None else None
     if found is None or found[0].merchant_id != merchant_id:
         raise InvalidInput("invalid_share_code", "the share code is not valid for this mall")
