@@ -65,7 +65,8 @@ def issue_token(runtime: Any, claims: dict[str, Any], *, ttl_seconds: int | None
     return sign_token(runtime.settings.secret_key, claims, now=runtime.clock.now(), ttl=ttl)
 
 
-def _claims(request: Request, audience: str) -> dict[str, Any] | None:
+def bearer_claims(request: Request, audience: str) -> dict[str, Any] | None:
+    """The claims of the request's bearer token if its signature, expiry and audience hold; no database."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -78,7 +79,7 @@ def _claims(request: Request, audience: str) -> dict[str, Any] | None:
 # Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a hop per request for no gain.
 
 async def optional_shopper(request: Request) -> Shopper | None:
-    claims = _claims(request, "shopper")
+    claims = bearer_claims(request, "shopper")
     return Shopper(int(claims["sub"]), int(claims["mid"])) if claims else None
 
 
@@ -90,7 +91,7 @@ async def current_shopper(request: Request) -> Shopper:
 
 
 async def current_staff(request: Request) -> StaffMember:
-    claims = _claims(request, "staff")
+    claims = bearer_claims(request, "staff")
     if claims is None:
         raise Unauthorized("unauthenticated", "a valid staff token is required")
     return StaffMember(int(claims["sub"]), int(claims["mid"]), str(claims["role"]))
