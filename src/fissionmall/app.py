@@ -1,4 +1,5 @@
-"""The ASGI application: API under /api/v1, OpenAPI at /docs, media, and the embedded worker."""
+"""The ASGI application: API under /api/v1, its OpenAPI schema (when API_DOCS is on), media, and the embedded
+worker."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, params
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +30,7 @@ from fissionmall.community.endpoints import router as reviews_router
 from fissionmall.config import Settings, load_settings
 from fissionmall.core.errors import install_error_handlers
 from fissionmall.core.logging import configure_logging
+from fissionmall.core.middleware import BodyLimit, SecurityHeaders
 from fissionmall.coupons.endpoints import admin as coupons_admin
 from fissionmall.coupons.endpoints import router as coupons_router
 from fissionmall.customers.endpoints import router as customers_router
@@ -42,6 +45,7 @@ from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
 from fissionmall.runtime import Runtime, build_runtime
 from fissionmall.wallet.endpoints import router as wallet_router
+from fissionmall.web.pages import STATIC
 from fissionmall.web.pages import router as pages_router
 
 API = "/api/v1"
@@ -63,8 +67,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             await worker
         await runtime.close()
 
+    # Swagger UI and ReDoc pages load their scripts from a CDN, which a mall on a closed network cannot reach:
+    # only the schema is served, and only when API_DOCS is on
     app = FastAPI(title="Fission Mall", version="0.1.0", lifespan=lifespan,
-                  description="Social e-commerce engine: group buying, bargaining, sharing, distribution.")
+                  description="Social e-commerce engine: group buying, bargaining, sharing, distribution.",
+                  openapi_url="/openapi.json" if settings.api_docs_enabled else None, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     install_error_handlers(app)
     for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
@@ -77,8 +84,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.add_middleware(RequestLog, log=runtime.log)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
+                       upload_paths=[route.path for route in app.routes if isinstance(route, APIRoute) and any(
+                           isinstance(field.field_info, params.File) for field in route.dependant.body_params)])
+    app.add_middleware(SecurityHeaders, private_prefixes=(f"{API}/admin", f"{API}/auth/"))
     configure_logging(settings.log_level, settings.log_json)
     return app
 
