@@ -74,12 +74,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                   openapi_url="/openapi.json" if settings.api_docs_enabled else None, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     install_error_handlers(app)
-    for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
+    api_routers = (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
                    orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
                    assist_router, invites_router, wallet_router, coupons_router,
                    coupons_admin, packets_router, vouchers_router, vouchers_admin,
                    distribution_router, distribution_admin, loyalty_admin,
-                   loyalty_router, points_mall_router, reviews_router):
+                   loyalty_router, points_mall_router, reviews_router)
+    for router in api_routers:
         app.include_router(router, prefix=API)
     app.include_router(pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
@@ -88,11 +89,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.add_middleware(RequestLog, log=runtime.log)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
-                       upload_paths=[route.path for route in app.routes if isinstance(route, APIRoute) and any(
-                           isinstance(field.field_info, params.File) for field in route.dependant.body_params)])
+                       upload_paths=[API + route.path for router in api_routers for route in router.routes
+                                     if isinstance(route, APIRoute) and _takes_files(route)])
     app.add_middleware(SecurityHeaders, private_prefixes=(f"{API}/admin", f"{API}/auth/"))
     configure_logging(settings.log_level, settings.log_json)
     return app
+
+
+def _takes_files(route: APIRoute) -> bool:
+    """An upload route: its body is a form with a file in it, and it gets MAX_UPLOAD_BYTES."""
+    return any(isinstance(field.field_info, params.File) for field in route.dependant.body_params)
 
 
 class RequestLog:
