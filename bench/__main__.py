@@ -153,6 +153,7 @@ async def capture_statements(run: Run, names: list[str], first_customer: int) ->
         database_url=env["DATABASE_URL"],
         secret_key=env["SECRET_KEY"],
         dev_login=True,
+        test_deployment=True,
         sandbox_key=env["SANDBOX_KEY"],
         redis_url=env.get("REDIS_URL"),
         media_dir=env["MEDIA_DIR"],

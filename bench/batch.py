@@ -28,6 +28,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import dividend
+from bench.server import test_deployment_settings
 from fissionmall.campaigns.groupbuy import service as groupbuy
 from fissionmall.config import load_settings
 from fissionmall.core.clock import FrozenClock
@@ -171,7 +172,7 @@ async def main(url: str, groups: int, orders: int, members: int, skip_dividend: 
         await dividend.fresh_database(url)
         await upgrade_async(url)
         await sql(url, *load_shop(customers), *load_expired_groups(groups), *load_commission(orders, customers))
-    settings = load_settings(database_url=url, secret_key="bench-secret-key-0123456789")
+    settings = load_settings(database_url=url, **{k.lower(): v for k, v in test_deployment_settings().items()})
     runtime = build_runtime(settings, clock=FrozenClock(NOW))
     table = Table(title="Batch jobs on PostgreSQL (2 cores)")
     for column in ("job", "rows", "transactions", "seconds", "rows/s", "checked"):

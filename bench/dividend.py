@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bench.server import test_deployment_settings
 from fissionmall.config import load_settings
 from fissionmall.core.clock import FrozenClock
 from fissionmall.db.migrate import upgrade_async
@@ -75,7 +76,7 @@ async def main(url: str, members: int) -> None:
         started = time.perf_counter()
         await load(url, members)
         loaded = time.perf_counter() - started
-    settings = load_settings(database_url=url, secret_key="bench-secret-key-0123456789")
+    settings = load_settings(database_url=url, **{k.lower(): v for k, v in test_deployment_settings().items()})
     runtime = build_runtime(settings, clock=FrozenClock(datetime(2026, 11, 2, 4, tzinfo=UTC)))
     try:
         async with runtime.sessionmaker() as session:

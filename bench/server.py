@@ -23,6 +23,13 @@ OUT = Path(__file__).parent / "out"
 FISSIONMALL = Path(sys.executable).parent / "fissionmall"
 
 
+def test_deployment_settings() -> dict[str, str]:
+    """What a bench deployment sets besides its database: it is a test deployment (the sandbox provider and dev
+    login, which start-up refuses on PostgreSQL otherwise), with fresh random keys."""
+    return {"TEST_DEPLOYMENT": "true", "SECRET_KEY": secrets.token_urlsafe(48),
+            "SANDBOX_KEY": secrets.token_urlsafe(48)}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -37,9 +44,16 @@ class System:
     redis_url: str | None
     workers: int = 2
     port: int = field(default_factory=free_port)
-    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(24)[:32])
-    sandbox_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    keys: dict[str, str] = field(default_factory=test_deployment_settings)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def secret_key(self) -> str:
+        return self.keys["SECRET_KEY"]
+
+    @property
+    def sandbox_key(self) -> str:
+        return self.keys["SANDBOX_KEY"]
 
     @property
     def base_url(self) -> str:
@@ -49,9 +63,8 @@ class System:
         env = dict(
             os.environ,
             DATABASE_URL=self.database_url,
-            SECRET_KEY=self.secret_key,
+            **self.keys,
             DEV_LOGIN="true",
-            SANDBOX_KEY=self.sandbox_key,
             PUBLIC_BASE_URL=self.base_url,
             DEFAULT_MERCHANT="bench",
             MEDIA_DIR=str(OUT / "media"),

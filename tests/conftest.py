@@ -127,8 +127,9 @@ def settings_overrides() -> dict[str, object]:
 async def runtime(engine, database_url: str, clock: FrozenClock, tmp_path: Path,
                   settings_overrides: dict[str, object]) -> AsyncIterator[Runtime]:
     settings = load_settings(**{"database_url": database_url, "public_base_url": PUBLIC_BASE,
-                                "media_dir": tmp_path / "media", "dev_login": True,
-                                "secret_key": "test-secret-key-0123456789abcdef", **settings_overrides})
+                                "media_dir": tmp_path / "media", "dev_login": True, "test_deployment": True,
+                                "api_docs": True, "secret_key": "test-secret-key-0123456789abcdef",
+                                "sandbox_key": "test-sandbox-key-0123456789abcdef", **settings_overrides})
     runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock,
                       http_transport=RouteToApp())
     runtime.providers = build_providers(runtime)

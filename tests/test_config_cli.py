@@ -14,13 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fissionmall.config import DEV_SECRET, SettingsError, load_settings
+from fissionmall.config import SettingsError, load_settings
 from fissionmall.runtime import build_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "fissionmall"
 SETTING_NAMES = ("DATABASE_URL", "DATABASE_POOL_SIZE", "SECRET_KEY", "PUBLIC_BASE_URL", "PAYMENT_PROVIDER",
-                 "MEDIA_DIR", "DEV_LOGIN", "DEFAULT_MERCHANT", "TOKEN_TTL_SECONDS", "WECHAT_API_BASE") + tuple(
+                 "MEDIA_DIR", "DEV_LOGIN", "DEFAULT_MERCHANT", "TOKEN_TTL_SECONDS", "WECHAT_API_BASE", "SANDBOX_KEY",
+                 "TEST_DEPLOYMENT", "API_DOCS", "MAX_BODY_BYTES", "MAX_UPLOAD_BYTES") + tuple(
     f"WECHATPAY_{n}" for n in ("MCHID", "APPID", "APIV3_KEY", "PRIVATE_KEY_PATH", "CERT_SERIAL_NO",
                                "PUBLIC_KEY_PATH", "PUBLIC_KEY_ID"))
 
@@ -56,10 +57,14 @@ def test_database_url_needs_a_supported_async_driver(url):
     assert "DATABASE_URL" in refusal(database_url=url)
 
 
+TEST_DEPLOYMENT = {"database_url": "postgresql+asyncpg://app@db/mall", "test_deployment": True,
+                   "secret_key": "a-private-secret-0123456789abcdef", "sandbox_key": "a-private-sandbox-key-0123456789"}
+
+
 def test_postgresql_needs_a_private_secret():
-    message = refusal(database_url="postgresql+asyncpg://app@db/mall", secret_key=DEV_SECRET)
+    message = refusal(**{**TEST_DEPLOYMENT, "secret_key": ""})
     assert "SECRET_KEY" in message
-    settings = load_settings(database_url="postgresql+asyncpg://app@db/mall", secret_key="a-private-secret-0123")
+    settings = load_settings(**TEST_DEPLOYMENT)
     assert not settings.is_sqlite and not settings.dev_login_enabled
 
 
@@ -71,8 +76,7 @@ def test_pool_size_is_a_sensible_number(size):
 def test_the_pool_is_small_and_fixed_by_default():
     """Four connections per process and no overflow: on hot rows, more waiting transactions only slow the
     hand-over (docs/performance.md)."""
-    engine = build_runtime(load_settings(database_url="postgresql+asyncpg://app@db/mall",
-                                         secret_key="a-private-secret-0123")).engine
+    engine = build_runtime(load_settings(**TEST_DEPLOYMENT)).engine
     assert (engine.pool.size(), engine.pool._max_overflow) == (4, 0)  # type: ignore[attr-defined]
 
 

@@ -1,4 +1,5 @@
-"""The ASGI application: API under /api/v1, OpenAPI at /docs, media, and the embedded worker."""
+"""The ASGI application: API under /api/v1, its OpenAPI schema (when API_DOCS is on), media, and the embedded
+worker."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, params
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +31,7 @@ from fissionmall.config import Settings, load_settings
 from fissionmall.core.errors import install_error_handlers
 from fissionmall.core.logging import configure_logging
 from fissionmall.core.metrics import REQUESTS, status_class
+from fissionmall.core.middleware import BodyLimit, SecurityHeaders
 from fissionmall.coupons.endpoints import admin as coupons_admin
 from fissionmall.coupons.endpoints import router as coupons_router
 from fissionmall.customers.endpoints import router as customers_router
@@ -45,6 +48,7 @@ from fissionmall.payments.endpoints import router as payments_router
 from fissionmall.platform.endpoints import router as platform_router
 from fissionmall.runtime import Runtime, build_runtime
 from fissionmall.wallet.endpoints import router as wallet_router
+from fissionmall.web.pages import STATIC
 from fissionmall.web.pages import router as pages_router
 
 API = "/api/v1"
@@ -66,8 +70,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             await worker
         await runtime.close()
 
+    # Swagger UI and ReDoc pages load their scripts from a CDN, which a mall on a closed network cannot reach:
+    # only the schema is served, and only when API_DOCS is on
     app = FastAPI(title="Fission Mall", version="0.1.0", lifespan=lifespan,
-                  description="Social e-commerce engine: group buying, bargaining, sharing, distribution.")
+                  description="Social e-commerce engine: group buying, bargaining, sharing, distribution.",
+                  openapi_url="/openapi.json" if settings.api_docs_enabled else None, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     install_error_handlers(app)
     api_routers = (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
@@ -85,13 +92,24 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     media = StaticFiles(directory=settings.media_dir)
     app.mount("/media", media, name="media")
+    static = StaticFiles(directory=STATIC)
+    app.mount("/static", static, name="static")
 
     templates = {id(route): API + route.path for router in api_routers for route in router.routes}  # type: ignore[attr-defined]
     templates |= {id(route): route.path for route in (*pages_router.routes, *operations_router.routes)}  # type: ignore[attr-defined]
-    templates[id(media)] = "/media/{path}"
+    templates[id(media)], templates[id(static)] = "/media/{path}", "/static/{path}"
     app.add_middleware(RequestLog, log=runtime.log, templates=templates)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
+                       upload_paths=[API + route.path for router in api_routers for route in router.routes
+                                     if isinstance(route, APIRoute) and _takes_files(route)])
+    app.add_middleware(SecurityHeaders, private_prefixes=(f"{API}/admin", f"{API}/auth/"))
     configure_logging(settings.log_level, settings.log_json)
     return app
+
+
+def _takes_files(route: APIRoute) -> bool:
+    """An upload route: its body is a form with a file in it, and it gets MAX_UPLOAD_BYTES."""
+    return any(isinstance(field.field_info, params.File) for field in route.dependant.body_params)
 
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

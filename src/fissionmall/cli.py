@@ -26,7 +26,8 @@ def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except SettingsError as exc:
-        console.print(f"[bold red]fissionmall:[/] {exc}")
+        for line in str(exc).splitlines():
+            console.print(f"[bold red]fissionmall:[/] {line}", markup=True, highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -154,15 +155,16 @@ def serve(
     with_worker: bool | None = typer.Option(None, help="Run the job worker inside the server "
                                                        "(default: yes on SQLite, no on PostgreSQL)."),
 ) -> None:
-    """Serve the API, the pages and /docs."""
+    """Serve the API, the pages and (when API_DOCS is on) /docs."""
     settings = settings_or_exit()
     embedded = settings.is_sqlite if with_worker is None else with_worker
     os.environ["FISSIONMALL_EMBEDDED_WORKER"] = "1" if embedded else "0"
     where = "inside" if embedded else "separate"
-    console.print(f"serving on http://{host}:{port}  (API docs at /docs, worker {where})")
+    docs = "API docs at /docs" if settings.api_docs_enabled else "API docs off"
+    console.print(f"serving on http://{host}:{port}  ({docs}, worker {where})")
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level="warning",
-                    access_log=False)
+                    access_log=False, server_header=False)
         return
     _serve_on_shared_port(host, port, workers)
 
@@ -206,7 +208,7 @@ def _serve_one(host: str, port: int) -> None:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listener.bind((host, port))
     listener.listen(2048)
-    config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False)
+    config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False, server_header=False)
     uvicorn.Server(config).run(sockets=[listener])
 
 

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from fissionmall.core.tokens import SigningKeys
 
-DEV_SECRET = "dev-only-secret-change-me-in-production"
+MIN_KEY_LENGTH = 32
+PUBLISHED_KEYS = frozenset({"dev-only-secret-change-me-in-production", "sandbox-signing-key-0123456789"})
+"""Defaults of earlier versions: public in the source history, so anyone could sign with them."""
+EMBEDDED_SECRETS = ("secret_key", "sandbox_key")
 
 
 class SettingsError(Exception):
-    """Raised with a one-line message naming the setting that is wrong."""
+    """Raised with one line per wrong setting, each naming it."""
 
 
 class Settings(BaseSettings):
@@ -27,7 +34,8 @@ class Settings(BaseSettings):
     once as it has cores, and when orders race for one row (a SKU's stock in a sale) every extra transaction waiting
     on it slows the hand-over from one to the next; requests beyond the pool queue in the process, in order."""
     redis_url: str | None = None
-    secret_key: str = Field(default=DEV_SECRET, min_length=16)
+    secret_key: str = ""
+    """Signs tokens and share codes. Required outside the embedded demo, which generates its own."""
     dev_login: bool | None = None
     """Shopper dev-login; None means: on for the embedded SQLite mode only."""
     token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=90 * 24 * 3600)
@@ -38,7 +46,8 @@ class Settings(BaseSettings):
     default_merchant: str = Field(default="demo", min_length=1, max_length=40)
     """The mall shown to visitors who name none (no token, no ?merchant=)."""
     payment_provider: Literal["sandbox", "wechatpay"] = "sandbox"
-    sandbox_key: str = Field(default="sandbox-signing-key-0123456789", min_length=16)
+    sandbox_key: str = ""
+    """The sandbox provider's signing key: whoever holds it can mark orders paid. Generated in the embedded demo."""
     wechat_api_base: str = Field(default="https://api.weixin.qq.com", pattern=r"^https?://")
     wechatpay_mchid: str | None = None
     wechatpay_appid: str | None = None
@@ -78,6 +87,17 @@ class Settings(BaseSettings):
     def signing_keys(self) -> SigningKeys:
         return SigningKeys(self.secret_key, tuple(_listed(self.retired_secret_keys)))
 
+    # safe defaults: what a deployment allows, what a request may send
+    test_deployment: bool = False
+    """This deployment is for testing (staging, CI, the bench): allows the sandbox provider and dev login outside
+    the embedded demo, both of which let anyone pay or log in as anyone."""
+    api_docs: bool | None = None
+    """Serve the API schema at /openapi.json; None means: on in the embedded demo only (it maps every operation)."""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    """The largest request body read; larger ones are refused before they are read (413 body_too_large)."""
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    """The same limit for the image upload, which alone needs more than MAX_BODY_BYTES."""
+
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -86,24 +106,104 @@ class Settings(BaseSettings):
     def dev_login_enabled(self) -> bool:
         return self.is_sqlite if self.dev_login is None else self.dev_login
 
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.is_sqlite if self.api_docs is None else self.api_docs
+
+    @property
+    def embedded_secrets_path(self) -> Path:
+        """Beside the SQLite file: the secrets belong to the data they sign for."""
+        database = make_url(self.database_url).database
+        folder = Path(database).parent if database and database != ":memory:" else Path("var")
+        return folder / "secrets.json"
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
-        if not self.is_sqlite and self.secret_key == DEV_SECRET:
-            raise ValueError("SECRET_KEY must be set to a private value when DATABASE_URL is PostgreSQL")
-        if self.payment_provider == "wechatpay":
-            missing = [
-                name
-                for name in (
-                    "wechatpay_mchid", "wechatpay_appid", "wechatpay_apiv3_key", "wechatpay_private_key_path",
-                    "wechatpay_cert_serial_no", "wechatpay_public_key_path", "wechatpay_public_key_id",
-                )
-                if not getattr(self, name)
-            ]
-            if missing:
-                raise ValueError(f"PAYMENT_PROVIDER=wechatpay needs {', '.join(m.upper() for m in missing)}")
+            raise ValueError("DATABASE_URL: must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        if self.is_sqlite and not (self.secret_key and self.sandbox_key):
+            generated = embedded_secrets(self.embedded_secrets_path)
+            self.secret_key = self.secret_key or generated["secret_key"]
+            self.sandbox_key = self.sandbox_key or generated["sandbox_key"]
+        refusals = self._incomplete() + self._unsafe()
+        if refusals:
+            raise ValueError("\n".join(refusals))
         return self
+
+    def _incomplete(self) -> list[str]:
+        refusals = []
+        if self.max_upload_bytes < self.max_body_bytes:
+            refusals.append("MAX_UPLOAD_BYTES: must not be smaller than MAX_BODY_BYTES")
+        if self.payment_provider == "wechatpay":
+            missing = [name.upper() for name in (
+                "wechatpay_mchid", "wechatpay_appid", "wechatpay_apiv3_key", "wechatpay_private_key_path",
+                "wechatpay_cert_serial_no", "wechatpay_public_key_path", "wechatpay_public_key_id",
+            ) if not getattr(self, name)]
+            if missing:
+                refusals.append(f"PAYMENT_PROVIDER: wechatpay needs {', '.join(missing)}")
+        return refusals
+
+    def _unsafe(self) -> list[str]:
+        """What would let a stranger sign tokens or payment notifications, or log in as anyone: one line each."""
+        refusals = [f"{name.upper()}: {problem}" for name, problem in (
+            ("secret_key", _weak_key(self.secret_key)),
+            ("sandbox_key", _weak_key(self.sandbox_key) if self.payment_provider == "sandbox" else None),
+        ) if problem]
+        if self.payment_provider == "wechatpay" and self.wechatpay_apiv3_key and len(self.wechatpay_apiv3_key) != 32:
+            refusals.append("WECHATPAY_APIV3_KEY: must be the 32 characters set in the WeChat Pay merchant platform")
+        if self.is_sqlite or self.test_deployment:
+            return refusals
+        if self.payment_provider == "sandbox":
+            refusals.append("PAYMENT_PROVIDER: the sandbox lets anyone holding SANDBOX_KEY mark orders paid; use "
+                            "wechatpay, or set TEST_DEPLOYMENT=true on a staging, CI or bench deployment")
+        if self.dev_login_enabled:
+            refusals.append("DEV_LOGIN: lets anyone log in as any shopper; allowed on PostgreSQL only with "
+                            "TEST_DEPLOYMENT=true")
+        return refusals
+
+
+def _weak_key(key: str) -> str | None:
+    if not key:
+        return "must be set to a private random value outside the embedded demo"
+    if key in PUBLISHED_KEYS:
+        return "is a published default; set a private random value"
+    if len(key) < MIN_KEY_LENGTH:
+        return f"must be at least {MIN_KEY_LENGTH} characters"
+    return None
+
+
+def embedded_secrets(path: Path) -> dict[str, str]:
+    """The embedded demo's keys: random on first run, kept (mode 0600) and reused, so tokens outlive a restart and
+    no key is ever a constant in the code. Written whole, then linked into place, so processes starting together
+    agree on one set and none reads a half-written file."""
+    try:
+        return _read_secrets(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = {name: secrets.token_urlsafe(48) for name in EMBEDDED_SECRETS}
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        json.dump(fresh, file)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return _read_secrets(path)
+    finally:
+        draft.unlink()
+    return fresh
+
+
+def _read_secrets(path: Path) -> dict[str, str]:
+    try:
+        kept = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"SECRET_KEY: the embedded demo's {path} cannot be read ({exc})") from None
+    if not (isinstance(kept, dict) and all(isinstance(kept.get(name), str) for name in EMBEDDED_SECRETS)):
+        raise ValueError(f"SECRET_KEY: {path} is not the secrets file the embedded demo wrote")
+    return kept
 
 
 def _listed(value: str) -> list[str]:
@@ -118,5 +218,5 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]).upper()
         message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"invalid setting {where}: {message}" if where else f"invalid settings: {message}") \
-            from None
+        lines = [f"{where}: {message}"] if where else message.splitlines()
+        raise SettingsError("\n".join(f"invalid setting {line}" for line in lines)) from None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -59,6 +59,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(10)
 
 
+def refused_by_the_policy(page: Page) -> list[str]:
+    """What the browser reports blocking under the pages' Content-Security-Policy (filled as the page runs)."""
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return refused
+
+
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("E2E_SCREENSHOTS", tmp_path))
@@ -70,6 +78,7 @@ async def test_browse_and_open_a_share_link(server: str, shots: Path) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        refused = refused_by_the_policy(page)
         await page.goto(f"{server}/")
         cards = page.locator("a.card")
         assert await cards.count() == 12
@@ -96,6 +105,7 @@ async def test_browse_and_open_a_share_link(server: str, shots: Path) -> None:
         await page.goto(share["poster_url"])
         await page.screenshot(path=shots / "poster.png")
         await browser.close()
+    assert refused == []
 
 
 async def test_a_shared_group_shows_who_is_in_and_places_left(server: str, shots: Path) -> None:
@@ -192,12 +202,16 @@ async def test_a_shared_bargain_and_red_packet_show_their_friends(server: str, s
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        refused = refused_by_the_policy(page)
         await page.goto(bargain_share["link"])
         assert await page.locator(".banner").inner_text() == "小红 请你帮忙砍一刀"
         assert await page.locator(".cut").count() == 2
         assert "还差 3 位好友砍到底价" in await page.locator(".panel").nth(1).inner_text()
         assert f"{reached['price_fen'] // 100}." in await page.locator(".price").inner_text()
         assert reached["schedule_hash"] in await page.locator("main").inner_text()
+        assert await page.locator("progress.bar").get_attribute("value") == str(reached["progress_percent"])
+        countdown = await page.locator("#countdown").inner_text()
+        assert countdown.startswith("剩余 ") and ":" in countdown  # the mall's own script ran
         await page.screenshot(path=shots / "bargain.png", full_page=True)
 
         await page.goto(packet_share["link"])
@@ -207,3 +221,4 @@ async def test_a_shared_bargain_and_red_packet_show_their_friends(server: str, s
         assert "奖池共 ¥1000.00" in await page.locator("ol").inner_text()
         await page.screenshot(path=shots / "assist.png", full_page=True)
         await browser.close()
+    assert refused == []

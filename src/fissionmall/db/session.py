@@ -8,11 +8,14 @@ from functools import cache
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.auth import bearer_claims, current_shopper, current_staff
+from fissionmall.core.errors import Unauthorized
 from fissionmall.db.sql import Prebuilt, dialect_of
 
 _HOT = "hot_updates"
@@ -118,13 +121,31 @@ async def at_commit(session: AsyncSession, update: HotUpdate) -> None:
         await _run(session, [update])
 
 
+_TOKEN_REQUIRED = {current_shopper: "shopper", current_staff: "staff"}
+
+
+def required_audience(dependant: Dependant) -> str | None:
+    """The token audience a route cannot run without (a shopper's or a staff member's), if any."""
+    for dependency in dependant.dependencies:
+        audience = _TOKEN_REQUIRED.get(dependency.call) or required_audience(dependency)  # type: ignore[arg-type]
+        if audience:
+            return audience
+    return None
+
+
 class TransactionalRoute(APIRoute):
-    """Commit when the endpoint answers with success; roll back on any error or 4xx/5xx answer."""
+    """Commit when the endpoint answers with success; roll back on any error or 4xx/5xx answer.
+
+    A route that needs a token refuses a request without a valid one first: FastAPI reads and parses the body
+    before it resolves dependencies, and a stranger's body is not worth reading."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        audience = required_audience(self.dependant)
 
         async def run_in_transaction(request: Request) -> Response:
+            if audience and bearer_claims(request, audience) is None:
+                raise Unauthorized("unauthenticated", f"a valid {audience} token is required")
             async with request.app.state.runtime.sessionmaker() as session:
                 request.state.session = session
                 response = await handler(request)

@@ -23,6 +23,8 @@ from fissionmall.merchants.models import Merchant
 
 router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC = Path(__file__).parent / "static"
+"""The pages' style sheet and script, served at /static: the pages' policy allows no inline script or style."""
 templates.env.filters["yuan"] = lambda fen: "" if fen is None else yuan(fen)
 
 
