@@ -28,6 +28,7 @@ from fissionmall.community.endpoints import router as reviews_router
 from fissionmall.config import Settings, load_settings
 from fissionmall.core.errors import install_error_handlers
 from fissionmall.core.logging import configure_logging
+from fissionmall.core.openapi import install_openapi
 from fissionmall.coupons.endpoints import admin as coupons_admin
 from fissionmall.coupons.endpoints import router as coupons_router
 from fissionmall.customers.endpoints import router as customers_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                   description="Social e-commerce engine: group buying, bargaining, sharing, distribution.")
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_openapi(app)
     for router in (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
                    orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
                    assist_router, invites_router, wallet_router, coupons_router,
