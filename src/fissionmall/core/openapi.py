@@ -1,7 +1,7 @@
 """The OpenAPI as a contract: who may call each operation, and every refusal it can answer, with its stable codes.
 
 Built once from the code itself, so it cannot drift from it: the bearer credentials from each route's dependencies,
-the error codes by reading the source for the places that raise them (`NotFound("code", …)`, `problem(503, "code",
+the error codes by reading the source for the places that raise them (`NotFound(<code>, …)`, `problem(503, <code>,
 …)`), grouped by status and attached to the operations of the package that raises them and of the packages that
 call it.
 """
