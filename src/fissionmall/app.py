@@ -32,6 +32,7 @@ from fissionmall.core.errors import install_error_handlers
 from fissionmall.core.logging import configure_logging
 from fissionmall.core.metrics import REQUESTS, status_class
 from fissionmall.core.middleware import BodyLimit, SecurityHeaders
+from fissionmall.core.openapi import install_openapi
 from fissionmall.coupons.endpoints import admin as coupons_admin
 from fissionmall.coupons.endpoints import router as coupons_router
 from fissionmall.customers.endpoints import router as customers_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                   openapi_url="/openapi.json" if settings.api_docs_enabled else None, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_openapi(app)
     api_routers = (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
                    orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
                    assist_router, invites_router, wallet_router, coupons_router,

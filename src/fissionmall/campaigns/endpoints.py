@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns import service
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, LintOut
 from fissionmall.core.auth import StaffMember, staff_with
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: campaigns"], prefix="/admin/campaigns")
@@ -26,32 +27,32 @@ async def list_campaigns(kind: str | None = None, staff: StaffMember = Depends(r
 
 
 @admin.get("/{campaign_id}", response_model=CampaignOut)
-async def get(campaign_id: int, staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
+async def get(campaign_id: RowId, staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
     return service.out(await service.require(session, staff.merchant_id, campaign_id))
 
 
 @admin.patch("/{campaign_id}", response_model=CampaignOut)
-async def update(campaign_id: int, body: CampaignPatch, staff: StaffMember = Depends(writer),
+async def update(campaign_id: RowId, body: CampaignPatch, staff: StaffMember = Depends(writer),
                  session: AsyncSession = Depends(get_session)):
     return await service.update(session, staff.merchant_id, campaign_id, body)
 
 
 @admin.post("/{campaign_id}/lint", response_model=LintOut)
-async def lint(campaign_id: int, staff: StaffMember = Depends(writer), session: AsyncSession = Depends(get_session)):
+async def lint(campaign_id: RowId, staff: StaffMember = Depends(writer), session: AsyncSession = Depends(get_session)):
     return await service.lint(session, staff.merchant_id, campaign_id)
 
 
 @admin.post("/{campaign_id}/activate", response_model=CampaignOut)
-async def activate(campaign_id: int, staff: StaffMember = Depends(writer),
+async def activate(campaign_id: RowId, staff: StaffMember = Depends(writer),
                    session: AsyncSession = Depends(get_session)):
     return await service.activate(session, staff.merchant_id, campaign_id)
 
 
 @admin.post("/{campaign_id}/pause", response_model=CampaignOut)
-async def pause(campaign_id: int, staff: StaffMember = Depends(writer), session: AsyncSession = Depends(get_session)):
+async def pause(campaign_id: RowId, staff: StaffMember = Depends(writer), session: AsyncSession = Depends(get_session)):
     return await service.pause(session, staff.merchant_id, campaign_id)
 
 
 @admin.post("/{campaign_id}/end", response_model=CampaignOut)
-async def end(campaign_id: int, staff: StaffMember = Depends(writer), session: AsyncSession = Depends(get_session)):
+async def end(campaign_id: RowId, staff: StaffMember = Depends(writer), session: AsyncSession = Depends(get_session)):
     return await service.end(session, staff.merchant_id, campaign_id)

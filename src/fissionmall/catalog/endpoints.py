@@ -19,6 +19,7 @@ from fissionmall.catalog.schemas import (
     SkuPatch,
 )
 from fissionmall.core.auth import Shopper, StaffMember, optional_shopper, staff_with
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.merchants import service as merchants
 
@@ -28,7 +29,7 @@ admin = APIRouter(route_class=TransactionalRoute, tags=["admin: catalog"], prefi
 
 @router.get("/products", response_model=ProductPage)
 async def list_products(request: Request, merchant: str | None = None, cursor: str | None = None,
-                        limit: int = Query(20, ge=1, le=100), category_id: int | None = None,
+                        limit: int = Query(20, ge=1, le=100), category_id: RowId | None = None,
                         shopper: Shopper | None = Depends(optional_shopper),
                         session: AsyncSession = Depends(get_session)):
     merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
@@ -36,7 +37,7 @@ async def list_products(request: Request, merchant: str | None = None, cursor: s
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail)
-async def product_detail(request: Request, product_id: int, merchant: str | None = None,
+async def product_detail(request: Request, product_id: RowId, merchant: str | None = None,
                          shopper: Shopper | None = Depends(optional_shopper),
                          session: AsyncSession = Depends(get_session)):
     merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
@@ -71,25 +72,25 @@ async def create_product(body: ProductIn, request: Request, staff: StaffMember =
 
 
 @admin.get("/products/{product_id}", response_model=ProductDetail)
-async def admin_product(product_id: int, staff: StaffMember = Depends(reader),
+async def admin_product(product_id: RowId, staff: StaffMember = Depends(reader),
                         session: AsyncSession = Depends(get_session)):
     return await service.product_detail(session, staff.merchant_id, product_id, shopper_view=False)
 
 
 @admin.patch("/products/{product_id}", response_model=ProductDetail)
-async def update_product(product_id: int, body: ProductPatch, staff: StaffMember = Depends(writer),
+async def update_product(product_id: RowId, body: ProductPatch, staff: StaffMember = Depends(writer),
                          session: AsyncSession = Depends(get_session)):
     return await service.update_product(session, staff.merchant_id, product_id, body)
 
 
 @admin.post("/products/{product_id}/skus", response_model=SkuOut, status_code=201)
-async def add_sku(product_id: int, body: SkuIn, staff: StaffMember = Depends(writer),
+async def add_sku(product_id: RowId, body: SkuIn, staff: StaffMember = Depends(writer),
                   session: AsyncSession = Depends(get_session)):
     return await service.add_sku(session, staff.merchant_id, product_id, body)
 
 
 @admin.patch("/skus/{sku_id}", response_model=SkuOut)
-async def patch_sku(sku_id: int, body: SkuPatch, staff: StaffMember = Depends(writer),
+async def patch_sku(sku_id: RowId, body: SkuPatch, staff: StaffMember = Depends(writer),
                     session: AsyncSession = Depends(get_session)):
     return await service.patch_sku(session, staff.merchant_id, sku_id, body)
 

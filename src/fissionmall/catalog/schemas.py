@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from fissionmall.core.schemas import Patch
+from fissionmall.core.schemas import Patch, RowId
 
 MAX_PRICE_FEN = 100_000_000
 """¥1,000,000: anything above is a typing error, not a price."""
@@ -46,7 +46,7 @@ class ProductIn(BaseModel):
     title: str = Field(min_length=1, max_length=120)
     subtitle: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=20_000)
-    category_id: int | None = Field(default=None, ge=1)
+    category_id: RowId | None = None
     status: Literal["on_sale", "off_sale"] = "on_sale"
     images: list[ImageUrl] = Field(default_factory=list, max_length=20)
     skus: list[SkuIn] = Field(min_length=1, max_length=50)
@@ -70,7 +70,7 @@ class ProductPatch(Patch):
     title: str | None = Field(default=None, min_length=1, max_length=120)
     subtitle: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=20_000)
-    category_id: int | None = Field(default=None, ge=1)
+    category_id: RowId | None = None
     status: Literal["on_sale", "off_sale"] | None = None
     images: list[ImageUrl] | None = Field(default=None, max_length=20)
 

@@ -4,9 +4,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, HttpUrl
 
+from fissionmall.core.schemas import RowId
+
 
 class ReviewIn(BaseModel):
-    product_id: int = Field(ge=1)
+    product_id: RowId
     rating: int = Field(ge=1, le=5)
     text: str = Field(default="", max_length=1000)
     images: list[HttpUrl] = Field(default_factory=list, max_length=9)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
@@ -13,6 +14,8 @@ from starlette.responses import JSONResponse
 from fissionmall.core.logging import get_logger
 
 PROBLEM = "application/problem+json"
+NOT_IN_REPERTOIRE = "22021"
+"""PostgreSQL's SQLSTATE for text it cannot store: a NUL character, which JSON and URLs can carry."""
 
 
 class DomainError(Exception):
@@ -100,3 +103,12 @@ def install_error_handlers(app: FastAPI) -> None:
                            "the mall is busier than it can answer right now; try again in a moment")
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.exception_handler(DBAPIError)
+    async def _unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
+        """Text with a NUL character is refused by PostgreSQL at the first statement that carries it: the client's
+        input, not a fault of the server. The request's transaction has been rolled back; any other database error
+        stays a 500."""
+        if getattr(exc.orig, "sqlstate", None) != NOT_IN_REPERTOIRE:
+            raise exc
+        return problem(422, "invalid_request", "Invalid input", "text may not contain the NUL character (\\u0000)")

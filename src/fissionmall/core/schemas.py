@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+MAX_ROW_ID = 2**63 - 1
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+"""A row id as a client sends it (path, query or body): what a BIGINT holds, so a larger number is a 422 before
+any query instead of an overflow in the driver."""
 
 
 class Patch(BaseModel):

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, optional_shopper, staff_with
 from fissionmall.core.idempotency import run_idempotent
+from fissionmall.core.schemas import RowId
 from fissionmall.coupons import service
 from fissionmall.coupons.schemas import CouponOut, TemplateIn, TemplateOut, TemplatePatch
 from fissionmall.db.session import TransactionalRoute, get_session
@@ -25,7 +26,7 @@ async def claimable(request: Request, merchant: str | None = None, shopper: Shop
 
 
 @router.post("/coupon-templates/{template_id}/claim", response_model=CouponOut, status_code=201)
-async def claim(template_id: int, request: Request, shopper: Shopper = Depends(current_shopper),
+async def claim(template_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
                 session: AsyncSession = Depends(get_session)):
     runtime = request.app.state.runtime
     return await run_idempotent(request, session, principal=shopper.principal, body=None, now=runtime.clock.now(),
@@ -50,6 +51,6 @@ async def all_templates(staff: StaffMember = Depends(reader), session: AsyncSess
 
 
 @admin.patch("/coupon-templates/{template_id}", response_model=TemplateOut)
-async def patch(template_id: int, body: TemplatePatch, staff: StaffMember = Depends(writer),
+async def patch(template_id: RowId, body: TemplatePatch, staff: StaffMember = Depends(writer),
                 session: AsyncSession = Depends(get_session)):
     return await service.patch_template(session, staff, template_id, body)

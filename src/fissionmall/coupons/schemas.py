@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from fissionmall.core.schemas import RowId
+
 MAX_FEN = 100_000_000
 
 
@@ -18,7 +20,7 @@ class TemplateIn(BaseModel):
     cap_fen: int | None = Field(default=None, ge=1, le=MAX_FEN)
     threshold_fen: int = Field(default=0, ge=0, le=MAX_FEN)
     scope: Literal["all", "categories", "products"] = "all"
-    scope_ids: list[int] = Field(default_factory=list, max_length=200)
+    scope_ids: list[RowId] = Field(default_factory=list, max_length=200)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     valid_days: int | None = Field(default=None, ge=1, le=3650)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
 from fissionmall.core.errors import NotFound
 from fissionmall.core.idempotency import run_idempotent
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.distribution import rules, service, withdrawals
 from fissionmall.distribution.plans import LintReport, Plan
@@ -74,14 +75,14 @@ async def merchant_withdrawals(status: WithdrawalStatus | None = None, staff: St
 
 
 @admin.post("/withdrawals/{withdrawal_id}/approve", response_model=WithdrawalOut)
-async def approve_withdrawal(withdrawal_id: int, request: Request, staff: StaffMember = Depends(finance),
+async def approve_withdrawal(withdrawal_id: RowId, request: Request, staff: StaffMember = Depends(finance),
                              session: AsyncSession = Depends(get_session)):
     """Approve: the worker transfers the money through the payment provider."""
     return await withdrawals.decide(session, request.app.state.runtime, staff, withdrawal_id, True, None)
 
 
 @admin.post("/withdrawals/{withdrawal_id}/reject", response_model=WithdrawalOut)
-async def reject_withdrawal(withdrawal_id: int, body: DecisionIn, request: Request,
+async def reject_withdrawal(withdrawal_id: RowId, body: DecisionIn, request: Request,
                             staff: StaffMember = Depends(finance), session: AsyncSession = Depends(get_session)):
     return await withdrawals.decide(session, request.app.state.runtime, staff, withdrawal_id, False, body.reason)
 
@@ -106,14 +107,14 @@ async def distributors(status: DistributorStatus | None = None, staff: StaffMemb
 
 
 @admin.patch("/distributors/{customer_id}", response_model=DistributorOut)
-async def regrade(customer_id: int, body: GradeIn, staff: StaffMember = Depends(owner),
+async def regrade(customer_id: RowId, body: GradeIn, staff: StaffMember = Depends(owner),
                   session: AsyncSession = Depends(get_session)):
     """Move a distributor to another grade (its rates apply from the next payment)."""
     return await service.regrade(session, staff, customer_id, body.grade)
 
 
 @admin.post("/distributors/{customer_id}/{decision}", response_model=DistributorOut)
-async def decide(customer_id: int, decision: str, request: Request, staff: StaffMember = Depends(owner),
+async def decide(customer_id: RowId, decision: str, request: Request, staff: StaffMember = Depends(owner),
                  session: AsyncSession = Depends(get_session)):
     if decision not in ("approve", "reject"):
         raise NotFound("not_found", f"no action {decision!r}")

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.loyalty import levels, missions, points, service
 from fissionmall.loyalty.schemas import (
@@ -103,7 +104,7 @@ async def tasks(staff: StaffMember = Depends(reader), session: AsyncSession = De
 
 
 @admin.patch("/tasks/{task_id}", response_model=TaskOut)
-async def patch_task(task_id: int, body: TaskPatch, staff: StaffMember = Depends(owner),
+async def patch_task(task_id: RowId, body: TaskPatch, staff: StaffMember = Depends(owner),
                      session: AsyncSession = Depends(get_session)):
     """Switch a task off (progress is kept) or on again."""
     return await missions.patch(session, staff, task_id, body)

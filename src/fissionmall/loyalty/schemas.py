@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from fissionmall.core.schemas import RowId
+
 
 class ActivityLevel(BaseModel):
     min_spend_fen: int = Field(ge=1, le=100_000_000)
@@ -146,7 +148,7 @@ class TaskIn(BaseModel):
     period: Literal["once", "daily", "weekly"] = "once"
     target: int = Field(default=1, ge=1, le=1000)
     reward_points: int = Field(default=0, ge=0, le=1_000_000)
-    reward_template_id: int | None = Field(default=None, ge=1)
+    reward_template_id: RowId | None = None
     active: bool = True
 
     @model_validator(mode="after")

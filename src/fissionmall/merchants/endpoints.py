@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import StaffMember, current_staff, staff_with
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.merchants import service
 from fissionmall.merchants.schemas import (
@@ -57,7 +58,7 @@ async def add_store(body: StoreIn, staff: StaffMember = Depends(staff_with("merc
 
 
 @router.put("/admin/stores/{store_id}", response_model=StoreOut)
-async def update_store(store_id: int, body: StoreIn, staff: StaffMember = Depends(staff_with("merchant.write")),
+async def update_store(store_id: RowId, body: StoreIn, staff: StaffMember = Depends(staff_with("merchant.write")),
                        session: AsyncSession = Depends(get_session)):
     return await service.update_store(session, staff, store_id, body)
 
@@ -75,7 +76,7 @@ async def add_staff(body: StaffIn, request: Request, staff: StaffMember = Depend
 
 
 @router.patch("/admin/staff/{staff_id}", response_model=StaffOut)
-async def update_staff(staff_id: int, body: StaffPatch, request: Request,
+async def update_staff(staff_id: RowId, body: StaffPatch, request: Request,
                        staff: StaffMember = Depends(staff_with("staff.write")),
                        session: AsyncSession = Depends(get_session)):
     return await service.update_staff(session, request.app.state.runtime, staff, staff_id, body)

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
 from fissionmall.core.idempotency import run_idempotent
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.orders import refunds, service
 from fissionmall.orders.schemas import CheckoutOut, OrderOut, OrderPage, PlaceOrder, PriceAdjustmentIn, RefundIn, Ship
@@ -37,25 +38,25 @@ async def my_orders(status: str | None = None, cursor: str | None = None, limit:
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
-async def my_order(order_id: int, shopper: Shopper = Depends(current_shopper),
+async def my_order(order_id: RowId, shopper: Shopper = Depends(current_shopper),
                    session: AsyncSession = Depends(get_session)):
     return await service.get_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut)
-async def cancel(order_id: int, request: Request, shopper: Shopper = Depends(current_shopper),
+async def cancel(order_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
                  session: AsyncSession = Depends(get_session)):
     return await service.cancel(session, request.app.state.runtime, shopper, order_id)
 
 
 @router.post("/orders/{order_id}/receive", response_model=OrderOut)
-async def receive(order_id: int, request: Request, shopper: Shopper = Depends(current_shopper),
+async def receive(order_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
                   session: AsyncSession = Depends(get_session)):
     return await service.receive(session, request.app.state.runtime, shopper, order_id)
 
 
 @router.post("/orders/{order_id}/refunds", response_model=OrderOut, status_code=201)
-async def request_refund(order_id: int, body: RefundIn, request: Request,
+async def request_refund(order_id: RowId, body: RefundIn, request: Request,
                          shopper: Shopper = Depends(current_shopper), session: AsyncSession = Depends(get_session)):
     runtime = request.app.state.runtime
     return await run_idempotent(
@@ -71,26 +72,26 @@ async def orders(status: str | None = None, cursor: str | None = None, limit: in
 
 
 @admin.get("/orders/{order_id}", response_model=OrderOut)
-async def order(order_id: int, staff: StaffMember = Depends(staff_with("orders.read")),
+async def order(order_id: RowId, staff: StaffMember = Depends(staff_with("orders.read")),
                 session: AsyncSession = Depends(get_session)):
     return await service.get_order(session, staff.merchant_id, order_id)
 
 
 @admin.post("/orders/{order_id}/ship", response_model=OrderOut)
-async def ship(order_id: int, body: Ship, request: Request, staff: StaffMember = Depends(staff_with("orders.ship")),
+async def ship(order_id: RowId, body: Ship, request: Request, staff: StaffMember = Depends(staff_with("orders.ship")),
                session: AsyncSession = Depends(get_session)):
     return await service.ship(session, request.app.state.runtime, staff, order_id, body)
 
 
 @admin.post("/orders/{order_id}/adjustments", response_model=OrderOut, status_code=201)
-async def adjust_price(order_id: int, body: PriceAdjustmentIn, request: Request,
+async def adjust_price(order_id: RowId, body: PriceAdjustmentIn, request: Request,
                        staff: StaffMember = Depends(staff_with("orders.adjust")),
                        session: AsyncSession = Depends(get_session)):
     return await service.adjust_price(session, request.app.state.runtime, staff, order_id, body)
 
 
 @admin.post("/orders/{order_id}/refunds", response_model=OrderOut, status_code=201)
-async def merchant_refund(order_id: int, body: RefundIn, request: Request,
+async def merchant_refund(order_id: RowId, body: RefundIn, request: Request,
                           staff: StaffMember = Depends(staff_with("refunds.decide")),
                           session: AsyncSession = Depends(get_session)):
     runtime = request.app.state.runtime
@@ -100,12 +101,12 @@ async def merchant_refund(order_id: int, body: RefundIn, request: Request,
 
 
 @admin.post("/refunds/{refund_id}/approve", response_model=OrderOut)
-async def approve_refund(refund_id: int, request: Request, staff: StaffMember = Depends(staff_with("refunds.decide")),
+async def approve_refund(refund_id: RowId, request: Request, staff: StaffMember = Depends(staff_with("refunds.decide")),
                          session: AsyncSession = Depends(get_session)):
     return await refunds.decide_refund(session, request.app.state.runtime, staff, refund_id, approve=True)
 
 
 @admin.post("/refunds/{refund_id}/reject", response_model=OrderOut)
-async def reject_refund(refund_id: int, request: Request, staff: StaffMember = Depends(staff_with("refunds.decide")),
+async def reject_refund(refund_id: RowId, request: Request, staff: StaffMember = Depends(staff_with("refunds.decide")),
                         session: AsyncSession = Depends(get_session)):
     return await refunds.decide_refund(session, request.app.state.runtime, staff, refund_id, approve=False)

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from fissionmall.core.schemas import RowId
+
 
 class Address(BaseModel):
     name: str = Field(min_length=1, max_length=30)
@@ -14,7 +16,7 @@ class Address(BaseModel):
 
 
 class LineIn(BaseModel):
-    sku_id: int = Field(ge=1)
+    sku_id: RowId
     quantity: int = Field(ge=1, le=99)
 
 
@@ -22,14 +24,14 @@ class CampaignChoice(BaseModel):
     """Buy through a campaign: e.g. {"kind": "group", "campaign_id": 3} opens a group, with "target_id" joins one."""
 
     kind: str = Field(min_length=1, max_length=20)
-    campaign_id: int = Field(ge=1)
-    target_id: int | None = Field(default=None, ge=1)
+    campaign_id: RowId
+    target_id: RowId | None = None
 
 
 class PlaceOrder(BaseModel):
     items: list[LineIn] = Field(min_length=1, max_length=20)
     address: Address
-    store_id: int | None = Field(default=None, ge=1)
+    store_id: RowId | None = None
     note: str = Field(default="", max_length=200)
     share_code: str | None = Field(default=None, max_length=32)
     """The share link the shopper came through, for attribution."""
@@ -38,9 +40,9 @@ class PlaceOrder(BaseModel):
     """Shop credit to pay with (余额抵扣); taken when the order is placed, given back if it is not kept."""
     points: int = Field(default=0, ge=0, le=100_000_000)
     """Points to pay with, at the merchant's rate, up to its share of the order."""
-    voucher_id: int | None = Field(default=None, ge=1)
+    voucher_id: RowId | None = None
     """A gift voucher the shopper holds, redeemed online on one unit of its product."""
-    coupon_ids: list[int] = Field(default_factory=list, max_length=5)
+    coupon_ids: list[RowId] = Field(default_factory=list, max_length=5)
     """Coupons and social discount credits to use, applied in this order (see docs/checkout.md)."""
 
     @field_validator("coupon_ids")
@@ -140,7 +142,7 @@ class Ship(BaseModel):
 
 
 class RefundIn(BaseModel):
-    amount_fen: int | None = Field(default=None, ge=1)
+    amount_fen: RowId | None = None
     """Omit for everything still refundable."""
     reason: str = Field(min_length=1, max_length=200)
 

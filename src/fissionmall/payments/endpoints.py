@@ -8,6 +8,7 @@ from fissionmall.core.auth import Shopper, current_shopper
 from fissionmall.core.errors import DomainError, NotFound, Unauthorized
 from fissionmall.core.idempotency import run_idempotent
 from fissionmall.core.metrics import NOTIFICATIONS
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.payments import service
 from fissionmall.payments.providers.base import InvalidNotification
@@ -17,7 +18,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: payments"])
 
 
 @router.post("/orders/{order_id}/pay", response_model=PayOut)
-async def pay(order_id: int, request: Request, shopper: Shopper = Depends(current_shopper),
+async def pay(order_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
               session: AsyncSession = Depends(get_session)):
     runtime = request.app.state.runtime
     return await run_idempotent(request, session, principal=shopper.principal, body={"order_id": order_id},
@@ -26,7 +27,7 @@ async def pay(order_id: int, request: Request, shopper: Shopper = Depends(curren
 
 
 @router.post("/sandbox/payments/{payment_id}/complete", status_code=202)
-async def sandbox_complete(payment_id: int, request: Request, shopper: Shopper = Depends(current_shopper),
+async def sandbox_complete(payment_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
                            session: AsyncSession = Depends(get_session)):
     await service.sandbox_complete(session, request.app.state.runtime, shopper, payment_id)
     return {"status": "notification queued"}

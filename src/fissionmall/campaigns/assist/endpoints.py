@@ -7,6 +7,7 @@ from fissionmall.campaigns.assist import service
 from fissionmall.campaigns.assist.schemas import AssistCampaignOut, OpenPacket, PacketOut
 from fissionmall.core.auth import Shopper, current_shopper, optional_shopper
 from fissionmall.core.idempotency import run_idempotent
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.fraud.schemas import ClientInfo, client_info
 from fissionmall.merchants import service as merchants
@@ -15,7 +16,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: assist red pa
 
 
 @router.get("/assist-campaigns/{campaign_id}", response_model=AssistCampaignOut)
-async def campaign(campaign_id: int, request: Request, merchant: str | None = None,
+async def campaign(campaign_id: RowId, request: Request, merchant: str | None = None,
                    shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
     """Prizes, amounts, count, odds, conditions and organiser, published before anyone takes part (P3)."""
     merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
@@ -32,7 +33,7 @@ async def open_packet(body: OpenPacket, request: Request, shopper: Shopper = Dep
 
 
 @router.get("/assists/{packet_id}", response_model=PacketOut)
-async def packet(packet_id: int, request: Request, merchant: str | None = None,
+async def packet(packet_id: RowId, request: Request, merchant: str | None = None,
                  shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
     runtime = request.app.state.runtime
     merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
@@ -40,7 +41,7 @@ async def packet(packet_id: int, request: Request, merchant: str | None = None,
 
 
 @router.post("/assists/{packet_id}/helps", response_model=PacketOut, status_code=201)
-async def help_open(packet_id: int, request: Request, shopper: Shopper = Depends(current_shopper),
+async def help_open(packet_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
                     client: ClientInfo = Depends(client_info), session: AsyncSession = Depends(get_session)):
     runtime = request.app.state.runtime
     return await run_idempotent(request, session, principal=shopper.principal, body=None, now=runtime.clock.now(),

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from fissionmall.campaigns.helping.schemas import HelperReward, HelpOut, HelpRules
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN
+from fissionmall.core.schemas import RowId
 from fissionmall.core.splits import SplitRule
 
 
@@ -38,7 +39,7 @@ class AssistSettings(HelpRules, HelperReward):
 
 
 class OpenPacket(BaseModel):
-    campaign_id: int = Field(ge=1)
+    campaign_id: RowId
 
 
 class PacketOut(BaseModel):

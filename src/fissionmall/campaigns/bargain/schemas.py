@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from fissionmall.campaigns.helping.schemas import HelperReward, HelpOut, HelpRules
+from fissionmall.core.schemas import RowId
 
 MAX_PRICE_FEN = 100_000_000
 
@@ -13,8 +14,8 @@ MAX_PRICE_FEN = 100_000_000
 class BargainSettings(HelpRules, HelperReward):
     """Everything a merchant sets on a bargain campaign (砍价); checked so that every plan can be honest (P1, P2)."""
 
-    product_id: int = Field(ge=1)
-    sku_id: int = Field(ge=1)
+    product_id: RowId
+    sku_id: RowId
     start_price_fen: int = Field(ge=1, le=MAX_PRICE_FEN)
     floor_price_fen: int = Field(ge=0, le=MAX_PRICE_FEN)
     """May be 0: "free" (砍到 0 元)."""
@@ -53,7 +54,7 @@ class BargainSettings(HelpRules, HelperReward):
 
 
 class StartBargain(BaseModel):
-    campaign_id: int = Field(ge=1)
+    campaign_id: RowId
 
 
 class BargainOut(BaseModel):

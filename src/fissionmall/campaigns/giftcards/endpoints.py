@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns.giftcards import service
 from fissionmall.campaigns.giftcards.schemas import ClaimIn, RedeemIn, SentOut, VoucherOut
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: gift vouchers"])
@@ -20,13 +21,13 @@ async def my_vouchers(shopper: Shopper = Depends(current_shopper), session: Asyn
 
 
 @router.post("/vouchers/{voucher_id}/send", response_model=SentOut, status_code=201)
-async def send(voucher_id: int, request: Request, shopper: Shopper = Depends(current_shopper),
+async def send(voucher_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
                session: AsyncSession = Depends(get_session)):
     return await service.send(session, request.app.state.runtime, shopper, voucher_id)
 
 
 @router.post("/vouchers/{voucher_id}/claim", response_model=VoucherOut)
-async def claim(voucher_id: int, body: ClaimIn, request: Request, shopper: Shopper = Depends(current_shopper),
+async def claim(voucher_id: RowId, body: ClaimIn, request: Request, shopper: Shopper = Depends(current_shopper),
                 session: AsyncSession = Depends(get_session)):
     return await service.claim(session, request.app.state.runtime, shopper, voucher_id, body.token)
 

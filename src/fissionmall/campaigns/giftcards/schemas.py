@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from fissionmall.core.schemas import RowId
+
 BEARER_MAX_FEN = 100_000
 """Single-purpose prepaid cards (COMPLIANCE P6): a bearer card holds at most ¥1,000 …"""
 BEARER_MIN_DAYS = 3 * 365
@@ -14,8 +16,8 @@ NAMED_MAX_FEN = 500_000
 class GiftSettings(BaseModel):
     """A gift voucher for sale: what it buys, what it costs, how long it lasts (P6 limits checked here)."""
 
-    product_id: int = Field(ge=1)
-    sku_id: int = Field(ge=1)
+    product_id: RowId
+    sku_id: RowId
     """The SKU the voucher is sold as (its stock is the vouchers' stock)."""
     price_fen: int = Field(ge=1, le=NAMED_MAX_FEN)
     value_fen: int = Field(ge=1, le=NAMED_MAX_FEN)
@@ -72,4 +74,4 @@ class ClaimIn(BaseModel):
 
 class RedeemIn(BaseModel):
     code: str = Field(min_length=6, max_length=16, pattern=r"^[0-9]+$")
-    store_id: int = Field(ge=1)
+    store_id: RowId

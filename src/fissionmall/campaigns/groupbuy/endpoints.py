@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns.groupbuy import service
 from fissionmall.campaigns.groupbuy.schemas import GroupCampaignOut, GroupOut
 from fissionmall.core.auth import Shopper, optional_shopper
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 from fissionmall.merchants import service as merchants
 
@@ -13,7 +14,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: group buying"
 
 
 @router.get("/group-campaigns/{campaign_id}", response_model=GroupCampaignOut)
-async def campaign(campaign_id: int, request: Request, merchant: str | None = None,
+async def campaign(campaign_id: RowId, request: Request, merchant: str | None = None,
                    shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
     """Prices and the published rules: size, time to fill, refund on failure, auto-complete."""
     merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
@@ -21,7 +22,7 @@ async def campaign(campaign_id: int, request: Request, merchant: str | None = No
 
 
 @router.get("/group-campaigns/{campaign_id}/groups", response_model=list[GroupOut])
-async def open_groups(campaign_id: int, request: Request, merchant: str | None = None,
+async def open_groups(campaign_id: RowId, request: Request, merchant: str | None = None,
                       shopper: Shopper | None = Depends(optional_shopper),
                       session: AsyncSession = Depends(get_session)):
     merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
@@ -29,7 +30,7 @@ async def open_groups(campaign_id: int, request: Request, merchant: str | None =
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut)
-async def group(group_id: int, request: Request, merchant: str | None = None,
+async def group(group_id: RowId, request: Request, merchant: str | None = None,
                 shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
     merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
     return await service.group_view(session, request.app.state.runtime, merchant_id, group_id)

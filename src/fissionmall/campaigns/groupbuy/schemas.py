@@ -5,12 +5,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from fissionmall.core.schemas import RowId
+
 MAX_PRICE_FEN = 100_000_000
 FORFEITABLE_DEPOSIT_PERCENT = 20
 
 
 class GroupSku(BaseModel):
-    sku_id: int = Field(ge=1)
+    sku_id: RowId
     group_price_fen: int = Field(ge=1, le=MAX_PRICE_FEN)
 
 
@@ -24,7 +26,7 @@ class Tier(BaseModel):
 class GroupBuySettings(BaseModel):
     """Everything a merchant sets on a group-buying campaign (拼团); each field checked."""
 
-    product_id: int = Field(ge=1)
+    product_id: RowId
     skus: list[GroupSku] = Field(min_length=1, max_length=50)
     group_size: int = Field(ge=2, le=100)
     fill_minutes: int = Field(default=24 * 60, ge=5, le=7 * 24 * 60)

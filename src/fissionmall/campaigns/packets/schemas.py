@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from fissionmall.campaigns.helping.schemas import Budget, HelpRules
+from fissionmall.core.schemas import RowId
 from fissionmall.core.splits import SplitRule
 
 
@@ -13,7 +14,7 @@ class PacketSettings(HelpRules):
     by share coupons (the buyer shares, friends claim, the luckiest slot is marked) and social discount credit
     (the buyer and friends claim credits for their next purchase)."""
 
-    template_id: int = Field(ge=1)
+    template_id: RowId
     """The coupon every slot issues (threshold, validity, scope, stacking); each slot has its own amount."""
     slots: int = Field(ge=1, le=100)
     total_fen: int = Field(ge=1, le=10_000_000)

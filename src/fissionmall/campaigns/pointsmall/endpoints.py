@@ -7,6 +7,7 @@ from fissionmall.campaigns.pointsmall import service
 from fissionmall.campaigns.pointsmall.schemas import MallItemOut, RedeemIn, RedeemOut
 from fissionmall.core.auth import Shopper, current_shopper
 from fissionmall.core.idempotency import run_idempotent
+from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute, get_session
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: points mall"])
@@ -20,7 +21,7 @@ async def items(request: Request, shopper: Shopper = Depends(current_shopper),
 
 
 @router.post("/points-mall/{campaign_id}/redeem", response_model=RedeemOut, status_code=201)
-async def redeem(campaign_id: int, body: RedeemIn, request: Request, shopper: Shopper = Depends(current_shopper),
+async def redeem(campaign_id: RowId, body: RedeemIn, request: Request, shopper: Shopper = Depends(current_shopper),
                  session: AsyncSession = Depends(get_session)):
     """Exchange points: a coupon at once, or goods as an order (pay its cash part and shipping, if any)."""
     runtime = request.app.state.runtime

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from fissionmall.core.schemas import RowId
 from fissionmall.coupons.schemas import CouponOut
 from fissionmall.orders.schemas import Address, OrderOut
 
@@ -16,9 +17,9 @@ class PointsMallSettings(BaseModel):
     points: int = Field(ge=1, le=10_000_000)
     cash_fen: int = Field(default=0, ge=0, le=10_000_000)
     """Paid with the points (积分 + 现金); goods only."""
-    product_id: int | None = Field(default=None, ge=1)
-    sku_id: int | None = Field(default=None, ge=1)
-    coupon_template_id: int | None = Field(default=None, ge=1)
+    product_id: RowId | None = None
+    sku_id: RowId | None = None
+    coupon_template_id: RowId | None = None
     per_customer_limit: int = Field(default=1, ge=1, le=100)
 
     @model_validator(mode="after")

@@ -3,12 +3,13 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, field_validator
 
 from fissionmall.campaigns.sharing.targets import TARGETS
+from fissionmall.core.schemas import RowId
 
 
 class ShareIn(BaseModel):
     target_type: str = Field(max_length=20)
     """product, invite, or a mechanic's own target (group …): see targets.py."""
-    target_id: int = Field(ge=1)
+    target_id: RowId
 
     @field_validator("target_type")
     @classmethod
