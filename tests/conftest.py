@@ -33,12 +33,19 @@ PUBLIC_BASE = "http://mall.test"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The suite runs once per backend: race tests only in the PostgreSQL run, tests that touch no test database
+    (pure functions, the command line on a database of its own) only in the SQLite run."""
+    misplaced = [item.nodeid for item in items
+                 if "backend_free" in item.keywords and "engine" in getattr(item, "fixturenames", ())]
+    if misplaced:
+        raise pytest.UsageError(f"marked backend_free but uses the test database: {', '.join(misplaced)}")
     if BACKEND == "postgres":
-        return
-    skip = pytest.mark.skip(reason="race test: runs on PostgreSQL (FISSIONMALL_TEST_DB=postgres)")
+        marker, reason = "backend_free", "uses no test database: runs in the SQLite run"
+    else:
+        marker, reason = "postgres", "race test: runs on PostgreSQL (FISSIONMALL_TEST_DB=postgres)"
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        if marker in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 async def _fresh_postgres(url: str) -> None:

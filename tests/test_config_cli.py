@@ -17,6 +17,8 @@ import pytest
 from fissionmall.config import SettingsError, load_settings
 from fissionmall.runtime import build_runtime
 
+pytestmark = pytest.mark.backend_free
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "fissionmall"
 SETTING_NAMES = ("DATABASE_URL", "DATABASE_POOL_SIZE", "SECRET_KEY", "PUBLIC_BASE_URL", "PAYMENT_PROVIDER",

@@ -15,6 +15,8 @@ from argon2 import PasswordHasher
 
 from tests.test_config_cli import CLI, environment, run
 
+pytestmark = pytest.mark.backend_free
+
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Tenant isolation over every route: merchant A holds a row of every kind a path can name; merchant B's shopper and
 B's staff of every role call each route with A's ids and learn nothing (404, or the refusal a wrong audience or role
-gets anyway), and A's rows stay exactly as they were. Lists show B none of A's rows.
+gets anyway), and A's rows stay exactly as they were. Every route without an id that B's callers may GET shows none
+of A's rows, answers exactly as if A did not exist, and shows B's own rows where B has some.
 
 The routes come from the app itself, so a new route is covered or this test fails; ID_OF is the reviewed table of
 path parameters: a route whose parameter is missing from it fails too."""
@@ -28,6 +29,8 @@ from tests.campaigns.packets.test_packets import bought_packet, packet_campaign,
 from tests.campaigns.pointsmall.test_points_mall import goods, live
 from tests.community.test_reviews import received, review
 from tests.distribution.test_withdrawals import payee, setup, withdraw
+from tests.loyalty.test_levels import PLAN as LEVELS
+from tests.loyalty.test_levels import save as save_levels
 from tests.loyalty.test_points import configure as configure_points
 from tests.loyalty.test_tasks import new_task
 from tests.support import PASSWORD, ROLES, Mall, rows
@@ -107,11 +110,12 @@ async def tenant(client, runtime, slug: str) -> Mall:
     async with runtime.sessionmaker() as session:
         merchant, _ = await create_merchant(session, runtime.clock.now(), MerchantCreate(
             slug=slug, name=f"{slug} mall", owner_username="owner", owner_password=PASSWORD))
-        store = Store(merchant_id=merchant.id, name="main store")
+        store = Store(merchant_id=merchant.id, name=f"{slug} store")
         session.add(store)
         session.add_all([Staff(merchant_id=merchant.id, username=role, role=role,
                                password_hash=tests.support.password_hash()) for role in ROLES if role != "owner"])
-        product = Product(merchant_id=merchant.id, title="Tea", status="on_sale", created_at=runtime.clock.now())
+        product = Product(merchant_id=merchant.id, title=f"Tea of {slug}", status="on_sale",
+                          created_at=runtime.clock.now())
         product.images = []
         product.skus = [Sku(merchant_id=merchant.id, code=f"{slug}-tea", name="100g", price_fen=1000, stock=1000)]
         session.add(product)
@@ -123,43 +127,49 @@ async def one(runtime, sql: str, **params: Any) -> Any:
     return (await rows(runtime, sql, **params))[0][0]
 
 
-async def rows_of_every_kind(a: Mall) -> dict[str, Any]:
-    """A's rows, each made through the API the way the feature's own tests make it."""
+async def rows_of_every_kind(a: Mall, shopper: str = "alice") -> dict[str, Any]:
+    """A's rows, each made through the API the way the feature's own tests make it; `shopper` owns them and their
+    distributor is `shopper`-earner."""
     runtime, mid = a.runtime, a.merchant_id
     await setup(a)  # distribution first: its commission settles a week later, before the campaigns' windows
-    person = await payee(a, "earner")
+    person = await payee(a, f"{shopper}-earner")
     withdrawal = await withdraw(a, person, 100)
     a._staff_tokens.clear()  # staff tokens last half a day
-    alice = await a.shopper("alice")
+    buyer = await a.shopper(shopper)
     ids: dict[str, Any] = {"withdrawal": withdrawal["id"], "customer": person.id, "sandbox": "sandbox",
                            "approve": "approve"}
     ids["group_campaign"] = await group_campaign(a)
-    await a.pay(alice, (await group_order(a, alice, ids["group_campaign"]))["id"])  # a group opens when paid
+    await a.pay(buyer, (await group_order(a, buyer, ids["group_campaign"]))["id"])  # a group opens when paid
     ids["group"] = await one(runtime, "SELECT id FROM buying_groups WHERE merchant_id = :m", m=mid)
     ids["bargain_campaign"] = await bargain_campaign(a)
-    ids["bargain"] = (await started(a, alice, ids["bargain_campaign"]))["id"]
+    ids["bargain"] = (await started(a, buyer, ids["bargain_campaign"]))["id"]
     ids["assist_campaign"] = await assist_campaign(a)
-    ids["assist_packet"] = (await open_packet(a, alice, ids["assist_campaign"]))["id"]
+    ids["assist_packet"] = (await open_packet(a, buyer, ids["assist_campaign"]))["id"]
     ids["invite_campaign"] = await invite_campaign(a)
     ids["coupon_template"] = await template(a)
     await packet_campaign(a, template_id=ids["coupon_template"])
-    ids["coupon_packet"] = (await bought_packet(a, alice))["id"]
-    _, [ids["voucher"]] = await bought(a, alice, await gift_campaign(a))
+    ids["coupon_packet"] = (await bought_packet(a, buyer))["id"]
+    _, [ids["voucher"]] = await bought(a, buyer, await gift_campaign(a))
     await configure_points(a)
     ids["points_mall_campaign"] = await live(a, goods(a))
-    ids["task"] = (await new_task(a))["id"]
-    reviewed = await received(a, alice)
-    assert (await a.client.post(f"/orders/{reviewed['id']}/reviews", headers=alice, json=review(a))).status_code == 201
-    order = await a.order(alice)
-    paid = await a.client.post(f"/orders/{order['id']}/pay", headers=alice)
+    ids["task"] = (await new_task(a, name=f"{a.slug} task"))["id"]
+    await save_levels(a, LEVELS)
+    category = await a.client.post("/admin/categories", headers=await a.staff(), json={"name": f"{a.slug} leaves"})
+    assert category.status_code == 201, category.text
+    reviewed = await received(a, buyer)
+    reviewing = await a.client.post(f"/orders/{reviewed['id']}/reviews", headers=buyer,
+                                    json=review(a, text=f"{a.slug} review"))
+    assert reviewing.status_code == 201, reviewing.text
+    order = await a.order(buyer)
+    paid = await a.client.post(f"/orders/{order['id']}/pay", headers=buyer)
     ids["payment"] = paid.json()["payment_id"]
-    await a.client.post(f"/sandbox/payments/{ids['payment']}/complete", headers=alice)
+    await a.client.post(f"/sandbox/payments/{ids['payment']}/complete", headers=buyer)
     await a.work()
-    refund = await a.client.post(f"/orders/{order['id']}/refunds", headers=alice, json={"reason": "changed mind"})
+    refund = await a.client.post(f"/orders/{order['id']}/refunds", headers=buyer, json={"reason": "changed mind"})
     assert refund.status_code in (200, 201), refund.text
     ids["order"] = order["id"]
     ids["refund"] = await one(runtime, "SELECT id FROM refunds WHERE merchant_id = :m", m=mid)
-    share = await a.client.post("/shares", headers=alice, json={"target_type": "product", "target_id": a.product_id})
+    share = await a.client.post("/shares", headers=buyer, json={"target_type": "product", "target_id": a.product_id})
     assert share.status_code in (200, 201), share.text
     ids["share_code"] = share.json()["code"]
     ids.update(store=a.store_id, product=a.product_id, sku=a.sku_id,
@@ -228,3 +238,138 @@ async def test_merchant_b_reaches_none_of_merchant_a_s_rows(client, runtime):
     assert not leaks, "\n".join(map(repr, leaks))
     assert await rows_of(runtime, a.merchant_id) == before
     assert covered >= 50, covered
+
+
+
+NOT_OF_A_MALL = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz", "/readyz", "/metrics"}
+"""The service describing itself and the platform's probes: the same for every mall, and about no mall's rows."""
+PUBLIC_CATALOGUE = {"/api/v1/products", "/api/v1/categories", "/api/v1/coupon-templates"}
+"""Browsing needs no login: a visitor names the mall with ?merchant=slug and sees its catalogue, A's included. A
+shopper's token names the mall instead, whatever ?merchant says; a staff token is no shopper's, so staff browse as
+visitors (here: of their own mall)."""
+PAGES_BY_SLUG = {"/"}
+"""Pages for a browser, which sends no token: the mall is the one ?merchant names (here: B's)."""
+SHOPPERS = ("shopper", "distributor")
+UNMARKED = {
+    # (path, caller or "*"): why this answer may show no string and no id of B's rows
+    ("/api/v1/coupon-templates", "*"): "B's only template is given out by share packets, not claimable",
+    ("/api/v1/coupons", "*"): "B's shoppers hold no coupon",
+    ("/api/v1/wallet", "*"): "B's shoppers hold no wallet credit",
+    ("/api/v1/admin/dividend", "*"): "B has no dividend pool (404 dividend_not_configured)",
+    ("/api/v1/admin/dividend/runs", "*"): "B has no dividend pool, hence no runs",
+    ("/api/v1/admin/plans/presets/3+9", "*"): "a preset plan the product ships, the same for every mall",
+    ("/api/v1/admin/distribution", "*"): "settings: rates and names every test mall shares, no id",
+    ("/api/v1/membership", "*"): "the caller's level: numbers and the level names every test mall shares",
+    ("/api/v1/points", "*"): "a balance and its entries, which carry no id",
+    ("/api/v1/orders", "distributor"): "B's distributor bought nothing",
+    ("/api/v1/vouchers", "distributor"): "B's distributor holds no voucher",
+    ("/api/v1/distributors/me", "shopper"): "B's shopper is no distributor",
+    ("/api/v1/distributors/me/withdrawals", "shopper"): "B's shopper withdrew nothing",
+}
+"""The differential check (the same answer once A's rows are gone) still covers these."""
+
+
+async def forget(runtime, merchant_id: int) -> None:
+    """Every row of this merchant, gone: what B would be answered if A had never existed."""
+    async with runtime.sessionmaker() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            if "merchant_id" in table.c:
+                await session.execute(table.delete().where(table.c.merchant_id == merchant_id))
+        await session.execute(Base.metadata.tables["merchants"].delete().where(
+            Base.metadata.tables["merchants"].c.id == merchant_id))
+        await session.commit()
+
+
+def strings_of(found: dict[str, list[tuple[Any, ...]]]) -> set[str]:
+    """The text of these rows, less the vocabulary every mall shares (statuses, kinds: lower-case words)."""
+    return {cell for table in found.values() for row in table for cell in row
+            if isinstance(cell, str) and not re.fullmatch(r"[a-z_]*", cell)}
+
+
+def ids_in(node: Any) -> set[int]:
+    """The integers a JSON answer gives under `id` or a `…_id` key."""
+    if isinstance(node, list):
+        return {found for item in node for found in ids_in(item)}
+    if not isinstance(node, dict):
+        return set()
+    return {found for key, value in node.items() for found in (
+        {value} if (key == "id" or key.endswith("_id")) and isinstance(value, int) else ids_in(value))}
+
+
+def texts_in(response) -> list[str]:
+    """The strings a caller reads in an answer: every string of a JSON body, or the whole text of a page."""
+    if not response.headers.get("content-type", "").endswith("json"):
+        return [response.text]
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(response.json())
+    return found
+
+
+def shown(markers: set[str], response) -> set[str]:
+    """The markers an answer shows: a string equal to one, or containing one long enough not to occur by chance."""
+    return {marker for text in texts_in(response) for marker in markers
+            if text == marker or (len(marker) >= 8 and marker in text)}
+
+
+async def test_merchant_b_lists_none_of_merchant_a_s_rows(client, runtime):
+    """Every route without an id that answers a GET, called by B's shopper, B's distributor and B's staff of every
+    role with ?merchant=<A's slug> (a shopper's token must win over it): no answer shows a string of A's rows that B's
+    rows lack; every answer is exactly what it is once A's rows are deleted; and where B has rows the caller may see,
+    the answer shows some of them (a string or an id), so that an empty answer does not pass for an isolated one."""
+    b = await tenant(client, runtime, "tenant-b")
+    await rows_of_every_kind(b, "Bob")
+    a = await tenant(client, runtime, "tenant-a")
+    await rows_of_every_kind(a, "Alice")
+    b._staff_tokens.clear()
+    callers = {"shopper": await b.shopper("Bob"), "distributor": await b.shopper("Bob-earner"),
+               **{role: await b.staff(role) for role in ROLES}}
+    rows_a, rows_b = await rows_of(runtime, a.merchant_id), await rows_of(runtime, b.merchant_id)
+    marks_a, marks_b = strings_of(rows_a) - strings_of(rows_b), strings_of(rows_b) - strings_of(rows_a)
+    ids_b = {found for table in Base.metadata.sorted_tables if "id" in table.c and "merchant_id" in table.c
+             for (found,) in await rows(runtime, f"SELECT id FROM {table.name} WHERE merchant_id = :m",
+                                        m=b.merchant_id)}
+    assert {"Alice", "Tea of tenant-a", "tenant-a leaves", "tenant-a task", "tenant-a review"} <= marks_a
+
+    def get(path: str, caller: str, slug: str | None = None):
+        """GET as this caller, naming A's mall in ?merchant unless the caller rightly browses by it."""
+        if slug is None:
+            by_slug = path in PAGES_BY_SLUG or (path in PUBLIC_CATALOGUE and caller not in SHOPPERS)
+            slug = b.slug if by_slug else a.slug
+        url = path.removeprefix(API) if path.startswith(API) else f"http://mall.test{path}"
+        return client.get(url, headers=callers.get(caller, {}), params={"merchant": slug})
+
+    lists = [path for method, path, names in routes() if method == "GET" and not names
+             and path not in NOT_OF_A_MALL]
+    asked, leaks, empty = {}, [], []
+    for path in lists:
+        for caller in callers:
+            response = await get(path, caller)
+            asked[path, caller] = answer(response)
+            if response.status_code >= 400:
+                continue
+            if seen := shown(marks_a, response):
+                leaks.append((caller, path, sorted(seen)))
+            of_b = shown(marks_b, response) or (response.headers["content-type"].endswith("json")
+                                                and ids_in(response.json()) & ids_b)
+            if not of_b and (path, caller) not in UNMARKED and (path, "*") not in UNMARKED:
+                empty.append((caller, path, response.text[:200]))
+    assert not leaks, "\n".join(map(repr, leaks))
+    assert not empty, "B's rows missing from B's answers:\n" + "\n".join(map(repr, empty))
+    for path in PUBLIC_CATALOGUE | PAGES_BY_SLUG:  # the markers do show where A's rows are meant to: by A's slug
+        if (path, "*") not in UNMARKED:
+            assert shown(marks_a, await get(path, "visitor", a.slug)), path
+
+    await forget(runtime, a.merchant_id)
+    changed = [(caller, path) for (path, caller), before in asked.items() if answer(await get(path, caller)) != before]
+    assert not changed, changed
+    assert len(lists) >= 30, len(lists)

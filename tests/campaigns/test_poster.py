@@ -18,6 +18,8 @@ from fissionmall.campaigns.sharing.poster import (
     wrap_text,
 )
 
+pytestmark = pytest.mark.backend_free
+
 LONG_TITLE = "云南小粒咖啡豆 中度烘焙 500g 新鲜现烘 手冲意式通用 degassing valve 密封罐装 送手冲滤纸"
 
 

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from fissionmall.core import splits
 
+pytestmark = pytest.mark.backend_free
+
 RULES = ("double_mean", "line_segment")
 PROPERTY = settings(max_examples=300, deadline=None)
 

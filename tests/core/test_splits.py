@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from fissionmall.core import splits
 
+pytestmark = pytest.mark.backend_free
+
 Rule = Callable[[int, int, int, random.Random], list[int]]
 RULES: dict[str, Rule] = {"double_mean": splits.double_mean, "line_segment": splits.line_segment}
 

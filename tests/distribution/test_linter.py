@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from fissionmall.distribution.plans import Condition, Plan, Reward
 from fissionmall.distribution.rules import commission, lint, reversed_share, three_plus_nine
 
+pytestmark = pytest.mark.backend_free
+
 APPROVAL = "法务部王律师 2026-11-30 批准二级分销，编号 LG-118"
 
 

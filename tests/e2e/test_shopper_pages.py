@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
+pytestmark = pytest.mark.backend_free
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]

@@ -36,6 +36,8 @@ from fissionmall.orders.pricing import (
     returned_share,
 )
 
+pytestmark = pytest.mark.backend_free
+
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PRODUCTS = (1, 2, 3)
 CATEGORIES = (None, 10, 11)

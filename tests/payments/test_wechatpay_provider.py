@@ -29,6 +29,8 @@ from fissionmall.core.clock import FrozenClock
 from fissionmall.payments.providers.base import InvalidNotification, PrepayRequest, RefundRequest
 from fissionmall.payments.providers.wechatpay import PaymentProviderError, WechatPayConfig, WechatPayProvider
 
+pytestmark = pytest.mark.backend_free
+
 MCHID = "1900000109"
 APPID = "wxd678efh567hg6787"
 APIV3_KEY = "a12d3924fd499edac8a5efc4e2b3c0f1"

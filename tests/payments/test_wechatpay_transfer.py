@@ -37,6 +37,8 @@ from tests.payments.test_wechatpay_provider import (
     _sign,
 )
 
+pytestmark = pytest.mark.backend_free
+
 BILLS = "/v3/fund-app/mch-transfer/transfer-bills"
 NO = "W2601011200000123456789"
 LOOKUP = f"{BILLS}/out-bill-no/{NO}"

@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from fissionmall.campaigns.bargain import rules
 from fissionmall.campaigns.bargain.schemas import MAX_PRICE_FEN, BargainSettings
 
+pytestmark = pytest.mark.backend_free
+
 # the autouse table-emptying fixture does nothing for tests without a database
 settings.register_profile("bargain", suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200,
                           deadline=None)

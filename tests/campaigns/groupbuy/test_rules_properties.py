@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fissionmall.campaigns.groupbuy.rules import outcome_at_expiry, tier_difference, tier_price, unit_price
 from fissionmall.campaigns.groupbuy.schemas import MAX_PRICE_FEN, GroupBuySettings, Tier
+
+pytestmark = pytest.mark.backend_free
 
 # the autouse table-emptying fixture does nothing for tests without a database
 settings.register_profile("groupbuy", suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150,
