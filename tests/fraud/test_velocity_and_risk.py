@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import update
 
 from fissionmall.catalog.models import Product, Sku
+from fissionmall.core.errors import TooManyRequests
 from fissionmall.fraud import service as fraud
 from fissionmall.fraud import velocity
-from fissionmall.fraud.errors import TooFast
 from fissionmall.fraud.risk import HIGH_RISK, RulesRiskChecker, WeChatRiskChecker
 from fissionmall.fraud.schemas import Actor, VelocityLimits
 from fissionmall.merchants.models import Merchant, Staff, Store
@@ -170,14 +170,14 @@ async def customer_id(mall: Mall, who: Who) -> int:
 
 async def test_database_windows_count_in_the_callers_transaction(client, mall, runtime, clock):
     """velocity.check with DatabaseWindows: counts each scope under velocity:<action>:<scope>:<value> for the
-    China-time hour; a refused check raises TooFast and, rolled back with its transaction, leaves no count."""
+    China-time hour; a refused check raises TooManyRequests and, rolled back with its transaction, leaves no count."""
     who = actor(mall.merchant_id, 7, device="d-1", ip="192.168.5.9")
     limits = VelocityLimits(per_customer_hour=1, per_device_hour=5, per_ip_range_hour=5)
     async with runtime.sessionmaker() as session:
         await velocity.check(session, runtime, "claim:1", who, limits)
         await session.commit()
     async with runtime.sessionmaker() as session:
-        with pytest.raises(TooFast) as refused:
+        with pytest.raises(TooManyRequests) as refused:
             await velocity.check(session, runtime, "claim:1", who, limits)
         await session.rollback()
     assert (refused.value.status, refused.value.code, refused.value.extra) == (
@@ -213,7 +213,7 @@ async def redis_check(runtime: Runtime, who: Actor, limits: VelocityLimits, acti
     async with runtime.sessionmaker() as session:
         try:
             await velocity.check(session, runtime, action, who, limits)
-        except TooFast as exc:
+        except TooManyRequests as exc:
             assert (exc.status, exc.code) == (429, "velocity_limited")
             return str(exc.extra["scope"])
     return None

@@ -24,7 +24,10 @@ _PAGE_POLICY = (b"content-security-policy", b"; ".join((
     b"frame-ancestors 'none'",
 )))
 _NO_STORE = (b"cache-control", b"no-store")
-_REPLACED = frozenset({b"content-security-policy", b"cache-control", b"server"})
+_REPLACED = {False: frozenset({b"content-security-policy", b"server"}),
+             True: frozenset({b"content-security-policy", b"cache-control", b"server"})}
+"""What an answer's own headers may not say: a private answer's caching is always no-store; a public one (a poster,
+a QR code, a static file) keeps the caching its endpoint chose."""
 
 
 class SecurityHeaders:
@@ -48,8 +51,8 @@ class SecurityHeaders:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(name, value) for name, value in message.get("headers", ())
-                        if name.lower() not in _REPLACED]
+                replaced = _REPLACED[private]
+                kept = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in replaced]
                 html = any(name.lower() == b"content-type" and value.startswith(b"text/html") for name, value in kept)
                 message = {**message, "headers": kept + self.answers[html, private]}
             await send(message)

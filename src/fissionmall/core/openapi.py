@@ -26,7 +26,9 @@ from fissionmall.core.errors import PROBLEM, DomainError, InvalidInput
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT.name
-AUTH_MODULE = auth.__name__
+AUTH_MODULES = frozenset({auth.__name__, f"{PACKAGE}.db.session"})
+"""Where a missing or bad credential is refused (the route's dependencies, and the check made before its body is
+read): their codes go only to the operations whose security scheme requires them."""
 CARRIED = {"PricingRefused": InvalidInput.status}
 """Exceptions that are not DomainErrors but whose code the caller re-raises as one (a refused benefit → 422)."""
 
@@ -112,7 +114,8 @@ def read_source() -> Source:
                 if name in statuses and isinstance(first, str):
                     raised.add(Raised(module, first, statuses[name]))
                 elif name == "problem" and isinstance(first, int) and len(node.args) > 1:
-                    answering.add(module)
+                    if module.startswith(f"{PACKAGE}.core."):  # handlers and middleware: in front of every route
+                        answering.add(module)
                     if isinstance(code := _literal(node.args[1]), str):
                         raised.add(Raised(module, code, first))
         imports[module] = frozenset(imported)
@@ -141,7 +144,7 @@ def codes_by_package() -> tuple[Codes, dict[str, Codes]]:
         package = source.package_of(module)
         reached[package] |= {package} | {source.package_of(name) for name in names}
     return common, {package: _grouped({r for r in source.raised if source.package_of(r.module) in sources
-                                       and r.module not in source.answering and r.module != AUTH_MODULE})
+                                       and r.module not in source.answering and r.module not in AUTH_MODULES})
                     for package, sources in reached.items()}
 
 
@@ -185,7 +188,7 @@ def _errors(route: APIRoute, scheme: str | None, required: bool, role_checked: b
     for status, codes in (*common.items(), *by_package.get(source.package_of(route.endpoint.__module__), {}).items()):
         errors[status] |= codes
     errors[422].add("invalid_request")
-    auth_codes = {r.code: r.status for r in source.raised if r.module == AUTH_MODULE}
+    auth_codes = {r.code: r.status for r in source.raised if r.module in AUTH_MODULES}
     if scheme and required:
         errors[401] |= {code for code, status in auth_codes.items() if status == 401}
     if role_checked:
