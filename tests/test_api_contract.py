@@ -25,6 +25,15 @@ import fissionmall
 from tests.conftest import PUBLIC_BASE
 from tests.support import Mall, problem, refused_unchanged
 
+PLATFORM_TOKEN = "platform-operator-token-0123456789abcdef"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """The platform operator's API exists only with its token: set, so that its operations are checked too."""
+    return {"platform_token": PLATFORM_TOKEN}
+
+
 EXAMPLES = 20
 """Per operation: enough to reach each operation's refusals and edge values, within a few minutes per database."""
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -56,7 +65,7 @@ async def test_every_operation_keeps_its_contract(app, mall: Mall) -> None:
     shopper, staff = await mall.shopper("alice"), await mall.staff("owner")
     order = await mall.order(shopper)
     await mall.pay(shopper, order["id"])
-    credentials = {"shopper": shopper, "staff": staff}
+    credentials = {"shopper": shopper, "staff": staff, "platform": {"Authorization": f"Bearer {PLATFORM_TOKEN}"}}
     failures: list[str] = []
     operations = 0
 
@@ -116,7 +125,7 @@ async def test_text_with_a_nul_character_is_invalid_input(client: httpx.AsyncCli
 
 async def test_the_document_declares_credentials_and_refusals(app) -> None:
     spec = app.openapi()
-    assert set(spec["components"]["securitySchemes"]) == {"shopper", "staff"}
+    assert set(spec["components"]["securitySchemes"]) == {"shopper", "staff", "platform"}
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     operations = {f"{method.upper()} {path}": operation for path, item in spec["paths"].items()
                   for method, operation in item.items()}
@@ -124,6 +133,7 @@ async def test_the_document_declares_credentials_and_refusals(app) -> None:
     assert operations["GET /api/v1/products"]["security"] == [{"shopper": []}, {}]
     assert operations["POST /api/v1/admin/refunds/{refund_id}/approve"]["security"] == [{"staff": []}]
     assert "security" not in operations["POST /api/v1/admin/auth/login"]
+    assert operations["POST /api/v1/platform/merchants"]["security"] == [{"platform": []}]
     assert "forbidden" in _codes(operations["POST /api/v1/admin/refunds/{refund_id}/approve"], "403")
     assert "forbidden" not in _codes(operations["GET /api/v1/orders"], "403")
     assert _codes(operations["GET /api/v1/orders"], "401") >= {"unauthenticated"}

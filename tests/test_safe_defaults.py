@@ -5,6 +5,7 @@ generated on first run and kept; the API schema is served only where API_DOCS tu
 from __future__ import annotations
 
 import json
+import re
 import stat
 import subprocess
 
@@ -139,16 +140,28 @@ async def answers(settings: dict[str, object], *paths: str) -> list[int]:
 
 
 async def test_api_docs_are_off_in_production_and_on_in_the_embedded_demo(tmp_path):
-    """The schema maps every operation: public only where API_DOCS says so. The docs pages load their scripts
-    from a CDN, which a mall on a closed network cannot reach: never served."""
+    """The schema and its page map every operation: public only where API_DOCS says so. The page's Swagger UI is
+    served by the mall itself (a mall on a closed network reaches no CDN); ReDoc is not served."""
     production = {"database_url": POSTGRES, "secret_key": PRIVATE, "sandbox_key": PRIVATE, "test_deployment": True,
                   "media_dir": tmp_path / "media"}
     embedded = {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'mall.db'}", "media_dir": tmp_path / "media"}
-    paths = ("/openapi.json", "/docs", "/redoc")
-    assert await answers(production, *paths) == [404, 404, 404]
-    assert await answers({**production, "api_docs": True}, *paths) == [200, 404, 404]
-    assert await answers(embedded, *paths) == [200, 404, 404]
-    assert await answers({**embedded, "api_docs": False}, *paths) == [404, 404, 404]
+    paths = ("/openapi.json", "/docs", "/docs/assets/swagger-ui-bundle.js", "/redoc")
+    assert await answers(production, *paths) == [404, 404, 404, 404]
+    assert await answers({**production, "api_docs": True}, *paths) == [200, 200, 200, 404]
+    assert await answers(embedded, *paths) == [200, 200, 200, 404]
+    assert await answers({**embedded, "api_docs": False}, *paths) == [404, 404, 404, 404]
+
+
+async def test_the_docs_page_loads_nothing_from_elsewhere_and_nothing_inline(tmp_path):
+    """Its scripts and styles are the mall's own files, so the pages' policy (`default-src 'self'`) lets it run."""
+    app = create_app(load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'mall.db'}",
+                                   media_dir=tmp_path / "media"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mall.test") as client:
+        page = await client.get("/docs")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(source.startswith("/") for source in sources), sources
+    assert "<script>" not in page.text and "<style" not in page.text
 
 
 # --- sandbox self-confirmation -----------------------------------------------------------------------------

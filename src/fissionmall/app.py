@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, params
+from fastapi import APIRouter, FastAPI, params
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from fissionmall.campaigns.assist.endpoints import router as assist_router
 from fissionmall.campaigns.bargain.endpoints import router as bargain_router
@@ -46,9 +47,12 @@ from fissionmall.operations.endpoints import router as operations_router
 from fissionmall.orders.endpoints import admin as orders_admin
 from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
+from fissionmall.platform.endpoints import platform_operator
 from fissionmall.platform.endpoints import router as platform_router
 from fissionmall.runtime import Runtime, build_runtime
 from fissionmall.wallet.endpoints import router as wallet_router
+from fissionmall.web.docs import ASSETS as DOCS_ASSETS
+from fissionmall.web.docs import router as docs_router
 from fissionmall.web.pages import STATIC
 from fissionmall.web.pages import router as pages_router
 
@@ -71,35 +75,38 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             await worker
         await runtime.close()
 
-    # Swagger UI and ReDoc pages load their scripts from a CDN, which a mall on a closed network cannot reach:
-    # only the schema is served, and only when API_DOCS is on
+    # the schema and its page only when API_DOCS is on; the page is ours (web/docs.py), with its assets served here
     app = FastAPI(title="Fission Mall", version="0.1.0", lifespan=lifespan,
                   description="Social e-commerce engine: group buying, bargaining, sharing, distribution.",
                   openapi_url="/openapi.json" if settings.api_docs_enabled else None, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     install_error_handlers(app)
-    install_openapi(app)
-    api_routers = (customers_router, merchants_router, catalog_router, catalog_admin, orders_router,
-                   orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
-                   assist_router, invites_router, wallet_router, coupons_router,
-                   coupons_admin, packets_router, vouchers_router, vouchers_admin,
-                   distribution_router, distribution_admin, loyalty_admin,
-                   loyalty_router, points_mall_router, reviews_router)
+    install_openapi(app, {platform_operator: ("platform", "PLATFORM_TOKEN: the platform operator, who creates "
+                                                          "merchants.")})
+    api_routers: tuple[APIRouter, ...] = (
+        customers_router, merchants_router, catalog_router, catalog_admin, orders_router, orders_admin, payments_router,
+        sharing_router, campaigns_admin, groupbuy_router, bargain_router, assist_router, invites_router, wallet_router,
+        coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
+        distribution_admin, loyalty_admin, loyalty_router, points_mall_router, reviews_router)
+    if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
+        api_routers += (platform_router,)
     for router in api_routers:
         app.include_router(router, prefix=API)
-    if settings.platform_token:  # unset, the platform API does not exist (404), not even in /docs
-        app.include_router(platform_router, prefix=API)
-    app.include_router(pages_router)
-    app.include_router(operations_router)
+    page_routers = (pages_router, operations_router, *([docs_router] if settings.api_docs_enabled else []))
+    for router in page_routers:
+        app.include_router(router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     media = StaticFiles(directory=settings.media_dir)
     app.mount("/media", media, name="media")
     static = StaticFiles(directory=STATIC)
     app.mount("/static", static, name="static")
+    docs_assets = StaticFiles(directory=swagger_ui_path)
+    if settings.api_docs_enabled:
+        app.mount(DOCS_ASSETS, docs_assets, name="docs-assets")
 
     templates = {id(route): API + route.path for router in api_routers for route in router.routes}  # type: ignore[attr-defined]
-    templates |= {id(route): route.path for route in (*pages_router.routes, *operations_router.routes)}  # type: ignore[attr-defined]
-    templates[id(media)], templates[id(static)] = "/media/{path}", "/static/{path}"
+    templates |= {id(route): route.path for router in page_routers for route in router.routes}  # type: ignore[attr-defined]
+    templates |= {id(media): "/media/{path}", id(static): "/static/{path}", id(docs_assets): f"{DOCS_ASSETS}/{{path}}"}
     app.add_middleware(RequestLog, log=runtime.log, templates=templates)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
                        upload_paths=[API + route.path for router in api_routers for route in router.routes

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -154,10 +154,18 @@ def _calls(dependant: Dependant) -> Iterator[tuple[Callable[..., Any] | None, De
         yield from _calls(sub)
 
 
-def credentials(route: APIRoute) -> tuple[str | None, bool, bool]:
+OtherSchemes = Mapping[Callable[..., Any], tuple[str, str]]
+"""The dependencies of bearer credentials that core does not know (the platform operator's), each with its scheme's
+name and description."""
+
+
+def credentials(route: APIRoute, others: OtherSchemes) -> tuple[str | None, bool, bool]:
     """The bearer scheme a route needs (or accepts), whether it is required, and whether a role is checked."""
     calls = list(_calls(route.dependant))
     found = {call for call, _ in calls}
+    for call, (name, _) in others.items():
+        if call in found:
+            return name, True, False
     role_checked = any(call is not auth.current_staff and any(c is auth.current_staff for c, _ in _calls(sub))
                        for call, sub in calls)
     if auth.current_staff in found:
@@ -196,7 +204,7 @@ def _errors(route: APIRoute, scheme: str | None, required: bool, role_checked: b
     return {status: frozenset(codes) for status, codes in errors.items()}
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, others: OtherSchemes) -> None:
     """Replace FastAPI's generated document with the contract above, built on first use and kept."""
 
     def openapi() -> dict[str, Any]:
@@ -209,12 +217,12 @@ def install_openapi(app: FastAPI) -> None:
         schemas.pop("ValidationError", None)
         schemas["Problem"] = PROBLEM_SCHEMA
         components["securitySchemes"] = {name: {"type": "http", "scheme": "bearer", "description": text}
-                                         for name, text in SCHEMES.items()}
+                                         for name, text in (*SCHEMES.items(), *others.values())}
         for context in iter_route_contexts(app.routes):
             route = context.original_route
             if not isinstance(route, APIRoute) or not route.include_in_schema:
                 continue
-            scheme, required, role_checked = credentials(route)
+            scheme, required, role_checked = credentials(route, others)
             for method in context.methods or ():
                 operation = spec["paths"][context.path_format][method.lower()]
                 if scheme:
