@@ -8,7 +8,9 @@ path parameters: a route whose parameter is missing from it fails too."""
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -34,6 +36,7 @@ from tests.loyalty.test_levels import save as save_levels
 from tests.loyalty.test_points import configure as configure_points
 from tests.loyalty.test_tasks import new_task
 from tests.support import PASSWORD, ROLES, Mall, rows
+from tests.test_auth_tenancy import CODES, WechatStandIn, configure_wechat, wechat_server  # noqa: F401 (a fixture)
 
 API = "/api/v1"
 
@@ -99,9 +102,9 @@ def test_every_path_parameter_is_in_the_reviewed_table():
 
 
 @pytest.fixture
-def settings_overrides() -> dict[str, object]:
-    """Tokens that outlive the after-sale week the withdrawal's commission waits for."""
-    return {"token_ttl_seconds": 90 * 24 * 3600, "platform_token": "p" * 32}
+def settings_overrides(wechat_server: WechatStandIn) -> dict[str, object]:  # noqa: F811 (the imported fixture)
+    """Tokens that outlive the after-sale week the withdrawal's commission waits for; WeChat's stand-in."""
+    return {"token_ttl_seconds": 90 * 24 * 3600, "platform_token": "p" * 32, "wechat_api_base": wechat_server.url}
 
 
 async def tenant(client, runtime, slug: str) -> Mall:
@@ -373,3 +376,329 @@ async def test_merchant_b_lists_none_of_merchant_a_s_rows(client, runtime):
     changed = [(caller, path) for (path, caller), before in asked.items() if answer(await get(path, caller)) != before]
     assert not changed, changed
     assert len(lists) >= 30, len(lists)
+
+
+# --- ids and codes of merchant A sent in a request body ---------------------------------------------------------------
+
+REFERS_TO: dict[str, str | None] = {
+    # an `…_id` column declared without a foreign key -> the table it names; None: it names no row of a merchant
+    "campaign_id": "campaigns", "product_id": "products", "order_id": "orders", "customer_id": "customers",
+    "inviter_id": "customers", "buyer_id": "customers", "actor_id": "customers",
+    "redeemed_order_id": "orders", "redeemed_store_id": "stores", "share_id": "shares",
+    "acquired_by_share_id": "shares",
+    "source_id": None, "subject_id": None, "target_id": None, "owner_id": None,  # beside a *_type column
+    "signup_device_id": None, "owner_device_id": None, "device_id": None,  # a device's fingerprint
+    "transaction_id": None, "event_id": None,  # the payment provider's own ids
+}
+
+
+def references() -> list[tuple[str, str, str]]:
+    """(table, column, table it names) for every `…_id` column of a merchant's table that names a merchant's row."""
+    found, unknown = [], []
+    for table in Base.metadata.sorted_tables:
+        if "merchant_id" not in table.c:
+            continue
+        for column in table.c:
+            if not column.name.endswith("_id") or column.name == "merchant_id":
+                continue
+            named = next(iter(column.foreign_keys)).column.table.name if column.foreign_keys else None
+            if named is None and column.name not in REFERS_TO:
+                unknown.append(f"{table.name}.{column.name}")
+            named = named or REFERS_TO.get(column.name)
+            if named and "merchant_id" in Base.metadata.tables[named].c:
+                found.append((table.name, column.name, named))
+    assert not unknown, f"add these columns to REFERS_TO: {unknown}"
+    return found
+
+
+async def cross_tenant_references(runtime) -> list[tuple[str, str, int]]:
+    """Rows of one merchant that name a row of another: (table, column, row id). There must be none."""
+    found = []
+    for table, column, named in references():
+        found += [(table, column, row_id) for (row_id,) in await rows(runtime, (
+            f"SELECT t.{'id' if 'id' in Base.metadata.tables[table].c else column} FROM {table} t "
+            f"JOIN {named} n ON n.id = t.{column} WHERE n.merchant_id <> t.merchant_id"))]
+    return found
+
+
+def test_the_reference_checker_knows_every_id_column():
+    assert len(references()) >= 40, references()
+
+
+NAMES_A_ROW = re.compile(r"(_id|_ids|code)$")
+FIELD_OF: dict[str, str | None] = {
+    # "METHOD path[campaign kind] field" of a writing operation's body -> key of A's value in the sweep's `a_values`;
+    # None: the field names no row of a mall (why beside it)
+    "POST /auth/dev-login share_code": "share_code",
+    "POST /auth/wechat-login share_code": "share_code",
+    "POST /auth/wechat-login code": None,  # the one-time code the shopper's phone got from WeChat
+    "POST /admin/products category_id": "category",
+    "POST /admin/products skus[].code": "sku_code",
+    "PATCH /admin/products/{product_id} category_id": "category",
+    "POST /admin/products/{product_id}/skus code": "sku_code",
+    **{f"POST {path} {field}": key for path in ("/orders", "/checkout/preview") for field, key in (
+        ("items[].sku_id", "sku"), ("store_id", "store"), ("share_code", "share_code"), ("coupon_ids", "coupon"),
+        ("voucher_id", "voucher"), ("campaign.campaign_id", "group_campaign"), ("campaign.target_id", "group"))},
+    "POST /shares target_id": "product",
+    "POST /bargains campaign_id": "bargain_campaign",
+    "POST /assists campaign_id": "assist_campaign",
+    "POST /admin/coupon-templates scope_ids": "product",
+    "POST /admin/vouchers/redeem code": "voucher_code",
+    "POST /admin/vouchers/redeem store_id": "store",
+    "POST /admin/tasks reward_template_id": "coupon_template",
+    "POST /orders/{order_id}/reviews product_id": "product",
+    **{f"{op}[{kind}] settings.{field}": key for op in ("POST /admin/campaigns", "PATCH /admin/campaigns/{campaign_id}")
+       for kind, field, key in (
+        ("group", "product_id", "product"), ("group", "skus[].sku_id", "sku"), ("bargain", "product_id", "product"),
+        ("bargain", "sku_id", "sku"), ("gift", "product_id", "product"), ("gift", "sku_id", "sku"),
+        ("share_coupon", "template_id", "coupon_template"), ("credit", "template_id", "coupon_template"),
+        ("points_mall", "product_id", "product"), ("points_mall", "sku_id", "sku"),
+        ("points_mall", "coupon_template_id", "coupon_template"))},
+}
+ACCEPTED: dict[str, str] = {
+    # "METHOD path[kind] field" whose A value is accepted exactly as a value that exists nowhere -> why
+    "POST /admin/products skus[].code": "a SKU code is the merchant's own label, unique within its mall only",
+    "POST /checkout/preview store_id": "a preview prices the order; the store is checked when it is placed",
+    "POST /checkout/preview share_code": "a preview prices the order; the share is looked up when it is placed",
+    **{f"{op}[{kind}] settings.{field}": "a draft's SKUs and templates are checked against the mall's own rows by "
+       "the linter, which must pass before the campaign goes live" for op in (
+        "POST /admin/campaigns", "PATCH /admin/campaigns/{campaign_id}") for kind, field in (
+        ("group", "skus[].sku_id"), ("bargain", "sku_id"), ("gift", "sku_id"), ("share_coupon", "template_id"),
+        ("credit", "template_id"), ("points_mall", "sku_id"), ("points_mall", "coupon_template_id"))},
+}
+NOT_A_MALL_S = {"POST /platform/merchants"}
+"""The platform operator's own operation, behind the platform credential: no merchant's staff or shopper calls it."""
+
+
+def row_fields(schema: dict[str, Any], root: dict[str, Any], prefix: str = "") -> set[str]:
+    """The dotted paths (`[]` for the items of a list) of the fields of this JSON schema that name a row."""
+    while "$ref" in schema:
+        node: Any = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    found: set[str] = set()
+    for alternative in schema.get("anyOf", []) + schema.get("allOf", []) + schema.get("oneOf", []):
+        found |= row_fields(alternative, root, prefix)
+    if isinstance(schema.get("items"), dict):
+        found |= row_fields(schema["items"], root, prefix + "[]")
+    for name, field in schema.get("properties", {}).items():
+        path = f"{prefix}.{name}" if prefix else name
+        if NAMES_A_ROW.search(name):
+            found.add(path)
+        found |= row_fields(field, root, path)
+    return found
+
+
+def body_fields() -> dict[str, set[str]]:
+    """'METHOD path' -> the fields of its body that name a row, from the app's OpenAPI; a campaign's settings (free
+    JSON in the schema) from each kind's settings model, as 'METHOD path[kind]'."""
+    from fissionmall.app import create_app
+    from fissionmall.campaigns.registry import KINDS
+    from fissionmall.config import load_settings
+
+    spec = create_app(load_settings(platform_token="p" * 32)).openapi()
+    found: dict[str, set[str]] = {}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                if fields := row_fields(content["schema"], spec):
+                    found[f"{method.upper()} {path.removeprefix(API)}"] = fields
+    for op in ("POST /admin/campaigns", "PATCH /admin/campaigns/{campaign_id}"):
+        for kind, definition in KINDS.items():
+            schema = definition.settings_model.model_json_schema()
+            if fields := row_fields(schema, schema, "settings"):
+                found[f"{op}[{kind}]"] = fields
+    return found
+
+
+def test_every_body_field_naming_a_row_is_in_the_reviewed_table():
+    listed = {f"{op} {field}" for op, fields in body_fields().items() if op.split("[")[0] not in NOT_A_MALL_S
+              for field in fields}
+    assert listed - set(FIELD_OF) == set(), f"add these body fields to FIELD_OF: {sorted(listed - set(FIELD_OF))}"
+    assert set(FIELD_OF) - listed == set(), f"no longer in any body: {sorted(set(FIELD_OF) - listed)}"
+
+
+NOWHERE: dict[str, Any] = {"share_code": "nowhere0", "voucher_code": "999999999999", "sku_code": "nowhere-tea"}
+"""Codes that exist in no mall (an id that exists nowhere is MISSING)."""
+ECHOED = re.compile(r"(id|token|code|.*_id|.*_ids|.*_no)")
+"""Keys of a success whose value is new on every call (ids, tokens) or is what the caller sent (a code)."""
+
+
+def gist(response) -> tuple[int, Any]:
+    """What a caller learns, less what differs between any two calls: ids and tokens of a success."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return answer(response)
+
+    def masked(node: Any) -> Any:
+        if isinstance(node, list):
+            return [masked(item) for item in node]
+        if isinstance(node, dict):
+            return {key: "*" if ECHOED.fullmatch(key) and value is not None else masked(value)
+                    for key, value in node.items()}
+        return node
+    return response.status_code, masked(response.json())
+
+
+def replaced(body: dict[str, Any], field: str, value: Any) -> dict[str, Any] | None:
+    """A copy of the body with this field (every item's, under `[]`) set to `value` (`[value]` for an `…_ids` list);
+    None if the body lacks the field."""
+    copy = json.loads(json.dumps(body))
+    nodes, *path = [copy], *field.split(".")
+    for part in path:
+        name, many = part.removesuffix("[]"), part.endswith("[]")
+        if not nodes or any(not isinstance(node, dict) or node.get(name) is None for node in nodes):
+            return None
+        if part == path[-1]:
+            for node in nodes:
+                node[name] = [value] if name.endswith("_ids") else value
+            return copy
+        nodes = [item for node in nodes for item in node[name]] if many else [node[name] for node in nodes]
+    return None
+
+
+async def body_values(mall: Mall, ids: dict[str, Any], buyer: dict[str, str]) -> dict[str, Any]:
+    """The mall's values of the body fields beyond `rows_of_every_kind`: a category, a SKU code, a coupon the buyer
+    holds, a voucher's code and a second voucher of the buyer's, a received order not yet reviewed."""
+    from tests.coupons.test_coupons import claimed
+    from tests.loyalty.test_tasks import make_template
+
+    runtime, mid = mall.runtime, mall.merchant_id
+    gift = await one(runtime, "SELECT id FROM campaigns WHERE merchant_id = :m AND kind = 'gift'", m=mid)
+    _, [spare] = await bought(mall, buyer, gift)
+    return {
+        "category": await one(runtime, "SELECT id FROM categories WHERE merchant_id = :m", m=mid),
+        "sku_code": f"{mall.slug}-tea",
+        "coupon": (await claimed(mall, buyer, await make_template(mall)))["id"],
+        "voucher_code": await one(runtime, "SELECT code FROM vouchers WHERE id = :v", v=ids["voucher"]),
+        "spare_voucher_code": await one(runtime, "SELECT code FROM vouchers WHERE id = :v", v=spare),
+        "received_order": (await received(mall, buyer))["id"],
+    }
+
+
+def wechat_code(openid: str) -> str:
+    """A login code WeChat's stand-in exchanges for this new openid."""
+    CODES[f"code-{openid}"] = openid
+    return f"code-{openid}"
+
+
+def base_bodies(b: Mall, ids: dict[str, Any]) -> dict[str, list[tuple[str, str, Any]]]:
+    """Per operation ('METHOD path[kind]'), valid calls for B: (caller, url, body maker), made as the feature's own
+    tests make them; the caller is B's `bob` (who holds B's rows), `carol` (a shopper of B who has done nothing yet),
+    B's `owner`, or `visitor` (no token). A body maker gives a fresh body on each call where a login needs one."""
+    from tests.campaigns.bargain.test_bargain_paths import campaign_body as bargain_body
+    from tests.campaigns.giftcards.test_vouchers import gift_body
+    from tests.campaigns.groupbuy.test_campaign_admin import campaign_body as group_body
+    from tests.campaigns.packets.test_packets import campaign_body as packet_body
+    from tests.campaigns.pointsmall.test_points_mall import coupon
+    from tests.loyalty.test_tasks import task_body
+    from tests.support import ADDRESS
+
+    fresh = iter(range(1, 1_000_000))
+    line = {"items": [{"sku_id": b.sku_id, "quantity": 1}], "address": ADDRESS}
+    orders = [("bob", {**line, "store_id": b.store_id, "share_code": ids["share_code"]}),
+              ("bob", {**line, "coupon_ids": [ids["coupon"]]}), ("bob", {**line, "voucher_id": ids["voucher"]}),
+              ("carol", {**line, "campaign": {"kind": "group", "campaign_id": ids["group_campaign"],
+                                              "target_id": ids["group"]}})]
+    now = b.runtime.clock.now()
+    window = {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(days=7)).isoformat()}
+    campaigns = {
+        "group": [group_body(b)], "bargain": [bargain_body(b)], "gift": [gift_body(b)],
+        "share_coupon": [packet_body(b, "share_coupon", ids["coupon_template"])],
+        "credit": [packet_body(b, "credit", ids["coupon_template"])],
+        "points_mall": [{"kind": "points_mall", "name": "积分兑好茶", **window, "settings": goods(b)},
+                        {"kind": "points_mall", "name": "积分兑券", **window,
+                         "settings": coupon(ids["coupon_template"])}],
+    }
+    found: dict[str, list[tuple[str, str, Any]]] = {
+        "POST /auth/dev-login": [("visitor", "/auth/dev-login", lambda: {
+            "merchant_slug": b.slug, "openid": f"new-{next(fresh)}", "nickname": "new",
+            "share_code": ids["share_code"]})],
+        "POST /auth/wechat-login": [("visitor", "/auth/wechat-login", lambda: {
+            "merchant_slug": b.slug, "code": wechat_code(f"new-{next(fresh)}"), "share_code": ids["share_code"]})],
+        "POST /admin/products": [("owner", "/admin/products", {
+            "title": "B's new tea", "category_id": ids["category"],
+            "skus": [{"code": "tenant-b-new", "name": "50g", "price_fen": 500, "stock": 1}]})],
+        "PATCH /admin/products/{product_id}": [("owner", f"/admin/products/{b.product_id}",
+                                                {"category_id": ids["category"]})],
+        "POST /admin/products/{product_id}/skus": [("owner", f"/admin/products/{b.product_id}/skus", {
+            "code": "tenant-b-more", "name": "200g", "price_fen": 1800, "stock": 1})],
+        "POST /orders": [(caller, "/orders", body) for caller, body in orders],
+        "POST /checkout/preview": [(caller, "/checkout/preview", body) for caller, body in orders],
+        "POST /shares": [("bob", "/shares", {"target_type": "product", "target_id": b.product_id})],
+        "POST /bargains": [("carol", "/bargains", {"campaign_id": ids["bargain_campaign"]})],
+        "POST /assists": [("carol", "/assists", {"campaign_id": ids["assist_campaign"]})],
+        "POST /admin/coupon-templates": [("owner", "/admin/coupon-templates", {
+            "name": "B's scoped", "kind": "amount", "amount_fen": 100, "valid_days": 7, "scope": "products",
+            "scope_ids": [b.product_id]})],
+        "POST /admin/vouchers/redeem": [("owner", "/admin/vouchers/redeem", {
+            "code": ids["spare_voucher_code"], "store_id": b.store_id})],
+        "POST /admin/tasks": [("owner", "/admin/tasks", task_body(
+            name="B's task", reward_template_id=ids["coupon_template"]))],
+        "POST /orders/{order_id}/reviews": [("bob", f"/orders/{ids['received_order']}/reviews", review(b))],
+    }
+    for kind, bodies in campaigns.items():
+        found[f"POST /admin/campaigns[{kind}]"] = [("owner", "/admin/campaigns", body) for body in bodies]
+        found[f"PATCH /admin/campaigns/{{campaign_id}}[{kind}]"] = [
+            ("owner", f"/admin/campaigns/{ids['draft'].get((kind, n))}", {"settings": body["settings"]})
+            for n, body in enumerate(bodies)]
+    return found
+
+
+async def test_merchant_b_names_none_of_merchant_a_s_rows_in_a_body(client, runtime):
+    """Every writing operation whose body names a row (by the app's OpenAPI, and each campaign kind's settings), sent
+    by B's shopper or B's owner with a body valid for B in which that one field holds A's id or code: the answer is
+    exactly the one an id or code that exists nowhere gets, and a refusal; A's rows stay as they were, and no row of
+    any merchant names a row of another. B's own body is then accepted, so that only A's value refused it."""
+    a, b = await tenant(client, runtime, "tenant-a"), await tenant(client, runtime, "tenant-b")
+    a_values = await rows_of_every_kind(a, "alice")
+    a_values |= await body_values(a, a_values, await a.shopper("alice"))
+    b_values = await rows_of_every_kind(b, "bob")
+    b._staff_tokens.clear()
+    b_values |= await body_values(b, b_values, await b.shopper("bob"))
+    await configure_wechat(b)
+    callers = {"bob": await b.shopper("bob"), "carol": {**await b.shopper("carol"), "X-Device-Id": "carol-phone"},
+               "owner": await b.staff("owner"), "visitor": {}}
+    b_values["draft"] = {}
+    for op, calls in base_bodies(b, {**b_values, "draft": {}}).items():
+        if op.startswith("POST /admin/campaigns["):
+            for n, (_, url, body) in enumerate(calls):
+                created = await client.post(url, headers=callers["owner"], json=body)
+                assert created.status_code == 201, created.text
+                b_values["draft"][op.split("[")[1].rstrip("]"), n] = created.json()["id"]
+    bases = base_bodies(b, b_values)
+    before = await rows_of(runtime, a.merchant_id)
+    assert not await cross_tenant_references(runtime)
+
+    def send(caller: str, url: str, body: dict[str, Any]):
+        method = "PATCH" if url.startswith("/admin/campaigns/") or url.startswith("/admin/products/") and \
+            not url.endswith("/skus") else "POST"
+        return client.request(method, url, headers=callers[caller], json=body)
+
+    leaks, swept = [], 0
+    for op, fields in sorted(body_fields().items()):
+        if op.split("[")[0] in NOT_A_MALL_S:
+            continue
+        assert op in bases, f"add a valid body of B for {op} to base_bodies"
+        for field in sorted(fields):
+            key = FIELD_OF[f"{op} {field}"]
+            if key is None:
+                continue
+            made = [(caller, url, body) for caller, url, body in bases[op]
+                    if replaced(body() if callable(body) else body, field, 0) is not None]
+            assert made, f"no body of B for {op} sends {field}"
+            for caller, url, body in made:
+                swept += 1
+                theirs = await send(caller, url, replaced(body() if callable(body) else body, field, a_values[key]))
+                nowhere = await send(caller, url, replaced(body() if callable(body) else body, field,
+                                                           NOWHERE.get(key, MISSING)))
+                if gist(theirs) != gist(nowhere) or (theirs.status_code < 400) != (f"{op} {field}" in ACCEPTED):
+                    leaks.append((op, field, theirs.status_code, theirs.text[:150], nowhere.text[:150]))
+    assert not leaks, "\n".join(map(repr, leaks))
+    assert await rows_of(runtime, a.merchant_id) == before
+    assert not await cross_tenant_references(runtime)
+    for op, calls in sorted(bases.items()):  # previews before the orders that use up the coupon
+        for caller, url, body in calls:
+            accepted = await send(caller, url, body() if callable(body) else body)
+            assert accepted.status_code < 400, (op, accepted.text)
+    assert swept >= 40, swept

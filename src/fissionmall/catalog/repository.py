@@ -93,3 +93,11 @@ async def categories(session: AsyncSession, merchant_id: int) -> list[Category]:
 async def category_of(session: AsyncSession, merchant_id: int, category_id: int) -> Category | None:
     statement = select(Category).where(Category.merchant_id == merchant_id, Category.id == category_id)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def foreign_ids(session: AsyncSession, merchant_id: int, model: type[Product] | type[Category],
+                      ids: list[int]) -> list[int]:
+    """Those of `ids` that name no row of this merchant's (another merchant's, or none at all)."""
+    statement = select(model.id).where(model.merchant_id == merchant_id, model.id.in_(ids))
+    own = set((await session.execute(statement)).scalars())
+    return [found for found in ids if found not in own]

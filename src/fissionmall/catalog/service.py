@@ -68,6 +68,14 @@ async def _check_category(session: AsyncSession, merchant_id: int, category_id: 
         raise errors.category_not_found(category_id)
 
 
+async def require_own(session: AsyncSession, merchant_id: int, scope: str, ids: list[int]) -> None:
+    """A coupon's scope names this merchant's own products or categories: any other id, another merchant's
+    included, is refused as not found."""
+    model = Category if scope == "categories" else Product
+    if ids and (missing := await repository.foreign_ids(session, merchant_id, model, ids)):
+        raise (errors.category_not_found if model is Category else errors.product_not_found)(missing[0])
+
+
 async def _add_with_codes(session: AsyncSession, merchant_id: int, row: Product | Sku, codes: list[str]) -> None:
     """Insert a product or SKU; the unique (merchant, code) key decides, then says which codes were taken."""
     if not await add_unique(session, row):

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.catalog import service as catalog
 from fissionmall.core import counters
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import InvalidInput
@@ -26,6 +27,7 @@ def template_out(template: CouponTemplate) -> TemplateOut:
 
 
 async def create_template(session: AsyncSession, staff: StaffMember, body: TemplateIn, now: datetime) -> TemplateOut:
+    await catalog.require_own(session, staff.merchant_id, body.scope, body.scope_ids)
     template = await repository.insert_template(session, merchant_id=staff.merchant_id, **body.model_dump(),
                                                 issued=0, status="active", created_at=now)
     return template_out(template)
