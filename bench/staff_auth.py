@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from fastapi import Request
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import event
 
+from bench.dividend import fresh_database as fresh_postgres
 from fissionmall.app import create_app
 from fissionmall.config import load_settings
 from fissionmall.core.auth import StaffMember, bearer_claims, current_staff, hash_password
@@ -54,13 +54,7 @@ async def fresh_database(url: str) -> None:
     if url.startswith("sqlite"):
         fresh_file(url)
     else:
-        name = url.rsplit("/", 1)[1]
-        admin = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql").rsplit("/", 1)[0] + "/postgres")
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
+        await fresh_postgres(url)
     await upgrade_async(url)
 
 
