@@ -25,6 +25,7 @@ from rich.table import Table
 from sqlalchemy import event
 
 from bench.dividend import fresh_database as fresh_postgres
+from bench.server import test_deployment_settings
 from fissionmall.app import create_app
 from fissionmall.config import load_settings
 from fissionmall.core.auth import StaffMember, bearer_claims, current_staff, hash_password
@@ -60,7 +61,8 @@ async def fresh_database(url: str) -> None:
 
 async def run(url: str, requests: int, rounds: int) -> None:
     await fresh_database(url)
-    settings = load_settings(database_url=url, secret_key="bench-secret-key-0123456789abcdef", log_level="WARNING")
+    settings = load_settings(database_url=url, log_level="WARNING",
+                             **{k.lower(): v for k, v in test_deployment_settings().items()})
     runtime = build_runtime(settings)
     async with runtime.sessionmaker() as session:
         merchant = Merchant(slug="bench", name="bench mall", created_at=runtime.clock.now())
