@@ -22,7 +22,7 @@ from bench.dataset import MERCHANT, OWNER, OWNER_PASSWORD
 from bench.driver import Load, Report, run_load
 from bench.machine import Meter
 from bench.server import System
-from fissionmall.core.tokens import sign_token
+from fissionmall.core.tokens import SigningKeys, sign_token
 
 Mode = Literal["load", "capture"]
 
@@ -150,7 +150,7 @@ class Bench:
                 fields,
                 id=i,
                 token=sign_token(
-                    self.system.secret_key,
+                    SigningKeys(self.system.secret_key),
                     {"aud": "shopper", "sub": str(i), "mid": 1},
                     now=now,
                     ttl=timedelta(hours=12),
