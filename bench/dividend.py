@@ -24,7 +24,7 @@ from bench.server import test_deployment_settings
 from fissionmall.config import load_settings
 from fissionmall.core.clock import FrozenClock
 from fissionmall.db.migrate import upgrade_async
-from fissionmall.loyalty import repository, service
+from fissionmall.loyalty.dividend import repository, service
 from fissionmall.runtime import build_runtime
 
 MONTH = "2026-10"

@@ -40,8 +40,13 @@ from fissionmall.customers.endpoints import router as customers_router
 from fissionmall.distribution.endpoints import admin as distribution_admin
 from fissionmall.distribution.endpoints import router as distribution_router
 from fissionmall.jobs.worker import load_task_modules, run_forever
-from fissionmall.loyalty.endpoints import admin as loyalty_admin
-from fissionmall.loyalty.endpoints import router as loyalty_router
+from fissionmall.loyalty.dividend.endpoints import admin as dividend_admin
+from fissionmall.loyalty.levels.endpoints import admin as levels_admin
+from fissionmall.loyalty.levels.endpoints import router as levels_router
+from fissionmall.loyalty.points.endpoints import admin as points_admin
+from fissionmall.loyalty.points.endpoints import router as points_router
+from fissionmall.loyalty.tasks.endpoints import admin as tasks_admin
+from fissionmall.loyalty.tasks.endpoints import router as tasks_router
 from fissionmall.merchants.endpoints import router as merchants_router
 from fissionmall.operations.endpoints import router as operations_router
 from fissionmall.orders.endpoints import admin as orders_admin
@@ -87,7 +92,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         customers_router, merchants_router, catalog_router, catalog_admin, orders_router, orders_admin, payments_router,
         sharing_router, campaigns_admin, groupbuy_router, bargain_router, assist_router, invites_router, wallet_router,
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
-        distribution_admin, loyalty_admin, loyalty_router, points_mall_router, reviews_router)
+        distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
+        tasks_router, points_mall_router, reviews_router)
     if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
         api_routers += (platform_router,)
     for router in api_routers:

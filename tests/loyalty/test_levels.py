@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from fissionmall.catalog.models import Sku
 from fissionmall.core.clock import FrozenClock
-from fissionmall.loyalty.models import MemberLevel
+from fissionmall.loyalty.levels.models import MemberLevel
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from fissionmall.core.clock import FrozenClock
-from fissionmall.loyalty.models import PointsEntry
+from fissionmall.loyalty.points.models import PointsEntry
 from fissionmall.runtime import Runtime
 from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
 from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from fissionmall.catalog.models import Sku
-from fissionmall.loyalty import tasks as points_tasks
+from fissionmall.loyalty.points import tasks as points_tasks
 from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)
     checkin,
     configure,

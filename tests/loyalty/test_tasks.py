@@ -23,8 +23,9 @@ from typing import Any
 
 import pytest
 
-from fissionmall.loyalty import missions, rules
-from fissionmall.loyalty.rules import Step
+from fissionmall.loyalty.tasks import rules
+from fissionmall.loyalty.tasks import service as missions
+from fissionmall.loyalty.tasks.rules import Step
 from fissionmall.runtime import Runtime
 from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)
     checkin,

@@ -17,7 +17,7 @@ import pytest
 
 from fissionmall.core.outbox import run_due_jobs
 from fissionmall.jobs.worker import load_task_modules
-from fissionmall.loyalty import missions
+from fissionmall.loyalty.tasks import service as missions
 from fissionmall.runtime import Runtime
 from tests.loyalty.test_points import configure, customer_id
 from tests.loyalty.test_tasks import (

@@ -17,7 +17,7 @@ from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.db.session import HotUpdate, at_commit
-from fissionmall.loyalty import levels
+from fissionmall.loyalty.levels import service as levels
 
 EDITABLE = ("draft", "paused")
 

@@ -20,19 +20,10 @@ from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.customers.models import Customer
 from fissionmall.db.base import Base
 from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor, Payee, Withdrawal
-from fissionmall.loyalty.models import (
-    DividendPlan,
-    DividendRun,
-    DividendShare,
-    LevelPlan,
-    LoyaltyTask,
-    MemberLevel,
-    PointsBalance,
-    PointsConfig,
-    PointsEntry,
-    TaskHit,
-    TaskProgress,
-)
+from fissionmall.loyalty.dividend.models import DividendPlan, DividendRun, DividendShare
+from fissionmall.loyalty.levels.models import LevelPlan, MemberLevel
+from fissionmall.loyalty.points.models import PointsBalance, PointsConfig, PointsEntry
+from fissionmall.loyalty.tasks.models import LoyaltyTask, TaskHit, TaskProgress
 from fissionmall.merchants.models import AuditEntry, LoginFailure, Merchant, Staff, Store
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund, SandboxTransfer

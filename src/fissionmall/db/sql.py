@@ -5,16 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.db.base import UtcDateTime
+
 
 def table(model: type[Any]) -> Table:
     """A mapped class's Table, for Core statements (which skip the ORM's per-statement work on hot paths)."""
     return cast(Table, model.__table__)
+
+
+def utc_times(statement: Any, *names: str) -> Any:
+    """A text statement whose named parameters are bound as UTC datetimes, stored alike on both databases."""
+    return statement.bindparams(*(bindparam(name, type_=UtcDateTime()) for name in names))
 
 
 def dialect_of(session: AsyncSession) -> str:

@@ -21,7 +21,10 @@ def load_task_modules() -> None:
     import fissionmall.campaigns.pointsmall.service  # noqa: F401  (its order hooks, for sweeps that cancel)
     import fissionmall.coupons.tasks  # noqa: F401
     import fissionmall.distribution.tasks  # noqa: F401
-    import fissionmall.loyalty.tasks  # noqa: F401
+    import fissionmall.loyalty.dividend.tasks  # noqa: F401
+    import fissionmall.loyalty.levels.tasks  # noqa: F401
+    import fissionmall.loyalty.points.tasks  # noqa: F401
+    import fissionmall.loyalty.tasks.tasks  # noqa: F401
     import fissionmall.orders.tasks  # noqa: F401
     import fissionmall.payments.providers.sandbox  # noqa: F401
     import fissionmall.payments.tasks  # noqa: F401

@@ -18,7 +18,7 @@ from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import Happened, record_events
 from fissionmall.core.outbox import enqueue, enqueue_many
-from fissionmall.loyalty import points
+from fissionmall.loyalty.points import service as points
 from fissionmall.orders import errors, pricing, repository, rules
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order

@@ -22,7 +22,8 @@ from fissionmall.core.pagination import parse_cursor
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
 from fissionmall.db.session import hot_updates_now
-from fissionmall.loyalty import levels, points
+from fissionmall.loyalty.levels import service as levels
+from fissionmall.loyalty.points import service as points
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
 from fissionmall.orders import errors, pricing, repository, rules

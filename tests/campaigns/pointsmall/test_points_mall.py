@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fissionmall.loyalty import points
+from fissionmall.loyalty.points import service as points
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import add_sku
 from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from fissionmall.loyalty import points
+from fissionmall.loyalty.points import service as points
 from tests.campaigns.pointsmall.test_points_mall import (  # noqa: F401  (configured: points set up)
     configured,
     coupon,

@@ -25,7 +25,7 @@ from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.coupons import errors as coupon_errors
 from fissionmall.coupons import service as coupons
-from fissionmall.loyalty import points
+from fissionmall.loyalty.points import service as points
 from fissionmall.orders import hooks
 from fissionmall.orders import service as orders
 from fissionmall.orders.hooks import CampaignPart

@@ -10,7 +10,7 @@ transaction for the whole run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,26 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import record_event
-from fissionmall.loyalty import repository
-from fissionmall.loyalty.schemas import DividendPlanIn, DividendPlanOut, RunOut
+from fissionmall.loyalty.dividend import repository
+from fissionmall.loyalty.dividend.schemas import DividendPlanIn, DividendPlanOut, RunOut
+from fissionmall.loyalty.rules import CST, month_window, previous_month
 
-CST = timezone(timedelta(hours=8))
 CHUNK = 50_000
-
-
-def month_window(month: str) -> tuple[datetime, datetime]:
-    """The month's start and end, in China Standard Time days."""
-    year, number = int(month[:4]), int(month[5:])
-    start = datetime(year, number, 1, tzinfo=CST)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=CST)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def previous_month(now: datetime) -> str:
-    local = now.astimezone(CST)
-    first = local.replace(day=1)
-    last = first - timedelta(days=1)
-    return f"{last.year:04d}-{last.month:02d}"
 
 
 async def save_plan(session: AsyncSession, runtime: Any, staff: StaffMember, body: DividendPlanIn) -> DividendPlanOut:

@@ -1,9 +1,8 @@
 """Tasks (任务): invite a friend who registers, a friend's first purchase, a friend opening one's product share,
 a check-in streak, reviews; once, daily or weekly; rewarded with points or a coupon exactly once per period.
 
-Named missions here because tasks.py is the worker's file in every domain. Progress is driven by events: the
-worker reacts to each one, finds the step it makes (rules.step_of), counts each friend or day once per period
-(a unique hit), and rewards whoever reaches the target first by one guarded update.
+Progress is driven by events: the worker reacts to each one, finds the step it makes (rules.step_of), counts each
+friend or day once per period (a unique hit), and rewards whoever reaches the target first by one guarded update.
 """
 
 from __future__ import annotations
@@ -19,9 +18,10 @@ from fissionmall.core.events import event_of, react
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
 from fissionmall.fraud import service as fraud
-from fissionmall.loyalty import points, repository, rules
-from fissionmall.loyalty.models import LoyaltyTask
-from fissionmall.loyalty.schemas import MyTaskOut, TaskIn, TaskOut, TaskPatch
+from fissionmall.loyalty.points import service as points
+from fissionmall.loyalty.tasks import repository, rules
+from fissionmall.loyalty.tasks.models import LoyaltyTask
+from fissionmall.loyalty.tasks.schemas import MyTaskOut, TaskIn, TaskOut, TaskPatch
 
 PROGRESS_JOB = "loyalty.task_progress"
 

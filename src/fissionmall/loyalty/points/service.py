@@ -14,9 +14,10 @@ from fissionmall.core import counters
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import react, record_event
-from fissionmall.loyalty import levels, repository
-from fissionmall.loyalty.models import PointsConfig
-from fissionmall.loyalty.schemas import CheckinOut, PointsConfigIn, PointsEntryOut, PointsOut
+from fissionmall.loyalty.levels import service as levels
+from fissionmall.loyalty.points import repository
+from fissionmall.loyalty.points.models import PointsConfig
+from fissionmall.loyalty.points.schemas import CheckinOut, PointsConfigIn, PointsEntryOut, PointsOut
 
 EARN_JOB = "points.earn"
 REVIEW_JOB = "points.review"

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core import counters
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import NotFound
-from fissionmall.loyalty import repository
-from fissionmall.loyalty.schemas import Level, LevelPlanIn, MembershipOut
-from fissionmall.loyalty.service import month_window, previous_month
+from fissionmall.loyalty.levels import repository
+from fissionmall.loyalty.levels.schemas import Level, LevelPlanIn, MembershipOut
+from fissionmall.loyalty.rules import month_window, previous_month
 
 
 async def save_plan(session: AsyncSession, runtime: Any, staff: StaffMember, body: LevelPlanIn) -> LevelPlanIn:

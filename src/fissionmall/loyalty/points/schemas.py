@@ -1,0 +1,41 @@
+"""The points API's shapes: the merchant's points rules, a member's balance and check-in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class PointsConfigIn(BaseModel):
+    earn_per_yuan: int = Field(default=1, ge=0, le=100)
+    fen_per_100_points: int = Field(default=100, ge=1, le=10_000)
+    max_redeem_percent: int = Field(default=50, ge=0, le=100)
+    validity_days: int = Field(default=365, ge=1, le=3650)
+    checkin_points: int = Field(default=5, ge=0, le=1000)
+    streak_bonus: int = Field(default=1, ge=0, le=1000)
+    streak_cap: int = Field(default=7, ge=1, le=365)
+    review_points: int = Field(default=0, ge=0, le=10_000)
+
+
+class PointsEntryOut(BaseModel):
+    points: int
+    kind: str
+    source_type: str
+    expires_at: datetime | None
+    created_at: datetime
+
+
+class PointsOut(BaseModel):
+    balance: int
+    worth_fen: int
+    """What the balance takes off at checkout now."""
+    streak: int
+    checked_in_today: bool
+    entries: list[PointsEntryOut]
+
+
+class CheckinOut(BaseModel):
+    points: int
+    streak: int
+    balance: int
