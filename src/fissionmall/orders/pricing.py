@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from fissionmall.core.money import allocate
+from fissionmall.core.money import allocate, per_unit_rounded_up, percent_of, share_of
 
 CouponKind = Literal["amount", "percent", "free_shipping"]
 
@@ -137,7 +137,7 @@ def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
         priced.add(str(adjustment["kind"]), str(adjustment["name"]), -taken, adjustment.get("source_id"))
 
     if benefits.member_percent_off and (not campaign_order or rules.member_discount_on_campaign_orders):
-        off = sum(due[i] * benefits.member_percent_off // 100 for i in everything)
+        off = sum(percent_of(due[i], benefits.member_percent_off) for i in everything)
         priced.add("member_discount", benefits.member_name, -_take(due, everything, off))
 
     if benefits.voucher is not None:
@@ -145,7 +145,7 @@ def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
         matching = [i for i, line in enumerate(lines) if line.product_id == voucher.product_id]
         if not matching:
             raise PricingRefused("voucher_not_applicable", f"{voucher.name} is for another product", "voucher_id")
-        unit = min(due[matching[0]], -(-due[matching[0]] // lines[matching[0]].quantity))
+        unit = min(due[matching[0]], per_unit_rounded_up(due[matching[0]], lines[matching[0]].quantity))
         priced.add("gift_voucher", voucher.name, -_take(due, matching[:1], min(voucher.value_fen, unit)),
                    voucher.voucher_id)
 
@@ -202,7 +202,7 @@ def coupon_discount(coupon: CouponChoice, base_fen: int) -> int:
     """What a discount coupon takes off `base_fen` of eligible items (before the cap of what is left)."""
     if coupon.kind == "amount":
         return min(coupon.amount_fen, base_fen)
-    off = base_fen * coupon.percent_off // 100
+    off = percent_of(base_fen, coupon.percent_off)
     return off if coupon.cap_fen is None else min(off, coupon.cap_fen)
 
 
@@ -237,4 +237,4 @@ def returned_share(paid_fen: int, refunded_fen: int, benefit_fen: int, returned_
     cash has been refunded in all: the same share, rounded down, so the last refund returns the rest exactly."""
     if paid_fen <= 0:
         return benefit_fen - returned_fen
-    return benefit_fen * min(refunded_fen, paid_fen) // paid_fen - returned_fen
+    return share_of(benefit_fen, refunded_fen, paid_fen) - returned_fen
