@@ -32,6 +32,7 @@ from fissionmall.orders.pricing import (
     VoucherChoice,
     best_coupon,
     coupon_discount,
+    line_cash,
     price,
     returned_share,
 )
@@ -174,6 +175,23 @@ def check_explained(lines: list[Line], benefits: Benefits, rules: Rules, priced:
     assert amounts(priced, "points") == ([-benefits.points_fen] if benefits.points_fen else [])
     assert amounts(priced, "wallet") == ([-benefits.wallet_fen] if benefits.wallet_fen else [])
     assert goods + fee + sum(waived) - benefits.points_fen - benefits.wallet_fen == priced.total_fen
+    # every adjustment kept its part on each line, exactly; what each line costs in the end is never negative, sums
+    # to the total, and for the line discounts is the line_due
+    for adjustment in priced.adjustments:
+        assert len(adjustment["line_shares"]) == len(lines)
+        assert sum(adjustment["line_shares"]) == adjustment["amount_fen"], adjustment
+        assert all((share >= 0) == (adjustment["kind"] == "shipping") or share == 0
+                   for share in adjustment["line_shares"]), adjustment
+    cash = line_cash(lines, priced.adjustments)
+    assert sum(cash) == priced.total_fen
+    assert all(cost >= 0 for cost in cash)
+    line_discounted = line_cash(lines, [a for a in priced.adjustments if a["kind"] in LINE_KINDS
+                                        or (a["kind"] == "coupon" and a["source_id"] in discount_ids)])
+    assert line_discounted == priced.line_due
+    # an order priced before the parts were kept: the split computed when read also sums exactly, never negative
+    recomputed = line_cash(lines, [{**a, "line_shares": None} for a in priced.adjustments])
+    assert sum(recomputed) == priced.total_fen
+    assert all(cost >= 0 for cost in recomputed)
     # the documented order: campaign, member, voucher, discount coupons as chosen, shipping and its coupon, points,
     # wallet; one line at most each
     rank = {kind: i for i, kind in enumerate((*CAMPAIGN_KINDS, "member_discount", "gift_voucher"))}
@@ -315,9 +333,10 @@ def test_one_coupon_on_the_whole_cart_is_spread_by_largest_remainder(lines, data
     priced = price(lines, Benefits(coupons=[coupon]), Rules())
     bases = [line.unit_price_fen * line.quantity for line in lines]
     off = min(coupon_discount(coupon, sum(bases)), sum(bases))
-    assert priced.adjustments == ([{"kind": "coupon", "name": "coupon 1", "amount_fen": -off, "source_id": 1}]
-                                  if off else [])
-    assert priced.line_due == [b - part for b, part in zip(bases, allocate(off, bases), strict=True)]
+    parts = allocate(off, bases)
+    assert priced.adjustments == ([{"kind": "coupon", "name": "coupon 1", "amount_fen": -off, "source_id": 1,
+                                    "line_shares": [-part for part in parts]}] if off else [])
+    assert priced.line_due == [b - part for b, part in zip(bases, parts, strict=True)]
 
 
 # --- the documented order, on exact examples --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Literal
 
-from fissionmall.core.money import allocate
+from fissionmall.core.money import allocate, per_unit_rounded_up
 
 SplitRule = Literal["double_mean", "line_segment"]
 
@@ -74,6 +74,6 @@ def split(rule: SplitRule | None, total: int, parts: int, minimum: int, rng: ran
 def largest_part(rule: SplitRule | None, total: int, parts: int, minimum: int, maximum: int | None = None) -> int:
     """The most one part can be under these terms: what a promotion's top prize is (COMPLIANCE P3)."""
     if rule is None:
-        return -(-total // parts)
+        return per_unit_rounded_up(total, parts)
     spread = total - minimum * (parts - 1)
     return min(spread, maximum) if maximum is not None else spread

@@ -9,7 +9,9 @@ member's own net spending.
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 
+from fissionmall.core.money import BASIS_POINTS, apply_rate, rate_bp_from_percent, share_of, whole_yuan, yuan
 from fissionmall.distribution.plans import Condition, Finding, LintReport, Plan, Reward
 
 RECRUITING = {"recruits", "team_size", "downline_sales", "level_fill", "matrix_position"}
@@ -78,17 +80,25 @@ def _plan_findings(plan: Plan) -> list[Finding]:
             found.append(Finding(rule="S2", level="warn", reward=None,
                                  reason=f"the copy induces sharing ({inducing}): {text}"))
     if plan.item_price_fen:
-        per_sale: float = sum(r.amount_fen or 0 for r in plan.rewards if r.kind in ("commission", "bonus"))
-        per_sale += sum(plan.item_price_fen * (r.rate_percent or 0) / 100 for r in plan.rewards
-                        if r.kind in ("commission", "bonus"))
-        given = per_sale + plan.item_price_fen * plan.discount_percent / 100
-        ceiling = plan.item_price_fen * CAP_PERCENT / 100
-        margin = plan.item_price_fen - plan.item_cost_fen if plan.item_cost_fen is not None else None
+        given = _given_per_sale(plan)
+        ceiling = rate_bp_from_percent(CAP_PERCENT) * plan.item_price_fen
+        margin = (plan.item_price_fen - plan.item_cost_fen) * BASIS_POINTS if plan.item_cost_fen is not None else None
         if given > ceiling or (margin is not None and given > margin):
             found.append(Finding(rule="D5", level="warn", reward=None, reason=(
-                f"commissions and discounts come to {given / 100:.2f} yuan per {plan.item_price_fen / 100:.2f} yuan "
-                f"item, over {'its margin' if margin is not None and given > margin else f'{CAP_PERCENT}%'}")))
+                f"commissions and discounts come to {yuan(int(given / BASIS_POINTS))} yuan per "
+                f"{yuan(plan.item_price_fen)} yuan item, over "
+                f"{'its margin' if margin is not None and given > margin else f'{CAP_PERCENT}%'}")))
     return found
+
+
+def _given_per_sale(plan: Plan) -> Fraction:
+    """What the plan gives away on one sale, in fen × basis points: exact, so a plan exactly at the cap is not
+    over it by a float's error."""
+    price = plan.item_price_fen or 0
+    paying = [r for r in plan.rewards if r.kind in ("commission", "bonus")]
+    return (sum(Fraction((r.amount_fen or 0) * BASIS_POINTS) for r in paying)
+            + sum(rate_bp_from_percent(r.rate_percent or 0) * price for r in paying)
+            + rate_bp_from_percent(plan.discount_percent) * price)
 
 
 def lint(plan: Plan) -> LintReport:
@@ -126,7 +136,7 @@ def three_plus_nine() -> Plan:
                    features=["pass_up", "exit_after_payout"]),
             Reward(name="活跃 1 级：月消费 899 得 3596 分红积分", kind="dividend_points", basis="own_spend", depth=0,
                    conditions=[Condition(basis="own_spend", value=89_900)]),
-            *[Reward(name=f"活跃 {level} 级：月消费 {spend // 100} 元且团队 {shape}", kind="dividend_points",
+            *[Reward(name=f"活跃 {level} 级：月消费 {whole_yuan(spend)} 元且团队 {shape}", kind="dividend_points",
                      basis="own_spend", depth=0, conditions=[Condition(basis="own_spend", value=spend), team(size)])
               for level, spend, shape, size in ((2, 179_800, "3x9", 12), (3, 359_600, "3x9x27", 39),
                                                 (4, 719_200, "9x27x27", 63), (5, 1_438_400, "27x81x200", 308))],
@@ -139,13 +149,13 @@ def three_plus_nine() -> Plan:
 
 def commission(paid_fen: int, rate_bp: int) -> int:
     """Commission on what was actually paid, in basis points, rounded down."""
-    return paid_fen * rate_bp // 10_000
+    return apply_rate(paid_fen, rate_bp)
 
 
 def reversed_share(commission_fen: int, base_fen: int, refunded_fen: int) -> int:
     """How much of a commission the refunds so far take back in all: the same share as of the money, rounded
     down, so the last refund takes back exactly what is left."""
-    return commission_fen * min(refunded_fen, base_fen) // base_fen if base_fen > 0 else commission_fen
+    return share_of(commission_fen, refunded_fen, base_fen) if base_fen > 0 else commission_fen
 
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

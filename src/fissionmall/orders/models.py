@@ -88,6 +88,9 @@ class OrderAdjustment(IdMixin, Base):
     amount_fen: Mapped[int]
     source_id: Mapped[int | None] = mapped_column(Id)
     created_by: Mapped[int | None] = mapped_column(Id)
+    line_shares: Mapped[list[Any] | None]
+    """Its part on each of the order's lines, in line order, as priced (pricing.line_cash reads them); None for a
+    later change, split the same way when read."""
 
 
 class Refund(IdMixin, Base):

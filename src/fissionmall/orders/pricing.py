@@ -11,8 +11,9 @@ The order of application (each step works on what the steps before it left, and 
 5. shipping: the merchant's fee, waived above the free-shipping threshold or by a free-shipping coupon;
 6. points, then shop credit (wallet), each at most what is left to pay.
 
-A discount on several lines is spread over them by largest remainder (money.allocate), so refunds can give
-each line's share back exactly.
+A discount on several lines is spread over them by largest remainder (money.allocate); shipping, points and
+credit, which belong to the whole order, are spread over what each line costs at that point. Every adjustment
+keeps its per-line parts (`line_shares`, stored on the order), so a line's refund gives back exactly its share.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from fissionmall.core.money import allocate
+from fissionmall.core.money import allocate, per_unit_rounded_up, percent_of, share_of
 
 CouponKind = Literal["amount", "percent", "free_shipping"]
 
@@ -101,7 +102,7 @@ class Benefits:
 class Priced:
     items_fen: int
     adjustments: list[dict[str, Any]] = field(default_factory=list)
-    """Each: kind, name, amount_fen (negative: a discount), source_id."""
+    """Each: kind, name, amount_fen (negative: a discount), source_id, line_shares (its part on each line)."""
     line_due: list[int] = field(default_factory=list)
     """What each line costs after the line discounts (campaign, member, voucher, coupons)."""
 
@@ -109,20 +110,34 @@ class Priced:
     def total_fen(self) -> int:
         return self.items_fen + sum(int(a["amount_fen"]) for a in self.adjustments)
 
-    def add(self, kind: str, name: str, amount_fen: int, source_id: int | None = None) -> None:
+    def add(self, kind: str, name: str, line_shares: list[int], source_id: int | None = None) -> None:
+        """Record an adjustment from its per-line parts (negative: a discount); nothing for zero."""
+        amount_fen = sum(line_shares)
         if amount_fen:
-            self.adjustments.append({"kind": kind, "name": name, "amount_fen": amount_fen, "source_id": source_id})
+            self.adjustments.append({"kind": kind, "name": name, "amount_fen": amount_fen, "source_id": source_id,
+                                     "line_shares": line_shares})
 
 
-def _take(due: list[int], indexes: list[int], amount: int) -> int:
-    """Take `amount` off the lines at `indexes`, spread by what each still costs; never below zero."""
+def _take(due: list[int], indexes: list[int], amount: int) -> list[int]:
+    """Take `amount` off the lines at `indexes`, spread by what each still costs, never below zero: the part
+    taken from every line (zero outside `indexes`), negative as the adjustment records it."""
+    parts = [0] * len(due)
     base = sum(due[i] for i in indexes)
     amount = min(amount, base)
     if amount <= 0:
-        return 0
+        return parts
     for i, part in zip(indexes, allocate(amount, [due[i] for i in indexes]), strict=True):
         due[i] -= part
-    return amount
+        parts[i] = -part
+    return parts
+
+
+def spread(amount_fen: int, line_costs: Sequence[int]) -> list[int]:
+    """An order-wide amount (shipping, points, credit, a later price change) over the lines by what each costs,
+    exactly; by equal parts when every line is free. Negative amounts are spread as discounts."""
+    weights = list(line_costs) if any(cost > 0 for cost in line_costs) else [1] * len(line_costs)
+    parts = allocate(abs(amount_fen), [max(0, weight) for weight in weights])
+    return [-part for part in parts] if amount_fen < 0 else parts
 
 
 def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
@@ -133,20 +148,20 @@ def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
     campaign_order = bool(benefits.campaign)
 
     for adjustment in benefits.campaign:
-        taken = _take(due, everything, -int(adjustment["amount_fen"]))
-        priced.add(str(adjustment["kind"]), str(adjustment["name"]), -taken, adjustment.get("source_id"))
+        priced.add(str(adjustment["kind"]), str(adjustment["name"]),
+                   _take(due, everything, -int(adjustment["amount_fen"])), adjustment.get("source_id"))
 
     if benefits.member_percent_off and (not campaign_order or rules.member_discount_on_campaign_orders):
-        off = sum(due[i] * benefits.member_percent_off // 100 for i in everything)
-        priced.add("member_discount", benefits.member_name, -_take(due, everything, off))
+        off = sum(percent_of(due[i], benefits.member_percent_off) for i in everything)
+        priced.add("member_discount", benefits.member_name, _take(due, everything, off))
 
     if benefits.voucher is not None:
         voucher = benefits.voucher
         matching = [i for i, line in enumerate(lines) if line.product_id == voucher.product_id]
         if not matching:
             raise PricingRefused("voucher_not_applicable", f"{voucher.name} is for another product", "voucher_id")
-        unit = min(due[matching[0]], -(-due[matching[0]] // lines[matching[0]].quantity))
-        priced.add("gift_voucher", voucher.name, -_take(due, matching[:1], min(voucher.value_fen, unit)),
+        unit = min(due[matching[0]], per_unit_rounded_up(due[matching[0]], lines[matching[0]].quantity))
+        priced.add("gift_voucher", voucher.name, _take(due, matching[:1], min(voucher.value_fen, unit)),
                    voucher.voucher_id)
 
     discounts = [c for c in benefits.coupons if c.kind != "free_shipping"]
@@ -167,7 +182,7 @@ def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
             raise PricingRefused("coupon_threshold_not_met",
                                  f"{coupon.name} needs {coupon.threshold_fen} fen of eligible items", "coupon_ids")
         off = coupon_discount(coupon, base)
-        priced.add("coupon", coupon.name, -_take(due, scope, off), coupon.coupon_id)
+        priced.add("coupon", coupon.name, _take(due, scope, off), coupon.coupon_id)
 
     goods = sum(due)
     fee = rules.shipping_fee_fen
@@ -175,7 +190,8 @@ def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
         fee = 0
     if benefits.member_free_shipping:
         fee = 0
-    priced.add("shipping", "运费", fee)
+    shipping = spread(fee, due)
+    priced.add("shipping", "运费", shipping)
     for coupon in benefits.coupons:
         if coupon.kind == "free_shipping":
             if not any(coupon.covers(line) for line in lines):
@@ -184,15 +200,19 @@ def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
             if goods < coupon.threshold_fen:
                 raise PricingRefused("coupon_threshold_not_met",
                                      f"{coupon.name} needs {coupon.threshold_fen} fen of items", "coupon_ids")
-            priced.add("coupon", coupon.name, -fee, coupon.coupon_id)
+            priced.add("coupon", coupon.name, [-part for part in shipping], coupon.coupon_id)
+            shipping = [0] * len(due)
 
     left = priced.total_fen
+    line_left = [cost + fee_part for cost, fee_part in zip(due, shipping, strict=True)]
     for kind, name, amount, field_name in (("points", "积分抵扣", benefits.points_fen, "points_fen"),
                                            ("wallet", "余额抵扣", benefits.wallet_fen, "wallet_fen")):
         if amount > left:
             raise PricingRefused("benefit_exceeds_total", f"{amount} fen is more than the {left} fen left to pay",
                                  field_name)
-        priced.add(kind, name, -amount)
+        parts = spread(-amount, line_left)
+        priced.add(kind, name, parts)
+        line_left = [cost + part for cost, part in zip(line_left, parts, strict=True)]
         left -= amount
     priced.line_due = due
     return priced
@@ -202,7 +222,7 @@ def coupon_discount(coupon: CouponChoice, base_fen: int) -> int:
     """What a discount coupon takes off `base_fen` of eligible items (before the cap of what is left)."""
     if coupon.kind == "amount":
         return min(coupon.amount_fen, base_fen)
-    off = base_fen * coupon.percent_off // 100
+    off = percent_of(base_fen, coupon.percent_off)
     return off if coupon.cap_fen is None else min(off, coupon.cap_fen)
 
 
@@ -232,9 +252,20 @@ def best_coupon(lines: Sequence[Line], benefits: Benefits, rules: Rules,
     return best
 
 
+def line_cash(lines: Sequence[Line], adjustments: Sequence[dict[str, Any]]) -> list[int]:
+    """What each line costs the shopper after every adjustment, in the adjustments' order: their stored per-line
+    parts, or, for one without (a later price change, an order priced before parts were kept), the same split
+    over what the lines cost at that point. The parts sum to the order's total exactly."""
+    cash = [line.unit_price_fen * line.quantity for line in lines]
+    for adjustment in adjustments:
+        shares = adjustment.get("line_shares") or spread(int(adjustment["amount_fen"]), cash)
+        cash = [cost + part for cost, part in zip(cash, shares, strict=True)]
+    return cash
+
+
 def returned_share(paid_fen: int, refunded_fen: int, benefit_fen: int, returned_fen: int) -> int:
     """How much more of a non-cash payment (credit, points) goes back now that `refunded_fen` of the `paid_fen`
     cash has been refunded in all: the same share, rounded down, so the last refund returns the rest exactly."""
     if paid_fen <= 0:
         return benefit_fen - returned_fen
-    return benefit_fen * min(refunded_fen, paid_fen) // paid_fen - returned_fen
+    return share_of(benefit_fen, refunded_fen, paid_fen) - returned_fen

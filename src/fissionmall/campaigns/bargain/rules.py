@@ -6,7 +6,7 @@ import hashlib
 import random
 
 from fissionmall.campaigns.bargain.schemas import BargainSettings
-from fissionmall.core.money import allocate, yuan
+from fissionmall.core.money import allocate, percent_of, yuan
 
 DECAY = 0.72
 """Each planned cut weighs about this much of the one before: big cuts first, small ones at the end."""
@@ -21,7 +21,7 @@ def plan_cuts(total_fen: int, helps: int, rng: random.Random) -> list[int]:
 
 
 def self_cut(settings: BargainSettings) -> int:
-    return (settings.start_price_fen - settings.floor_price_fen) * settings.self_cut_percent // 100
+    return percent_of(settings.start_price_fen - settings.floor_price_fen, settings.self_cut_percent)
 
 
 def schedule_hash(salt: str, schedule: list[int]) -> str:

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from fissionmall.campaigns.helping.schemas import HelperReward, HelpOut, HelpRules
+from fissionmall.core.money import percent_of
 from fissionmall.core.schemas import RowId
 
 MAX_PRICE_FEN = 100_000_000
@@ -46,7 +47,7 @@ class BargainSettings(HelpRules, HelperReward):
         start, floor = info.data.get("start_price_fen"), info.data.get("floor_price_fen")
         if start is None or floor is None:
             return needed
-        left = start - floor - (start - floor) * info.data.get("self_cut_percent", 0) // 100
+        left = start - floor - percent_of(start - floor, info.data.get("self_cut_percent", 0))
         if left < needed:
             raise ValueError(f"{needed} cuts of at least 1 fen need {needed} fen between the price after the "
                              f"initiator's cut and the floor; there are {left} (P2: a bargain must be reachable)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fissionmall.campaigns.groupbuy.schemas import GroupBuySettings, Tier
-from fissionmall.core.money import yuan
+from fissionmall.core.money import percent_of, yuan
 
 
 def unit_price(settings: GroupBuySettings, sku_id: int, *, leader: bool) -> int | None:
@@ -21,7 +21,7 @@ def deposit(total_fen: int, percent: int | None) -> int | None:
     total is paid at once (no deposit set, or nothing would be left for the balance)."""
     if percent is None:
         return None
-    amount = max(1, total_fen * percent // 100)
+    amount = max(1, percent_of(total_fen, percent))
     return amount if amount < total_fen else None
 
 

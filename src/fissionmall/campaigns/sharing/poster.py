@@ -17,6 +17,8 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from fissionmall.core.money import yuan
+
 __all__ = [
     "PosterContent", "cached_poster", "cjk_font", "content_key", "cover_crop", "format_price", "render_poster_png",
     "render_qr_png", "wrap_text",
@@ -53,7 +55,7 @@ def format_price(fen: int) -> str:
     """Money stays integer fen everywhere; only the poster turns it into yuan."""
     if fen < 0:
         raise ValueError(f"price must not be negative: {fen}")
-    return f"¥{fen // 100}.{fen % 100:02d}"
+    return f"¥{yuan(fen)}"
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import record_event
+from fissionmall.core.money import apply_rate
 from fissionmall.loyalty.dividend import repository
 from fissionmall.loyalty.dividend.schemas import DividendPlanIn, DividendPlanOut, RunOut
 from fissionmall.loyalty.rules import CST, month_window, previous_month
@@ -48,7 +49,7 @@ async def compute(session: AsyncSession, runtime: Any, merchant_id: int, month: 
     if end > now:
         raise InvalidInput("month_not_over", f"{month} has not ended yet", field="month")
     net = await repository.net_sales(session, merchant_id, start, end)
-    pool = net * plan_row.pool_bp // 10_000
+    pool = apply_rate(net, plan_row.pool_bp)
     run_id = await repository.open_run(session, merchant_id=merchant_id, month=month, net_sales_fen=net,
                                        pool_fen=pool, members=0, total_points=0, credited_upto=0,
                                        status="computed", created_at=now)

@@ -14,6 +14,7 @@ from fissionmall.core import counters
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import react, record_event
+from fissionmall.core.money import percent_of, whole_yuan
 from fissionmall.loyalty.levels import service as levels
 from fissionmall.loyalty.points import repository
 from fissionmall.loyalty.points.models import PointsConfig
@@ -59,7 +60,7 @@ async def spend(session: AsyncSession, merchant_id: int, customer_id: int, point
 
 def worth(config: PointsConfig | None, points: int) -> int:
     """What `points` take off at checkout (rounded down)."""
-    return points * config.fen_per_100_points // 100 if config else 0
+    return percent_of(points, config.fen_per_100_points) if config else 0
 
 
 async def spent_on(session: AsyncSession, order_id: int) -> int:
@@ -132,7 +133,7 @@ async def earn_for_orders(runtime: Any, payload: dict[str, Any]) -> None:
         multiplier = await levels.multipliers(session, config.merchant_id, [customer_id for _, customer_id, _ in kept])
         for order_id, customer_id, kept_fen in kept:
             await earn(session, config.merchant_id, customer_id,
-                       kept_fen // 100 * config.earn_per_yuan * multiplier[customer_id] // 100, "earned",
+                       percent_of(whole_yuan(kept_fen) * config.earn_per_yuan, multiplier[customer_id]), "earned",
                        ("order", order_id), now, config.validity_days)
         await session.commit()
 
