@@ -46,7 +46,7 @@ class Claim:
     rank: tuple[LockOrder, int]
     """Where the claim stands in the lock order: its kind, then its row's id."""
     build: Builder
-    check: Any
+    check: Select[Any]
     params: dict[str, Any]
     refusal: Callable[[AsyncSession], Awaitable[Exception]]
     taken: Callable[[tuple[Any, ...]], Awaitable[None]] | None = None
@@ -61,13 +61,13 @@ class Claims:
     def __add__(self, other: Claims) -> Claims:
         return Claims(self.items + other.items)
 
-    def in_lock_order(self) -> list[Claim]:
+    def _in_lock_order(self) -> list[Claim]:
         return sorted(self.items, key=lambda claim: claim.rank)
 
     async def apply(self, session: AsyncSession) -> None:
         """Take every claim in lock order: on PostgreSQL in one statement (the rows wait on one round trip, not one
         each), on SQLite one by one. The first refusal raises its error, and nothing after it is written."""
-        claims = self.in_lock_order()
+        claims = self._in_lock_order()
         if len(claims) > 1 and dialect_of(session) == "postgresql":
             statement, widths = _together(tuple(claim.build for claim in claims))
             values = {f"h{position}_{name}": value for position, claim in enumerate(claims)
@@ -85,7 +85,7 @@ class Claims:
     async def check(self, session: AsyncSession) -> None:
         """Whether every claim would go through now, read without writing or locking (a preview): the first that
         would not raises its error, as `apply` would."""
-        for claim in self.in_lock_order():
+        for claim in self._in_lock_order():
             if (await session.execute(claim.check, claim.params)).first() is None:
                 raise await claim.refusal(session)
 
