@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, literal, select, true, update
+from sqlalchemy import bindparam, exists, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.models import Campaign, CampaignQuota
@@ -16,29 +16,31 @@ _CAMPAIGN = select(Campaign).where(Campaign.merchant_id == bindparam("merchant_i
                                    Campaign.id == bindparam("campaign_id")).execution_options(populate_existing=True)
 
 
+def _units_left(prefix: str, quantity: Any) -> list[Any]:
+    """The campaign is live (for this customer: started by `opens_by`, later than now with early access) and
+    `quantity` more units stay under its cap."""
+    return [_CAMPAIGNS.c.id == bindparam(f"{prefix}campaign_id"), _CAMPAIGNS.c.status == "active",
+            _CAMPAIGNS.c.starts_at <= bindparam(f"{prefix}opens_by", type_=_CAMPAIGNS.c.starts_at.type),
+            _CAMPAIGNS.c.ends_at > bindparam(f"{prefix}now", type_=_CAMPAIGNS.c.ends_at.type),
+            _CAMPAIGNS.c.stock_cap.is_(None) | (_CAMPAIGNS.c.sold + quantity <= _CAMPAIGNS.c.stock_cap)]
+
+
 def taking_units(prefix: str, insert: Any, after: Any) -> Any:
-    """The guarded statement that claims campaign units while it is live (for this customer: started by
-    `opens_by`, later than now with early access) and under its cap; it returns the units left (None without a
-    cap). A hot update (`db.session.HotUpdate`)."""
+    """The guarded statement that claims campaign units while it is live and under its cap; it returns the units
+    left (None without a cap). A contended claim (`db.claims.Claim`)."""
     quantity: Any = bindparam(f"{prefix}quantity")
-    statement = (
-        update(_CAMPAIGNS)
-        .where(_CAMPAIGNS.c.id == bindparam(f"{prefix}campaign_id"), _CAMPAIGNS.c.status == "active",
-               _CAMPAIGNS.c.starts_at <= bindparam(f"{prefix}opens_by", type_=_CAMPAIGNS.c.starts_at.type),
-               _CAMPAIGNS.c.ends_at > bindparam(f"{prefix}now", type_=_CAMPAIGNS.c.ends_at.type),
-               _CAMPAIGNS.c.stock_cap.is_(None) | (_CAMPAIGNS.c.sold + quantity <= _CAMPAIGNS.c.stock_cap))
-        .values(sold=_CAMPAIGNS.c.sold + quantity)
-        .returning((_CAMPAIGNS.c.stock_cap - _CAMPAIGNS.c.sold).label("units_left"))
-    )
+    statement = (update(_CAMPAIGNS).where(*_units_left(prefix, quantity)).values(sold=_CAMPAIGNS.c.sold + quantity)
+                 .returning((_CAMPAIGNS.c.stock_cap - _CAMPAIGNS.c.sold).label("units_left")))
     return statement if after is None else statement.where(after)
 
 
-_TAKE_STOCK = taking_units("", None, None)
+UNITS_LEFT = select(_CAMPAIGNS.c.id).where(*_units_left("", bindparam("quantity")))
+"""Whether `taking_units` would go through now: a plain read, no write, no lock (a preview)."""
 
 
 def taking_quota(prefix: str, insert: Any, after: Any) -> Any:
-    """One use of the customer's allowance, created or counted up under the limit by one upsert (a hot update: it
-    runs after the campaign's units, in the order every give-back path takes them). An INSERT … SELECT, so that
+    """One use of the customer's allowance, created or counted up under the limit by one upsert (a contended claim:
+    it comes after the campaign's units, in the order every give-back path takes them). An INSERT … SELECT, so that
     `after` can hold it back."""
     values = select(bindparam(f"{prefix}merchant", type_=_QUOTAS.c.merchant_id.type),
                     bindparam(f"{prefix}campaign", type_=_QUOTAS.c.campaign_id.type),
@@ -48,6 +50,12 @@ def taking_quota(prefix: str, insert: Any, after: Any) -> Any:
     return new.on_conflict_do_update(
         index_elements=[_QUOTAS.c.campaign_id, _QUOTAS.c.customer_id], set_={"used": _QUOTAS.c.used + 1},
         where=_QUOTAS.c.used < bindparam(f"{prefix}limit")).returning(_QUOTAS.c.id)
+
+
+QUOTA_LEFT = select(literal(1)).where(~exists().where(
+    _QUOTAS.c.campaign_id == bindparam("campaign"), _QUOTAS.c.customer_id == bindparam("customer"),
+    _QUOTAS.c.used >= bindparam("limit")))
+"""Whether `taking_quota` would go through now: a plain read, no write, no lock (a preview)."""
 
 
 _ANY_LIVE = select(_CAMPAIGNS.c.id).where(
@@ -72,16 +80,6 @@ async def live_for_product(session: AsyncSession, merchant_id: int, product_id: 
         Campaign.merchant_id == merchant_id, Campaign.product_id == product_id, Campaign.status == "active",
         Campaign.starts_at <= now, Campaign.ends_at > now)
     return list((await session.execute(statement)).scalars())
-
-
-async def take_stock(session: AsyncSession, campaign_id: int, quantity: int, now: datetime,
-                     opens_by: datetime | None = None) -> tuple[bool, int | None]:
-    """Claim campaign units only while it is live (for this customer: started by `opens_by`, later than now with
-    early access) and under its cap: one guarded statement. (taken, units left: None without a cap)."""
-    result = await session.execute(_TAKE_STOCK, dict(campaign_id=campaign_id, quantity=quantity, now=now,
-                                                     opens_by=opens_by or now))
-    row = result.first()
-    return (False, None) if row is None else (True, row[0])
 
 
 async def return_stock(session: AsyncSession, campaign_id: int, quantity: int) -> None:

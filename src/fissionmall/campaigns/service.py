@@ -16,7 +16,7 @@ from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch
 from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
-from fissionmall.db.session import HotUpdate, at_commit
+from fissionmall.db.claims import Claim, Claims, LockOrder
 from fissionmall.loyalty.levels import service as levels
 
 EDITABLE = ("draft", "paused")
@@ -160,33 +160,41 @@ def require_live(campaign: Campaign, clock: Clock, opens_by: datetime | None = N
         raise errors.campaign_not_live()
 
 
-async def claim(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
-                runtime: Any) -> None:
-    """Claim campaign units and one use of the customer's quota, each by a guarded statement, at commit (the
-    campaign's row is one every order of a sale races for), and tell the admission gate what is left. Before the
-    start, members whose level gives early access come in that many hours early."""
+async def claims(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
+                 runtime: Any) -> Claims:
+    """What taking part needs: campaign units and one use of the customer's quota, each a guarded statement that
+    the use case applies last (the campaign's row is one every order of a sale races for). The campaign must be
+    live for the customer now: before the start, members whose level gives early access come in that many hours
+    early."""
     now = runtime.clock.now()
     opens_by = now + await _early_access(session, campaign, customer_id, now)
     require_live(campaign, runtime.clock, opens_by)
 
-    async def units_taken(row: tuple[Any, ...] | None) -> None:
-        if row is None:
-            await session.refresh(campaign)
-            require_live(campaign, runtime.clock, opens_by)
-            await runtime.gate.learn(campaign.id, 0)
-            raise errors.sold_out()
+    async def limit_reached(_: AsyncSession) -> Exception:
+        return errors.limit_reached(limit)
+
+    quota = Claim((LockOrder.ALLOWANCE, campaign.id), repository.taking_quota, repository.QUOTA_LEFT, {
+        "merchant": campaign.merchant_id, "campaign": campaign.id, "customer": customer_id, "limit": limit},
+        limit_reached)
+    return Claims((_units(campaign, quantity, runtime, opens_by), quota))
+
+
+def _units(campaign: Campaign, quantity: int, runtime: Any, opens_by: datetime) -> Claim:
+    """Campaign units, and telling the admission gate what is left: the one way units are taken."""
+
+    async def sold_out(session: AsyncSession) -> Exception:
+        await session.refresh(campaign)
+        require_live(campaign, runtime.clock, opens_by)
+        await runtime.gate.learn(campaign.id, 0)
+        return errors.sold_out()
+
+    async def taken(row: tuple[Any, ...]) -> None:
         if row[0] is not None:
             await runtime.gate.learn(campaign.id, row[0])
 
-    async def quota_taken(row: tuple[Any, ...] | None) -> None:
-        if row is None:
-            raise errors.limit_reached(limit)
-
-    await at_commit(session, HotUpdate(repository.taking_units, {
-        "campaign_id": campaign.id, "quantity": quantity, "now": now, "opens_by": opens_by}, units_taken))
-    await at_commit(session, HotUpdate(repository.taking_quota, {
-        "merchant": campaign.merchant_id, "campaign": campaign.id, "customer": customer_id, "limit": limit},
-        quota_taken))
+    return Claim((LockOrder.CAMPAIGN_UNITS, campaign.id), repository.taking_units, repository.UNITS_LEFT, {
+        "campaign_id": campaign.id, "quantity": quantity, "now": runtime.clock.now(), "opens_by": opens_by},
+        sold_out, taken)
 
 
 async def _early_access(session: AsyncSession, campaign: Campaign, customer_id: int, now: datetime) -> timedelta:
@@ -196,10 +204,14 @@ async def _early_access(session: AsyncSession, campaign: Campaign, customer_id: 
     return timedelta(hours=level.early_access_hours if level else 0)
 
 
-async def take_units(session: AsyncSession, campaign: Campaign, quantity: int, clock: Clock) -> bool:
-    """Campaign stock alone (packets handed out …), by the same guarded statement as claim."""
-    taken, _ = await repository.take_stock(session, campaign.id, quantity, clock.now())
-    return taken
+async def take_units(session: AsyncSession, campaign: Campaign, quantity: int, runtime: Any) -> bool:
+    """Campaign stock alone (a packet handed out by a worker job, which owns its transaction), by the same claim
+    as taking part, applied at once; False when the campaign has none left or has ended."""
+    try:
+        await Claims((_units(campaign, quantity, runtime, runtime.clock.now()),)).apply(session)
+    except Conflict:
+        return False
+    return True
 
 
 async def give_units(session: AsyncSession, campaign_id: int, quantity: int) -> None:

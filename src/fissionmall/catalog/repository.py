@@ -72,12 +72,20 @@ _SELLABLE = (
 _SKUS = table(Sku)
 
 
-def taking_stock(prefix: str, insert: Any, after: Any) -> Any:
-    """The guarded statement that reserves a SKU's stock (a hot update: `db.session.HotUpdate`)."""
+def _stock_suffices(prefix: str) -> list[Any]:
     quantity: Any = bindparam(f"{prefix}quantity")
-    statement = (update(_SKUS).where(_SKUS.c.id == bindparam(f"{prefix}sku_id"), _SKUS.c.stock >= quantity)
-                 .values(stock=_SKUS.c.stock - quantity).returning(_SKUS.c.stock))
+    return [_SKUS.c.id == bindparam(f"{prefix}sku_id"), _SKUS.c.stock >= quantity]
+
+
+def taking_stock(prefix: str, insert: Any, after: Any) -> Any:
+    """The guarded statement that reserves a SKU's stock (a contended claim: `db.claims.Claim`)."""
+    statement = (update(_SKUS).where(*_stock_suffices(prefix))
+                 .values(stock=_SKUS.c.stock - bindparam(f"{prefix}quantity")).returning(_SKUS.c.stock))
     return statement if after is None else statement.where(after)
+
+
+STOCK_SUFFICES = select(_SKUS.c.id).where(*_stock_suffices(""))
+"""Whether `taking_stock` would go through now: a plain read, no write, no lock (a preview)."""
 
 
 async def return_stock(session: AsyncSession, quantities: dict[int, int]) -> None:

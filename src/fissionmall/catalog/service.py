@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,7 @@ from fissionmall.catalog.schemas import (
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput
 from fissionmall.core.pagination import parse_cursor
-from fissionmall.db.session import HotUpdate, at_commit
+from fissionmall.db.claims import Claim, Claims, LockOrder
 from fissionmall.db.sql import add_unique
 
 
@@ -150,18 +149,17 @@ async def sellable_skus(session: AsyncSession, merchant_id: int,
     return await repository.sellable_skus(session, merchant_id, sku_ids)
 
 
-async def reserve_stock_at_commit(session: AsyncSession, wanted: dict[int, int],
-                                  short: Callable[[int], Exception]) -> None:
-    """Stock for every SKU, one guarded update each in id order (so concurrent orders never deadlock), run right
-    before the commit so each SKU's row is locked only for the commit; `short(sku_id)` is raised for a SKU without
-    enough."""
-    for sku_id in sorted(wanted):
-        async def then(row: tuple[Any, ...] | None, sku_id: int = sku_id) -> None:
-            if row is None:
-                raise short(sku_id)
+def stock_claims(wanted: dict[int, int], short: Callable[[int], Exception]) -> Claims:
+    """Stock for every SKU, one guarded update each (applied in id order, so concurrent orders never deadlock);
+    `short(sku_id)` is the error for a SKU without enough."""
+    def claim(sku_id: int) -> Claim:
+        async def refusal(_: AsyncSession) -> Exception:
+            return short(sku_id)
 
-        await at_commit(session, HotUpdate(repository.taking_stock, {"sku_id": sku_id, "quantity": wanted[sku_id]},
-                                           then))
+        return Claim((LockOrder.STOCK, sku_id), repository.taking_stock, repository.STOCK_SUFFICES,
+                     {"sku_id": sku_id, "quantity": wanted[sku_id]}, refusal)
+
+    return Claims(tuple(claim(sku_id) for sku_id in sorted(wanted)))
 
 
 async def release_stock(session: AsyncSession, quantities: dict[int, int]) -> None:

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 
 from fissionmall.core.metrics import POOL_TIMEOUTS, POOL_WAIT
-from fissionmall.db.session import TransactionSession
 
 
 class MeasuredPool(AsyncAdaptedQueuePool):
@@ -75,4 +74,4 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=TransactionSession, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

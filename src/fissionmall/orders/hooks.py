@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper
+from fissionmall.db.claims import Claims
 from fissionmall.orders.models import Order
 from fissionmall.orders.pricing import VoucherChoice
 
@@ -30,12 +31,16 @@ class CampaignPart:
     """Set when the campaign takes a deposit now and the balance once it succeeds."""
     context: dict[str, Any] = field(default_factory=dict)
     """Whatever the mechanic needs again once the order exists."""
+    claims: Claims = field(default_factory=Claims)
+    """The campaign's units and the customer's allowance, applied by the order's placing last (a preview only
+    checks them)."""
 
 
 class CampaignOrders(Protocol):
     async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: Any,
                       lines: Sequence[dict[str, Any]]) -> CampaignPart:
-        """Validate the choice, claim campaign stock and limits, and price the lines."""
+        """Validate the choice, price the lines, and say which campaign stock and limits the order claims (as
+        values: nothing is written here, since a preview prepares too)."""
         ...
 
     async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None: ...

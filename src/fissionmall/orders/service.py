@@ -21,7 +21,7 @@ from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
-from fissionmall.db.session import hot_updates_now
+from fissionmall.db.claims import Claims
 from fissionmall.loyalty.levels import service as levels
 from fissionmall.loyalty.points import service as points
 from fissionmall.merchants import service as merchants
@@ -80,24 +80,22 @@ async def render_one(session: AsyncSession, order_id: int) -> OrderOut:
     return (await render(session, [await repository.order_by_id(session, order_id)]))[0]
 
 
-async def _cart(session: AsyncSession, merchant_id: int, body: PlaceOrder, *,
-                reserve: bool) -> tuple[list[dict[str, Any]], list[pricing.Line]]:
-    """The order's lines at today's prices, with their stock reserved at commit when `reserve`."""
+async def _cart(session: AsyncSession, merchant_id: int,
+                body: PlaceOrder) -> tuple[list[dict[str, Any]], list[pricing.Line], Claims]:
+    """The order's lines at today's prices, and the stock they claim."""
     wanted = {line.sku_id: line.quantity for line in body.items}
     skus = {sku.id: (sku, title, category_id)
             for sku, title, category_id in await catalog.sellable_skus(session, merchant_id, list(wanted))}
     missing = sorted(set(wanted) - set(skus))
     if missing:
         raise errors.sku_unavailable(missing)
-    if reserve:
-        await catalog.reserve_stock_at_commit(session, wanted, errors.out_of_stock)
     chosen = [skus[line.sku_id] for line in body.items]
     lines = [dict(merchant_id=merchant_id, product_id=sku.product_id, sku_id=sku.id,
                   title=f"{title} · {sku.name}"[:LINE_TITLE_LENGTH], unit_price_fen=sku.price_fen,
                   quantity=wanted[sku.id]) for sku, title, _ in chosen]
     return lines, [pricing.Line(sku_id=sku.id, product_id=sku.product_id, category_id=category_id,
                                 unit_price_fen=sku.price_fen, quantity=wanted[sku.id])
-                   for sku, _, category_id in chosen]
+                   for sku, _, category_id in chosen], catalog.stock_claims(wanted, errors.out_of_stock)
 
 
 async def _campaign_part(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder,
@@ -155,7 +153,7 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
         await merchants.require_store(session, merchant.id, body.store_id)
     attribution = await sharing.attribution(session, runtime, merchant.id, body.share_code) \
         if body.share_code else None
-    lines, cart = await _cart(session, merchant.id, body, reserve=True)
+    lines, cart, stock = await _cart(session, merchant.id, body)
     customer = await customers.get_customer(session, merchant.id, shopper.customer_id)
     mechanic, part = await _campaign_part(session, runtime, shopper, body, lines)
     priced = await _price(session, runtime, merchant, customer.id, body, cart, part)
@@ -186,15 +184,18 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
                        campaign_id=campaign_id, subject=("order", order_id), data={"total_fen": priced.total_fen})
     placed = SimpleNamespace(**values, id=order_id, carrier=None, tracking_no=None, paid_at=None, shipped_at=None,
                              received_at=None, closed_at=None)
-    return _order_out(placed, [ItemOut.model_validate(line) for line in lines],
-                      [AdjustmentOut.model_validate(a) for a in priced.adjustments], [])  # as written: no re-read
+    out = _order_out(placed, [ItemOut.model_validate(line) for line in lines],
+                     [AdjustmentOut.model_validate(a) for a in priced.adjustments], [])  # as written: no re-read
+    await (stock + part.claims if part else stock).apply(session)  # last: the hot rows stay locked only to the commit
+    return out
 
 
 async def preview(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> CheckoutOut:
-    """What the order would cost, line by line, and the coupon that would save most; nothing is kept (the
-    campaign's claims made while pricing are rolled back with the request)."""
+    """What the order would cost, line by line, and the coupon that would save most, refused as placing it would
+    be now (sold out, limit reached …). It never writes or locks: in a flash sale previews must not queue for the
+    rows the orders are claiming."""
     merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
-    lines, cart = await _cart(session, merchant.id, body, reserve=False)
+    lines, cart, stock = await _cart(session, merchant.id, body)
     _, part = await _campaign_part(session, runtime, shopper, body, lines)
     priced = await _price(session, runtime, merchant, shopper.customer_id, body, cart, part)
     offers: list[CouponOffer] = []
@@ -204,8 +205,7 @@ async def preview(session: AsyncSession, runtime: Any, shopper: Shopper, body: P
                   in pricing.savings(cart, pricing.Benefits(campaign=part.adjustments if part else ()),
                                      _pricing_rules(merchant), held)]
     offers.sort(key=lambda offer: -offer.saving_fen)
-    await hot_updates_now(session)  # the campaign's claims answer (sold out …), then are rolled back
-    await session.rollback()
+    await (stock + part.claims if part else stock).check(session)
     return CheckoutOut(items_fen=priced.items_fen, total_fen=priced.total_fen,
                        adjustments=[AdjustmentOut.model_validate(a) for a in priced.adjustments],
                        best_coupon=offers[0] if offers else None, coupon_offers=offers)

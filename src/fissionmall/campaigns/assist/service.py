@@ -52,7 +52,7 @@ async def open_packet(session: AsyncSession, runtime: Any, shopper: Shopper, bod
                       client: ClientInfo) -> PacketOut:
     campaign = await campaigns.require(session, shopper.merchant_id, body.campaign_id, kind=KIND)
     settings = settings_of(campaign)
-    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
+    claims = await campaigns.claims(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
     now = runtime.clock.now()
     packet = await repository.insert_packet(
         session, merchant_id=shopper.merchant_id, campaign_id=campaign.id, customer_id=shopper.customer_id,
@@ -61,7 +61,9 @@ async def open_packet(session: AsyncSession, runtime: Any, shopper: Shopper, bod
         expires_at=now + timedelta(minutes=settings.duration_minutes))
     await record_event(session, merchant_id=shopper.merchant_id, kind="assist_open", at=now,
                        actor_id=shopper.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id))
-    return await _out(session, runtime, packet, settings)
+    started = await _out(session, runtime, packet, settings)
+    await claims.apply(session)
+    return started
 
 
 async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packet_id: int,

@@ -48,7 +48,7 @@ async def start(session: AsyncSession, runtime: Any, shopper: Shopper, body: Sta
     """Claim a unit of the campaign and one of the customer's starts, plan the cuts, publish their hash."""
     campaign = await campaigns.require(session, shopper.merchant_id, body.campaign_id, kind=KIND)
     settings = settings_of(campaign)
-    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
+    claims = await campaigns.claims(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
     now = runtime.clock.now()
     own_cut = rules.self_cut(settings)
     schedule = rules.plan_cuts(settings.start_price_fen - settings.floor_price_fen - own_cut,
@@ -63,7 +63,9 @@ async def start(session: AsyncSession, runtime: Any, shopper: Shopper, body: Sta
     await record_event(session, merchant_id=shopper.merchant_id, kind="bargain_start", at=now,
                        actor_id=shopper.customer_id, campaign_id=campaign.id, subject=("bargain", bargain.id),
                        data={"start_price_fen": settings.start_price_fen, "helps_needed": settings.helps_needed})
-    return await _out(session, runtime, bargain, settings)
+    started = await _out(session, runtime, bargain, settings)
+    await claims.apply(session)
+    return started
 
 
 async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargain_id: int,

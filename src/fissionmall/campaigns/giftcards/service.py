@@ -74,12 +74,12 @@ class GiftOrders:
         if len(lines) != 1 or lines[0]["sku_id"] != settings.sku_id:
             raise errors.wrong_item()
         quantity = lines[0]["quantity"]
-        await campaigns.claim(session, campaign, shopper.customer_id, quantity, settings.per_customer_limit,
-                              runtime)
+        claims = await campaigns.claims(session, campaign, shopper.customer_id, quantity,
+                                        settings.per_customer_limit, runtime)
         return CampaignPart(kind=KIND, campaign_id=campaign.id, adjustments=[
             {"kind": "gift_price", "name": "礼券价", "source_id": campaign.id,
              "amount_fen": (settings.price_fen - lines[0]["unit_price_fen"]) * quantity}],
-            context={"quantity": quantity})
+            context={"quantity": quantity}, claims=claims)
 
     async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
         """Vouchers exist only once paid."""

@@ -60,8 +60,8 @@ class GroupBuyOrders:
             raise errors.sku_not_in_campaign(line["sku_id"])
         if choice.target_id is not None:
             await _check_joinable(session, runtime, shopper, campaign, settings, choice.target_id)
-        await campaigns.claim(session, campaign, shopper.customer_id, line["quantity"], settings.per_customer_limit,
-                              runtime)
+        claims = await campaigns.claims(session, campaign, shopper.customer_id, line["quantity"],
+                                        settings.per_customer_limit, runtime)
         discount = (price - line["unit_price_fen"]) * line["quantity"]
         return CampaignPart(
             kind=KIND, campaign_id=campaign.id, deposit_fen=rules.deposit(price * line["quantity"],
@@ -71,6 +71,7 @@ class GroupBuyOrders:
             context={"group_id": choice.target_id, "is_leader": not joining, "unit_price_fen": price,
                      "quantity": line["quantity"], "customer_id": shopper.customer_id,
                      "merchant_id": shopper.merchant_id},
+            claims=claims,
         )
 
     async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:

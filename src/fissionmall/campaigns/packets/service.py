@@ -58,7 +58,7 @@ async def create_for_order(runtime: Any, payload: dict[str, Any]) -> None:
                 settings = settings_of(campaign)
                 if order.total_fen < settings.min_order_fen:
                     continue
-                if not await campaigns.take_units(session, campaign, 1, runtime.clock):
+                if not await campaigns.take_units(session, campaign, 1, runtime):
                     continue  # the campaign has handed out all the packets it may
                 packet_id = await repository.insert_packet(
                     session, merchant_id=merchant_id, campaign_id=campaign.id, kind=kind, order_id=order.id,

@@ -51,12 +51,13 @@ class PointsMallOrders:
                 or lines[0]["quantity"] != 1:
             raise InvalidInput("wrong_item", "this item is redeemed one at a time, as its own SKU, alone",
                                field="items")
-        await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
+        claims = await campaigns.claims(session, campaign, shopper.customer_id, 1, settings.per_customer_limit,
+                                        runtime)
         return CampaignPart(kind=KIND, campaign_id=campaign.id, adjustments=[
             {"kind": "points_price", "name": "积分兑换", "source_id": campaign.id,
              "amount_fen": settings.cash_fen - lines[0]["unit_price_fen"]}],
             context={"points": settings.points, "merchant_id": shopper.merchant_id,
-                     "customer_id": shopper.customer_id})
+                     "customer_id": shopper.customer_id}, claims=claims)
 
     async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
         if await points.spent_on(session, order_id):
@@ -96,7 +97,7 @@ async def redeem(session: AsyncSession, runtime: Any, shopper: Shopper, campaign
             items=[LineIn(sku_id=settings.sku_id, quantity=1)], address=body.address,
             campaign=CampaignChoice(kind=KIND, campaign_id=campaign.id))))
     assert settings.coupon_template_id is not None
-    await campaigns.claim(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
+    claims = await campaigns.claims(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
     now = runtime.clock.now()
     template = await coupons.require_template(session, shopper.merchant_id, settings.coupon_template_id)
     coupons.require_issuable(template, now)
@@ -104,7 +105,9 @@ async def redeem(session: AsyncSession, runtime: Any, shopper: Shopper, campaign
     if not issued:
         raise coupon_errors.coupons_gone()
     await points.spend(session, shopper.merchant_id, shopper.customer_id, settings.points, ("coupon", issued[0]), now)
-    return RedeemOut(coupon=await coupons.coupon(session, issued[0]))
+    redeemed = RedeemOut(coupon=await coupons.coupon(session, issued[0]))
+    await claims.apply(session)
+    return redeemed
 
 
 async def check(session: AsyncSession, merchant_id: int, settings: PointsMallSettings) -> list[Finding]:
