@@ -4,17 +4,16 @@ from fastapi import APIRouter
 
 from fissionmall.campaigns import service
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, LintOut
-from fissionmall.core.deps import CatalogWriter, OrdersReader, SessionDep
+from fissionmall.core.deps import CatalogWriter, ClockDep, OrdersReader, SessionDep
 from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute
-from fissionmall.runtime import RuntimeDep
 
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: campaigns"], prefix="/admin/campaigns")
 
 
 @admin.post("", response_model=CampaignOut, status_code=201)
-async def create(body: CampaignIn, staff: CatalogWriter, session: SessionDep, runtime: RuntimeDep):
-    return await service.create(session, staff.merchant_id, body, runtime.clock)
+async def create(body: CampaignIn, staff: CatalogWriter, session: SessionDep, clock: ClockDep):
+    return await service.create(session, staff.merchant_id, body, clock)
 
 
 @admin.get("", response_model=list[CampaignOut])

@@ -17,7 +17,7 @@ from fissionmall.catalog.schemas import (
     SkuOut,
     SkuPatch,
 )
-from fissionmall.core.deps import CatalogWriter, OptionalShopperDep, OrdersReader, SessionDep
+from fissionmall.core.deps import CatalogWriter, ClockDep, OptionalShopperDep, OrdersReader, SessionDep
 from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute
 from fissionmall.merchants import service as merchants
@@ -62,8 +62,8 @@ async def admin_products(staff: OrdersReader, session: SessionDep, cursor: str |
 
 
 @admin.post("/products", response_model=ProductDetail, status_code=201)
-async def create_product(body: ProductIn, staff: CatalogWriter, session: SessionDep, runtime: RuntimeDep):
-    return await service.create_product(session, staff.merchant_id, body, runtime.clock)
+async def create_product(body: ProductIn, staff: CatalogWriter, session: SessionDep, clock: ClockDep):
+    return await service.create_product(session, staff.merchant_id, body, clock)
 
 
 @admin.get("/products/{product_id}", response_model=ProductDetail)

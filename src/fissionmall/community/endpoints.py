@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from fissionmall.community import service
 from fissionmall.community.schemas import ReviewIn, ReviewOut, ReviewPage
-from fissionmall.core.deps import OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.core.deps import ClockDep, OptionalShopperDep, SessionDep, ShopperDep
 from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute
 from fissionmall.merchants import service as merchants
@@ -14,9 +14,9 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: reviews"])
 
 
 @router.post("/orders/{order_id}/reviews", response_model=ReviewOut, status_code=201)
-async def write(order_id: RowId, body: ReviewIn, shopper: ShopperDep, session: SessionDep, runtime: RuntimeDep):
+async def write(order_id: RowId, body: ReviewIn, shopper: ShopperDep, session: SessionDep, clock: ClockDep):
     """Review a product of a received order, once."""
-    return await service.write(session, runtime, shopper, order_id, body)
+    return await service.write(session, clock, shopper, order_id, body)
 
 
 @router.get("/products/{product_id}/reviews", response_model=ReviewPage)

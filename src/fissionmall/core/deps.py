@@ -35,6 +35,15 @@ MerchantWriter = Annotated[StaffMember, Depends(staff_with("merchant.write"))]
 StaffWriter = Annotated[StaffMember, Depends(staff_with("staff.write"))]
 
 
+async def request_clock(request: Request) -> Clock:
+    """The process's clock, for an endpoint whose use case needs only the time."""
+    clock: Clock = request.app.state.runtime.clock
+    return clock
+
+
+ClockDep = Annotated[Clock, Depends(request_clock)]
+
+
 @dataclass(frozen=True)
 class Idempotent:
     """Runs a POST's use case once per Idempotency-Key (see `run_idempotent`): the endpoint says only what to run,
@@ -50,8 +59,7 @@ class Idempotent:
                                     now=self.clock.now(), status_code=status_code, action=action)
 
 
-async def idempotency(request: Request, session: SessionDep) -> Idempotent:
-    clock: Clock = request.app.state.runtime.clock
+async def idempotency(request: Request, session: SessionDep, clock: ClockDep) -> Idempotent:
     return Idempotent(request, session, clock)
 
 

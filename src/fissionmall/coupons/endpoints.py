@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fissionmall.core.deps import CatalogWriter, IdempotentDep, OptionalShopperDep, OrdersReader, SessionDep, ShopperDep
+from fissionmall.core.deps import (
+    CatalogWriter,
+    ClockDep,
+    IdempotentDep,
+    OptionalShopperDep,
+    OrdersReader,
+    SessionDep,
+    ShopperDep,
+)
 from fissionmall.core.schemas import RowId
 from fissionmall.coupons import service
 from fissionmall.coupons.schemas import CouponOut, TemplateIn, TemplateOut, TemplatePatch
@@ -23,19 +31,19 @@ async def claimable(shopper: OptionalShopperDep, session: SessionDep, runtime: R
 
 @router.post("/coupon-templates/{template_id}/claim", response_model=CouponOut, status_code=201)
 async def claim(template_id: RowId, shopper: ShopperDep, session: SessionDep, idempotent: IdempotentDep,
-                runtime: RuntimeDep):
-    return await idempotent(lambda: service.claim(session, runtime, shopper, template_id), by=shopper, body=None,
+                clock: ClockDep):
+    return await idempotent(lambda: service.claim(session, clock, shopper, template_id), by=shopper, body=None,
                             status_code=201)
 
 
 @router.get("/coupons", response_model=list[CouponOut])
-async def my_coupons(shopper: ShopperDep, session: SessionDep, runtime: RuntimeDep, status: str | None = None):
-    return await service.my_coupons(session, runtime, shopper, status)
+async def my_coupons(shopper: ShopperDep, session: SessionDep, clock: ClockDep, status: str | None = None):
+    return await service.my_coupons(session, clock, shopper, status)
 
 
 @admin.post("/coupon-templates", response_model=TemplateOut, status_code=201)
-async def create(body: TemplateIn, staff: CatalogWriter, session: SessionDep, runtime: RuntimeDep):
-    return await service.create_template(session, staff, body, runtime.clock.now())
+async def create(body: TemplateIn, staff: CatalogWriter, session: SessionDep, clock: ClockDep):
+    return await service.create_template(session, staff, body, clock.now())
 
 
 @admin.get("/coupon-templates", response_model=list[TemplateOut])

@@ -4,7 +4,15 @@ from typing import Literal
 
 from fastapi import APIRouter
 
-from fissionmall.core.deps import IdempotentDep, MerchantWriter, OrdersReader, PayoutsDecider, SessionDep, ShopperDep
+from fissionmall.core.deps import (
+    ClockDep,
+    IdempotentDep,
+    MerchantWriter,
+    OrdersReader,
+    PayoutsDecider,
+    SessionDep,
+    ShopperDep,
+)
 from fissionmall.core.errors import NotFound
 from fissionmall.core.schemas import RowId
 from fissionmall.db.session import TransactionalRoute
@@ -32,9 +40,9 @@ DistributorStatus = Literal["pending", "approved", "rejected"]
 
 
 @router.post("/distributors", response_model=DistributorOut, status_code=201)
-async def apply(shopper: ShopperDep, session: SessionDep, runtime: RuntimeDep):
+async def apply(shopper: ShopperDep, session: SessionDep, clock: ClockDep):
     """Apply to become a distributor: approved at once or reviewed, as the merchant set."""
-    return await service.apply(session, runtime, shopper)
+    return await service.apply(session, clock, shopper)
 
 
 @router.get("/distributors/me", response_model=MyDistributionOut)
@@ -79,9 +87,9 @@ async def reject_withdrawal(withdrawal_id: RowId, body: DecisionIn, staff: Payou
 
 
 @admin.put("/distribution", response_model=ConfigOut)
-async def configure(body: ConfigIn, staff: MerchantWriter, session: SessionDep, runtime: RuntimeDep):
+async def configure(body: ConfigIn, staff: MerchantWriter, session: SessionDep, clock: ClockDep):
     """The switch, the rates per grade and level, binding; linted before it is saved."""
-    return await service.configure(session, runtime, staff, body)
+    return await service.configure(session, clock, staff, body)
 
 
 @admin.get("/distribution", response_model=ConfigOut)
@@ -102,10 +110,10 @@ async def regrade(customer_id: RowId, body: GradeIn, staff: MerchantWriter, sess
 
 
 @admin.post("/distributors/{customer_id}/{decision}", response_model=DistributorOut)
-async def decide(customer_id: RowId, decision: str, staff: MerchantWriter, session: SessionDep, runtime: RuntimeDep):
+async def decide(customer_id: RowId, decision: str, staff: MerchantWriter, session: SessionDep, clock: ClockDep):
     if decision not in ("approve", "reject"):
         raise NotFound("not_found", f"no action {decision!r}")
-    return await service.decide(session, runtime, staff, customer_id, decision == "approve")
+    return await service.decide(session, clock, staff, customer_id, decision == "approve")
 
 
 @admin.post("/plans/lint", response_model=LintReport)

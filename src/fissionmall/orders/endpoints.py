@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from fissionmall.core.deps import (
+    ClockDep,
     IdempotentDep,
     OrdersAdjuster,
     OrdersReader,
@@ -52,8 +53,8 @@ async def cancel(order_id: RowId, shopper: ShopperDep, session: SessionDep, runt
 
 
 @router.post("/orders/{order_id}/receive", response_model=OrderOut)
-async def receive(order_id: RowId, shopper: ShopperDep, session: SessionDep, runtime: RuntimeDep):
-    return await service.receive(session, runtime, shopper, order_id)
+async def receive(order_id: RowId, shopper: ShopperDep, session: SessionDep, clock: ClockDep):
+    return await service.receive(session, clock, shopper, order_id)
 
 
 @router.post("/orders/{order_id}/refunds", response_model=OrderOut, status_code=201)
@@ -76,8 +77,8 @@ async def order(order_id: RowId, staff: OrdersReader, session: SessionDep):
 
 
 @admin.post("/orders/{order_id}/ship", response_model=OrderOut)
-async def ship(order_id: RowId, body: Ship, staff: OrdersShipper, session: SessionDep, runtime: RuntimeDep):
-    return await service.ship(session, runtime, staff, order_id, body)
+async def ship(order_id: RowId, body: Ship, staff: OrdersShipper, session: SessionDep, clock: ClockDep):
+    return await service.ship(session, clock, staff, order_id, body)
 
 
 @admin.post("/orders/{order_id}/adjustments", response_model=OrderOut, status_code=201)
@@ -94,10 +95,10 @@ async def merchant_refund(order_id: RowId, body: RefundIn, staff: RefundsDecider
 
 
 @admin.post("/refunds/{refund_id}/approve", response_model=OrderOut)
-async def approve_refund(refund_id: RowId, staff: RefundsDecider, session: SessionDep, runtime: RuntimeDep):
-    return await refunds.decide_refund(session, runtime, staff, refund_id, approve=True)
+async def approve_refund(refund_id: RowId, staff: RefundsDecider, session: SessionDep, clock: ClockDep):
+    return await refunds.decide_refund(session, clock, staff, refund_id, approve=True)
 
 
 @admin.post("/refunds/{refund_id}/reject", response_model=OrderOut)
-async def reject_refund(refund_id: RowId, staff: RefundsDecider, session: SessionDep, runtime: RuntimeDep):
-    return await refunds.decide_refund(session, runtime, staff, refund_id, approve=False)
+async def reject_refund(refund_id: RowId, staff: RefundsDecider, session: SessionDep, clock: ClockDep):
+    return await refunds.decide_refund(session, clock, staff, refund_id, approve=False)

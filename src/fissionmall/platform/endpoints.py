@@ -5,7 +5,7 @@ import hmac
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from fissionmall.core.deps import SessionDep
+from fissionmall.core.deps import ClockDep, SessionDep
 from fissionmall.core.errors import Unauthorized
 from fissionmall.db.session import TransactionalRoute
 from fissionmall.merchants import service
@@ -36,11 +36,11 @@ async def platform_operator(request: Request, runtime: RuntimeDep) -> None:
 
 @router.post("/platform/merchants", response_model=PlatformMerchantCreated, status_code=201,
              dependencies=[Depends(platform_operator)])
-async def create_merchant(body: PlatformMerchantIn, session: SessionDep, runtime: RuntimeDep):
+async def create_merchant(body: PlatformMerchantIn, session: SessionDep, clock: ClockDep):
     """No Idempotency-Key: a replay would have to store the generated password; a repeat answers
     409 merchant_slug_taken instead."""
     password = body.owner_password or service.generate_password()
-    merchant, owner = await service.create_merchant(session, runtime.clock.now(), MerchantCreate(
+    merchant, owner = await service.create_merchant(session, clock.now(), MerchantCreate(
         slug=body.slug, name=body.name, owner_username=body.owner_username, owner_password=password))
     return PlatformMerchantCreated(id=merchant.id, slug=merchant.slug, name=merchant.name,
                                    created_at=merchant.created_at, owner_username=owner.username,
