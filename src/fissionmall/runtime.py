@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import httpx
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from structlog.typing import FilteringBoundLogger
 
@@ -53,6 +55,15 @@ class Runtime:
         if isinstance(self.login_throttle, RedisLoginThrottle):
             await self.login_throttle.close()
         await self.engine.dispose()
+
+
+async def request_runtime(request: Request) -> Runtime:
+    """The process's runtime, for an endpoint (a coroutine: no thread hop)."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(request_runtime)]
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None,

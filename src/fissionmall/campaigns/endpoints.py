@@ -1,58 +1,51 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter
 
 from fissionmall.campaigns import service
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, LintOut
-from fissionmall.core.auth import StaffMember, staff_with
+from fissionmall.core.deps import CatalogWriter, ClockDep, OrdersReader, SessionDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.db.session import TransactionalRoute
 
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: campaigns"], prefix="/admin/campaigns")
-reader = staff_with("orders.read")
-writer = staff_with("catalog.write")
 
 
 @admin.post("", response_model=CampaignOut, status_code=201)
-async def create(body: CampaignIn, request: Request, staff: StaffMember = Depends(writer),
-                 session: AsyncSession = Depends(get_session)):
-    return await service.create(session, staff.merchant_id, body, request.app.state.runtime.clock)
+async def create(body: CampaignIn, staff: CatalogWriter, session: SessionDep, clock: ClockDep):
+    return await service.create(session, staff.merchant_id, body, clock)
 
 
 @admin.get("", response_model=list[CampaignOut])
-async def list_campaigns(kind: str | None = None, staff: StaffMember = Depends(reader),
-                         session: AsyncSession = Depends(get_session)):
+async def list_campaigns(staff: OrdersReader, session: SessionDep, kind: str | None = None):
     return await service.list_campaigns(session, staff.merchant_id, kind)
 
 
 @admin.get("/{campaign_id}", response_model=CampaignOut)
-async def get(campaign_id: RowId, staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
+async def get(campaign_id: RowId, staff: OrdersReader, session: SessionDep):
     return service.out(await service.require(session, staff.merchant_id, campaign_id))
 
 
 @admin.patch("/{campaign_id}", response_model=CampaignOut)
-async def update(campaign_id: RowId, body: CampaignPatch, staff: StaffMember = Depends(writer),
-                 session: AsyncSession = Depends(get_session)):
+async def update(campaign_id: RowId, body: CampaignPatch, staff: CatalogWriter, session: SessionDep):
     return await service.update(session, staff.merchant_id, campaign_id, body)
 
 
 @admin.post("/{campaign_id}/lint", response_model=LintOut)
-async def lint(campaign_id: RowId, staff: StaffMember = Depends(writer), session: AsyncSession = Depends(get_session)):
+async def lint(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
     return await service.lint(session, staff.merchant_id, campaign_id)
 
 
 @admin.post("/{campaign_id}/activate", response_model=CampaignOut)
-async def activate(campaign_id: RowId, staff: StaffMember = Depends(writer),
-                   session: AsyncSession = Depends(get_session)):
+async def activate(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
     return await service.activate(session, staff.merchant_id, campaign_id)
 
 
 @admin.post("/{campaign_id}/pause", response_model=CampaignOut)
-async def pause(campaign_id: RowId, staff: StaffMember = Depends(writer), session: AsyncSession = Depends(get_session)):
+async def pause(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
     return await service.pause(session, staff.merchant_id, campaign_id)
 
 
 @admin.post("/{campaign_id}/end", response_model=CampaignOut)
-async def end(campaign_id: RowId, staff: StaffMember = Depends(writer), session: AsyncSession = Depends(get_session)):
+async def end(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
     return await service.end(session, staff.merchant_id, campaign_id)

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query, UploadFile
 
 from fissionmall.campaigns import service as campaigns
 from fissionmall.catalog import service
@@ -18,98 +17,89 @@ from fissionmall.catalog.schemas import (
     SkuOut,
     SkuPatch,
 )
-from fissionmall.core.auth import Shopper, StaffMember, optional_shopper, staff_with
+from fissionmall.core.deps import CatalogWriter, ClockDep, OptionalShopperDep, OrdersReader, SessionDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.db.session import TransactionalRoute
 from fissionmall.merchants import service as merchants
+from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: catalog"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: catalog"], prefix="/admin")
 
 
 @router.get("/products", response_model=ProductPage)
-async def list_products(request: Request, merchant: str | None = None, cursor: str | None = None,
-                        limit: int = Query(20, ge=1, le=100), category_id: RowId | None = None,
-                        shopper: Shopper | None = Depends(optional_shopper),
-                        session: AsyncSession = Depends(get_session)):
-    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
+async def list_products(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+                        merchant: str | None = None, cursor: str | None = None, limit: int = Query(20, ge=1, le=100),
+                        category_id: RowId | None = None):
+    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
     return await service.list_products(session, merchant_id, cursor=cursor, limit=limit, category_id=category_id)
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail)
-async def product_detail(request: Request, product_id: RowId, merchant: str | None = None,
-                         shopper: Shopper | None = Depends(optional_shopper),
-                         session: AsyncSession = Depends(get_session)):
-    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
+async def product_detail(product_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+                         merchant: str | None = None):
+    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
     product = await service.product_detail(session, merchant_id, product_id, shopper_view=True)
     product.campaigns = await campaigns.live_for_product(session, merchant_id, product_id,
-                                                        request.app.state.runtime.clock)
+                                                        runtime.clock)
     return product
 
 
 @router.get("/categories", response_model=list[CategoryOut])
-async def categories(request: Request, merchant: str | None = None, shopper: Shopper | None = Depends(optional_shopper),
-                     session: AsyncSession = Depends(get_session)):
-    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
+async def categories(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+                     merchant: str | None = None):
+    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
     return await service.list_categories(session, merchant_id)
 
 
-reader = staff_with("orders.read")
-writer = staff_with("catalog.write")
 
 
 @admin.get("/products", response_model=ProductPage)
-async def admin_products(cursor: str | None = None, limit: int = Query(20, ge=1, le=100),
-                         staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
+async def admin_products(staff: OrdersReader, session: SessionDep, cursor: str | None = None,
+                         limit: int = Query(20, ge=1, le=100)):
     return await service.list_products(session, staff.merchant_id, cursor=cursor, limit=limit, category_id=None,
                                        on_sale_only=False)
 
 
 @admin.post("/products", response_model=ProductDetail, status_code=201)
-async def create_product(body: ProductIn, request: Request, staff: StaffMember = Depends(writer),
-                         session: AsyncSession = Depends(get_session)):
-    return await service.create_product(session, staff.merchant_id, body, request.app.state.runtime.clock)
+async def create_product(body: ProductIn, staff: CatalogWriter, session: SessionDep, clock: ClockDep):
+    return await service.create_product(session, staff.merchant_id, body, clock)
 
 
 @admin.get("/products/{product_id}", response_model=ProductDetail)
-async def admin_product(product_id: RowId, staff: StaffMember = Depends(reader),
-                        session: AsyncSession = Depends(get_session)):
+async def admin_product(product_id: RowId, staff: OrdersReader, session: SessionDep):
     return await service.product_detail(session, staff.merchant_id, product_id, shopper_view=False)
 
 
 @admin.patch("/products/{product_id}", response_model=ProductDetail)
-async def update_product(product_id: RowId, body: ProductPatch, staff: StaffMember = Depends(writer),
-                         session: AsyncSession = Depends(get_session)):
+async def update_product(product_id: RowId, body: ProductPatch, staff: CatalogWriter, session: SessionDep):
     return await service.update_product(session, staff.merchant_id, product_id, body)
 
 
 @admin.post("/products/{product_id}/skus", response_model=SkuOut, status_code=201)
-async def add_sku(product_id: RowId, body: SkuIn, staff: StaffMember = Depends(writer),
-                  session: AsyncSession = Depends(get_session)):
+async def add_sku(product_id: RowId, body: SkuIn, staff: CatalogWriter, session: SessionDep):
     return await service.add_sku(session, staff.merchant_id, product_id, body)
 
 
 @admin.patch("/skus/{sku_id}", response_model=SkuOut)
-async def patch_sku(sku_id: RowId, body: SkuPatch, staff: StaffMember = Depends(writer),
-                    session: AsyncSession = Depends(get_session)):
+async def patch_sku(sku_id: RowId, body: SkuPatch, staff: CatalogWriter, session: SessionDep):
     return await service.patch_sku(session, staff.merchant_id, sku_id, body)
 
 
 @admin.get("/categories", response_model=list[CategoryOut])
-async def admin_categories(staff: StaffMember = Depends(reader), session: AsyncSession = Depends(get_session)):
+async def admin_categories(staff: OrdersReader, session: SessionDep):
     return await service.list_categories(session, staff.merchant_id)
 
 
 @admin.post("/categories", response_model=CategoryOut, status_code=201)
-async def add_category(body: CategoryIn, staff: StaffMember = Depends(writer),
-                       session: AsyncSession = Depends(get_session)):
+async def add_category(body: CategoryIn, staff: CatalogWriter, session: SessionDep):
     return await service.add_category(session, staff.merchant_id, body)
 
 
 @admin.post("/media", status_code=201)
-async def upload_image(request: Request, file: UploadFile, staff: StaffMember = Depends(writer)) -> dict[str, str]:
+async def upload_image(file: UploadFile, staff: CatalogWriter, runtime: RuntimeDep) -> dict[str, str]:
     """Upload a product image; use the returned URL in a product's `images`."""
     data = await file.read(MAX_BYTES + 1)
-    url = await anyio.to_thread.run_sync(store_image, request.app.state.runtime.settings.media_dir, staff.merchant_id,
+    url = await anyio.to_thread.run_sync(store_image, runtime.settings.media_dir, staff.merchant_id,
                                          data)
     return {"url": url}

@@ -3,14 +3,13 @@ images). Writing one is an event: points (the merchant's `review_points`) and re
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.community import repository
 from fissionmall.community.models import Review
 from fissionmall.community.schemas import ReviewIn, ReviewOut, ReviewPage
 from fissionmall.core.auth import Shopper
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import record_event
 from fissionmall.customers import service as customers
@@ -25,14 +24,14 @@ def _out(review: Review) -> ReviewOut:
     return ReviewOut.model_validate(review, from_attributes=True)
 
 
-async def write(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int, body: ReviewIn) -> ReviewOut:
+async def write(session: AsyncSession, clock: Clock, shopper: Shopper, order_id: int, body: ReviewIn) -> ReviewOut:
     order = await orders.require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
     if order.status not in REVIEWABLE:
         raise Conflict("not_reviewable", "an order is reviewed once it has been received", status_now=order.status)
     if body.product_id not in {item.product_id for item in await orders.items_of(session, order.id)}:
         raise InvalidInput("product_not_in_order", "this product is not in the order", field="product_id")
     customer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
-    now = runtime.clock.now()
+    now = clock.now()
     review_id = await repository.add(
         session, merchant_id=shopper.merchant_id, order_id=order.id, product_id=body.product_id,
         customer_id=customer.id, rating=body.rating, text=body.text, images=[str(url) for url in body.images],

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.catalog import service as catalog
 from fissionmall.core import counters
 from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput
 from fissionmall.coupons import errors, repository
 from fissionmall.coupons.models import Coupon, CouponTemplate
@@ -56,10 +57,10 @@ async def templates(session: AsyncSession, merchant_id: int, *, claimable_only: 
                                                                     claimable_only=claimable_only)]
 
 
-async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, template_id: int) -> CouponOut:
+async def claim(session: AsyncSession, clock: Clock, shopper: Shopper, template_id: int) -> CouponOut:
     """领券: one guarded statement on the stock, one on the customer's count; refused, nothing is taken."""
     template = await require_template(session, shopper.merchant_id, template_id)
-    now = runtime.clock.now()
+    now = clock.now()
     if not template.claimable:
         raise errors.not_claimable(template.status)
     require_issuable(template, now)
@@ -106,10 +107,10 @@ def _out(coupon: Coupon, now: datetime) -> CouponOut:
     return out
 
 
-async def my_coupons(session: AsyncSession, runtime: Any, shopper: Shopper, status: str | None) -> list[CouponOut]:
+async def my_coupons(session: AsyncSession, clock: Clock, shopper: Shopper, status: str | None) -> list[CouponOut]:
     if status is not None and status not in ("available", "locked", "used", "expired"):
         raise InvalidInput("invalid_status", f"unknown coupon status {status!r}", field="status")
-    now = runtime.clock.now()
+    now = clock.now()
     found = [_out(c, now) for c in await repository.coupons_of(session, shopper.merchant_id, shopper.customer_id,
                                                               None, 500)]
     return [c for c in found if status is None or c.status == status]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import react, record_event
 from fissionmall.customers import service as customers
@@ -45,14 +46,14 @@ def plan_of(config: ConfigIn, after_sale_days: int) -> Plan:
                 freeze_days=after_sale_days, after_sale_days=after_sale_days)
 
 
-async def configure(session: AsyncSession, runtime: Any, staff: StaffMember, body: ConfigIn) -> ConfigOut:
+async def configure(session: AsyncSession, clock: Clock, staff: StaffMember, body: ConfigIn) -> ConfigOut:
     """Save the switch and rates; a plan the linter blocks (or level-2 without approval) is refused."""
     merchant = await merchants.merchant_by_id(session, staff.merchant_id)
     report = rules.lint(plan_of(body, merchant.after_sale_days))
     if not report.ok:
         raise Conflict("lint_blocked", "the distribution plan breaks rules that keep it from going live",
                        findings=[f.model_dump() for f in report.findings if f.level != "ok"])
-    now = runtime.clock.now()
+    now = clock.now()
     current = await repository.config_of(session, staff.merchant_id)
     approval_changed = current is None or current.level2_approval != body.level2_approval
     await repository.save_config(
@@ -80,9 +81,9 @@ def preset_three_plus_nine() -> PresetOut:
     return PresetOut(plan=plan, report=rules.lint(plan))
 
 
-async def apply(session: AsyncSession, runtime: Any, shopper: Shopper) -> DistributorOut:
+async def apply(session: AsyncSession, clock: Clock, shopper: Shopper) -> DistributorOut:
     current = await repository.config_of(session, shopper.merchant_id)
-    now = runtime.clock.now()
+    now = clock.now()
     auto = current is not None and current.auto_approve
     await repository.add_distributor(session, merchant_id=shopper.merchant_id, customer_id=shopper.customer_id,
                                      status="approved" if auto else "pending", grade=1, applied_at=now,
@@ -92,10 +93,10 @@ async def apply(session: AsyncSession, runtime: Any, shopper: Shopper) -> Distri
     return DistributorOut.model_validate(found, from_attributes=True)
 
 
-async def decide(session: AsyncSession, runtime: Any, staff: StaffMember, customer_id: int,
+async def decide(session: AsyncSession, clock: Clock, staff: StaffMember, customer_id: int,
                  approve: bool) -> DistributorOut:
     if not await repository.decide(session, staff.merchant_id, customer_id, "approved" if approve else "rejected",
-                                   runtime.clock.now()):
+                                   clock.now()):
         raise Conflict("application_not_pending", "no pending application from this customer")
     found = await repository.distributor(session, staff.merchant_id, customer_id)
     return DistributorOut.model_validate(found, from_attributes=True)

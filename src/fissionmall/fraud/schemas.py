@@ -3,8 +3,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
 
@@ -53,3 +54,6 @@ async def client_info(request: Request) -> ClientInfo:
     address is the peer's."""
     device = (request.headers.get("x-device-id") or "").strip()[:64] or None
     return ClientInfo(device_id=device, ip=request.client.host if request.client else None)
+
+
+ClientDep = Annotated[ClientInfo, Depends(client_info)]

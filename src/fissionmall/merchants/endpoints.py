@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Request
 
-from fissionmall.core.auth import StaffMember, current_staff, staff_with
+from fissionmall.core.deps import MerchantWriter, SessionDep, StaffDep, StaffWriter
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.db.session import TransactionalRoute
 from fissionmall.merchants import service
 from fissionmall.merchants.schemas import (
     MerchantOut,
@@ -18,65 +17,58 @@ from fissionmall.merchants.schemas import (
     StoreOut,
     TokenOut,
 )
+from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["admin: merchant"])
 
 
 @router.post("/admin/auth/login", response_model=TokenOut)
-async def staff_login(body: StaffLogin, request: Request, session: AsyncSession = Depends(get_session)):
+async def staff_login(body: StaffLogin, request: Request, session: SessionDep, runtime: RuntimeDep):
     ip = request.client.host if request.client else None
-    return await service.staff_login(session, request.app.state.runtime, body, ip)
+    return await service.staff_login(session, runtime, body, ip)
 
 
 @router.post("/admin/auth/logout", status_code=204)
-async def staff_logout(request: Request, staff: StaffMember = Depends(current_staff),
-                       session: AsyncSession = Depends(get_session)) -> None:
+async def staff_logout(staff: StaffDep, session: SessionDep, runtime: RuntimeDep) -> None:
     """Ends every session of the signed-in staff member."""
-    await service.staff_logout(session, request.app.state.runtime, staff)
+    await service.staff_logout(session, runtime, staff)
 
 
 @router.get("/admin/merchant", response_model=MerchantOut)
-async def my_merchant(staff: StaffMember = Depends(current_staff), session: AsyncSession = Depends(get_session)):
+async def my_merchant(staff: StaffDep, session: SessionDep):
     return await service.merchant_by_id(session, staff.merchant_id)
 
 
 @router.patch("/admin/merchant", response_model=MerchantOut)
-async def update_merchant(body: MerchantSettings, staff: StaffMember = Depends(staff_with("merchant.write")),
-                          session: AsyncSession = Depends(get_session)):
+async def update_merchant(body: MerchantSettings, staff: MerchantWriter, session: SessionDep):
     return await service.update_settings(session, staff, body)
 
 
 @router.get("/admin/stores", response_model=list[StoreOut])
-async def list_stores(staff: StaffMember = Depends(current_staff), session: AsyncSession = Depends(get_session)):
+async def list_stores(staff: StaffDep, session: SessionDep):
     return await service.list_stores(session, staff.merchant_id)
 
 
 @router.post("/admin/stores", response_model=StoreOut, status_code=201)
-async def add_store(body: StoreIn, staff: StaffMember = Depends(staff_with("merchant.write")),
-                    session: AsyncSession = Depends(get_session)):
+async def add_store(body: StoreIn, staff: MerchantWriter, session: SessionDep):
     return await service.add_store(session, staff, body)
 
 
 @router.put("/admin/stores/{store_id}", response_model=StoreOut)
-async def update_store(store_id: RowId, body: StoreIn, staff: StaffMember = Depends(staff_with("merchant.write")),
-                       session: AsyncSession = Depends(get_session)):
+async def update_store(store_id: RowId, body: StoreIn, staff: MerchantWriter, session: SessionDep):
     return await service.update_store(session, staff, store_id, body)
 
 
 @router.get("/admin/staff", response_model=list[StaffOut])
-async def list_staff(staff: StaffMember = Depends(staff_with("staff.write")),
-                     session: AsyncSession = Depends(get_session)):
+async def list_staff(staff: StaffWriter, session: SessionDep):
     return await service.list_staff(session, staff.merchant_id)
 
 
 @router.post("/admin/staff", response_model=StaffOut, status_code=201)
-async def add_staff(body: StaffIn, request: Request, staff: StaffMember = Depends(staff_with("staff.write")),
-                    session: AsyncSession = Depends(get_session)):
-    return await service.add_staff(session, request.app.state.runtime, staff, body)
+async def add_staff(body: StaffIn, staff: StaffWriter, session: SessionDep, runtime: RuntimeDep):
+    return await service.add_staff(session, runtime, staff, body)
 
 
 @router.patch("/admin/staff/{staff_id}", response_model=StaffOut)
-async def update_staff(staff_id: RowId, body: StaffPatch, request: Request,
-                       staff: StaffMember = Depends(staff_with("staff.write")),
-                       session: AsyncSession = Depends(get_session)):
-    return await service.update_staff(session, request.app.state.runtime, staff, staff_id, body)
+async def update_staff(staff_id: RowId, body: StaffPatch, staff: StaffWriter, session: SessionDep, runtime: RuntimeDep):
+    return await service.update_staff(session, runtime, staff, staff_id, body)

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from fissionmall.core.errors import Unauthorized, problem
 from fissionmall.operations import service
+from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,8 +23,8 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
-    ready = await service.readiness(request.app.state.runtime)
+async def readyz(runtime: RuntimeDep) -> JSONResponse:
+    ready = await service.readiness(runtime)
     if ready.failing:
         return problem(503, "not_ready", "Service unavailable", f"not ready: {', '.join(ready.failing)}",
                        checks=ready.checks, dead_jobs=ready.dead_jobs)
@@ -31,8 +32,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics(request: Request) -> Response:
-    runtime = request.app.state.runtime
+async def metrics(request: Request, runtime: RuntimeDep) -> Response:
     token = runtime.settings.metrics_token
     if token is not None:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()

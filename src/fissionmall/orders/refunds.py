@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import Happened, record_events
 from fissionmall.core.outbox import enqueue, enqueue_many
@@ -139,13 +140,13 @@ async def merchant_refund(session: AsyncSession, runtime: Any, staff: StaffMembe
     return await start_refund(session, runtime, order, body, requested_by="merchant")
 
 
-async def decide_refund(session: AsyncSession, runtime: Any, staff: StaffMember, refund_id: int, *,
+async def decide_refund(session: AsyncSession, clock: Clock, staff: StaffMember, refund_id: int, *,
                         approve: bool) -> OrderOut:
     """Approve or reject a shopper's request: every part of it (one per payment) moves together."""
     refund = await repository.refund_of(session, staff.merchant_id, refund_id)
     if refund is None:
         raise errors.refund_not_found(refund_id)
-    now = runtime.clock.now()
+    now = clock.now()
     target = "processing" if approve else "rejected"
     parts = await repository.move_requested_refunds(session, refund.order_id, target, decided_at=now)
     if not parts:

@@ -16,6 +16,7 @@ from fissionmall.campaigns import errors as campaign_errors
 from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.core.pagination import parse_cursor
@@ -318,20 +319,20 @@ async def adjust_price(session: AsyncSession, runtime: Any, staff: StaffMember, 
     return await render_one(session, order.id)
 
 
-async def ship(session: AsyncSession, runtime: Any, staff: StaffMember, order_id: int, body: Ship) -> OrderOut:
+async def ship(session: AsyncSession, clock: Clock, staff: StaffMember, order_id: int, body: Ship) -> OrderOut:
     order = await require_order(session, staff.merchant_id, order_id)
     merchant = await merchants.merchant_by_id(session, staff.merchant_id)
-    now = runtime.clock.now()
+    now = clock.now()
     await _move(session, order, S.SHIPPED, carrier=body.carrier, tracking_no=body.tracking_no, shipped_at=now,
                 due_at=now + timedelta(days=merchant.auto_receive_days))
     await event(session, order, "order_shipped", now, carrier=body.carrier)
     return await render_one(session, order.id)
 
 
-async def receive(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> OrderOut:
+async def receive(session: AsyncSession, clock: Clock, shopper: Shopper, order_id: int) -> OrderOut:
     order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
     merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
-    now = runtime.clock.now()
+    now = clock.now()
     await _move(session, order, S.RECEIVED, received_at=now, due_at=now + timedelta(days=merchant.after_sale_days))
     await event(session, order, "order_received", now, by="customer")
     return await render_one(session, order.id)

@@ -1,42 +1,37 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import Shopper, current_shopper
+from fissionmall.core.deps import IdempotentDep, SessionDep, ShopperDep
 from fissionmall.core.errors import DomainError, NotFound, Unauthorized
-from fissionmall.core.idempotency import run_idempotent
 from fissionmall.core.metrics import NOTIFICATIONS
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.db.session import TransactionalRoute
 from fissionmall.payments import service
 from fissionmall.payments.providers.base import InvalidNotification
 from fissionmall.payments.schemas import PayOut
+from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: payments"])
 
 
 @router.post("/orders/{order_id}/pay", response_model=PayOut)
-async def pay(order_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
-              session: AsyncSession = Depends(get_session)):
-    runtime = request.app.state.runtime
-    return await run_idempotent(request, session, principal=shopper.principal, body={"order_id": order_id},
-                                now=runtime.clock.now(), status_code=200,
-                                action=lambda: service.pay(session, runtime, shopper, order_id))
+async def pay(order_id: RowId, shopper: ShopperDep, session: SessionDep, idempotent: IdempotentDep,
+              runtime: RuntimeDep):
+    return await idempotent(lambda: service.pay(session, runtime, shopper, order_id), by=shopper,
+                            body={"order_id": order_id}, status_code=200)
 
 
 @router.post("/sandbox/payments/{payment_id}/complete", status_code=202)
-async def sandbox_complete(payment_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
-                           session: AsyncSession = Depends(get_session)):
-    await service.sandbox_complete(session, request.app.state.runtime, shopper, payment_id)
+async def sandbox_complete(payment_id: RowId, shopper: ShopperDep, session: SessionDep, runtime: RuntimeDep):
+    await service.sandbox_complete(session, runtime, shopper, payment_id)
     return {"status": "notification queued"}
 
 
 @router.post("/payments/notify/{provider}")
-async def notify(provider: str, request: Request, session: AsyncSession = Depends(get_session)):
+async def notify(provider: str, request: Request, session: SessionDep, runtime: RuntimeDep):
     """Provider callbacks: verified on the raw body, applied once, acknowledged as WeChat Pay expects."""
-    runtime = request.app.state.runtime
     handler = runtime.providers.get(provider)
     if handler is None:
         raise NotFound("unknown_provider", f"no payment provider {provider!r} on this server")

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter
 
-from fissionmall.core.auth import Shopper, current_shopper
-from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.core.deps import SessionDep, ShopperDep
+from fissionmall.db.session import TransactionalRoute
 from fissionmall.wallet import service
 from fissionmall.wallet.schemas import WalletOut
 
@@ -12,5 +11,5 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: wallet"])
 
 
 @router.get("/wallet", response_model=WalletOut)
-async def my_wallet(shopper: Shopper = Depends(current_shopper), session: AsyncSession = Depends(get_session)):
+async def my_wallet(shopper: ShopperDep, session: SessionDep):
     return await service.wallet_of(session, shopper)

@@ -1,49 +1,43 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter
 
 from fissionmall.campaigns.assist import service
 from fissionmall.campaigns.assist.schemas import AssistCampaignOut, OpenPacket, PacketOut
-from fissionmall.core.auth import Shopper, current_shopper, optional_shopper
-from fissionmall.core.idempotency import run_idempotent
+from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute, get_session
-from fissionmall.fraud.schemas import ClientInfo, client_info
+from fissionmall.db.session import TransactionalRoute
+from fissionmall.fraud.schemas import ClientDep
 from fissionmall.merchants import service as merchants
+from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: assist red packets"])
 
 
 @router.get("/assist-campaigns/{campaign_id}", response_model=AssistCampaignOut)
-async def campaign(campaign_id: RowId, request: Request, merchant: str | None = None,
-                   shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
+async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+                   merchant: str | None = None):
     """Prizes, amounts, count, odds, conditions and organiser, published before anyone takes part (P3)."""
-    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
 
 
 @router.post("/assists", response_model=PacketOut, status_code=201)
-async def open_packet(body: OpenPacket, request: Request, shopper: Shopper = Depends(current_shopper),
-                      client: ClientInfo = Depends(client_info), session: AsyncSession = Depends(get_session)):
-    runtime = request.app.state.runtime
-    return await run_idempotent(request, session, principal=shopper.principal, body=body, now=runtime.clock.now(),
-                                status_code=201,
-                                action=lambda: service.open_packet(session, runtime, shopper, body, client))
+async def open_packet(body: OpenPacket, shopper: ShopperDep, client: ClientDep, session: SessionDep,
+                      idempotent: IdempotentDep, runtime: RuntimeDep):
+    return await idempotent(lambda: service.open_packet(session, runtime, shopper, body, client), by=shopper, body=body,
+                            status_code=201)
 
 
 @router.get("/assists/{packet_id}", response_model=PacketOut)
-async def packet(packet_id: RowId, request: Request, merchant: str | None = None,
-                 shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
-    runtime = request.app.state.runtime
+async def packet(packet_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+                 merchant: str | None = None):
     merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
     return await service.view(session, runtime, merchant_id, packet_id)
 
 
 @router.post("/assists/{packet_id}/helps", response_model=PacketOut, status_code=201)
-async def help_open(packet_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
-                    client: ClientInfo = Depends(client_info), session: AsyncSession = Depends(get_session)):
-    runtime = request.app.state.runtime
-    return await run_idempotent(request, session, principal=shopper.principal, body=None, now=runtime.clock.now(),
-                                status_code=201,
-                                action=lambda: service.help_open(session, runtime, shopper, packet_id, client))
+async def help_open(packet_id: RowId, shopper: ShopperDep, client: ClientDep, session: SessionDep,
+                    idempotent: IdempotentDep, runtime: RuntimeDep):
+    return await idempotent(lambda: service.help_open(session, runtime, shopper, packet_id, client), by=shopper,
+                            body=None, status_code=201)

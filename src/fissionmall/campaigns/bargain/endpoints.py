@@ -1,49 +1,44 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter
 
 from fissionmall.campaigns.bargain import service
 from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, StartBargain
-from fissionmall.core.auth import Shopper, current_shopper, optional_shopper
-from fissionmall.core.idempotency import run_idempotent
+from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute, get_session
-from fissionmall.fraud.schemas import ClientInfo, client_info
+from fissionmall.db.session import TransactionalRoute
+from fissionmall.fraud.schemas import ClientDep
 from fissionmall.merchants import service as merchants
+from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: bargaining"])
 
 
 @router.get("/bargain-campaigns/{campaign_id}", response_model=BargainCampaignOut)
-async def campaign(campaign_id: RowId, request: Request, merchant: str | None = None,
-                   shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
+async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+                   merchant: str | None = None):
     """The published rules before anyone starts: N, floor, deadline, limits (P1)."""
-    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
 
 
 @router.post("/bargains", response_model=BargainOut, status_code=201)
-async def start(body: StartBargain, request: Request, shopper: Shopper = Depends(current_shopper),
-                session: AsyncSession = Depends(get_session)):
-    runtime = request.app.state.runtime
-    return await run_idempotent(request, session, principal=shopper.principal, body=body, now=runtime.clock.now(),
-                                status_code=201, action=lambda: service.start(session, runtime, shopper, body))
+async def start(body: StartBargain, shopper: ShopperDep, session: SessionDep, idempotent: IdempotentDep,
+                runtime: RuntimeDep):
+    return await idempotent(lambda: service.start(session, runtime, shopper, body), by=shopper, body=body,
+                            status_code=201)
 
 
 @router.get("/bargains/{bargain_id}", response_model=BargainOut)
-async def bargain(bargain_id: RowId, request: Request, merchant: str | None = None,
-                  shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
-    runtime = request.app.state.runtime
+async def bargain(bargain_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+                  merchant: str | None = None):
     merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
     return await service.view(session, runtime, merchant_id, bargain_id)
 
 
 @router.post("/bargains/{bargain_id}/helps", response_model=BargainOut, status_code=201)
-async def help_cut(bargain_id: RowId, request: Request, shopper: Shopper = Depends(current_shopper),
-                   client: ClientInfo = Depends(client_info), session: AsyncSession = Depends(get_session)):
+async def help_cut(bargain_id: RowId, shopper: ShopperDep, client: ClientDep, session: SessionDep,
+                   idempotent: IdempotentDep, runtime: RuntimeDep):
     """A friend's cut: explicit, logged in, once per bargain (S3, F1)."""
-    runtime = request.app.state.runtime
-    return await run_idempotent(request, session, principal=shopper.principal, body=None, now=runtime.clock.now(),
-                                status_code=201,
-                                action=lambda: service.help_cut(session, runtime, shopper, bargain_id, client))
+    return await idempotent(lambda: service.help_cut(session, runtime, shopper, bargain_id, client), by=shopper,
+                            body=None, status_code=201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +37,9 @@ from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CampaignChoice
 from fissionmall.orders.states import OrderStatus
 
+if TYPE_CHECKING:
+    from fissionmall.runtime import Runtime
+
 KIND = "group"
 
 
@@ -47,7 +50,7 @@ def settings_of(campaign: Campaign) -> GroupBuySettings:
 class GroupBuyOrders:
     """Group buying's part in the order flow (registered under the order kind "group")."""
 
-    async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: CampaignChoice,
+    async def prepare(self, session: AsyncSession, runtime: Runtime, shopper: Shopper, choice: CampaignChoice,
                       lines: Sequence[dict[str, Any]]) -> CampaignPart:
         if len(lines) != 1:
             raise errors.one_item()
@@ -74,7 +77,7 @@ class GroupBuyOrders:
             claims=claims,
         )
 
-    async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
+    async def placed(self, session: AsyncSession, runtime: Runtime, order_id: int, part: CampaignPart) -> None:
         context = part.context
         if not await repository.add_group_order(
                 session, order_id=order_id, merchant_id=context["merchant_id"], campaign_id=part.campaign_id,
@@ -82,7 +85,7 @@ class GroupBuyOrders:
                 unit_price_fen=context["unit_price_fen"], quantity=context["quantity"], seat_no=None, active=True):
             raise errors.already_in_group()
 
-    async def paid(self, session: AsyncSession, runtime: Any, order: Order) -> None:
+    async def paid(self, session: AsyncSession, runtime: Runtime, order: Order) -> None:
         """Take a seat with one guarded statement; the payment that fills the last seat succeeds the group."""
         entry = await repository.group_order(session, order.id)
         now = runtime.clock.now()
@@ -99,13 +102,13 @@ class GroupBuyOrders:
         if seat_no == size:
             await _succeed(session, runtime, entry.group_id, order.merchant_id)
 
-    async def released(self, session: AsyncSession, runtime: Any, released_orders: Sequence[Order]) -> None:
+    async def released(self, session: AsyncSession, runtime: Runtime, released_orders: Sequence[Order]) -> None:
         entries = await repository.group_orders(session, [o.id for o in released_orders])
         await repository.deactivate(session, [e.order_id for e in entries])
         for entry in entries:
             await campaigns.unclaim(session, entry.campaign_id, entry.customer_id, entry.quantity)
 
-    async def balance_lapsed(self, session: AsyncSession, runtime: Any, lapsed: Sequence[Order]) -> None:
+    async def balance_lapsed(self, session: AsyncSession, runtime: Runtime, lapsed: Sequence[Order]) -> None:
         """The deposit rule the campaign published: keep the deposit (定金) or return it in full."""
         now = runtime.clock.now()
         rule: dict[int, str] = {}
@@ -121,7 +124,7 @@ class GroupBuyOrders:
                                                  when=OrderStatus.BALANCE_DUE)
 
 
-async def _check_joinable(session: AsyncSession, runtime: Any, shopper: Shopper, campaign: Campaign,
+async def _check_joinable(session: AsyncSession, runtime: Runtime, shopper: Shopper, campaign: Campaign,
                           settings: GroupBuySettings, group_id: int) -> None:
     group = await repository.group_of(session, shopper.merchant_id, group_id)
     if group is None or group.campaign_id != campaign.id:
@@ -138,7 +141,7 @@ async def _check_joinable(session: AsyncSession, runtime: Any, shopper: Shopper,
             raise errors.new_customers_only()
 
 
-async def _open_group(session: AsyncSession, runtime: Any, entry: GroupOrder, order: Order) -> None:
+async def _open_group(session: AsyncSession, runtime: Runtime, entry: GroupOrder, order: Order) -> None:
     now = runtime.clock.now()
     campaign = await campaigns.require(session, order.merchant_id, entry.campaign_id, kind=KIND)
     settings = settings_of(campaign)
@@ -150,7 +153,7 @@ async def _open_group(session: AsyncSession, runtime: Any, entry: GroupOrder, or
     await _event(session, order, "group_open", now, group_id, size=settings.group_size)
 
 
-async def _lost_the_race(session: AsyncSession, runtime: Any, entry: GroupOrder, order: Order) -> None:
+async def _lost_the_race(session: AsyncSession, runtime: Runtime, entry: GroupOrder, order: Order) -> None:
     """The group filled or closed before this payment arrived: the campaign's setting decides."""
     campaign = await campaigns.require(session, order.merchant_id, entry.campaign_id, kind=KIND)
     if settings_of(campaign).race_loser == "new_group":
@@ -160,7 +163,7 @@ async def _lost_the_race(session: AsyncSession, runtime: Any, entry: GroupOrder,
                                          when=OrderStatus.PAID)
 
 
-async def _succeed(session: AsyncSession, runtime: Any, group_id: int, merchant_id: int) -> None:
+async def _succeed(session: AsyncSession, runtime: Runtime, group_id: int, merchant_id: int) -> None:
     now = runtime.clock.now()
     group = await repository.group_of(session, merchant_id, group_id)
     if group is None or not await repository.close_groups(session, [group_id], "succeeded", now):
@@ -193,7 +196,7 @@ async def _succeed(session: AsyncSession, runtime: Any, group_id: int, merchant_
                        campaign_id=group.campaign_id, subject=("group", group_id), data=data)
 
 
-async def _fail(session: AsyncSession, runtime: Any, groups: Sequence[BuyingGroup]) -> None:
+async def _fail(session: AsyncSession, runtime: Runtime, groups: Sequence[BuyingGroup]) -> None:
     """A chunk of groups that did not fill: closed by one statement, every paid member refunded in full on their
     own order through the outbox, set-based (refunds.refund_in_full)."""
     if not groups:
@@ -217,7 +220,7 @@ async def _event(session: AsyncSession, order: Order, kind: str, at: Any, group_
 CHUNK = 500
 
 
-async def settle_expired(session: AsyncSession, runtime: Any) -> int:
+async def settle_expired(session: AsyncSession, runtime: Runtime) -> int:
     """One chunk of groups whose time ran out: succeed those the rules complete, fail the rest."""
     due = await repository.due_groups(session, runtime.clock.now(), CHUNK)
     settings: dict[int, GroupBuySettings] = {}
@@ -250,7 +253,7 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
         deposit_on_lapse=settings.deposit_on_lapse, rules=rules.describe(settings))
 
 
-async def _render(session: AsyncSession, runtime: Any, groups: Sequence[BuyingGroup]) -> list[GroupOut]:
+async def _render(session: AsyncSession, runtime: Runtime, groups: Sequence[BuyingGroup]) -> list[GroupOut]:
     now = runtime.clock.now()
     seats: dict[int, list[GroupMemberOut]] = {g.id: [] for g in groups}
     for entry, nickname, avatar in await repository.members(session, [g.id for g in groups]):
@@ -265,7 +268,7 @@ async def _render(session: AsyncSession, runtime: Any, groups: Sequence[BuyingGr
     ]
 
 
-async def open_groups(session: AsyncSession, runtime: Any, merchant_id: int, campaign_id: int) -> list[GroupOut]:
+async def open_groups(session: AsyncSession, runtime: Runtime, merchant_id: int, campaign_id: int) -> list[GroupOut]:
     """The 凑团 list; empty when the merchant keeps groups private."""
     campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
     if not settings_of(campaign).listed or campaign.status != "active":
@@ -273,7 +276,7 @@ async def open_groups(session: AsyncSession, runtime: Any, merchant_id: int, cam
     return await _render(session, runtime, await repository.open_groups(session, campaign.id, runtime.clock.now(), 20))
 
 
-async def group_view(session: AsyncSession, runtime: Any, merchant_id: int, group_id: int) -> GroupOut:
+async def group_view(session: AsyncSession, runtime: Runtime, merchant_id: int, group_id: int) -> GroupOut:
     group = await repository.group_of(session, merchant_id, group_id)
     if group is None:
         raise errors.group_not_found(group_id)

@@ -1,28 +1,27 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter
 
 from fissionmall.campaigns.invites import service
 from fissionmall.campaigns.invites.schemas import InviteCampaignOut, InviteProgressOut
-from fissionmall.core.auth import Shopper, current_shopper, optional_shopper
+from fissionmall.core.deps import OptionalShopperDep, SessionDep, ShopperDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.db.session import TransactionalRoute
 from fissionmall.merchants import service as merchants
+from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: invite rewards"])
 
 
 @router.get("/invite-campaigns/{campaign_id}", response_model=InviteCampaignOut)
-async def campaign(campaign_id: RowId, request: Request, merchant: str | None = None,
-                   shopper: Shopper | None = Depends(optional_shopper), session: AsyncSession = Depends(get_session)):
+async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+                   merchant: str | None = None):
     """The published rules: what a friend must do, the reward, how many friends count."""
-    merchant_id = await merchants.merchant_for_visitor(session, request.app.state.runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
 
 
 @router.get("/invite-campaigns/{campaign_id}/mine", response_model=InviteProgressOut)
-async def my_invites(campaign_id: RowId, shopper: Shopper = Depends(current_shopper),
-                     session: AsyncSession = Depends(get_session)):
+async def my_invites(campaign_id: RowId, shopper: ShopperDep, session: SessionDep):
     """The inviter's page: the rules, each friend who came through them and what they earned."""
     return await service.progress(session, shopper, campaign_id)

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.sharing import service
 from fissionmall.campaigns.sharing.schemas import ShareIn, ShareLanding, ShareOut
-from fissionmall.core.auth import Shopper, current_shopper, optional_shopper
-from fissionmall.core.idempotency import run_idempotent
-from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.db.session import TransactionalRoute
+from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: sharing"])
 
@@ -19,29 +18,27 @@ POSTER_CACHE = "public, max-age=300, must-revalidate"
 
 
 @router.post("/shares", response_model=ShareOut, status_code=201)
-async def create_share(body: ShareIn, request: Request, shopper: Shopper = Depends(current_shopper),
-                       session: AsyncSession = Depends(get_session)):
-    runtime = request.app.state.runtime
-    return await run_idempotent(request, session, principal=shopper.principal, body=body, now=runtime.clock.now(),
-                                status_code=201, action=lambda: service.create_share(session, runtime, shopper, body))
+async def create_share(body: ShareIn, shopper: ShopperDep, session: SessionDep, idempotent: IdempotentDep,
+                       runtime: RuntimeDep):
+    return await idempotent(lambda: service.create_share(session, runtime, shopper, body), by=shopper, body=body,
+                            status_code=201)
 
 
 @router.get("/shares/{code}", response_model=ShareLanding)
-async def open_share(code: str, request: Request, visitor: Shopper | None = Depends(optional_shopper),
-                     session: AsyncSession = Depends(get_session)):
+async def open_share(code: str, session: SessionDep, runtime: RuntimeDep, visitor: OptionalShopperDep):
     """The landing of a share link: records the click and says what to show."""
-    return await service.land(session, request.app.state.runtime, code, visitor)
+    return await service.land(session, runtime, code, visitor)
 
 
 @router.get("/shares/{code}/qr.png", response_class=Response)
-async def share_qr(code: str, request: Request, session: AsyncSession = Depends(get_session)):
-    png = await service.qr_png(session, request.app.state.runtime, code)
+async def share_qr(code: str, session: SessionDep, runtime: RuntimeDep):
+    png = await service.qr_png(session, runtime, code)
     return Response(png, media_type="image/png", headers=PNG_CACHE)
 
 
 @router.get("/shares/{code}/poster.png", response_class=Response)
-async def share_poster(code: str, request: Request, session: AsyncSession = Depends(get_session)):
-    key, path = await service.poster_png(session, request.app.state.runtime, code)
+async def share_poster(code: str, request: Request, session: SessionDep, runtime: RuntimeDep):
+    key, path = await service.poster_png(session, runtime, code)
     headers = {"ETag": f'"{key}"', "Cache-Control": POSTER_CACHE}
     if f'"{key}"' in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

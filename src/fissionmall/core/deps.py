@@ -1,0 +1,66 @@
+"""What an endpoint receives, named once: `session: SessionDep`, `shopper: ShopperDep`, `staff: OrdersReader` …
+
+Every dependency here is a coroutine that does no I/O of its own (FastAPI runs a plain function in a worker thread,
+a hop per request for no gain); the only read is the staff check's, which every staff route needs anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.auth import Shopper, StaffMember, current_shopper, current_staff, optional_shopper, staff_with
+from fissionmall.core.clock import Clock
+from fissionmall.core.idempotency import run_idempotent
+from fissionmall.db.session import get_session
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+"""The request's session, opened by TransactionalRoute, which commits or rolls it back at the edge."""
+ShopperDep = Annotated[Shopper, Depends(current_shopper)]
+OptionalShopperDep = Annotated[Shopper | None, Depends(optional_shopper)]
+StaffDep = Annotated[StaffMember, Depends(current_staff)]
+"""Any staff member of the merchant, whatever the role; the aliases below also check the role's permission."""
+
+CatalogWriter = Annotated[StaffMember, Depends(staff_with("catalog.write"))]
+OrdersReader = Annotated[StaffMember, Depends(staff_with("orders.read"))]
+OrdersShipper = Annotated[StaffMember, Depends(staff_with("orders.ship"))]
+OrdersAdjuster = Annotated[StaffMember, Depends(staff_with("orders.adjust"))]
+RefundsDecider = Annotated[StaffMember, Depends(staff_with("refunds.decide"))]
+PayoutsDecider = Annotated[StaffMember, Depends(staff_with("payouts.decide"))]
+MerchantWriter = Annotated[StaffMember, Depends(staff_with("merchant.write"))]
+StaffWriter = Annotated[StaffMember, Depends(staff_with("staff.write"))]
+
+
+async def request_clock(request: Request) -> Clock:
+    """The process's clock, for an endpoint whose use case needs only the time."""
+    clock: Clock = request.app.state.runtime.clock
+    return clock
+
+
+ClockDep = Annotated[Clock, Depends(request_clock)]
+
+
+@dataclass(frozen=True)
+class Idempotent:
+    """Runs a POST's use case once per Idempotency-Key (see `run_idempotent`): the endpoint says only what to run,
+    for whom, with which body and status."""
+
+    request: Request
+    session: AsyncSession
+    clock: Clock
+
+    async def __call__(self, action: Callable[[], Awaitable[Any]], *, by: Shopper | StaffMember, body: Any,
+                       status_code: int) -> Any:
+        return await run_idempotent(self.request, self.session, principal=by.principal, body=body,
+                                    now=self.clock.now(), status_code=status_code, action=action)
+
+
+async def idempotency(request: Request, session: SessionDep, clock: ClockDep) -> Idempotent:
+    return Idempotent(request, session, clock)
+
+
+IdempotentDep = Annotated[Idempotent, Depends(idempotency)]
