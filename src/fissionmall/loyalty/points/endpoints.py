@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter
 
-from fissionmall.core.auth import Shopper, StaffMember, current_shopper, staff_with
-from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.core.deps import MerchantWriter, SessionDep, ShopperDep
+from fissionmall.db.session import TransactionalRoute
 from fissionmall.loyalty import ADMIN_TAG, SHOPPER_TAG
 from fissionmall.loyalty.points import service
 from fissionmall.loyalty.points.schemas import CheckinOut, PointsConfigIn, PointsOut
+from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=[SHOPPER_TAG])
 admin = APIRouter(route_class=TransactionalRoute, tags=[ADMIN_TAG], prefix="/admin")
-owner = staff_with("merchant.write")
 
 
 @router.get("/points", response_model=PointsOut)
-async def my_points(request: Request, shopper: Shopper = Depends(current_shopper),
-                    session: AsyncSession = Depends(get_session)):
-    return await service.mine(session, request.app.state.runtime, shopper)
+async def my_points(runtime: RuntimeDep, shopper: ShopperDep,
+                    session: SessionDep):
+    return await service.mine(session, runtime, shopper)
 
 
 @router.post("/points/checkin", response_model=CheckinOut, status_code=201)
-async def checkin(request: Request, shopper: Shopper = Depends(current_shopper),
-                  session: AsyncSession = Depends(get_session)):
+async def checkin(runtime: RuntimeDep, shopper: ShopperDep,
+                  session: SessionDep):
     """Daily check-in (签到): once a day, a bonus growing with the streak."""
-    return await service.checkin(session, request.app.state.runtime, shopper)
+    return await service.checkin(session, runtime, shopper)
 
 
 @admin.put("/points", response_model=PointsConfigIn)
-async def configure_points(body: PointsConfigIn, request: Request, staff: StaffMember = Depends(owner),
-                           session: AsyncSession = Depends(get_session)):
-    return await service.configure(session, request.app.state.runtime, staff, body)
+async def configure_points(body: PointsConfigIn, runtime: RuntimeDep, staff: MerchantWriter,
+                           session: SessionDep):
+    return await service.configure(session, runtime, staff, body)
