@@ -15,8 +15,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
+import tests.support
 from fissionmall.app import create_app
 from fissionmall.config import load_settings
 from fissionmall.core.clock import FrozenClock
@@ -25,7 +27,7 @@ from fissionmall.db.migrate import upgrade_async
 from fissionmall.db.models import Base
 from fissionmall.payments.providers import build_providers
 from fissionmall.runtime import Runtime
-from tests.support import Mall
+from tests.support import PASSWORD, Mall, sign_staff_tokens
 
 BACKEND = os.environ.get("FISSIONMALL_TEST_DB", "sqlite")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fissionmall_test")
@@ -160,3 +162,20 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 async def mall(client: httpx.AsyncClient, runtime: Runtime) -> Mall:
     """A merchant with staff of every role, a store and a product: the usual starting point."""
     return await Mall.create(client, runtime, slug="acme")
+
+
+@pytest.fixture
+async def signed_staff_tokens(mall: Mall) -> None:
+    """For modules that name it (`pytest.mark.usefixtures`): the mall's staff hold long-lived tokens signed directly,
+    with no argon2 login."""
+    await sign_staff_tokens(mall)
+
+
+LIGHT_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+
+@pytest.fixture
+def light_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staff get argon2 hashes with light parameters, so each real login costs ~1 ms instead of ~130 ms (for modules
+    that log in through the real endpoint many times)."""
+    monkeypatch.setattr(tests.support, "password_hash", lambda: LIGHT_HASH)

@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import text
 
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows, value
+from tests.support import ADDRESS, LONG_TOKEN_TTL_SECONDS, Mall, Who, problem, rows, value
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 WATCHED = ("coupon_templates", "coupons", "counters", "orders", "order_items", "order_adjustments", "skus",
            "customers", "events", "outbox_jobs", "payments", "refunds", "idempotency_keys", "wallet_entries")
 """What a refused coupon request must leave exactly as it was."""
@@ -31,7 +31,7 @@ TEA = 1000  # the mall's Tea SKU, in fen
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     """Shopper tokens that outlive the days these tests move the clock by."""
-    return {"token_ttl_seconds": 90 * 24 * 3600}
+    return {"token_ttl_seconds": LONG_TOKEN_TTL_SECONDS}
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

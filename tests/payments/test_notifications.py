@@ -16,12 +16,11 @@ from sqlalchemy import text
 
 from fissionmall.payments.providers.sandbox import sign, signed_headers
 from fissionmall.runtime import Runtime
-from tests.support import Mall, problem
+from tests.support import Mall, Who, problem
 
 NOTIFY = "/payments/notify/sandbox"
 WATCHED = ("orders", "payments", "payment_notifications", "events", "outbox_jobs", "refunds", "skus", "customers")
 """Every table a notification may touch: a refused one must leave all of them as they were."""
-Who = dict[str, str]
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

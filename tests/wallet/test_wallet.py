@@ -6,9 +6,8 @@ with 20 orders racing for it on PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable
+from typing import Any
 
 import httpx
 import pytest
@@ -16,11 +15,10 @@ import pytest
 from fissionmall.wallet import service as wallet_service
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.campaigns.invites.test_invite_rewards import invite_campaign, invite_link, sign_up
-from tests.orders.conftest import SHIPMENT, _signed_staff_tokens  # noqa: F401  (autouse: staff tokens, no argon2)
-from tests.support import ADDRESS, Mall, problem, rows, value
+from tests.support import ADDRESS, SHIPMENT, Mall, Who, problem, rows, together, value
 
-Who = dict[str, str]
-T = TypeVar("T")
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 WATCHED = ("orders", "order_items", "order_adjustments", "skus", "wallets", "wallet_entries", "payments", "refunds",
            "events", "outbox_jobs", "group_orders", "campaign_quotas", "campaigns")
 """What a refused checkout must leave exactly as it was."""
@@ -391,18 +389,6 @@ async def test_a_repeated_grant_of_the_same_source_credits_once(client, mall, ru
 
 # --- under concurrency ------------------------------------------------------------------------------------------------
 
-IN_FLIGHT = 40
-
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once, at most IN_FLIGHT inside the app at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(gated(call) for call in calls)))
 
 
 @pytest.mark.postgres

@@ -19,10 +19,10 @@ import httpx
 import pytest
 
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
+from tests.support import Mall, Who, customer_id, problem, refused_unchanged, rows, shoppers, snapshot_of, value
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 WATCHED = ("assist_packets", "prize_slots", "helps", "counters", "wallets", "wallet_entries", "events",
            "campaigns", "campaign_quotas", "outbox_jobs", "customers")
 """What a refused help (or a refused campaign change) must leave exactly as it was."""
@@ -91,10 +91,6 @@ async def help_packet(mall: Mall, who: Who, packet_id: int, device_id: str | Non
     return result
 
 
-async def shoppers(mall: Mall, prefix: str, count: int) -> list[Who]:
-    return [await mall.shopper(f"{prefix}{i}") for i in range(count)]
-
-
 async def complete(mall: Mall, packet_id: int, helpers: list[Who]) -> dict[str, Any]:
     """Every helper helps once, in order: the packet as the last help answered it."""
     answer: dict[str, Any] = {}
@@ -132,11 +128,6 @@ async def pool_state(runtime: Runtime, campaign_id: int) -> tuple[int | None, in
                                     "WHERE kind = 'assist_prize' AND campaign_id = :c", c=campaign_id)
     balances = await value(runtime, "SELECT coalesce(sum(balance_fen), 0) FROM wallets")
     return given, budget, credited, balances
-
-
-async def customer_id(mall: Mall, who: Who) -> int:
-    found: int = (await mall.client.get("/me", headers=who)).json()["id"]
-    return found
 
 
 snapshot = partial(snapshot_of, tables=WATCHED)

@@ -20,10 +20,10 @@ from fissionmall.campaigns.invites.tasks import reward_friend
 from fissionmall.core.outbox import OutboxJob
 from fissionmall.merchants.models import Merchant
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, Who, problem, rows, value
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 REWARD = 500
 WATCHED = ("invite_rewards", "wallets", "wallet_entries", "counters", "events", "outbox_jobs")
 """What a rerun reward job must leave exactly as it was."""

@@ -22,20 +22,11 @@ import pytest
 from fissionmall.loyalty import points
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import add_sku
-from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)
-    complete,
-    configure,
-    customer_id,
-    entries,
-    ledger,
-    merchant_refund,
-    moves,
-    settings_overrides,
-)
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows, snapshot_of, value
+from tests.loyalty.test_points import complete, configure, entries, ledger, merchant_refund, moves, settings_overrides  # noqa: F401  (settings_overrides: long-lived shopper tokens)
+from tests.support import ADDRESS, Mall, Who, customer_id, problem, rows, snapshot_of, value
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 TEA = 1000
 """The mall's tea: its list price (fen); 100 in stock."""
 WATCHED = ("orders", "order_items", "order_adjustments", "skus", "payments", "refunds", "points_entries",
