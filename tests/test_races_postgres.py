@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import httpx
@@ -22,21 +23,17 @@ from fissionmall.orders import repository as order_repository
 from fissionmall.orders import tasks as order_tasks
 from fissionmall.payments.providers.sandbox import signed_headers
 from fissionmall.runtime import Runtime
-from tests.support import ADDRESS, Mall, Who, problem, shoppers
+from tests.support import ADDRESS, Mall, Who, problem, shoppers, snapshot_of
 
 pytestmark = pytest.mark.postgres
 
 WATCHED = ("orders", "order_items", "payments", "payment_notifications", "events", "outbox_jobs", "refunds",
            "sandbox_refunds", "skus", "idempotency_keys")
 
+snapshot = partial(snapshot_of, tables=WATCHED)
+
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    async with runtime.sessionmaker() as session:
-        return {table: [tuple(row) for row in (await session.execute(text(f"SELECT * FROM {table} ORDER BY id")))]
-                for table in WATCHED}
-
 
 async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     async with runtime.sessionmaker() as session:

@@ -12,19 +12,21 @@ hold, paused / not-claimable / ended templates cannot be claimed. Every refusal 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
-from fissionmall.runtime import Runtime
-from tests.support import ADDRESS, LONG_TOKEN_TTL_SECONDS, Mall, Who, problem, rows, value
+from tests.support import ADDRESS, LONG_TOKEN_TTL_SECONDS, Mall, Who, problem, refused_unchanged, rows, value
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
 WATCHED = ("coupon_templates", "coupons", "counters", "orders", "order_items", "order_adjustments", "skus",
            "customers", "events", "outbox_jobs", "payments", "refunds", "idempotency_keys", "wallet_entries")
 """What a refused coupon request must leave exactly as it was."""
+
+refused = partial(refused_unchanged, tables=WATCHED)
+
 TEA = 1000  # the mall's Tea SKU, in fen
 
 
@@ -35,20 +37,6 @@ def settings_overrides() -> dict[str, object]:
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    async with runtime.sessionmaker() as session:
-        return {table: [tuple(row) for row in await session.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
-                for table in WATCHED}
-
-
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request; it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
-
 
 def template_body(**changes: Any) -> dict[str, Any]:
     """A valid template (300 fen off, valid 7 days from the claim); keyword arguments replace its fields."""

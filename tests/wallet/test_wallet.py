@@ -6,7 +6,7 @@ with 20 orders racing for it on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -15,13 +15,15 @@ import pytest
 from fissionmall.wallet import service as wallet_service
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.campaigns.invites.test_invite_rewards import invite_campaign, invite_link, sign_up
-from tests.support import ADDRESS, SHIPMENT, Mall, Who, problem, rows, together, value
+from tests.support import ADDRESS, SHIPMENT, Mall, Who, problem, refused_unchanged, rows, together, value
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
 WATCHED = ("orders", "order_items", "order_adjustments", "skus", "wallets", "wallet_entries", "payments", "refunds",
            "events", "outbox_jobs", "group_orders", "campaign_quotas", "campaigns")
 """What a refused checkout must leave exactly as it was."""
+
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
@@ -68,18 +70,6 @@ def moves(page: dict[str, Any]) -> list[tuple[int, str, str, int]]:
 async def balance(mall: Mall, customer_id: int) -> int | None:
     found = await rows(mall.runtime, "SELECT balance_fen FROM wallets WHERE customer_id = :c", c=customer_id)
     return found[0][0] if found else None
-
-
-async def snapshot(mall: Mall) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(mall.runtime, f"SELECT * FROM {table} ORDER BY 1") for table in WATCHED}
-
-
-async def refused(mall: Mall, request: Awaitable[httpx.Response], status: int, code: str) -> dict[str, Any]:
-    """The request is refused with this problem and changes no row."""
-    before = await snapshot(mall)
-    body = problem(await request, status, code)
-    assert await snapshot(mall) == before, f"a refused request ({code}) changed rows"
-    return body
 
 
 async def assert_ledger_balances(mall: Mall) -> None:
@@ -388,7 +378,6 @@ async def test_a_repeated_grant_of_the_same_source_credits_once(client, mall, ru
 
 
 # --- under concurrency ------------------------------------------------------------------------------------------------
-
 
 
 @pytest.mark.postgres

@@ -23,7 +23,7 @@ from fissionmall.loyalty import points
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import add_sku
 from tests.loyalty.test_points import complete, configure, entries, ledger, merchant_refund, moves, settings_overrides  # noqa: F401  (settings_overrides: long-lived shopper tokens)
-from tests.support import ADDRESS, Mall, Who, customer_id, problem, rows, snapshot_of, value
+from tests.support import ADDRESS, Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of, value
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
@@ -151,14 +151,7 @@ def returned(found: list[Any]) -> list[tuple[str, int, str, int]]:
 
 
 snapshot = partial(snapshot_of, tables=WATCHED)
-
-
-async def refused(mall: Mall, request: Awaitable[httpx.Response], status: int, code: str) -> dict[str, Any]:
-    """Send the request: it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused redemption ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 # --- linting ----------------------------------------------------------------------------------------------------------
