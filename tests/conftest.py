@@ -36,11 +36,20 @@ PUBLIC_BASE = "http://mall.test"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The suite runs once per backend: race tests only in the PostgreSQL run, tests that touch no test database
-    (pure functions, the command line on a database of its own) only in the SQLite run."""
-    misplaced = [item.nodeid for item in items
-                 if "backend_free" in item.keywords and "engine" in getattr(item, "fixturenames", ())]
+    (pure functions, the command line on a database of its own) only in the SQLite run. The backend_free mark must
+    say exactly that, both ways: a test without the database that is not marked would run twice for nothing."""
+    misplaced, unmarked = [], []
+    for item in items:
+        uses_database = "engine" in getattr(item, "fixturenames", ())
+        marked = "backend_free" in item.keywords
+        if marked and uses_database:
+            misplaced.append(item.nodeid)
+        elif not marked and not uses_database:
+            unmarked.append(item.nodeid)
     if misplaced:
         raise pytest.UsageError(f"marked backend_free but uses the test database: {', '.join(misplaced)}")
+    if unmarked:
+        raise pytest.UsageError(f"uses no test database but is not marked backend_free: {', '.join(unmarked)}")
     if BACKEND == "postgres":
         marker, reason = "backend_free", "uses no test database: runs in the SQLite run"
     else:

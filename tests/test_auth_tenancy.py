@@ -327,6 +327,7 @@ async def _sku(mall: Mall) -> dict[str, Any]:
     return sku
 
 
+@pytest.mark.backend_free
 def test_matrix_follows_role_permissions():
     """The matrix is written out by hand; it must agree with ROLE_PERMISSIONS (a change needs both)."""
     for action, (permission, allowed, _) in MATRIX.items():

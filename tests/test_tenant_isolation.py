@@ -94,6 +94,7 @@ def routes() -> list[tuple[str, str, list[str]]]:
     return found
 
 
+@pytest.mark.backend_free
 def test_every_path_parameter_is_in_the_reviewed_table():
     unknown = {(path, name) for _, path, names in routes() for name in names if name not in ID_OF}
     assert not unknown, f"add these path parameters to ID_OF (with a row of merchant A): {sorted(unknown)}"
@@ -422,6 +423,7 @@ async def cross_tenant_references(runtime) -> list[tuple[str, str, int]]:
     return found
 
 
+@pytest.mark.backend_free
 def test_the_reference_checker_knows_every_id_column():
     assert len(references()) >= 40, references()
 
@@ -513,6 +515,7 @@ def body_fields() -> dict[str, set[str]]:
     return found
 
 
+@pytest.mark.backend_free
 def test_every_body_field_naming_a_row_is_in_the_reviewed_table():
     listed = {f"{op} {field}" for op, fields in body_fields().items() if op.split("[")[0] not in NOT_A_MALL_S
               for field in fields}
