@@ -174,6 +174,12 @@ async def mall(client: httpx.AsyncClient, runtime: Runtime) -> Mall:
 
 
 @pytest.fixture
+async def beta(client: httpx.AsyncClient, runtime: Runtime, mall: Mall) -> Mall:
+    """A second merchant, to check that nothing crosses merchants."""
+    return await Mall.create(client, runtime, slug="beta")
+
+
+@pytest.fixture
 async def signed_staff_tokens(mall: Mall) -> None:
     """For modules that name it (`pytest.mark.usefixtures`): the mall's staff hold long-lived tokens signed directly,
     with no argon2 login."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -183,6 +184,25 @@ async def sign_staff_tokens(mall: Mall) -> None:
         staff = (await session.execute(select(Staff).where(Staff.merchant_id == mall.merchant_id))).scalars().all()
     for member in staff:
         mall._staff_tokens[member.role] = staff_token(mall.runtime, member, ttl_seconds=LONG_TOKEN_TTL_SECONDS)
+
+
+async def full_refund(mall: Mall, order_id: int) -> None:
+    """The merchant refunds everything paid; the worker has the sandbox pay it back and applies its notice."""
+    response = await mall.client.post(f"/admin/orders/{order_id}/refunds", headers=await mall.staff("finance"),
+                                      json={"reason": "goodwill"})
+    assert response.status_code == 201, response.text
+    await mall.work()
+
+
+def codes(answers: list[httpx.Response]) -> Counter[tuple[int, str | None]]:
+    """(status, problem code) of each answer, counted: what a crowd of requests was told."""
+    return Counter((r.status_code, r.json().get("code") if r.status_code >= 400 else None) for r in answers)
+
+
+async def counter(runtime: Runtime, key: str, period: str = "all") -> int | None:
+    """A capped counter's use as stored (None: never counted)."""
+    found = await rows(runtime, "SELECT used FROM counters WHERE key = :k AND period = :p", k=key, p=period)
+    return found[0][0] if found else None
 
 
 async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:

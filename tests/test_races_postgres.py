@@ -23,7 +23,7 @@ from fissionmall.orders import repository as order_repository
 from fissionmall.orders import tasks as order_tasks
 from fissionmall.payments.providers.sandbox import signed_headers
 from fissionmall.runtime import Runtime
-from tests.support import ADDRESS, Mall, Who, problem, shoppers, snapshot_of
+from tests.support import ADDRESS, Mall, Who, problem, rows, shoppers, snapshot_of
 
 pytestmark = pytest.mark.postgres
 
@@ -34,11 +34,6 @@ snapshot = partial(snapshot_of, tables=WATCHED)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    async with runtime.sessionmaker() as session:
-        return [tuple(row) for row in (await session.execute(text(sql), params))]
-
 
 async def money_of(runtime: Runtime, order_id: int) -> tuple[str, int, int, int]:
     """(status, paid, reserved, refunded) as stored."""

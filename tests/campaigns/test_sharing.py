@@ -20,7 +20,7 @@ from fissionmall.customers.models import Customer
 from fissionmall.orders.models import Order
 from fissionmall.runtime import Runtime
 from tests.campaigns.test_sharing_codes import ALPHABET
-from tests.support import Mall, problem
+from tests.support import problem
 
 BASE = "http://mall.test"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -61,12 +61,6 @@ def share_id(runtime: Runtime, code: str) -> int:
     found = read_code(runtime.settings.signing_keys, "share", code)
     assert found is not None, code
     return found
-
-
-@pytest.fixture
-async def beta(client: httpx.AsyncClient, runtime: Runtime, mall: Mall) -> Mall:
-    """A second merchant, to check that nothing crosses merchants."""
-    return await Mall.create(client, runtime, slug="beta")
 
 
 # --- creating a share ------------------------------------------------------------------------------------------------

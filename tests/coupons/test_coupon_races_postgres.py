@@ -8,21 +8,12 @@ coupon chosen by many concurrent orders is locked by exactly one of them.
 
 from __future__ import annotations
 
-from collections import Counter
-
-import httpx
 import pytest
 
 from tests.coupons.test_coupons import claim, make_template, place
-from tests.support import problem, rows, together, value
+from tests.support import codes, problem, rows, together, value
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
-
-
-
-def codes(answers: list[httpx.Response]) -> Counter[tuple[int, str | None]]:
-    """(status, problem code) of each answer, counted."""
-    return Counter((r.status_code, r.json().get("code") if r.status_code >= 400 else None) for r in answers)
 
 
 async def test_500_customers_race_for_100_coupons(client, mall):

@@ -17,7 +17,17 @@ from typing import Any
 
 import pytest
 
-from tests.support import ADDRESS, LONG_TOKEN_TTL_SECONDS, Mall, Who, problem, refused_unchanged, rows, value
+from tests.support import (
+    ADDRESS,
+    LONG_TOKEN_TTL_SECONDS,
+    Mall,
+    Who,
+    full_refund,
+    problem,
+    refused_unchanged,
+    rows,
+    value,
+)
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
@@ -109,13 +119,6 @@ def lines(body: dict[str, Any]) -> list[tuple[str, str, int]]:
 async def set_merchant(mall: Mall, **rules: Any) -> None:
     response = await mall.client.patch("/admin/merchant", headers=await mall.staff("owner"), json=rules)
     assert response.status_code == 200, response.text
-
-
-async def full_refund(mall: Mall, order_id: int) -> None:
-    response = await mall.client.post(f"/admin/orders/{order_id}/refunds", headers=await mall.staff("finance"),
-                                      json={"reason": "goodwill"})
-    assert response.status_code == 201, response.text
-    await mall.work()
 
 
 async def coffee(mall: Mall, category_id: int | None = None) -> tuple[int, int]:

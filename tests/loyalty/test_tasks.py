@@ -37,12 +37,6 @@ WATCHED = ("loyalty_tasks", "task_progress", "task_hits", "points_entries", "poi
 """What a refused task request must leave exactly as it was."""
 
 
-@pytest.fixture
-async def beta(client, runtime: Runtime, mall: Mall) -> Mall:
-    """A second merchant, whose tasks must never move for what happens in the first."""
-    return await Mall.create(client, runtime, slug="beta")
-
-
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
 

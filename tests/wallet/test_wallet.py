@@ -15,7 +15,7 @@ import pytest
 from fissionmall.wallet import service as wallet_service
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.campaigns.invites.test_invite_rewards import invite_campaign, invite_link, sign_up
-from tests.support import ADDRESS, SHIPMENT, Mall, Who, problem, refused_unchanged, rows, together, value
+from tests.support import ADDRESS, SHIPMENT, Mall, Who, full_refund, problem, refused_unchanged, rows, together, value
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
@@ -79,14 +79,6 @@ async def assert_ledger_balances(mall: Mall) -> None:
                                           " WHERE e.customer_id = w.customer_id) FROM wallets w")
     assert [(c, b) for c, b, _ in per_wallet] == [(c, s) for c, _, s in per_wallet]
     assert all(b >= 0 for _, b, _ in per_wallet)
-
-
-async def full_refund(mall: Mall, order_id: int) -> None:
-    """The merchant refunds everything paid; the worker has the sandbox pay it back and applies its notice."""
-    response = await mall.client.post(f"/admin/orders/{order_id}/refunds", headers=await mall.staff("finance"),
-                                      json={"reason": "goodwill"})
-    assert response.status_code == 201, response.text
-    await mall.work()
 
 
 # --- paying with credit -----------------------------------------------------------------------------------------------

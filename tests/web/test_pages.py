@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from fissionmall.core.events import Event
@@ -68,11 +67,6 @@ def cards(text: str) -> list[tuple[str, str]]:
 
 def sku_labels(text: str) -> list[str]:
     return [html.unescape(label) for label in SKU.findall(text)]
-
-
-@pytest.fixture
-async def beta(client: httpx.AsyncClient, runtime: Runtime, mall: Mall) -> Mall:
-    return await Mall.create(client, runtime, slug="beta")
 
 
 # --- the mall's front ------------------------------------------------------------------------------------------------

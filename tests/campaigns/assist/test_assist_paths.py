@@ -19,7 +19,19 @@ import httpx
 import pytest
 
 from fissionmall.runtime import Runtime
-from tests.support import Mall, Who, customer_id, problem, refused_unchanged, rows, shoppers, snapshot_of, value
+from tests.campaigns.groupbuy.test_campaign_admin import act
+from tests.support import (
+    Mall,
+    Who,
+    counter,
+    customer_id,
+    problem,
+    refused_unchanged,
+    rows,
+    shoppers,
+    snapshot_of,
+    value,
+)
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
@@ -40,10 +52,6 @@ def campaign_body(mall: Mall, **settings: Any) -> dict[str, Any]:
 
 async def create(mall: Mall, **settings: Any) -> httpx.Response:
     return await mall.client.post("/admin/campaigns", headers=await mall.staff(), json=campaign_body(mall, **settings))
-
-
-async def act(mall: Mall, campaign_id: int, action: str) -> httpx.Response:
-    return await mall.client.post(f"/admin/campaigns/{campaign_id}/{action}", headers=await mall.staff())
 
 
 async def assist_campaign(mall: Mall, **settings: Any) -> int:
@@ -113,11 +121,6 @@ async def wallet(mall: Mall, who: Who) -> tuple[int, list[tuple[int, str, str, i
     body = response.json()
     return body["balance_fen"], [(e["amount_fen"], e["kind"], e["source_type"], e["source_id"])
                                  for e in body["entries"]]
-
-
-async def counter(runtime: Runtime, key: str, period: str = "all") -> int | None:
-    found = await rows(runtime, "SELECT used FROM counters WHERE key = :k AND period = :p", k=key, p=period)
-    return found[0][0] if found else None
 
 
 async def pool_state(runtime: Runtime, campaign_id: int) -> tuple[int | None, int | None, int, int]:

@@ -9,7 +9,6 @@ exceeded; a reward budget is never overspent and each reward is credited once.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from collections.abc import Awaitable
 from typing import Any
 
@@ -27,7 +26,7 @@ from tests.campaigns.bargain.test_bargain_paths import (
     view,
 )
 from tests.conftest import PUBLIC_BASE
-from tests.support import Who, problem, rows, shoppers, together, value
+from tests.support import Who, codes, problem, rows, shoppers, together, value
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
 
@@ -43,10 +42,6 @@ def help_from(app: Any, stack: contextlib.AsyncExitStack, ip: str, who: Who, bar
     stack.push_async_callback(network.aclose)
     headers = {**who, **({"X-Device-Id": device} if device else {})}
     return network.post(f"/bargains/{bargain_id}/helps", headers=headers)
-
-
-def codes(answers: list[httpx.Response]) -> Counter[tuple[int, str | None]]:
-    return Counter((r.status_code, r.json().get("code") if r.status_code >= 400 else None) for r in answers)
 
 
 # --- many friends, one bargain ----------------------------------------------------------------------------------------

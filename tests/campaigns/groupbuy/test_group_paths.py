@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from fissionmall.core.events import Event
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import act, add_sku, campaign_body, create
 from tests.campaigns.groupbuy.test_group_flow import group_campaign, group_order
-from tests.support import ADDRESS, Mall, Who, customer_id, problem, refused_unchanged, snapshot_of
+from tests.support import ADDRESS, Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
@@ -25,11 +25,6 @@ WATCHED = ("orders", "order_items", "order_adjustments", "group_orders", "buying
 """What a refused group order must leave exactly as it was."""
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-
-async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    async with runtime.sessionmaker() as session:
-        return [tuple(row) for row in await session.execute(text(sql), params)]
 
 
 snapshot = partial(snapshot_of, tables=WATCHED)

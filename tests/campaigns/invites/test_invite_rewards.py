@@ -20,7 +20,7 @@ from fissionmall.campaigns.invites.tasks import reward_friend
 from fissionmall.core.outbox import OutboxJob
 from fissionmall.merchants.models import Merchant
 from fissionmall.runtime import Runtime
-from tests.support import Mall, Who, problem, rows, value
+from tests.support import Mall, Who, counter, problem, rows, value
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
@@ -115,11 +115,6 @@ async def reward_jobs(runtime: Runtime) -> list[dict[str, Any]]:
 
 async def snapshot(runtime: Runtime, tables: tuple[str, ...] = WATCHED) -> dict[str, list[tuple[Any, ...]]]:
     return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY id") for table in tables}
-
-
-async def counter(runtime: Runtime, key: str, period: str = "all") -> int | None:
-    found = await rows(runtime, "SELECT used FROM counters WHERE key = :k AND period = :p", k=key, p=period)
-    return found[0][0] if found else None
 
 
 async def assert_ledger_balances(runtime: Runtime) -> None:

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import text
 
 from fissionmall.runtime import Runtime
+from tests.campaigns.groupbuy.test_campaign_admin import act
 from tests.campaigns.groupbuy.test_group_deposits import deposit_group, pay_stage
 from tests.support import (
     LONG_TOKEN_TTL_SECONDS,
@@ -76,10 +77,6 @@ async def create(mall: Mall, kind: str, template_id: int, stock_cap: int | None 
                  **settings: Any) -> httpx.Response:
     return await mall.client.post("/admin/campaigns", headers=await mall.staff(),
                                   json=campaign_body(mall, kind, template_id, stock_cap, **settings))
-
-
-async def act(mall: Mall, campaign_id: int, action: str) -> httpx.Response:
-    return await mall.client.post(f"/admin/campaigns/{campaign_id}/{action}", headers=await mall.staff())
 
 
 async def packet_campaign(mall: Mall, kind: str = "share_coupon", stock_cap: int | None = None,
