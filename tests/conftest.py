@@ -15,8 +15,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
+import tests.support
 from fissionmall.app import create_app
 from fissionmall.config import load_settings
 from fissionmall.core.clock import FrozenClock
@@ -25,7 +27,7 @@ from fissionmall.db.migrate import upgrade_async
 from fissionmall.db.models import Base
 from fissionmall.payments.providers import build_providers
 from fissionmall.runtime import Runtime
-from tests.support import Mall
+from tests.support import PASSWORD, Mall, sign_staff_tokens
 
 BACKEND = os.environ.get("FISSIONMALL_TEST_DB", "sqlite")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fissionmall_test")
@@ -34,11 +36,20 @@ PUBLIC_BASE = "http://mall.test"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The suite runs once per backend: race tests only in the PostgreSQL run, tests that touch no test database
-    (pure functions, the command line on a database of its own) only in the SQLite run."""
-    misplaced = [item.nodeid for item in items
-                 if "backend_free" in item.keywords and "engine" in getattr(item, "fixturenames", ())]
+    (pure functions, the command line on a database of its own) only in the SQLite run. The backend_free mark must
+    say exactly that, both ways: a test without the database that is not marked would run twice for nothing."""
+    misplaced, unmarked = [], []
+    for item in items:
+        uses_database = "engine" in getattr(item, "fixturenames", ())
+        marked = "backend_free" in item.keywords
+        if marked and uses_database:
+            misplaced.append(item.nodeid)
+        elif not marked and not uses_database:
+            unmarked.append(item.nodeid)
     if misplaced:
         raise pytest.UsageError(f"marked backend_free but uses the test database: {', '.join(misplaced)}")
+    if unmarked:
+        raise pytest.UsageError(f"uses no test database but is not marked backend_free: {', '.join(unmarked)}")
     if BACKEND == "postgres":
         marker, reason = "backend_free", "uses no test database: runs in the SQLite run"
     else:
@@ -160,3 +171,26 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 async def mall(client: httpx.AsyncClient, runtime: Runtime) -> Mall:
     """A merchant with staff of every role, a store and a product: the usual starting point."""
     return await Mall.create(client, runtime, slug="acme")
+
+
+@pytest.fixture
+async def beta(client: httpx.AsyncClient, runtime: Runtime, mall: Mall) -> Mall:
+    """A second merchant, to check that nothing crosses merchants."""
+    return await Mall.create(client, runtime, slug="beta")
+
+
+@pytest.fixture
+async def signed_staff_tokens(mall: Mall) -> None:
+    """For modules that name it (`pytest.mark.usefixtures`): the mall's staff hold long-lived tokens signed directly,
+    with no argon2 login."""
+    await sign_staff_tokens(mall)
+
+
+LIGHT_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+
+@pytest.fixture
+def light_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staff get argon2 hashes with light parameters, so each real login costs ~1 ms instead of ~130 ms (for modules
+    that log in through the real endpoint many times)."""
+    monkeypatch.setattr(tests.support, "password_hash", lambda: LIGHT_HASH)

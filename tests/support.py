@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.auth import hash_password
 from fissionmall.jobs.worker import tick
 from fissionmall.merchants.models import Merchant, Staff, Store
+from fissionmall.merchants.service import staff_token
 from fissionmall.runtime import Runtime
 
 PASSWORD = "correct horse battery"
 ROLES = ("owner", "operator", "finance", "support")
 ADDRESS = {"name": "张三", "phone": "13800138000", "region": "上海市", "detail": "南京西路 1 号"}
+SHIPMENT = {"carrier": "SF Express", "tracking_no": "SF1234567890"}
+LONG_TOKEN_TTL_SECONDS = 90 * 24 * 3600
+"""Token lifetime for tests that move the clock by days: shopper and staff tokens must outlive the move."""
+IN_FLIGHT = 40
+"""Requests inside the app at a time in a race, each holding a connection: the PostgreSQL server is shared with
+other test runs."""
+
+Who = dict[str, str]
+T = TypeVar("T")
 
 
 @lru_cache
@@ -115,6 +128,81 @@ class Mall:
         response = await self.client.get(f"/admin/products/{self.product_id}", headers=await self.staff())
         stock: int = response.json()["skus"][0]["stock"]
         return stock
+
+
+def at(stamp: str | None) -> datetime | None:
+    """A timestamp of an API answer, parsed (None stays None); one without a zone is UTC, as the app stores it."""
+    if stamp is None:
+        return None
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def together(calls: Iterable[Awaitable[T]], in_flight: int = IN_FLIGHT) -> list[T]:
+    """Start every call at once (asyncio.gather), at most `in_flight` of them inside the app at a time; every call
+    finishes before a failure is raised, so nothing runs on into the next test."""
+    gate = asyncio.Semaphore(in_flight)
+
+    async def gated(call: Awaitable[T]) -> T:
+        async with gate:
+            return await call
+
+    results = await asyncio.gather(*(gated(call) for call in calls), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
+
+
+async def shoppers(mall: Mall, prefix: str, count: int, *, at_once: bool = False) -> list[Who]:
+    """`count` shoppers signed in as prefix0, prefix1, …: one after another, or all at once (race tests)."""
+    if at_once:
+        return await together(mall.shopper(f"{prefix}{i}") for i in range(count))
+    return [await mall.shopper(f"{prefix}{i}") for i in range(count)]
+
+
+async def customer_id(mall: Mall, who: Who) -> int:
+    """The id of the signed-in shopper, as GET /me reports it."""
+    response = await mall.client.get("/me", headers=who)
+    assert response.status_code == 200, response.text
+    found: int = response.json()["id"]
+    return found
+
+
+async def work_until_idle(mall: Mall, passes: int = 20) -> None:
+    """Worker passes until no job is left (a sweep, the jobs it queues, the notifications they send)."""
+    for _ in range(passes):
+        if (await mall.work())["jobs"] == 0:
+            return
+    raise AssertionError(f"the worker still had jobs after {passes} passes")
+
+
+async def sign_staff_tokens(mall: Mall) -> None:
+    """Staff tokens signed directly: a login costs an argon2 check (~0.1 s) and its token expires in 12 hours, while
+    many tests move the clock by days."""
+    async with mall.runtime.sessionmaker() as session:
+        staff = (await session.execute(select(Staff).where(Staff.merchant_id == mall.merchant_id))).scalars().all()
+    for member in staff:
+        mall._staff_tokens[member.role] = staff_token(mall.runtime, member, ttl_seconds=LONG_TOKEN_TTL_SECONDS)
+
+
+async def full_refund(mall: Mall, order_id: int) -> None:
+    """The merchant refunds everything paid; the worker has the sandbox pay it back and applies its notice."""
+    response = await mall.client.post(f"/admin/orders/{order_id}/refunds", headers=await mall.staff("finance"),
+                                      json={"reason": "goodwill"})
+    assert response.status_code == 201, response.text
+    await mall.work()
+
+
+def codes(answers: list[httpx.Response]) -> Counter[tuple[int, str | None]]:
+    """(status, problem code) of each answer, counted: what a crowd of requests was told."""
+    return Counter((r.status_code, r.json().get("code") if r.status_code >= 400 else None) for r in answers)
+
+
+async def counter(runtime: Runtime, key: str, period: str = "all") -> int | None:
+    """A capped counter's use as stored (None: never counted)."""
+    found = await rows(runtime, "SELECT used FROM counters WHERE key = :k AND period = :p", k=key, p=period)
+    return found[0][0] if found else None
 
 
 async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:

@@ -16,16 +16,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-import tests.support
 from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.auth import ROLE_PERMISSIONS
 from fissionmall.core.tokens import SigningKeys, sign_token
 from fissionmall.customers.models import Customer
 from fissionmall.orders.models import Order
-from tests.support import ADDRESS, PASSWORD, ROLES, Mall, problem
+from tests.support import ADDRESS, PASSWORD, ROLES, SHIPMENT, Mall, problem
 
 # --- a local stand-in for WeChat's jscode2session ---------------------------------------------------
 
@@ -105,16 +103,9 @@ def closed_port_url() -> str:
 
 # --- helpers ---------------------------------------------------------------------------------------
 
-LIGHT_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+pytestmark = pytest.mark.usefixtures("light_password_hashes")  # staff log in through the real endpoint often
 
 
-@pytest.fixture(autouse=True)
-def light_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Staff get argon2 hashes with light parameters, so each real login costs ~1 ms instead of ~130 ms."""
-    monkeypatch.setattr(tests.support, "password_hash", lambda: LIGHT_HASH)
-
-
-SHIP = {"carrier": "SF Express", "tracking_no": "SF1234567890"}
 
 
 async def count(runtime, model, **where: object) -> int:
@@ -310,7 +301,7 @@ async def _setup(action: str, mall: Mall, role: str) -> tuple[Call, Look]:
                 lambda: admin_get(mall, f"/admin/orders/{order_id}"))
     shopper, order_id = await paid_order(mall, f"shopper-{role}")
     if action == "ship_order":
-        return (lambda who: client.post(f"/admin/orders/{order_id}/ship", headers=who, json=SHIP),
+        return (lambda who: client.post(f"/admin/orders/{order_id}/ship", headers=who, json=SHIPMENT),
                 lambda: admin_get(mall, f"/admin/orders/{order_id}"))
     if action == "merchant_refund":
         return (lambda who: client.post(f"/admin/orders/{order_id}/refunds", headers=who, json={"reason": "broken"}),
@@ -336,6 +327,7 @@ async def _sku(mall: Mall) -> dict[str, Any]:
     return sku
 
 
+@pytest.mark.backend_free
 def test_matrix_follows_role_permissions():
     """The matrix is written out by hand; it must agree with ROLE_PERMISSIONS (a change needs both)."""
     for action, (permission, allowed, _) in MATRIX.items():
@@ -407,7 +399,7 @@ async def test_other_merchants_staff_cannot_see_or_change_orders_and_refunds(cli
     theirs = await other.staff("owner")
     for attempt, code in [
         (client.get(f"/admin/orders/{paid_id}", headers=theirs), "order_not_found"),
-        (client.post(f"/admin/orders/{paid_id}/ship", headers=theirs, json=SHIP), "order_not_found"),
+        (client.post(f"/admin/orders/{paid_id}/ship", headers=theirs, json=SHIPMENT), "order_not_found"),
         (client.post(f"/admin/orders/{pending_id}/adjustments", headers=theirs,
                      json={"amount_fen": -900, "name": "x"}), "order_not_found"),
         (client.post(f"/admin/orders/{paid_id}/refunds", headers=theirs, json={"reason": "x"}), "order_not_found"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import httpx
@@ -22,37 +23,23 @@ from fissionmall.orders import repository as order_repository
 from fissionmall.orders import tasks as order_tasks
 from fissionmall.payments.providers.sandbox import signed_headers
 from fissionmall.runtime import Runtime
-from tests.support import ADDRESS, Mall, problem
+from tests.support import ADDRESS, Mall, Who, problem, rows, shoppers, snapshot_of
 
 pytestmark = pytest.mark.postgres
 
-Who = dict[str, str]
 WATCHED = ("orders", "order_items", "payments", "payment_notifications", "events", "outbox_jobs", "refunds",
            "sandbox_refunds", "skus", "idempotency_keys")
 
+snapshot = partial(snapshot_of, tables=WATCHED)
+
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    async with runtime.sessionmaker() as session:
-        return {table: [tuple(row) for row in (await session.execute(text(f"SELECT * FROM {table} ORDER BY id")))]
-                for table in WATCHED}
-
-
-async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    async with runtime.sessionmaker() as session:
-        return [tuple(row) for row in (await session.execute(text(sql), params))]
-
 
 async def money_of(runtime: Runtime, order_id: int) -> tuple[str, int, int, int]:
     """(status, paid, reserved, refunded) as stored."""
     [row] = await rows(runtime, "SELECT status, paid_fen, refund_reserved_fen, refunded_fen FROM orders "
                                 "WHERE id = :id", id=order_id)
     return row  # type: ignore[return-value]
-
-
-async def shoppers(mall: Mall, count: int) -> list[Who]:
-    return [await mall.shopper(f"s{i}") for i in range(count)]
 
 
 async def paying(mall: Mall, who: Who) -> dict[str, Any]:
@@ -87,7 +74,7 @@ def codes(responses: list[httpx.Response]) -> set[str]:
 async def test_fifty_shoppers_racing_for_ten_items_buy_exactly_ten(client, runtime):
     """Fifty simultaneous orders of one against a stock of ten: ten orders, forty out_of_stock, stock never below 0."""
     shop = await Mall.create(client, runtime, slug="flash", stock=10)
-    buyers = await shoppers(shop, 50)
+    buyers = await shoppers(shop, "s", 50)
     responses = await asyncio.gather(*[shop.place_order(who) for who in buyers])
     assert statuses(responses) == [201] * 10 + [409] * 40
     for refused in (r for r in responses if r.status_code == 409):
@@ -280,7 +267,7 @@ async def test_four_workers_run_every_job_exactly_once(runtime, clock):
 
 async def test_four_workers_deliver_each_sandbox_notification_once(client, mall, runtime):
     """Thirty queued sandbox deliveries, four worker ticks at once: every order paid once, every job done once."""
-    buyers = await shoppers(mall, 30)
+    buyers = await shoppers(mall, "s", 30)
     orders = [await paying(mall, who) for who in buyers]
     for who, order in zip(buyers, orders, strict=True):
         [payment_id] = (await rows(runtime, "SELECT id FROM payments WHERE order_id = :id", id=order["id"]))[0]
@@ -327,7 +314,7 @@ async def settled_consistently(mall: Mall, runtime: Runtime, buyers: list[Who],
 
 async def test_payments_racing_the_timeout_sweep_end_paid_or_refunded(client, mall, runtime, clock):
     """Orders due exactly now, paid before, during and after the timeout sweep: each ends consistently."""
-    buyers = await shoppers(mall, 18)
+    buyers = await shoppers(mall, "s", 18)
     orders = [await paying(mall, who) for who in buyers]
     clock.advance(minutes=30)
     assert await rows(runtime, "SELECT COUNT(*) FROM orders WHERE due_at <= :now", now=clock.now()) == [(18,)]
@@ -371,7 +358,7 @@ class Gate:
 async def test_sweep_that_read_an_order_as_due_does_not_cancel_it_once_paid(client, mall, runtime, clock,
                                                                              monkeypatch):
     """The sweep lists the due orders, then a payment lands before it cancels: the paid order stays paid."""
-    buyers = await shoppers(mall, 2)
+    buyers = await shoppers(mall, "s", 2)
     orders = [await paying(mall, who) for who in buyers]
     clock.advance(minutes=30)
     gate = Gate()
@@ -392,7 +379,7 @@ async def test_payment_that_read_the_order_as_pending_is_refunded_if_the_sweep_c
                                                                                             clock, monkeypatch):
     """The notification settles the payment, then the sweep cancels the order before it is marked paid: the money
     goes back automatically and the stock stays released."""
-    buyers = await shoppers(mall, 1)
+    buyers = await shoppers(mall, "s", 1)
     orders = [await paying(mall, who) for who in buyers]
     clock.advance(minutes=30)
     gate = Gate()

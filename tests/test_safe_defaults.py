@@ -11,14 +11,13 @@ import subprocess
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from fissionmall.app import create_app
 from fissionmall.config import PUBLISHED_KEYS, SettingsError, load_settings
-from tests.payments.test_wechatpay_flow import clock, fake_gateway, settings_overrides  # noqa: F401
 from tests.payments.test_wechatpay_provider import APIV3_KEY
-from tests.support import problem, value
 from tests.test_config_cli import CLI, clean_environment, environment  # noqa: F401  (autouse: no shell settings)
+
+pytestmark = pytest.mark.backend_free
 
 POSTGRES = "postgresql+asyncpg://mall@db.internal/mall"
 PRIVATE = "k" * 16 + "-private-0123456789"
@@ -162,22 +161,3 @@ async def test_the_docs_page_loads_nothing_from_elsewhere_and_nothing_inline(tmp
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert sources and all(source.startswith("/") for source in sources), sources
     assert "<script>" not in page.text and "<style" not in page.text
-
-
-# --- sandbox self-confirmation -----------------------------------------------------------------------------
-
-
-async def test_sandbox_self_confirmation_is_refused_when_the_sandbox_is_off(client, mall, runtime):
-    """On a WeChat Pay server, even a payment row marked as the sandbox's (left from a test period) cannot be
-    confirmed by its shopper: the sandbox does not exist there, and nothing is queued."""
-    alice = await mall.shopper("alice")
-    order = await mall.order(alice)
-    payment_id = (await client.post(f"/orders/{order['id']}/pay", headers=alice)).json()["payment_id"]
-    async with runtime.sessionmaker() as session:
-        await session.execute(text("UPDATE payments SET provider = 'sandbox' WHERE id = :id"), {"id": payment_id})
-        await session.commit()
-    jobs = await value(runtime, "SELECT count(*) FROM outbox_jobs")
-
-    problem(await client.post(f"/sandbox/payments/{payment_id}/complete", headers=alice), 404, "payment_not_found")
-    assert await value(runtime, "SELECT count(*) FROM outbox_jobs") == jobs
-    assert (await mall.get_order(alice, order["id"]))["status"] == "pending_payment"

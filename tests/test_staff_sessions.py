@@ -145,6 +145,7 @@ async def test_share_codes_signed_with_a_retired_key_still_open(client, mall, ru
             "share_not_found")
 
 
+@pytest.mark.backend_free
 def test_a_short_retired_key_stops_start_up_naming_the_setting():
     with pytest.raises(SettingsError, match="RETIRED_SECRET_KEYS"):
         load_settings(retired_secret_keys=f"{RETIRED_KEY}, too-short")

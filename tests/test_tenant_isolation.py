@@ -35,7 +35,7 @@ from tests.loyalty.test_levels import PLAN as LEVELS
 from tests.loyalty.test_levels import save as save_levels
 from tests.loyalty.test_points import configure as configure_points
 from tests.loyalty.test_tasks import new_task
-from tests.support import PASSWORD, ROLES, Mall, rows
+from tests.support import LONG_TOKEN_TTL_SECONDS, PASSWORD, ROLES, Mall, rows
 from tests.test_auth_tenancy import CODES, WechatStandIn, configure_wechat, wechat_server  # noqa: F401 (a fixture)
 
 API = "/api/v1"
@@ -94,6 +94,7 @@ def routes() -> list[tuple[str, str, list[str]]]:
     return found
 
 
+@pytest.mark.backend_free
 def test_every_path_parameter_is_in_the_reviewed_table():
     unknown = {(path, name) for _, path, names in routes() for name in names if name not in ID_OF}
     assert not unknown, f"add these path parameters to ID_OF (with a row of merchant A): {sorted(unknown)}"
@@ -104,7 +105,8 @@ def test_every_path_parameter_is_in_the_reviewed_table():
 @pytest.fixture
 def settings_overrides(wechat_server: WechatStandIn) -> dict[str, object]:  # noqa: F811 (the imported fixture)
     """Tokens that outlive the after-sale week the withdrawal's commission waits for; WeChat's stand-in."""
-    return {"token_ttl_seconds": 90 * 24 * 3600, "platform_token": "p" * 32, "wechat_api_base": wechat_server.url}
+    return {"token_ttl_seconds": LONG_TOKEN_TTL_SECONDS, "platform_token": "p" * 32,
+            "wechat_api_base": wechat_server.url}
 
 
 async def tenant(client, runtime, slug: str) -> Mall:
@@ -421,6 +423,7 @@ async def cross_tenant_references(runtime) -> list[tuple[str, str, int]]:
     return found
 
 
+@pytest.mark.backend_free
 def test_the_reference_checker_knows_every_id_column():
     assert len(references()) >= 40, references()
 
@@ -512,6 +515,7 @@ def body_fields() -> dict[str, set[str]]:
     return found
 
 
+@pytest.mark.backend_free
 def test_every_body_field_naming_a_row_is_in_the_reviewed_table():
     listed = {f"{op} {field}" for op, fields in body_fields().items() if op.split("[")[0] not in NOT_A_MALL_S
               for field in fields}

@@ -8,21 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-import tests.support
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
 from fissionmall.catalog.schemas import MAX_PRICE_FEN
-from tests.support import PASSWORD, Mall, problem
+from tests.support import Mall, problem
 
-LIGHT_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
-
-
-@pytest.fixture(autouse=True)
-def light_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Staff get argon2 hashes with light parameters, so each real login costs ~1 ms instead of ~130 ms."""
-    monkeypatch.setattr(tests.support, "password_hash", lambda: LIGHT_HASH)
+pytestmark = pytest.mark.usefixtures("light_password_hashes")  # staff log in through the real endpoint often
 
 
 async def count(runtime, model) -> int:

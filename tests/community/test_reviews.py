@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import Mall, problem, rows
+from tests.support import SHIPMENT, Mall, problem, rows
 
-SHIPMENT = {"carrier": "SF Express", "tracking_no": "SF1234567890"}
 POINTS = {"earn_per_yuan": 0, "fen_per_100_points": 100, "max_redeem_percent": 50, "validity_days": 365,
           "checkin_points": 5, "streak_bonus": 1, "streak_cap": 7, "review_points": 20}
 WATCHED = "SELECT (SELECT count(*) FROM reviews), (SELECT count(*) FROM events WHERE kind = 'review')"

@@ -7,7 +7,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import fissionmall
+
+pytestmark = pytest.mark.backend_free
 
 SOURCE = Path(fissionmall.__file__).parent
 

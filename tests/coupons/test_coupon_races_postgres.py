@@ -8,40 +8,12 @@ coupon chosen by many concurrent orders is locked by exactly one of them.
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
-from collections.abc import Awaitable, Iterable
-from typing import TypeVar
-
-import httpx
 import pytest
 
 from tests.coupons.test_coupons import claim, make_template, place
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import problem, rows, value
+from tests.support import codes, problem, rows, together, value
 
-pytestmark = pytest.mark.postgres
-
-Who = dict[str, str]
-T = TypeVar("T")
-IN_FLIGHT = 40
-"""Requests running at once: the PostgreSQL server is shared with other test runs."""
-
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once (asyncio.gather), at most IN_FLIGHT of them inside the app at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(gated(call) for call in calls)))
-
-
-def codes(answers: list[httpx.Response]) -> Counter[tuple[int, str | None]]:
-    """(status, problem code) of each answer, counted."""
-    return Counter((r.status_code, r.json().get("code") if r.status_code >= 400 else None) for r in answers)
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
 
 
 async def test_500_customers_race_for_100_coupons(client, mall):

@@ -12,43 +12,41 @@ hold, paused / not-claimable / ended templates cannot be claimed. Every refusal 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
-from fissionmall.runtime import Runtime
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows, value
+from tests.support import (
+    ADDRESS,
+    LONG_TOKEN_TTL_SECONDS,
+    Mall,
+    Who,
+    full_refund,
+    problem,
+    refused_unchanged,
+    rows,
+    value,
+)
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 WATCHED = ("coupon_templates", "coupons", "counters", "orders", "order_items", "order_adjustments", "skus",
            "customers", "events", "outbox_jobs", "payments", "refunds", "idempotency_keys", "wallet_entries")
 """What a refused coupon request must leave exactly as it was."""
+
+refused = partial(refused_unchanged, tables=WATCHED)
+
 TEA = 1000  # the mall's Tea SKU, in fen
 
 
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     """Shopper tokens that outlive the days these tests move the clock by."""
-    return {"token_ttl_seconds": 90 * 24 * 3600}
+    return {"token_ttl_seconds": LONG_TOKEN_TTL_SECONDS}
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    async with runtime.sessionmaker() as session:
-        return {table: [tuple(row) for row in await session.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
-                for table in WATCHED}
-
-
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request; it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused request ({code}) changed rows"
-    return answer
-
 
 def template_body(**changes: Any) -> dict[str, Any]:
     """A valid template (300 fen off, valid 7 days from the claim); keyword arguments replace its fields."""
@@ -121,13 +119,6 @@ def lines(body: dict[str, Any]) -> list[tuple[str, str, int]]:
 async def set_merchant(mall: Mall, **rules: Any) -> None:
     response = await mall.client.patch("/admin/merchant", headers=await mall.staff("owner"), json=rules)
     assert response.status_code == 200, response.text
-
-
-async def full_refund(mall: Mall, order_id: int) -> None:
-    response = await mall.client.post(f"/admin/orders/{order_id}/refunds", headers=await mall.staff("finance"),
-                                      json={"reason": "goodwill"})
-    assert response.status_code == 201, response.text
-    await mall.work()
 
 
 async def coffee(mall: Mall, category_id: int | None = None) -> tuple[int, int]:

@@ -24,10 +24,20 @@ from fissionmall.distribution import rules
 from fissionmall.distribution import service as distribution
 from fissionmall.runtime import Runtime
 from fissionmall.wallet import service as wallet_service
-from tests.orders.conftest import SHIPMENT, _signed_staff_tokens  # noqa: F401  (autouse: staff tokens, no argon2)
-from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
+from tests.support import (
+    LONG_TOKEN_TTL_SECONDS,
+    SHIPMENT,
+    Mall,
+    Who,
+    problem,
+    refused_unchanged,
+    rows,
+    snapshot_of,
+    value,
+)
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 APPROVAL = "法务部王律师 2026-11-30 批准二级分销，编号 LG-118"
 LEDGER = ("distribution_configs", "distributors", "commission_entries", "customers", "events", "outbox_jobs")
 """What a refused distribution request must leave exactly as it was."""
@@ -36,7 +46,7 @@ LEDGER = ("distribution_configs", "distributors", "commission_entries", "custome
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     """Shopper tokens that outlive the days these tests move the clock by."""
-    return {"token_ttl_seconds": 90 * 24 * 3600}
+    return {"token_ttl_seconds": LONG_TOKEN_TTL_SECONDS}
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

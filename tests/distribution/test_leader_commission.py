@@ -4,10 +4,13 @@ and nothing when the campaign sets no commission."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.campaigns.groupbuy.test_group_paths import open_paid_group
-from tests.orders.conftest import SHIPMENT, _signed_staff_tokens  # noqa: F401  (autouse: staff tokens, no argon2)
-from tests.support import Mall, rows
+from tests.support import SHIPMENT, Mall, rows
+
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
 
 async def entries(mall: Mall) -> list[tuple[int, int, int, str, int, str]]:

@@ -36,8 +36,9 @@ from tests.distribution.test_commissions import (
     join,
     mine,
 )
-from tests.orders.conftest import SHIPMENT, _signed_staff_tokens  # noqa: F401  (autouse: staff tokens, no argon2)
-from tests.support import Mall, rows
+from tests.support import LONG_TOKEN_TTL_SECONDS, SHIPMENT, Mall, rows
+
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
 SEED = 20261201
 STEPS = 120
@@ -50,7 +51,7 @@ CREDITED = ("c1", "c3", "c5", "e")
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     """Shopper tokens that outlive the weeks the scenario moves the clock by."""
-    return {"token_ttl_seconds": 90 * 24 * 3600}
+    return {"token_ttl_seconds": LONG_TOKEN_TTL_SECONDS}
 
 
 # --- the independent model --------------------------------------------------------------------------------------------

@@ -32,8 +32,9 @@ from fissionmall.payments.providers.base import TransferRequest, TransferResult
 from fissionmall.payments.providers.sandbox import SandboxProvider
 from fissionmall.runtime import Runtime
 from tests.distribution.test_commissions import Person, apply, buy, complete, configured, join, mine
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens, no argon2)
-from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
+from tests.support import LONG_TOKEN_TTL_SECONDS, Mall, problem, refused_unchanged, rows, snapshot_of, value
+
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
 WATCHED = ("payees", "withdrawals", "commission_entries", "events", "outbox_jobs", "sandbox_transfers")
 """What a refused withdrawal request or decision must leave exactly as it was."""
@@ -50,7 +51,7 @@ _buyers = itertools.count(1)
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     """Shopper tokens that outlive the after-sale weeks these tests move the clock by."""
-    return {"token_ttl_seconds": 90 * 24 * 3600}
+    return {"token_ttl_seconds": LONG_TOKEN_TTL_SECONDS}
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

@@ -10,9 +10,7 @@ Ten retries of one request under one Idempotency-Key at once: one withdrawal.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -29,17 +27,10 @@ from tests.distribution.test_withdrawals import (  # noqa: F401  (settings_overr
     transfers,
     withdraw,
 )
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import problem, rows, value
+from tests.support import problem, rows, together, value
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
 
-T = TypeVar("T")
-
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once: each request gets its own session and connection inside the app."""
-    return list(await asyncio.gather(*calls))
 
 
 @pytest.mark.parametrize("review", [True, False], ids=["reviewed", "approved_at_once"])

@@ -31,10 +31,10 @@ from fissionmall.fraud.schemas import Actor, VelocityLimits
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.merchants.service import staff_token
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, password_hash, problem, rows, snapshot_of
+from tests.support import Mall, Who, customer_id, password_hash, problem, rows, snapshot_of
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 WECHAT = "http://wechat.test"
 WATCHED = ("helps", "counters", "assist_packets", "events", "outbox_jobs", "wallet_entries", "idempotency_keys")
@@ -161,11 +161,6 @@ async def test_one_ip_range_may_help_at_most_the_hourly_limit(client, app, mall,
     assert ranges == [(f"velocity:help:{campaign_id}:ip range:10.1.2.0/24", "2026-01-01T20", 2),
                       (f"velocity:help:{campaign_id}:ip range:10.1.3.0/24", "2026-01-01T20", 1),
                       (f"velocity:help:{campaign_id}:ip range:10.1.2.0/24", "2026-01-01T21", 1)]
-
-
-async def customer_id(mall: Mall, who: Who) -> int:
-    found: int = (await mall.client.get("/me", headers=who)).json()["id"]
-    return found
 
 
 async def test_database_windows_count_in_the_callers_transaction(client, mall, runtime, clock):

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from tests.loyalty.test_levels import buy, membership
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows, snapshot_of
+from tests.support import ADDRESS, Mall, Who, customer_id, problem, rows, snapshot_of
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 SILVER = {"level": 1, "name": "银卡", "min_spend_fen": 1000, "discount_percent": 0, "free_shipping": False,
           "points_multiplier_percent": 100, "early_access_hours": 0}
 GOLD = {**SILVER, "level": 2, "name": "金卡", "min_spend_fen": 3000, "early_access_hours": 24}
@@ -94,13 +94,6 @@ async def groups(mall: Mall, who: Who, campaign_id: int) -> list[tuple[int, str,
     assert response.status_code == 200, response.text
     return [(g["id"], g["status"], g["paid_count"], [m["customer_id"] for m in g["members"]])
             for g in response.json()]
-
-
-async def customer_id(mall: Mall, who: Who) -> int:
-    response = await mall.client.get("/me", headers=who)
-    assert response.status_code == 200, response.text
-    found: int = response.json()["id"]
-    return found
 
 
 async def sold(mall: Mall, campaign_id: int) -> int:

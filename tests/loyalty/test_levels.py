@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from fissionmall.catalog.models import Sku
@@ -23,11 +24,10 @@ from fissionmall.core.clock import FrozenClock
 from fissionmall.loyalty.levels.models import MemberLevel
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows, snapshot_of
+from tests.support import ADDRESS, SHIPMENT, Mall, Who, customer_id, problem, rows, snapshot_of
 
-Who = dict[str, str]
-SHIPMENT = {"carrier": "SF Express", "tracking_no": "SF1234567890"}
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 SILVER = {"level": 1, "name": "银卡", "min_spend_fen": 1000, "discount_percent": 3, "free_shipping": False,
           "points_multiplier_percent": 100, "early_access_hours": 0}
 GOLD = {"level": 2, "name": "金卡", "min_spend_fen": 3000, "discount_percent": 7, "free_shipping": False,
@@ -67,13 +67,6 @@ def seen(level: dict[str, Any] | None, spend: int, upcoming: dict[str, Any] | No
             "early_access_hours": level["early_access_hours"] if level else 0,
             "next_level": upcoming["name"] if upcoming else None,
             "next_needs_fen": upcoming["min_spend_fen"] - spend if upcoming else None}
-
-
-async def customer_id(mall: Mall, who: Who) -> int:
-    response = await mall.client.get("/me", headers=who)
-    assert response.status_code == 200, response.text
-    found: int = response.json()["id"]
-    return found
 
 
 async def levels_of(runtime: Runtime) -> dict[int, tuple[int, int, datetime]]:

@@ -24,11 +24,21 @@ from sqlalchemy import select
 from fissionmall.core.clock import FrozenClock
 from fissionmall.loyalty.points.models import PointsEntry
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
+from tests.support import (
+    LONG_TOKEN_TTL_SECONDS,
+    SHIPMENT,
+    Mall,
+    Who,
+    customer_id,
+    problem,
+    refused_unchanged,
+    rows,
+    snapshot_of,
+    value,
+)
 
-Who = dict[str, str]
-SHIPMENT = {"carrier": "SF Express", "tracking_no": "SF1234567890"}
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 CONFIG = {"earn_per_yuan": 1, "fen_per_100_points": 100, "max_redeem_percent": 50, "validity_days": 365,
           "checkin_points": 5, "streak_bonus": 1, "streak_cap": 7, "review_points": 0}
 """The endpoint's defaults, spelled out: 1 point per yuan kept, 100 points take off 100 fen, at most 50%."""
@@ -41,7 +51,7 @@ BUCKET_KINDS = ("earned", "returned", "checkin")
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     """Shopper tokens that outlive the weeks these tests move the clock by."""
-    return {"token_ttl_seconds": 90 * 24 * 3600}
+    return {"token_ttl_seconds": LONG_TOKEN_TTL_SECONDS}
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
@@ -53,13 +63,6 @@ async def configure(mall: Mall, **overrides: int) -> dict[str, int]:
     assert response.status_code == 200, response.text
     assert response.json() == body
     return body
-
-
-async def customer_id(mall: Mall, who: Who) -> int:
-    response = await mall.client.get("/me", headers=who)
-    assert response.status_code == 200, response.text
-    found: int = response.json()["id"]
-    return found
 
 
 async def mine(mall: Mall, who: Who) -> dict[str, Any]:

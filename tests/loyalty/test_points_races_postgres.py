@@ -8,45 +8,19 @@ worker's expiry sweeps run: the bucket expires exactly once and never pays.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable
+from typing import Any
 
 import httpx
 import pytest
 
 from fissionmall.catalog.models import Sku
 from fissionmall.loyalty.points import tasks as points_tasks
-from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)
-    checkin,
-    configure,
-    customer_id,
-    entries,
-    ledger,
-    moves,
-    remaining,
-    seeded,
-    settings_overrides,
-)
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows, value
+from tests.loyalty.test_points import checkin, configure, entries, ledger, moves, remaining, seeded, settings_overrides  # noqa: F401  (settings_overrides: long-lived shopper tokens)
+from tests.support import ADDRESS, Mall, customer_id, problem, rows, together, value
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
 
-T = TypeVar("T")
-IN_FLIGHT = 40
-"""Requests running at once: the PostgreSQL server is shared with other test runs."""
-
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once (asyncio.gather), at most IN_FLIGHT of them inside the app at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(gated(call) for call in calls)))
 
 
 async def own_skus(mall: Mall, count: int, stock: int = 5) -> list[int]:

@@ -27,26 +27,15 @@ from fissionmall.loyalty.tasks import rules
 from fissionmall.loyalty.tasks import service as missions
 from fissionmall.loyalty.tasks.rules import Step
 from fissionmall.runtime import Runtime
-from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)
-    checkin,
-    configure,
-    customer_id,
-    settings_overrides,
-)
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
+from tests.loyalty.test_points import checkin, configure, settings_overrides  # noqa: F401  (settings_overrides: long-lived shopper tokens)
+from tests.support import Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of, value
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 PROGRESS_JOB = "loyalty.task_progress"
 WATCHED = ("loyalty_tasks", "task_progress", "task_hits", "points_entries", "points_balances", "coupons",
            "coupon_templates", "events", "outbox_jobs")
 """What a refused task request must leave exactly as it was."""
-
-
-@pytest.fixture
-async def beta(client, runtime: Runtime, mall: Mall) -> Mall:
-    """A second merchant, whose tasks must never move for what happens in the first."""
-    return await Mall.create(client, runtime, slug="beta")
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

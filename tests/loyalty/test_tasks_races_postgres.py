@@ -10,8 +10,6 @@ once: every job runs once and succeeds, the count is exactly 20 and the reward i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import TypeVar
 
 import pytest
 
@@ -19,7 +17,7 @@ from fissionmall.core.outbox import run_due_jobs
 from fissionmall.jobs.worker import load_task_modules
 from fissionmall.loyalty.tasks import service as missions
 from fissionmall.runtime import Runtime
-from tests.loyalty.test_points import configure, customer_id
+from tests.loyalty.test_points import configure
 from tests.loyalty.test_tasks import (
     PROGRESS_JOB,
     friend,
@@ -35,25 +33,12 @@ from tests.loyalty.test_tasks import (
     task_coupons,
     task_points,
 )
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import rows, value
+from tests.support import customer_id, rows, together, value
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
 
-T = TypeVar("T")
 IN_FLIGHT = 12
 """Handlers running at once: the PostgreSQL server is shared with other test runs."""
-
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once (asyncio.gather), at most IN_FLIGHT of them at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(gated(call) for call in calls)))
 
 
 async def friends_registered(runtime: Runtime) -> list[int]:
@@ -94,7 +79,7 @@ async def test_thirty_friends_handled_twice_at_once_count_once_and_reward_once(c
     events = await friends_registered(runtime)
     assert len(events) == 30
 
-    await together(missions.on_event(runtime, {"event_id": event_id}) for event_id in events * 2)
+    await together((missions.on_event(runtime, {"event_id": event_id}) for event_id in events * 2), IN_FLIGHT)
     assert await progress(runtime) == [(first["id"], me, "once", 30, True), (last["id"], me, "once", 30, True)]
     assert await value(runtime, "SELECT count(*) FROM task_hits") == 60
     assert await task_points(runtime) == [

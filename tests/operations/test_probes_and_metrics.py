@@ -202,6 +202,7 @@ async def test_metrics_need_the_token_when_one_is_set(runtime):
 
 @pytest.mark.parametrize(("name", "bad"), [("job_lease_seconds", 0), ("job_lease_seconds", "soon"),
                                            ("metrics_token", "short")])
+@pytest.mark.backend_free
 def test_bad_operation_settings_stop_start_up(name, bad):
     with pytest.raises(SettingsError) as refused:
         load_settings(**{name: bad})

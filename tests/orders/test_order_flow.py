@@ -18,8 +18,10 @@ from fissionmall.merchants.models import Staff
 from fissionmall.orders.models import Order, OrderAdjustment
 from fissionmall.payments.models import Payment
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import SHIPMENT, Who, at, snapshot
-from tests.support import ADDRESS, Mall, problem
+from tests.orders.conftest import snapshot
+from tests.support import ADDRESS, SHIPMENT, Mall, Who, at, problem
+
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
 RULES = {"payment_timeout_minutes": 15, "auto_receive_days": 5, "after_sale_days": 3}
 

@@ -48,11 +48,6 @@ CODES = {"voucher_not_applicable", "coupons_not_with_campaign", "coupons_not_sta
          "coupon_threshold_not_met", "benefit_exceeds_total"}
 
 
-@pytest.fixture(autouse=True)
-def _signed_staff_tokens() -> None:
-    """Pure tests: replaces the orders package's autouse fixture, which would build a mall in a database."""
-
-
 # --- strategies -------------------------------------------------------------------------------------------------------
 
 small_or_zero = st.one_of(st.just(0), st.integers(min_value=0, max_value=300_000))

@@ -17,8 +17,10 @@ from sqlalchemy import select, text
 from fissionmall.core.events import Event
 from fissionmall.orders.models import Order
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import SHIPMENT, Who, at, snapshot
-from tests.support import Mall, problem
+from tests.orders.conftest import snapshot
+from tests.support import SHIPMENT, Mall, Who, at, problem
+
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
 
 async def paid_order(mall: Mall, who: Who, *, quantity: int = 3, then: str = "to_ship") -> dict[str, Any]:

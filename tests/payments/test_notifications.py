@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -16,21 +17,16 @@ from sqlalchemy import text
 
 from fissionmall.payments.providers.sandbox import sign, signed_headers
 from fissionmall.runtime import Runtime
-from tests.support import Mall, problem
+from tests.support import Mall, Who, problem, snapshot_of
 
 NOTIFY = "/payments/notify/sandbox"
 WATCHED = ("orders", "payments", "payment_notifications", "events", "outbox_jobs", "refunds", "skus", "customers")
 """Every table a notification may touch: a refused one must leave all of them as they were."""
-Who = dict[str, str]
+
+snapshot = partial(snapshot_of, tables=WATCHED)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-async def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    async with runtime.sessionmaker() as session:
-        return {table: [tuple(row) for row in (await session.execute(text(f"SELECT * FROM {table} ORDER BY id")))]
-                for table in WATCHED}
-
 
 async def rows(runtime: Runtime, sql: str) -> list[tuple[Any, ...]]:
     async with runtime.sessionmaker() as session:

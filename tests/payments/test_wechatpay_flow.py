@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from fissionmall.core.clock import FrozenClock
 from fissionmall.payments.service import refund_request
@@ -29,6 +30,7 @@ from tests.payments.test_wechatpay_provider import (
     _sign,
     encrypted,
 )
+from tests.support import problem, value
 
 NOTIFY = "/payments/notify/wechatpay"
 
@@ -117,3 +119,22 @@ async def test_pay_and_refund_through_wechat_pay(client, mall, runtime, clock, f
     assert (await client.post(NOTIFY, content=body, headers=headers)).status_code == 200
     done = await mall.get_order(alice, order["id"])
     assert (done["status"], done["refunded_fen"]) == ("to_ship", 500)
+
+
+# --- sandbox self-confirmation -----------------------------------------------------------------------------
+
+
+async def test_sandbox_self_confirmation_is_refused_when_the_sandbox_is_off(client, mall, runtime):
+    """On a WeChat Pay server, even a payment row marked as the sandbox's (left from a test period) cannot be
+    confirmed by its shopper: the sandbox does not exist there, and nothing is queued."""
+    alice = await mall.shopper("alice")
+    order = await mall.order(alice)
+    payment_id = (await client.post(f"/orders/{order['id']}/pay", headers=alice)).json()["payment_id"]
+    async with runtime.sessionmaker() as session:
+        await session.execute(text("UPDATE payments SET provider = 'sandbox' WHERE id = :id"), {"id": payment_id})
+        await session.commit()
+    jobs = await value(runtime, "SELECT count(*) FROM outbox_jobs")
+
+    problem(await client.post(f"/sandbox/payments/{payment_id}/complete", headers=alice), 404, "payment_not_found")
+    assert await value(runtime, "SELECT count(*) FROM outbox_jobs") == jobs
+    assert (await mall.get_order(alice, order["id"]))["status"] == "pending_payment"

@@ -97,6 +97,7 @@ async def test_without_the_setting_the_platform_api_does_not_exist(runtime):
     assert not [path for path in app.openapi()["paths"] if "platform" in path]
 
 
+@pytest.mark.backend_free
 def test_a_short_platform_token_stops_start_up():
     with pytest.raises(SettingsError, match="PLATFORM_TOKEN"):
         load_settings(platform_token="x" * 31)

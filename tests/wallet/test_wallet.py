@@ -6,9 +6,8 @@ with 20 orders racing for it on PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any
 
 import httpx
 import pytest
@@ -16,14 +15,15 @@ import pytest
 from fissionmall.wallet import service as wallet_service
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.campaigns.invites.test_invite_rewards import invite_campaign, invite_link, sign_up
-from tests.orders.conftest import SHIPMENT, _signed_staff_tokens  # noqa: F401  (autouse: staff tokens, no argon2)
-from tests.support import ADDRESS, Mall, problem, rows, value
+from tests.support import ADDRESS, SHIPMENT, Mall, Who, full_refund, problem, refused_unchanged, rows, together, value
 
-Who = dict[str, str]
-T = TypeVar("T")
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 WATCHED = ("orders", "order_items", "order_adjustments", "skus", "wallets", "wallet_entries", "payments", "refunds",
            "events", "outbox_jobs", "group_orders", "campaign_quotas", "campaigns")
 """What a refused checkout must leave exactly as it was."""
+
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
@@ -72,18 +72,6 @@ async def balance(mall: Mall, customer_id: int) -> int | None:
     return found[0][0] if found else None
 
 
-async def snapshot(mall: Mall) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(mall.runtime, f"SELECT * FROM {table} ORDER BY 1") for table in WATCHED}
-
-
-async def refused(mall: Mall, request: Awaitable[httpx.Response], status: int, code: str) -> dict[str, Any]:
-    """The request is refused with this problem and changes no row."""
-    before = await snapshot(mall)
-    body = problem(await request, status, code)
-    assert await snapshot(mall) == before, f"a refused request ({code}) changed rows"
-    return body
-
-
 async def assert_ledger_balances(mall: Mall) -> None:
     """Each wallet is exactly the sum of its entries, and never negative."""
     per_wallet = await rows(mall.runtime, "SELECT w.customer_id, w.balance_fen, "
@@ -91,14 +79,6 @@ async def assert_ledger_balances(mall: Mall) -> None:
                                           " WHERE e.customer_id = w.customer_id) FROM wallets w")
     assert [(c, b) for c, b, _ in per_wallet] == [(c, s) for c, _, s in per_wallet]
     assert all(b >= 0 for _, b, _ in per_wallet)
-
-
-async def full_refund(mall: Mall, order_id: int) -> None:
-    """The merchant refunds everything paid; the worker has the sandbox pay it back and applies its notice."""
-    response = await mall.client.post(f"/admin/orders/{order_id}/refunds", headers=await mall.staff("finance"),
-                                      json={"reason": "goodwill"})
-    assert response.status_code == 201, response.text
-    await mall.work()
 
 
 # --- paying with credit -----------------------------------------------------------------------------------------------
@@ -390,19 +370,6 @@ async def test_a_repeated_grant_of_the_same_source_credits_once(client, mall, ru
 
 
 # --- under concurrency ------------------------------------------------------------------------------------------------
-
-IN_FLIGHT = 40
-
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once, at most IN_FLIGHT inside the app at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(gated(call) for call in calls)))
 
 
 @pytest.mark.postgres

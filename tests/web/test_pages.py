@@ -8,12 +8,11 @@ import re
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from fissionmall.core.events import Event
 from fissionmall.runtime import Runtime
-from tests.support import Mall, problem
+from tests.support import Mall, customer_id, problem
 
 SITE = "http://mall.test"
 CARD = re.compile(r'<div class="title">(.*?)</div>\s*<div class="price"><small>¥</small>(.*?)</div>', re.S)
@@ -55,12 +54,6 @@ async def share(client: httpx.AsyncClient, who: dict[str, str], target_type: str
     return code
 
 
-async def customer_id(client: httpx.AsyncClient, who: dict[str, str]) -> int:
-    response = await client.get("/me", headers=who)
-    assert response.status_code == 200, response.text
-    return int(response.json()["id"])
-
-
 async def clicks(runtime: Runtime) -> list[tuple[int | None, int | None, int]]:
     """(actor, inviter, depth) of each click, oldest first."""
     async with runtime.sessionmaker() as session:
@@ -74,11 +67,6 @@ def cards(text: str) -> list[tuple[str, str]]:
 
 def sku_labels(text: str) -> list[str]:
     return [html.unescape(label) for label in SKU.findall(text)]
-
-
-@pytest.fixture
-async def beta(client: httpx.AsyncClient, runtime: Runtime, mall: Mall) -> Mall:
-    return await Mall.create(client, runtime, slug="beta")
 
 
 # --- the mall's front ------------------------------------------------------------------------------------------------
@@ -155,7 +143,7 @@ async def test_product_page_with_every_sku_inactive_still_renders(client, mall):
 
 async def test_share_landing_shows_the_sharer_and_product_and_records_a_click(client, mall, runtime):
     alice = await mall.shopper("alice", nickname="Alice 小红")
-    alice_id = await customer_id(client, alice)
+    alice_id = await customer_id(mall, alice)
     code = await share(client, alice, "product", mall.product_id)
 
     text = await page(client, f"/s/{code}")
@@ -167,7 +155,7 @@ async def test_share_landing_shows_the_sharer_and_product_and_records_a_click(cl
 
 async def test_invite_landing_welcomes_to_the_mall(client, mall, runtime):
     alice = await mall.shopper("alice", nickname="小红")
-    alice_id = await customer_id(client, alice)
+    alice_id = await customer_id(mall, alice)
     code = await share(client, alice, "invite", alice_id)
     text = await page(client, f"/s/{code}")
     assert BANNER.findall(text) == ["小红 分享给你的好物"]

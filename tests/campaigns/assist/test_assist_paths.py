@@ -19,10 +19,22 @@ import httpx
 import pytest
 
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
+from tests.campaigns.groupbuy.test_campaign_admin import act
+from tests.support import (
+    Mall,
+    Who,
+    counter,
+    customer_id,
+    problem,
+    refused_unchanged,
+    rows,
+    shoppers,
+    snapshot_of,
+    value,
+)
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 WATCHED = ("assist_packets", "prize_slots", "helps", "counters", "wallets", "wallet_entries", "events",
            "campaigns", "campaign_quotas", "outbox_jobs", "customers")
 """What a refused help (or a refused campaign change) must leave exactly as it was."""
@@ -40,10 +52,6 @@ def campaign_body(mall: Mall, **settings: Any) -> dict[str, Any]:
 
 async def create(mall: Mall, **settings: Any) -> httpx.Response:
     return await mall.client.post("/admin/campaigns", headers=await mall.staff(), json=campaign_body(mall, **settings))
-
-
-async def act(mall: Mall, campaign_id: int, action: str) -> httpx.Response:
-    return await mall.client.post(f"/admin/campaigns/{campaign_id}/{action}", headers=await mall.staff())
 
 
 async def assist_campaign(mall: Mall, **settings: Any) -> int:
@@ -91,10 +99,6 @@ async def help_packet(mall: Mall, who: Who, packet_id: int, device_id: str | Non
     return result
 
 
-async def shoppers(mall: Mall, prefix: str, count: int) -> list[Who]:
-    return [await mall.shopper(f"{prefix}{i}") for i in range(count)]
-
-
 async def complete(mall: Mall, packet_id: int, helpers: list[Who]) -> dict[str, Any]:
     """Every helper helps once, in order: the packet as the last help answered it."""
     answer: dict[str, Any] = {}
@@ -119,11 +123,6 @@ async def wallet(mall: Mall, who: Who) -> tuple[int, list[tuple[int, str, str, i
                                  for e in body["entries"]]
 
 
-async def counter(runtime: Runtime, key: str, period: str = "all") -> int | None:
-    found = await rows(runtime, "SELECT used FROM counters WHERE key = :k AND period = :p", k=key, p=period)
-    return found[0][0] if found else None
-
-
 async def pool_state(runtime: Runtime, campaign_id: int) -> tuple[int | None, int | None, int, int]:
     """(prizes handed out, budget used in fen, sum of assist_prize wallet entries, sum of wallet balances)."""
     given = await counter(runtime, f"slots:assist:{campaign_id}")
@@ -132,11 +131,6 @@ async def pool_state(runtime: Runtime, campaign_id: int) -> tuple[int | None, in
                                     "WHERE kind = 'assist_prize' AND campaign_id = :c", c=campaign_id)
     balances = await value(runtime, "SELECT coalesce(sum(balance_fen), 0) FROM wallets")
     return given, budget, credited, balances
-
-
-async def customer_id(mall: Mall, who: Who) -> int:
-    found: int = (await mall.client.get("/me", headers=who)).json()["id"]
-    return found
 
 
 snapshot = partial(snapshot_of, tables=WATCHED)

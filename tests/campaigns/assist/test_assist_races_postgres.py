@@ -10,46 +10,28 @@ packets opening among genuine ones take no prize, so the genuine still win them 
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.campaigns.assist.test_assist_paths import assist_campaign, open_packet, pool_state, prizes, try_help
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, Who, problem, rows, shoppers, together, value
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
 
-Who = dict[str, str]
-T = TypeVar("T")
 PACKETS, K, WINNERS, POOL = 250, 4, 100, 10_000
-IN_FLIGHT = 40
-"""Requests running at once: the PostgreSQL server is shared with other test runs."""
 CROWD = {"velocity": {"per_ip_range_hour": 100_000}}
 """Every in-process request comes from 127.0.0.1: one IP range, which must not be what limits the crowd."""
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once (asyncio.gather), at most IN_FLIGHT of them inside the app at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(gated(call) for call in calls)))
-
-
-async def shoppers(mall: Mall, prefix: str, count: int) -> list[Who]:
+async def shoppers_with_devices(mall: Mall, prefix: str, count: int) -> list[Who]:
     """`count` shoppers, each with a device id of their own (so the risk check sees them as low risk)."""
-    tokens = await together(mall.shopper(f"{prefix}{i}") for i in range(count))
+    tokens = await shoppers(mall, prefix, count, at_once=True)
     return [{**who, "X-Device-Id": f"{prefix}-phone-{i}"} for i, who in enumerate(tokens)]
 
 
@@ -64,11 +46,11 @@ async def test_1000_helpers_open_250_packets_from_a_pool_of_100_prizes(client, m
                                         per_customer_limit=1, **CROWD)
     pool = await prizes(mall.runtime, campaign_id)
     assert (len(pool), sum(pool)) == (WINNERS, POOL)
-    owners = await shoppers(mall, "owner", PACKETS)
+    owners = await shoppers_with_devices(mall, "owner", PACKETS)
     packets = await together(open_packet(mall, who, campaign_id, who["X-Device-Id"]) for who in owners)
     packet_ids = [p["id"] for p in packets]
     assert len(set(packet_ids)) == PACKETS
-    helpers = await shoppers(mall, "friend", PACKETS * K)
+    helpers = await shoppers_with_devices(mall, "friend", PACKETS * K)
     targets = [packet_ids[i // K] for i in range(len(helpers))]
     order = list(range(len(helpers)))
     random.Random(4).shuffle(order)  # the 4th help of one packet races the 1st of another
@@ -129,9 +111,9 @@ async def test_twenty_friends_racing_for_four_steps_open_the_packet_once(client,
     leave no help row; one prize, paid once."""
     campaign_id = await assist_campaign(mall, helpers_needed=K, **CROWD)
     pool = await prizes(mall.runtime, campaign_id)
-    [alice] = await shoppers(mall, "alice", 1)
+    [alice] = await shoppers_with_devices(mall, "alice", 1)
     opened = await open_packet(mall, alice, campaign_id, alice["X-Device-Id"])
-    friends = await shoppers(mall, "friend", 20)
+    friends = await shoppers_with_devices(mall, "friend", 20)
     answers = await together(try_help(mall, who, opened["id"]) for who in friends)
     assert sorted(r.status_code for r in answers) == [201] * K + [409] * 16
     for refused in (r for r in answers if r.status_code != 201):
@@ -147,7 +129,7 @@ async def test_twenty_friends_racing_for_four_steps_open_the_packet_once(client,
 async def test_one_friend_helping_the_same_packet_five_times_at_once_counts_once(client, mall):
     """The unique (record, helper) key decides between concurrent helps: one 201, four 409 already_helped."""
     campaign_id = await assist_campaign(mall, helpers_needed=K, **CROWD)
-    [alice, bob] = await shoppers(mall, "pair", 2)
+    [alice, bob] = await shoppers_with_devices(mall, "pair", 2)
     opened = await open_packet(mall, alice, campaign_id, alice["X-Device-Id"])
     answers = await together(try_help(mall, bob, opened["id"]) for _ in range(5))
     assert sorted(r.status_code for r in answers) == [201] + [409] * 4
@@ -161,9 +143,9 @@ async def test_one_friend_helping_the_same_packet_five_times_at_once_counts_once
 async def test_daily_help_limit_holds_when_one_friend_helps_ten_packets_at_once(client, mall):
     """helps_per_helper_per_day = 3 under concurrency: exactly 3 of 10 simultaneous helps go through."""
     campaign_id = await assist_campaign(mall, helpers_needed=K, **CROWD)
-    owners = await shoppers(mall, "owner", 10)
+    owners = await shoppers_with_devices(mall, "owner", 10)
     packets = await together(open_packet(mall, who, campaign_id, who["X-Device-Id"]) for who in owners)
-    [bob] = await shoppers(mall, "bob", 1)
+    [bob] = await shoppers_with_devices(mall, "bob", 1)
     answers = await together(try_help(mall, bob, p["id"]) for p in packets)
     assert sorted(r.status_code for r in answers) == [201] * 3 + [409] * 7
     for refused in (r for r in answers if r.status_code != 201):
@@ -178,9 +160,9 @@ async def test_each_raced_help_answers_with_the_packet_as_it_left_it(client, mal
     """Racing friends: each answer's helps_done is its own step (1..K), helps_remaining what is left, and it
     agrees with the friends listed."""
     campaign_id = await assist_campaign(mall, helpers_needed=K, **CROWD)
-    [alice] = await shoppers(mall, "alice", 1)
+    [alice] = await shoppers_with_devices(mall, "alice", 1)
     opened = await open_packet(mall, alice, campaign_id, alice["X-Device-Id"])
-    friends = await shoppers(mall, "friend", 20)
+    friends = await shoppers_with_devices(mall, "friend", 20)
     answers = [r.json() for r in await together(try_help(mall, who, opened["id"]) for who in friends)
                if r.status_code == 201]
     assert sorted((a["helps_done"], a["helps_remaining"], len(a["helpers"])) for a in answers) == [
@@ -196,14 +178,14 @@ async def test_risky_and_genuine_packets_opening_at_once_leave_every_prize_to_th
     campaign_id = await assist_campaign(mall, helpers_needed=1, winners=winners, pool_fen=pool_fen,
                                         high_risk="nothing", per_customer_limit=1, **CROWD)
     pool = await prizes(mall.runtime, campaign_id)
-    farm = [{k: v for k, v in who.items() if k != "X-Device-Id"} for who in await shoppers(mall, "farm", 60)]
-    genuine = await shoppers(mall, "genuine", 30)
+    farm = await shoppers(mall, "farm", 60, at_once=True)  # no device id
+    genuine = await shoppers_with_devices(mall, "genuine", 30)
     risky_ids = {p["id"] for p in await together(open_packet(mall, who, campaign_id, None) for who in farm)}
     genuine_ids = {p["id"] for p in await together(open_packet(mall, who, campaign_id, who["X-Device-Id"])
                                                    for who in genuine)}
     targets = sorted(risky_ids | genuine_ids)
     random.Random(5).shuffle(targets)  # risky and genuine openings interleave
-    helpers = await shoppers(mall, "friend", len(targets))
+    helpers = await shoppers_with_devices(mall, "friend", len(targets))
 
     answers = await together(try_help(mall, who, target) for who, target in zip(helpers, targets, strict=True))
     assert Counter(r.status_code for r in answers) == {201: len(targets)}, [r.text for r in answers[:3]]

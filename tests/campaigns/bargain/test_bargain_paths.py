@@ -20,10 +20,10 @@ from sqlalchemy import select
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.core.events import Event
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
+from tests.support import Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of, value
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 START, FLOOR, N = 1000, 100, 5
 WATCHED = ("bargains", "helps", "counters", "campaigns", "campaign_quotas", "wallets", "wallet_entries", "events",
            "orders", "order_items", "order_adjustments", "skus", "outbox_jobs", "payments", "idempotency_keys")
@@ -110,11 +110,6 @@ async def stored(mall: Mall, bargain_id: int) -> Bargain:
         found = (await session.execute(select(Bargain).where(Bargain.id == bargain_id))).scalar_one()
         session.expunge(found)
         return found
-
-
-async def customer_id(mall: Mall, who: Who) -> int:
-    found: int = (await mall.client.get("/me", headers=who)).json()["id"]
-    return found
 
 
 async def wallet(mall: Mall, who: Who) -> tuple[int, list[tuple[int, str, str, int]]]:

@@ -8,11 +8,9 @@ exceeded; a reward budget is never overspent and each reward is credited once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections import Counter
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable
+from typing import Any
 
 import httpx
 import pytest
@@ -28,32 +26,12 @@ from tests.campaigns.bargain.test_bargain_paths import (
     view,
 )
 from tests.conftest import PUBLIC_BASE
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Who, codes, problem, rows, shoppers, together, value
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
 
-Who = dict[str, str]
-T = TypeVar("T")
-IN_FLIGHT = 40
-"""Requests running at once: the PostgreSQL server is shared with other test runs."""
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once (asyncio.gather), at most IN_FLIGHT of them inside the app at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(gated(call) for call in calls)))
-
-
-async def shoppers(mall: Mall, prefix: str, count: int) -> list[Who]:
-    return await together(mall.shopper(f"{prefix}{i}") for i in range(count))
 
 
 def help_from(app: Any, stack: contextlib.AsyncExitStack, ip: str, who: Who, bargain_id: int,
@@ -64,10 +42,6 @@ def help_from(app: Any, stack: contextlib.AsyncExitStack, ip: str, who: Who, bar
     stack.push_async_callback(network.aclose)
     headers = {**who, **({"X-Device-Id": device} if device else {})}
     return network.post(f"/bargains/{bargain_id}/helps", headers=headers)
-
-
-def codes(answers: list[httpx.Response]) -> Counter[tuple[int, str | None]]:
-    return Counter((r.status_code, r.json().get("code") if r.status_code >= 400 else None) for r in answers)
 
 
 # --- many friends, one bargain ----------------------------------------------------------------------------------------
@@ -81,7 +55,7 @@ async def test_fifty_helpers_at_once_take_exactly_five_cuts_to_the_floor(client,
     bargain = await started(mall, await mall.shopper("alice"), campaign_id)
     bargain_id = bargain["id"]
     schedule = list((await stored(mall, bargain_id)).schedule)
-    crowd = await shoppers(mall, "friend", 50)
+    crowd = await shoppers(mall, "friend", 50, at_once=True)
     async with contextlib.AsyncExitStack() as stack:
         answers = await together(help_from(app, stack, f"10.{i}.0.1", who, bargain_id)
                                  for i, who in enumerate(crowd))
@@ -114,7 +88,7 @@ async def test_each_simultaneous_help_answers_with_its_own_step(client, app, mal
     listed are the first seq cuts, helps_remaining is what is really left."""
     campaign_id = await bargain_campaign(mall)
     bargain_id = (await started(mall, await mall.shopper("alice"), campaign_id))["id"]
-    crowd = await shoppers(mall, "friend", 30)
+    crowd = await shoppers(mall, "friend", 30, at_once=True)
     async with contextlib.AsyncExitStack() as stack:
         answers = await together(help_from(app, stack, f"10.{i}.0.1", who, bargain_id)
                                  for i, who in enumerate(crowd))
@@ -147,7 +121,7 @@ async def test_a_helpers_daily_allowance_holds_across_ten_bargains_at_once(clien
     """helps_per_helper_per_day 3: one friend helping 10 different bargains at the same moment cuts exactly 3;
     the other 7 are help_limit_reached and those bargains are untouched."""
     campaign_id = await bargain_campaign(mall, helps_per_helper_per_day=3)
-    starters = await shoppers(mall, "starter", 10)
+    starters = await shoppers(mall, "starter", 10, at_once=True)
     bargains = [b["id"] for b in await together(started(mall, who, campaign_id) for who in starters)]
     helper = await mall.shopper("helper")
     answers = await together(help_(mall, helper, bargain_id) for bargain_id in bargains)
@@ -167,7 +141,7 @@ async def test_a_reward_budget_is_never_overspent_by_simultaneous_helpers(client
     campaign_id = await bargain_campaign(mall, helps_needed=30, helper_reward_fen=30, reward_budget={"total_fen": 300})
     bargain_id = (await started(mall, await mall.shopper("alice"), campaign_id))["id"]
     schedule = list((await stored(mall, bargain_id)).schedule)
-    crowd = await shoppers(mall, "friend", 30)
+    crowd = await shoppers(mall, "friend", 30, at_once=True)
     async with contextlib.AsyncExitStack() as stack:
         answers = await together(help_from(app, stack, f"10.{i}.0.1", who, bargain_id, device=f"phone-{i}")
                                  for i, who in enumerate(crowd))

@@ -8,9 +8,7 @@ orders and scans race for it. A sent voucher claimed by ten friends at once has 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import TypeVar
+from collections.abc import Awaitable
 
 import httpx
 import pytest
@@ -21,38 +19,17 @@ from tests.campaigns.giftcards.test_vouchers import (
     VALUE,
     bought,
     claim,
-    customer_id,
     gift_campaign,
     redeem,
     sent,
     use_online,
     voucher_rows,
-    work_until_idle,
 )
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, customer_id, problem, rows, together, value, work_until_idle
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
 
-T = TypeVar("T")
-IN_FLIGHT = 40
-"""Requests running at once: the PostgreSQL server is shared with other test runs."""
 VOUCHERS = 20
-
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once (asyncio.gather), at most IN_FLIGHT of them inside the app at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    results = await asyncio.gather(*(gated(call) for call in calls), return_exceptions=True)
-    for result in results:  # every call has finished: a failure leaves nothing running into the next test
-        if isinstance(result, BaseException):
-            raise result
-    return results  # type: ignore[return-value]
 
 
 def order_refused(response: httpx.Response) -> None:
@@ -207,6 +184,6 @@ async def test_ten_friends_claiming_one_link_at_once_make_one_holder(client, mal
     assert (await voucher_rows(mall))[voucher_id] == ("active", winner_id, None, None, False, False)
     assert await rows(mall.runtime, "SELECT actor_id, subject_id FROM events WHERE kind = 'voucher_claimed'") == [
         (winner_id, voucher_id)]
-    await work_until_idle(mall)
+    await work_until_idle(mall, passes=6)
     assert (await voucher_rows(mall))[voucher_id][:2] == ("active", winner_id)
 

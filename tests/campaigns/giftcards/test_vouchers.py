@@ -9,25 +9,39 @@ was."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
-from fissionmall.merchants.models import Staff
-from fissionmall.merchants.service import staff_token
 from tests.campaigns.groupbuy.test_campaign_admin import add_sku
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows, value
+from tests.support import (
+    ADDRESS,
+    Mall,
+    Who,
+    at,
+    customer_id,
+    problem,
+    refused_unchanged,
+    rows,
+    sign_staff_tokens,
+    snapshot_of,
+    value,
+    work_until_idle,
+)
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 PRICE, VALUE, TEA = 800, 1000, 1000
 """What a voucher costs, what it takes off online, and the tea's list price."""
 WATCHED = ("vouchers", "orders", "order_items", "order_adjustments", "refunds", "payments", "skus", "campaigns",
            "campaign_quotas", "events", "outbox_jobs", "sandbox_refunds")
 """What a refused request must leave exactly as it was."""
+
+snapshot = partial(snapshot_of, tables=WATCHED)
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
@@ -108,51 +122,11 @@ def use_online(mall: Mall, who: Who, voucher_id: int, quantity: int = 1, sku_id:
     return mall.place_order(who, quantity, sku_id=sku_id, voucher_id=voucher_id)
 
 
-async def customer_id(mall: Mall, who: Who) -> int:
-    found: int = (await mall.client.get("/me", headers=who)).json()["id"]
-    return found
-
-
 async def voucher_rows(mall: Mall) -> dict[int, tuple[Any, ...]]:
     """id → (status, holder, redeemed order, redeemed store, has a claim token, has a claim deadline) as stored."""
     found = await rows(mall.runtime, "SELECT id, status, holder_id, redeemed_order_id, redeemed_store_id, "
                                      "claim_token_hash IS NOT NULL, claim_deadline IS NOT NULL FROM vouchers")
     return {row[0]: tuple(row[1:]) for row in found}
-
-
-async def snapshot(mall: Mall) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: await rows(mall.runtime, f"SELECT * FROM {table} ORDER BY 1") for table in WATCHED}
-
-
-async def refused(mall: Mall, request: Any, status: int, code: str) -> dict[str, Any]:
-    """Send the (awaitable) request; it must be refused with this problem and change no row."""
-    before = await snapshot(mall)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall) == before, f"a refused request ({code}) changed rows"
-    return answer
-
-
-async def work_until_idle(mall: Mall) -> None:
-    """Worker passes until no job is left: the sweep, then the refund job, then the provider's notification."""
-    for _ in range(6):
-        if (await mall.work())["jobs"] == 0:
-            return
-    raise AssertionError("the worker never went idle")
-
-
-async def resign_staff(mall: Mall) -> None:
-    """Staff tokens signed anew after the clock moved by years (the fixture's tokens last 90 days)."""
-    async with mall.runtime.sessionmaker() as session:
-        staff = (await session.execute(select(Staff).where(Staff.merchant_id == mall.merchant_id))).scalars().all()
-    for member in staff:
-        mall._staff_tokens[member.role] = staff_token(mall.runtime, member, ttl_seconds=90 * 24 * 3600)
-
-
-def at(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- buying -----------------------------------------------------------------------------------------------------------
@@ -342,9 +316,9 @@ async def test_an_unclaimed_voucher_returns_to_its_sender_at_the_claim_deadline(
     assert (shown["status"], shown["holder_id"], shown["claim_deadline"], len(shown["code"])) == (
         "active", alice_id, None, 12)
     await refused(mall, claim(mall, bob, voucher_id, token), 409, "voucher_claim_refused")
-    before = await snapshot(mall)
+    before = await snapshot(mall.runtime)
     await mall.work()
-    assert await snapshot(mall) == before
+    assert await snapshot(mall.runtime) == before
     again = await sent(mall, alice, voucher_id)
     assert (await claim(mall, bob, voucher_id, again["token"])).status_code == 200
 
@@ -476,7 +450,7 @@ async def test_a_voucher_bought_with_a_voucher_never_leaves_an_expiry_refund_stu
     assert (response.status_code, order["total_fen"]) == (201, 0)
     assert (await client.post(f"/orders/{order['id']}/pay", headers=alice)).status_code == 200
     clock.advance(days=1095)
-    await work_until_idle(mall)
+    await work_until_idle(mall, passes=6)
     assert await rows(mall.runtime, "SELECT count(*) FROM outbox_jobs WHERE last_error IS NOT NULL") == [(0,)]
     assert await rows(mall.runtime, "SELECT count(*) FROM vouchers WHERE status = 'expired'") == [(0,)]
     [(paid, refunded)] = await rows(mall.runtime, "SELECT paid_fen, refunded_fen FROM orders WHERE id = :o",
@@ -531,12 +505,12 @@ async def test_a_voucher_being_sent_or_of_another_merchant_is_not_redeemed_in_st
     code = await code_of(mall, alice, voucher_id)
     other = await Mall.create(client, runtime, slug="other")
     other_owner = await other.staff()
-    before = await snapshot(mall)
+    before = await snapshot(mall.runtime)
     problem(await client.post("/admin/vouchers/redeem", headers=other_owner,
                               json={"code": code, "store_id": other.store_id}), 404, "voucher_not_found")
     problem(await client.post("/admin/vouchers/redeem", headers=other_owner,
                               json={"code": code, "store_id": mall.store_id}), 404, "store_not_found")
-    assert await snapshot(mall) == before
+    assert await snapshot(mall.runtime) == before
     await sent(mall, alice, voucher_id)
     await refused(mall, redeem(mall, code), 409, "voucher_not_redeemable")
 
@@ -560,12 +534,12 @@ async def test_vouchers_unused_at_the_end_of_their_validity_are_refunded_to_the_
     alice = await mall.shopper("alice")
     await sent(mall, alice, sending)
     clock.advance(days=1, seconds=-1)
-    await work_until_idle(mall)
+    await work_until_idle(mall, passes=6)
     assert {v: row[0] for v, row in (await voucher_rows(mall)).items()} == {
         used: "redeemed", given: "active", sending: "sent", kept: "active"}
 
     clock.advance(seconds=1)
-    await work_until_idle(mall)
+    await work_until_idle(mall, passes=6)
     assert await voucher_rows(mall) == {used: ("redeemed", alice_id, redeeming["id"], None, False, False),
                                         given: ("refunded", bob_id, None, None, False, False),
                                         sending: ("refunded", alice_id, None, None, False, True),
@@ -581,14 +555,14 @@ async def test_vouchers_unused_at_the_end_of_their_validity_are_refunded_to_the_
                       o=order["id"]) == [(1, 3 * PRICE)]
     redeemed_order = await mall.get_order(alice, redeeming["id"])
     assert (redeemed_order["status"], redeemed_order["refunded_fen"]) == ("to_ship", 0)
-    before = await snapshot(mall)
+    before = await snapshot(mall.runtime)
     clock.advance(days=1)
-    await work_until_idle(mall)
-    assert await snapshot(mall) == before
+    await work_until_idle(mall, passes=6)
+    assert await snapshot(mall.runtime) == before
 
     # an expired voucher is spent everywhere: online, in the store, as a gift
     bob = await mall.shopper("bob")
-    await resign_staff(mall)
+    await sign_staff_tokens(mall)
     await refused(mall, use_online(mall, bob, given), 422, "voucher_unavailable")
     [(given_code,)] = await rows(mall.runtime, "SELECT code FROM vouchers WHERE id = :v", v=given)
     await refused(mall, redeem(mall, given_code), 409, "voucher_not_redeemable")
@@ -601,7 +575,7 @@ async def test_an_order_whose_vouchers_all_expire_is_refunded_in_full(client, ma
     alice = await mall.shopper("alice")
     order, ids = await bought(mall, alice, campaign_id, 2)
     clock.advance(days=1095)
-    await work_until_idle(mall)
+    await work_until_idle(mall, passes=6)
     assert {row[0] for row in (await voucher_rows(mall)).values()} == {"refunded"}
     alice = await mall.shopper("alice")
     after = await mall.get_order(alice, order["id"])
@@ -622,7 +596,7 @@ async def test_a_voucher_past_its_validity_is_refused_before_the_sweep_reaches_i
     code = await code_of(mall, alice, voucher_id)
     clock.advance(days=1095)
     alice = await mall.shopper("alice")
-    await resign_staff(mall)
+    await sign_staff_tokens(mall)
     await refused(mall, use_online(mall, alice, voucher_id), 422, "voucher_unavailable")
     answer = await refused(mall, redeem(mall, code), 409, "voucher_not_redeemable")
     assert answer["status_now"] == "expired"

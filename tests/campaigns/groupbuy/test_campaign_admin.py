@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from fissionmall.catalog.models import Product, Sku
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
 from tests.support import Mall, problem
+
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.campaigns.groupbuy.test_campaign_admin import campaign_body, create
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.campaigns.groupbuy.test_group_paths import group_events, open_paid_group, placed
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows
+from tests.support import Mall, Who, problem, rows
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 
 
 async def pay_stage(mall: Mall, who: Who, order_id: int, stage: str, amount_fen: int) -> dict[str, Any]:

@@ -9,26 +9,22 @@ from functools import partial
 from typing import Any
 
 import httpx
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import select
 
 from fissionmall.core.events import Event
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import act, add_sku, campaign_body, create
 from tests.campaigns.groupbuy.test_group_flow import group_campaign, group_order
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, refused_unchanged, snapshot_of
+from tests.support import ADDRESS, Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 WATCHED = ("orders", "order_items", "order_adjustments", "group_orders", "buying_groups", "campaigns",
            "campaign_quotas", "skus", "refunds", "events", "outbox_jobs", "payments")
 """What a refused group order must leave exactly as it was."""
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-
-async def rows(runtime: Runtime, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    async with runtime.sessionmaker() as session:
-        return [tuple(row) for row in await session.execute(text(sql), params)]
 
 
 snapshot = partial(snapshot_of, tables=WATCHED)
@@ -96,11 +92,6 @@ async def group_events(runtime: Runtime) -> list[tuple[str, int | None, int | No
         found = await session.execute(select(Event.kind, Event.subject_id, Event.actor_id, Event.data)
                                       .where(Event.kind.like("group_%")).order_by(Event.id))
         return [tuple(row) for row in found]  # type: ignore[misc]
-
-
-async def customer_id(mall: Mall, who: Who) -> int:
-    value: int = (await mall.client.get("/me", headers=who)).json()["id"]
-    return value
 
 
 async def campaign_state(mall: Mall, campaign_id: int) -> tuple[int, dict[int, int], int]:

@@ -8,11 +8,10 @@ promised (a group of its own, or its money back, exactly once); campaign stock c
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable
+from typing import Any
 
 import httpx
 import pytest
@@ -21,35 +20,15 @@ from fissionmall.orders import tasks as order_tasks
 from fissionmall.payments.providers.sandbox import signed_headers
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign, group_order
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, Who, problem, rows, shoppers, together, value, work_until_idle
 
 pytestmark = pytest.mark.postgres
 
-Who = dict[str, str]
-T = TypeVar("T")
 GROUPS, SIZE, JOINERS_PER_GROUP = 20, 5, 10
 GROUP_PRICE, LEADER_PRICE = 800, 700  # the campaign's group price; the leader gets 100 fen off
-IN_FLIGHT = 40
-"""Requests running at once: the PostgreSQL server (max_connections 100) is shared with other test runs, and the
-harness pool would open up to 90 connections for 200 simultaneous requests."""
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once (asyncio.gather), at most IN_FLIGHT of them inside the app at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(gated(call) for call in calls)))
-
-
-async def shoppers(mall: Mall, prefix: str, count: int) -> list[Who]:
-    return await together(mall.shopper(f"{prefix}{i}") for i in range(count))
-
 
 async def try_group_order(mall: Mall, who: Who, campaign_id: int, group_id: int | None = None) -> httpx.Response:
     """A group order that may be refused (group_order asserts success)."""
@@ -74,14 +53,6 @@ async def notify_paid(client: httpx.AsyncClient, runtime: Runtime, out_trade_no:
                              headers=signed_headers(runtime.settings.sandbox_key, body, runtime.clock.now()))
 
 
-async def work_until_idle(mall: Mall) -> None:
-    for _ in range(20):
-        report = await mall.work()
-        if report["jobs"] == 0:
-            return
-    raise AssertionError("the worker still had jobs after 20 passes")
-
-
 async def campaign_counts(runtime: Runtime, campaign_id: int) -> tuple[int, int, int]:
     """(campaigns.sold, orders, group_orders) of the campaign."""
     sold = await value(runtime, "SELECT sold FROM campaigns WHERE id = :id", id=campaign_id)
@@ -94,7 +65,7 @@ async def campaign_counts(runtime: Runtime, campaign_id: int) -> tuple[int, int,
 
 async def open_groups(mall: Mall, campaign_id: int) -> tuple[list[int], list[int]]:
     """GROUPS leaders order and pay (the worker delivers their notifications): (group ids, leader order ids)."""
-    leaders = await shoppers(mall, "leader", GROUPS)
+    leaders = await shoppers(mall, "leader", GROUPS, at_once=True)
     orders = await together(group_order(mall, who, campaign_id) for who in leaders)
     payments = await together(open_payment(mall, who, o["id"]) for who, o in zip(leaders, orders, strict=True))
     completed = await together(mall.client.post(f"/sandbox/payments/{payment_id}/complete", headers=who)
@@ -118,7 +89,7 @@ async def test_200_payers_race_for_80_seats(client, runtime, race_loser):
                                        race_loser=race_loser)
     group_ids, leader_orders = await open_groups(mall, campaign_id)
 
-    joiners = await shoppers(mall, "joiner", GROUPS * JOINERS_PER_GROUP)
+    joiners = await shoppers(mall, "joiner", GROUPS * JOINERS_PER_GROUP, at_once=True)
     targets = [group_ids[i % GROUPS] for i in range(len(joiners))]
     orders = await together(group_order(mall, who, campaign_id, group_id)
                             for who, group_id in zip(joiners, targets, strict=True))
@@ -221,7 +192,7 @@ async def test_campaign_stock_cap_holds_under_concurrent_orders(client, mall):
     patched = await client.patch(f"/admin/campaigns/{campaign_id}", headers=owner, json={"stock_cap": 5})
     assert patched.status_code == 200 and patched.json()["stock_cap"] == 5, patched.text
     assert (await client.post(f"/admin/campaigns/{campaign_id}/activate", headers=owner)).status_code == 200
-    crowd = await shoppers(mall, "s", 20)
+    crowd = await shoppers(mall, "s", 20, at_once=True)
     answers = await together(try_group_order(mall, who, campaign_id) for who in crowd)
     assert sorted(r.status_code for r in answers) == [201] * 5 + [409] * 15
     for refused in (r for r in answers if r.status_code != 201):
@@ -265,7 +236,7 @@ async def test_balances_racing_the_lapse_sweep_settle_each_order_once(client, ru
     mall = await Mall.create(client, runtime, slug="balances", stock=100)
     campaign_id = await group_campaign(mall, group_size=2, deposit_percent=10, balance_hours=1,
                                        deposit_on_lapse=on_lapse)
-    people = await shoppers(mall, "payer", 20)
+    people = await shoppers(mall, "payer", 20, at_once=True)
     leaders, members = people[:10], people[10:]
     orders = await together(group_order(mall, who, campaign_id) for who in leaders)
     for who, order in zip(leaders, orders, strict=True):

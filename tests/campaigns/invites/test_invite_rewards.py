@@ -20,10 +20,10 @@ from fissionmall.campaigns.invites.tasks import reward_friend
 from fissionmall.core.outbox import OutboxJob
 from fissionmall.merchants.models import Merchant
 from fissionmall.runtime import Runtime
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.support import Mall, Who, counter, problem, rows, value
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 REWARD = 500
 WATCHED = ("invite_rewards", "wallets", "wallet_entries", "counters", "events", "outbox_jobs")
 """What a rerun reward job must leave exactly as it was."""
@@ -115,11 +115,6 @@ async def reward_jobs(runtime: Runtime) -> list[dict[str, Any]]:
 
 async def snapshot(runtime: Runtime, tables: tuple[str, ...] = WATCHED) -> dict[str, list[tuple[Any, ...]]]:
     return {table: await rows(runtime, f"SELECT * FROM {table} ORDER BY id") for table in tables}
-
-
-async def counter(runtime: Runtime, key: str, period: str = "all") -> int | None:
-    found = await rows(runtime, "SELECT used FROM counters WHERE key = :k AND period = :p", k=key, p=period)
-    return found[0][0] if found else None
 
 
 async def assert_ledger_balances(runtime: Runtime) -> None:

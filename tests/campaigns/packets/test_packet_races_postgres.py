@@ -9,48 +9,23 @@ One customer firing 20 claims at once gets one. The daily help limit holds howev
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable
+from typing import Any
 
 import pytest
 
-from tests.campaigns.packets.test_packets import (
-    Who,
-    bought_packet,
-    coupons,
-    packet,
-    packet_campaign,
-    signup,
-    slots,
-    wallet,
-)
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.campaigns.packets.test_packets import bought_packet, coupons, packet, packet_campaign, signup, slots, wallet
+from tests.support import Mall, Who, problem, rows, together, value
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("signed_staff_tokens")]
 
-T = TypeVar("T")
-IN_FLIGHT = 40
-"""Requests running at once: the PostgreSQL server (max_connections 100) is shared with other test runs."""
 SLOTS, CROWD = 10, 500
 FAST = {"velocity": {"per_ip_range_hour": 100_000}}
 """Every test request comes from one address (one /24): the range limit must not be what refuses them."""
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once (asyncio.gather), at most IN_FLIGHT of them inside the app at a time."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(gated(call) for call in calls)))
-
 
 def device(who: Who, device_id: str) -> Who:
     return {**who, "X-Device-Id": device_id}

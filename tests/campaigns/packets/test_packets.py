@@ -23,11 +23,23 @@ import pytest
 from sqlalchemy import text
 
 from fissionmall.runtime import Runtime
+from tests.campaigns.groupbuy.test_campaign_admin import act
 from tests.campaigns.groupbuy.test_group_deposits import deposit_group, pay_stage
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, refused_unchanged, rows, snapshot_of, value
+from tests.support import (
+    LONG_TOKEN_TTL_SECONDS,
+    Mall,
+    Who,
+    customer_id,
+    problem,
+    refused_unchanged,
+    rows,
+    shoppers,
+    snapshot_of,
+    value,
+)
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 WATCHED = ("coupon_packets", "prize_slots", "helps", "counters", "coupons", "coupon_templates", "wallets",
            "wallet_entries", "events", "campaigns", "outbox_jobs", "customers", "orders", "idempotency_keys")
 """What a refused claim (or a refused campaign) must leave exactly as it was."""
@@ -36,7 +48,7 @@ WATCHED = ("coupon_packets", "prize_slots", "helps", "counters", "coupons", "cou
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     """Shopper tokens that outlive the days some tests move the clock by."""
-    return {"token_ttl_seconds": 90 * 24 * 3600}
+    return {"token_ttl_seconds": LONG_TOKEN_TTL_SECONDS}
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
@@ -65,10 +77,6 @@ async def create(mall: Mall, kind: str, template_id: int, stock_cap: int | None 
                  **settings: Any) -> httpx.Response:
     return await mall.client.post("/admin/campaigns", headers=await mall.staff(),
                                   json=campaign_body(mall, kind, template_id, stock_cap, **settings))
-
-
-async def act(mall: Mall, campaign_id: int, action: str) -> httpx.Response:
-    return await mall.client.post(f"/admin/campaigns/{campaign_id}/{action}", headers=await mall.staff())
 
 
 async def packet_campaign(mall: Mall, kind: str = "share_coupon", stock_cap: int | None = None,
@@ -154,15 +162,6 @@ async def wallet(mall: Mall, who: Who) -> tuple[int, list[tuple[int, str, str, i
     body = response.json()
     return body["balance_fen"], [(e["amount_fen"], e["kind"], e["source_type"], e["source_id"])
                                  for e in body["entries"]]
-
-
-async def customer_id(mall: Mall, who: Who) -> int:
-    found: int = (await mall.client.get("/me", headers=who)).json()["id"]
-    return found
-
-
-async def shoppers(mall: Mall, prefix: str, count: int) -> list[Who]:
-    return [await mall.shopper(f"{prefix}{i}") for i in range(count)]
 
 
 snapshot = partial(snapshot_of, tables=WATCHED)

@@ -22,20 +22,11 @@ import pytest
 from fissionmall.loyalty.points import service as points
 from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import add_sku
-from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)
-    complete,
-    configure,
-    customer_id,
-    entries,
-    ledger,
-    merchant_refund,
-    moves,
-    settings_overrides,
-)
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import ADDRESS, Mall, problem, rows, snapshot_of, value
+from tests.loyalty.test_points import complete, configure, entries, ledger, merchant_refund, moves, settings_overrides  # noqa: F401  (settings_overrides: long-lived shopper tokens)
+from tests.support import ADDRESS, Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of, value
 
-Who = dict[str, str]
+pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
 TEA = 1000
 """The mall's tea: its list price (fen); 100 in stock."""
 WATCHED = ("orders", "order_items", "order_adjustments", "skus", "payments", "refunds", "points_entries",
@@ -160,14 +151,7 @@ def returned(found: list[Any]) -> list[tuple[str, int, str, int]]:
 
 
 snapshot = partial(snapshot_of, tables=WATCHED)
-
-
-async def refused(mall: Mall, request: Awaitable[httpx.Response], status: int, code: str) -> dict[str, Any]:
-    """Send the request: it must be refused with this problem and change no row."""
-    before = await snapshot(mall.runtime)
-    answer = problem(await request, status, code)
-    assert await snapshot(mall.runtime) == before, f"a refused redemption ({code}) changed rows"
-    return answer
+refused = partial(refused_unchanged, tables=WATCHED)
 
 
 # --- linting ----------------------------------------------------------------------------------------------------------

@@ -9,9 +9,7 @@ quota and reward of every refused one are rolled back with it.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -25,40 +23,15 @@ from tests.campaigns.pointsmall.test_points_mall import (  # noqa: F401  (config
     standing,
     template,
 )
-from tests.loyalty.test_points import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)
-    customer_id,
-    entries,
-    ledger,
-    moves,
-    settings_overrides,
-)
-from tests.orders.conftest import _signed_staff_tokens  # noqa: F401  (autouse: staff tokens without argon2 logins)
-from tests.support import Mall, problem, rows, value
+from tests.loyalty.test_points import entries, ledger, moves, settings_overrides  # noqa: F401  (settings_overrides: long-lived shopper tokens)
+from tests.support import Mall, Who, customer_id, problem, rows, together, value
 
-pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("configured")]
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("configured", "signed_staff_tokens")]
 
-T = TypeVar("T")
-Who = dict[str, str]
 REWARDS = pytest.mark.parametrize("reward", ["goods", "coupon"])
 IN_FLIGHT = 20
 """Requests inside the app at a time, each holding a connection: the PostgreSQL server (100 connections) is shared
 with other runs. Twenty transactions at once still contend for every unit and every point."""
-
-
-async def together(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Start every call at once (asyncio.gather), at most IN_FLIGHT of them inside the app at a time; every call
-    finishes before a failure is raised, so nothing runs on into the next test."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
-
-    async def gated(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    results = await asyncio.gather(*(gated(call) for call in calls), return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results  # type: ignore[return-value]
 
 
 async def item_settings(mall: Mall, reward: str, **settings: Any) -> dict[str, Any]:
@@ -70,8 +43,8 @@ async def item_settings(mall: Mall, reward: str, **settings: Any) -> dict[str, A
 
 async def crowd(mall: Mall, size: int, each: int) -> list[tuple[Who, int]]:
     """`size` shoppers signed in at once, each given a bucket of `each` points: (headers, customer id)."""
-    shoppers = await together(mall.shopper(f"shopper-{i}") for i in range(size))
-    ids = await together(customer_id(mall, who) for who in shoppers)
+    shoppers = await together((mall.shopper(f"shopper-{i}") for i in range(size)), IN_FLIGHT)
+    ids = await together((customer_id(mall, who) for who in shoppers), IN_FLIGHT)
     async with mall.runtime.sessionmaker() as session:
         for me in ids:
             assert await points.earn(session, mall.merchant_id, me, each, "earned", ("grant", me),
@@ -105,7 +78,7 @@ async def test_forty_customers_race_for_ten_units(client, mall, reward):
     item = await live(mall, await item_settings(mall, reward, points=800), stock_cap=10)
     shoppers = await crowd(mall, 40, 1000)
 
-    answers = await together(redeem(mall, who, item) for who, _ in shoppers)
+    answers = await together((redeem(mall, who, item) for who, _ in shoppers), IN_FLIGHT)
     assert sorted(a.status_code for a in answers) == [201] * 10 + [409] * 30
     for lost in (a for a in answers if a.status_code != 201):
         problem(lost, 409, "campaign_sold_out")
@@ -131,7 +104,7 @@ async def test_one_customer_racing_ten_redemptions_with_points_for_three(client,
     item = await live(mall, await item_settings(mall, reward, points=300, per_customer_limit=100))
     [(alice, me)] = await crowd(mall, 1, 1000)
 
-    answers = await together(redeem(mall, alice, item) for _ in range(10))
+    answers = await together((redeem(mall, alice, item) for _ in range(10)), IN_FLIGHT)
     assert sorted(a.status_code for a in answers) == [201] * 3 + [409] * 7
     for refused in (a for a in answers if a.status_code != 201):
         assert problem(refused, 409, "insufficient_points")["balance"] in range(0, 300)
