@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from fissionmall.core.states import StateMachine
+
 
 class OrderStatus(StrEnum):
     PENDING_PAYMENT = "pending_payment"
@@ -43,5 +45,5 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
-def can_move(current: str, target: OrderStatus) -> bool:
-    return target in TRANSITIONS.get(OrderStatus(current), frozenset())
+ORDER_STATES = StateMachine(TRANSITIONS)
+can_move = ORDER_STATES.can_move

@@ -1,0 +1,72 @@
+"""Statuses as state machines: each stateful domain declares its moves once (its `states.py`), and every status
+write is a compare-and-set against that table, so a record never takes a move the table does not allow, however
+two requests or a request and a sweep race for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Table, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.events import Happened, record_events
+
+S = TypeVar("S", bound=StrEnum)
+
+
+class StateMachine(Generic[S]):
+    """The allowed moves between the states of one kind of record."""
+
+    def __init__(self, moves: Mapping[S, Iterable[S]]) -> None:
+        self.moves: dict[S, frozenset[S]] = {state: frozenset(targets) for state, targets in moves.items()}
+        states = set(self.moves)
+        for targets in self.moves.values():
+            if unknown := targets - states:
+                raise ValueError(f"moves to states with no entry: {sorted(unknown)}")
+
+    def can_move(self, current: str, target: S) -> bool:
+        return any(state == current and target in targets for state, targets in self.moves.items())
+
+    def sources(self, target: S) -> frozenset[S]:
+        """The states a record may be in for `target` to be a legal move: the WHERE of a compare-and-set."""
+        return frozenset(state for state, targets in self.moves.items() if target in targets)
+
+    def final(self) -> frozenset[S]:
+        return frozenset(state for state, targets in self.moves.items() if not targets)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """The event each moved record writes: its kind, and the subject type the record is known by."""
+
+    kind: str
+    subject_type: str
+    campaign_id: int | None = None
+    data: dict[str, Any] | None = None
+
+
+async def transition(session: AsyncSession, machine: StateMachine[S], table: Table, ids: Sequence[int], to: S, *,
+                     at: datetime, where: Sequence[Any] = (), values: Mapping[str, Any] | None = None,
+                     event: Moved | None = None) -> list[int]:
+    """Move the records `ids` to `to` where their current status allows it (and `where` holds), in one
+    UPDATE … WHERE status IN (sources) RETURNING; write `event` for each record moved, in the same transaction.
+    Returns the ids that moved: a record another request moved first is simply not among them."""
+    if not ids:
+        return []
+    statement = (
+        update(table)
+        .where(table.c.id.in_(ids), table.c.status.in_([s.value for s in machine.sources(to)]), *where)
+        .values(status=to.value, **(values or {}))
+        .returning(table.c.id, table.c.merchant_id)
+    )
+    moved = (await session.execute(statement)).all()
+    if event is not None and moved:
+        await record_events(session, event.kind, at, [
+            Happened(merchant_id=merchant_id, subject=(event.subject_type, record_id), campaign_id=event.campaign_id,
+                     data=event.data)
+            for record_id, merchant_id in moved])
+    return [record_id for record_id, _ in moved]
