@@ -38,7 +38,7 @@ from fissionmall.orders.schemas import CampaignChoice
 from fissionmall.orders.states import OrderStatus
 
 if TYPE_CHECKING:
-    from fissionmall.runtime import Runtime
+    from fissionmall.core.runtime import Runtime
 
 KIND = "group"
 
