@@ -30,6 +30,7 @@ test: $(UV) services browser
 lint:
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy src
+	$(VENV)/bin/lint-imports
 
 test-sqlite:
 	FISSIONMALL_TEST_DB=sqlite $(PYTEST)

@@ -30,12 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench import dividend
 from bench.server import test_deployment_settings
 from fissionmall.campaigns.groupbuy import service as groupbuy
+from fissionmall.composition import build_runtime
 from fissionmall.config import load_settings
 from fissionmall.core.clock import FrozenClock
+from fissionmall.core.runtime import Runtime
 from fissionmall.core.schedule import in_chunks
-from fissionmall.db.migrate import upgrade_async
 from fissionmall.jobs.worker import tick
-from fissionmall.runtime import Runtime, build_runtime
+from fissionmall.migrate import upgrade_async
 
 NOW = datetime(2026, 11, 20, 4, tzinfo=UTC)
 console = Console()

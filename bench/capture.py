@@ -18,8 +18,8 @@ from sqlalchemy import event
 from bench.journeys import JOURNEYS
 from bench.wire import Reply
 from fissionmall.app import create_app
+from fissionmall.composition import build_runtime
 from fissionmall.config import Settings
-from fissionmall.runtime import build_runtime
 
 OUT = Path(__file__).parent / "out" / "statements"
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from bench import database
 from bench.dividend import fresh_database
 from fissionmall.core.auth import hash_password
-from fissionmall.db.migrate import upgrade_async
+from fissionmall.migrate import upgrade_async
 
 MERCHANT = "bench"
 OWNER, OWNER_PASSWORD = "owner", "bench-owner-pass"

@@ -21,11 +21,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from bench.server import test_deployment_settings
+from fissionmall.composition import build_runtime
 from fissionmall.config import load_settings
 from fissionmall.core.clock import FrozenClock
-from fissionmall.db.migrate import upgrade_async
 from fissionmall.loyalty.dividend import repository, service
-from fissionmall.runtime import build_runtime
+from fissionmall.migrate import upgrade_async
 
 MONTH = "2026-10"
 LEVELS = [

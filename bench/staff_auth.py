@@ -27,11 +27,11 @@ from sqlalchemy import event
 from bench.dividend import fresh_database as fresh_postgres
 from bench.server import test_deployment_settings
 from fissionmall.app import create_app
+from fissionmall.composition import build_runtime
 from fissionmall.config import load_settings
 from fissionmall.core.auth import StaffMember, bearer_claims, current_staff, hash_password
-from fissionmall.db.migrate import upgrade_async
 from fissionmall.merchants.models import Merchant, Staff
-from fissionmall.runtime import build_runtime
+from fissionmall.migrate import upgrade_async
 
 DEFAULT_URL = "sqlite+aiosqlite:///bench/out/staff_auth.db"
 PASSWORD = "bench passphrase 0123"

@@ -20,13 +20,13 @@ from sqlalchemy import text
 
 import tests.support
 from fissionmall.app import create_app
+from fissionmall.composition import build_runtime
 from fissionmall.config import load_settings
 from fissionmall.core.clock import FrozenClock
-from fissionmall.db.engine import make_engine, make_sessionmaker
-from fissionmall.db.migrate import upgrade_async
-from fissionmall.db.models import Base
-from fissionmall.payments.providers import build_providers
-from fissionmall.runtime import Runtime
+from fissionmall.core.runtime import Runtime
+from fissionmall.db.engine import make_engine
+from fissionmall.migrate import upgrade_async
+from fissionmall.tables import Base
 from tests.support import PASSWORD, Mall, sign_staff_tokens
 
 BACKEND = os.environ.get("FISSIONMALL_TEST_DB", "sqlite")
@@ -148,10 +148,7 @@ async def runtime(engine, database_url: str, clock: FrozenClock, tmp_path: Path,
                                 "media_dir": tmp_path / "media", "dev_login": True, "test_deployment": True,
                                 "api_docs": True, "secret_key": "test-secret-key-0123456789abcdef",
                                 "sandbox_key": "test-sandbox-key-0123456789abcdef", **settings_overrides})
-    runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock,
-                      http_transport=RouteToApp())
-    runtime.providers = build_providers(runtime)
-    yield runtime
+    yield build_runtime(settings, engine=engine, clock=clock, http_transport=RouteToApp())
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from sqlalchemy import select, text
 
 from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.auth import hash_password
+from fissionmall.core.runtime import Runtime
 from fissionmall.jobs.worker import tick
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.merchants.service import staff_token
-from fissionmall.runtime import Runtime
 
 PASSWORD = "correct horse battery"
 ROLES = ("owner", "operator", "finance", "support")

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fissionmall.composition import build_runtime
 from fissionmall.config import SettingsError, load_settings
-from fissionmall.runtime import build_runtime
 
 pytestmark = pytest.mark.backend_free
 

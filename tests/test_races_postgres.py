@@ -19,10 +19,10 @@ from sqlalchemy import select, text
 
 from fissionmall.core.events import Event
 from fissionmall.core.outbox import enqueue, job, run_due_jobs
+from fissionmall.core.runtime import Runtime
 from fissionmall.orders import repository as order_repository
 from fissionmall.orders import tasks as order_tasks
 from fissionmall.payments.providers.sandbox import signed_headers
-from fissionmall.runtime import Runtime
 from tests.support import ADDRESS, Mall, Who, problem, rows, shoppers, snapshot_of
 
 pytestmark = pytest.mark.postgres

@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import select
 
 from fissionmall.config import SettingsError, load_settings
+from fissionmall.core.runtime import Runtime
 from fissionmall.core.tokens import SigningKeys, read_code, sign_code, sign_token
 from fissionmall.merchants.models import AuditEntry
 from fissionmall.merchants.rules import FREE_FAILURES_PER_ACCOUNT, FREE_FAILURES_PER_ADDRESS, MAX_WAIT_SECONDS
 from fissionmall.merchants.throttle import RedisLoginThrottle
-from fissionmall.runtime import Runtime
 from tests.support import PASSWORD, Mall, problem, rows
 
 RETIRED_KEY = "a-retired-signing-key-0123456789abcdef"

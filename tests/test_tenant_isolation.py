@@ -18,10 +18,10 @@ from fastapi.routing import iter_route_contexts
 
 import tests.support
 from fissionmall.catalog.models import Product, Sku
-from fissionmall.db.models import Base
 from fissionmall.merchants.models import Staff, Store
 from fissionmall.merchants.schemas import MerchantCreate
 from fissionmall.merchants.service import create_merchant
+from fissionmall.tables import Base
 from tests.campaigns.assist.test_assist_paths import assist_campaign, open_packet
 from tests.campaigns.bargain.test_bargain_paths import bargain_campaign, started
 from tests.campaigns.giftcards.test_vouchers import bought, gift_campaign

@@ -28,12 +28,14 @@ from fissionmall.campaigns.sharing.endpoints import router as sharing_router
 from fissionmall.catalog.endpoints import admin as catalog_admin
 from fissionmall.catalog.endpoints import router as catalog_router
 from fissionmall.community.endpoints import router as reviews_router
+from fissionmall.composition import build_runtime
 from fissionmall.config import Settings, load_settings
 from fissionmall.core.errors import install_error_handlers
 from fissionmall.core.logging import configure_logging
 from fissionmall.core.metrics import REQUESTS, status_class
 from fissionmall.core.middleware import BodyLimit, SecurityHeaders
 from fissionmall.core.openapi import install_openapi
+from fissionmall.core.runtime import Runtime
 from fissionmall.coupons.endpoints import admin as coupons_admin
 from fissionmall.coupons.endpoints import router as coupons_router
 from fissionmall.customers.endpoints import router as customers_router
@@ -54,7 +56,6 @@ from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
 from fissionmall.platform.endpoints import platform_operator
 from fissionmall.platform.endpoints import router as platform_router
-from fissionmall.runtime import Runtime, build_runtime
 from fissionmall.wallet.endpoints import router as wallet_router
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
 from fissionmall.web.docs import router as docs_router

@@ -34,7 +34,7 @@ def settings_or_exit() -> Settings:
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (SQLite or PostgreSQL, from empty or any earlier version)."""
-    from fissionmall.db.migrate import upgrade
+    from fissionmall.migrate import upgrade
 
     settings = settings_or_exit()
     with console.status(f"migrating {settings.database_url.split('@')[-1]} …"):
@@ -45,8 +45,8 @@ def migrate() -> None:
 @app.command()
 def demo() -> None:
     """Load the demo merchant (two stores, a dozen products, a few customers). Safe to run twice."""
+    from fissionmall.composition import build_runtime
     from fissionmall.demo import DEMO_PASSWORD, load_demo
-    from fissionmall.runtime import build_runtime
 
     runtime = build_runtime(settings_or_exit())
 
@@ -82,10 +82,10 @@ def merchant_create(
     from pydantic import ValidationError
     from rich.markup import escape
 
+    from fissionmall.composition import build_runtime
     from fissionmall.core.errors import DomainError
     from fissionmall.merchants import service
     from fissionmall.merchants.schemas import MerchantCreate
-    from fissionmall.runtime import build_runtime
 
     generated = generate_password or not sys.stdin.isatty()
     password = service.generate_password() if generated else typer.prompt("owner password", hide_input=True,
@@ -124,8 +124,8 @@ def merchant_list() -> None:
     """Every merchant: id, slug, name, created."""
     from rich.table import Table
 
+    from fissionmall.composition import build_runtime
     from fissionmall.merchants.service import merchant_page
-    from fissionmall.runtime import build_runtime
 
     runtime = build_runtime(settings_or_exit())
     table = Table("id", "slug", "name", "created")
@@ -215,8 +215,8 @@ def _serve_one(host: str, port: int) -> None:
 @app.command()
 def worker() -> None:
     """Run the job worker: expiries, refunds, notification delivery. Run as many as you like."""
+    from fissionmall.composition import build_runtime
     from fissionmall.jobs.worker import run_forever
-    from fissionmall.runtime import build_runtime
 
     runtime = build_runtime(settings_or_exit())
 
@@ -242,8 +242,8 @@ app.add_typer(jobs, name="jobs")
 
 def _with_session(use: Callable[[Any, Any], Awaitable[Any]]) -> Any:
     """Run `use(session, now)` in one transaction, committed if it returns; a refusal exits 2 with its reason."""
+    from fissionmall.composition import build_runtime
     from fissionmall.core.errors import DomainError
-    from fissionmall.runtime import build_runtime
 
     runtime = build_runtime(settings_or_exit())
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -13,12 +15,40 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from fissionmall.core.tokens import SigningKeys
-
 MIN_KEY_LENGTH = 32
 PUBLISHED_KEYS = frozenset({"dev-only-secret-change-me-in-production", "sandbox-signing-key-0123456789"})
 """Defaults of earlier versions: public in the source history, so anyone could sign with them."""
 EMBEDDED_SECRETS = ("secret_key", "sandbox_key")
+
+
+def key_id(secret: str) -> str:
+    """Names a key inside a token without revealing it: the start of a hash of it."""
+    return hashlib.sha256(f"key-id:{secret}".encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """The key that signs, and the retired keys still accepted: rotating the key signs nobody out and breaks no
+    shared link, as long as the old key stays listed (until its last token has expired). Defined with the settings
+    that hold it, which sit below every package; `core.tokens` signs and reads with it."""
+
+    current: str
+    retired: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        return (self.current, *self.retired)
+
+    @cached_property
+    def current_id(self) -> str:
+        return key_id(self.current)
+
+    @cached_property
+    def _by_id(self) -> dict[str, str]:
+        return {key_id(secret): secret for secret in reversed(self.accepted)}
+
+    def by_id(self, kid: object) -> str | None:
+        return self._by_id.get(kid) if isinstance(kid, str) else None
 
 
 class SettingsError(Exception):

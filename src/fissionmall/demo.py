@@ -12,11 +12,11 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
+from fissionmall.core.runtime import Runtime
 from fissionmall.customers.models import Customer
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.merchants.schemas import MerchantCreate
 from fissionmall.merchants.service import create_merchant
-from fissionmall.runtime import Runtime
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-pass-2026"

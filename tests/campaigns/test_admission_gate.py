@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
-from fissionmall.campaigns.gate import FIGURE_SECONDS, RedisGate
-from fissionmall.runtime import Runtime
+from fissionmall.core.gate import FIGURE_SECONDS, RedisGate
+from fissionmall.core.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.support import ADDRESS, Mall, problem, value
 

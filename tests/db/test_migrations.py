@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from fissionmall.db.models import Base
+from fissionmall.tables import Base
 
 
 async def test_migrated_schema_matches_the_models(engine):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from fissionmall.app import create_app
-from fissionmall.db.engine import make_engine, make_sessionmaker
-from fissionmall.runtime import Runtime
+from fissionmall.composition import build_runtime
+from fissionmall.db.engine import make_engine
 from tests.conftest import PUBLIC_BASE
 from tests.support import ADDRESS, value
 
@@ -16,8 +16,7 @@ async def test_a_request_that_waits_out_the_pool_is_told_to_come_back(mall, runt
     stable code and Retry-After, and no order is written; once the connection is free the list answers 200."""
     alice = await mall.shopper("alice")
     engine = make_engine(database_url, pool_size=1, pool_timeout=0.2)
-    small = Runtime(settings=runtime.settings, engine=engine, sessionmaker=make_sessionmaker(engine),
-                    clock=runtime.clock, http_transport=runtime.http_transport)
+    small = build_runtime(runtime.settings, engine=engine, clock=runtime.clock, http_transport=runtime.http_transport)
     transport = httpx.ASGITransport(app=create_app(runtime=small))
     try:
         async with httpx.AsyncClient(transport=transport, base_url=f"{PUBLIC_BASE}/api/v1") as client:

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import text
 
 from fissionmall.catalog.models import Sku
+from fissionmall.core.runtime import Runtime
 from fissionmall.distribution import rules
 from fissionmall.distribution import service as distribution
-from fissionmall.runtime import Runtime
 from fissionmall.wallet import service as wallet_service
 from tests.support import (
     LONG_TOKEN_TTL_SECONDS,

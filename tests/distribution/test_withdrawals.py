@@ -25,12 +25,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from fissionmall.core.payment_provider import TransferRequest, TransferResult
+from fissionmall.core.runtime import Runtime
 from fissionmall.distribution import service as distribution
 from fissionmall.distribution import withdrawals
 from fissionmall.distribution.withdrawals import PAYOUT_JOB
-from fissionmall.payments.providers.base import TransferRequest, TransferResult
 from fissionmall.payments.providers.sandbox import SandboxProvider
-from fissionmall.runtime import Runtime
 from tests.distribution.test_commissions import Person, apply, buy, complete, configured, join, mine
 from tests.support import LONG_TOKEN_TTL_SECONDS, Mall, problem, refused_unchanged, rows, snapshot_of, value
 

@@ -24,13 +24,14 @@ from sqlalchemy import update
 
 from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.errors import TooManyRequests
+from fissionmall.core.runtime import Runtime
+from fissionmall.core.windows import RedisWindows
 from fissionmall.fraud import service as fraud
 from fissionmall.fraud import velocity
 from fissionmall.fraud.risk import HIGH_RISK, RulesRiskChecker, WeChatRiskChecker
 from fissionmall.fraud.schemas import Actor, VelocityLimits
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.merchants.service import staff_token
-from fissionmall.runtime import Runtime
 from tests.support import Mall, Who, customer_id, password_hash, problem, rows, snapshot_of
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
@@ -191,9 +192,9 @@ async def test_database_windows_count_in_the_callers_transaction(client, mall, r
 
 
 @pytest.fixture
-async def redis_windows(runtime: Runtime) -> AsyncIterator[tuple[velocity.RedisWindows, int]]:
+async def redis_windows(runtime: Runtime) -> AsyncIterator[tuple[RedisWindows, int]]:
     """The runtime's windows moved to Redis, and a merchant id no other run uses; only its keys are deleted."""
-    windows = velocity.RedisWindows(REDIS_URL)
+    windows = RedisWindows(REDIS_URL)
     merchant_id = 10**12 + uuid.uuid4().int % 10**12
     runtime.velocity = windows
     yield windows, merchant_id

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from fissionmall.cli import app as cli
 from fissionmall.core.errors import Conflict, NotFound
 from fissionmall.core.outbox import MAX_ATTEMPTS, enqueue, job
+from fissionmall.core.runtime import Runtime
 from fissionmall.jobs import service
 from fissionmall.jobs.worker import tick
-from fissionmall.runtime import Runtime
 from tests.support import rows, value
 
 FLAKY = "tests.flaky_payout"

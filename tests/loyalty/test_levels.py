@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from fissionmall.catalog.models import Sku
 from fissionmall.core.clock import FrozenClock
+from fissionmall.core.runtime import Runtime
 from fissionmall.loyalty.levels.models import MemberLevel
-from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.support import ADDRESS, SHIPMENT, Mall, Who, customer_id, problem, rows, snapshot_of
 

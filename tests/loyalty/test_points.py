@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import select
 
 from fissionmall.core.clock import FrozenClock
+from fissionmall.core.runtime import Runtime
 from fissionmall.loyalty.points.models import PointsEntry
-from fissionmall.runtime import Runtime
 from tests.support import (
     LONG_TOKEN_TTL_SECONDS,
     SHIPMENT,

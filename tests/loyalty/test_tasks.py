@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
+from fissionmall.core.runtime import Runtime
 from fissionmall.loyalty.tasks import rules
 from fissionmall.loyalty.tasks import service as missions
 from fissionmall.loyalty.tasks.rules import Step
-from fissionmall.runtime import Runtime
 from tests.loyalty.test_points import checkin, configure, settings_overrides  # noqa: F401  (settings_overrides: long-lived shopper tokens)
 from tests.support import Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of, value
 

@@ -14,9 +14,9 @@ import asyncio
 import pytest
 
 from fissionmall.core.outbox import run_due_jobs
+from fissionmall.core.runtime import Runtime
 from fissionmall.jobs.worker import load_task_modules
 from fissionmall.loyalty.tasks import service as missions
-from fissionmall.runtime import Runtime
 from tests.loyalty.test_points import configure
 from tests.loyalty.test_tasks import (
     PROGRESS_JOB,

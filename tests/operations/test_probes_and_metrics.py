@@ -16,9 +16,9 @@ from sqlalchemy import text
 from fissionmall.app import create_app
 from fissionmall.config import SettingsError, load_settings
 from fissionmall.core.outbox import enqueue
+from fissionmall.core.runtime import Runtime
 from fissionmall.db.engine import make_engine, make_sessionmaker
-from fissionmall.db.migrate import head_revision
-from fissionmall.runtime import Runtime
+from fissionmall.migrate import head_revision
 from tests.conftest import PUBLIC_BASE
 from tests.support import Mall, problem
 

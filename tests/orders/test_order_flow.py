@@ -14,10 +14,10 @@ from sqlalchemy import select, text, update
 
 from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.events import Event
+from fissionmall.core.runtime import Runtime
 from fissionmall.merchants.models import Staff
 from fissionmall.orders.models import Order, OrderAdjustment
 from fissionmall.payments.models import Payment
-from fissionmall.runtime import Runtime
 from tests.orders.conftest import snapshot
 from tests.support import ADDRESS, SHIPMENT, Mall, Who, at, problem
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from fissionmall.runtime import Runtime
+from fissionmall.core.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.support import ADDRESS, Mall, problem
 

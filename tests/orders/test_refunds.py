@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select, text
 
 from fissionmall.core.events import Event
+from fissionmall.core.runtime import Runtime
 from fissionmall.orders.models import Order
-from fissionmall.runtime import Runtime
 from tests.orders.conftest import snapshot
 from tests.support import SHIPMENT, Mall, Who, at, problem
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from fissionmall.core.runtime import Runtime
 from fissionmall.payments.providers.sandbox import sign, signed_headers
-from fissionmall.runtime import Runtime
 from tests.support import Mall, Who, problem, snapshot_of
 
 NOTIFY = "/payments/notify/sandbox"

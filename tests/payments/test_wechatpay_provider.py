@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from starlette.datastructures import Headers
 
 from fissionmall.core.clock import FrozenClock
-from fissionmall.payments.providers.base import InvalidNotification, PrepayRequest, RefundRequest
+from fissionmall.core.payment_provider import InvalidNotification, PrepayRequest, RefundRequest
 from fissionmall.payments.providers.wechatpay import PaymentProviderError, WechatPayConfig, WechatPayProvider
 
 pytestmark = pytest.mark.backend_free

@@ -24,7 +24,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.padding import MGF1, OAEP
 from cryptography.hazmat.primitives.hashes import SHA1
 
-from fissionmall.payments.providers.base import PaymentProviderError, TransferRequest, TransferResult
+from fissionmall.core.payment_provider import PaymentProviderError, TransferRequest, TransferResult
 from fissionmall.payments.providers.wechatpay import WechatPayProvider
 from tests.payments.test_wechatpay_provider import (
     APPID,

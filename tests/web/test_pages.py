@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 
 from fissionmall.core.events import Event
-from fissionmall.runtime import Runtime
+from fissionmall.core.runtime import Runtime
 from tests.support import Mall, customer_id, problem
 
 SITE = "http://mall.test"

@@ -6,7 +6,7 @@ from fissionmall.campaigns import service
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, LintOut
 from fissionmall.core.deps import CatalogWriter, ClockDep, OrdersReader, SessionDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: campaigns"], prefix="/admin/campaigns")
 

@@ -18,10 +18,10 @@ from fissionmall.catalog.schemas import (
     SkuPatch,
 )
 from fissionmall.core.deps import CatalogWriter, ClockDep, OptionalShopperDep, OrdersReader, SessionDep
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.merchants import service as merchants
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: catalog"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: catalog"], prefix="/admin")

@@ -5,10 +5,10 @@ from fastapi import APIRouter
 from fissionmall.community import service
 from fissionmall.community.schemas import ReviewIn, ReviewOut, ReviewPage
 from fissionmall.core.deps import ClockDep, OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.merchants import service as merchants
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: reviews"])
 

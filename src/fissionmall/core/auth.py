@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from secrets import token_hex
 from typing import Any, Protocol
@@ -89,6 +89,29 @@ class StaffStandings(Protocol):
     """Reads a staff member's standing by primary key (None when no such row); the merchants domain provides it."""
 
     async def __call__(self, session: AsyncSession, staff_id: int) -> StaffStanding | None: ...
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Failed sign-ins counted under one key (an account or a source address)."""
+
+    count: int
+    last_at: datetime
+
+
+class LoginThrottle(Protocol):
+    """Where failed staff sign-ins are counted; the merchants domain provides it (in Redis or the database)."""
+
+    async def failures(self, session: AsyncSession, merchant_id: int, keys: Sequence[str]) -> list[Failures | None]:
+        """The recent failures of each key, in order."""
+
+    async def failed(self, session: AsyncSession, merchant_id: int, keys: Sequence[str], now: datetime) -> None:
+        """One more failure for each key (the first after a quiet `merchants.rules.FORGET_AFTER` counts as the first
+        again)."""
+
+    async def forget(self, session: AsyncSession, merchant_id: int, key: str) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 def issue_token(runtime: Any, claims: dict[str, Any], *, ttl_seconds: int | None = None) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, current_staff, optional_shopper, staff_with
 from fissionmall.core.clock import Clock
 from fissionmall.core.idempotency import run_idempotent
-from fissionmall.db.session import get_session
+from fissionmall.core.transaction import get_session
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 """The request's session, opened by TransactionalRoute, which commits or rolls it back at the edge."""

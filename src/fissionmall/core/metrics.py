@@ -1,4 +1,5 @@
-"""Prometheus metrics this process counts itself: requests, pool waits, notifications, refund calls.
+"""Prometheus metrics this process counts itself: requests, notifications, refund calls (the pool's waits are
+counted by `db/engine.py`, which owns the pool).
 
 Each process keeps its own counts (several `serve` workers or hosts each expose theirs, and Prometheus adds them
 up across targets); what lives in the database (the job queue) is read at scrape time instead
@@ -17,14 +18,6 @@ REQUESTS = Histogram(
 )
 """By route template (`/api/v1/orders/{order_id}`, or `unmatched`) and status class (`2xx` …), so the number of
 series stays fixed whatever paths clients send."""
-
-POOL_WAIT = Histogram(
-    "fissionmall_db_pool_wait_seconds",
-    "Time a database connection was waited for (checkout from the pool, including opening a new one).",
-    buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0),
-)
-POOL_TIMEOUTS = Counter("fissionmall_db_pool_timeouts_total",
-                        "Checkouts that waited out the pool's timeout (answered 503 server_busy).")
 
 NOTIFICATIONS = Counter("fissionmall_payment_notifications_total",
                         "Payment provider notifications by outcome: applied, duplicate, ignored, refused (valid but "

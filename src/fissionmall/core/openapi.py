@@ -26,7 +26,7 @@ from fissionmall.core.errors import PROBLEM, DomainError, InvalidInput
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT.name
-AUTH_MODULES = frozenset({auth.__name__, f"{PACKAGE}.db.session"})
+AUTH_MODULES = frozenset({auth.__name__, f"{PACKAGE}.core.transaction"})
 """Where a missing or bad credential is refused (the route's dependencies, and the check made before its body is
 read): their codes go only to the operations whose security scheme requires them."""
 CARRIED = {"PricingRefused": InvalidInput.status}

@@ -6,39 +6,10 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 
-
-def key_id(secret: str) -> str:
-    """Names a key inside a token without revealing it: the start of a hash of it."""
-    return hashlib.sha256(f"key-id:{secret}".encode()).hexdigest()[:12]
-
-
-@dataclass(frozen=True)
-class SigningKeys:
-    """The key that signs, and the retired keys still accepted: rotating the key signs nobody out and breaks no
-    shared link, as long as the old key stays listed (until its last token has expired)."""
-
-    current: str
-    retired: tuple[str, ...] = ()
-
-    @property
-    def accepted(self) -> tuple[str, ...]:
-        return (self.current, *self.retired)
-
-    @cached_property
-    def current_id(self) -> str:
-        return key_id(self.current)
-
-    @cached_property
-    def _by_id(self) -> dict[str, str]:
-        return {key_id(secret): secret for secret in reversed(self.accepted)}
-
-    def by_id(self, kid: object) -> str | None:
-        return self._by_id.get(kid) if isinstance(kid, str) else None
+from fissionmall.config import SigningKeys
 
 
 def _b64(data: bytes) -> str:

@@ -11,12 +11,12 @@ from fissionmall.core.deps import (
     SessionDep,
     ShopperDep,
 )
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.coupons import service
 from fissionmall.coupons.schemas import CouponOut, TemplateIn, TemplateOut, TemplatePatch
-from fissionmall.db.session import TransactionalRoute
 from fissionmall.merchants import service as merchants
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: coupons"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: coupons"], prefix="/admin")

@@ -3,11 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fissionmall.core.deps import SessionDep, ShopperDep
+from fissionmall.core.runtime import RuntimeDep
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service
 from fissionmall.customers.schemas import CustomerOut, DevLogin, ShopperToken, WechatLogin
-from fissionmall.db.session import TransactionalRoute
 from fissionmall.fraud.schemas import ClientDep
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: account"])
 

@@ -6,12 +6,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 
-from fissionmall.core.metrics import POOL_TIMEOUTS, POOL_WAIT
+POOL_WAIT = Histogram(
+    "fissionmall_db_pool_wait_seconds",
+    "Time a database connection was waited for (checkout from the pool, including opening a new one).",
+    buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0),
+)
+POOL_TIMEOUTS = Counter("fissionmall_db_pool_timeouts_total",
+                        "Checkouts that waited out the pool's timeout (answered 503 server_busy).")
 
 
 class MeasuredPool(AsyncAdaptedQueuePool):

@@ -14,8 +14,9 @@ from fissionmall.core.deps import (
     ShopperDep,
 )
 from fissionmall.core.errors import NotFound
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.distribution import rules, service, withdrawals
 from fissionmall.distribution.plans import LintReport, Plan
 from fissionmall.distribution.schemas import (
@@ -31,7 +32,6 @@ from fissionmall.distribution.schemas import (
     WithdrawalIn,
     WithdrawalOut,
 )
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: distribution"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: distribution"], prefix="/admin")

@@ -23,11 +23,11 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.outbox import enqueue
+from fissionmall.core.payment_provider import PaymentProviderError, TransferRequest, TransferResult
 from fissionmall.customers import service as customers
 from fissionmall.distribution import repository, rules
 from fissionmall.distribution.models import Withdrawal
 from fissionmall.distribution.schemas import IdentityIn, PayeeOut, WithdrawalIn, WithdrawalOut
-from fissionmall.payments.providers.base import PaymentProviderError, TransferRequest, TransferResult
 
 PAYOUT_JOB = "distribution.payout"
 PENDING_RECHECK = timedelta(minutes=10)

@@ -3,8 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from fissionmall.core.deps import MerchantWriter, SessionDep, StaffDep, StaffWriter
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.merchants import service
 from fissionmall.merchants.schemas import (
     MerchantOut,
@@ -17,7 +18,6 @@ from fissionmall.merchants.schemas import (
     StoreOut,
     TokenOut,
 )
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["admin: merchant"])
 

@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import StaffStanding
+from fissionmall.core.auth import Failures, StaffStanding
 from fissionmall.db.sql import Prebuilt, table
 from fissionmall.merchants.models import AuditEntry, LoginFailure, Merchant, Staff, Store
-from fissionmall.merchants.rules import Failures
 
 
 async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from fissionmall.core.auth import Failures
 
 FREE_FAILURES_PER_ACCOUNT = 5
 """Wrong passwords for one account before the waits begin: enough for a person who mistypes."""
@@ -14,12 +15,6 @@ FIRST_WAIT_SECONDS = 1
 MAX_WAIT_SECONDS = 15 * 60
 FORGET_AFTER = timedelta(hours=1)
 """Failures are forgotten once none has followed for this long."""
-
-
-@dataclass(frozen=True)
-class Failures:
-    count: int
-    last_at: datetime
 
 
 def wait_after(failures: int, free: int) -> int:

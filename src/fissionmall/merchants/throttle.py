@@ -6,22 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.auth import Failures
 from fissionmall.merchants import repository
-from fissionmall.merchants.rules import FORGET_AFTER, Failures
-
-
-class LoginThrottle(Protocol):
-    async def failures(self, session: AsyncSession, merchant_id: int, keys: Sequence[str]) -> list[Failures | None]:
-        """The recent failures of each key, in order."""
-
-    async def failed(self, session: AsyncSession, merchant_id: int, keys: Sequence[str], now: datetime) -> None:
-        """One more failure for each key (the first after a quiet FORGET_AFTER counts as the first again)."""
-
-    async def forget(self, session: AsyncSession, merchant_id: int, key: str) -> None: ...
+from fissionmall.merchants.rules import FORGET_AFTER
 
 
 class DatabaseLoginThrottle:
@@ -34,6 +24,9 @@ class DatabaseLoginThrottle:
 
     async def forget(self, session: AsyncSession, merchant_id: int, key: str) -> None:
         await repository.forget_login_failures(session, merchant_id, key)
+
+    async def close(self) -> None:
+        return None
 
 
 FAIL_SCRIPT = """
@@ -79,7 +72,3 @@ class RedisLoginThrottle:
 
     async def close(self) -> None:
         await self.redis.aclose()
-
-
-def login_throttle_for(redis_url: str | None) -> LoginThrottle:
-    return RedisLoginThrottle(redis_url) if redis_url else DatabaseLoginThrottle()

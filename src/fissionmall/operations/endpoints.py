@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from fissionmall.core.errors import Unauthorized, problem
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.operations import service
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 

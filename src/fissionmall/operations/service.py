@@ -18,8 +18,8 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from fissionmall.db.migrate import head_revision
 from fissionmall.jobs import service as jobs
+from fissionmall.migrate import head_revision
 from fissionmall.operations import repository
 
 CHECK_SECONDS = 3.0

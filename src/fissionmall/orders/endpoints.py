@@ -12,11 +12,11 @@ from fissionmall.core.deps import (
     SessionDep,
     ShopperDep,
 )
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.orders import refunds, service
 from fissionmall.orders.schemas import CheckoutOut, OrderOut, OrderPage, PlaceOrder, PriceAdjustmentIn, RefundIn, Ship
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: orders"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: orders"], prefix="/admin")

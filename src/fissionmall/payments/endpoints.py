@@ -6,12 +6,12 @@ from fastapi.responses import JSONResponse
 from fissionmall.core.deps import IdempotentDep, SessionDep, ShopperDep
 from fissionmall.core.errors import DomainError, NotFound, Unauthorized
 from fissionmall.core.metrics import NOTIFICATIONS
+from fissionmall.core.payment_provider import InvalidNotification
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.payments import service
-from fissionmall.payments.providers.base import InvalidNotification
 from fissionmall.payments.schemas import PayOut
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: payments"])
 

@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput, NotFound
+from fissionmall.core.payment_provider import PrepayRequest, ProviderNotice, RefundRequest
 from fissionmall.customers import service as customers
 from fissionmall.orders import errors as order_errors
 from fissionmall.orders import refunds
 from fissionmall.orders import rules as order_rules
 from fissionmall.orders import service as orders
 from fissionmall.payments import repository
-from fissionmall.payments.providers.base import PrepayRequest, ProviderNotice, RefundRequest
 from fissionmall.payments.schemas import PayOut
 
 STAGE_NAMES = {"full": "", "deposit": " 定金", "balance": " 尾款"}

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from fissionmall.core.deps import ClockDep, SessionDep
 from fissionmall.core.errors import Unauthorized
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.runtime import RuntimeDep
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.merchants import service
 from fissionmall.merchants.schemas import MerchantCreate
 from fissionmall.platform.schemas import (
@@ -16,7 +17,6 @@ from fissionmall.platform.schemas import (
     PlatformMerchantOut,
     PlatformMerchantPage,
 )
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["platform"])
 

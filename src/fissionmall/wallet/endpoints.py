@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fissionmall.core.deps import SessionDep, ShopperDep
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.wallet import service
 from fissionmall.wallet.schemas import WalletOut
 

@@ -17,7 +17,7 @@ from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.catalog import service as catalog
 from fissionmall.core.errors import NotFound
 from fissionmall.core.money import yuan
-from fissionmall.db.session import TransactionalRoute, get_session
+from fissionmall.core.transaction import TransactionalRoute, get_session
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
 

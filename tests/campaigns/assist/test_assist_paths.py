@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fissionmall.runtime import Runtime
+from fissionmall.core.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import act
 from tests.support import (
     Mall,

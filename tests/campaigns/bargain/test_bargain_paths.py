@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.core.events import Event
-from fissionmall.runtime import Runtime
+from fissionmall.core.runtime import Runtime
 from tests.support import Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of, value
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")

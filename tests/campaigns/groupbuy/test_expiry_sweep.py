@@ -18,12 +18,12 @@ from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
 from fissionmall.campaigns.models import Campaign, CampaignQuota
 from fissionmall.catalog.models import Sku
 from fissionmall.core.events import Event
+from fissionmall.core.runtime import Runtime
 from fissionmall.core.schedule import SWEEPS
 from fissionmall.customers.models import Customer
 from fissionmall.jobs.worker import load_task_modules
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem
 from fissionmall.payments.models import Payment
-from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.support import ADDRESS, Mall, rows, snapshot_of, value
 

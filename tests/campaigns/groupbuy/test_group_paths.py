@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from fissionmall.core.events import Event
-from fissionmall.runtime import Runtime
+from fissionmall.core.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import act, add_sku, campaign_body, create
 from tests.campaigns.groupbuy.test_group_flow import group_campaign, group_order
 from tests.support import ADDRESS, Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of

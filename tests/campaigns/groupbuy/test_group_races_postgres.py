@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from fissionmall.core.runtime import Runtime
 from fissionmall.orders import tasks as order_tasks
 from fissionmall.payments.providers.sandbox import signed_headers
-from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_group_flow import group_campaign, group_order
 from tests.support import Mall, Who, problem, rows, shoppers, together, value, work_until_idle
 

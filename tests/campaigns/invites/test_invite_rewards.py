@@ -18,8 +18,8 @@ from sqlalchemy import select, text, update
 
 from fissionmall.campaigns.invites.tasks import reward_friend
 from fissionmall.core.outbox import OutboxJob
+from fissionmall.core.runtime import Runtime
 from fissionmall.merchants.models import Merchant
-from fissionmall.runtime import Runtime
 from tests.support import Mall, Who, counter, problem, rows, value
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")

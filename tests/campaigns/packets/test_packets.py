@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from fissionmall.runtime import Runtime
+from fissionmall.core.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import act
 from tests.campaigns.groupbuy.test_group_deposits import deposit_group, pay_stage
 from tests.support import (

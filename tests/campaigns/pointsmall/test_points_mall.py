@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from fissionmall.core.runtime import Runtime
 from fissionmall.loyalty.points import service as points
-from fissionmall.runtime import Runtime
 from tests.campaigns.groupbuy.test_campaign_admin import add_sku
 from tests.loyalty.test_points import complete, configure, entries, ledger, merchant_refund, moves, settings_overrides  # noqa: F401  (settings_overrides: long-lived shopper tokens)
 from tests.support import ADDRESS, Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of, value

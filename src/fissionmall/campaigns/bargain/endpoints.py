@@ -5,11 +5,11 @@ from fastapi import APIRouter
 from fissionmall.campaigns.bargain import service
 from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, StartBargain
 from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.fraud.schemas import ClientDep
 from fissionmall.merchants import service as merchants
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: bargaining"])
 

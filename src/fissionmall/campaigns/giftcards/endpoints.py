@@ -5,9 +5,9 @@ from fastapi import APIRouter
 from fissionmall.campaigns.giftcards import service
 from fissionmall.campaigns.giftcards.schemas import ClaimIn, RedeemIn, SentOut, VoucherOut
 from fissionmall.core.deps import OrdersShipper, SessionDep, ShopperDep
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
-from fissionmall.runtime import RuntimeDep
+from fissionmall.core.transaction import TransactionalRoute
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: gift vouchers"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: gift vouchers"], prefix="/admin")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import Happened, record_event, record_events
+from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.distribution import service as distribution
 from fissionmall.orders import hooks, refunds
@@ -36,9 +37,6 @@ from fissionmall.orders.hooks import CampaignPart
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CampaignChoice
 from fissionmall.orders.states import OrderStatus
-
-if TYPE_CHECKING:
-    from fissionmall.runtime import Runtime
 
 KIND = "group"
 

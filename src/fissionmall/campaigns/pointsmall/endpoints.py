@@ -5,9 +5,9 @@ from fastapi import APIRouter
 from fissionmall.campaigns.pointsmall import service
 from fissionmall.campaigns.pointsmall.schemas import MallItemOut, RedeemIn, RedeemOut
 from fissionmall.core.deps import IdempotentDep, SessionDep, ShopperDep
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
-from fissionmall.runtime import RuntimeDep
+from fissionmall.core.transaction import TransactionalRoute
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: points mall"])
 

@@ -7,8 +7,8 @@ from fastapi.responses import Response
 from fissionmall.campaigns.sharing import service
 from fissionmall.campaigns.sharing.schemas import ShareIn, ShareLanding, ShareOut
 from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
-from fissionmall.db.session import TransactionalRoute
-from fissionmall.runtime import RuntimeDep
+from fissionmall.core.runtime import RuntimeDep
+from fissionmall.core.transaction import TransactionalRoute
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: sharing"])
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fissionmall.core.deps import MerchantWriter, OrdersReader, SessionDep
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.runtime import RuntimeDep
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.loyalty import ADMIN_TAG
 from fissionmall.loyalty.dividend import service
 from fissionmall.loyalty.dividend.schemas import DividendPlanIn, DividendPlanOut, RunIn, RunOut
-from fissionmall.runtime import RuntimeDep
 
 admin = APIRouter(route_class=TransactionalRoute, tags=[ADMIN_TAG], prefix="/admin")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fissionmall.core.deps import MerchantWriter, SessionDep, ShopperDep
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.runtime import RuntimeDep
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.loyalty import ADMIN_TAG, SHOPPER_TAG
 from fissionmall.loyalty.points import service
 from fissionmall.loyalty.points.schemas import CheckinOut, PointsConfigIn, PointsOut
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=[SHOPPER_TAG])
 admin = APIRouter(route_class=TransactionalRoute, tags=[ADMIN_TAG], prefix="/admin")

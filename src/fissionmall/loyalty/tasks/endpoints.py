@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fissionmall.core.deps import MerchantWriter, OrdersReader, SessionDep, ShopperDep
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
-from fissionmall.db.session import TransactionalRoute
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.loyalty import ADMIN_TAG, SHOPPER_TAG
 from fissionmall.loyalty.tasks import service
 from fissionmall.loyalty.tasks.schemas import MyTaskOut, TaskIn, TaskOut, TaskPatch
-from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=[SHOPPER_TAG])
 admin = APIRouter(route_class=TransactionalRoute, tags=[ADMIN_TAG], prefix="/admin")

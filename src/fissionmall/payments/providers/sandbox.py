@@ -18,9 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.outbox import enqueue, job
-from fissionmall.db.sql import insert_ignoring_conflicts
-from fissionmall.payments.models import SandboxRefund, SandboxTransfer
-from fissionmall.payments.providers.base import (
+from fissionmall.core.payment_provider import (
     InvalidNotification,
     PrepayRequest,
     ProviderNotice,
@@ -28,6 +26,8 @@ from fissionmall.payments.providers.base import (
     TransferRequest,
     TransferResult,
 )
+from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.payments.models import SandboxRefund, SandboxTransfer
 
 MAX_SKEW = timedelta(minutes=5)
 DELIVER_JOB = "sandbox.deliver_notification"

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.hashes import SHA1, SHA256
 from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.utils import build_authorization, load_private_key, load_public_key
 
-from fissionmall.payments.providers.base import (
+from fissionmall.core.payment_provider import (
     InvalidNotification,
     PaymentProviderError,
     PrepayRequest,

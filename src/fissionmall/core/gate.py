@@ -75,7 +75,3 @@ class RedisGate:
 
     async def close(self) -> None:
         await self.redis.aclose()
-
-
-def gate_for(redis_url: str | None) -> Gate:
-    return RedisGate(redis_url) if redis_url else OpenGate()

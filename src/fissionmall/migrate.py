@@ -1,4 +1,6 @@
-"""Run Alembic from code, so `fissionmall migrate` needs no alembic.ini in the working directory."""
+"""Run Alembic from code, so `fissionmall migrate` needs no alembic.ini in the working directory.
+
+The migrations sit beside `tables.py`, above every domain, since their environment reads the whole schema from it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every table, imported in one place so the metadata (and Alembic) sees the whole schema."""
+"""Every table, imported in one place so the metadata (and Alembic) sees the whole schema: above every domain, since
+it names them all."""
 
 from fissionmall.campaigns.assist.models import AssistPacket
 from fissionmall.campaigns.bargain.models import Bargain

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from fissionmall.db.engine import make_engine
-from fissionmall.db.models import Base
+from fissionmall.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

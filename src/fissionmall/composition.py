@@ -1,0 +1,84 @@
+"""The concrete adapters a process runs with, chosen once from the settings: the only module that names them all,
+so that every package below takes the runtime by its protocols (`core/runtime.py`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from fissionmall.config import Settings, SettingsError
+from fissionmall.core.auth import LoginThrottle
+from fissionmall.core.clock import Clock, SystemClock
+from fissionmall.core.gate import Gate, OpenGate, RedisGate
+from fissionmall.core.payment_provider import PaymentProvider
+from fissionmall.core.runtime import Runtime
+from fissionmall.core.windows import DatabaseWindows, RedisWindows, Windows
+from fissionmall.db.engine import make_engine, make_sessionmaker
+from fissionmall.merchants import repository as merchants
+from fissionmall.merchants.throttle import DatabaseLoginThrottle, RedisLoginThrottle
+from fissionmall.payments.providers.sandbox import SandboxProvider
+
+if TYPE_CHECKING:
+    from fissionmall.payments.providers.wechatpay import WechatPayConfig
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None,
+                  http_transport: httpx.AsyncBaseTransport | None = None, engine: AsyncEngine | None = None) -> Runtime:
+    """`engine`: one the caller already holds (the test suite shares one per run); a new one from the settings
+    otherwise."""
+    engine = engine or make_engine(settings.database_url, pool_size=settings.database_pool_size)
+    runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
+                      clock=clock or SystemClock(), http_transport=http_transport,
+                      velocity=windows_for(settings.redis_url), gate=gate_for(settings.redis_url),
+                      staff_standing=merchants.staff_standing, login_throttle=login_throttle_for(settings.redis_url))
+    runtime.providers = build_providers(runtime)
+    return runtime
+
+
+def windows_for(redis_url: str | None) -> Windows:
+    return RedisWindows(redis_url) if redis_url else DatabaseWindows()
+
+
+def gate_for(redis_url: str | None) -> Gate:
+    return RedisGate(redis_url) if redis_url else OpenGate()
+
+
+def login_throttle_for(redis_url: str | None) -> LoginThrottle:
+    return RedisLoginThrottle(redis_url) if redis_url else DatabaseLoginThrottle()
+
+
+def build_providers(runtime: Runtime) -> dict[str, PaymentProvider]:
+    """Only the configured provider exists: a sandbox notification is never accepted in production. WeChat Pay's
+    client library is imported only by a process that uses it."""
+    settings = runtime.settings
+    if settings.payment_provider == "sandbox":
+        return {"sandbox": SandboxProvider(runtime)}
+    providers: dict[str, PaymentProvider] = {}
+    if settings.payment_provider == "wechatpay":
+        from fissionmall.payments.providers.wechatpay import WechatPayProvider
+
+        providers["wechatpay"] = WechatPayProvider(wechatpay_config(settings), now=runtime.clock.now)
+    return providers
+
+
+def wechatpay_config(settings: Settings) -> WechatPayConfig:
+    """The settings refuse to load without any of these when PAYMENT_PROVIDER=wechatpay; checked again here only so
+    that the types say so."""
+    s = settings
+    if (s.wechatpay_mchid is None or s.wechatpay_appid is None or s.wechatpay_apiv3_key is None
+            or s.wechatpay_private_key_path is None or s.wechatpay_cert_serial_no is None
+            or s.wechatpay_public_key_path is None or s.wechatpay_public_key_id is None):
+        raise SettingsError("invalid setting PAYMENT_PROVIDER: wechatpay needs every WECHATPAY_* setting")
+    from fissionmall.payments.providers.wechatpay import WechatPayConfig
+
+    return WechatPayConfig(
+        mchid=s.wechatpay_mchid, appid=s.wechatpay_appid, apiv3_key=s.wechatpay_apiv3_key,
+        merchant_private_key_pem=s.wechatpay_private_key_path.read_text(),
+        merchant_cert_serial_no=s.wechatpay_cert_serial_no,
+        platform_public_key_pem=s.wechatpay_public_key_path.read_text(),
+        platform_public_key_id=s.wechatpay_public_key_id,
+        notify_url=f"{s.public_base_url}/api/v1/payments/notify/wechatpay",
+        api_base=s.wechatpay_api_base,
+    )
