@@ -4,9 +4,8 @@ from fastapi import APIRouter
 
 from fissionmall.core.deps import SessionDep, ShopperDep
 from fissionmall.customers import service
-from fissionmall.customers.schemas import CustomerOut, DevLogin, ShopperToken, WechatLogin
+from fissionmall.customers.schemas import ClientDep, CustomerOut, DevLogin, ShopperToken, WechatLogin
 from fissionmall.db.session import TransactionalRoute
-from fissionmall.fraud.schemas import ClientDep
 from fissionmall.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: account"])

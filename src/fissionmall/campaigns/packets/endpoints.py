@@ -6,8 +6,8 @@ from fissionmall.campaigns.packets import service
 from fissionmall.campaigns.packets.schemas import PacketOut
 from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
 from fissionmall.core.schemas import RowId
+from fissionmall.customers.schemas import ClientDep
 from fissionmall.db.session import TransactionalRoute
-from fissionmall.fraud.schemas import ClientDep
 from fissionmall.merchants import service as merchants
 from fissionmall.runtime import RuntimeDep
 
