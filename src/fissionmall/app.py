@@ -92,7 +92,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                                                           "merchants.")})
     api_routers: tuple[APIRouter, ...] = (
         customers_router, merchants_router, catalog_router, campaigns_router, catalog_admin, checkout_router,
-        orders_router, orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router, assist_router, invites_router, wallet_router,
+        orders_router, orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
+        assist_router, invites_router, wallet_router,
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
         tasks_router, points_mall_router, reviews_router)

@@ -19,7 +19,7 @@ from fissionmall.runtime import Runtime
 from fissionmall.sharing import poster
 from fissionmall.sharing.models import Share
 from fissionmall.sharing.poster import PosterContent, render_poster_png, render_qr_png
-from tests.campaigns.test_sharing_codes import ALPHABET
+from tests.sharing.test_sharing_codes import ALPHABET
 from tests.support import problem
 
 BASE = "http://mall.test"

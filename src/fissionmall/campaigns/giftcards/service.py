@@ -32,9 +32,8 @@ from fissionmall.core.outbox import enqueue
 from fissionmall.merchants import service as merchants
 from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
-from fissionmall.orders.hooks import CampaignPart
+from fissionmall.orders.hooks import CampaignPart, VoucherChoice
 from fissionmall.orders.models import Order
-from fissionmall.orders.pricing import VoucherChoice
 from fissionmall.orders.schemas import CampaignChoice
 from fissionmall.orders.states import OrderStatus
 
