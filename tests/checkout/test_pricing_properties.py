@@ -444,7 +444,7 @@ def test_shares_of_a_benefit_over_partial_refunds_sum_exactly(case):
         shares.append(share)
         assert returned == benefit * refunded // paid
     assert sum(shares) == benefit
-    # the service's own form (orders/service.py): the difference of two cumulative shares, each from zero
+    # the service's own form (orders/refunds.py): the difference of two cumulative shares, each from zero
     refunded = 0
     differences = []
     for amount in refunds:
