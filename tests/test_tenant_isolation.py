@@ -497,7 +497,7 @@ def body_fields() -> dict[str, set[str]]:
     """'METHOD path' -> the fields of its body that name a row, from the app's OpenAPI; a campaign's settings (free
     JSON in the schema) from each kind's settings model, as 'METHOD path[kind]'."""
     from fissionmall.app import create_app
-    from fissionmall.campaigns.registry import KINDS
+    from fissionmall.campaigns.mechanic import KINDS
     from fissionmall.config import load_settings
 
     spec = create_app(load_settings(platform_token="p" * 32)).openapi()

@@ -18,15 +18,16 @@ from swagger_ui_bundle import swagger_ui_path
 from fissionmall.campaigns.assist.endpoints import router as assist_router
 from fissionmall.campaigns.bargain.endpoints import router as bargain_router
 from fissionmall.campaigns.endpoints import admin as campaigns_admin
+from fissionmall.campaigns.endpoints import router as campaigns_router
 from fissionmall.campaigns.giftcards.endpoints import admin as vouchers_admin
 from fissionmall.campaigns.giftcards.endpoints import router as vouchers_router
 from fissionmall.campaigns.groupbuy.endpoints import router as groupbuy_router
 from fissionmall.campaigns.invites.endpoints import router as invites_router
 from fissionmall.campaigns.packets.endpoints import router as packets_router
 from fissionmall.campaigns.pointsmall.endpoints import router as points_mall_router
-from fissionmall.campaigns.sharing.endpoints import router as sharing_router
 from fissionmall.catalog.endpoints import admin as catalog_admin
 from fissionmall.catalog.endpoints import router as catalog_router
+from fissionmall.checkout.endpoints import router as checkout_router
 from fissionmall.community.endpoints import router as reviews_router
 from fissionmall.composition import build_runtime
 from fissionmall.config import Settings, load_settings
@@ -56,6 +57,7 @@ from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
 from fissionmall.platform.endpoints import platform_operator
 from fissionmall.platform.endpoints import router as platform_router
+from fissionmall.sharing.endpoints import router as sharing_router
 from fissionmall.wallet.endpoints import router as wallet_router
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
 from fissionmall.web.docs import router as docs_router
@@ -90,8 +92,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_openapi(app, {platform_operator: ("platform", "PLATFORM_TOKEN: the platform operator, who creates "
                                                           "merchants.")})
     api_routers: tuple[APIRouter, ...] = (
-        customers_router, merchants_router, catalog_router, catalog_admin, orders_router, orders_admin, payments_router,
-        sharing_router, campaigns_admin, groupbuy_router, bargain_router, assist_router, invites_router, wallet_router,
+        customers_router, merchants_router, catalog_router, campaigns_router, catalog_admin, checkout_router,
+        orders_router, orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
+        assist_router, invites_router, wallet_router,
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
         tasks_router, points_mall_router, reviews_router)

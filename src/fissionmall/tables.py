@@ -9,7 +9,6 @@ from fissionmall.campaigns.helping.models import Help
 from fissionmall.campaigns.invites.models import InviteReward
 from fissionmall.campaigns.models import Campaign, CampaignQuota
 from fissionmall.campaigns.packets.models import CouponPacket
-from fissionmall.campaigns.sharing.models import Share
 from fissionmall.campaigns.slots import PrizeSlot
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
 from fissionmall.community.models import Review
@@ -28,6 +27,7 @@ from fissionmall.loyalty.tasks.models import LoyaltyTask, TaskHit, TaskProgress
 from fissionmall.merchants.models import AuditEntry, LoginFailure, Merchant, Staff, Store
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund, SandboxTransfer
+from fissionmall.sharing.models import Share
 from fissionmall.wallet.models import Wallet, WalletEntry
 
 __all__ = [

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from fissionmall.core.events import Event
+from fissionmall.core.runtime import Runtime
 from fissionmall.core.states import Moved, StateMachine, transition
 from fissionmall.db.sql import table
 from fissionmall.orders.models import Order
 from fissionmall.orders.states import ORDER_STATES, OrderStatus
-from fissionmall.runtime import Runtime
 from tests.support import Mall
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from fissionmall.checkout.pricing import Line, line_cash
 from fissionmall.core.runtime import Runtime
 from fissionmall.orders.models import OrderAdjustment, OrderItem
-from fissionmall.orders.pricing import Line, line_cash
 from tests.support import Mall
 
 

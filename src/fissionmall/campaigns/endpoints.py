@@ -4,10 +4,15 @@ from fastapi import APIRouter
 
 from fissionmall.campaigns import service
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, LintOut
-from fissionmall.core.deps import CatalogWriter, ClockDep, OrdersReader, SessionDep
+from fissionmall.catalog import service as catalog
+from fissionmall.catalog.schemas import ProductDetail
+from fissionmall.core.deps import CatalogWriter, ClockDep, OptionalShopperDep, OrdersReader, SessionDep
+from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
+from fissionmall.merchants import service as merchants
 
+router = APIRouter(route_class=TransactionalRoute, tags=["shopper: catalog"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: campaigns"], prefix="/admin/campaigns")
 
 
@@ -49,3 +54,14 @@ async def pause(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
 @admin.post("/{campaign_id}/end", response_model=CampaignOut)
 async def end(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
     return await service.end(session, staff.merchant_id, campaign_id)
+
+
+@router.get("/products/{product_id}", response_model=ProductDetail)
+async def product_detail(product_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+                         merchant: str | None = None):
+    """A product as the shopper sees it, with the campaigns live on it now."""
+    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    product = await catalog.product_detail(session, merchant_id, product_id, shopper_view=True)
+    product.campaigns = await service.live_for_product(session, merchant_id, product_id,
+                                                        runtime.clock)
+    return product

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import errors, repository
+from fissionmall.campaigns.mechanic import KINDS, Mechanic
 from fissionmall.campaigns.models import Campaign
-from fissionmall.campaigns.registry import KINDS, CampaignKind
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, Finding, LintOut
 from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
@@ -22,7 +22,7 @@ from fissionmall.loyalty.levels import service as levels
 EDITABLE = ("draft", "paused")
 
 
-def _kind(kind: str) -> CampaignKind:
+def _kind(kind: str) -> Mechanic:
     if kind not in KINDS:
         raise errors.unknown_kind(kind)
     return KINDS[kind]

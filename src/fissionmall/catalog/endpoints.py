@@ -3,7 +3,6 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter, Query, UploadFile
 
-from fissionmall.campaigns import service as campaigns
 from fissionmall.catalog import service
 from fissionmall.catalog.media import MAX_BYTES, store_image
 from fissionmall.catalog.schemas import (
@@ -33,16 +32,6 @@ async def list_products(shopper: OptionalShopperDep, session: SessionDep, runtim
                         category_id: RowId | None = None):
     merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
     return await service.list_products(session, merchant_id, cursor=cursor, limit=limit, category_id=category_id)
-
-
-@router.get("/products/{product_id}", response_model=ProductDetail)
-async def product_detail(product_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                         merchant: str | None = None):
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
-    product = await service.product_detail(session, merchant_id, product_id, shopper_view=True)
-    product.campaigns = await campaigns.live_for_product(session, merchant_id, product_id,
-                                                        runtime.clock)
-    return product
 
 
 @router.get("/categories", response_model=list[CategoryOut])

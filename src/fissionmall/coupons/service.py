@@ -17,8 +17,8 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput
 from fissionmall.coupons import errors, repository
 from fissionmall.coupons.models import Coupon, CouponTemplate
+from fissionmall.coupons.rules import CouponChoice
 from fissionmall.coupons.schemas import CouponOut, TemplateIn, TemplateOut, TemplatePatch
-from fissionmall.orders.pricing import CouponChoice
 
 CHUNK = 1000
 

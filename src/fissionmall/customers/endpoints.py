@@ -6,8 +6,7 @@ from fissionmall.core.deps import SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service
-from fissionmall.customers.schemas import CustomerOut, DevLogin, ShopperToken, WechatLogin
-from fissionmall.fraud.schemas import ClientDep
+from fissionmall.customers.schemas import ClientDep, CustomerOut, DevLogin, ShopperToken, WechatLogin
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: account"])
 

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
 
@@ -35,3 +38,21 @@ class CustomerOut(BaseModel):
     depth: int
     is_new_customer: bool
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """What the request says of the client: the device id the app sends (X-Device-Id) and the peer address."""
+
+    device_id: str | None
+    ip: str | None
+
+
+async def client_info(request: Request) -> ClientInfo:
+    """A FastAPI dependency (a coroutine: no thread hop). The device id is the app's own random id, trimmed; the
+    address is the peer's."""
+    device = (request.headers.get("x-device-id") or "").strip()[:64] or None
+    return ClientInfo(device_id=device, ip=request.client.host if request.client else None)
+
+
+ClientDep = Annotated[ClientInfo, Depends(client_info)]

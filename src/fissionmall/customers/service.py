@@ -8,14 +8,13 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.core.auth import issue_token
 from fissionmall.core.errors import DomainError, Forbidden, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.customers import repository
+from fissionmall.customers.hooks import HOOKS
 from fissionmall.customers.models import Customer
-from fissionmall.customers.schemas import DevLogin, ShopperToken, WechatLogin
-from fissionmall.fraud.schemas import ClientInfo
+from fissionmall.customers.schemas import ClientInfo, DevLogin, ShopperToken, WechatLogin
 from fissionmall.merchants import service as merchants
 
 
@@ -54,7 +53,8 @@ async def wechat_login(session: AsyncSession, runtime: Any, body: WechatLogin, c
 async def _sign_in(session: AsyncSession, runtime: Any, merchant_id: int, openid: str, unionid: str | None,
                    nickname: str, share_code: str | None, client: ClientInfo) -> ShopperToken:
     now = runtime.clock.now()
-    attribution = await sharing.attribution(session, runtime, merchant_id, share_code) if share_code else None
+    attribution = await HOOKS.share_resolver().attribution(session, runtime, merchant_id, share_code) \
+        if share_code else None
     new_id = await repository.insert_if_absent(
         session, merchant_id=merchant_id, openid=openid, unionid=unionid, nickname=nickname or openid[:12],
         avatar_url="", created_at=now, depth=attribution.depth + 1 if attribution else 0,

@@ -3,9 +3,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
 
@@ -39,21 +37,3 @@ class VelocityLimits(BaseModel):
     per_device_hour: int = Field(default=30, ge=1, le=10_000)
     per_ip_range_hour: int = Field(default=2000, ge=1, le=100_000)
     """Generous by default: a carrier NAT can put thousands of real shoppers behind one range."""
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    """What the request says of the client: the device id the app sends (X-Device-Id) and the peer address."""
-
-    device_id: str | None
-    ip: str | None
-
-
-async def client_info(request: Request) -> ClientInfo:
-    """A FastAPI dependency (a coroutine: no thread hop). The device id is the app's own random id, trimmed; the
-    address is the peer's."""
-    device = (request.headers.get("x-device-id") or "").strip()[:64] or None
-    return ClientInfo(device_id=device, ip=request.client.host if request.client else None)
-
-
-ClientDep = Annotated[ClientInfo, Depends(client_info)]

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import Shopper
 from fissionmall.customers import service as customers
 from fissionmall.customers.models import Customer
+from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud.risk import HIGH_RISK, RiskChecker, RulesRiskChecker, WeChatRiskChecker
-from fissionmall.fraud.schemas import Actor, ClientInfo
+from fissionmall.fraud.schemas import Actor
 from fissionmall.merchants import service as merchants
 
 _RULES = RulesRiskChecker()

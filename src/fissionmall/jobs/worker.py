@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from typing import Any
 
 from fissionmall.core.outbox import run_due_jobs
 from fissionmall.core.schedule import SWEEPS
+from fissionmall.mechanics import MECHANICS, install
 
 
 def load_task_modules() -> None:
-    """Import every domain's tasks so their sweeps and job handlers register."""
-    import fissionmall.campaigns.assist.tasks  # noqa: F401
-    import fissionmall.campaigns.bargain.tasks  # noqa: F401
-    import fissionmall.campaigns.giftcards.tasks  # noqa: F401
-    import fissionmall.campaigns.groupbuy.tasks  # noqa: F401
-    import fissionmall.campaigns.invites.tasks  # noqa: F401
-    import fissionmall.campaigns.packets.tasks  # noqa: F401
-    import fissionmall.campaigns.pointsmall.service  # noqa: F401  (its order hooks, for sweeps that cancel)
+    """Install the mechanics, then import every domain's tasks so their sweeps and job handlers register."""
+    install()
+    for each in MECHANICS:
+        if each.tasks is not None:
+            importlib.import_module(each.tasks)
     import fissionmall.coupons.tasks  # noqa: F401
     import fissionmall.distribution.tasks  # noqa: F401
     import fissionmall.loyalty.dividend.tasks  # noqa: F401

@@ -16,23 +16,10 @@ from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.orders import refunds, service
-from fissionmall.orders.schemas import CheckoutOut, OrderOut, OrderPage, PlaceOrder, PriceAdjustmentIn, RefundIn, Ship
+from fissionmall.orders.schemas import OrderOut, OrderPage, PriceAdjustmentIn, RefundIn, Ship
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: orders"])
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: orders"], prefix="/admin")
-
-
-@router.post("/orders", response_model=OrderOut, status_code=201)
-async def place_order(body: PlaceOrder, shopper: ShopperDep, session: SessionDep, idempotent: IdempotentDep,
-                      runtime: RuntimeDep):
-    return await idempotent(lambda: service.place_order(session, runtime, shopper, body), by=shopper, body=body,
-                            status_code=201)
-
-
-@router.post("/checkout/preview", response_model=CheckoutOut)
-async def preview(body: PlaceOrder, shopper: ShopperDep, session: SessionDep, runtime: RuntimeDep):
-    """Price a cart without placing it: every adjustment, the total, and the best coupon for it."""
-    return await service.preview(session, runtime, shopper, body)
 
 
 @router.get("/orders", response_model=OrderPage)

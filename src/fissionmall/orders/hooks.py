@@ -1,7 +1,8 @@
-"""How a campaign mechanic takes part in an order, without the order domain knowing any mechanic.
+"""How the domains above orders take part in an order, without the order domain knowing any of them.
 
-A mechanic registers one `CampaignOrders` under its order kind ("group", later "bargain" …); the order
-use cases call it at placement, payment and cancellation. This is the registry, not an `if kind ==`.
+Each campaign mechanic provides one `CampaignOrders` under its order kind ("group", "bargain" …); gift vouchers
+and loyalty points provide their keepers. `HOOKS` is filled once, from the one list of mechanics
+(fissionmall.mechanics.install); the order use cases call through it, never an `if kind ==`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import Shopper
 from fissionmall.db.claims import Claims
 from fissionmall.orders.models import Order
-from fissionmall.orders.pricing import VoucherChoice
+
+
+@dataclass(frozen=True)
+class VoucherChoice:
+    voucher_id: int
+    name: str
+    product_id: int
+    value_fen: int
 
 
 @dataclass
@@ -58,13 +66,6 @@ class CampaignOrders(Protocol):
         ...
 
 
-MECHANICS: dict[str, CampaignOrders] = {}
-
-
-def register(kind: str, mechanic: CampaignOrders) -> None:
-    MECHANICS[kind] = mechanic
-
-
 class Vouchers(Protocol):
     """Gift vouchers' part in checkout: a voucher the shopper holds, priced, locked, used, or given back."""
 
@@ -79,5 +80,27 @@ class Vouchers(Protocol):
     async def released(self, session: AsyncSession, order_ids: Sequence[int]) -> None: ...
 
 
-VOUCHERS: list[Vouchers] = []
-"""The one registered voucher keeper (gift vouchers), if any."""
+class Points(Protocol):
+    """Loyalty points' part in an order: what it spent, and giving them back when it is not kept."""
+
+    async def spent_on(self, session: AsyncSession, order_id: int) -> int: ...
+
+    async def give_back(self, session: AsyncSession, merchant_id: int, customer_id: int, points: int,
+                        source: tuple[str, int], at: datetime) -> None: ...
+
+
+@dataclass
+class Hooks:
+    mechanics: dict[str, CampaignOrders] = field(default_factory=dict)
+    """By order kind."""
+    vouchers: Vouchers | None = None
+    """The voucher keeper (gift vouchers), if the mall sells any."""
+    points: Points | None = None
+
+    def points_ledger(self) -> Points:
+        if self.points is None:
+            raise RuntimeError("loyalty points are not installed: call fissionmall.mechanics.install() first")
+        return self.points
+
+
+HOOKS = Hooks()

@@ -19,9 +19,9 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import Happened, record_events
 from fissionmall.core.outbox import enqueue, enqueue_many
-from fissionmall.loyalty.points import service as points
-from fissionmall.orders import errors, pricing, repository, rules
+from fissionmall.orders import errors, repository, rules
 from fissionmall.orders import service as orders
+from fissionmall.orders.hooks import HOOKS
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import OrderOut, RefundIn
 from fissionmall.orders.states import REFUNDABLE, OrderStatus
@@ -201,12 +201,13 @@ async def _return_credit_share(session: AsyncSession, order: Order, refund_id: i
     before, after = order.refunded_fen - amount_fen, order.refunded_fen
 
     def share(used: int) -> int:
-        return (pricing.returned_share(order.paid_fen, after, used, 0)
-                - pricing.returned_share(order.paid_fen, before, used, 0))
+        return (rules.returned_share(order.paid_fen, after, used, 0)
+                - rules.returned_share(order.paid_fen, before, used, 0))
 
     credit = (await repository.wallet_used(session, [order.id])).get(order.id, 0)
     await wallet.credit(session, order.merchant_id, order.customer_id, share(credit), "returned",
                         ("refund", refund_id), at)
+    points = HOOKS.points_ledger()
     await points.give_back(session, order.merchant_id, order.customer_id,
                            share(await points.spent_on(session, order.id)), ("refund", refund_id), at)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from fissionmall.core.money import share_of
+
 Stage = Literal["full", "deposit", "balance"]
 
 
@@ -44,3 +46,11 @@ def split_refund(amount: int, payments: list[tuple[str, int]], taken: dict[str, 
     if left:
         raise ValueError(f"{left} fen of the refund has no payment to go back through")
     return parts
+
+
+def returned_share(paid_fen: int, refunded_fen: int, benefit_fen: int, returned_fen: int) -> int:
+    """How much more of a non-cash payment (credit, points) goes back now that `refunded_fen` of the `paid_fen`
+    cash has been refunded in all: the same share, rounded down, so the last refund returns the rest exactly."""
+    if paid_fen <= 0:
+        return benefit_fen - returned_fen
+    return share_of(benefit_fen, refunded_fen, paid_fen) - returned_fen

@@ -1,19 +1,15 @@
-"""Order use cases: place, pay, ship, receive, cancel, adjust (DOMAIN.md, Orders); refunds are refunds.py."""
+"""The order record's use cases: pay, ship, receive, cancel, adjust (DOMAIN.md, Orders); placing an order is
+checkout's, refunds are refunds.py."""
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns import errors as campaign_errors
-from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
@@ -22,34 +18,15 @@ from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
-from fissionmall.db.claims import Claims
-from fissionmall.loyalty.levels import service as levels
-from fissionmall.loyalty.points import service as points
 from fissionmall.merchants import service as merchants
-from fissionmall.merchants.models import Merchant
-from fissionmall.orders import errors, pricing, repository, rules
-from fissionmall.orders.hooks import MECHANICS, VOUCHERS, CampaignOrders, CampaignPart
-from fissionmall.orders.models import LINE_TITLE_LENGTH, Order, OrderItem
-from fissionmall.orders.schemas import (
-    AdjustmentOut,
-    CheckoutOut,
-    CouponOffer,
-    ItemOut,
-    OrderOut,
-    OrderPage,
-    PlaceOrder,
-    PriceAdjustmentIn,
-    RefundOut,
-    Ship,
-)
+from fissionmall.orders import errors, repository, rules
+from fissionmall.orders.hooks import HOOKS
+from fissionmall.orders.models import Order, OrderItem
+from fissionmall.orders.schemas import AdjustmentOut, ItemOut, OrderOut, OrderPage, PriceAdjustmentIn, RefundOut, Ship
 from fissionmall.orders.states import OrderStatus, can_move
 from fissionmall.wallet import service as wallet
 
 S = OrderStatus
-
-
-def _order_no(now: datetime) -> str:
-    return f"{now:%y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
 
 
 async def render(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOut]:
@@ -61,10 +38,10 @@ async def render(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOu
         by_order[adjustment.order_id]["adj"].append(AdjustmentOut.model_validate(adjustment, from_attributes=True))
     for refund in refunds:
         by_order[refund.order_id]["ref"].append(RefundOut.model_validate(refund, from_attributes=True))
-    return [_order_out(o, by_order[o.id]["items"], by_order[o.id]["adj"], by_order[o.id]["ref"]) for o in orders]
+    return [order_out(o, by_order[o.id]["items"], by_order[o.id]["adj"], by_order[o.id]["ref"]) for o in orders]
 
 
-def _order_out(o: Any, items: list[ItemOut], adjustments: list[AdjustmentOut], refunds: list[RefundOut]) -> OrderOut:
+def order_out(o: Any, items: list[ItemOut], adjustments: list[AdjustmentOut], refunds: list[RefundOut]) -> OrderOut:
     """An order (a row, or the values just inserted) with its parts, as the API shows it."""
     return OrderOut(
         id=o.id, order_no=o.order_no, kind=o.kind, campaign_id=o.campaign_id, status=o.status,
@@ -77,139 +54,14 @@ def _order_out(o: Any, items: list[ItemOut], adjustments: list[AdjustmentOut], r
     )
 
 
+async def insert_order(session: AsyncSession, values: dict[str, Any], lines: list[dict[str, Any]],
+                       adjustments: list[dict[str, Any]]) -> int:
+    """Write a placed order with its lines and adjustments (checkout prices it); its id."""
+    return await repository.insert_order(session, values, lines, adjustments)
+
+
 async def render_one(session: AsyncSession, order_id: int) -> OrderOut:
     return (await render(session, [await repository.order_by_id(session, order_id)]))[0]
-
-
-async def _cart(session: AsyncSession, merchant_id: int,
-                body: PlaceOrder) -> tuple[list[dict[str, Any]], list[pricing.Line], Claims]:
-    """The order's lines at today's prices, and the stock they claim."""
-    wanted = {line.sku_id: line.quantity for line in body.items}
-    skus = {sku.id: (sku, title, category_id)
-            for sku, title, category_id in await catalog.sellable_skus(session, merchant_id, list(wanted))}
-    missing = sorted(set(wanted) - set(skus))
-    if missing:
-        raise errors.sku_unavailable(missing)
-    chosen = [skus[line.sku_id] for line in body.items]
-    lines = [dict(merchant_id=merchant_id, product_id=sku.product_id, sku_id=sku.id,
-                  title=f"{title} · {sku.name}"[:LINE_TITLE_LENGTH], unit_price_fen=sku.price_fen,
-                  quantity=wanted[sku.id]) for sku, title, _ in chosen]
-    return lines, [pricing.Line(sku_id=sku.id, product_id=sku.product_id, category_id=category_id,
-                                unit_price_fen=sku.price_fen, quantity=wanted[sku.id])
-                   for sku, _, category_id in chosen], catalog.stock_claims(wanted, errors.out_of_stock)
-
-
-async def _campaign_part(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder,
-                         lines: list[dict[str, Any]]) -> tuple[CampaignOrders | None, CampaignPart | None]:
-    if body.campaign is None:
-        return None, None
-    mechanic = MECHANICS.get(body.campaign.kind)
-    if mechanic is None:
-        raise InvalidInput("unknown_campaign_kind", f"no campaign kind {body.campaign.kind!r}", field="campaign")
-    return mechanic, await mechanic.prepare(session, runtime, shopper, body.campaign, lines)
-
-
-async def _price(session: AsyncSession, runtime: Any, merchant: Merchant, customer_id: int, body: PlaceOrder,
-                 cart: list[pricing.Line], part: CampaignPart | None) -> pricing.Priced:
-    """Price the cart with the benefits the shopper chose (pricing.py); a benefit that does not apply is a 422."""
-    now = runtime.clock.now()
-    if part and part.deposit_fen is not None and (body.coupon_ids or body.wallet_fen or body.voucher_id or body.points):
-        raise InvalidInput("benefits_not_with_deposit", "an order paid by deposit takes no coupon or credit",
-                           field="coupon_ids" if body.coupon_ids else "wallet_fen")
-    voucher = None
-    if body.voucher_id is not None:
-        if part and part.kind == "gift":
-            raise InvalidInput("voucher_not_applicable", "a gift voucher cannot buy another", field="voucher_id")
-        if not VOUCHERS:
-            raise InvalidInput("voucher_unavailable", "this mall sells no gift vouchers", field="voucher_id")
-        voucher = await VOUCHERS[0].choice(session, customer_id, body.voucher_id, now)
-    level = await levels.benefits(session, merchant.id, customer_id)
-    benefits = pricing.Benefits(campaign=part.adjustments if part else (), voucher=voucher,
-                                coupons=await coupons.chosen(session, customer_id, body.coupon_ids, now),
-                                member_percent_off=level.discount_percent if level else 0,
-                                member_name=f"{level.name}折扣" if level else "会员折扣",
-                                member_free_shipping=level.free_shipping if level else False)
-    try:
-        if body.points:
-            before = pricing.price(cart, benefits, _pricing_rules(merchant)).total_fen
-            value = points.checkout_value(await points.config_of(session, merchant.id), body.points, before)
-            benefits = replace(benefits, points_fen=value)
-        return pricing.price(cart, replace(benefits, wallet_fen=body.wallet_fen), _pricing_rules(merchant))
-    except pricing.PricingRefused as refused:
-        raise InvalidInput(refused.code, refused.message, field=refused.field) from None
-
-
-def _pricing_rules(merchant: Merchant) -> pricing.Rules:
-    return pricing.Rules(coupons_on_campaign_orders=merchant.coupons_on_campaign_orders,
-                         shipping_fee_fen=merchant.shipping_fee_fen,
-                         free_shipping_over_fen=merchant.free_shipping_over_fen)
-
-
-async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> OrderOut:
-    if body.campaign and not await runtime.gate.admit(body.campaign.campaign_id, sum(i.quantity for i in body.items)):
-        raise campaign_errors.sold_out()  # known sold out: turned away before any database work
-    now = runtime.clock.now()
-    merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
-    if body.store_id is not None:
-        await merchants.require_store(session, merchant.id, body.store_id)
-    attribution = await sharing.attribution(session, runtime, merchant.id, body.share_code) \
-        if body.share_code else None
-    lines, cart, stock = await _cart(session, merchant.id, body)
-    customer = await customers.get_customer(session, merchant.id, shopper.customer_id)
-    mechanic, part = await _campaign_part(session, runtime, shopper, body, lines)
-    priced = await _price(session, runtime, merchant, customer.id, body, cart, part)
-    values = dict(
-        merchant_id=merchant.id, store_id=body.store_id, customer_id=customer.id, order_no=_order_no(now),
-        kind=part.kind if part else "normal", campaign_id=part.campaign_id if part else None,
-        status=S.PENDING_PAYMENT, items_fen=priced.items_fen, total_fen=priced.total_fen,
-        deposit_fen=part.deposit_fen if part else None, paid_fen=0,
-        refund_reserved_fen=0, refunded_fen=0, address=body.address.model_dump(), note=body.note,
-        inviter_id=attribution.sharer_id if attribution else None,
-        share_id=attribution.share_id if attribution else None,
-        due_at=now + timedelta(minutes=merchant.payment_timeout_minutes), created_at=now,
-    )
-    order_id = await repository.insert_order(session, values, lines, priced.adjustments)
-    await coupons.lock_for_order(session, customer.id, body.coupon_ids, order_id, now)
-    if body.voucher_id is not None:
-        await VOUCHERS[0].lock(session, customer.id, body.voucher_id, order_id, now)
-    if body.wallet_fen:
-        await wallet.spend(session, merchant.id, customer.id, body.wallet_fen, ("order", order_id), now)
-    if body.points:
-        await points.spend(session, merchant.id, customer.id, body.points, ("order", order_id), now)
-    if mechanic and part:
-        await mechanic.placed(session, runtime, order_id, part)
-    campaign_id = part.campaign_id if part else attribution.campaign_id if attribution else None
-    await record_event(session, merchant_id=merchant.id, kind="order", at=now, actor_id=customer.id,
-                       inviter_id=attribution.sharer_id if attribution else customer.inviter_id,
-                       depth=attribution.depth + 1 if attribution else customer.depth,
-                       campaign_id=campaign_id, subject=("order", order_id), data={"total_fen": priced.total_fen})
-    placed = SimpleNamespace(**values, id=order_id, carrier=None, tracking_no=None, paid_at=None, shipped_at=None,
-                             received_at=None, closed_at=None)
-    out = _order_out(placed, [ItemOut.model_validate(line) for line in lines],
-                     [AdjustmentOut.model_validate(a) for a in priced.adjustments], [])  # as written: no re-read
-    await (stock + part.claims if part else stock).apply(session)  # last: the hot rows stay locked only to the commit
-    return out
-
-
-async def preview(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> CheckoutOut:
-    """What the order would cost, line by line, and the coupon that would save most, refused as placing it would
-    be now (sold out, limit reached …). It never writes or locks: in a flash sale previews must not queue for the
-    rows the orders are claiming."""
-    merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
-    lines, cart, stock = await _cart(session, merchant.id, body)
-    _, part = await _campaign_part(session, runtime, shopper, body, lines)
-    priced = await _price(session, runtime, merchant, shopper.customer_id, body, cart, part)
-    offers: list[CouponOffer] = []
-    if not body.coupon_ids and (part is None or part.deposit_fen is None):
-        held = await coupons.held(session, shopper.customer_id, runtime.clock.now())
-        offers = [CouponOffer(coupon_id=coupon.coupon_id, name=coupon.name, saving_fen=saving) for coupon, saving
-                  in pricing.savings(cart, pricing.Benefits(campaign=part.adjustments if part else ()),
-                                     _pricing_rules(merchant), held)]
-    offers.sort(key=lambda offer: -offer.saving_fen)
-    await (stock + part.claims if part else stock).check(session)
-    return CheckoutOut(items_fen=priced.items_fen, total_fen=priced.total_fen,
-                       adjustments=[AdjustmentOut.model_validate(a) for a in priced.adjustments],
-                       best_coupon=offers[0] if offers else None, coupon_offers=offers)
 
 
 async def find_order(session: AsyncSession, merchant_id: int, order_id: int, *,
@@ -266,13 +118,14 @@ async def release(session: AsyncSession, runtime: Any, orders: Sequence[Order], 
     for order in orders:
         by_kind[order.kind].append(order)
     for kind, group in by_kind.items():
-        if kind in MECHANICS:
-            await MECHANICS[kind].released(session, runtime, group)
+        if kind in HOOKS.mechanics:
+            await HOOKS.mechanics[kind].released(session, runtime, group)
 
 
 async def return_credit_and_points(session: AsyncSession, orders: Sequence[Order], at: datetime) -> None:
     """All the shop credit and points these orders used come back (for orders no money is refunded on)."""
     credit_used = await repository.wallet_used(session, [o.id for o in orders])
+    points = HOOKS.points_ledger()
     for order in orders:
         if order.id in credit_used:
             await wallet.credit(session, order.merchant_id, order.customer_id, credit_used[order.id], "returned",
@@ -288,8 +141,8 @@ async def return_benefits(session: AsyncSession, orders: Sequence[Order], *, ref
     restore_used = refunded and (await merchants.merchant_by_id(session, orders[0].merchant_id)) \
         .restore_coupons_on_refund
     await coupons.release_for_orders(session, ids, restore_used=restore_used)
-    if VOUCHERS:
-        await VOUCHERS[0].released(session, ids)
+    if HOOKS.vouchers is not None:
+        await HOOKS.vouchers.released(session, ids)
 
 
 async def cancel(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> OrderOut:
@@ -350,8 +203,8 @@ async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_f
             return True
     elif order := await repository.mark_paid(session, order_id, amount_fen, at):
         await coupons.use_for_order(session, order.id, at)
-        if VOUCHERS:
-            await VOUCHERS[0].paid(session, order.id, at)
+        if HOOKS.vouchers is not None:
+            await HOOKS.vouchers.paid(session, order.id, at)
         first, inviter_id = await customers.note_first_payment(session, order.customer_id, at)
         if first:
             await record_event(session, merchant_id=order.merchant_id, kind="first_purchase", at=at,
@@ -360,7 +213,7 @@ async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_f
         if order.kind == "normal":
             await repository.move(session, order.id, [S.PAID], S.TO_SHIP)
         else:
-            await MECHANICS[order.kind].paid(session, runtime, order)
+            await HOOKS.mechanics[order.kind].paid(session, runtime, order)
         return True
     return False
 
@@ -428,7 +281,7 @@ async def lapse_balances(session: AsyncSession, runtime: Any, now: datetime) -> 
     for order in await repository.orders_by_ids(session, due):
         by_kind[order.kind].append(order)
     for kind, lapsed in by_kind.items():
-        await MECHANICS[kind].balance_lapsed(session, runtime, lapsed)
+        await HOOKS.mechanics[kind].balance_lapsed(session, runtime, lapsed)
     return len(due)
 
 

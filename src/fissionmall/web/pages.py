@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns.assist import service as assist
 from fissionmall.campaigns.bargain import service as bargaining
 from fissionmall.campaigns.groupbuy import service as groupbuy
-from fissionmall.campaigns.sharing import service as sharing
 from fissionmall.catalog import service as catalog
 from fissionmall.core.errors import NotFound
 from fissionmall.core.money import yuan
 from fissionmall.core.transaction import TransactionalRoute, get_session
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
+from fissionmall.sharing import service as sharing
 
 router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

@@ -8,7 +8,7 @@ from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep,
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
-from fissionmall.fraud.schemas import ClientDep
+from fissionmall.customers.schemas import ClientDep
 from fissionmall.merchants import service as merchants
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: assist red packets"])

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import errors as campaign_errors
-from fissionmall.campaigns import registry, slots
 from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns import slots
 from fissionmall.campaigns.assist import errors, repository, rules
 from fissionmall.campaigns.assist.models import AssistPacket
 from fissionmall.campaigns.assist.schemas import (
@@ -27,16 +27,15 @@ from fissionmall.campaigns.assist.schemas import (
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.helping.schemas import Budget
+from fissionmall.campaigns.mechanic import Mechanic, ShareTarget
 from fissionmall.campaigns.models import Campaign
-from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
-from fissionmall.campaigns.sharing.targets import register_target
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import Conflict
 from fissionmall.core.events import record_event
 from fissionmall.customers import service as customers
+from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud import service as fraud
-from fissionmall.fraud.schemas import ClientInfo
 from fissionmall.merchants import service as merchants
 
 KIND = "assist"
@@ -207,7 +206,8 @@ async def _packet_target(session: AsyncSession, shopper: Shopper, packet_id: int
     return packet.campaign_id
 
 
-register_target(KIND, _packet_target)
-registry.register(KIND, CampaignKind(
-    settings_model=AssistSettings, product_of=lambda s: None, check=check,
-    summary=lambda s: {"pool_fen": s.pool_fen, "winners": s.winners}, on_activate=split_pool))
+MECHANIC = Mechanic(
+    kind=KIND, settings_model=AssistSettings, product_of=lambda s: None, check=check,
+    summary=lambda s: {"pool_fen": s.pool_fen, "winners": s.winners}, on_activate=split_pool,
+    rules_text="邀请规定人数的好友助力即可拆开红包；奖池总额事先确定、绝不超发，每份奖励按活动写明的规则拆分（随机或固定）。",
+    share_target=ShareTarget(KIND, _packet_target), tasks="fissionmall.campaigns.assist.tasks")

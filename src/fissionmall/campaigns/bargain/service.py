@@ -13,24 +13,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import errors as campaign_errors
-from fissionmall.campaigns import registry
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.bargain import errors, repository, rules
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, BargainSettings, StartBargain
 from fissionmall.campaigns.helping import service as helping
+from fissionmall.campaigns.mechanic import Mechanic, ShareTarget
 from fissionmall.campaigns.models import Campaign
-from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
-from fissionmall.campaigns.sharing.targets import register_target
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import record_event
+from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud import service as fraud
 from fissionmall.fraud.risk import HIGH_RISK
-from fissionmall.fraud.schemas import ClientInfo
-from fissionmall.orders import hooks
 from fissionmall.orders import service as orders
 from fissionmall.orders.hooks import CampaignPart
 from fissionmall.orders.models import Order
@@ -226,9 +223,10 @@ async def _bargain_target(session: AsyncSession, shopper: Shopper, bargain_id: i
     return bargain.campaign_id
 
 
-register_target(KIND, _bargain_target)
-hooks.register(KIND, BargainOrders())
-registry.register(KIND, CampaignKind(
-    settings_model=BargainSettings, product_of=lambda s: s.product_id, check=check,
+MECHANIC = Mechanic(
+    kind=KIND, settings_model=BargainSettings, product_of=lambda s: s.product_id, check=check,
     summary=lambda s: {"start_price_fen": s.start_price_fen, "floor_price_fen": s.floor_price_fen,
-                       "helps_needed": s.helps_needed}))
+                       "helps_needed": s.helps_needed},
+    rules_text="每位好友帮砍一次；每一刀在发起时就已排定，恰好凑满所需人数即到底价，页面显示还差几刀。不抽奖。",
+    orders=BargainOrders(), share_target=ShareTarget(KIND, _bargain_target),
+    tasks="fissionmall.campaigns.bargain.tasks")

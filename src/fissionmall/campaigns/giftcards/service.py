@@ -17,13 +17,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns import registry
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.giftcards import errors, repository
 from fissionmall.campaigns.giftcards.models import Voucher
 from fissionmall.campaigns.giftcards.schemas import GiftSettings, SentOut, VoucherOut
+from fissionmall.campaigns.mechanic import Mechanic
 from fissionmall.campaigns.models import Campaign
-from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper, StaffMember
@@ -31,11 +30,10 @@ from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.outbox import enqueue
 from fissionmall.merchants import service as merchants
-from fissionmall.orders import hooks, refunds
+from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
-from fissionmall.orders.hooks import CampaignPart
+from fissionmall.orders.hooks import CampaignPart, VoucherChoice
 from fissionmall.orders.models import Order
-from fissionmall.orders.pricing import VoucherChoice
 from fissionmall.orders.schemas import CampaignChoice
 from fissionmall.orders.states import OrderStatus
 
@@ -248,7 +246,8 @@ async def check(session: AsyncSession, merchant_id: int, settings: GiftSettings)
     return []
 
 
-hooks.register(KIND, GiftOrders())
-hooks.VOUCHERS.append(CheckoutVouchers())
-registry.register(KIND, CampaignKind(settings_model=GiftSettings, product_of=lambda s: s.product_id, check=check,
-                                     summary=lambda s: {"price_fen": s.price_fen, "value_fen": s.value_fen}))
+MECHANIC = Mechanic(
+    kind=KIND, settings_model=GiftSettings, product_of=lambda s: s.product_id, check=check,
+    summary=lambda s: {"price_fen": s.price_fen, "value_fen": s.value_fen},
+    rules_text="买一张礼券送给好友，好友凭一次性链接领取，在线或到店兑换一次；到期未领取的退回给你或退款。不抽奖。",
+    orders=GiftOrders(), vouchers=CheckoutVouchers(), tasks="fissionmall.campaigns.giftcards.tasks")

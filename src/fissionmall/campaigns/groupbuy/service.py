@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import errors as campaign_errors
-from fissionmall.campaigns import registry
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.groupbuy import errors, repository, rules
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
@@ -20,10 +19,9 @@ from fissionmall.campaigns.groupbuy.schemas import (
     GroupMemberOut,
     GroupOut,
 )
+from fissionmall.campaigns.mechanic import Mechanic, ShareTarget
 from fissionmall.campaigns.models import Campaign
-from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
-from fissionmall.campaigns.sharing.targets import register_target
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
@@ -31,7 +29,7 @@ from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.distribution import service as distribution
-from fissionmall.orders import hooks, refunds
+from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
 from fissionmall.orders.hooks import CampaignPart
 from fissionmall.orders.models import Order
@@ -308,12 +306,13 @@ async def _group_target(session: AsyncSession, shopper: Shopper, group_id: int) 
     return group.campaign_id
 
 
-register_target("group", _group_target)
-hooks.register(KIND, GroupBuyOrders())
 def summary(settings: GroupBuySettings) -> dict[str, Any]:
     return {"group_size": settings.group_size, "leader_discount_fen": settings.leader_discount_fen,
             "prices": [sku.model_dump() for sku in settings.skus]}
 
 
-registry.register(KIND, CampaignKind(settings_model=GroupBuySettings, product_of=lambda s: s.product_id,
-                                     check=check, summary=summary))
+MECHANIC = Mechanic(
+    kind=KIND, settings_model=GroupBuySettings, product_of=lambda s: s.product_id, check=check, summary=summary,
+    rules_text="付款才算入团；截止时未成团，已付款的成员自动全额退款。团价事先写明，不抽奖。",
+    orders=GroupBuyOrders(), share_target=ShareTarget("group", _group_target),
+    tasks="fissionmall.campaigns.groupbuy.tasks")

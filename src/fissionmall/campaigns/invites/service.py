@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import errors as campaign_errors
-from fissionmall.campaigns import registry
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.invites import repository, rules
@@ -23,8 +22,8 @@ from fissionmall.campaigns.invites.schemas import (
     InviteRewardOut,
     InviteSettings,
 )
+from fissionmall.campaigns.mechanic import Mechanic
 from fissionmall.campaigns.models import Campaign
-from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.core import counters
 from fissionmall.core.auth import Shopper
@@ -125,5 +124,8 @@ async def _invited(session: AsyncSession, merchant_id: int, inviter_id: int | No
 
 react("register", REWARD_JOB, when=_invited)
 react("first_purchase", REWARD_JOB, when=_invited)
-registry.register(KIND, CampaignKind(settings_model=InviteSettings, product_of=lambda s: None, check=check,
-                                     summary=lambda s: {"reward_fen": s.reward_fen}))
+MECHANIC = Mechanic(
+    kind=KIND, settings_model=InviteSettings, product_of=lambda s: None, check=check,
+    summary=lambda s: {"reward_fen": s.reward_fen},
+    rules_text="好友通过你的邀请注册或首次下单，你得到活动写明的固定奖励，有人数上限；分享本身不得奖励，不抽奖。",
+    tasks="fissionmall.campaigns.invites.tasks")

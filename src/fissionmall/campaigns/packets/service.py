@@ -15,24 +15,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns import registry, slots
 from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns import slots
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
+from fissionmall.campaigns.mechanic import Mechanic, ShareTarget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.packets import errors, repository, rules
 from fissionmall.campaigns.packets.models import CouponPacket
 from fissionmall.campaigns.packets.schemas import ClaimOut, PacketOut, PacketSettings
-from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
-from fissionmall.campaigns.sharing.targets import register_target
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import react, record_event
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
+from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud import service as fraud
-from fissionmall.fraud.schemas import ClientInfo
 from fissionmall.orders import service as orders
 
 KINDS = ("share_coupon", "credit")
@@ -180,13 +179,25 @@ async def _packet_target(session: AsyncSession, shopper: Shopper, packet_id: int
     return packet.campaign_id
 
 
-register_target(TARGET, _packet_target)
 async def _packets_live(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:
     """Only merchants running a packet campaign pay for a job per payment."""
     return await campaigns.any_live(session, merchant_id, KINDS)
 
 
 react("pay", CREATE_JOB, when=_packets_live)
-for _kind in KINDS:
-    registry.register(_kind, CampaignKind(settings_model=PacketSettings, product_of=lambda s: None, check=check,
-                                          summary=lambda s: {"slots": s.slots, "total_fen": s.total_fen}))
+
+
+def _mechanic(kind: str, rules_text: str) -> Mechanic:
+    """Share coupons and social credit are one implementation: they differ in what a slot holds."""
+    return Mechanic(kind=kind, settings_model=PacketSettings, product_of=lambda s: None, check=check,
+                    summary=lambda s: {"slots": s.slots, "total_fen": s.total_fen}, rules_text=rules_text,
+                    share_target=ShareTarget(TARGET, _packet_target), tasks="fissionmall.campaigns.packets.tasks")
+
+
+SHARE_COUPON, CREDIT = KINDS
+SHARE_COUPON_MECHANIC = _mechanic(
+    SHARE_COUPON, "付款后得到一个可分享的券包：份数和总面额事先确定，每份金额在创建时随机拆好，"
+                  "总和恰好等于总额；每人每个券包限领一次。")
+CREDIT_MECHANIC = _mechanic(
+    CREDIT, "付款后生成立减金页面，你和好友可领取下次购物可用的立减金；"
+            "份数和总额事先确定，每份金额随机，每人限领一次。")

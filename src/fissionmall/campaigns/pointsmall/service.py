@@ -14,11 +14,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns import registry
 from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns.mechanic import Mechanic
 from fissionmall.campaigns.models import Campaign
-from fissionmall.campaigns.pointsmall.schemas import MallItemOut, PointsMallSettings, RedeemIn, RedeemOut
-from fissionmall.campaigns.registry import CampaignKind
+from fissionmall.campaigns.pointsmall.schemas import MallItemOut, PointsMallSettings, RedeemOut
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
@@ -26,11 +25,10 @@ from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.coupons import errors as coupon_errors
 from fissionmall.coupons import service as coupons
 from fissionmall.loyalty.points import service as points
-from fissionmall.orders import hooks
 from fissionmall.orders import service as orders
 from fissionmall.orders.hooks import CampaignPart
 from fissionmall.orders.models import Order
-from fissionmall.orders.schemas import CampaignChoice, LineIn, PlaceOrder
+from fissionmall.orders.schemas import CampaignChoice
 
 KIND = "points_mall"
 
@@ -85,17 +83,14 @@ async def items(session: AsyncSession, runtime: Any, merchant_id: int) -> list[M
             for s in [settings_of(c)]]
 
 
-async def redeem(session: AsyncSession, runtime: Any, shopper: Shopper, campaign_id: int,
-                 body: RedeemIn) -> RedeemOut:
-    campaign = await campaigns.require(session, shopper.merchant_id, campaign_id, kind=KIND)
-    settings = settings_of(campaign)
-    if settings.reward == "goods":
-        if body.address is None:
-            raise InvalidInput("address_required", "goods need an address", field="address")
-        assert settings.sku_id is not None
-        return RedeemOut(order=await orders.place_order(session, runtime, shopper, PlaceOrder(
-            items=[LineIn(sku_id=settings.sku_id, quantity=1)], address=body.address,
-            campaign=CampaignChoice(kind=KIND, campaign_id=campaign.id))))
+async def reward_of(session: AsyncSession, merchant_id: int, campaign_id: int) -> tuple[Campaign, PointsMallSettings]:
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    return campaign, settings_of(campaign)
+
+
+async def redeem_coupon(session: AsyncSession, runtime: Any, shopper: Shopper, campaign: Campaign,
+                        settings: PointsMallSettings) -> RedeemOut:
+    """A coupon bought with points, issued at once (goods are an order: checkout places it)."""
     assert settings.coupon_template_id is not None
     claims = await campaigns.claims(session, campaign, shopper.customer_id, 1, settings.per_customer_limit, runtime)
     now = runtime.clock.now()
@@ -133,6 +128,8 @@ async def check(session: AsyncSession, merchant_id: int, settings: PointsMallSet
     return []
 
 
-hooks.register(KIND, PointsMallOrders())
-registry.register(KIND, CampaignKind(settings_model=PointsMallSettings, product_of=lambda s: s.product_id,
-                                     check=check, summary=lambda s: {"points": s.points, "cash_fen": s.cash_fen}))
+MECHANIC = Mechanic(
+    kind=KIND, settings_model=PointsMallSettings, product_of=lambda s: s.product_id, check=check,
+    summary=lambda s: {"points": s.points, "cash_fen": s.cash_fen},
+    rules_text="用积分（商品可加现金）兑换商品或优惠券，库存和每人限兑数量写在活动页；兑换即扣积分，订单退款时按比例退回。不抽奖。",
+    orders=PointsMallOrders())

@@ -1,5 +1,6 @@
-"""What can be shared. Each mechanic registers its target type with a check that the target exists (and
-returns the campaign it belongs to, for attribution)."""
+"""What can be shared: each target type with a check that the target exists (and returns the campaign it belongs
+to, for attribution). Filled once by fissionmall.mechanics.install(): product and invite pages, and each
+mechanic's share target."""
 
 from __future__ import annotations
 
@@ -14,6 +15,3 @@ TargetCheck = Callable[[AsyncSession, Shopper, int], Awaitable[int | None]]
 
 TARGETS: dict[str, TargetCheck] = {}
 
-
-def register_target(target_type: str, check: TargetCheck) -> None:
-    TARGETS[target_type] = check

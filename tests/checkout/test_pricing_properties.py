@@ -1,4 +1,4 @@
-"""Properties of checkout pricing (orders/pricing.py), a pure function, over random carts and benefits.
+"""Properties of checkout pricing (checkout/pricing.py), a pure function, over random carts and benefits.
 
 Over 1–4 lines (any prices, quantities, products and categories), a campaign price or none, a member discount, a gift
 voucher, up to three coupons (amount, percent with or without a cap, free shipping; thresholds; every scope;
@@ -21,21 +21,21 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from fissionmall.core.money import allocate
-from fissionmall.orders.pricing import (
+from fissionmall.checkout.pricing import (
     Benefits,
-    CouponChoice,
     Line,
     Priced,
     PricingRefused,
     Rules,
-    VoucherChoice,
     best_coupon,
     coupon_discount,
     line_cash,
     price,
-    returned_share,
 )
+from fissionmall.core.money import allocate
+from fissionmall.coupons.rules import CouponChoice
+from fissionmall.orders.hooks import VoucherChoice
+from fissionmall.orders.rules import returned_share
 
 pytestmark = pytest.mark.backend_free
 
@@ -444,7 +444,7 @@ def test_shares_of_a_benefit_over_partial_refunds_sum_exactly(case):
         shares.append(share)
         assert returned == benefit * refunded // paid
     assert sum(shares) == benefit
-    # the service's own form (orders/service.py): the difference of two cumulative shares, each from zero
+    # the service's own form (orders/refunds.py): the difference of two cumulative shares, each from zero
     refunded = 0
     differences = []
     for amount in refunds:

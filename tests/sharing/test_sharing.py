@@ -11,15 +11,15 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from fissionmall.campaigns.sharing import poster
-from fissionmall.campaigns.sharing.models import Share
-from fissionmall.campaigns.sharing.poster import PosterContent, render_poster_png, render_qr_png
 from fissionmall.core.events import Event
 from fissionmall.core.runtime import Runtime
 from fissionmall.core.tokens import read_code, sign_code
 from fissionmall.customers.models import Customer
 from fissionmall.orders.models import Order
-from tests.campaigns.test_sharing_codes import ALPHABET
+from fissionmall.sharing import poster
+from fissionmall.sharing.models import Share
+from fissionmall.sharing.poster import PosterContent, render_poster_png, render_qr_png
+from tests.sharing.test_sharing_codes import ALPHABET
 from tests.support import problem
 
 BASE = "http://mall.test"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns.sharing.models import Share
 from fissionmall.customers.models import Customer
 from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.sharing.models import Share
 
 
 async def upsert(session: AsyncSession, **values: object) -> Share:

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns.sharing import repository
-from fissionmall.campaigns.sharing.models import Share
-from fissionmall.campaigns.sharing.poster import PosterContent, cached_poster, render_qr_png
-from fissionmall.campaigns.sharing.schemas import ShareIn, ShareLanding, ShareOut, Sharer
-from fissionmall.campaigns.sharing.targets import TARGETS, register_target
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.tokens import read_code, sign_code
-from fissionmall.customers import repository as customers
+from fissionmall.customers import service as customers
+from fissionmall.customers.hooks import Attribution
+from fissionmall.sharing import repository
+from fissionmall.sharing.models import Share
+from fissionmall.sharing.poster import PosterContent, cached_poster, render_qr_png
+from fissionmall.sharing.schemas import ShareIn, ShareLanding, ShareOut, Sharer
+from fissionmall.sharing.targets import TARGETS
 
 CODE_PURPOSE = "share"
 POSTERS = "posters"
 """The folder under media_dir where posters are kept by key."""
-
-
-@dataclass(frozen=True)
-class Attribution:
-    share_id: int
-    sharer_id: int
-    depth: int
-    """The sharer's depth: whoever arrives is depth + 1."""
-    campaign_id: int | None
 
 
 def share_code(runtime: Any, share_id: int) -> str:
@@ -48,9 +39,7 @@ def describe(runtime: Any, share: Share) -> ShareOut:
 
 async def create_share(session: AsyncSession, runtime: Any, shopper: Shopper, body: ShareIn) -> ShareOut:
     campaign_id = await TARGETS[body.target_type](session, shopper, body.target_id)
-    sharer = await customers.by_id(session, shopper.merchant_id, shopper.customer_id)
-    if sharer is None:
-        raise NotFound("customer_not_found", "the sharer no longer exists")
+    sharer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
     now = runtime.clock.now()
     share = await repository.upsert(session, merchant_id=shopper.merchant_id, sharer_id=sharer.id,
                                     target_type=body.target_type, target_id=body.target_id, campaign_id=campaign_id,
@@ -130,16 +119,13 @@ def _local_media(runtime: Any, url: str | None) -> Path | None:
     return path if path.is_relative_to(root) and path.is_file() else None
 
 
-async def _product_target(session: AsyncSession, shopper: Shopper, product_id: int) -> int | None:
+async def product_target(session: AsyncSession, shopper: Shopper, product_id: int) -> int | None:
     await catalog.require_product(session, shopper.merchant_id, product_id, on_sale=True)
     return None
 
 
-async def _invite_target(session: AsyncSession, shopper: Shopper, customer_id: int) -> int | None:
+async def invite_target(session: AsyncSession, shopper: Shopper, customer_id: int) -> int | None:
     if customer_id != shopper.customer_id:
         raise InvalidInput("invalid_share_target", "an invite page can only be shared by its owner")
     return None
 
-
-register_target("product", _product_target)
-register_target("invite", _invite_target)

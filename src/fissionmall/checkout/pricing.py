@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
-from fissionmall.core.money import allocate, per_unit_rounded_up, percent_of, share_of
-
-CouponKind = Literal["amount", "percent", "free_shipping"]
+from fissionmall.core.money import allocate, per_unit_rounded_up, percent_of
+from fissionmall.coupons.rules import CouponChoice
+from fissionmall.orders.hooks import VoucherChoice
 
 
 class PricingRefused(Exception):
@@ -42,37 +42,6 @@ class Line:
     category_id: int | None
     unit_price_fen: int
     quantity: int
-
-
-@dataclass(frozen=True)
-class CouponChoice:
-    """A coupon (or a social discount credit) the shopper holds and chose, as priced at checkout."""
-
-    coupon_id: int
-    name: str
-    kind: CouponKind
-    amount_fen: int = 0
-    percent_off: int = 0
-    cap_fen: int | None = None
-    threshold_fen: int = 0
-    scope: Literal["all", "categories", "products"] = "all"
-    scope_ids: frozenset[int] = frozenset()
-    stackable: bool = False
-
-    def covers(self, line: Line) -> bool:
-        if self.scope == "products":
-            return line.product_id in self.scope_ids
-        if self.scope == "categories":
-            return line.category_id in self.scope_ids
-        return True
-
-
-@dataclass(frozen=True)
-class VoucherChoice:
-    voucher_id: int
-    name: str
-    product_id: int
-    value_fen: int
 
 
 @dataclass(frozen=True)
@@ -261,11 +230,3 @@ def line_cash(lines: Sequence[Line], adjustments: Sequence[dict[str, Any]]) -> l
         shares = adjustment.get("line_shares") or spread(int(adjustment["amount_fen"]), cash)
         cash = [cost + part for cost, part in zip(cash, shares, strict=True)]
     return cash
-
-
-def returned_share(paid_fen: int, refunded_fen: int, benefit_fen: int, returned_fen: int) -> int:
-    """How much more of a non-cash payment (credit, points) goes back now that `refunded_fen` of the `paid_fen`
-    cash has been refunded in all: the same share, rounded down, so the last refund returns the rest exactly."""
-    if paid_fen <= 0:
-        return benefit_fen - returned_fen
-    return share_of(benefit_fen, refunded_fen, paid_fen) - returned_fen

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
 
-from fissionmall.campaigns.sharing.targets import TARGETS
 from fissionmall.core.schemas import RowId
+from fissionmall.sharing.targets import TARGETS
 
 
 class ShareIn(BaseModel):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fissionmall.campaigns.sharing.poster import (
+from fissionmall.sharing.poster import (
     PosterContent,
     cjk_font,
     cover_crop,

@@ -4,11 +4,11 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fissionmall.campaigns.sharing import service
-from fissionmall.campaigns.sharing.schemas import ShareIn, ShareLanding, ShareOut
 from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.transaction import TransactionalRoute
+from fissionmall.sharing import service
+from fissionmall.sharing.schemas import ShareIn, ShareLanding, ShareOut
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: sharing"])
 

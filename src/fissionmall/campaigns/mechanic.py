@@ -1,0 +1,52 @@
+"""One descriptor per campaign kind: everything the rest of the mall needs to know of a mechanic.
+
+Each mechanic folder defines its `MECHANIC`; fissionmall.mechanics lists them all once and installs them into
+`KINDS` here and into the order and sharing hooks. A new mechanic is a new folder and one line in that list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.campaigns.schemas import Finding
+from fissionmall.orders.hooks import CampaignOrders, Vouchers
+from fissionmall.sharing.targets import TargetCheck
+
+
+@dataclass(frozen=True)
+class ShareTarget:
+    target_type: str
+    check: TargetCheck
+
+
+@dataclass(frozen=True)
+class Mechanic:
+    kind: str
+    settings_model: type[BaseModel]
+    rules_text: str
+    """What the shopper reads on the rules page: short, what is certain and what is left to chance."""
+    product_of: Callable[[Any], int | None]
+    """Which product the campaign sells, read from its settings (None for campaigns on no product)."""
+    check: Callable[[AsyncSession, int, Any], Awaitable[list[Finding]]]
+    """The linter: checks that need the database (prices against the catalog …) plus the pure rules."""
+    summary: Callable[[Any], dict[str, Any]]
+    """What a product page shows of a live campaign (prices, group size …)."""
+    on_activate: Callable[[AsyncSession, Any, Any], Awaitable[None]] | None = None
+    """(session, campaign, settings): what must exist before customers act (an assist pool's prizes …)."""
+    orders: CampaignOrders | None = None
+    """Its part in orders of its kind, when customers buy through it."""
+    vouchers: Vouchers | None = None
+    """The voucher keeper checkout redeems with, for the mechanic that sells vouchers."""
+    share_target: ShareTarget | None = None
+    """What of it can be shared (a group, a bargain …), and the check that a shared one exists."""
+    tasks: str | None = None
+    """The module of its worker jobs and sweeps, loaded by the worker."""
+
+
+KINDS: dict[str, Mechanic] = {}
+"""By campaign kind; filled by fissionmall.mechanics.install()."""
