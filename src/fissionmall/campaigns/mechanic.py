@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.schemas import Finding
+from fissionmall.core.runtime import Runtime
 from fissionmall.orders.hooks import CampaignOrders, Vouchers
 from fissionmall.sharing.targets import TargetCheck
 
@@ -22,6 +23,20 @@ from fissionmall.sharing.targets import TargetCheck
 class ShareTarget:
     target_type: str
     check: TargetCheck
+
+
+PageLoader = Callable[[AsyncSession, Runtime, int, int], Awaitable[dict[str, Any]]]
+"""(session, runtime, merchant id, record id) -> what the page's template shows."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """The shopper page of one record of the mechanic (a group, a bargain …), at /m/{merchant}/{path}/{id}, and
+    where its share links land."""
+
+    path: str
+    template: str
+    load: PageLoader
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,8 @@ class Mechanic:
     """The voucher keeper checkout redeems with, for the mechanic that sells vouchers."""
     share_target: ShareTarget | None = None
     """What of it can be shared (a group, a bargain …), and the check that a shared one exists."""
+    page: Page | None = None
+    """The shopper page of its shared record, when it has one."""
     tasks: str | None = None
     """The module of its worker jobs and sweeps, loaded by the worker."""
 

@@ -10,13 +10,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns.assist import service as assist
-from fissionmall.campaigns.bargain import service as bargaining
-from fissionmall.campaigns.groupbuy import service as groupbuy
+from fissionmall.campaigns.mechanic import Page
 from fissionmall.catalog import service as catalog
 from fissionmall.core.errors import NotFound
 from fissionmall.core.money import yuan
 from fissionmall.core.transaction import TransactionalRoute, get_session
+from fissionmall.mechanics import MECHANICS
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
 from fissionmall.sharing import service as sharing
@@ -44,15 +43,14 @@ async def product(request: Request, merchant: str, product_id: int, session: Asy
 
 @router.get("/s/{code}", response_class=HTMLResponse)
 async def share_landing(request: Request, code: str, session: AsyncSession = Depends(get_session)):
-    """A share link opened in a browser: the click is recorded, then the shared product is shown."""
+    """A share link opened in a browser: the click is recorded, then the shared record's page (a group, a bargain
+    …) or the shared product is shown."""
     runtime = request.app.state.runtime
     landing = await sharing.land(session, runtime, code, None)
     share, _ = await sharing.resolve(session, runtime, code)
     shop = await merchants.merchant_by_id(session, share.merchant_id)
-    pages = {"group": _group_page, "bargain": _bargain_page, "assist": _assist_page}
-    if landing.target_type in pages:
-        return await pages[landing.target_type](request, session, shop, landing.target_id,
-                                                sharer=landing.sharer.nickname)
+    if (page := PAGES_BY_TARGET.get(landing.target_type)) is not None:
+        return await _render(request, session, shop, page, landing.target_id, sharer=landing.sharer.nickname)
     detail = None
     if landing.target_type == "product":
         with contextlib.suppress(NotFound):  # taken off sale since it was shared: still land in the mall
@@ -62,54 +60,26 @@ async def share_landing(request: Request, code: str, session: AsyncSession = Dep
         "gone": landing.target_type == "product" and detail is None})
 
 
-@router.get("/m/{merchant}/groups/{group_id}", response_class=HTMLResponse)
-async def group(request: Request, merchant: str, group_id: int, session: AsyncSession = Depends(get_session)):
-    return await _group_page(request, session, await merchants.merchant_by_slug(session, merchant), group_id)
+async def _render(request: Request, session: AsyncSession, shop: Merchant, page: Page, record_id: int,
+                  sharer: str | None = None) -> HTMLResponse:
+    context = await page.load(session, request.app.state.runtime, shop.id, record_id)
+    return templates.TemplateResponse(request, page.template, {"shop": shop, "sharer": sharer, **context})
 
 
-async def _group_page(request: Request, session: AsyncSession, shop: Merchant, group_id: int,
-                      sharer: str | None = None) -> HTMLResponse:
-    """The group a friend shared: who is in, places left, time left, the price, and the published rules."""
-    runtime = request.app.state.runtime
-    view = await groupbuy.group_view(session, runtime, shop.id, group_id)
-    campaign = await groupbuy.campaign_view(session, shop.id, view.campaign_id)
-    product = await catalog.product_detail(session, shop.id, campaign.product_id, shopper_view=False)
-    list_price = min((sku.price_fen for sku in product.skus), default=None)
-    group_price = min(sku.group_price_fen for sku in campaign.skus)
-    return templates.TemplateResponse(request, "group.html", {
-        "shop": shop, "group": view, "campaign": campaign, "product": product, "sharer": sharer,
-        "list_price": list_price, "group_price": group_price, "empty_seats": range(view.places_left)})
+PAGES_BY_TARGET: dict[str, Page] = {}
+"""Share target type -> the mechanic's page, for the mechanics that have one."""
 
 
-@router.get("/m/{merchant}/bargains/{bargain_id}", response_class=HTMLResponse)
-async def bargain(request: Request, merchant: str, bargain_id: int, session: AsyncSession = Depends(get_session)):
-    return await _bargain_page(request, session, await merchants.merchant_by_slug(session, merchant), bargain_id)
+def _mechanic_page(page: Page) -> None:
+    async def show(request: Request, merchant: str, record_id: int,
+                   session: AsyncSession = Depends(get_session)) -> HTMLResponse:
+        return await _render(request, session, await merchants.merchant_by_slug(session, merchant), page, record_id)
+
+    router.add_api_route(f"/m/{{merchant}}/{page.path}/{{record_id}}", show, methods=["GET"],
+                         response_class=HTMLResponse, name=f"{page.path}_page")
 
 
-async def _bargain_page(request: Request, session: AsyncSession, shop: Merchant, bargain_id: int,
-                        sharer: str | None = None) -> HTMLResponse:
-    """A friend's bargain: price so far, who cut how much, helps left, the rules and the schedule's proof."""
-    view = await bargaining.view(session, request.app.state.runtime, shop.id, bargain_id)
-    campaign = await bargaining.campaign_view(session, shop.id, view.campaign_id)
-    product = await catalog.product_detail(session, shop.id, campaign.product_id, shopper_view=False)
-    return templates.TemplateResponse(request, "bargain.html", {
-        "shop": shop, "bargain": view, "product": product, "sharer": sharer})
-
-
-@router.get("/m/{merchant}/assists/{packet_id}", response_class=HTMLResponse)
-async def assist_packet(request: Request, merchant: str, packet_id: int,
-                        session: AsyncSession = Depends(get_session)):
-    return await _assist_page(request, session, await merchants.merchant_by_slug(session, merchant), packet_id)
-
-
-OUTCOMES = {"lost": "这次没有中奖", "pool_empty": "奖品已发完", "withheld": "经风控判定不发放奖励"}
-
-
-async def _assist_page(request: Request, session: AsyncSession, shop: Merchant, packet_id: int,
-                       sharer: str | None = None) -> HTMLResponse:
-    """A friend's red packet: helpers so far, places left, the prize once opened, and the published odds."""
-    view = await assist.view(session, request.app.state.runtime, shop.id, packet_id)
-    campaign = await assist.campaign_view(session, shop.id, view.campaign_id)
-    return templates.TemplateResponse(request, "assist.html", {
-        "shop": shop, "packet": view, "campaign": campaign, "sharer": sharer,
-        "empty_seats": range(view.helps_remaining), "outcome_text": OUTCOMES.get(view.outcome or "", "")})
+for _mechanic in MECHANICS:
+    if _mechanic.page is not None and _mechanic.share_target is not None:
+        PAGES_BY_TARGET[_mechanic.share_target.target_type] = _mechanic.page
+        _mechanic_page(_mechanic.page)

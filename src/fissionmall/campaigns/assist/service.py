@@ -27,12 +27,13 @@ from fissionmall.campaigns.assist.schemas import (
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.helping.schemas import Budget
-from fissionmall.campaigns.mechanic import Mechanic, ShareTarget
+from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import Conflict
 from fissionmall.core.events import record_event
+from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud import service as fraud
@@ -206,8 +207,20 @@ async def _packet_target(session: AsyncSession, shopper: Shopper, packet_id: int
     return packet.campaign_id
 
 
+OUTCOMES = {"lost": "这次没有中奖", "pool_empty": "奖品已发完", "withheld": "经风控判定不发放奖励"}
+
+
+async def page(session: AsyncSession, runtime: Runtime, merchant_id: int, packet_id: int) -> dict[str, Any]:
+    """A friend's red packet: helpers so far, places left, the prize once opened, and the published odds."""
+    packet = await view(session, runtime, merchant_id, packet_id)
+    campaign = await campaign_view(session, merchant_id, packet.campaign_id)
+    return {"packet": packet, "campaign": campaign, "empty_seats": range(packet.helps_remaining),
+            "outcome_text": OUTCOMES.get(packet.outcome or "", "")}
+
+
 MECHANIC = Mechanic(
     kind=KIND, settings_model=AssistSettings, product_of=lambda s: None, check=check,
     summary=lambda s: {"pool_fen": s.pool_fen, "winners": s.winners}, on_activate=split_pool,
     rules_text="邀请规定人数的好友助力即可拆开红包；奖池总额事先确定、绝不超发，每份奖励按活动写明的规则拆分（随机或固定）。",
-    share_target=ShareTarget(KIND, _packet_target), tasks="fissionmall.campaigns.assist.tasks")
+    share_target=ShareTarget(KIND, _packet_target), page=Page("assists", "assist.html", page),
+    tasks="fissionmall.campaigns.assist.tasks")

@@ -18,13 +18,14 @@ from fissionmall.campaigns.bargain import errors, repository, rules
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, BargainSettings, StartBargain
 from fissionmall.campaigns.helping import service as helping
-from fissionmall.campaigns.mechanic import Mechanic, ShareTarget
+from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import record_event
+from fissionmall.core.runtime import Runtime
 from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud import service as fraud
 from fissionmall.fraud.risk import HIGH_RISK
@@ -223,10 +224,18 @@ async def _bargain_target(session: AsyncSession, shopper: Shopper, bargain_id: i
     return bargain.campaign_id
 
 
+async def page(session: AsyncSession, runtime: Runtime, merchant_id: int, bargain_id: int) -> dict[str, Any]:
+    """A friend's bargain: price so far, who cut how much, helps left, the rules and the schedule's proof."""
+    bargain = await view(session, runtime, merchant_id, bargain_id)
+    campaign = await campaign_view(session, merchant_id, bargain.campaign_id)
+    product = await catalog.product_detail(session, merchant_id, campaign.product_id, shopper_view=False)
+    return {"bargain": bargain, "product": product}
+
+
 MECHANIC = Mechanic(
     kind=KIND, settings_model=BargainSettings, product_of=lambda s: s.product_id, check=check,
     summary=lambda s: {"start_price_fen": s.start_price_fen, "floor_price_fen": s.floor_price_fen,
                        "helps_needed": s.helps_needed},
     rules_text="每位好友帮砍一次；每一刀在发起时就已排定，恰好凑满所需人数即到底价，页面显示还差几刀。不抽奖。",
     orders=BargainOrders(), share_target=ShareTarget(KIND, _bargain_target),
-    tasks="fissionmall.campaigns.bargain.tasks")
+    page=Page("bargains", "bargain.html", page), tasks="fissionmall.campaigns.bargain.tasks")

@@ -19,7 +19,7 @@ from fissionmall.campaigns.groupbuy.schemas import (
     GroupMemberOut,
     GroupOut,
 )
-from fissionmall.campaigns.mechanic import Mechanic, ShareTarget
+from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.catalog import service as catalog
@@ -311,8 +311,18 @@ def summary(settings: GroupBuySettings) -> dict[str, Any]:
             "prices": [sku.model_dump() for sku in settings.skus]}
 
 
+async def page(session: AsyncSession, runtime: Runtime, merchant_id: int, group_id: int) -> dict[str, Any]:
+    """The group a friend shared: who is in, places left, time left, the price, and the published rules."""
+    view = await group_view(session, runtime, merchant_id, group_id)
+    campaign = await campaign_view(session, merchant_id, view.campaign_id)
+    product = await catalog.product_detail(session, merchant_id, campaign.product_id, shopper_view=False)
+    return {"group": view, "campaign": campaign, "product": product,
+            "list_price": min((sku.price_fen for sku in product.skus), default=None),
+            "group_price": min(sku.group_price_fen for sku in campaign.skus), "empty_seats": range(view.places_left)}
+
+
 MECHANIC = Mechanic(
     kind=KIND, settings_model=GroupBuySettings, product_of=lambda s: s.product_id, check=check, summary=summary,
     rules_text="付款才算入团；截止时未成团，已付款的成员自动全额退款。团价事先写明，不抽奖。",
     orders=GroupBuyOrders(), share_target=ShareTarget("group", _group_target),
-    tasks="fissionmall.campaigns.groupbuy.tasks")
+    page=Page("groups", "group.html", page), tasks="fissionmall.campaigns.groupbuy.tasks")
