@@ -50,11 +50,13 @@ class Moved:
 
 
 async def transition(session: AsyncSession, machine: StateMachine[S], table: Table, ids: Sequence[int], to: S, *,
-                     at: datetime, where: Sequence[Any] = (), values: Mapping[str, Any] | None = None,
+                     at: datetime | None = None, where: Sequence[Any] = (), values: Mapping[str, Any] | None = None,
                      event: Moved | None = None) -> list[int]:
     """Move the records `ids` to `to` where their current status allows it (and `where` holds), in one
-    UPDATE … WHERE status IN (sources) RETURNING; write `event` for each record moved, in the same transaction.
-    Returns the ids that moved: a record another request moved first is simply not among them."""
+    UPDATE … WHERE status IN (sources) RETURNING; write `event` for each record moved, at `at`, in the same
+    transaction. Returns the ids that moved: a record another request moved first is simply not among them."""
+    if event is not None and at is None:
+        raise ValueError("an event needs the time it happened at")
     if not ids:
         return []
     statement = (
@@ -64,7 +66,7 @@ async def transition(session: AsyncSession, machine: StateMachine[S], table: Tab
         .returning(table.c.id, table.c.merchant_id)
     )
     moved = (await session.execute(statement)).all()
-    if event is not None and moved:
+    if event is not None and at is not None and moved:
         await record_events(session, event.kind, at, [
             Happened(merchant_id=merchant_id, subject=(event.subject_type, record_id), campaign_id=event.campaign_id,
                      data=event.data)
