@@ -79,8 +79,8 @@ async def campaigns_of(session: AsyncSession, merchant_id: int, kind: str | None
 
 async def live_for_product(session: AsyncSession, merchant_id: int, product_id: int, now: datetime) -> list[Campaign]:
     statement = select(Campaign).where(
-        Campaign.merchant_id == merchant_id, Campaign.product_id == product_id, Campaign.status == CampaignStatus.ACTIVE,
-        Campaign.starts_at <= now, Campaign.ends_at > now)
+        Campaign.merchant_id == merchant_id, Campaign.product_id == product_id,
+        Campaign.status == CampaignStatus.ACTIVE, Campaign.starts_at <= now, Campaign.ends_at > now)
     return list((await session.execute(statement)).scalars())
 
 
@@ -103,7 +103,8 @@ async def move(session: AsyncSession, campaign_id: int, to: CampaignStatus) -> b
 
 async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, now: datetime) -> list[Campaign]:
     statement = select(Campaign).where(Campaign.merchant_id == merchant_id, Campaign.kind == kind,
-                                       Campaign.status == CampaignStatus.ACTIVE, Campaign.starts_at <= now, Campaign.ends_at > now)
+                                       Campaign.status == CampaignStatus.ACTIVE, Campaign.starts_at <= now,
+                                       Campaign.ends_at > now)
     return list((await session.execute(statement.order_by(Campaign.id))).scalars())
 
 

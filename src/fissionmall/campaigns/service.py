@@ -20,6 +20,7 @@ from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.db.claims import Claim, Claims, LockOrder
 from fissionmall.loyalty.levels import service as levels
 
+
 def _kind(kind: str) -> CampaignKind:
     if kind not in KINDS:
         raise errors.unknown_kind(kind)
@@ -153,7 +154,8 @@ def require_live(campaign: Campaign, clock: Clock, opens_by: datetime | None = N
     """Friends act on a campaign only while it runs: paused or ended, nothing more is given. `opens_by`: the
     moment the campaign must have started by for this customer (later than now with early access)."""
     now = clock.now()
-    if campaign.status != CampaignStatus.ACTIVE or not campaign.starts_at <= (opens_by or now) or campaign.ends_at <= now:
+    if (campaign.status != CampaignStatus.ACTIVE or not campaign.starts_at <= (opens_by or now)
+            or campaign.ends_at <= now):
         raise errors.campaign_not_live()
 
 

@@ -18,21 +18,21 @@ from fissionmall.campaigns import registry, slots
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.assist import errors, repository, rules
 from fissionmall.campaigns.assist.models import AssistPacket
-from fissionmall.campaigns.assist.states import AssistStatus
 from fissionmall.campaigns.assist.schemas import (
     AssistCampaignOut,
     AssistSettings,
     OpenPacket,
     PacketOut,
 )
+from fissionmall.campaigns.assist.states import AssistStatus
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.helping.schemas import Budget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
-from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.campaigns.sharing.targets import register_target
+from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import Conflict
 from fissionmall.core.events import record_event

@@ -23,8 +23,8 @@ from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
-from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.campaigns.sharing.targets import register_target
+from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound

@@ -23,7 +23,8 @@ _GROUP = select(BuyingGroup).where(BuyingGroup.merchant_id == bindparam("merchan
 _OPEN_GROUP = insert(_GROUPS).returning(_GROUPS.c.id)
 _TAKE_SEAT = (
     update(_GROUPS)
-    .where(_GROUPS.c.id == bindparam("group_id"), _GROUPS.c.status == GroupStatus.OPEN, _GROUPS.c.paid_count < _GROUPS.c.size,
+    .where(_GROUPS.c.id == bindparam("group_id"), _GROUPS.c.status == GroupStatus.OPEN,
+           _GROUPS.c.paid_count < _GROUPS.c.size,
            _GROUPS.c.expires_at > bindparam("now", type_=_GROUPS.c.expires_at.type))
     .values(paid_count=_GROUPS.c.paid_count + 1)
     .returning(_GROUPS.c.paid_count, _GROUPS.c.size)
@@ -76,7 +77,7 @@ async def lead(session: AsyncSession, order_id: int, group_id: int) -> None:
 
 async def close_groups(session: AsyncSession, group_ids: Sequence[int], to: GroupStatus, at: datetime) -> list[int]:
     """Close those groups still open, in one statement: the ids closed."""
-    return await transition(session, GROUP_STATES, _GROUPS, group_ids, to, values={"closed_at": at})
+    return await transition(session, GROUP_STATES, BuyingGroup, group_ids, to, values={"closed_at": at})
 
 
 async def seated(session: AsyncSession, group_ids: Sequence[int]) -> list[GroupOrder]:
@@ -104,7 +105,8 @@ async def open_groups(session: AsyncSession, campaign_id: int, now: datetime, li
     """Open groups closest to filling first: strangers help them succeed (凑团)."""
     statement = (
         select(BuyingGroup)
-        .where(BuyingGroup.campaign_id == campaign_id, BuyingGroup.status == GroupStatus.OPEN, BuyingGroup.expires_at > now)
+        .where(BuyingGroup.campaign_id == campaign_id, BuyingGroup.status == GroupStatus.OPEN,
+               BuyingGroup.expires_at > now)
         .order_by((BuyingGroup.size - BuyingGroup.paid_count), BuyingGroup.expires_at)
         .limit(limit)
     )

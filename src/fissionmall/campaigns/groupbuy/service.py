@@ -14,18 +14,18 @@ from fissionmall.campaigns import registry
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.groupbuy import errors, repository, rules
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
-from fissionmall.campaigns.groupbuy.states import GroupStatus
 from fissionmall.campaigns.groupbuy.schemas import (
     GroupBuySettings,
     GroupCampaignOut,
     GroupMemberOut,
     GroupOut,
 )
+from fissionmall.campaigns.groupbuy.states import GroupStatus
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.registry import CampaignKind
 from fissionmall.campaigns.schemas import Finding
-from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.campaigns.sharing.targets import register_target
+from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound

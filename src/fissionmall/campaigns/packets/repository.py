@@ -41,7 +41,7 @@ async def count_friend(session: AsyncSession, packet_id: int) -> int:
 
 
 async def finish(session: AsyncSession, packet_id: int) -> None:
-    await transition(session, PACKET_STATES, _PACKETS, [packet_id], PacketStatus.FINISHED)
+    await transition(session, PACKET_STATES, CouponPacket, [packet_id], PacketStatus.FINISHED)  # the claim shows it
 
 
 async def expire_due(session: AsyncSession, now: datetime, limit: int) -> int:
