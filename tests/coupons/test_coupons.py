@@ -609,3 +609,16 @@ async def test_my_coupons_filter_by_status(client, mall):
     bob = await mall.shopper("bob")
     assert await coupons(mall, bob) == []
     problem(await client.get("/coupons"), 401, "unauthenticated")
+
+
+async def test_an_ended_template_stays_ended(client, mall):
+    """Ended is final: a template paused and resumed at will cannot be brought back once ended (409
+    invalid_transition, nothing changes); setting the status it already has changes nothing either."""
+    owner = await mall.staff("owner")
+    created = await make_template(mall)
+    url = f"/admin/coupon-templates/{created['id']}"
+    for status in ("paused", "active", "active", "ended"):
+        moved = await client.patch(url, headers=owner, json={"status": status})
+        assert moved.status_code == 200 and moved.json()["status"] == status, moved.text
+    await refused_unchanged(mall, client.patch(url, headers=owner, json={"status": "active"}), 409,
+                            "invalid_transition", tables=("coupon_templates",))

@@ -9,6 +9,8 @@ from sqlalchemy import bindparam, exists, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.models import Campaign, CampaignQuota
+from fissionmall.campaigns.states import CAMPAIGN_STATES, CampaignStatus
+from fissionmall.core.states import transition
 from fissionmall.db.sql import table
 
 _CAMPAIGNS, _QUOTAS = table(Campaign), table(CampaignQuota)
@@ -19,7 +21,7 @@ _CAMPAIGN = select(Campaign).where(Campaign.merchant_id == bindparam("merchant_i
 def _units_left(prefix: str, quantity: Any) -> list[Any]:
     """The campaign is live (for this customer: started by `opens_by`, later than now with early access) and
     `quantity` more units stay under its cap."""
-    return [_CAMPAIGNS.c.id == bindparam(f"{prefix}campaign_id"), _CAMPAIGNS.c.status == "active",
+    return [_CAMPAIGNS.c.id == bindparam(f"{prefix}campaign_id"), _CAMPAIGNS.c.status == CampaignStatus.ACTIVE,
             _CAMPAIGNS.c.starts_at <= bindparam(f"{prefix}opens_by", type_=_CAMPAIGNS.c.starts_at.type),
             _CAMPAIGNS.c.ends_at > bindparam(f"{prefix}now", type_=_CAMPAIGNS.c.ends_at.type),
             _CAMPAIGNS.c.stock_cap.is_(None) | (_CAMPAIGNS.c.sold + quantity <= _CAMPAIGNS.c.stock_cap)]
@@ -60,7 +62,7 @@ QUOTA_LEFT = select(literal(1)).where(~exists().where(
 
 _ANY_LIVE = select(_CAMPAIGNS.c.id).where(
     _CAMPAIGNS.c.merchant_id == bindparam("merchant_id"), _CAMPAIGNS.c.kind.in_(bindparam("kinds", expanding=True)),
-    _CAMPAIGNS.c.status == "active").limit(1)
+    _CAMPAIGNS.c.status == CampaignStatus.ACTIVE).limit(1)
 
 
 async def campaign_of(session: AsyncSession, merchant_id: int, campaign_id: int) -> Campaign | None:
@@ -77,8 +79,8 @@ async def campaigns_of(session: AsyncSession, merchant_id: int, kind: str | None
 
 async def live_for_product(session: AsyncSession, merchant_id: int, product_id: int, now: datetime) -> list[Campaign]:
     statement = select(Campaign).where(
-        Campaign.merchant_id == merchant_id, Campaign.product_id == product_id, Campaign.status == "active",
-        Campaign.starts_at <= now, Campaign.ends_at > now)
+        Campaign.merchant_id == merchant_id, Campaign.product_id == product_id,
+        Campaign.status == CampaignStatus.ACTIVE, Campaign.starts_at <= now, Campaign.ends_at > now)
     return list((await session.execute(statement)).scalars())
 
 
@@ -95,15 +97,14 @@ async def return_quota(session: AsyncSession, campaign_id: int, customer_id: int
     )
 
 
-async def move(session: AsyncSession, campaign_id: int, from_statuses: list[str], to: str) -> bool:
-    result = await session.execute(
-        update(Campaign).where(Campaign.id == campaign_id, Campaign.status.in_(from_statuses)).values(status=to))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+async def move(session: AsyncSession, campaign_id: int, to: CampaignStatus) -> bool:
+    return bool(await transition(session, CAMPAIGN_STATES, _CAMPAIGNS, [campaign_id], to))
 
 
 async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, now: datetime) -> list[Campaign]:
     statement = select(Campaign).where(Campaign.merchant_id == merchant_id, Campaign.kind == kind,
-                                       Campaign.status == "active", Campaign.starts_at <= now, Campaign.ends_at > now)
+                                       Campaign.status == CampaignStatus.ACTIVE, Campaign.starts_at <= now,
+                                       Campaign.ends_at > now)
     return list((await session.execute(statement.order_by(Campaign.id))).scalars())
 
 

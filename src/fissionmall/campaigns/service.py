@@ -13,13 +13,12 @@ from fissionmall.campaigns import errors, repository
 from fissionmall.campaigns.mechanic import KINDS, Mechanic
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, Finding, LintOut
+from fissionmall.campaigns.states import CAMPAIGN_STATES, EDITABLE, CampaignStatus
 from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.db.claims import Claim, Claims, LockOrder
 from fissionmall.loyalty.levels import service as levels
-
-EDITABLE = ("draft", "paused")
 
 
 def _kind(kind: str) -> Mechanic:
@@ -56,7 +55,7 @@ async def _own_product(session: AsyncSession, merchant_id: int, product_id: int 
 async def create(session: AsyncSession, merchant_id: int, body: CampaignIn, clock: Clock) -> CampaignOut:
     settings = typed_settings(body.kind, body.settings)
     product_id = await _own_product(session, merchant_id, _kind(body.kind).product_of(settings))
-    campaign = Campaign(merchant_id=merchant_id, kind=body.kind, name=body.name, status="draft",
+    campaign = Campaign(merchant_id=merchant_id, kind=body.kind, name=body.name, status=CampaignStatus.DRAFT,
                         settings=settings.model_dump(mode="json"), product_id=product_id,
                         starts_at=body.starts_at, ends_at=body.ends_at, stock_cap=body.stock_cap, sold=0,
                         created_at=clock.now())
@@ -102,8 +101,8 @@ async def lint(session: AsyncSession, merchant_id: int, campaign_id: int) -> Lin
 async def activate(session: AsyncSession, merchant_id: int, campaign_id: int) -> CampaignOut:
     """Only a plan the linter does not block can go live."""
     campaign = await require(session, merchant_id, campaign_id)
-    if campaign.status not in EDITABLE:
-        raise errors.invalid_transition(campaign.status, "active")
+    if not CAMPAIGN_STATES.can_move(campaign.status, CampaignStatus.ACTIVE):
+        raise errors.invalid_transition(campaign.status, CampaignStatus.ACTIVE)
     report = await lint(session, merchant_id, campaign_id)
     if not report.ok:
         raise Conflict("lint_blocked", "the campaign breaks rules that block it from going live",
@@ -111,20 +110,19 @@ async def activate(session: AsyncSession, merchant_id: int, campaign_id: int) ->
     kind = _kind(campaign.kind)
     if kind.on_activate is not None:
         await kind.on_activate(session, campaign, typed_settings(campaign.kind, campaign.settings))
-    return await _move(session, campaign, EDITABLE, "active")
+    return await _move(session, campaign, CampaignStatus.ACTIVE)
 
 
 async def pause(session: AsyncSession, merchant_id: int, campaign_id: int) -> CampaignOut:
-    return await _move(session, await require(session, merchant_id, campaign_id), ("active",), "paused")
+    return await _move(session, await require(session, merchant_id, campaign_id), CampaignStatus.PAUSED)
 
 
 async def end(session: AsyncSession, merchant_id: int, campaign_id: int) -> CampaignOut:
-    return await _move(session, await require(session, merchant_id, campaign_id), ("draft", "active", "paused"),
-                       "ended")
+    return await _move(session, await require(session, merchant_id, campaign_id), CampaignStatus.ENDED)
 
 
-async def _move(session: AsyncSession, campaign: Campaign, sources: tuple[str, ...], target: str) -> CampaignOut:
-    if campaign.status not in sources or not await repository.move(session, campaign.id, list(sources), target):
+async def _move(session: AsyncSession, campaign: Campaign, target: CampaignStatus) -> CampaignOut:
+    if not await repository.move(session, campaign.id, target):
         raise errors.invalid_transition(campaign.status, target)
     await session.refresh(campaign)
     return out(campaign)
@@ -156,7 +154,8 @@ def require_live(campaign: Campaign, clock: Clock, opens_by: datetime | None = N
     """Friends act on a campaign only while it runs: paused or ended, nothing more is given. `opens_by`: the
     moment the campaign must have started by for this customer (later than now with early access)."""
     now = clock.now()
-    if campaign.status != "active" or not campaign.starts_at <= (opens_by or now) or campaign.ends_at <= now:
+    if (campaign.status != CampaignStatus.ACTIVE or not campaign.starts_at <= (opens_by or now)
+            or campaign.ends_at <= now):
         raise errors.campaign_not_live()
 
 

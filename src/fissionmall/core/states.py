@@ -49,22 +49,26 @@ class Moved:
     data: dict[str, Any] | None = None
 
 
-async def transition(session: AsyncSession, machine: StateMachine[S], table: Table, ids: Sequence[int], to: S, *,
-                     at: datetime, where: Sequence[Any] = (), values: Mapping[str, Any] | None = None,
-                     event: Moved | None = None) -> list[int]:
+async def transition(session: AsyncSession, machine: StateMachine[S], table: Table | type[Any], ids: Sequence[int],
+                     to: S, *, at: datetime | None = None, where: Sequence[Any] = (),
+                     values: Mapping[str, Any] | None = None, event: Moved | None = None) -> list[int]:
     """Move the records `ids` to `to` where their current status allows it (and `where` holds), in one
-    UPDATE … WHERE status IN (sources) RETURNING; write `event` for each record moved, in the same transaction.
-    Returns the ids that moved: a record another request moved first is simply not among them."""
+    UPDATE … WHERE status IN (sources) RETURNING; write `event` for each record moved, at `at`, in the same
+    transaction. Returns the ids that moved: a record another request moved first is simply not among them.
+    `table` is a Core table, or a mapped class when the session holds loaded records that must show the move."""
+    if event is not None and at is None:
+        raise ValueError("an event needs the time it happened at")
     if not ids:
         return []
+    columns = table.c if isinstance(table, Table) else table
     statement = (
         update(table)
-        .where(table.c.id.in_(ids), table.c.status.in_([s.value for s in machine.sources(to)]), *where)
+        .where(columns.id.in_(ids), columns.status.in_(sorted(s.value for s in machine.sources(to))), *where)
         .values(status=to.value, **(values or {}))
-        .returning(table.c.id, table.c.merchant_id)
+        .returning(columns.id, columns.merchant_id)
     )
     moved = (await session.execute(statement)).all()
-    if event is not None and moved:
+    if event is not None and at is not None and moved:
         await record_events(session, event.kind, at, [
             Happened(merchant_id=merchant_id, subject=(event.subject_type, record_id), campaign_id=event.campaign_id,
                      data=event.data)

@@ -13,6 +13,11 @@ def claim_limit(limit: int) -> Conflict:
     return Conflict("coupon_limit_reached", f"each customer may claim {limit} of these", limit=limit)
 
 
+def invalid_transition(status: str, target: str) -> Conflict:
+    return Conflict("invalid_transition", f"a coupon template that is {status} cannot become {target}",
+                    status_now=status)
+
+
 def not_claimable(status: str) -> Conflict:
     return Conflict("coupon_not_claimable", f"this coupon cannot be claimed now ({status})")
 

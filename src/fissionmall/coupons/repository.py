@@ -9,8 +9,12 @@ from typing import Any
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.states import transition
 from fissionmall.coupons.models import Coupon, CouponTemplate
+from fissionmall.coupons.states import COUPON_STATES, TEMPLATE_STATES, CouponStatus, TemplateStatus
 from fissionmall.db.sql import table
+
+_COUPONS = table(Coupon)
 
 
 async def insert_template(session: AsyncSession, **values: Any) -> CouponTemplate:
@@ -27,23 +31,25 @@ async def template_of(session: AsyncSession, merchant_id: int, template_id: int)
 async def templates_of(session: AsyncSession, merchant_id: int, *, claimable_only: bool) -> list[CouponTemplate]:
     statement = select(CouponTemplate).where(CouponTemplate.merchant_id == merchant_id).order_by(CouponTemplate.id)
     if claimable_only:
-        statement = statement.where(CouponTemplate.claimable, CouponTemplate.status == "active")
+        statement = statement.where(CouponTemplate.claimable, CouponTemplate.status == TemplateStatus.ACTIVE)
     return list((await session.execute(statement)).scalars())
 
 
-async def patch_template(session: AsyncSession, template_id: int, **values: Any) -> bool:
-    """Change status or stock; a stock below what was issued is refused by the guard."""
-    statement = update(CouponTemplate).where(CouponTemplate.id == template_id)
-    if "stock" in values:
-        statement = statement.where(CouponTemplate.issued <= values["stock"])
-    result = await session.execute(statement.values(**values))
+async def set_stock(session: AsyncSession, template_id: int, stock: int) -> bool:
+    """A stock below what was issued is refused by the guard."""
+    result = await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id,
+                                                                CouponTemplate.issued <= stock).values(stock=stock))
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def move_template(session: AsyncSession, template_id: int, to: TemplateStatus) -> bool:
+    return bool(await transition(session, TEMPLATE_STATES, CouponTemplate, [template_id], to))
 
 
 async def take_stock(session: AsyncSession, template_id: int, n: int = 1) -> bool:
     result = await session.execute(
         update(CouponTemplate)
-        .where(CouponTemplate.id == template_id, CouponTemplate.status == "active",
+        .where(CouponTemplate.id == template_id, CouponTemplate.status == TemplateStatus.ACTIVE,
                or_(CouponTemplate.stock.is_(None), CouponTemplate.issued + n <= CouponTemplate.stock))
         .values(issued=CouponTemplate.issued + n))
     return result.rowcount == 1  # type: ignore[attr-defined]
@@ -72,7 +78,7 @@ async def usable(session: AsyncSession, customer_id: int, now: datetime,
     """The customer's coupons usable now (with their template's scope), soonest to expire first."""
     statement = (
         select(Coupon, CouponTemplate).join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
-        .where(Coupon.customer_id == customer_id, Coupon.status == "available", Coupon.valid_from <= now,
+        .where(Coupon.customer_id == customer_id, Coupon.status == CouponStatus.AVAILABLE, Coupon.valid_from <= now,
                Coupon.valid_until > now)
         .order_by(Coupon.valid_until, Coupon.id)
     )
@@ -85,15 +91,15 @@ async def lock(session: AsyncSession, coupon_ids: Sequence[int], customer_id: in
                now: datetime) -> int:
     result = await session.execute(
         update(Coupon)
-        .where(Coupon.id.in_(coupon_ids), Coupon.customer_id == customer_id, Coupon.status == "available",
-               Coupon.valid_until > now)
-        .values(status="locked", order_id=order_id))
+        .where(Coupon.id.in_(coupon_ids), Coupon.customer_id == customer_id,
+               Coupon.status.in_(sorted(COUPON_STATES.sources(CouponStatus.LOCKED))), Coupon.valid_until > now)
+        .values(status=CouponStatus.LOCKED, order_id=order_id))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-_COUPONS = table(Coupon)
-_USE_FOR_ORDER = (update(_COUPONS).where(_COUPONS.c.order_id == bindparam("paid_order"), _COUPONS.c.status == "locked")
-                  .values(status="used", used_at=bindparam("at", type_=_COUPONS.c.used_at.type)))
+_USE_FOR_ORDER = (update(_COUPONS).where(_COUPONS.c.order_id == bindparam("paid_order"),
+                                         _COUPONS.c.status.in_(sorted(COUPON_STATES.sources(CouponStatus.USED))))
+                  .values(status=CouponStatus.USED, used_at=bindparam("at", type_=_COUPONS.c.used_at.type)))
 
 
 async def use_for_order(session: AsyncSession, order_id: int, at: datetime) -> None:
@@ -101,16 +107,15 @@ async def use_for_order(session: AsyncSession, order_id: int, at: datetime) -> N
     await session.execute(_USE_FOR_ORDER, dict(paid_order=order_id, at=at))
 
 
-async def move_for_orders(session: AsyncSession, order_ids: Sequence[int], from_status: str, to: str,
-                          **values: Any) -> None:
-    await session.execute(update(Coupon).where(Coupon.order_id.in_(order_ids), Coupon.status == from_status)
-                          .values(status=to, **values))
+async def give_back(session: AsyncSession, order_ids: Sequence[int], taken_from: Sequence[CouponStatus]) -> None:
+    """The coupons these orders hold, in one of the states `taken_from`, available again to their owners."""
+    sources = COUPON_STATES.sources(CouponStatus.AVAILABLE).intersection(taken_from)
+    await session.execute(update(Coupon).where(Coupon.order_id.in_(order_ids), Coupon.status.in_(sorted(sources)))
+                          .values(status=CouponStatus.AVAILABLE, order_id=None, used_at=None))
 
 
 async def expire_due(session: AsyncSession, now: datetime, limit: int) -> int:
-    due = select(Coupon.id).where(Coupon.status == "available", Coupon.valid_until <= now).limit(limit)
+    due = select(Coupon.id).where(Coupon.status == CouponStatus.AVAILABLE, Coupon.valid_until <= now).limit(limit)
     ids = list((await session.execute(due)).scalars())
-    if ids:
-        await session.execute(update(Coupon).where(Coupon.id.in_(ids), Coupon.status == "available")
-                              .values(status="expired"))
+    await transition(session, COUPON_STATES, _COUPONS, ids, CouponStatus.EXPIRED)
     return len(ids)

@@ -19,6 +19,7 @@ from fissionmall.coupons import errors, repository
 from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.coupons.rules import CouponChoice
 from fissionmall.coupons.schemas import CouponOut, TemplateIn, TemplateOut, TemplatePatch
+from fissionmall.coupons.states import CouponStatus, TemplateStatus
 
 CHUNK = 1000
 
@@ -30,7 +31,7 @@ def template_out(template: CouponTemplate) -> TemplateOut:
 async def create_template(session: AsyncSession, staff: StaffMember, body: TemplateIn, now: datetime) -> TemplateOut:
     await catalog.require_own(session, staff.merchant_id, body.scope, body.scope_ids)
     template = await repository.insert_template(session, merchant_id=staff.merchant_id, **body.model_dump(),
-                                                issued=0, status="active", created_at=now)
+                                                issued=0, status=TemplateStatus.ACTIVE, created_at=now)
     return template_out(template)
 
 
@@ -44,10 +45,12 @@ async def require_template(session: AsyncSession, merchant_id: int, template_id:
 async def patch_template(session: AsyncSession, staff: StaffMember, template_id: int,
                          body: TemplatePatch) -> TemplateOut:
     template = await require_template(session, staff.merchant_id, template_id)
-    changes = body.model_dump(exclude_none=True)
-    if changes and not await repository.patch_template(session, template.id, **changes):
+    if body.stock is not None and not await repository.set_stock(session, template.id, body.stock):
         raise InvalidInput("invalid_request", f"{template.issued} already issued: the stock cannot be lower",
                            field="stock")
+    if body.status is not None and body.status != template.status and not await repository.move_template(
+            session, template.id, TemplateStatus(body.status)):
+        raise errors.invalid_transition(template.status, body.status)
     await session.refresh(template)
     return template_out(template)
 
@@ -79,8 +82,9 @@ async def coupon(session: AsyncSession, coupon_id: int) -> CouponOut:
 
 def require_issuable(template: CouponTemplate, now: datetime) -> None:
     """A paused, ended or expired template gives no more coupons (409 coupon_not_claimable)."""
-    if template.status != "active" or (template.valid_until and template.valid_until <= now):
-        raise errors.not_claimable("ended" if template.status == "active" else template.status)
+    if template.status != TemplateStatus.ACTIVE or (template.valid_until and template.valid_until <= now):
+        raise errors.not_claimable(TemplateStatus.ENDED if template.status == TemplateStatus.ACTIVE
+                                   else template.status)
 
 
 async def issue(session: AsyncSession, template: CouponTemplate, customer_ids: Sequence[int], now: datetime,
@@ -95,20 +99,20 @@ async def issue(session: AsyncSession, template: CouponTemplate, customer_ids: S
         dict(merchant_id=template.merchant_id, template_id=template.id, customer_id=customer_id, name=template.name,
              kind=template.kind, amount_fen=amounts[i] if amounts else template.amount_fen,
              percent_off=template.percent_off, cap_fen=template.cap_fen, threshold_fen=template.threshold_fen,
-             stackable=template.stackable, status="available", source_type=source[0], source_id=source[1],
+             stackable=template.stackable, status=CouponStatus.AVAILABLE, source_type=source[0], source_id=source[1],
              valid_from=valid_from, valid_until=valid_until, claimed_at=now)
         for i, customer_id in enumerate(customer_ids)])
 
 
 def _out(coupon: Coupon, now: datetime) -> CouponOut:
     out = CouponOut.model_validate(coupon, from_attributes=True)
-    if coupon.status == "available" and coupon.valid_until <= now:
-        out.status = "expired"  # the sweep has not reached it yet
+    if coupon.status == CouponStatus.AVAILABLE and coupon.valid_until <= now:
+        out.status = CouponStatus.EXPIRED  # the sweep has not reached it yet
     return out
 
 
 async def my_coupons(session: AsyncSession, clock: Clock, shopper: Shopper, status: str | None) -> list[CouponOut]:
-    if status is not None and status not in ("available", "locked", "used", "expired"):
+    if status is not None and status not in set(CouponStatus):
         raise InvalidInput("invalid_status", f"unknown coupon status {status!r}", field="status")
     now = clock.now()
     found = [_out(c, now) for c in await repository.coupons_of(session, shopper.merchant_id, shopper.customer_id,
@@ -151,9 +155,8 @@ async def use_for_order(session: AsyncSession, order_id: int, now: datetime) -> 
 
 async def release_for_orders(session: AsyncSession, order_ids: Sequence[int], *, restore_used: bool) -> None:
     """Orders not kept: their locked coupons come back, and used ones too when the merchant restores them."""
-    await repository.move_for_orders(session, order_ids, "locked", "available", order_id=None)
-    if restore_used:
-        await repository.move_for_orders(session, order_ids, "used", "available", order_id=None, used_at=None)
+    await repository.give_back(session, order_ids, [CouponStatus.LOCKED, CouponStatus.USED] if restore_used
+                               else [CouponStatus.LOCKED])
 
 
 async def expire(session: AsyncSession, runtime: Any) -> int:

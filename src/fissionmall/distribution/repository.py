@@ -8,9 +8,18 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.states import transition
 from fissionmall.customers.models import Customer
 from fissionmall.db.sql import insert_ignoring_conflicts, table
 from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor, Payee, Withdrawal
+from fissionmall.distribution.states import (
+    COMMISSION_STATES,
+    DISTRIBUTOR_STATES,
+    WITHDRAWAL_STATES,
+    CommissionStatus,
+    DistributorStatus,
+    WithdrawalStatus,
+)
 
 
 async def config_of(session: AsyncSession, merchant_id: int) -> DistributionConfig | None:
@@ -42,7 +51,7 @@ async def distributor(session: AsyncSession, merchant_id: int, customer_id: int)
 async def approved(session: AsyncSession, customer_ids: list[int]) -> dict[int, int]:
     """customer id → grade, for those who are approved distributors."""
     statement = select(Distributor.customer_id, Distributor.grade).where(
-        Distributor.customer_id.in_(customer_ids), Distributor.status == "approved")
+        Distributor.customer_id.in_(customer_ids), Distributor.status == DistributorStatus.APPROVED)
     return {customer_id: grade for customer_id, grade in (await session.execute(statement)).all()}
 
 
@@ -52,10 +61,12 @@ async def add_distributor(session: AsyncSession, **values: Any) -> bool:
     return result.scalar() is not None
 
 
-async def decide(session: AsyncSession, merchant_id: int, customer_id: int, status: str, at: datetime) -> bool:
+async def decide(session: AsyncSession, merchant_id: int, customer_id: int, status: DistributorStatus,
+                 at: datetime) -> bool:
     result = await session.execute(
         update(Distributor).where(Distributor.merchant_id == merchant_id, Distributor.customer_id == customer_id,
-                                  Distributor.status == "pending").values(status=status, decided_at=at))
+                                  Distributor.status.in_(sorted(DISTRIBUTOR_STATES.sources(status))))
+        .values(status=status, decided_at=at))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
@@ -101,8 +112,10 @@ async def reversed_so_far(session: AsyncSession, order_id: int, level: int) -> i
 
 async def settle_orders(session: AsyncSession, order_ids: list[int], at: datetime) -> int:
     result = await session.execute(
-        update(CommissionEntry).where(CommissionEntry.order_id.in_(order_ids), CommissionEntry.status == "frozen")
-        .values(status="settled", settled_at=at))
+        update(CommissionEntry).where(
+            CommissionEntry.order_id.in_(order_ids),
+            CommissionEntry.status.in_(sorted(COMMISSION_STATES.sources(CommissionStatus.SETTLED))))
+        .values(status=CommissionStatus.SETTLED, settled_at=at))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -143,9 +156,10 @@ async def payee(session: AsyncSession, customer_id: int, *, lock: bool = False) 
 async def withdrawable(session: AsyncSession, customer_id: int) -> tuple[int, int]:
     """(settled commission less every withdrawal not rejected, withdrawals paid or on their way)."""
     settled = select(func.coalesce(func.sum(CommissionEntry.amount_fen), 0)).where(
-        CommissionEntry.beneficiary_id == customer_id, CommissionEntry.status == "settled").scalar_subquery()
+        CommissionEntry.beneficiary_id == customer_id, CommissionEntry.status == CommissionStatus.SETTLED,
+    ).scalar_subquery()
     taken = select(func.coalesce(func.sum(Withdrawal.amount_fen), 0)).where(
-        Withdrawal.customer_id == customer_id, Withdrawal.status != "rejected").scalar_subquery()
+        Withdrawal.customer_id == customer_id, Withdrawal.status != WithdrawalStatus.REJECTED).scalar_subquery()
     settled_fen, taken_fen = (await session.execute(select(settled, taken))).one()
     return int(settled_fen) - int(taken_fen), int(taken_fen)
 
@@ -161,10 +175,19 @@ async def withdrawal(session: AsyncSession, withdrawal_id: int, merchant_id: int
     return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
 
 
-async def move_withdrawal(session: AsyncSession, withdrawal_id: int, sources: tuple[str, ...], **values: Any) -> bool:
-    """One guarded step of a withdrawal; False when it was no longer in any of `sources`."""
+async def move_withdrawal(session: AsyncSession, withdrawal_id: int, source: WithdrawalStatus, to: WithdrawalStatus,
+                          **values: Any) -> bool:
+    """One guarded step of a withdrawal from `source` (a rejection is the merchant's before approval, the
+    provider's after it); False when it was no longer there."""
+    return bool(await transition(session, WITHDRAWAL_STATES, Withdrawal, [withdrawal_id], to,
+                                 where=[Withdrawal.status == source], values=values))
+
+
+async def note_transfer(session: AsyncSession, withdrawal_id: int, **values: Any) -> bool:
+    """The provider's word on a transfer still waiting; False when the withdrawal has been settled meanwhile."""
     result = await session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal_id,
-                                                            Withdrawal.status.in_(sources)).values(**values))
+                                                            Withdrawal.status == WithdrawalStatus.APPROVED)
+                                   .values(**values))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 

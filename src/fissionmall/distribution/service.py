@@ -28,6 +28,7 @@ from fissionmall.distribution.schemas import (
     MyDistributionOut,
     PresetOut,
 )
+from fissionmall.distribution.states import CommissionStatus, DistributorStatus
 from fissionmall.merchants import service as merchants
 from fissionmall.orders import service as orders
 
@@ -86,7 +87,8 @@ async def apply(session: AsyncSession, clock: Clock, shopper: Shopper) -> Distri
     now = clock.now()
     auto = current is not None and current.auto_approve
     await repository.add_distributor(session, merchant_id=shopper.merchant_id, customer_id=shopper.customer_id,
-                                     status="approved" if auto else "pending", grade=1, applied_at=now,
+                                     status=DistributorStatus.APPROVED if auto else DistributorStatus.PENDING,
+                                     grade=1, applied_at=now,
                                      decided_at=now if auto else None)
     found = await repository.distributor(session, shopper.merchant_id, shopper.customer_id)
     assert found is not None
@@ -95,8 +97,8 @@ async def apply(session: AsyncSession, clock: Clock, shopper: Shopper) -> Distri
 
 async def decide(session: AsyncSession, clock: Clock, staff: StaffMember, customer_id: int,
                  approve: bool) -> DistributorOut:
-    if not await repository.decide(session, staff.merchant_id, customer_id, "approved" if approve else "rejected",
-                                   clock.now()):
+    if not await repository.decide(session, staff.merchant_id, customer_id,
+                                   DistributorStatus.APPROVED if approve else DistributorStatus.REJECTED, clock.now()):
         raise Conflict("application_not_pending", "no pending application from this customer")
     found = await repository.distributor(session, staff.merchant_id, customer_id)
     return DistributorOut.model_validate(found, from_attributes=True)
@@ -126,7 +128,7 @@ async def mine(session: AsyncSession, shopper: Shopper) -> MyDistributionOut:
     return MyDistributionOut(
         distributor=DistributorOut.model_validate(me, from_attributes=True) if me else None,
         referrer_id=customer.inviter_id, referrals=await repository.referrals(session, shopper.customer_id),
-        frozen_fen=totals.get("frozen", 0), settled_fen=totals.get("settled", 0),
+        frozen_fen=totals.get(CommissionStatus.FROZEN, 0), settled_fen=totals.get(CommissionStatus.SETTLED, 0),
         withdrawable_fen=withdrawable, withdrawn_fen=withdrawn,
         entries=[EntryOut.model_validate(e, from_attributes=True)
                  for e in await repository.entries_of(session, shopper.customer_id, 50)])
@@ -169,7 +171,8 @@ async def write_commissions(runtime: Any, payload: dict[str, Any]) -> None:
             if amount > 0 and await repository.write(
                     session, merchant_id=merchant_id, beneficiary_id=beneficiary, order_id=order.id,
                     buyer_id=buyer.id, level=level, kind="commission", amount_fen=amount, rate_bp=rate,
-                    base_fen=order.paid_fen, status="frozen", entry_key=f"c:{order.id}:{level}", created_at=now):
+                    base_fen=order.paid_fen, status=CommissionStatus.FROZEN, entry_key=f"c:{order.id}:{level}",
+                    created_at=now):
                 await record_event(session, merchant_id=merchant_id, kind="commission", at=now, actor_id=beneficiary,
                                    inviter_id=beneficiary, subject=("order", order.id),
                                    data={"level": level, "amount_fen": amount})
@@ -185,7 +188,8 @@ async def write_leader_commission(session: AsyncSession, runtime: Any, *, mercha
         amount = rules.commission(paid, rate_bp)
         if amount > 0 and await repository.write(
                 session, merchant_id=merchant_id, beneficiary_id=leader_id, order_id=order_id, buyer_id=buyer_id,
-                level=0, kind="commission", amount_fen=amount, rate_bp=rate_bp, base_fen=paid, status="frozen",
+                level=0, kind="commission", amount_fen=amount, rate_bp=rate_bp, base_fen=paid,
+                status=CommissionStatus.FROZEN,
                 entry_key=f"t:{order_id}", created_at=now):
             written += amount
     return written
@@ -218,7 +222,7 @@ async def reverse(runtime: Any, payload: dict[str, Any]) -> None:
                     buyer_id=entry.buyer_id, level=entry.level, kind="reversal", amount_fen=-back,
                     rate_bp=entry.rate_bp, base_fen=entry.base_fen, status=entry.status,
                     entry_key=f"r:{order_id}:{entry.level}:{owed}", created_at=now,
-                    settled_at=now if entry.status == "settled" else None)
+                    settled_at=now if entry.status == CommissionStatus.SETTLED else None)
         await session.commit()
 
 

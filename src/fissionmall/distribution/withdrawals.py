@@ -28,6 +28,7 @@ from fissionmall.customers import service as customers
 from fissionmall.distribution import repository, rules
 from fissionmall.distribution.models import Withdrawal
 from fissionmall.distribution.schemas import IdentityIn, PayeeOut, WithdrawalIn, WithdrawalOut
+from fissionmall.distribution.states import WithdrawalStatus
 
 PAYOUT_JOB = "distribution.payout"
 PENDING_RECHECK = timedelta(minutes=10)
@@ -69,7 +70,7 @@ async def request(session: AsyncSession, runtime: Any, shopper: Shopper, body: W
     now = runtime.clock.now()
     withdrawal_id = await repository.add_withdrawal(
         session, merchant_id=shopper.merchant_id, customer_id=shopper.customer_id,
-        withdrawal_no=_withdrawal_no(runtime.clock), amount_fen=body.amount_fen, status="requested",
+        withdrawal_no=_withdrawal_no(runtime.clock), amount_fen=body.amount_fen, status=WithdrawalStatus.REQUESTED,
         requested_at=now)
     await record_event(session, merchant_id=shopper.merchant_id, kind="withdrawal", at=now,
                        actor_id=shopper.customer_id, subject=("withdrawal", withdrawal_id),
@@ -81,8 +82,8 @@ async def request(session: AsyncSession, runtime: Any, shopper: Shopper, body: W
 
 async def _approve(session: AsyncSession, runtime: Any, withdrawal_id: int, staff_id: int | None) -> bool:
     now = runtime.clock.now()
-    if not await repository.move_withdrawal(session, withdrawal_id, ("requested",), status="approved",
-                                            decided_at=now, decided_by=staff_id):
+    if not await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.REQUESTED,
+                                            WithdrawalStatus.APPROVED, decided_at=now, decided_by=staff_id):
         return False
     await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now,
                   dedupe_key=f"{PAYOUT_JOB}:{withdrawal_id}")
@@ -97,7 +98,8 @@ async def decide(session: AsyncSession, runtime: Any, staff: StaffMember, withdr
     if approve:
         done = await _approve(session, runtime, withdrawal_id, staff.staff_id)
     else:
-        done = await repository.move_withdrawal(session, withdrawal_id, ("requested",), status="rejected",
+        done = await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.REQUESTED,
+                                                WithdrawalStatus.REJECTED,
                                                 reason=reason or "rejected by the merchant",
                                                 decided_at=runtime.clock.now(), decided_by=staff.staff_id)
     if not done:
@@ -112,7 +114,7 @@ async def pay_out(runtime: Any, payload: dict[str, Any]) -> None:
     withdrawal_id = int(payload["withdrawal_id"])
     async with runtime.sessionmaker() as session:
         found = await repository.withdrawal(session, withdrawal_id)
-        if found is None or found.status != "approved":
+        if found is None or found.status != WithdrawalStatus.APPROVED:
             return
         payee = await repository.payee(session, found.customer_id)
         customer = await customers.get_customer(session, found.merchant_id, found.customer_id)
@@ -130,14 +132,16 @@ async def pay_out(runtime: Any, payload: dict[str, Any]) -> None:
     now = runtime.clock.now()
     async with runtime.sessionmaker() as session:
         if result.state == "paid":
-            await repository.move_withdrawal(session, withdrawal_id, ("approved",), status="paid", paid_at=now,
+            await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.APPROVED, WithdrawalStatus.PAID,
+                                             paid_at=now,
                                              provider=provider.name, bill_no=result.bill_no, package_info=None)
         elif result.state == "failed":
-            await repository.move_withdrawal(session, withdrawal_id, ("approved",), status="rejected",
+            await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.APPROVED,
+                                             WithdrawalStatus.REJECTED,
                                              provider=provider.name, bill_no=result.bill_no,
                                              reason=f"transfer failed: {result.reason}"[:200])
-        elif await repository.move_withdrawal(session, withdrawal_id, ("approved",), provider=provider.name,
-                                               bill_no=result.bill_no, package_info=result.package_info):
+        elif await repository.note_transfer(session, withdrawal_id, provider=provider.name,
+                                             bill_no=result.bill_no, package_info=result.package_info):
             slot = int(now.timestamp() // PENDING_RECHECK.total_seconds())  # a job run twice still asks once
             await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now, delay=PENDING_RECHECK,
                           dedupe_key=f"{PAYOUT_JOB}:{withdrawal_id}:{slot}")

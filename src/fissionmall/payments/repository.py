@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.db.sql import Prebuilt, table
 from fissionmall.orders.rules import Stage
 from fissionmall.payments.models import NotificationInbox, Payment
+from fissionmall.payments.states import PAYMENT_STATES, PaymentStatus
 
 _PAYMENTS, _INBOX = table(Payment), table(NotificationInbox)
 _PAYMENT_FOR = select(Payment).where(Payment.order_id == bindparam("order_id"), Payment.stage == bindparam("stage"))
@@ -18,9 +19,10 @@ _INSERT_PAYMENT = Prebuilt(lambda insert: insert(Payment).on_conflict_do_nothing
 _RECORD_NOTIFICATION = Prebuilt(lambda insert: insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.id))
 _SETTLE = (
     update(_PAYMENTS)
-    .where(_PAYMENTS.c.out_trade_no == bindparam("trade_no"), _PAYMENTS.c.status == "pending",
+    .where(_PAYMENTS.c.out_trade_no == bindparam("trade_no"),
+           _PAYMENTS.c.status.in_(sorted(PAYMENT_STATES.sources(PaymentStatus.SUCCEEDED))),
            _PAYMENTS.c.amount_fen == bindparam("amount"))
-    .values(status="succeeded", transaction_id=bindparam("provider_id"),
+    .values(status=PaymentStatus.SUCCEEDED, transaction_id=bindparam("provider_id"),
             paid_at=bindparam("at", type_=_PAYMENTS.c.paid_at.type))
     .returning(_PAYMENTS.c.order_id, _PAYMENTS.c.stage)
 )

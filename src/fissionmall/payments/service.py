@@ -16,6 +16,7 @@ from fissionmall.orders import rules as order_rules
 from fissionmall.orders import service as orders
 from fissionmall.payments import repository
 from fissionmall.payments.schemas import PayOut
+from fissionmall.payments.states import PaymentStatus
 
 STAGE_NAMES = {"full": "", "deposit": " 定金", "balance": " 尾款"}
 
@@ -33,7 +34,8 @@ async def pay(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: i
     provider = runtime.payment_provider
     payment = await repository.open_payment(
         session, merchant_id=order.merchant_id, order_id=order.id, stage=stage, provider=provider.name,
-        out_trade_no=order_rules.trade_no(order.order_no, stage), amount_fen=amount, status="pending", created_at=now)
+        out_trade_no=order_rules.trade_no(order.order_no, stage), amount_fen=amount,
+        status=PaymentStatus.PENDING, created_at=now)
     customer = await customers.get_customer(session, order.merchant_id, order.customer_id)
     params = await provider.prepay(PrepayRequest(
         out_trade_no=payment.out_trade_no, amount_fen=payment.amount_fen,

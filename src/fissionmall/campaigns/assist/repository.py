@@ -9,13 +9,18 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.assist.models import AssistPacket
+from fissionmall.campaigns.assist.states import ASSIST_STATES, AssistStatus
+from fissionmall.core.states import transition
+from fissionmall.db.sql import table
+
+_PACKETS = table(AssistPacket)
 
 _PACKET_OF = select(AssistPacket).where(
     AssistPacket.merchant_id == bindparam("merchant_id"), AssistPacket.id == bindparam("packet_id")
 ).execution_options(populate_existing=True)
 _TAKE_STEP = (
     update(AssistPacket)
-    .where(AssistPacket.id == bindparam("packet_id"), AssistPacket.status == "open",
+    .where(AssistPacket.id == bindparam("packet_id"), AssistPacket.status == AssistStatus.OPEN,
            AssistPacket.helps_done < AssistPacket.helpers_needed,
            AssistPacket.expires_at > bindparam("now", type_=AssistPacket.expires_at.type))
     .values(helps_done=AssistPacket.helps_done + 1)
@@ -41,18 +46,19 @@ async def take_step(session: AsyncSession, packet_id: int, now: datetime) -> Ass
 async def mark_opened(session: AsyncSession, packet_id: int, now: datetime, outcome: str, prize_seq: int | None,
                       prize_fen: int) -> AssistPacket:
     result = await session.execute(
-        update(AssistPacket).where(AssistPacket.id == packet_id)
-        .values(status="opened", opened_at=now, outcome=outcome, prize_seq=prize_seq, prize_fen=prize_fen)
+        update(AssistPacket)
+        .where(AssistPacket.id == packet_id,
+               AssistPacket.status.in_(sorted(ASSIST_STATES.sources(AssistStatus.OPENED))))
+        .values(status=AssistStatus.OPENED, opened_at=now, outcome=outcome, prize_seq=prize_seq, prize_fen=prize_fen)
         .returning(AssistPacket).execution_options(populate_existing=True))
     return result.scalar_one()
 
 
 async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[AssistPacket]:
-    due = select(AssistPacket.id).where(AssistPacket.status == "open", AssistPacket.expires_at <= now)
+    due = select(AssistPacket.id).where(AssistPacket.status == AssistStatus.OPEN, AssistPacket.expires_at <= now)
     ids = list((await session.execute(due.order_by(AssistPacket.expires_at).limit(limit))).scalars())
-    if not ids:
+    expired = await transition(session, ASSIST_STATES, _PACKETS, ids, AssistStatus.EXPIRED)
+    if not expired:
         return []
-    result = await session.execute(
-        update(AssistPacket).where(AssistPacket.id.in_(ids), AssistPacket.status == "open")
-        .values(status="expired").returning(AssistPacket).execution_options(populate_existing=True))
-    return list(result.scalars())
+    statement = select(AssistPacket).where(AssistPacket.id.in_(expired)).execution_options(populate_existing=True)
+    return list((await session.execute(statement)).scalars())

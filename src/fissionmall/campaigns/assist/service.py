@@ -24,12 +24,14 @@ from fissionmall.campaigns.assist.schemas import (
     OpenPacket,
     PacketOut,
 )
+from fissionmall.campaigns.assist.states import AssistStatus
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.helping.schemas import Budget
 from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
+from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import Conflict
 from fissionmall.core.events import record_event
@@ -56,7 +58,7 @@ async def open_packet(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     now = runtime.clock.now()
     packet = await repository.insert_packet(
         session, merchant_id=shopper.merchant_id, campaign_id=campaign.id, customer_id=shopper.customer_id,
-        helpers_needed=settings.helpers_needed, helps_done=0, status="open", prize_fen=0,
+        helpers_needed=settings.helpers_needed, helps_done=0, status=AssistStatus.OPEN, prize_fen=0,
         owner_device_id=client.device_id, owner_ip=client.ip, created_at=now,
         expires_at=now + timedelta(minutes=settings.duration_minutes))
     await record_event(session, merchant_id=shopper.merchant_id, kind="assist_open", at=now,
@@ -70,10 +72,10 @@ async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packe
                     client: ClientInfo) -> PacketOut:
     packet = await _require(session, shopper.merchant_id, packet_id)
     now = runtime.clock.now()
-    if packet.status == "opened":
+    if packet.status == AssistStatus.OPENED:
         raise errors.packet_complete()
-    if packet.status != "open" or packet.expires_at <= now:
-        raise errors.packet_closed("expired")
+    if packet.status != AssistStatus.OPEN or packet.expires_at <= now:
+        raise errors.packet_closed(AssistStatus.EXPIRED)
     campaign = await campaigns.require(session, shopper.merchant_id, packet.campaign_id, kind=KIND)
     campaigns.require_live(campaign, runtime.clock)
     settings = settings_of(campaign)
@@ -144,20 +146,20 @@ async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id:
 
 async def _out(session: AsyncSession, runtime: Any, packet: AssistPacket, settings: AssistSettings) -> PacketOut:
     now = runtime.clock.now()
-    status = "expired" if packet.status == "open" and packet.expires_at <= now else packet.status
+    status = AssistStatus.EXPIRED if packet.status == AssistStatus.OPEN and packet.expires_at <= now else packet.status
     return PacketOut(
         id=packet.id, campaign_id=packet.campaign_id, customer_id=packet.customer_id, status=status,
         helpers_needed=packet.helpers_needed, helps_done=packet.helps_done,
-        helps_remaining=packet.helpers_needed - packet.helps_done if status == "open" else 0,
+        helps_remaining=packet.helpers_needed - packet.helps_done if status == AssistStatus.OPEN else 0,
         outcome=packet.outcome, prize_fen=packet.prize_fen, expires_at=packet.expires_at,
-        seconds_left=max(0, int((packet.expires_at - now).total_seconds())) if status == "open" else 0,
+        seconds_left=max(0, int((packet.expires_at - now).total_seconds())) if status == AssistStatus.OPEN else 0,
         helpers=(await helping.helps_on(session, KIND, [packet.id]))[packet.id],
         rules=rules.describe(settings))
 
 
 async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> AssistCampaignOut:
     campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
-    if campaign.status == "draft":
+    if campaign.status == CampaignStatus.DRAFT:
         raise campaign_errors.campaign_not_found(campaign_id)
     settings = settings_of(campaign)
     merchant = await merchants.merchant_by_id(session, merchant_id)

@@ -10,8 +10,11 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.bargain.models import Bargain
+from fissionmall.campaigns.bargain.states import BARGAIN_STATES, OPEN, BargainStatus
+from fissionmall.core.states import transition
+from fissionmall.db.sql import table
 
-OPEN = ("ongoing", "reached_floor")
+_BARGAINS = table(Bargain)
 
 
 async def insert_bargain(session: AsyncSession, **values: Any) -> Bargain:
@@ -29,7 +32,7 @@ async def bargain_of(session: AsyncSession, merchant_id: int, bargain_id: int) -
 
 _TAKE_STEP = (
     update(Bargain)
-    .where(Bargain.id == bindparam("bargain_id"), Bargain.status == "ongoing",
+    .where(Bargain.id == bindparam("bargain_id"), Bargain.status == BargainStatus.ONGOING,
            Bargain.helps_done < Bargain.helps_needed,
            Bargain.expires_at > bindparam("now", type_=Bargain.expires_at.type), Bargain.order_id.is_(None))
     .values(helps_done=Bargain.helps_done + 1)
@@ -37,7 +40,9 @@ _TAKE_STEP = (
     .execution_options(synchronize_session=False)  # the loaded bargain is refreshed by the price update next
 )
 _SET_PRICE = (
-    update(Bargain).where(Bargain.id == bindparam("bargain_id"))
+    update(Bargain)
+    .where(Bargain.id == bindparam("bargain_id"),  # the step just taken holds it ongoing, where the floor is reached
+           Bargain.status.in_(sorted(BARGAIN_STATES.sources(BargainStatus.REACHED_FLOOR))))
     .values(price_fen=bindparam("price"), status=bindparam("new_status"))
     .returning(Bargain).execution_options(populate_existing=True, synchronize_session=False)
 )
@@ -51,7 +56,7 @@ async def take_step(session: AsyncSession, bargain_id: int, now: datetime) -> tu
     return (row[0], row[1], row[2], list(row[3])) if row else None
 
 
-async def set_price(session: AsyncSession, bargain_id: int, price_fen: int, status: str) -> Bargain:
+async def set_price(session: AsyncSession, bargain_id: int, price_fen: int, status: BargainStatus) -> Bargain:
     """The bargain after its cut, as the row now stands (no read back)."""
     result = await session.execute(_SET_PRICE, {"bargain_id": bargain_id, "price": price_fen, "new_status": status})
     return result.scalar_one()
@@ -67,7 +72,8 @@ async def attach_order(session: AsyncSession, bargain_id: int, order_id: int, no
 
 
 async def purchased(session: AsyncSession, order_id: int) -> None:
-    await session.execute(update(Bargain).where(Bargain.order_id == order_id).values(status="purchased"))
+    await session.execute(update(Bargain).where(Bargain.order_id == order_id, Bargain.status.in_(
+        sorted(BARGAIN_STATES.sources(BargainStatus.PURCHASED)))).values(status=BargainStatus.PURCHASED))
 
 
 async def detach_orders(session: AsyncSession, order_ids: Sequence[int]) -> None:
@@ -80,9 +86,9 @@ async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[B
     """One chunk of bargains whose time ran out and that no order is buying, moved to expired."""
     due = select(Bargain.id).where(Bargain.status.in_(OPEN), Bargain.expires_at <= now, Bargain.order_id.is_(None))
     ids = list((await session.execute(due.order_by(Bargain.expires_at).limit(limit))).scalars())
-    if not ids:
+    expired = await transition(session, BARGAIN_STATES, _BARGAINS, ids, BargainStatus.EXPIRED,
+                               where=[_BARGAINS.c.order_id.is_(None)])
+    if not expired:
         return []
-    result = await session.execute(
-        update(Bargain).where(Bargain.id.in_(ids), Bargain.status.in_(OPEN), Bargain.order_id.is_(None))
-        .values(status="expired").returning(Bargain).execution_options(populate_existing=True))
-    return list(result.scalars())
+    statement = select(Bargain).where(Bargain.id.in_(expired)).execution_options(populate_existing=True)
+    return list((await session.execute(statement)).scalars())

@@ -17,10 +17,12 @@ from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.bargain import errors, repository, rules
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, BargainSettings, StartBargain
+from fissionmall.campaigns.bargain.states import OPEN, BargainStatus
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
@@ -57,7 +59,7 @@ async def start(session: AsyncSession, runtime: Any, shopper: Shopper, body: Sta
         sku_id=settings.sku_id, start_price_fen=settings.start_price_fen, floor_price_fen=settings.floor_price_fen,
         self_cut_fen=own_cut, price_fen=settings.start_price_fen - own_cut, helps_needed=settings.helps_needed,
         helps_done=0, schedule=schedule, salt=salt, schedule_hash=rules.schedule_hash(salt, schedule),
-        status="ongoing", created_at=now, expires_at=now + timedelta(minutes=settings.duration_minutes))
+        status=BargainStatus.ONGOING, created_at=now, expires_at=now + timedelta(minutes=settings.duration_minutes))
     await record_event(session, merchant_id=shopper.merchant_id, kind="bargain_start", at=now,
                        actor_id=shopper.customer_id, campaign_id=campaign.id, subject=("bargain", bargain.id),
                        data={"start_price_fen": settings.start_price_fen, "helps_needed": settings.helps_needed})
@@ -71,10 +73,10 @@ async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargai
     """A friend takes the next cut: admitted by the shared help rules, then one guarded step on the bargain."""
     bargain = await _require(session, shopper.merchant_id, bargain_id)
     now = runtime.clock.now()
-    if bargain.status == "reached_floor":
+    if bargain.status == BargainStatus.REACHED_FLOOR:
         raise errors.bargain_complete()
-    if bargain.status != "ongoing" or bargain.expires_at <= now:
-        raise errors.bargain_closed("over" if bargain.status == "ongoing" else bargain.status)
+    if bargain.status != BargainStatus.ONGOING or bargain.expires_at <= now:
+        raise errors.bargain_closed("over" if bargain.status == BargainStatus.ONGOING else bargain.status)
     if bargain.order_id is not None:
         raise errors.bargain_in_order()
     campaign = await campaigns.require(session, shopper.merchant_id, bargain.campaign_id, kind=KIND)
@@ -92,7 +94,7 @@ async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargai
         bonus = 0  # a new-customer bonus only after the risk check (F2)
     cut = rules.apply_cut(price, floor, schedule[seq - 1], bonus)
     bargain = await repository.set_price(session, bargain.id, price - cut,
-                                         "reached_floor" if price - cut == floor else "ongoing")
+                                         BargainStatus.REACHED_FLOOR if price - cut == floor else BargainStatus.ONGOING)
     await helping.settle(session, help_id, seq, cut)
     reward = await helping.reward_helper(session, runtime, settings, merchant_id=shopper.merchant_id,
                                          campaign_id=campaign.id, helper=helper, help_id=help_id)
@@ -118,10 +120,10 @@ async def view(session: AsyncSession, runtime: Any, merchant_id: int, bargain_id
 
 async def _out(session: AsyncSession, runtime: Any, bargain: Bargain, settings: BargainSettings) -> BargainOut:
     now = runtime.clock.now()
-    live = bargain.status in repository.OPEN and bargain.expires_at > now
-    status = "expired" if bargain.status in repository.OPEN and not live and bargain.order_id is None \
+    live = bargain.status in OPEN and bargain.expires_at > now
+    status = BargainStatus.EXPIRED if bargain.status in OPEN and not live and bargain.order_id is None \
         else bargain.status
-    over = status != "ongoing"  # no cut is left to take: the schedule and its salt can be shown
+    over = status != BargainStatus.ONGOING  # no cut is left to take: the schedule and its salt can be shown
     cuts = (await helping.helps_on(session, KIND, [bargain.id]))[bargain.id]
     return BargainOut(
         id=bargain.id, campaign_id=bargain.campaign_id, customer_id=bargain.customer_id, sku_id=bargain.sku_id,
@@ -133,7 +135,7 @@ async def _out(session: AsyncSession, runtime: Any, bargain: Bargain, settings: 
                                               bargain.floor_price_fen),
         progress_percent=rules.progress_percent(bargain.start_price_fen, bargain.floor_price_fen, bargain.price_fen),
         can_buy=live and bargain.order_id is None
-        and (settings.buy_at == "current" or bargain.status == "reached_floor"),
+        and (settings.buy_at == "current" or bargain.status == BargainStatus.REACHED_FLOOR),
         expires_at=bargain.expires_at, seconds_left=max(0, int((bargain.expires_at - now).total_seconds())),
         cuts=cuts, schedule_hash=bargain.schedule_hash, schedule=bargain.schedule if over else None,
         salt=bargain.salt if over else None, rules=rules.describe(settings))
@@ -141,7 +143,7 @@ async def _out(session: AsyncSession, runtime: Any, bargain: Bargain, settings: 
 
 async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> BargainCampaignOut:
     campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
-    if campaign.status == "draft":
+    if campaign.status == CampaignStatus.DRAFT:
         raise campaign_errors.campaign_not_found(campaign_id)
     settings = settings_of(campaign)
     return BargainCampaignOut(
@@ -161,10 +163,10 @@ class BargainOrders:
             raise errors.bargain_not_found(bargain.id)
         if len(lines) != 1 or lines[0]["sku_id"] != bargain.sku_id or lines[0]["quantity"] != 1:
             raise errors.wrong_item()
-        if bargain.status not in repository.OPEN or bargain.expires_at <= runtime.clock.now():
+        if bargain.status not in OPEN or bargain.expires_at <= runtime.clock.now():
             raise errors.bargain_closed(bargain.status)
         campaign = await campaigns.require(session, shopper.merchant_id, bargain.campaign_id, kind=KIND)
-        if settings_of(campaign).buy_at == "floor" and bargain.status != "reached_floor":
+        if settings_of(campaign).buy_at == "floor" and bargain.status != BargainStatus.REACHED_FLOOR:
             raise errors.floor_not_reached()
         if bargain.order_id is not None:
             raise errors.bargain_in_order()

@@ -10,7 +10,11 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.giftcards.models import Voucher
+from fissionmall.campaigns.giftcards.states import USABLE, VOUCHER_STATES, VoucherStatus
+from fissionmall.core.states import transition
 from fissionmall.db.sql import table
+
+_VOUCHERS = table(Voucher)
 
 
 async def insert_vouchers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -34,17 +38,19 @@ async def held_by(session: AsyncSession, merchant_id: int, customer_id: int) -> 
     return list((await session.execute(statement)).scalars())
 
 
-async def move(session: AsyncSession, voucher_id: int, *criteria: Any, **values: Any) -> bool:
-    result = await session.execute(update(Voucher).where(Voucher.id == voucher_id, *criteria).values(**values))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+async def move(session: AsyncSession, voucher_id: int, to: VoucherStatus, *criteria: Any, **values: Any) -> bool:
+    """Move one voucher where its table allows it and `criteria` hold."""
+    return bool(await transition(session, VOUCHER_STATES, _VOUCHERS, [voucher_id], to, where=criteria,
+                                 values=values))
 
 
 async def redeem_by_code(session: AsyncSession, merchant_id: int, code: str, now: datetime,
                          **values: Any) -> Voucher | None:
     result = await session.execute(
-        update(Voucher).where(Voucher.merchant_id == merchant_id, Voucher.code == code, Voucher.status == "active",
+        update(Voucher).where(Voucher.merchant_id == merchant_id, Voucher.code == code,
+                              Voucher.status == VoucherStatus.ACTIVE,  # an order's locked voucher is not the store's
                               Voucher.valid_until > now)
-        .values(status="redeemed", redeemed_at=now, **values).returning(Voucher)
+        .values(status=VoucherStatus.REDEEMED, redeemed_at=now, **values).returning(Voucher)
         .execution_options(populate_existing=True))
     return result.scalar_one_or_none()
 
@@ -54,10 +60,10 @@ async def by_code(session: AsyncSession, merchant_id: int, code: str) -> Voucher
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-_VOUCHERS = table(Voucher)
 _REDEEM_FOR_ORDER = (
-    update(_VOUCHERS).where(_VOUCHERS.c.redeemed_order_id == bindparam("paid_order"), _VOUCHERS.c.status == "locked")
-    .values(status="redeemed", redeemed_at=bindparam("at", type_=_VOUCHERS.c.redeemed_at.type))
+    update(_VOUCHERS).where(_VOUCHERS.c.redeemed_order_id == bindparam("paid_order"),
+                            _VOUCHERS.c.status == VoucherStatus.LOCKED)  # the order's own, not one it could take
+    .values(status=VoucherStatus.REDEEMED, redeemed_at=bindparam("at", type_=_VOUCHERS.c.redeemed_at.type))
 )
 
 
@@ -66,38 +72,36 @@ async def redeem_for_order(session: AsyncSession, order_id: int, at: datetime) -
     await session.execute(_REDEEM_FOR_ORDER, dict(paid_order=order_id, at=at))
 
 
-async def for_orders(session: AsyncSession, order_ids: Sequence[int], from_statuses: Sequence[str],
-                     **values: Any) -> None:
-    await session.execute(update(Voucher).where(Voucher.redeemed_order_id.in_(order_ids),
-                                                Voucher.status.in_(from_statuses)).values(**values))
+async def give_back(session: AsyncSession, order_ids: Sequence[int]) -> None:
+    """The vouchers these orders locked or redeemed, back in their holders' hands."""
+    await session.execute(
+        update(Voucher).where(Voucher.redeemed_order_id.in_(order_ids),
+                              Voucher.status.in_(sorted(VOUCHER_STATES.sources(VoucherStatus.ACTIVE))))
+        .values(status=VoucherStatus.ACTIVE, redeemed_order_id=None, redeemed_at=None))
 
 
 async def return_unclaimed(session: AsyncSession, now: datetime, limit: int) -> int:
-    due = select(Voucher.id).where(Voucher.status == "sent", Voucher.claim_deadline <= now).limit(limit)
+    due = select(Voucher.id).where(Voucher.status == VoucherStatus.SENT, Voucher.claim_deadline <= now).limit(limit)
     ids = list((await session.execute(due)).scalars())
-    if ids:
-        await session.execute(update(Voucher).where(Voucher.id.in_(ids), Voucher.status == "sent")
-                              .values(status="active", claim_token_hash=None, claim_deadline=None))
+    await transition(session, VOUCHER_STATES, _VOUCHERS, ids, VoucherStatus.ACTIVE,
+                     where=[_VOUCHERS.c.status == VoucherStatus.SENT],  # still unclaimed, not since claimed and used
+                     values={"claim_token_hash": None, "claim_deadline": None})
     return len(ids)
 
 
 async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[int]:
     """Vouchers past their validity, unredeemed: marked expired; the orders to refund them through."""
-    due = select(Voucher.id).where(Voucher.status.in_(["active", "sent"]), Voucher.valid_until <= now).limit(limit)
-    ids = list((await session.execute(due)).scalars())
-    if not ids:
-        return []
-    result = await session.execute(
-        update(Voucher).where(Voucher.id.in_(ids), Voucher.status.in_(["active", "sent"]))
-        .values(status="expired", claim_token_hash=None).returning(Voucher.order_id))
-    return sorted(set(result.scalars()))
+    due = select(Voucher.id, Voucher.order_id).where(Voucher.status.in_(sorted(USABLE)), Voucher.valid_until <= now)
+    order_of = {voucher_id: order_id for voucher_id, order_id in (await session.execute(due.limit(limit))).all()}
+    expired = await transition(session, VOUCHER_STATES, _VOUCHERS, list(order_of), VoucherStatus.EXPIRED,
+                               values={"claim_token_hash": None})
+    return sorted({order_of[voucher_id] for voucher_id in expired})
 
 
 async def expired_of_order(session: AsyncSession, order_id: int) -> list[Voucher]:
-    statement = select(Voucher).where(Voucher.order_id == order_id, Voucher.status == "expired")
+    statement = select(Voucher).where(Voucher.order_id == order_id, Voucher.status == VoucherStatus.EXPIRED)
     return list((await session.execute(statement)).scalars())
 
 
 async def mark_refunded(session: AsyncSession, voucher_ids: Sequence[int]) -> None:
-    await session.execute(update(Voucher).where(Voucher.id.in_(voucher_ids), Voucher.status == "expired")
-                          .values(status="refunded"))
+    await transition(session, VOUCHER_STATES, _VOUCHERS, voucher_ids, VoucherStatus.REFUNDED)

@@ -21,6 +21,7 @@ from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.giftcards import errors, repository
 from fissionmall.campaigns.giftcards.models import Voucher
 from fissionmall.campaigns.giftcards.schemas import GiftSettings, SentOut, VoucherOut
+from fissionmall.campaigns.giftcards.states import USABLE, VoucherStatus
 from fissionmall.campaigns.mechanic import Mechanic
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
@@ -57,7 +58,7 @@ def _hash(token: str) -> str:
 
 def _out(voucher: Voucher, viewer_id: int) -> VoucherOut:
     out = VoucherOut.model_validate(voucher, from_attributes=True)
-    if voucher.holder_id != viewer_id or voucher.status not in ("active", "sent"):
+    if voucher.holder_id != viewer_id or voucher.status not in USABLE:
         out.code = None
     return out
 
@@ -91,7 +92,7 @@ class GiftOrders:
             dict(merchant_id=order.merchant_id, campaign_id=campaign.id, order_id=order.id,
                  buyer_id=order.customer_id, holder_id=order.customer_id, name=campaign.name,
                  product_id=settings.product_id, value_fen=settings.value_fen, price_fen=settings.price_fen,
-                 code=_new_code(), status="active", valid_until=now + timedelta(
+                 code=_new_code(), status=VoucherStatus.ACTIVE, valid_until=now + timedelta(
                      days=settings.valid_days), created_at=now)
             for _ in range(quantity)])
         await orders.complete_on_payment(session, [order.id], now)
@@ -110,7 +111,7 @@ class CheckoutVouchers:
 
     async def choice(self, session: AsyncSession, customer_id: int, voucher_id: int, now: datetime) -> VoucherChoice:
         voucher = await repository.voucher_of_holder(session, customer_id, voucher_id)
-        if voucher is None or voucher.status != "active" or voucher.valid_until <= now:
+        if voucher is None or voucher.status != VoucherStatus.ACTIVE or voucher.valid_until <= now:
             raise InvalidInput("voucher_unavailable", "this voucher is not yours or cannot be used now",
                                field="voucher_id")
         return VoucherChoice(voucher_id=voucher.id, name=voucher.name, product_id=voucher.product_id,
@@ -118,9 +119,8 @@ class CheckoutVouchers:
 
     async def lock(self, session: AsyncSession, customer_id: int, voucher_id: int, order_id: int,
                    now: datetime) -> None:
-        if not await repository.move(session, voucher_id, Voucher.holder_id == customer_id,
-                                     Voucher.status == "active", Voucher.valid_until > now,
-                                     status="locked", redeemed_order_id=order_id):
+        if not await repository.move(session, voucher_id, VoucherStatus.LOCKED, Voucher.holder_id == customer_id,
+                                     Voucher.valid_until > now, redeemed_order_id=order_id):
             raise errors.not_redeemable("taken meanwhile")
 
     async def paid(self, session: AsyncSession, order_id: int, at: datetime) -> None:
@@ -128,8 +128,7 @@ class CheckoutVouchers:
 
     async def released(self, session: AsyncSession, order_ids: Sequence[int]) -> None:
         """An order not kept gives its voucher back to the holder."""
-        await repository.for_orders(session, order_ids, ["locked", "redeemed"], status="active",
-                                    redeemed_order_id=None, redeemed_at=None)
+        await repository.give_back(session, order_ids)
 
 
 async def mine(session: AsyncSession, shopper: Shopper) -> list[VoucherOut]:
@@ -148,9 +147,8 @@ async def send(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_id
         raise errors.named_not_transferable()
     now = runtime.clock.now()
     token = secrets.token_urlsafe(24)
-    if not await repository.move(session, voucher.id, Voucher.status == "active",
-                                 Voucher.holder_id == shopper.customer_id,
-                                 Voucher.valid_until > now, status="sent",
+    if not await repository.move(session, voucher.id, VoucherStatus.SENT,
+                                 Voucher.holder_id == shopper.customer_id, Voucher.valid_until > now,
                                  claim_token_hash=_hash(token),
                                  claim_deadline=now + timedelta(days=settings.claim_days)):
         raise errors.not_sendable(voucher.status)
@@ -168,9 +166,9 @@ async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_i
     sender = voucher.holder_id
     now = runtime.clock.now()
     if sender == shopper.customer_id or not await repository.move(
-            session, voucher.id, Voucher.status == "sent",
+            session, voucher.id, VoucherStatus.ACTIVE, Voucher.status == VoucherStatus.SENT,
             Voucher.claim_token_hash == _hash(token), Voucher.claim_deadline > now,
-            status="active", holder_id=shopper.customer_id, claim_token_hash=None, claim_deadline=None,
+            holder_id=shopper.customer_id, claim_token_hash=None, claim_deadline=None,
             code=_new_code()):
         raise errors.claim_refused()
     await record_event(session, merchant_id=shopper.merchant_id, kind="voucher_claimed", at=now,
@@ -191,7 +189,7 @@ async def redeem_in_store(session: AsyncSession, runtime: Any, staff: StaffMembe
         found = await repository.by_code(session, staff.merchant_id, code)
         if found is None:
             raise errors.voucher_not_found(code)
-        raise errors.not_redeemable("expired" if found.status == "active" else found.status)
+        raise errors.not_redeemable(VoucherStatus.EXPIRED if found.status == VoucherStatus.ACTIVE else found.status)
     await record_event(session, merchant_id=staff.merchant_id, kind="voucher_redeemed", at=now,
                        actor_id=voucher.holder_id, campaign_id=voucher.campaign_id, subject=("voucher", voucher.id),
                        data={"store_id": store_id})

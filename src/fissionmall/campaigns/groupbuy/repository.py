@@ -10,6 +10,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
+from fissionmall.campaigns.groupbuy.states import GROUP_STATES, GroupStatus
+from fissionmall.core.states import transition
 from fissionmall.customers.models import Customer
 from fissionmall.db.sql import Prebuilt, table
 
@@ -21,7 +23,8 @@ _GROUP = select(BuyingGroup).where(BuyingGroup.merchant_id == bindparam("merchan
 _OPEN_GROUP = insert(_GROUPS).returning(_GROUPS.c.id)
 _TAKE_SEAT = (
     update(_GROUPS)
-    .where(_GROUPS.c.id == bindparam("group_id"), _GROUPS.c.status == "open", _GROUPS.c.paid_count < _GROUPS.c.size,
+    .where(_GROUPS.c.id == bindparam("group_id"), _GROUPS.c.status == GroupStatus.OPEN,
+           _GROUPS.c.paid_count < _GROUPS.c.size,
            _GROUPS.c.expires_at > bindparam("now", type_=_GROUPS.c.expires_at.type))
     .values(paid_count=_GROUPS.c.paid_count + 1)
     .returning(_GROUPS.c.paid_count, _GROUPS.c.size)
@@ -72,13 +75,9 @@ async def lead(session: AsyncSession, order_id: int, group_id: int) -> None:
     await session.execute(_LEAD, dict(entry=order_id, opened=group_id))
 
 
-async def close_groups(session: AsyncSession, group_ids: Sequence[int], to: str, at: datetime) -> list[int]:
+async def close_groups(session: AsyncSession, group_ids: Sequence[int], to: GroupStatus, at: datetime) -> list[int]:
     """Close those groups still open, in one statement: the ids closed."""
-    result = await session.execute(
-        update(BuyingGroup).where(BuyingGroup.id.in_(group_ids), BuyingGroup.status == "open")
-        .values(status=to, closed_at=at).returning(BuyingGroup.id)
-    )
-    return list(result.scalars())
+    return await transition(session, GROUP_STATES, BuyingGroup, group_ids, to, values={"closed_at": at})
 
 
 async def seated(session: AsyncSession, group_ids: Sequence[int]) -> list[GroupOrder]:
@@ -106,7 +105,8 @@ async def open_groups(session: AsyncSession, campaign_id: int, now: datetime, li
     """Open groups closest to filling first: strangers help them succeed (凑团)."""
     statement = (
         select(BuyingGroup)
-        .where(BuyingGroup.campaign_id == campaign_id, BuyingGroup.status == "open", BuyingGroup.expires_at > now)
+        .where(BuyingGroup.campaign_id == campaign_id, BuyingGroup.status == GroupStatus.OPEN,
+               BuyingGroup.expires_at > now)
         .order_by((BuyingGroup.size - BuyingGroup.paid_count), BuyingGroup.expires_at)
         .limit(limit)
     )
@@ -115,7 +115,7 @@ async def open_groups(session: AsyncSession, campaign_id: int, now: datetime, li
 
 async def due_groups(session: AsyncSession, now: datetime, limit: int) -> list[BuyingGroup]:
     statement = (
-        select(BuyingGroup).where(BuyingGroup.status == "open", BuyingGroup.expires_at <= now)
+        select(BuyingGroup).where(BuyingGroup.status == GroupStatus.OPEN, BuyingGroup.expires_at <= now)
         .order_by(BuyingGroup.expires_at).limit(limit)
     )
     return list((await session.execute(statement)).scalars())

@@ -19,9 +19,11 @@ from fissionmall.campaigns.groupbuy.schemas import (
     GroupMemberOut,
     GroupOut,
 )
+from fissionmall.campaigns.groupbuy.states import GroupStatus
 from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
@@ -127,8 +129,8 @@ async def _check_joinable(session: AsyncSession, runtime: Runtime, shopper: Shop
         raise errors.group_not_found(group_id)
     if group.paid_count >= group.size:
         raise errors.group_full()
-    if group.status != "open" or group.expires_at <= runtime.clock.now():
-        raise errors.group_closed("closed" if group.status == "open" else group.status)
+    if group.status != GroupStatus.OPEN or group.expires_at <= runtime.clock.now():
+        raise errors.group_closed("closed" if group.status == GroupStatus.OPEN else group.status)
     if group.leader_id == shopper.customer_id:
         raise errors.already_in_group()
     if settings.new_customers_only:
@@ -143,7 +145,7 @@ async def _open_group(session: AsyncSession, runtime: Runtime, entry: GroupOrder
     settings = settings_of(campaign)
     group_id = await repository.open_group(
         session, merchant_id=order.merchant_id, campaign_id=campaign.id, leader_id=order.customer_id,
-        size=settings.group_size, paid_count=1, status="open", opened_at=now,
+        size=settings.group_size, paid_count=1, status=GroupStatus.OPEN, opened_at=now,
         expires_at=now + timedelta(minutes=settings.fill_minutes))
     await repository.lead(session, order.id, group_id)
     await _event(session, order, "group_open", now, group_id, size=settings.group_size)
@@ -162,7 +164,7 @@ async def _lost_the_race(session: AsyncSession, runtime: Runtime, entry: GroupOr
 async def _succeed(session: AsyncSession, runtime: Runtime, group_id: int, merchant_id: int) -> None:
     now = runtime.clock.now()
     group = await repository.group_of(session, merchant_id, group_id)
-    if group is None or not await repository.close_groups(session, [group_id], "succeeded", now):
+    if group is None or not await repository.close_groups(session, [group_id], GroupStatus.SUCCEEDED, now):
         return
     campaign = await campaigns.require(session, merchant_id, group.campaign_id, kind=KIND)
     settings = settings_of(campaign)
@@ -198,7 +200,7 @@ async def _fail(session: AsyncSession, runtime: Runtime, groups: Sequence[Buying
     if not groups:
         return
     now = runtime.clock.now()
-    closed = set(await repository.close_groups(session, [g.id for g in groups], "failed", now))
+    closed = set(await repository.close_groups(session, [g.id for g in groups], GroupStatus.FAILED, now))
     members = await repository.seated(session, list(closed))
     await refunds.refund_in_full(session, runtime, [m.order_id for m in members], "拼团未成功，全额退款",
                                  when=OrderStatus.PAID)
@@ -237,7 +239,7 @@ async def settle_expired(session: AsyncSession, runtime: Runtime) -> int:
 
 async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> GroupCampaignOut:
     campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
-    if campaign.status == "draft":
+    if campaign.status == CampaignStatus.DRAFT:
         raise campaign_errors.campaign_not_found(campaign_id)
     settings = settings_of(campaign)
     return GroupCampaignOut(
@@ -257,8 +259,8 @@ async def _render(session: AsyncSession, runtime: Runtime, groups: Sequence[Buyi
                                                          avatar_url=avatar, is_leader=entry.is_leader))
     return [
         GroupOut(id=g.id, campaign_id=g.campaign_id, status=g.status, size=g.size, paid_count=g.paid_count,
-                 places_left=g.size - g.paid_count if g.status == "open" else 0, expires_at=g.expires_at,
-                 seconds_left=max(0, int((g.expires_at - now).total_seconds())) if g.status == "open" else 0,
+                 places_left=g.size - g.paid_count if g.status == GroupStatus.OPEN else 0, expires_at=g.expires_at,
+                 seconds_left=max(0, int((g.expires_at - now).total_seconds())) if g.status == GroupStatus.OPEN else 0,
                  members=seats[g.id])
         for g in groups
     ]
@@ -267,7 +269,7 @@ async def _render(session: AsyncSession, runtime: Runtime, groups: Sequence[Buyi
 async def open_groups(session: AsyncSession, runtime: Runtime, merchant_id: int, campaign_id: int) -> list[GroupOut]:
     """The 凑团 list; empty when the merchant keeps groups private."""
     campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
-    if not settings_of(campaign).listed or campaign.status != "active":
+    if not settings_of(campaign).listed or campaign.status != CampaignStatus.ACTIVE:
         return []
     return await _render(session, runtime, await repository.open_groups(session, campaign.id, runtime.clock.now(), 20))
 

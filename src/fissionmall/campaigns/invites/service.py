@@ -25,6 +25,7 @@ from fissionmall.campaigns.invites.schemas import (
 from fissionmall.campaigns.mechanic import Mechanic
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.core import counters
 from fissionmall.core.auth import Shopper
 from fissionmall.core.events import react, record_event
@@ -87,7 +88,7 @@ async def _reward(session: AsyncSession, runtime: Any, campaign: Campaign, frien
 
 async def _published(session: AsyncSession, merchant_id: int, campaign_id: int) -> Campaign:
     campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
-    if campaign.status == "draft":
+    if campaign.status == CampaignStatus.DRAFT:
         raise campaign_errors.campaign_not_found(campaign_id)
     return campaign
 

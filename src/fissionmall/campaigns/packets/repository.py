@@ -9,7 +9,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.packets.models import CouponPacket
-from fissionmall.db.sql import insert_ignoring_conflicts
+from fissionmall.campaigns.packets.states import PACKET_STATES, PacketStatus
+from fissionmall.core.states import transition
+from fissionmall.db.sql import insert_ignoring_conflicts, table
+
+_PACKETS = table(CouponPacket)
 
 
 async def insert_packet(session: AsyncSession, **values: Any) -> int | None:
@@ -37,14 +41,11 @@ async def count_friend(session: AsyncSession, packet_id: int) -> int:
 
 
 async def finish(session: AsyncSession, packet_id: int) -> None:
-    await session.execute(update(CouponPacket).where(CouponPacket.id == packet_id, CouponPacket.status == "open")
-                          .values(status="finished"))
+    await transition(session, PACKET_STATES, CouponPacket, [packet_id], PacketStatus.FINISHED)  # the claim shows it
 
 
 async def expire_due(session: AsyncSession, now: datetime, limit: int) -> int:
-    due = select(CouponPacket.id).where(CouponPacket.status == "open", CouponPacket.expires_at <= now).limit(limit)
-    ids = list((await session.execute(due)).scalars())
-    if ids:
-        await session.execute(update(CouponPacket).where(CouponPacket.id.in_(ids), CouponPacket.status == "open")
-                              .values(status="expired"))
+    due = select(CouponPacket.id).where(CouponPacket.status == PacketStatus.OPEN, CouponPacket.expires_at <= now)
+    ids = list((await session.execute(due.limit(limit))).scalars())
+    await transition(session, PACKET_STATES, _PACKETS, ids, PacketStatus.EXPIRED)
     return len(ids)

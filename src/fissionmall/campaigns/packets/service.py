@@ -24,6 +24,7 @@ from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.packets import errors, repository, rules
 from fissionmall.campaigns.packets.models import CouponPacket
 from fissionmall.campaigns.packets.schemas import ClaimOut, PacketOut, PacketSettings
+from fissionmall.campaigns.packets.states import PacketStatus
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import NotFound
@@ -61,7 +62,7 @@ async def create_for_order(runtime: Any, payload: dict[str, Any]) -> None:
                     continue  # the campaign has handed out all the packets it may
                 packet_id = await repository.insert_packet(
                     session, merchant_id=merchant_id, campaign_id=campaign.id, kind=kind, order_id=order.id,
-                    owner_id=order.customer_id, slots=settings.slots, friends_claimed=0, status="open",
+                    owner_id=order.customer_id, slots=settings.slots, friends_claimed=0, status=PacketStatus.OPEN,
                     created_at=now, expires_at=now + timedelta(hours=settings.duration_hours))
                 if packet_id is None:  # a job run twice: the order has its packet, and the unit goes back
                     await campaigns.give_units(session, campaign.id, 1)
@@ -79,8 +80,9 @@ async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, packet_id
     """Claim one slot: admitted as a help, then the next slot, then its coupon with the slot's amount."""
     packet = await _require(session, shopper.merchant_id, packet_id)
     now = runtime.clock.now()
-    if packet.status != "open" or packet.expires_at <= now:
-        raise errors.packet_closed("finished" if packet.status == "finished" else "expired")
+    if packet.status != PacketStatus.OPEN or packet.expires_at <= now:
+        raise errors.packet_closed(PacketStatus.FINISHED if packet.status == PacketStatus.FINISHED
+                                   else PacketStatus.EXPIRED)
     campaign = await campaigns.require(session, shopper.merchant_id, packet.campaign_id)
     campaigns.require_live(campaign, runtime.clock)
     settings = settings_of(campaign)
@@ -137,7 +139,8 @@ async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id:
     claims = [ClaimOut(seq=h.seq, customer_id=h.helper_id, nickname=h.nickname, avatar_url=h.avatar_url,
                        amount_fen=h.amount_fen, luckiest=h.seq == luckiest, created_at=h.created_at)
               for h in (await helping.helps_on(session, TARGET, [packet.id]))[packet.id]]
-    status = "expired" if packet.status == "open" and packet.expires_at <= runtime.clock.now() else packet.status
+    status = PacketStatus.EXPIRED if packet.status == PacketStatus.OPEN and packet.expires_at <= runtime.clock.now() \
+        else packet.status
     return PacketOut(id=packet.id, campaign_id=packet.campaign_id, kind=packet.kind, order_id=packet.order_id,
                      owner_id=packet.owner_id, status=status, slots=packet.slots,
                      slots_left=packet.slots - len(claims), expires_at=packet.expires_at, claims=claims,

@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.states import transition
 from fissionmall.db.sql import insert_ignoring_conflicts, utc_times
 from fissionmall.loyalty.dividend.models import DividendPlan, DividendRun, DividendShare
+from fissionmall.loyalty.dividend.states import RUN_STATES, RunStatus
 
 MONTH_SPEND = """
 SELECT customer_id, SUM(paid_fen - refunded_fen) AS spend_fen
@@ -94,7 +96,7 @@ async def set_totals(session: AsyncSession, run_id: int, **values: Any) -> None:
 
 
 async def runs_to_credit(session: AsyncSession) -> list[DividendRun]:
-    statement = select(DividendRun).where(DividendRun.status == "computed").order_by(DividendRun.id)
+    statement = select(DividendRun).where(DividendRun.status == RunStatus.COMPUTED).order_by(DividendRun.id)
     return list((await session.execute(statement.execution_options(populate_existing=True))).scalars())
 
 
@@ -139,5 +141,4 @@ async def credit_chunk(session: AsyncSession, run: DividendRun, size: int, now: 
 
 
 async def finish(session: AsyncSession, run_id: int, now: datetime) -> None:
-    await session.execute(update(DividendRun).where(DividendRun.id == run_id, DividendRun.status == "computed")
-                          .values(status="credited", finished_at=now))
+    await transition(session, RUN_STATES, DividendRun, [run_id], RunStatus.CREDITED, values={"finished_at": now})

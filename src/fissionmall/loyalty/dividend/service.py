@@ -21,6 +21,7 @@ from fissionmall.core.events import record_event
 from fissionmall.core.money import apply_rate
 from fissionmall.loyalty.dividend import repository
 from fissionmall.loyalty.dividend.schemas import DividendPlanIn, DividendPlanOut, RunOut
+from fissionmall.loyalty.dividend.states import RunStatus
 from fissionmall.loyalty.rules import CST, month_window, previous_month
 
 CHUNK = 50_000
@@ -52,7 +53,7 @@ async def compute(session: AsyncSession, runtime: Any, merchant_id: int, month: 
     pool = apply_rate(net, plan_row.pool_bp)
     run_id = await repository.open_run(session, merchant_id=merchant_id, month=month, net_sales_fen=net,
                                        pool_fen=pool, members=0, total_points=0, credited_upto=0,
-                                       status="computed", created_at=now)
+                                       status=RunStatus.COMPUTED, created_at=now)
     if run_id is None:
         raise Conflict("dividend_run_exists", f"the pool of {month} has been computed already")
     levels = [(int(level["min_spend_fen"]), int(level["points"])) for level in plan_row.levels]
