@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from fissionmall.orders.models import OrderAdjustment, OrderItem
-from fissionmall.orders.pricing import Line, line_cash
+from fissionmall.orders.pricing import Line
+from fissionmall.orders.rules import line_cash
 from fissionmall.runtime import Runtime
 from tests.support import Mall
 
