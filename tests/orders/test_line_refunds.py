@@ -20,7 +20,7 @@ from fissionmall.runtime import Runtime
 from fissionmall.wallet import service as wallet_service
 from tests.orders.conftest import snapshot
 from tests.orders.test_order_flow import add_sku
-from tests.support import ADDRESS, Mall, Who, customer_id, problem, value
+from tests.support import ADDRESS, Mall, Who, codes, customer_id, problem, together, value
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
@@ -182,3 +182,46 @@ async def test_a_shoppers_line_request_waits_for_the_merchant_and_a_rejection_fr
                               json={"reason": "dented", "sku_id": second})
     assert again.status_code == 201, again.text
     assert again.json()["refunds"][-1]["amount_fen"] == 2546
+
+
+# --- races (PostgreSQL) -----------------------------------------------------------------------------------------------
+
+LOSING = {(201, None), (409, "refund_in_progress"), (409, "order_changed"), (409, "line_refunded")}
+"""What a crowd asking for the same money is told: one is taken; the others find the order busy, changed under them,
+or (having read the order just before the winner and its refunds just after) the line with nothing left."""
+
+@pytest.mark.postgres
+async def test_concurrent_refunds_of_one_line_refund_it_once(client, mall, runtime):
+    """Ten refunds of all of line B at once, the merchant's and the shopper's: one is taken, the rest refused, and
+    the line gives back its 2 546 fen once."""
+    alice = await mall.shopper("alice")
+    order, second = await two_line_order(mall, alice)
+    staff = await mall.staff("finance")
+    calls = [client.post(f"/admin/orders/{order['id']}/refunds", headers=staff, json={"reason": "x", "sku_id": second})
+             if i % 2 else client.post(f"/orders/{order['id']}/refunds", headers=alice,
+                                       json={"reason": "x", "sku_id": second}) for i in range(10)]
+    answers = await together(calls)
+    assert codes(answers).keys() <= LOSING
+    assert codes(answers)[(201, None)] == 1
+    [taken] = [answer.json()["refunds"][0] for answer in answers if answer.status_code == 201]
+    if taken["status"] == "requested":
+        assert (await client.post(f"/admin/refunds/{taken['id']}/approve", headers=staff)).status_code == 200
+    await mall.work()
+    assert await stored_parts(runtime) == [(second, 2546, [0, 2546])]
+    problem(await refund_line(mall, order["id"], second), 409, "line_refunded")
+
+
+@pytest.mark.postgres
+async def test_concurrent_refunds_of_the_last_fen_take_it_once(client, mall, runtime):
+    """All but one fen refunded; then the last fen asked at once as line A's and as the order's: one takes it."""
+    alice = await mall.shopper("alice")
+    order, second = await two_line_order(mall, alice)
+    await refunded_line(mall, order["id"], second)
+    await refunded_line(mall, order["id"], mall.sku_id, 3054)
+    answers = await together([refund_line(mall, order["id"], mall.sku_id if i % 2 else None) for i in range(10)])
+    assert codes(answers)[(201, None)] == 1
+    assert codes(answers).keys() <= LOSING
+    await mall.work()
+    done = await mall.get_order(alice, order["id"])
+    assert (done["status"], done["refunded_fen"], done["refunds"][-1]["amount_fen"]) == ("refunded", 5601, 1)
+    assert await credit_and_points(runtime, await customer_id(mall, alice)) == (300, 400)
