@@ -24,7 +24,7 @@ from fissionmall.core.outbox import enqueue, enqueue_many
 from fissionmall.loyalty.points import service as points
 from fissionmall.orders import errors, repository, rules
 from fissionmall.orders import service as orders
-from fissionmall.orders.models import Order, Refund
+from fissionmall.orders.models import Order, OrderItem, Refund
 from fissionmall.orders.schemas import OrderOut, RefundIn
 from fissionmall.orders.states import REFUNDABLE, OrderStatus, RefundStatus
 from fissionmall.wallet import service as wallet
@@ -86,13 +86,18 @@ class _Refunded:
 async def _refunded(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, _Refunded]:
     """For each order: its lines, and its refunds not rejected with their parts on each line."""
     items, adjustments, refunds = await repository.parts_of(session, order_ids)
+    by_order: dict[int, tuple[list[OrderItem], list[dict[str, Any]], list[Refund]]] = {
+        order_id: ([], [], []) for order_id in order_ids}
+    for item in items:
+        by_order[item.order_id][0].append(item)
+    for adjustment in adjustments:
+        by_order[adjustment.order_id][1].append({"kind": adjustment.kind, "amount_fen": adjustment.amount_fen,
+                                                 "line_shares": adjustment.line_shares})
+    for refund in refunds:
+        by_order[refund.order_id][2].append(refund)
     found: dict[int, _Refunded] = {}
-    for order_id in order_ids:
-        lines = rules.order_lines(
-            [item for item in items if item.order_id == order_id],
-            [{"kind": a.kind, "amount_fen": a.amount_fen, "line_shares": a.line_shares}
-             for a in adjustments if a.order_id == order_id])
-        made = [refund for refund in refunds if refund.order_id == order_id]
+    for order_id, (order_items, order_adjustments, made) in by_order.items():
+        lines = rules.order_lines(order_items, order_adjustments)
         kept = [refund for refund in made if refund.status != R.REJECTED]
         found[order_id] = _Refunded(lines, kept, rules.refunds_by_line(
             lines.cash, [(refund.amount_fen, refund.line_shares) for refund in kept]),
