@@ -17,6 +17,7 @@ from fissionmall.orders.rules import (
     refund_parts,
     refunds_by_line,
 )
+from fissionmall.orders.states import REFUND_STATES, RefundStatus
 from tests.orders.test_pricing_properties import cases
 
 pytestmark = pytest.mark.backend_free
@@ -93,3 +94,13 @@ def test_refunds_kept_without_parts_are_split_as_refunds_of_the_order_were(cash,
         left = [rest - part for rest, part in zip(left, parts, strict=True)]
     assert refunds_by_line(cash, [(amount, None) for amount in made]) == stored
     assert refunds_by_line(cash, list(zip(made, stored, strict=True))) == stored
+
+
+def test_a_refund_is_decided_once_and_completed_once():
+    """The refunds' table: a request is approved or rejected, only an approved (or issued) refund completes, and a
+    completed or rejected refund never moves again."""
+    R = RefundStatus
+    assert REFUND_STATES.sources(R.PROCESSING) == REFUND_STATES.sources(R.REJECTED) == {R.REQUESTED}
+    assert REFUND_STATES.sources(R.SUCCEEDED) == {R.PROCESSING}
+    assert REFUND_STATES.final() == {R.SUCCEEDED, R.REJECTED}
+    assert not REFUND_STATES.can_move("rejected", R.PROCESSING) and not REFUND_STATES.can_move("requested", R.SUCCEEDED)
