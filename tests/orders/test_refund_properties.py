@@ -38,8 +38,8 @@ def refund_all(case: tuple[list[Line], Benefits, Rules], data: st.DataObject, *,
     lines, benefits, rules = case
     priced = priced_or_skip(lines, benefits, rules)
     order = order_lines(lines, priced.adjustments)
-    spent = data.draw(st.integers(min_value=0, max_value=10**6), label="points spent") if any(order.points_fen) else 0
-    points = points_by_line(spent, order.points_fen)
+    spent = data.draw(st.integers(min_value=0, max_value=10**6), label="points spent")
+    points = points_by_line(spent, order.points_fen, order.cash)
     credit_used = -sum(int(a["amount_fen"]) for a in priced.adjustments if a["kind"] == "wallet")
     assert sum(order.cash) == priced.total_fen
     assert sum(order.credit) == credit_used and sum(points) == spent

@@ -293,7 +293,7 @@ async def _return_credit_share(session: AsyncSession, order: Order, refund: Refu
     def due(benefit: list[int]) -> int:
         return rules.benefit_due(benefit, lines.cash, before, after, closing=closing)
 
-    points_spent = rules.points_by_line(await points.spent_on(session, order.id), lines.points_fen)
+    points_spent = rules.points_by_line(await points.spent_on(session, order.id), lines.points_fen, lines.cash)
     await wallet.credit(session, order.merchant_id, order.customer_id, due(lines.credit), "returned",
                         ("refund", refund.id), at)
     await points.give_back(session, order.merchant_id, order.customer_id, due(points_spent), ("refund", refund.id),

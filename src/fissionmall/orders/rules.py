@@ -111,9 +111,10 @@ def order_lines(items: Sequence[PricedLine], adjustments: Sequence[Mapping[str, 
                       credit=paid_with("wallet"), points_fen=paid_with("points"))
 
 
-def points_by_line(points_spent: int, points_fen: Sequence[int]) -> list[int]:
-    """The points an order spent, split over its lines as the fen they paid were."""
-    return allocate(points_spent, points_fen) if any(points_fen) else [0] * len(points_fen)
+def points_by_line(points_spent: int, points_fen: Sequence[int], cash: Sequence[int]) -> list[int]:
+    """The points an order spent, split over its lines as the fen they took off were; points spent without a points
+    line (a points-mall price) by what each line costs in cash."""
+    return allocate(points_spent, points_fen) if any(points_fen) else spread(points_spent, cash)
 
 
 def refund_parts(amount_fen: int, left: Sequence[int], line: int | None) -> list[int]:
