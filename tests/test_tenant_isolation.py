@@ -450,6 +450,8 @@ FIELD_OF: dict[str, str | None] = {
     "POST /admin/vouchers/redeem store_id": "store",
     "POST /admin/tasks reward_template_id": "coupon_template",
     "POST /orders/{order_id}/reviews product_id": "product",
+    "POST /orders/{order_id}/refunds sku_id": "sku",
+    "POST /admin/orders/{order_id}/refunds sku_id": "sku",
     **{f"{op}[{kind}] settings.{field}": key for op in ("POST /admin/campaigns", "PATCH /admin/campaigns/{campaign_id}")
        for kind, field, key in (
         ("group", "product_id", "product"), ("group", "skus[].sku_id", "sku"), ("bargain", "product_id", "product"),
@@ -563,7 +565,8 @@ def replaced(body: dict[str, Any], field: str, value: Any) -> dict[str, Any] | N
 
 async def body_values(mall: Mall, ids: dict[str, Any], buyer: dict[str, str]) -> dict[str, Any]:
     """The mall's values of the body fields beyond `rows_of_every_kind`: a category, a SKU code, a coupon the buyer
-    holds, a voucher's code and a second voucher of the buyer's, a received order not yet reviewed."""
+    holds, a voucher's code and a second voucher of the buyer's, a received order not yet reviewed, and two paid
+    orders to refund a line of."""
     from tests.coupons.test_coupons import claimed
     from tests.loyalty.test_tasks import make_template
 
@@ -577,6 +580,7 @@ async def body_values(mall: Mall, ids: dict[str, Any], buyer: dict[str, str]) ->
         "voucher_code": await one(runtime, "SELECT code FROM vouchers WHERE id = :v", v=ids["voucher"]),
         "spare_voucher_code": await one(runtime, "SELECT code FROM vouchers WHERE id = :v", v=spare),
         "received_order": (await received(mall, buyer))["id"],
+        "paid_orders": [(await mall.pay(buyer, (await mall.order(buyer))["id"]))["id"] for _ in range(2)],
     }
 
 
@@ -640,6 +644,10 @@ def base_bodies(b: Mall, ids: dict[str, Any]) -> dict[str, list[tuple[str, str, 
         "POST /admin/tasks": [("owner", "/admin/tasks", task_body(
             name="B's task", reward_template_id=ids["coupon_template"]))],
         "POST /orders/{order_id}/reviews": [("bob", f"/orders/{ids['received_order']}/reviews", review(b))],
+        "POST /orders/{order_id}/refunds": [("bob", f"/orders/{ids['paid_orders'][0]}/refunds",
+                                             {"reason": "dented", "sku_id": b.sku_id})],
+        "POST /admin/orders/{order_id}/refunds": [("owner", f"/admin/orders/{ids['paid_orders'][1]}/refunds",
+                                                   {"reason": "dented", "sku_id": b.sku_id})],
     }
     for kind, bodies in campaigns.items():
         found[f"POST /admin/campaigns[{kind}]"] = [("owner", "/admin/campaigns", body) for body in bodies]

@@ -7,14 +7,12 @@ first rule broken, in the documented order) or returns adjustments that explain 
 price of the cart, items_fen + Σ adjustments == total_fen ≥ 0, every line_due is between 0 and its list price, the
 line discounts are exactly Σ line_due − items_fen, and Σ line_due + net shipping − points − wallet == total_fen.
 A non-stackable discount coupon is never combined with another; coupons on a campaign cart only when the merchant
-allows it. best_coupon picks the coupon that saves most on its own (the first held on a tie), and returned_share
-gives back a non-cash benefit over any sequence of partial refunds exactly, share by share, never negative.
+allows it. best_coupon picks the coupon that saves most on its own (the first held on a tie).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -29,13 +27,12 @@ from fissionmall.checkout.pricing import (
     Rules,
     best_coupon,
     coupon_discount,
-    line_cash,
     price,
 )
 from fissionmall.core.money import allocate
 from fissionmall.coupons.rules import CouponChoice
 from fissionmall.orders.hooks import VoucherChoice
-from fissionmall.orders.rules import returned_share
+from fissionmall.orders.rules import line_cash
 
 pytestmark = pytest.mark.backend_free
 
@@ -412,52 +409,3 @@ def test_best_coupon_on_a_tie_is_the_first_held():
     assert best_coupon(lines, Benefits(), Rules(), held[::-1]) == (held[1], 200)
     assert best_coupon(lines, Benefits(), Rules(), held[2:]) == (held[2], 150)
     assert best_coupon(lines, Benefits(), Rules(), [CouponChoice(4, "f", "free_shipping")]) is None
-
-
-# --- returned_share ---------------------------------------------------------------------------------------------------
-
-
-@st.composite
-def refund_sequences(draw: st.DrawFn) -> tuple[int, int, list[int]]:
-    """(paid, benefit, refunds): refunds of at least 1 fen each that add up to exactly what was paid."""
-    paid = draw(st.one_of(st.integers(min_value=1, max_value=30), st.integers(min_value=1, max_value=10**8)))
-    benefit = draw(st.one_of(st.just(0), st.integers(min_value=0, max_value=50), st.integers(0, 10**8)))
-    cuts = sorted(draw(st.sets(st.integers(min_value=1, max_value=paid - 1), max_size=min(12, paid - 1)))) \
-        if paid > 1 else []
-    bounds = [0, *cuts, paid]
-    return paid, benefit, [b - a for a, b in pairwise(bounds)]
-
-
-@PROPERTY
-@given(case=refund_sequences())
-def test_shares_of_a_benefit_over_partial_refunds_sum_exactly(case):
-    """Any sequence of partial refunds adding up to what was paid gives back the whole benefit, never a negative share,
-    and each time the proportional share so far rounded down."""
-    paid, benefit, refunds = case
-    refunded = returned = 0
-    shares = []
-    for amount in refunds:
-        refunded += amount
-        share = returned_share(paid, refunded, benefit, returned)
-        assert share >= 0
-        returned += share
-        shares.append(share)
-        assert returned == benefit * refunded // paid
-    assert sum(shares) == benefit
-    # the service's own form (orders/refunds.py): the difference of two cumulative shares, each from zero
-    refunded = 0
-    differences = []
-    for amount in refunds:
-        differences.append(returned_share(paid, refunded + amount, benefit, 0) - returned_share(paid, refunded,
-                                                                                                 benefit, 0))
-        refunded += amount
-    assert differences == shares
-
-
-@PROPERTY
-@given(benefit=st.integers(min_value=0, max_value=10**8), returned=st.integers(min_value=0, max_value=10**8))
-def test_nothing_paid_in_cash_returns_the_rest_of_the_benefit(benefit, returned):
-    """An order paid entirely by credit or points (paid 0): the first refund returns all that is left of it."""
-    if returned > benefit:
-        returned = benefit
-    assert returned_share(0, 0, benefit, returned) == benefit - returned

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from fissionmall.checkout.pricing import Line, line_cash
+from fissionmall.checkout.pricing import Line
 from fissionmall.core.runtime import Runtime
 from fissionmall.orders.models import OrderAdjustment, OrderItem
+from fissionmall.orders.rules import line_cash
 from tests.support import Mall
 
 

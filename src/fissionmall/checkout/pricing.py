@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fissionmall.core.money import allocate, per_unit_rounded_up, percent_of
+from fissionmall.core.money import allocate, per_unit_rounded_up, percent_of, spread
 from fissionmall.coupons.rules import CouponChoice
 from fissionmall.orders.hooks import VoucherChoice
 
@@ -99,14 +99,6 @@ def _take(due: list[int], indexes: list[int], amount: int) -> list[int]:
         due[i] -= part
         parts[i] = -part
     return parts
-
-
-def spread(amount_fen: int, line_costs: Sequence[int]) -> list[int]:
-    """An order-wide amount (shipping, points, credit, a later price change) over the lines by what each costs,
-    exactly; by equal parts when every line is free. Negative amounts are spread as discounts."""
-    weights = list(line_costs) if any(cost > 0 for cost in line_costs) else [1] * len(line_costs)
-    parts = allocate(abs(amount_fen), [max(0, weight) for weight in weights])
-    return [-part for part in parts] if amount_fen < 0 else parts
 
 
 def price(lines: Sequence[Line], benefits: Benefits, rules: Rules) -> Priced:
@@ -219,14 +211,3 @@ def best_coupon(lines: Sequence[Line], benefits: Benefits, rules: Rules,
         if best is None or saving > best[1]:
             best = (coupon, saving)
     return best
-
-
-def line_cash(lines: Sequence[Line], adjustments: Sequence[dict[str, Any]]) -> list[int]:
-    """What each line costs the shopper after every adjustment, in the adjustments' order: their stored per-line
-    parts, or, for one without (a later price change, an order priced before parts were kept), the same split
-    over what the lines cost at that point. The parts sum to the order's total exactly."""
-    cash = [line.unit_price_fen * line.quantity for line in lines]
-    for adjustment in adjustments:
-        shares = adjustment.get("line_shares") or spread(int(adjustment["amount_fen"]), cash)
-        cash = [cost + part for cost, part in zip(cash, shares, strict=True)]
-    return cash

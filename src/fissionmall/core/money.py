@@ -95,3 +95,11 @@ def allocate(total_fen: Fen, weights: Sequence[int]) -> list[Fen]:
     for i in order[:short]:
         floors[i] += 1
     return floors
+
+
+def spread(amount_fen: Fen, line_costs: Sequence[Fen]) -> list[Fen]:
+    """An order-wide amount (shipping, points, credit, a later price change) over the lines by what each costs,
+    exactly; by equal parts when every line is free. Negative amounts are spread as discounts."""
+    weights = list(line_costs) if any(cost > 0 for cost in line_costs) else [1] * len(line_costs)
+    parts = allocate(abs(amount_fen), [max(0, weight) for weight in weights])
+    return [-part for part in parts] if amount_fen < 0 else parts

@@ -32,6 +32,19 @@ def refund_too_large(available: int) -> InvalidInput:
                         refundable_fen=available, field="amount_fen")
 
 
+def line_not_in_order(sku_id: int) -> InvalidInput:
+    return InvalidInput("line_not_in_order", "this order has no line of this SKU", field="sku_id", sku_id=sku_id)
+
+
+def line_refunded(sku_id: int) -> Conflict:
+    return Conflict("line_refunded", "nothing is left to refund of this line", sku_id=sku_id)
+
+
+def refund_exceeds_line(sku_id: int, available: int) -> InvalidInput:
+    return InvalidInput("refund_exceeds_line", f"at most {available} fen of this line can still be refunded",
+                        refundable_fen=available, field="amount_fen", sku_id=sku_id)
+
+
 def refund_in_progress() -> Conflict:
     return Conflict("refund_in_progress", "a refund of this order is already being handled")
 

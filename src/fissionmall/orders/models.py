@@ -89,7 +89,7 @@ class OrderAdjustment(IdMixin, Base):
     source_id: Mapped[int | None] = mapped_column(Id)
     created_by: Mapped[int | None] = mapped_column(Id)
     line_shares: Mapped[list[Any] | None]
-    """Its part on each of the order's lines, in line order, as priced (pricing.line_cash reads them); None for a
+    """Its part on each of the order's lines, in line order, as priced (orders.rules.line_cash reads them); None for a
     later change, split the same way when read."""
 
 
@@ -109,6 +109,11 @@ class Refund(IdMixin, Base):
     out_trade_no: Mapped[str] = mapped_column(String(32))
     """The payment the money goes back through: an order paid in two parts is refunded per part."""
     amount_fen: Mapped[int]
+    sku_id: Mapped[int | None] = mapped_column(Id, ForeignKey("skus.id"))
+    """The order line refunded (an order has one line per SKU); None for a refund of the order."""
+    line_shares: Mapped[list[Any] | None]
+    """Its part of each of the order's lines, in line order: all on its line, or a refund of the order spread by
+    what each line had left; None for a refund made before parts were kept, split the same way when read."""
     reason: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
     requested_by: Mapped[str] = mapped_column(String(20))

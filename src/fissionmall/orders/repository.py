@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.db.sql import table
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
+from fissionmall.orders.states import REFUND_STATES, RefundStatus
 
 _ORDERS, _ITEMS, _ADJUSTMENTS = table(Order), table(OrderItem), table(OrderAdjustment)
 _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
@@ -172,12 +173,13 @@ async def lower_balance(session: AsyncSession, order_id: int, values: dict[str, 
 
 
 async def reserve_refund(session: AsyncSession, order_id: int, amount: int, from_statuses: Iterable[str],
-                         **values: Any) -> bool:
-    """Claim `amount` of the paid money for a refund, and move the order, in one guarded statement."""
+                         reserved_fen: int, **values: Any) -> bool:
+    """Claim `amount` of the paid money for a refund, and move the order, in one guarded statement: only while the
+    order still has the status and the reservations it was read with (no refund opened or released since)."""
     result = await session.execute(
         update(Order)
         .where(Order.id == order_id, Order.status.in_(list(from_statuses)),
-               Order.refund_reserved_fen + amount <= Order.paid_fen)
+               Order.refund_reserved_fen == reserved_fen, Order.refund_reserved_fen + amount <= Order.paid_fen)
         .values(refund_reserved_fen=Order.refund_reserved_fen + amount, **values)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
@@ -199,10 +201,12 @@ async def refund_of(session: AsyncSession, merchant_id: int, refund_id: int) -> 
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def move_requested_refunds(session: AsyncSession, order_id: int, to: str, **values: Any) -> list[Refund]:
-    """Decide an order's pending request (an order has at most one, in one part per payment)."""
+async def decide_requested_refunds(session: AsyncSession, order_id: int, to: RefundStatus,
+                                   **values: Any) -> list[Refund]:
+    """Decide an order's pending request (an order has at most one, in one part per payment): every part moves
+    together, by one compare-and-set from the states the refunds' table allows."""
     result = await session.execute(
-        update(Refund).where(Refund.order_id == order_id, Refund.status == "requested")
+        update(Refund).where(Refund.order_id == order_id, Refund.status.in_(REFUND_STATES.sources(to)))
         .values(status=to, **values).returning(Refund).execution_options(populate_existing=True)
     )
     return list(result.scalars())
@@ -211,8 +215,9 @@ async def move_requested_refunds(session: AsyncSession, order_id: int, to: str, 
 async def finish_refund(session: AsyncSession, refund_no: str, at: datetime) -> Refund | None:
     """processing → succeeded for the refund with this number; None if it already was (a repeat)."""
     result = await session.execute(
-        update(Refund).where(Refund.refund_no == refund_no, Refund.status == "processing")
-        .values(status="succeeded", succeeded_at=at).returning(Refund)
+        update(Refund)
+        .where(Refund.refund_no == refund_no, Refund.status.in_(REFUND_STATES.sources(RefundStatus.SUCCEEDED)))
+        .values(status=RefundStatus.SUCCEEDED, succeeded_at=at).returning(Refund)
         .execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
@@ -253,21 +258,6 @@ async def reserve_all_left(session: AsyncSession, order_ids: Sequence[int], from
         await session.execute(update(Order).where(Order.id.in_([o.id for o in locked]))
                               .values(refund_reserved_fen=Order.paid_fen, **values))
     return claimed
-
-
-async def refund_history(session: AsyncSession, order_ids: Sequence[int]) -> tuple[dict[int, dict[str, int]],
-                                                                                   dict[int, int]]:
-    """For each order: what refunds not rejected claimed per payment, and the last refund number used."""
-    taken: dict[int, dict[str, int]] = {}
-    last: dict[int, int] = {}
-    statement = select(Refund.order_id, Refund.out_trade_no, Refund.status, Refund.amount_fen, Refund.seq).where(
-        Refund.order_id.in_(order_ids))
-    for order_id, number, status, amount, seq in (await session.execute(statement)).all():
-        if status != "rejected":
-            taken.setdefault(order_id, {})
-            taken[order_id][number] = taken[order_id].get(number, 0) + amount
-        last[order_id] = max(last.get(order_id, 0), seq)
-    return taken, last
 
 
 async def insert_refunds(session: AsyncSession, rows: list[dict[str, Any]]) -> list[tuple[int, str, int]]:

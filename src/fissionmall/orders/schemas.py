@@ -40,6 +40,8 @@ class AdjustmentOut(BaseModel):
 class RefundOut(BaseModel):
     id: int
     refund_no: str
+    sku_id: int | None
+    """The line refunded; None for a refund of the order, spread over its lines."""
     amount_fen: int
     reason: str
     status: str
@@ -88,8 +90,10 @@ class Ship(BaseModel):
 
 
 class RefundIn(BaseModel):
+    sku_id: RowId | None = None
+    """Refund one line of the order, the line of this SKU (an order has one line per SKU); omit for the order."""
     amount_fen: RowId | None = None
-    """Omit for everything still refundable."""
+    """Omit for everything still refundable (of the line, or of the order)."""
     reason: str = Field(min_length=1, max_length=200)
 
 

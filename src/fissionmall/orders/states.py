@@ -47,3 +47,25 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 ORDER_STATES = StateMachine(TRANSITIONS)
 can_move = ORDER_STATES.can_move
+
+
+class RefundStatus(StrEnum):
+    REQUESTED = "requested"
+    """A shopper's request, awaiting the merchant's decision."""
+    PROCESSING = "processing"
+    """Approved, or issued by the merchant or a campaign: the provider is paying it back."""
+    SUCCEEDED = "succeeded"
+    REJECTED = "rejected"
+
+
+R = RefundStatus
+
+REFUND_MOVES: dict[RefundStatus, frozenset[RefundStatus]] = {
+    R.REQUESTED: frozenset({R.PROCESSING, R.REJECTED}),
+    # only the provider's notification completes a refund, once
+    R.PROCESSING: frozenset({R.SUCCEEDED}),
+    R.SUCCEEDED: frozenset(),
+    R.REJECTED: frozenset(),
+}
+
+REFUND_STATES = StateMachine(REFUND_MOVES)
