@@ -41,11 +41,13 @@ from tests.test_auth_tenancy import CODES, WechatStandIn, configure_wechat, wech
 API = "/api/v1"
 
 ID_OF: dict[str, str] = {
-    # path parameter -> key of A's row in `a_rows` (campaign_id and packet_id by the path's first segment)
+    # path parameter -> key of A's row in `a_rows` (campaign_id, packet_id and a mechanic page's record_id by the
+    # path's segment before it)
     "store_id": "store", "staff_id": "staff", "product_id": "product", "sku_id": "sku", "order_id": "order",
     "refund_id": "refund", "payment_id": "payment", "code": "share_code", "group_id": "group",
     "bargain_id": "bargain", "template_id": "coupon_template", "voucher_id": "voucher", "withdrawal_id": "withdrawal",
     "customer_id": "customer", "task_id": "task", "campaign_id": "campaign", "packet_id": "packet",
+    "record_id": "record",
     # not ids: the value B would use for its own request
     "provider": "sandbox", "decision": "approve", "merchant": "b_slug",
 }
@@ -53,6 +55,7 @@ CAMPAIGN_OF = {"group-campaigns": "group_campaign", "bargain-campaigns": "bargai
                "assist-campaigns": "assist_campaign", "invite-campaigns": "invite_campaign",
                "points-mall": "points_mall_campaign", "campaigns": "group_campaign"}
 PACKET_OF = {"assists": "assist_packet", "packets": "coupon_packet"}
+RECORD_OF = {"groups": "group", "bargains": "bargain", "assists": "assist_packet"}
 BODY: dict[str, dict[str, Any]] = {
     # the smallest valid body of each writing route with an id, so that only the id can refuse it
     "PUT /admin/stores/{store_id}": {"name": "B's store"},
@@ -189,6 +192,8 @@ def value_for(name: str, path: str, ids: dict[str, Any]) -> Any:
         key = CAMPAIGN_OF[segment]
     elif name == "packet_id":
         key = PACKET_OF[segment]
+    elif name == "record_id":
+        key = RECORD_OF[segment]
     return ids[key]
 
 
