@@ -64,7 +64,7 @@ async def mine(session: AsyncSession, now: datetime, shopper: Shopper) -> list[M
 
 
 @dataclass(frozen=True)
-class Progress:
+class EventStep:
     """What an event makes: the step, the active tasks it counts toward, and the friend whose doing it was (who must
     pass the checks every reward of value asks, `fraud.judge_friend`, before any task advances)."""
 
@@ -75,7 +75,7 @@ class Progress:
     occurred_at: datetime
 
 
-async def progress_of(session: AsyncSession, event_id: int) -> Progress | None:
+async def step_of_event(session: AsyncSession, event_id: int) -> EventStep | None:
     """The step an event makes toward active tasks; None when it makes none."""
     event = await event_of(session, event_id)
     if event is None:
@@ -88,17 +88,17 @@ async def progress_of(session: AsyncSession, event_id: int) -> Progress | None:
         return None
     friend = await customers.get_customer(session, event.merchant_id, step.subject_id) \
         if event.kind in rules.FRIEND_EVENTS else None
-    return Progress(step, active, friend, event.kind != "click", event.occurred_at)
+    return EventStep(step, active, friend, event.kind != "click", event.occurred_at)
 
 
-async def advance(session: AsyncSession, clock: Clock, progress: Progress) -> list[str]:
-    """Advance every task of the progress, each in a savepoint of its own, so a coupon reward waiting for stock holds
-    back (and retries) only its own task; what waits."""
+async def advance(session: AsyncSession, clock: Clock, made: EventStep) -> list[str]:
+    """Advance every task the step counts toward, each in a savepoint of its own, so a coupon reward waiting for
+    stock holds back (and retries) only its own task; what waits."""
     waiting: list[str] = []
-    for task in progress.tasks:
+    for task in made.tasks:
         try:
             async with session.begin_nested():
-                await _advance(session, clock, task, progress.step, progress.occurred_at)
+                await _advance(session, clock, task, made.step, made.occurred_at)
         except CouponRewardWaiting as reward:
             waiting.append(str(reward))
     return waiting

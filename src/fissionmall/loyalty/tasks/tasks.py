@@ -15,12 +15,11 @@ async def task_progress(runtime: Runtime, payload: dict[str, Any]) -> None:
     """Read in one short transaction, judge the friend outside any (the risk check is a network call), advance in
     another. A coupon reward waiting for stock raises after the others are written: the job retries."""
     async with runtime.sessionmaker() as session:
-        progress = await service.progress_of(session, int(payload["event_id"]))
-    if progress is None or progress.friend and await fraud.judge_friend(runtime, progress.friend,
-                                                                         must_be_new=progress.must_be_new):
+        made = await service.step_of_event(session, int(payload["event_id"]))
+    if made is None or made.friend and await fraud.judge_friend(runtime, made.friend, must_be_new=made.must_be_new):
         return
     async with runtime.sessionmaker() as session:
-        waiting = await service.advance(session, runtime.clock, progress)
+        waiting = await service.advance(session, runtime.clock, made)
         await session.commit()
     if waiting:
         raise service.CouponRewardWaiting("; ".join(waiting))
