@@ -24,7 +24,7 @@ from bench.server import test_deployment_settings
 from fissionmall.composition import build_runtime
 from fissionmall.config import load_settings
 from fissionmall.core.clock import FrozenClock
-from fissionmall.loyalty.dividend import repository, service
+from fissionmall.loyalty.dividend import repository, service, tasks
 from fissionmall.migrate import upgrade_async
 
 MONTH = "2026-10"
@@ -93,7 +93,7 @@ async def main(url: str, members: int) -> None:
             await session.commit()
         started = time.perf_counter()
         async with runtime.sessionmaker() as session:
-            run = await service.compute(session, runtime, 1, MONTH)
+            run = await service.compute(session, runtime.clock.now(), 1, MONTH)
             await session.commit()
         computed = time.perf_counter() - started
         started = time.perf_counter()
@@ -105,7 +105,7 @@ async def main(url: str, members: int) -> None:
             console=console,
         ) as progress:
             task = progress.add_task("credit", total=run.members)
-            credited = await service.credit(runtime, run.id, progress=lambda n: progress.advance(task, n))
+            credited = await tasks.credit(runtime, run.id, progress=lambda n: progress.advance(task, n))
         crediting = time.perf_counter() - started
         connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
         try:

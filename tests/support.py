@@ -183,7 +183,8 @@ async def sign_staff_tokens(mall: Mall) -> None:
     async with mall.runtime.sessionmaker() as session:
         staff = (await session.execute(select(Staff).where(Staff.merchant_id == mall.merchant_id))).scalars().all()
     for member in staff:
-        mall._staff_tokens[member.role] = staff_token(mall.runtime, member, ttl_seconds=LONG_TOKEN_TTL_SECONDS)
+        mall._staff_tokens[member.role] = staff_token(mall.runtime.settings, mall.runtime.clock.now(), member,
+                                                       ttl_seconds=LONG_TOKEN_TTL_SECONDS)
 
 
 async def full_refund(mall: Mall, order_id: int) -> None:

@@ -8,7 +8,8 @@ import os
 import signal
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 import uvicorn
@@ -16,6 +17,11 @@ from rich.console import Console
 from rich.progress import Progress
 
 from fissionmall.config import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Fission Mall: a social e-commerce engine.", no_args_is_help=True,
                   context_settings={"help_option_names": ["-h", "--help"]})
@@ -240,14 +246,14 @@ jobs = typer.Typer(help="The worker's job queue: dead jobs, and requeueing them.
 app.add_typer(jobs, name="jobs")
 
 
-def _with_session(use: Callable[[Any, Any], Awaitable[Any]]) -> Any:
+def _with_session(use: Callable[[AsyncSession, datetime], Awaitable[T]]) -> T:
     """Run `use(session, now)` in one transaction, committed if it returns; a refusal exits 2 with its reason."""
     from fissionmall.composition import build_runtime
     from fissionmall.core.errors import DomainError
 
     runtime = build_runtime(settings_or_exit())
 
-    async def run() -> Any:
+    async def run() -> T:
         try:
             async with runtime.sessionmaker() as session:
                 result = await use(session, runtime.clock.now())

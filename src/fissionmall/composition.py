@@ -54,7 +54,7 @@ def build_providers(runtime: Runtime) -> dict[str, PaymentProvider]:
     client library is imported only by a process that uses it."""
     settings = runtime.settings
     if settings.payment_provider == "sandbox":
-        return {"sandbox": SandboxProvider(runtime)}
+        return {"sandbox": SandboxProvider(settings.sandbox_key, runtime.clock, runtime.sessionmaker)}
     providers: dict[str, PaymentProvider] = {}
     if settings.payment_provider == "wechatpay":
         from fissionmall.payments.providers.wechatpay import WechatPayProvider

@@ -23,6 +23,7 @@ from fissionmall.catalog.models import Sku
 from fissionmall.core.runtime import Runtime
 from fissionmall.distribution import rules
 from fissionmall.distribution import service as distribution
+from fissionmall.distribution import tasks as distribution_tasks
 from fissionmall.wallet import service as wallet_service
 from tests.support import (
     LONG_TOKEN_TTL_SECONDS,
@@ -505,9 +506,9 @@ async def test_each_ledger_job_writes_once_however_often_it_runs(client, mall, r
     before = await ledger(runtime)
     assert len(before) == 4
     payload = {"merchant_id": mall.merchant_id, "subject_id": order}
-    await distribution.write_commissions(runtime, payload)
-    await distribution.reverse(runtime, payload)
-    await distribution.write_commissions(runtime, payload)
+    await distribution_tasks.write_commissions(runtime, payload)
+    await distribution_tasks.reverse(runtime, payload)
+    await distribution_tasks.write_commissions(runtime, payload)
     assert await ledger(runtime) == before
 
 
@@ -522,7 +523,7 @@ async def test_a_refund_reaching_a_settled_commission_reverses_it_settled(client
         await session.execute(text("UPDATE orders SET refund_reserved_fen = 1000, refunded_fen = 1000 WHERE id = :o"),
                               {"o": order})
         await session.commit()
-    await distribution.reverse(runtime, {"merchant_id": mall.merchant_id, "subject_id": order})
+    await distribution_tasks.reverse(runtime, {"merchant_id": mall.merchant_id, "subject_id": order})
     assert (await ledger(runtime))[2:] == [r_(b, order, 1, -100, 1000, 3000, "settled"),
                                            r_(a, order, 2, -50, 500, 3000, "settled")]
     assert await money(mall, b) == (0, 200)

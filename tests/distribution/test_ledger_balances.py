@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import text
 
 from fissionmall.distribution import repository
-from fissionmall.distribution import service as distribution
+from fissionmall.distribution import tasks as distribution
 from fissionmall.wallet import service as wallet_service
 from tests.distribution.test_commissions import (
     APPROVAL,

@@ -27,8 +27,7 @@ from sqlalchemy import text
 
 from fissionmall.core.payment_provider import TransferRequest, TransferResult
 from fissionmall.core.runtime import Runtime
-from fissionmall.distribution import service as distribution
-from fissionmall.distribution import withdrawals
+from fissionmall.distribution import tasks as distribution
 from fissionmall.distribution.withdrawals import PAYOUT_JOB
 from fissionmall.payments.providers.sandbox import SandboxProvider
 from tests.distribution.test_commissions import Person, apply, buy, complete, configured, join, mine
@@ -186,7 +185,7 @@ class ScriptedTransfers(SandboxProvider):
     a wait for the customer, which the sandbox itself never answers."""
 
     def __init__(self, runtime: Runtime, script: Callable[[TransferRequest], TransferResult | None]) -> None:
-        super().__init__(runtime)
+        super().__init__(runtime.settings.sandbox_key, runtime.clock, runtime.sessionmaker)
         self.script = script
         self.calls: list[TransferRequest] = []
 
@@ -575,7 +574,7 @@ async def test_a_payout_run_twice_still_leaves_one_recheck(client, mall, runtime
     made = await withdraw(mall, b, 300)
     await decide(mall, made["id"], "approve")
     await mall.work()
-    await withdrawals.pay_out(runtime, {"withdrawal_id": made["id"]})
+    await distribution.pay_out(runtime, {"withdrawal_id": made["id"]})
     assert [status for status, _ in await jobs_due(runtime)].count("pending") == 1
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fissionmall.distribution import withdrawals
+from fissionmall.distribution import tasks as withdrawals
 from tests.distribution.test_withdrawals import (  # noqa: F401  (settings_overrides: long-lived shopper tokens)
     ask,
     decision,

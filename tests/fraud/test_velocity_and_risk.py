@@ -268,7 +268,7 @@ async def unique_mall(client: httpx.AsyncClient, runtime: Runtime, merchant_id: 
         session.add_all([store, owner, product])
         await session.commit()
         mall = Mall(client, runtime, slug, merchant_id, store.id, product.id, product.skus[0].id)
-    mall._staff_tokens["owner"] = staff_token(runtime, owner, ttl_seconds=24 * 3600)
+    mall._staff_tokens["owner"] = staff_token(runtime.settings, runtime.clock.now(), owner, ttl_seconds=24 * 3600)
     return mall
 
 

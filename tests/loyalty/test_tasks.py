@@ -25,7 +25,7 @@ import pytest
 
 from fissionmall.core.runtime import Runtime
 from fissionmall.loyalty.tasks import rules
-from fissionmall.loyalty.tasks import service as missions
+from fissionmall.loyalty.tasks import tasks as missions
 from fissionmall.loyalty.tasks.rules import Step
 from tests.loyalty.test_points import checkin, configure, settings_overrides  # noqa: F401  (settings_overrides: long-lived shopper tokens)
 from tests.support import Mall, Who, customer_id, problem, refused_unchanged, rows, snapshot_of, value
@@ -599,8 +599,8 @@ async def test_a_job_run_again_counts_nothing_more(client, mall, runtime):
     before = await snapshot(runtime)
     assert len(before["task_progress"]) == 2 and len(before["task_hits"]) == 2
     for (event_id,) in await rows(runtime, "SELECT id FROM events ORDER BY id"):
-        await missions.on_event(runtime, {"event_id": event_id})
-    await missions.on_event(runtime, {"event_id": 424242})
+        await missions.task_progress(runtime, {"event_id": event_id})
+    await missions.task_progress(runtime, {"event_id": 424242})
     assert await snapshot(runtime) == before
 
 

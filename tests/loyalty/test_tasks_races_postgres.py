@@ -16,7 +16,7 @@ import pytest
 from fissionmall.core.outbox import run_due_jobs
 from fissionmall.core.runtime import Runtime
 from fissionmall.jobs.worker import load_task_modules
-from fissionmall.loyalty.tasks import service as missions
+from fissionmall.loyalty.tasks import tasks as missions
 from tests.loyalty.test_points import configure
 from tests.loyalty.test_tasks import (
     PROGRESS_JOB,
@@ -79,7 +79,7 @@ async def test_thirty_friends_handled_twice_at_once_count_once_and_reward_once(c
     events = await friends_registered(runtime)
     assert len(events) == 30
 
-    await together((missions.on_event(runtime, {"event_id": event_id}) for event_id in events * 2), IN_FLIGHT)
+    await together((missions.task_progress(runtime, {"event_id": event_id}) for event_id in events * 2), IN_FLIGHT)
     assert await progress(runtime) == [(first["id"], me, "once", 30, True), (last["id"], me, "once", 30, True)]
     assert await value(runtime, "SELECT count(*) FROM task_hits") == 60
     assert await task_points(runtime) == [

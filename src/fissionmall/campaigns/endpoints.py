@@ -60,7 +60,7 @@ async def end(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
 async def product_detail(product_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                          merchant: str | None = None):
     """A product as the shopper sees it, with the campaigns live on it now."""
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     product = await catalog.product_detail(session, merchant_id, product_id, shopper_view=True)
     product.campaigns = await service.live_for_product(session, merchant_id, product_id,
                                                         runtime.clock)

@@ -30,14 +30,14 @@ admin = APIRouter(route_class=TransactionalRoute, tags=["admin: catalog"], prefi
 async def list_products(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                         merchant: str | None = None, cursor: str | None = None, limit: int = Query(20, ge=1, le=100),
                         category_id: RowId | None = None):
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.list_products(session, merchant_id, cursor=cursor, limit=limit, category_id=category_id)
 
 
 @router.get("/categories", response_model=list[CategoryOut])
 async def categories(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                      merchant: str | None = None):
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.list_categories(session, merchant_id)
 
 

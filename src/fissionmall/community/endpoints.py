@@ -23,5 +23,5 @@ async def write(order_id: RowId, body: ReviewIn, shopper: ShopperDep, session: S
 async def of_product(product_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                      merchant: str | None = None):
     """The product's latest reviews, their count and average rating (no login needed, like the product page)."""
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.of_product(session, merchant_id, product_id)

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.config import Settings
 from fissionmall.core.errors import Forbidden, Unauthorized
 from fissionmall.core.tokens import read_token, sign_token
 
@@ -114,9 +115,9 @@ class LoginThrottle(Protocol):
     async def close(self) -> None: ...
 
 
-def issue_token(runtime: Any, claims: dict[str, Any], *, ttl_seconds: int | None = None) -> str:
-    ttl = timedelta(seconds=ttl_seconds or runtime.settings.token_ttl_seconds)
-    return sign_token(runtime.settings.signing_keys, claims, now=runtime.clock.now(), ttl=ttl)
+def issue_token(settings: Settings, claims: dict[str, Any], *, now: datetime, ttl_seconds: int | None = None) -> str:
+    ttl = timedelta(seconds=ttl_seconds or settings.token_ttl_seconds)
+    return sign_token(settings.signing_keys, claims, now=now, ttl=ttl)
 
 
 def bearer_claims(request: Request, audience: str) -> dict[str, Any] | None:

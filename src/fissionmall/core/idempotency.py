@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
@@ -48,6 +48,9 @@ def _plain(value: Any) -> Any:
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else jsonable_encoder(value)
 
 
+T = TypeVar("T")
+
+
 async def run_idempotent(
     request: Request,
     session: AsyncSession,
@@ -56,9 +59,9 @@ async def run_idempotent(
     body: Any,
     now: datetime,
     status_code: int,
-    action: Callable[[], Awaitable[Any]],
-) -> Any:
-    """Run `action` once per (principal, key).
+    action: Callable[[], Awaitable[T]],
+) -> T | JSONResponse:
+    """Run `action` once per (principal, key): its answer without a key, else the answer as stored.
 
     The key row is claimed first, in the request's transaction: a concurrent twin waits on the unique
     key, finds the finished row once the first commits, and replays it. A failed first attempt rolls

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String, Text, and_, insert, or_, select, update
+from sqlalchemy import Index, String, Text, Update, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fissionmall.core.runtime import Runtime
 from fissionmall.db.base import Base, Id, IdMixin
 from fissionmall.db.sql import insert_ignoring_conflicts
 
@@ -43,7 +44,7 @@ class OutboxJob(IdMixin, Base):
     done_at: Mapped[datetime | None]
 
 
-JobHandler = Callable[[Any, dict[str, Any]], Awaitable[None]]
+JobHandler = Callable[[Runtime, dict[str, Any]], Awaitable[None]]
 """(runtime, payload) -> None; raising means: try again later."""
 
 HANDLERS: dict[str, JobHandler] = {}
@@ -112,7 +113,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: 
     return [ClaimedJob(*row) for row in rows.all()]
 
 
-async def run_due_jobs(runtime: Any, sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime,
+async def run_due_jobs(runtime: Runtime, sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime,
                        limit: int = 100) -> int:
     """Claim and run one batch of due jobs; returns how many were claimed."""
     lease = timedelta(seconds=runtime.settings.job_lease_seconds)
@@ -142,7 +143,7 @@ def is_last_attempt(claimed_job: ClaimedJob) -> bool:
     return claimed_job.attempts >= MAX_ATTEMPTS
 
 
-def finish_statement(claimed_job: ClaimedJob, error: str | None, now: datetime) -> Any:
+def finish_statement(claimed_job: ClaimedJob, error: str | None, now: datetime) -> Update:
     mine = and_(OutboxJob.id == claimed_job.id, OutboxJob.attempts == claimed_job.attempts)
     if error is None:
         return update(OutboxJob).where(mine).values(status="done", done_at=now, locked_until=None)

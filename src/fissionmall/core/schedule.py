@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
-Sweep = Callable[[Any, datetime], Awaitable[int]]
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fissionmall.core.runtime import Runtime
+
+Sweep = Callable[[Runtime, datetime], Awaitable[int]]
 """(runtime, now) -> rows handled."""
 
 SWEEPS: dict[str, Sweep] = {}
@@ -20,12 +23,13 @@ def sweep(name: str) -> Callable[[Sweep], Sweep]:
     return register
 
 
-async def in_chunks(runtime: Any, step: Callable[[Any], Awaitable[int]], chunk: int) -> int:
+async def in_chunks(sessionmaker: async_sessionmaker[AsyncSession], step: Callable[[AsyncSession], Awaitable[int]],
+                    chunk: int) -> int:
     """Run `step(session)` in one short transaction per chunk until a chunk comes back short: no sweep holds
     one transaction for the whole run."""
     handled = 0
     while True:
-        async with runtime.sessionmaker() as session:
+        async with sessionmaker() as session:
             count = await step(session)
             await session.commit()
         handled += count

@@ -39,7 +39,9 @@ def read_token(keys: SigningKeys, token: str, *, now: datetime) -> dict[str, Any
     try:
         body, signature = token.split(".")
         claims = json.loads(_unb64(body))
-        secret = keys.by_id(claims.get("kid", keys.current_id)) if isinstance(claims, dict) else None
+        if not isinstance(claims, dict):
+            return None
+        secret = keys.by_id(claims.get("kid", keys.current_id))
         if secret is None or not hmac.compare_digest(_unb64(signature), _mac(secret, "token", body.encode())):
             return None
     except (ValueError, json.JSONDecodeError):

@@ -39,7 +39,7 @@ async def set_stock(session: AsyncSession, template_id: int, stock: int) -> bool
     """A stock below what was issued is refused by the guard."""
     result = await session.execute(update(CouponTemplate).where(CouponTemplate.id == template_id,
                                                                 CouponTemplate.issued <= stock).values(stock=stock))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def move_template(session: AsyncSession, template_id: int, to: TemplateStatus) -> bool:
@@ -52,7 +52,7 @@ async def take_stock(session: AsyncSession, template_id: int, n: int = 1) -> boo
         .where(CouponTemplate.id == template_id, CouponTemplate.status == TemplateStatus.ACTIVE,
                or_(CouponTemplate.stock.is_(None), CouponTemplate.issued + n <= CouponTemplate.stock))
         .values(issued=CouponTemplate.issued + n))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def insert_coupons(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:

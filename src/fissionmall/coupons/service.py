@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -159,5 +158,5 @@ async def release_for_orders(session: AsyncSession, order_ids: Sequence[int], *,
                                else [CouponStatus.LOCKED])
 
 
-async def expire(session: AsyncSession, runtime: Any) -> int:
-    return await repository.expire_due(session, runtime.clock.now(), CHUNK)
+async def expire(session: AsyncSession, now: datetime) -> int:
+    return await repository.expire_due(session, now, CHUNK)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import issue_token
 from fissionmall.core.errors import DomainError, Forbidden, NotFound
 from fissionmall.core.events import record_event
+from fissionmall.core.runtime import Runtime
 from fissionmall.customers import repository
 from fissionmall.customers.hooks import HOOKS
 from fissionmall.customers.models import Customer
@@ -23,14 +23,14 @@ class WechatLoginFailed(DomainError):
     title = "WeChat login failed"
 
 
-async def dev_login(session: AsyncSession, runtime: Any, body: DevLogin, client: ClientInfo) -> ShopperToken:
+async def dev_login(session: AsyncSession, runtime: Runtime, body: DevLogin, client: ClientInfo) -> ShopperToken:
     if not runtime.settings.dev_login_enabled:
         raise Forbidden("dev_login_disabled", "dev login is disabled on this server")
     merchant = await merchants.merchant_by_slug(session, body.merchant_slug)
     return await _sign_in(session, runtime, merchant.id, body.openid, None, body.nickname, body.share_code, client)
 
 
-async def wechat_login(session: AsyncSession, runtime: Any, body: WechatLogin, client: ClientInfo) -> ShopperToken:
+async def wechat_login(session: AsyncSession, runtime: Runtime, body: WechatLogin, client: ClientInfo) -> ShopperToken:
     """Exchange a mini-program login code for the openid (jscode2session), then sign in."""
     merchant = await merchants.merchant_by_slug(session, body.merchant_slug)
     if not merchant.wechat_appid or not merchant.wechat_secret:
@@ -50,7 +50,7 @@ async def wechat_login(session: AsyncSession, runtime: Any, body: WechatLogin, c
                           body.nickname, body.share_code, client)
 
 
-async def _sign_in(session: AsyncSession, runtime: Any, merchant_id: int, openid: str, unionid: str | None,
+async def _sign_in(session: AsyncSession, runtime: Runtime, merchant_id: int, openid: str, unionid: str | None,
                    nickname: str, share_code: str | None, client: ClientInfo) -> ShopperToken:
     now = runtime.clock.now()
     attribution = await HOOKS.share_resolver().attribution(session, runtime, merchant_id, share_code) \
@@ -70,7 +70,7 @@ async def _sign_in(session: AsyncSession, runtime: Any, merchant_id: int, openid
             campaign_id=attribution.campaign_id if attribution else None,
             subject=("customer", customer.id),
         )
-    token = issue_token(runtime, {"aud": "shopper", "sub": str(customer.id), "mid": merchant_id})
+    token = issue_token(runtime.settings, {"aud": "shopper", "sub": str(customer.id), "mid": merchant_id}, now=now)
     return ShopperToken(token=token, expires_in=runtime.settings.token_ttl_seconds, customer_id=customer.id,
                         is_new_customer=customer.first_paid_at is None)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from fissionmall.core.deps import (
     ClockDep,
@@ -11,10 +12,10 @@ from fissionmall.core.deps import (
     OrdersReader,
     PayoutsDecider,
     SessionDep,
+    SettingsDep,
     ShopperDep,
 )
 from fissionmall.core.errors import NotFound
-from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.distribution import rules, service, withdrawals
@@ -40,89 +41,94 @@ DistributorStatus = Literal["pending", "approved", "rejected"]
 
 
 @router.post("/distributors", response_model=DistributorOut, status_code=201)
-async def apply(shopper: ShopperDep, session: SessionDep, clock: ClockDep):
+async def apply(shopper: ShopperDep, session: SessionDep, clock: ClockDep) -> DistributorOut:
     """Apply to become a distributor: approved at once or reviewed, as the merchant set."""
     return await service.apply(session, clock, shopper)
 
 
 @router.get("/distributors/me", response_model=MyDistributionOut)
-async def mine(shopper: ShopperDep, session: SessionDep):
+async def mine(shopper: ShopperDep, session: SessionDep) -> MyDistributionOut:
     return await service.mine(session, shopper)
 
 
 @router.put("/distributors/me/identity", response_model=PayeeOut)
-async def identity(body: IdentityIn, shopper: ShopperDep, session: SessionDep, runtime: RuntimeDep):
+async def identity(body: IdentityIn, shopper: ShopperDep, session: SessionDep, clock: ClockDep,
+                   settings: SettingsDep) -> PayeeOut:
     """Real name and resident ID number, checked, before any withdrawal (COMPLIANCE F6)."""
-    return await withdrawals.register_identity(session, runtime, shopper, body)
+    return await withdrawals.register_identity(session, clock.now(), settings.secret_key, shopper, body)
 
 
 @router.post("/distributors/me/withdrawals", response_model=WithdrawalOut, status_code=201)
 async def withdraw(body: WithdrawalIn, shopper: ShopperDep, session: SessionDep, idempotent: IdempotentDep,
-                   runtime: RuntimeDep):
+                   clock: ClockDep) -> WithdrawalOut | JSONResponse:
     """Take settled commission out: reviewed by the merchant (unless they turned review off), then transferred."""
-    return await idempotent(lambda: withdrawals.request(session, runtime, shopper, body), by=shopper, body=body,
+    return await idempotent(lambda: withdrawals.request(session, clock, shopper, body), by=shopper, body=body,
                             status_code=201)
 
 
 @router.get("/distributors/me/withdrawals", response_model=list[WithdrawalOut])
-async def my_withdrawals(shopper: ShopperDep, session: SessionDep):
+async def my_withdrawals(shopper: ShopperDep, session: SessionDep) -> list[WithdrawalOut]:
     return await withdrawals.mine(session, shopper)
 
 
 @admin.get("/withdrawals", response_model=list[WithdrawalOut])
-async def merchant_withdrawals(staff: PayoutsDecider, session: SessionDep, status: WithdrawalStatus | None = None):
+async def merchant_withdrawals(staff: PayoutsDecider, session: SessionDep,
+                               status: WithdrawalStatus | None = None) -> list[WithdrawalOut]:
     return await withdrawals.for_merchant(session, staff, status)
 
 
 @admin.post("/withdrawals/{withdrawal_id}/approve", response_model=WithdrawalOut)
-async def approve_withdrawal(withdrawal_id: RowId, staff: PayoutsDecider, session: SessionDep, runtime: RuntimeDep):
+async def approve_withdrawal(withdrawal_id: RowId, staff: PayoutsDecider, session: SessionDep,
+                             clock: ClockDep) -> WithdrawalOut:
     """Approve: the worker transfers the money through the payment provider."""
-    return await withdrawals.decide(session, runtime, staff, withdrawal_id, True, None)
+    return await withdrawals.decide(session, clock.now(), staff, withdrawal_id, True, None)
 
 
 @admin.post("/withdrawals/{withdrawal_id}/reject", response_model=WithdrawalOut)
 async def reject_withdrawal(withdrawal_id: RowId, body: DecisionIn, staff: PayoutsDecider, session: SessionDep,
-                            runtime: RuntimeDep):
-    return await withdrawals.decide(session, runtime, staff, withdrawal_id, False, body.reason)
+                            clock: ClockDep) -> WithdrawalOut:
+    return await withdrawals.decide(session, clock.now(), staff, withdrawal_id, False, body.reason)
 
 
 @admin.put("/distribution", response_model=ConfigOut)
-async def configure(body: ConfigIn, staff: MerchantWriter, session: SessionDep, clock: ClockDep):
+async def configure(body: ConfigIn, staff: MerchantWriter, session: SessionDep, clock: ClockDep) -> ConfigOut:
     """The switch, the rates per grade and level, binding; linted before it is saved."""
     return await service.configure(session, clock, staff, body)
 
 
 @admin.get("/distribution", response_model=ConfigOut)
-async def config(staff: OrdersReader, session: SessionDep):
+async def config(staff: OrdersReader, session: SessionDep) -> ConfigOut:
     return await service.config(session, staff)
 
 
 @admin.get("/distributors", response_model=list[DistributorOut])
-async def distributors(staff: OrdersReader, session: SessionDep, status: DistributorStatus | None = None):
+async def distributors(staff: OrdersReader, session: SessionDep,
+                       status: DistributorStatus | None = None) -> list[DistributorOut]:
     """Distributors and applications, newest first (`?status=pending`: those waiting for review)."""
     return await service.for_merchant(session, staff, status)
 
 
 @admin.patch("/distributors/{customer_id}", response_model=DistributorOut)
-async def regrade(customer_id: RowId, body: GradeIn, staff: MerchantWriter, session: SessionDep):
+async def regrade(customer_id: RowId, body: GradeIn, staff: MerchantWriter, session: SessionDep) -> DistributorOut:
     """Move a distributor to another grade (its rates apply from the next payment)."""
     return await service.regrade(session, staff, customer_id, body.grade)
 
 
 @admin.post("/distributors/{customer_id}/{decision}", response_model=DistributorOut)
-async def decide(customer_id: RowId, decision: str, staff: MerchantWriter, session: SessionDep, clock: ClockDep):
+async def decide(customer_id: RowId, decision: str, staff: MerchantWriter, session: SessionDep,
+                 clock: ClockDep) -> DistributorOut:
     if decision not in ("approve", "reject"):
         raise NotFound("not_found", f"no action {decision!r}")
     return await service.decide(session, clock, staff, customer_id, decision == "approve")
 
 
 @admin.post("/plans/lint", response_model=LintReport)
-async def lint(plan: Plan, staff: OrdersReader):
+async def lint(plan: Plan, staff: OrdersReader) -> LintReport:
     """Any reward plan, judged by COMPLIANCE D1–D7, S1, S2: kept and refused parts, each finding with its rule."""
     return rules.lint(plan)
 
 
 @admin.get("/plans/presets/3+9", response_model=PresetOut)
-async def three_plus_nine(staff: OrdersReader):
+async def three_plus_nine(staff: OrdersReader) -> PresetOut:
     """The seed's whole "3+9" plan through the linter: what is kept, what is refused, and why."""
     return service.preset_three_plus_nine()

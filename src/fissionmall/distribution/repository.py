@@ -67,7 +67,7 @@ async def decide(session: AsyncSession, merchant_id: int, customer_id: int, stat
         update(Distributor).where(Distributor.merchant_id == merchant_id, Distributor.customer_id == customer_id,
                                   Distributor.status.in_(sorted(DISTRIBUTOR_STATES.sources(status))))
         .values(status=status, decided_at=at))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def distributors(session: AsyncSession, merchant_id: int, status: str | None, limit: int) -> list[Distributor]:
@@ -81,7 +81,7 @@ async def set_grade(session: AsyncSession, merchant_id: int, customer_id: int, g
     result = await session.execute(update(Distributor).where(Distributor.merchant_id == merchant_id,
                                                              Distributor.customer_id == customer_id)
                                    .values(grade=grade))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def any_entries(session: AsyncSession, merchant_id: int) -> bool:
@@ -188,7 +188,7 @@ async def note_transfer(session: AsyncSession, withdrawal_id: int, **values: Any
     result = await session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal_id,
                                                             Withdrawal.status == WithdrawalStatus.APPROVED)
                                    .values(**values))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def withdrawals(session: AsyncSession, merchant_id: int, *, customer_id: int | None = None,

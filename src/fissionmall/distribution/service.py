@@ -7,7 +7,7 @@ the order completes, and reversed share by share as refunds succeed, even after 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -141,49 +141,46 @@ def _rates(config: DistributionConfig, grade: int) -> tuple[int, int]:
     return 0, 0
 
 
-async def write_commissions(runtime: Any, payload: dict[str, Any]) -> None:
+async def write_commissions(session: AsyncSession, now: datetime, payload: dict[str, Any]) -> None:
     """On a payment, in full: level 1 to the buyer's referrer (or the buyer, for self-purchase), level 2 to theirs
     when the merchant recorded legal approval; each an approved distributor; on the amount actually paid."""
     merchant_id, order_id = int(payload["merchant_id"]), int(payload["subject_id"])
-    async with runtime.sessionmaker() as session:
-        config = await repository.config_of(session, merchant_id)
-        order = await orders.find_order(session, merchant_id, order_id)
-        if config is None or not config.enabled or order is None or order.paid_fen < order.total_fen:
-            return
-        buyer = await customers.get_customer(session, merchant_id, order.customer_id)
-        now = runtime.clock.now()
-        bound = config.binding_days is None or buyer.created_at + timedelta(days=config.binding_days) > now
-        referrers: list[int] = []
-        if bound and buyer.inviter_id is not None:
-            referrers.append(buyer.inviter_id)
-            referrer = await customers.get_customer(session, merchant_id, buyer.inviter_id)
-            if referrer.inviter_id is not None:
-                referrers.append(referrer.inviter_id)
-        grades = await repository.approved(session, [buyer.id, *referrers])
-        # a distributor buying for themselves is their own level 1 (when the merchant allows it); anyone else's
-        # purchase pays their referrers
-        chain = [buyer.id, *referrers] if config.self_purchase and buyer.id in grades else referrers
-        for level, beneficiary in enumerate(chain[:2], start=1):
-            if beneficiary not in grades:
-                continue
-            rate = _rates(config, grades[beneficiary])[level - 1]
-            amount = rules.commission(order.paid_fen, rate)
-            if amount > 0 and await repository.write(
-                    session, merchant_id=merchant_id, beneficiary_id=beneficiary, order_id=order.id,
-                    buyer_id=buyer.id, level=level, kind="commission", amount_fen=amount, rate_bp=rate,
-                    base_fen=order.paid_fen, status=CommissionStatus.FROZEN, entry_key=f"c:{order.id}:{level}",
-                    created_at=now):
-                await record_event(session, merchant_id=merchant_id, kind="commission", at=now, actor_id=beneficiary,
-                                   inviter_id=beneficiary, subject=("order", order.id),
-                                   data={"level": level, "amount_fen": amount})
-        await session.commit()
+    config = await repository.config_of(session, merchant_id)
+    order = await orders.find_order(session, merchant_id, order_id)
+    if config is None or not config.enabled or order is None or order.paid_fen < order.total_fen:
+        return
+    buyer = await customers.get_customer(session, merchant_id, order.customer_id)
+    bound = config.binding_days is None or buyer.created_at + timedelta(days=config.binding_days) > now
+    referrers: list[int] = []
+    if bound and buyer.inviter_id is not None:
+        referrers.append(buyer.inviter_id)
+        referrer = await customers.get_customer(session, merchant_id, buyer.inviter_id)
+        if referrer.inviter_id is not None:
+            referrers.append(referrer.inviter_id)
+    grades = await repository.approved(session, [buyer.id, *referrers])
+    # a distributor buying for themselves is their own level 1 (when the merchant allows it); anyone else's
+    # purchase pays their referrers
+    chain = [buyer.id, *referrers] if config.self_purchase and buyer.id in grades else referrers
+    for level, beneficiary in enumerate(chain[:2], start=1):
+        if beneficiary not in grades:
+            continue
+        rate = _rates(config, grades[beneficiary])[level - 1]
+        amount = rules.commission(order.paid_fen, rate)
+        if amount > 0 and await repository.write(
+                session, merchant_id=merchant_id, beneficiary_id=beneficiary, order_id=order.id,
+                buyer_id=buyer.id, level=level, kind="commission", amount_fen=amount, rate_bp=rate,
+                base_fen=order.paid_fen, status=CommissionStatus.FROZEN, entry_key=f"c:{order.id}:{level}",
+                created_at=now):
+            await record_event(session, merchant_id=merchant_id, kind="commission", at=now, actor_id=beneficiary,
+                               inviter_id=beneficiary, subject=("order", order.id),
+                               data={"level": level, "amount_fen": amount})
 
 
-async def write_leader_commission(session: AsyncSession, runtime: Any, *, merchant_id: int, leader_id: int,
+async def write_leader_commission(session: AsyncSession, now: datetime, *, merchant_id: int, leader_id: int,
                                   rate_bp: int, paid_orders: list[tuple[int, int, int]]) -> int:
     """A group leader's commission (团长佣金) on each member's order (order, buyer, paid) when the group succeeds:
     the same ledger, frozen until the order completes, reversed by share with refunds. What was written."""
-    now, written = runtime.clock.now(), 0
+    written = 0
     for order_id, buyer_id, paid in paid_orders:
         amount = rules.commission(paid, rate_bp)
         if amount > 0 and await repository.write(
@@ -195,35 +192,30 @@ async def write_leader_commission(session: AsyncSession, runtime: Any, *, mercha
     return written
 
 
-async def settle(runtime: Any, payload: dict[str, Any]) -> None:
+async def settle(session: AsyncSession, now: datetime, payload: dict[str, Any]) -> None:
     """A chunk of orders completed (their after-sale window has passed): their commission settles, in one
     statement."""
-    async with runtime.sessionmaker() as session:
-        await repository.settle_orders(session, payload["subject_ids"], runtime.clock.now())
-        await session.commit()
+    await repository.settle_orders(session, payload["subject_ids"], now)
 
 
-async def reverse(runtime: Any, payload: dict[str, Any]) -> None:
+async def reverse(session: AsyncSession, now: datetime, payload: dict[str, Any]) -> None:
     """A refund succeeded: each commission of the order gives back the same share as the money, cumulatively,
     so the reversals of all refunds add up to the whole commission exactly. Settled or not."""
     merchant_id, order_id = int(payload["merchant_id"]), int(payload["subject_id"])
-    async with runtime.sessionmaker() as session:
-        commissions = await repository.commissions_of_order(session, order_id, lock=True)
-        order = await orders.find_order(session, merchant_id, order_id)  # read after the lock: the latest refunds
-        if order is None:
-            return
-        now = runtime.clock.now()
-        for entry in commissions:
-            owed = rules.reversed_share(entry.amount_fen, entry.base_fen, order.refunded_fen)
-            back = owed - await repository.reversed_so_far(session, order_id, entry.level)
-            if back > 0:
-                await repository.write(
-                    session, merchant_id=merchant_id, beneficiary_id=entry.beneficiary_id, order_id=order_id,
-                    buyer_id=entry.buyer_id, level=entry.level, kind="reversal", amount_fen=-back,
-                    rate_bp=entry.rate_bp, base_fen=entry.base_fen, status=entry.status,
-                    entry_key=f"r:{order_id}:{entry.level}:{owed}", created_at=now,
-                    settled_at=now if entry.status == CommissionStatus.SETTLED else None)
-        await session.commit()
+    commissions = await repository.commissions_of_order(session, order_id, lock=True)
+    order = await orders.find_order(session, merchant_id, order_id)  # read after the lock: the latest refunds
+    if order is None:
+        return
+    for entry in commissions:
+        owed = rules.reversed_share(entry.amount_fen, entry.base_fen, order.refunded_fen)
+        back = owed - await repository.reversed_so_far(session, order_id, entry.level)
+        if back > 0:
+            await repository.write(
+                session, merchant_id=merchant_id, beneficiary_id=entry.beneficiary_id, order_id=order_id,
+                buyer_id=entry.buyer_id, level=entry.level, kind="reversal", amount_fen=-back,
+                rate_bp=entry.rate_bp, base_fen=entry.base_fen, status=entry.status,
+                entry_key=f"r:{order_id}:{entry.level}:{owed}", created_at=now,
+                settled_at=now if entry.status == CommissionStatus.SETTLED else None)
 
 
 async def _switched_on(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +22,7 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.outbox import enqueue
-from fissionmall.core.payment_provider import PaymentProviderError, TransferRequest, TransferResult
+from fissionmall.core.payment_provider import PaymentProvider, PaymentProviderError, TransferRequest, TransferResult
 from fissionmall.customers import service as customers
 from fissionmall.distribution import repository, rules
 from fissionmall.distribution.models import Withdrawal
@@ -40,14 +39,14 @@ def _withdrawal_no(clock: Clock) -> str:
     return f"W{clock.now():%y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
 
 
-async def register_identity(session: AsyncSession, runtime: Any, shopper: Shopper, body: IdentityIn) -> PayeeOut:
-    """Record who is paid: the real name and a checked resident ID number, kept only as a keyed hash and its
-    last four characters."""
-    now = runtime.clock.now()
+async def register_identity(session: AsyncSession, now: datetime, secret_key: str, shopper: Shopper,
+                            body: IdentityIn) -> PayeeOut:
+    """Record who is paid: the real name and a checked resident ID number, kept only as a keyed hash (under
+    `secret_key`) and its last four characters."""
     problem = rules.resident_id_problem(body.id_number, date.fromisoformat(counters.day_of(now)))
     if problem:
         raise InvalidInput("invalid_id_number", problem, field="id_number")
-    digest = hmac.new(runtime.settings.secret_key.encode(), body.id_number.upper().encode(), hashlib.sha256)
+    digest = hmac.new(secret_key.encode(), body.id_number.upper().encode(), hashlib.sha256)
     await repository.save_payee(session, shopper.merchant_id, shopper.customer_id, real_name=body.real_name,
                                 id_number_hash=digest.hexdigest(), id_tail=body.id_number[-4:].upper(),
                                 checked_at=now)
@@ -55,7 +54,7 @@ async def register_identity(session: AsyncSession, runtime: Any, shopper: Shoppe
     return PayeeOut.model_validate(payee, from_attributes=True)
 
 
-async def request(session: AsyncSession, runtime: Any, shopper: Shopper, body: WithdrawalIn) -> WithdrawalOut:
+async def request(session: AsyncSession, clock: Clock, shopper: Shopper, body: WithdrawalIn) -> WithdrawalOut:
     config = await repository.config_of(session, shopper.merchant_id)
     if config is None:
         raise NotFound("distribution_not_configured", "distribution has not been set up")
@@ -67,21 +66,20 @@ async def request(session: AsyncSession, runtime: Any, shopper: Shopper, body: W
     available, _ = await repository.withdrawable(session, shopper.customer_id)
     if body.amount_fen > available:
         raise Conflict("insufficient_commission", "more than your settled commission", available_fen=available)
-    now = runtime.clock.now()
+    now = clock.now()
     withdrawal_id = await repository.add_withdrawal(
         session, merchant_id=shopper.merchant_id, customer_id=shopper.customer_id,
-        withdrawal_no=_withdrawal_no(runtime.clock), amount_fen=body.amount_fen, status=WithdrawalStatus.REQUESTED,
+        withdrawal_no=_withdrawal_no(clock), amount_fen=body.amount_fen, status=WithdrawalStatus.REQUESTED,
         requested_at=now)
     await record_event(session, merchant_id=shopper.merchant_id, kind="withdrawal", at=now,
                        actor_id=shopper.customer_id, subject=("withdrawal", withdrawal_id),
                        data={"amount_fen": body.amount_fen})
     if not config.withdraw_review:
-        await _approve(session, runtime, withdrawal_id, None)
+        await _approve(session, clock.now(), withdrawal_id, None)
     return await _out(session, withdrawal_id)
 
 
-async def _approve(session: AsyncSession, runtime: Any, withdrawal_id: int, staff_id: int | None) -> bool:
-    now = runtime.clock.now()
+async def _approve(session: AsyncSession, now: datetime, withdrawal_id: int, staff_id: int | None) -> bool:
     if not await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.REQUESTED,
                                             WithdrawalStatus.APPROVED, decided_at=now, decided_by=staff_id):
         return False
@@ -90,62 +88,62 @@ async def _approve(session: AsyncSession, runtime: Any, withdrawal_id: int, staf
     return True
 
 
-async def decide(session: AsyncSession, runtime: Any, staff: StaffMember, withdrawal_id: int, approve: bool,
+async def decide(session: AsyncSession, now: datetime, staff: StaffMember, withdrawal_id: int, approve: bool,
                  reason: str | None) -> WithdrawalOut:
     found = await repository.withdrawal(session, withdrawal_id, staff.merchant_id)
     if found is None:
         raise NotFound("withdrawal_not_found", f"no withdrawal {withdrawal_id}")
     if approve:
-        done = await _approve(session, runtime, withdrawal_id, staff.staff_id)
+        done = await _approve(session, now, withdrawal_id, staff.staff_id)
     else:
         done = await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.REQUESTED,
                                                 WithdrawalStatus.REJECTED,
                                                 reason=reason or "rejected by the merchant",
-                                                decided_at=runtime.clock.now(), decided_by=staff.staff_id)
+                                                decided_at=now, decided_by=staff.staff_id)
     if not done:
         raise Conflict("withdrawal_not_requested", f"this withdrawal is {found.status} already")
     return await _out(session, withdrawal_id)
 
 
-async def pay_out(runtime: Any, payload: dict[str, Any]) -> None:
-    """The worker's payout: read in one short transaction, call the provider outside any, record in another. A
-    transfer still waiting (for the customer's confirmation, up to a day at WeChat Pay) is asked about again by a
-    fresh job later, for as long as the provider keeps it open; only the provider's answer ends it."""
-    withdrawal_id = int(payload["withdrawal_id"])
-    async with runtime.sessionmaker() as session:
-        found = await repository.withdrawal(session, withdrawal_id)
-        if found is None or found.status != WithdrawalStatus.APPROVED:
-            return
-        payee = await repository.payee(session, found.customer_id)
-        customer = await customers.get_customer(session, found.merchant_id, found.customer_id)
-        if payee is None:
-            raise LookupError(f"withdrawal {withdrawal_id}: no payee")
-        transfer = TransferRequest(out_bill_no=found.withdrawal_no, openid=customer.openid,
-                                   amount_fen=found.amount_fen, remark="佣金提现", real_name=payee.real_name)
-    provider = runtime.payment_provider
+async def transfer_of(session: AsyncSession, withdrawal_id: int) -> TransferRequest | None:
+    """What the provider is asked to pay for an approved withdrawal; None when it is not (or no longer) approved."""
+    found = await repository.withdrawal(session, withdrawal_id)
+    if found is None or found.status != WithdrawalStatus.APPROVED:
+        return None
+    payee = await repository.payee(session, found.customer_id)
+    customer = await customers.get_customer(session, found.merchant_id, found.customer_id)
+    if payee is None:
+        raise LookupError(f"withdrawal {withdrawal_id}: no payee")
+    return TransferRequest(out_bill_no=found.withdrawal_no, openid=customer.openid, amount_fen=found.amount_fen,
+                           remark="佣金提现", real_name=payee.real_name)
+
+
+async def transfer(provider: PaymentProvider, request: TransferRequest) -> TransferResult:
+    """The provider's answer; a refusal no retry can change is a failed transfer, any other error is raised."""
     try:
-        result = await provider.transfer(transfer)
+        return await provider.transfer(request)
     except PaymentProviderError as refused:
         if refused.code not in REFUSALS:
             raise  # the provider could not be asked, or asks us to wait: the job tries again later
-        result = TransferResult(state="failed", reason=f"{refused.code}: {refused.message}")
-    now = runtime.clock.now()
-    async with runtime.sessionmaker() as session:
-        if result.state == "paid":
-            await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.APPROVED, WithdrawalStatus.PAID,
-                                             paid_at=now,
-                                             provider=provider.name, bill_no=result.bill_no, package_info=None)
-        elif result.state == "failed":
-            await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.APPROVED,
-                                             WithdrawalStatus.REJECTED,
-                                             provider=provider.name, bill_no=result.bill_no,
-                                             reason=f"transfer failed: {result.reason}"[:200])
-        elif await repository.note_transfer(session, withdrawal_id, provider=provider.name,
-                                             bill_no=result.bill_no, package_info=result.package_info):
-            slot = int(now.timestamp() // PENDING_RECHECK.total_seconds())  # a job run twice still asks once
-            await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now, delay=PENDING_RECHECK,
-                          dedupe_key=f"{PAYOUT_JOB}:{withdrawal_id}:{slot}")
-        await session.commit()
+        return TransferResult(state="failed", reason=f"{refused.code}: {refused.message}")
+
+
+async def record_transfer(session: AsyncSession, now: datetime, withdrawal_id: int, provider: str,
+                          result: TransferResult) -> None:
+    """Paid or rejected by the provider's answer; a transfer still waiting (for the customer's confirmation, up to a
+    day at WeChat Pay) is asked about again by a fresh job later, for as long as the provider keeps it open."""
+    if result.state == "paid":
+        await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.APPROVED, WithdrawalStatus.PAID,
+                                         paid_at=now, provider=provider, bill_no=result.bill_no, package_info=None)
+    elif result.state == "failed":
+        await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.APPROVED, WithdrawalStatus.REJECTED,
+                                         provider=provider, bill_no=result.bill_no,
+                                         reason=f"transfer failed: {result.reason}"[:200])
+    elif await repository.note_transfer(session, withdrawal_id, provider=provider, bill_no=result.bill_no,
+                                        package_info=result.package_info):
+        slot = int(now.timestamp() // PENDING_RECHECK.total_seconds())  # a job run twice still asks once
+        await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now, delay=PENDING_RECHECK,
+                      dedupe_key=f"{PAYOUT_JOB}:{withdrawal_id}:{slot}")
 
 
 async def _out(session: AsyncSession, withdrawal_id: int) -> WithdrawalOut:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from fissionmall.core.runtime import Runtime
 from fissionmall.fraud.schemas import Actor
 
 HIGH_RISK = 3
@@ -20,14 +21,14 @@ YOUNG_ACCOUNT = timedelta(minutes=10)
 
 
 class RiskChecker(Protocol):
-    async def rank(self, runtime: Any, actor: Actor) -> int: ...
+    async def rank(self, runtime: Runtime, actor: Actor) -> int: ...
 
 
 class RulesRiskChecker:
     """The default, with no outside service: an account minutes old acting from no identifiable device is
     what a farm looks like; either alone is only a mild signal."""
 
-    async def rank(self, runtime: Any, actor: Actor) -> int:
+    async def rank(self, runtime: Runtime, actor: Actor) -> int:
         young = runtime.clock.now() - actor.created_at < YOUNG_ACCOUNT
         anonymous = not actor.device_id
         return 3 if young and anonymous else 1 if young or anonymous else 0
@@ -42,7 +43,7 @@ class WeChatRiskChecker:
         self.fallback = fallback or RulesRiskChecker()
         self._token: tuple[str, datetime] | None = None
 
-    async def _access_token(self, runtime: Any, client: httpx.AsyncClient, base: str) -> str:
+    async def _access_token(self, runtime: Runtime, client: httpx.AsyncClient, base: str) -> str:
         now = runtime.clock.now()
         if self._token and self._token[1] > now:
             return self._token[0]
@@ -54,7 +55,7 @@ class WeChatRiskChecker:
         self._token = (str(answer["access_token"]), now + lifetime)
         return self._token[0]
 
-    async def _ask(self, runtime: Any, client: httpx.AsyncClient, actor: Actor) -> dict[str, Any]:
+    async def _ask(self, runtime: Runtime, client: httpx.AsyncClient, actor: Actor) -> dict[str, Any]:
         base = runtime.settings.wechat_api_base
         token = await self._access_token(runtime, client, base)
         answer: dict[str, Any] = (await client.post(f"{base}/wxa/getuserriskrank", params={"access_token": token},
@@ -62,7 +63,7 @@ class WeChatRiskChecker:
                                                           "client_ip": actor.ip or ""})).json()
         return answer
 
-    async def rank(self, runtime: Any, actor: Actor) -> int:
+    async def rank(self, runtime: Runtime, actor: Actor) -> int:
         try:
             async with runtime.http_client() as client:
                 answer = await self._ask(runtime, client, actor)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper
+from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.customers.models import Customer
 from fissionmall.customers.schemas import ClientInfo
@@ -42,11 +41,11 @@ async def checker_for(session: AsyncSession, merchant_id: int) -> RiskChecker:
     return _WECHAT[key]
 
 
-async def risk_rank(session: AsyncSession, runtime: Any, who: Actor) -> int:
+async def risk_rank(session: AsyncSession, runtime: Runtime, who: Actor) -> int:
     return await (await checker_for(session, who.merchant_id)).rank(runtime, who)
 
 
-async def judge_friend(runtime: Any, friend: Customer, *, must_be_new: bool) -> str | None:
+async def judge_friend(runtime: Runtime, friend: Customer, *, must_be_new: bool) -> str | None:
     """Whether what a friend did may earn their inviter anything of value: "not_new" when `must_be_new` and an
     earlier account used the friend's device (F2), "high_risk" by the risk check (F4), else None. Reads in a short
     transaction of its own; the risk check, a network call, runs outside any."""

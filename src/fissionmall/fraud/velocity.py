@@ -6,16 +6,15 @@ otherwise. A refusal is `429 velocity_limited` and nothing else changes.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import counters
+from fissionmall.core.runtime import Runtime
 from fissionmall.fraud import errors
 from fissionmall.fraud.schemas import Actor, VelocityLimits
 
 
-async def check(session: AsyncSession, runtime: Any, action: str, actor: Actor, limits: VelocityLimits) -> None:
+async def check(session: AsyncSession, runtime: Runtime, action: str, actor: Actor, limits: VelocityLimits) -> None:
     """Count this action against each limit that applies; the first one exceeded refuses it."""
     hour = counters.hour_of(runtime.clock.now())
     scopes = [("customer", str(actor.customer_id), limits.per_customer_hour),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-from typing import Any
 
 from fissionmall.core.outbox import run_due_jobs
+from fissionmall.core.runtime import Runtime
 from fissionmall.core.schedule import SWEEPS
 from fissionmall.mechanics import MECHANICS, install
 
@@ -29,7 +29,7 @@ def load_task_modules() -> None:
     import fissionmall.payments.tasks  # noqa: F401
 
 
-async def tick(runtime: Any, *, max_batches: int = 50) -> dict[str, int]:
+async def tick(runtime: Runtime, *, max_batches: int = 50) -> dict[str, int]:
     """One pass: sweeps first (they may queue jobs), then jobs until none is due or the cap is hit."""
     load_task_modules()
     now = runtime.clock.now()
@@ -44,7 +44,7 @@ async def tick(runtime: Any, *, max_batches: int = 50) -> dict[str, int]:
     return report
 
 
-async def run_forever(runtime: Any, stop: asyncio.Event) -> None:
+async def run_forever(runtime: Runtime, stop: asyncio.Event) -> None:
     log = runtime.log
     log.info("worker_started", interval=runtime.settings.worker_interval_seconds)
     while not stop.is_set():

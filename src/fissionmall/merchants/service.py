@@ -9,6 +9,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.config import Settings
 from fissionmall.core.auth import (
     Shopper,
     StaffMember,
@@ -19,6 +20,7 @@ from fissionmall.core.auth import (
 )
 from fissionmall.core.errors import Conflict, NotFound
 from fissionmall.core.pagination import parse_cursor
+from fissionmall.core.runtime import Runtime
 from fissionmall.db.sql import add_unique
 from fissionmall.merchants import errors, repository
 from fissionmall.merchants.models import AuditEntry, Merchant, Staff, Store
@@ -68,19 +70,19 @@ async def merchant_page(session: AsyncSession, *, cursor: str | None, limit: int
     return merchants, str(merchants[-1].id) if len(merchants) == limit else None
 
 
-async def audit(session: AsyncSession, runtime: Any, *, merchant_id: int, staff_id: int | None, ip: str | None,
+async def audit(session: AsyncSession, now: datetime, *, merchant_id: int, staff_id: int | None, ip: str | None,
                 action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
     """One row of the merchant's audit log, in `session`'s transaction: the one writer every staff write uses."""
     await repository.add_audit_entry(session, AuditEntry(
         merchant_id=merchant_id, staff_id=staff_id, action=action, subject=subject, detail=detail or {},
-        source_ip=ip, occurred_at=runtime.clock.now()))
+        source_ip=ip, occurred_at=now))
 
 
 NO_MERCHANT = 0
 """Where sign-ins naming no existing merchant are counted."""
 
 
-async def staff_login(session: AsyncSession, runtime: Any, body: StaffLogin, ip: str | None) -> TokenOut:
+async def staff_login(session: AsyncSession, runtime: Runtime, body: StaffLogin, ip: str | None) -> TokenOut:
     """Failures are counted per account and per source address, each with its own back-off; while either waits, even
     the right password is refused. An account that does not exist is checked against a stand-in hash, so every
     refusal takes as long as a wrong password."""
@@ -106,36 +108,38 @@ async def staff_login(session: AsyncSession, runtime: Any, body: StaffLogin, ip:
         await _login_failed(session, runtime, merchant_id, staff_id, body.username, ip, reason, counted=keys)
         raise errors.bad_credentials()
     await runtime.login_throttle.forget(session, merchant_id, keys[0])
-    await audit(session, runtime, merchant_id=merchant_id, staff_id=staff.id, ip=ip, action="staff.login",
+    await audit(session, now, merchant_id=merchant_id, staff_id=staff.id, ip=ip, action="staff.login",
                 subject=body.username)
     ttl = runtime.settings.staff_token_ttl_seconds
-    return TokenOut(token=staff_token(runtime, staff, ttl), expires_in=ttl)
+    return TokenOut(token=staff_token(runtime.settings, now, staff, ttl), expires_in=ttl)
 
 
-def staff_token(runtime: Any, staff: Staff, ttl_seconds: int) -> str:
+def staff_token(settings: Settings, now: datetime, staff: Staff, ttl_seconds: int) -> str:
     """Who, in which mall, under which session version: the token stands only while the row's version is the same."""
-    return issue_token(runtime, {"aud": "staff", "sub": str(staff.id), "mid": staff.merchant_id,
-                                 "sv": staff.session_version}, ttl_seconds=ttl_seconds)
+    return issue_token(settings, {"aud": "staff", "sub": str(staff.id), "mid": staff.merchant_id,
+                                  "sv": staff.session_version}, now=now, ttl_seconds=ttl_seconds)
 
 
-async def _login_failed(session: AsyncSession, runtime: Any, merchant_id: int, staff_id: int | None, username: str,
+async def _login_failed(session: AsyncSession, runtime: Runtime, merchant_id: int, staff_id: int | None, username: str,
                         ip: str | None, reason: str, *, counted: list[str]) -> None:
     """The refused sign-in's request rolls back, so its failure is counted and logged in a transaction of its own.
-    The request's transaction ends first: a sign-in never holds two pooled connections at once."""
+    The request's transaction ends first: a sign-in never holds two pooled connections at once. (The one service
+    that commits: what it writes must outlive the request's rollback.)"""
     await session.rollback()
+    now = runtime.clock.now()
     async with runtime.sessionmaker() as own:
         if counted:
-            await runtime.login_throttle.failed(own, merchant_id, counted, runtime.clock.now())
+            await runtime.login_throttle.failed(own, merchant_id, counted, now)
         if merchant_id != NO_MERCHANT:
-            await audit(own, runtime, merchant_id=merchant_id, staff_id=staff_id, ip=ip, action="staff.login_failed",
+            await audit(own, now, merchant_id=merchant_id, staff_id=staff_id, ip=ip, action="staff.login_failed",
                         subject=username, detail={"reason": reason})
         await own.commit()
 
 
-async def staff_logout(session: AsyncSession, runtime: Any, staff: StaffMember) -> None:
+async def staff_logout(session: AsyncSession, now: datetime, staff: StaffMember) -> None:
     """Signing out ends every session of this member (all devices): tokens carry no id of their own to revoke."""
     await repository.end_sessions(session, staff.staff_id)
-    await audit(session, runtime, merchant_id=staff.merchant_id, staff_id=staff.staff_id, ip=staff.ip,
+    await audit(session, now, merchant_id=staff.merchant_id, staff_id=staff.staff_id, ip=staff.ip,
                 action="staff.logout", subject=f"staff:{staff.staff_id}")
 
 
@@ -182,17 +186,17 @@ def _standing(staff: Staff) -> dict[str, Any]:
     return {"username": staff.username, "role": staff.role, "active": staff.active}
 
 
-async def add_staff(session: AsyncSession, runtime: Any, owner: StaffMember, body: StaffIn) -> Staff:
+async def add_staff(session: AsyncSession, now: datetime, owner: StaffMember, body: StaffIn) -> Staff:
     staff = Staff(merchant_id=owner.merchant_id, username=body.username, role=body.role,
                   password_hash=hash_password(body.password))
     if not await add_unique(session, staff):
         raise Conflict("username_taken", f"staff user {body.username!r} exists")
-    await audit(session, runtime, merchant_id=owner.merchant_id, staff_id=owner.staff_id, ip=owner.ip,
+    await audit(session, now, merchant_id=owner.merchant_id, staff_id=owner.staff_id, ip=owner.ip,
                 action="staff.create", subject=f"staff:{staff.id}", detail={"after": _standing(staff)})
     return staff
 
 
-async def update_staff(session: AsyncSession, runtime: Any, owner: StaffMember, staff_id: int,
+async def update_staff(session: AsyncSession, now: datetime, owner: StaffMember, staff_id: int,
                        body: StaffPatch) -> Staff:
     """Owners manage staff; an owner cannot demote or disable themselves (someone must stay in charge). Any change
     (role, active, password) ends the member's sessions, so it applies from their very next request."""
@@ -216,13 +220,14 @@ async def update_staff(session: AsyncSession, runtime: Any, owner: StaffMember, 
     detail: dict[str, Any] = {"before": before, "after": after}
     if body.password is not None:
         detail["password_changed"] = True
-    await audit(session, runtime, merchant_id=owner.merchant_id, staff_id=owner.staff_id, ip=owner.ip,
+    await audit(session, now, merchant_id=owner.merchant_id, staff_id=owner.staff_id, ip=owner.ip,
                 action="staff.update", subject=f"staff:{staff.id}", detail=detail)
     return staff
 
 
-async def merchant_for_visitor(session: AsyncSession, runtime: Any, shopper: Shopper | None, slug: str | None) -> int:
+async def merchant_for_visitor(session: AsyncSession, settings: Settings, shopper: Shopper | None,
+                               slug: str | None) -> int:
     """Browsing needs no login: the shopper's token names the mall, else ?merchant=slug, else the default."""
     if shopper is not None:
         return shopper.merchant_id
-    return (await merchant_by_slug(session, slug or runtime.settings.default_merchant)).id
+    return (await merchant_by_slug(session, slug or settings.default_merchant)).id

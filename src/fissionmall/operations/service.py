@@ -12,12 +12,12 @@ import asyncio
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from fissionmall.core.runtime import Runtime
 from fissionmall.jobs import service as jobs
 from fissionmall.migrate import head_revision
 from fissionmall.operations import repository
@@ -37,13 +37,13 @@ class Readiness:
         return [name for name, state in self.checks.items() if state not in ("ok", "not configured")]
 
 
-async def readiness(runtime: Any) -> Readiness:
+async def readiness(runtime: Runtime) -> Readiness:
     database, migrations, dead_jobs = await _database(runtime)
     return Readiness(checks={"database": database, "migrations": migrations,
                              "redis": await _redis(runtime.settings.redis_url)}, dead_jobs=dead_jobs)
 
 
-async def _database(runtime: Any) -> tuple[str, str, int | None]:
+async def _database(runtime: Runtime) -> tuple[str, str, int | None]:
     """(database, migrations, dead jobs): reachable, at the code's revision, and how many jobs died."""
     try:
         async with asyncio.timeout(CHECK_SECONDS):
@@ -86,7 +86,7 @@ class _Fixed:
         return self.families
 
 
-async def metrics_text(runtime: Any) -> bytes:
+async def metrics_text(runtime: Runtime) -> bytes:
     """This process's counters (or every server process's, in prometheus_client's multiprocess mode, which
     `fissionmall serve --workers N` turns on), then the job queue as the database has it now."""
     async with runtime.sessionmaker() as session:
@@ -108,5 +108,5 @@ def _process_registry() -> CollectorRegistry:
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         return REGISTRY
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry

@@ -14,7 +14,7 @@ from fissionmall.orders import service
 
 def _chunked(step: Callable[[AsyncSession, Any, datetime], Awaitable[int]]) -> Sweep:
     async def run(runtime: Any, now: datetime) -> int:
-        return await in_chunks(runtime, lambda session: step(session, runtime, now), service.CHUNK)
+        return await in_chunks(runtime.sessionmaker, lambda session: step(session, runtime, now), service.CHUNK)
 
     return run
 

@@ -18,19 +18,20 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: payments"])
 
 @router.post("/orders/{order_id}/pay", response_model=PayOut)
 async def pay(order_id: RowId, shopper: ShopperDep, session: SessionDep, idempotent: IdempotentDep,
-              runtime: RuntimeDep):
+              runtime: RuntimeDep) -> PayOut | JSONResponse:
     return await idempotent(lambda: service.pay(session, runtime, shopper, order_id), by=shopper,
                             body={"order_id": order_id}, status_code=200)
 
 
-@router.post("/sandbox/payments/{payment_id}/complete", status_code=202)
-async def sandbox_complete(payment_id: RowId, shopper: ShopperDep, session: SessionDep, runtime: RuntimeDep):
-    await service.sandbox_complete(session, runtime, shopper, payment_id)
+@router.post("/sandbox/payments/{payment_id}/complete", status_code=202, response_model=None)
+async def sandbox_complete(payment_id: RowId, shopper: ShopperDep, session: SessionDep,
+                           runtime: RuntimeDep) -> dict[str, str]:
+    await service.sandbox_complete(session, runtime.providers, shopper, payment_id)
     return {"status": "notification queued"}
 
 
 @router.post("/payments/notify/{provider}")
-async def notify(provider: str, request: Request, session: SessionDep, runtime: RuntimeDep):
+async def notify(provider: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
     """Provider callbacks: verified on the raw body, applied once, acknowledged as WeChat Pay expects."""
     handler = runtime.providers.get(provider)
     if handler is None:

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput, NotFound
-from fissionmall.core.payment_provider import PrepayRequest, ProviderNotice, RefundRequest
+from fissionmall.core.payment_provider import PaymentProvider, PrepayRequest, ProviderNotice, RefundRequest
+from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.orders import errors as order_errors
 from fissionmall.orders import refunds
 from fissionmall.orders import rules as order_rules
 from fissionmall.orders import service as orders
 from fissionmall.payments import repository
+from fissionmall.payments.providers.sandbox import SandboxProvider
 from fissionmall.payments.schemas import PayOut
 from fissionmall.payments.states import PaymentStatus
 
 STAGE_NAMES = {"full": "", "deposit": " 定金", "balance": " 尾款"}
 
 
-async def pay(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> PayOut:
+async def pay(session: AsyncSession, runtime: Runtime, shopper: Shopper, order_id: int) -> PayOut:
     """Open (or reopen) the payment of what is due now (the total, a deposit or the balance) and ask the
     provider for the client's parameters."""
     now = runtime.clock.now()
@@ -45,18 +47,19 @@ async def pay(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: i
                   params=params)
 
 
-async def sandbox_complete(session: AsyncSession, runtime: Any, shopper: Shopper, payment_id: int) -> None:
+async def sandbox_complete(session: AsyncSession, providers: Mapping[str, PaymentProvider], shopper: Shopper,
+                           payment_id: int) -> None:
     """The shopper confirms a sandbox payment; its notification is delivered by the worker."""
-    sandbox = runtime.providers.get("sandbox")
+    sandbox = providers.get("sandbox")
     payment = await repository.payment_of(session, shopper.merchant_id, payment_id)
     order = payment and await orders.find_order(session, shopper.merchant_id, payment.order_id,
                                                 customer_id=shopper.customer_id)
-    if sandbox is None or payment is None or payment.provider != "sandbox" or order is None:
+    if not isinstance(sandbox, SandboxProvider) or payment is None or payment.provider != "sandbox" or order is None:
         raise NotFound("payment_not_found", f"no sandbox payment {payment_id}")
     await sandbox.complete_payment(session, payment.out_trade_no, payment.amount_fen)
 
 
-async def apply_notice(session: AsyncSession, runtime: Any, provider: str, notice: ProviderNotice) -> str:
+async def apply_notice(session: AsyncSession, runtime: Runtime, provider: str, notice: ProviderNotice) -> str:
     """Apply a verified notification once: the inbox's unique key absorbs every repeat."""
     now = runtime.clock.now()
     reference = notice.out_refund_no or notice.out_trade_no
@@ -85,13 +88,13 @@ async def apply_notice(session: AsyncSession, runtime: Any, provider: str, notic
     return "applied"
 
 
-async def refund_request(runtime: Any, refund_id: int) -> tuple[Any, RefundRequest]:
-    """Read what the provider needs in a short transaction of its own, before any network call."""
-    async with runtime.sessionmaker() as session:
-        out_trade_no, amount, refund_no, reason = await refunds.refund_details(session, refund_id)
-        payment = await repository.payment_by_trade_no(session, out_trade_no)
+async def refund_request(session: AsyncSession, providers: Mapping[str, PaymentProvider],
+                         refund_id: int) -> tuple[PaymentProvider, RefundRequest]:
+    """What the provider that took the payment needs to refund it (read before any network call)."""
+    out_trade_no, amount, refund_no, reason = await refunds.refund_details(session, refund_id)
+    payment = await repository.payment_by_trade_no(session, out_trade_no)
     if payment is None:
         raise LookupError(f"refund {refund_no}: no payment {out_trade_no}")
-    provider = runtime.providers[payment.provider]
+    provider = providers[payment.provider]
     return provider, RefundRequest(out_trade_no=payment.out_trade_no, out_refund_no=refund_no, refund_fen=amount,
                                    total_fen=payment.amount_fen, reason=reason)

@@ -5,9 +5,8 @@ import hmac
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from fissionmall.core.deps import ClockDep, SessionDep
+from fissionmall.core.deps import ClockDep, SessionDep, SettingsDep
 from fissionmall.core.errors import Unauthorized
-from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.merchants import service
 from fissionmall.merchants.schemas import MerchantCreate
@@ -25,18 +24,18 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def platform_operator(request: Request, runtime: RuntimeDep) -> None:
+async def platform_operator(request: Request, settings: SettingsDep) -> None:
     """The caller holds PLATFORM_TOKEN. Compared as digests in constant time, so neither the token's content nor its
     length shows in the answer's timing; shopper and staff tokens are just other strings here."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    expected = runtime.settings.platform_token
+    expected = settings.platform_token
     if not (expected and scheme.lower() == "bearer" and hmac.compare_digest(_digest(token), _digest(expected))):
         raise Unauthorized("unauthenticated", "the platform operator's token is required")
 
 
 @router.post("/platform/merchants", response_model=PlatformMerchantCreated, status_code=201,
              dependencies=[Depends(platform_operator)])
-async def create_merchant(body: PlatformMerchantIn, session: SessionDep, clock: ClockDep):
+async def create_merchant(body: PlatformMerchantIn, session: SessionDep, clock: ClockDep) -> PlatformMerchantCreated:
     """No Idempotency-Key: a replay would have to store the generated password; a repeat answers
     409 merchant_slug_taken instead."""
     password = body.owner_password or service.generate_password()
@@ -48,7 +47,8 @@ async def create_merchant(body: PlatformMerchantIn, session: SessionDep, clock: 
 
 
 @router.get("/platform/merchants", response_model=PlatformMerchantPage, dependencies=[Depends(platform_operator)])
-async def list_merchants(session: SessionDep, cursor: str | None = None, limit: int = Query(20, ge=1, le=100)):
+async def list_merchants(session: SessionDep, cursor: str | None = None,
+                         limit: int = Query(20, ge=1, le=100)) -> PlatformMerchantPage:
     merchants, next_cursor = await service.merchant_page(session, cursor=cursor, limit=limit)
     return PlatformMerchantPage(items=[PlatformMerchantOut.model_validate(m, from_attributes=True) for m in merchants],
                                 next_cursor=next_cursor)

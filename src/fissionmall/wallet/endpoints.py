@@ -11,5 +11,5 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: wallet"])
 
 
 @router.get("/wallet", response_model=WalletOut)
-async def my_wallet(shopper: ShopperDep, session: SessionDep):
+async def my_wallet(shopper: ShopperDep, session: SessionDep) -> WalletOut:
     return await service.wallet_of(session, shopper)

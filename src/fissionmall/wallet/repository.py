@@ -40,7 +40,7 @@ async def move_balance(session: AsyncSession, merchant_id: int, customer_id: int
         await session.execute(_CREDIT(session), {"merchant": merchant_id, "customer": customer_id, "amount": amount})
         return True
     result = await session.execute(_DEBIT, {"customer": customer_id, "amount": -amount})
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def balance(session: AsyncSession, customer_id: int) -> int:

@@ -18,7 +18,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: assist red pa
 async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                    merchant: str | None = None):
     """Prizes, amounts, count, odds, conditions and organiser, published before anyone takes part (P3)."""
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
 
 
@@ -32,7 +32,7 @@ async def open_packet(body: OpenPacket, shopper: ShopperDep, client: ClientDep, 
 @router.get("/assists/{packet_id}", response_model=PacketOut)
 async def packet(packet_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                  merchant: str | None = None):
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.view(session, runtime, merchant_id, packet_id)
 
 

@@ -11,4 +11,4 @@ from fissionmall.core.schedule import in_chunks, sweep
 
 @sweep("assist.expire")
 async def expire(runtime: Any, now: datetime) -> int:
-    return await in_chunks(runtime, lambda session: service.expire(session, runtime), service.CHUNK)
+    return await in_chunks(runtime.sessionmaker, lambda session: service.expire(session, runtime), service.CHUNK)

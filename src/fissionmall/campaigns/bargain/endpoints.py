@@ -18,7 +18,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: bargaining"])
 async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                    merchant: str | None = None):
     """The published rules before anyone starts: N, floor, deadline, limits (P1)."""
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
 
 
@@ -32,7 +32,7 @@ async def start(body: StartBargain, shopper: ShopperDep, session: SessionDep, id
 @router.get("/bargains/{bargain_id}", response_model=BargainOut)
 async def bargain(bargain_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                   merchant: str | None = None):
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.view(session, runtime, merchant_id, bargain_id)
 
 

@@ -12,12 +12,13 @@ from fissionmall.core.schedule import in_chunks, sweep
 
 @sweep("vouchers.return_unclaimed")
 async def return_unclaimed(runtime: Any, now: datetime) -> int:
-    return await in_chunks(runtime, lambda session: service.return_unclaimed(session, runtime), service.CHUNK)
+    return await in_chunks(runtime.sessionmaker, lambda session: service.return_unclaimed(session, runtime),
+                           service.CHUNK)
 
 
 @sweep("vouchers.expire")
 async def expire(runtime: Any, now: datetime) -> int:
-    return await in_chunks(runtime, lambda session: service.expire(session, runtime), service.CHUNK)
+    return await in_chunks(runtime.sessionmaker, lambda session: service.expire(session, runtime), service.CHUNK)
 
 
 @job(service.REFUND_JOB)

@@ -17,19 +17,19 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: group buying"
 async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                    merchant: str | None = None):
     """Prices and the published rules: size, time to fill, refund on failure, auto-complete."""
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
 
 
 @router.get("/group-campaigns/{campaign_id}/groups", response_model=list[GroupOut])
 async def open_groups(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                       merchant: str | None = None):
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.open_groups(session, runtime, merchant_id, campaign_id)
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut)
 async def group(group_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                 merchant: str | None = None):
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.group_view(session, runtime, merchant_id, group_id)

@@ -185,7 +185,7 @@ async def _succeed(session: AsyncSession, runtime: Runtime, group_id: int, merch
                 for o in [await orders.require_order(session, merchant_id, m.order_id) for m in seated
                           if m.customer_id != group.leader_id and m.order_id not in balance_due]]
         commission = await distribution.write_leader_commission(
-            session, runtime, merchant_id=merchant_id, leader_id=group.leader_id,
+            session, runtime.clock.now(), merchant_id=merchant_id, leader_id=group.leader_id,
             rate_bp=settings.leader_commission_bp, paid_orders=paid)
     data: dict[str, Any] = {"members": group.paid_count, "final_price_fen": final_price}
     if settings.leader_commission_bp:

@@ -11,4 +11,5 @@ from fissionmall.core.schedule import in_chunks, sweep
 
 @sweep("groupbuy.settle_expired")
 async def settle_expired(runtime: Any, now: datetime) -> int:
-    return await in_chunks(runtime, lambda session: service.settle_expired(session, runtime), service.CHUNK)
+    return await in_chunks(runtime.sessionmaker, lambda session: service.settle_expired(session, runtime),
+                           service.CHUNK)

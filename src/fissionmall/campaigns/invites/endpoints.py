@@ -17,7 +17,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: invite reward
 async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                    merchant: str | None = None):
     """The published rules: what a friend must do, the reward, how many friends count."""
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
 
 

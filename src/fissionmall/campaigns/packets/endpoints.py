@@ -23,7 +23,7 @@ async def order_packets(order_id: RowId, shopper: ShopperDep, session: SessionDe
 @router.get("/packets/{packet_id}", response_model=PacketOut)
 async def packet(packet_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                  merchant: str | None = None):
-    merchant_id = await merchants.merchant_for_visitor(session, runtime, shopper, merchant)
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.view(session, runtime, merchant_id, packet_id)
 
 

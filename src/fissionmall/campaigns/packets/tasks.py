@@ -17,4 +17,4 @@ async def create_for_order(runtime: Any, payload: dict[str, Any]) -> None:
 
 @sweep("packets.expire")
 async def expire(runtime: Any, now: datetime) -> int:
-    return await in_chunks(runtime, lambda session: service.expire(session, runtime), service.CHUNK)
+    return await in_chunks(runtime.sessionmaker, lambda session: service.expire(session, runtime), service.CHUNK)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fissionmall.core.deps import MerchantWriter, OrdersReader, SessionDep
-from fissionmall.core.runtime import RuntimeDep
+from fissionmall.core.deps import ClockDep, MerchantWriter, OrdersReader, SessionDep
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.loyalty import ADMIN_TAG
 from fissionmall.loyalty.dividend import service
@@ -15,24 +14,24 @@ admin = APIRouter(route_class=TransactionalRoute, tags=[ADMIN_TAG], prefix="/adm
 
 
 @admin.put("/dividend", response_model=DividendPlanOut)
-async def save_plan(body: DividendPlanIn, runtime: RuntimeDep, staff: MerchantWriter,
-                    session: SessionDep):
+async def save_plan(body: DividendPlanIn, clock: ClockDep, staff: MerchantWriter,
+                    session: SessionDep) -> DividendPlanOut:
     """The pool's share of net sales, the activity levels (own monthly spend → points), threshold, pay day."""
-    return await service.save_plan(session, runtime, staff, body)
+    return await service.save_plan(session, clock.now(), staff, body)
 
 
 @admin.get("/dividend", response_model=DividendPlanOut)
-async def plan(staff: OrdersReader, session: SessionDep):
+async def plan(staff: OrdersReader, session: SessionDep) -> DividendPlanOut:
     return await service.plan(session, staff)
 
 
 @admin.post("/dividend/runs", response_model=RunOut, status_code=201)
-async def compute(body: RunIn, runtime: RuntimeDep, staff: MerchantWriter,
-                  session: SessionDep):
+async def compute(body: RunIn, clock: ClockDep, staff: MerchantWriter,
+                  session: SessionDep) -> RunOut:
     """Compute a month's pool now (the worker credits it); each month once."""
-    return await service.compute(session, runtime, staff.merchant_id, body.month)
+    return await service.compute(session, clock.now(), staff.merchant_id, body.month)
 
 
 @admin.get("/dividend/runs", response_model=list[RunOut])
-async def runs(staff: OrdersReader, session: SessionDep):
+async def runs(staff: OrdersReader, session: SessionDep) -> list[RunOut]:
     return await service.runs(session, staff)

@@ -9,13 +9,12 @@ transaction for the whole run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import StaffMember
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.money import apply_rate
@@ -27,9 +26,8 @@ from fissionmall.loyalty.rules import CST, month_window, previous_month
 CHUNK = 50_000
 
 
-async def save_plan(session: AsyncSession, runtime: Any, staff: StaffMember, body: DividendPlanIn) -> DividendPlanOut:
-    await repository.save_plan(session, staff.merchant_id, **body.model_dump(mode="json"),
-                               updated_at=runtime.clock.now())
+async def save_plan(session: AsyncSession, now: datetime, staff: StaffMember, body: DividendPlanIn) -> DividendPlanOut:
+    await repository.save_plan(session, staff.merchant_id, **body.model_dump(mode="json"), updated_at=now)
     return await plan(session, staff)
 
 
@@ -40,13 +38,12 @@ async def plan(session: AsyncSession, staff: StaffMember) -> DividendPlanOut:
     return DividendPlanOut.model_validate(found, from_attributes=True)
 
 
-async def compute(session: AsyncSession, runtime: Any, merchant_id: int, month: str) -> RunOut:
+async def compute(session: AsyncSession, now: datetime, merchant_id: int, month: str) -> RunOut:
     """Open the month's run (once) and compute every share: they sum to the pool exactly."""
     plan_row = await repository.plan_of(session, merchant_id)
     if plan_row is None:
         raise NotFound("dividend_not_configured", "no dividend pool has been set up")
     start, end = month_window(month)
-    now = runtime.clock.now()
     if end > now:
         raise InvalidInput("month_not_over", f"{month} has not ended yet", field="month")
     net = await repository.net_sales(session, merchant_id, start, end)
@@ -68,23 +65,16 @@ async def compute(session: AsyncSession, runtime: Any, merchant_id: int, month: 
     return RunOut.model_validate(run, from_attributes=True)
 
 
-async def credit(runtime: Any, run_id: int, *, chunk: int = CHUNK,
-                 progress: Callable[[int], None] = lambda _: None) -> int:
-    """Credit a computed run in chunks, each its own short transaction; the shares credited."""
-    done = 0
-    while True:
-        async with runtime.sessionmaker() as session:
-            runs = [r for r in await repository.runs_to_credit(session) if r.id == run_id]
-            if not runs:
-                return done
-            covered = await repository.credit_chunk(session, runs[0], chunk, runtime.clock.now())
-            if covered == 0:
-                await repository.finish(session, run_id, runtime.clock.now())
-            await session.commit()
-        if covered == 0:
-            return done
-        done += covered
-        progress(covered)
+async def credit_chunk(session: AsyncSession, clock: Clock, run_id: int, chunk: int) -> int:
+    """Credit the run's next chunk of shares (the worker commits each); how many it covered, 0 once the run is
+    credited in full (then marked so) or not waiting to be."""
+    runs = [r for r in await repository.runs_to_credit(session) if r.id == run_id]
+    if not runs:
+        return 0
+    covered = await repository.credit_chunk(session, runs[0], chunk, clock.now())
+    if covered == 0:
+        await repository.finish(session, run_id, clock.now())
+    return covered
 
 
 async def runs(session: AsyncSession, staff: StaffMember) -> list[RunOut]:
@@ -92,20 +82,17 @@ async def runs(session: AsyncSession, staff: StaffMember) -> list[RunOut]:
                                                                                             staff.merchant_id)]
 
 
-async def pay_day(runtime: Any, now: datetime) -> int:
-    """The worker's sweep: on each merchant's pay day, compute last month's pool once; credit what is computed."""
-    handled = 0
+async def due_on(session: AsyncSession, now: datetime) -> list[int]:
+    """The merchants whose pay day has come this month."""
+    return [p.merchant_id for p in await repository.enabled_plans(session) if now.astimezone(CST).day >= p.pay_day]
+
+
+async def compute_last_month(session: AsyncSession, now: datetime, merchant_id: int) -> None:
+    """Last month's pool, unless it is computed already."""
     month = previous_month(now)
-    async with runtime.sessionmaker() as session:
-        due = [p.merchant_id for p in await repository.enabled_plans(session)
-               if now.astimezone(CST).day >= p.pay_day]
-    for merchant_id in due:
-        async with runtime.sessionmaker() as session:
-            if await repository.run_of(session, merchant_id, month) is None:
-                await compute(session, runtime, merchant_id, month)
-                await session.commit()
-    async with runtime.sessionmaker() as session:
-        waiting = [r.id for r in await repository.runs_to_credit(session)]
-    for run_id in waiting:
-        handled += await credit(runtime, run_id)
-    return handled
+    if await repository.run_of(session, merchant_id, month) is None:
+        await compute(session, now, merchant_id, month)
+
+
+async def runs_to_credit(session: AsyncSession) -> list[int]:
+    return [r.id for r in await repository.runs_to_credit(session)]

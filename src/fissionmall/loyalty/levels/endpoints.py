@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fissionmall.core.deps import MerchantWriter, SessionDep, ShopperDep
-from fissionmall.core.runtime import RuntimeDep
+from fissionmall.core.deps import ClockDep, MerchantWriter, SessionDep, ShopperDep
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.loyalty import ADMIN_TAG, SHOPPER_TAG
 from fissionmall.loyalty.levels import service
@@ -16,13 +15,13 @@ admin = APIRouter(route_class=TransactionalRoute, tags=[ADMIN_TAG], prefix="/adm
 
 
 @router.get("/membership", response_model=MembershipOut)
-async def membership(shopper: ShopperDep, session: SessionDep):
+async def membership(shopper: ShopperDep, session: SessionDep) -> MembershipOut:
     """The member's level, what it gives, and how far the next one is."""
     return await service.mine(session, shopper)
 
 
 @admin.put("/levels", response_model=LevelPlanIn)
-async def configure_levels(body: LevelPlanIn, runtime: RuntimeDep, staff: MerchantWriter,
-                           session: SessionDep):
+async def configure_levels(body: LevelPlanIn, clock: ClockDep, staff: MerchantWriter,
+                           session: SessionDep) -> LevelPlanIn:
     """Levels by own spending; every member is re-evaluated at once, then daily by the worker."""
-    return await service.save_plan(session, runtime, staff, body)
+    return await service.save_plan(session, clock, staff, body)

@@ -12,16 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import counters
 from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.loyalty.levels import repository
+from fissionmall.loyalty.levels.models import LevelPlan
 from fissionmall.loyalty.levels.schemas import Level, LevelPlanIn, MembershipOut
 from fissionmall.loyalty.rules import month_window, previous_month
 
 
-async def save_plan(session: AsyncSession, runtime: Any, staff: StaffMember, body: LevelPlanIn) -> LevelPlanIn:
+async def save_plan(session: AsyncSession, clock: Clock, staff: StaffMember, body: LevelPlanIn) -> LevelPlanIn:
     await repository.save_level_plan(session, staff.merchant_id, **body.model_dump(mode="json"),
-                                     updated_at=runtime.clock.now())
-    await evaluate(session, staff.merchant_id, body, runtime.clock.now())
+                                     updated_at=clock.now())
+    await evaluate(session, staff.merchant_id, body, clock.now())
     return body
 
 
@@ -77,18 +79,13 @@ async def mine(session: AsyncSession, shopper: Shopper) -> MembershipOut:
                          next_needs_fen=upcoming.min_spend_fen - spend if upcoming else None)
 
 
-async def daily(runtime: Any, now: datetime) -> int:
-    """The worker re-evaluates each merchant's members once a day."""
-    evaluated = 0
-    async with runtime.sessionmaker() as session:
-        plans = await repository.level_plans(session)
-    for plan in plans:
-        marker, day = f"levels:{plan.merchant_id}", counters.day_of(now)
-        async with runtime.sessionmaker() as session:
-            if await counters.used(session, marker, day):
-                continue  # done today: a read, not a write, on every other tick
-            if await counters.take(session, plan.merchant_id, marker, day, 1):
-                evaluated += await evaluate(session, plan.merchant_id, LevelPlanIn.model_validate(
-                    plan, from_attributes=True), now)
-            await session.commit()
-    return evaluated
+async def plans(session: AsyncSession) -> list[LevelPlan]:
+    return await repository.level_plans(session)
+
+
+async def evaluate_once_a_day(session: AsyncSession, plan: LevelPlan, now: datetime) -> int:
+    """Re-evaluate a merchant's members unless done today (a read, not a write, on every other tick); how many."""
+    marker, day = f"levels:{plan.merchant_id}", counters.day_of(now)
+    if await counters.used(session, marker, day) or not await counters.take(session, plan.merchant_id, marker, day, 1):
+        return 0
+    return await evaluate(session, plan.merchant_id, LevelPlanIn.model_validate(plan, from_attributes=True), now)

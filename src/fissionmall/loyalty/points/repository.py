@@ -49,7 +49,7 @@ async def take_balance(session: AsyncSession, customer_id: int, points: int) -> 
     result = await session.execute(update(PointsBalance).where(PointsBalance.customer_id == customer_id,
                                                                PointsBalance.balance >= points)
                                    .values(balance=PointsBalance.balance - points))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def draw_buckets(session: AsyncSession, customer_id: int, points: int, at: datetime) -> None:

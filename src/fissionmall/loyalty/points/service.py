@@ -25,9 +25,8 @@ REVIEW_JOB = "points.review"
 CHUNK = 1000
 
 
-async def configure(session: AsyncSession, runtime: Any, staff: StaffMember, body: PointsConfigIn) -> PointsConfigIn:
-    await repository.save_points_config(session, staff.merchant_id, **body.model_dump(),
-                                        updated_at=runtime.clock.now())
+async def configure(session: AsyncSession, now: datetime, staff: StaffMember, body: PointsConfigIn) -> PointsConfigIn:
+    await repository.save_points_config(session, staff.merchant_id, **body.model_dump(), updated_at=now)
     return body
 
 
@@ -77,12 +76,11 @@ async def give_back(session: AsyncSession, merchant_id: int, customer_id: int, p
                config.validity_days if config else 365)
 
 
-async def checkin(session: AsyncSession, runtime: Any, shopper: Shopper) -> CheckinOut:
+async def checkin(session: AsyncSession, now: datetime, shopper: Shopper) -> CheckinOut:
     """Once a day (China Standard Time); consecutive days grow a streak bonus up to its cap."""
     config = await repository.points_config(session, shopper.merchant_id)
     if config is None:
         raise NotFound("points_not_configured", "this mall has no points")
-    now = runtime.clock.now()
     today, yesterday = counters.day_of(now), counters.day_of(now - timedelta(days=1))
     streak = await repository.check_in(session, shopper.merchant_id, shopper.customer_id, today, yesterday)
     if streak is None:
@@ -96,8 +94,7 @@ async def checkin(session: AsyncSession, runtime: Any, shopper: Shopper) -> Chec
                                                                                            shopper.customer_id))
 
 
-async def mine(session: AsyncSession, runtime: Any, shopper: Shopper) -> PointsOut:
-    now = runtime.clock.now()
+async def mine(session: AsyncSession, now: datetime, shopper: Shopper) -> PointsOut:
     config = await repository.points_config(session, shopper.merchant_id)
     balance, last, streak = await repository.balance_row(session, shopper.customer_id)
     today = counters.day_of(now)
@@ -122,35 +119,30 @@ def checkout_value(config: PointsConfig | None, points: int, total_before_fen: i
     return value
 
 
-async def earn_for_orders(runtime: Any, payload: dict[str, Any]) -> None:
+async def earn_for_orders(session: AsyncSession, now: datetime, payload: dict[str, Any]) -> None:
     """A chunk of orders completed (after their after-sale window): points for the money each kept, once."""
-    async with runtime.sessionmaker() as session:
-        config = await repository.points_config(session, int(payload["merchant_id"]))
-        if config is None:
-            return
-        now = runtime.clock.now()
-        kept = await repository.kept_by_orders(session, payload["subject_ids"])
-        multiplier = await levels.multipliers(session, config.merchant_id, [customer_id for _, customer_id, _ in kept])
-        for order_id, customer_id, kept_fen in kept:
-            await earn(session, config.merchant_id, customer_id,
-                       percent_of(whole_yuan(kept_fen) * config.earn_per_yuan, multiplier[customer_id]), "earned",
-                       ("order", order_id), now, config.validity_days)
-        await session.commit()
+    config = await repository.points_config(session, int(payload["merchant_id"]))
+    if config is None:
+        return
+    kept = await repository.kept_by_orders(session, payload["subject_ids"])
+    multiplier = await levels.multipliers(session, config.merchant_id, [customer_id for _, customer_id, _ in kept])
+    for order_id, customer_id, kept_fen in kept:
+        await earn(session, config.merchant_id, customer_id,
+                   percent_of(whole_yuan(kept_fen) * config.earn_per_yuan, multiplier[customer_id]), "earned",
+                   ("order", order_id), now, config.validity_days)
 
 
-async def earn_for_review(runtime: Any, payload: dict[str, Any]) -> None:
+async def earn_for_review(session: AsyncSession, now: datetime, payload: dict[str, Any]) -> None:
     """A review was written: the merchant's review points, once per review."""
-    async with runtime.sessionmaker() as session:
-        config = await repository.points_config(session, int(payload["merchant_id"]))
-        if config is None or not config.review_points or payload["actor_id"] is None:
-            return
-        await earn(session, config.merchant_id, int(payload["actor_id"]), config.review_points, "review",
-                   ("review", int(payload["subject_id"])), runtime.clock.now(), config.validity_days)
-        await session.commit()
+    config = await repository.points_config(session, int(payload["merchant_id"]))
+    if config is None or not config.review_points or payload["actor_id"] is None:
+        return
+    await earn(session, config.merchant_id, int(payload["actor_id"]), config.review_points, "review",
+               ("review", int(payload["subject_id"])), now, config.validity_days)
 
 
-async def expire(session: AsyncSession, runtime: Any) -> int:
-    return await repository.expire_all(session, runtime.clock.now(), CHUNK)
+async def expire(session: AsyncSession, now: datetime) -> int:
+    return await repository.expire_all(session, now, CHUNK)
 
 
 async def _points_on(session: AsyncSession, merchant_id: int, inviter_id: int | None) -> bool:

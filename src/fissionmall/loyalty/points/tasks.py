@@ -6,20 +6,26 @@ from datetime import datetime
 from typing import Any
 
 from fissionmall.core.outbox import job
+from fissionmall.core.runtime import Runtime
 from fissionmall.core.schedule import in_chunks, sweep
 from fissionmall.loyalty.points import service
 
 
 @job(service.EARN_JOB)
-async def earn_for_orders(runtime: Any, payload: dict[str, Any]) -> None:
-    await service.earn_for_orders(runtime, payload)
+async def earn_for_orders(runtime: Runtime, payload: dict[str, Any]) -> None:
+    async with runtime.sessionmaker() as session:
+        await service.earn_for_orders(session, runtime.clock.now(), payload)
+        await session.commit()
 
 
 @sweep("points.expire")
-async def expire_points(runtime: Any, now: datetime) -> int:
-    return await in_chunks(runtime, lambda session: service.expire(session, runtime), service.CHUNK)
+async def expire_points(runtime: Runtime, now: datetime) -> int:
+    return await in_chunks(runtime.sessionmaker, lambda session: service.expire(session, runtime.clock.now()),
+                           service.CHUNK)
 
 
 @job(service.REVIEW_JOB)
-async def earn_for_review(runtime: Any, payload: dict[str, Any]) -> None:
-    await service.earn_for_review(runtime, payload)
+async def earn_for_review(runtime: Runtime, payload: dict[str, Any]) -> None:
+    async with runtime.sessionmaker() as session:
+        await service.earn_for_review(session, runtime.clock.now(), payload)
+        await session.commit()

@@ -72,7 +72,7 @@ async def mark_rewarded(session: AsyncSession, progress: int, target: int, at: d
     result = await session.execute(update(TaskProgress).where(
         TaskProgress.id == progress, TaskProgress.rewarded_at.is_(None), TaskProgress.count >= target)
         .values(rewarded_at=at))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def progress_of(session: AsyncSession, customer_id: int,

@@ -7,17 +7,18 @@ friend or day once per period (a unique hit), and rewards whoever reaches the ta
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, NotFound
 from fissionmall.core.events import event_of, react
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
-from fissionmall.fraud import service as fraud
+from fissionmall.customers.models import Customer
 from fissionmall.loyalty.points import service as points
 from fissionmall.loyalty.tasks import repository, rules
 from fissionmall.loyalty.tasks.models import LoyaltyTask
@@ -30,14 +31,13 @@ class CouponRewardWaiting(Exception):
     """The reward coupon's template has no stock left: the job, and the reward, wait for a restock."""
 
 
-async def create(session: AsyncSession, runtime: Any, staff: StaffMember, body: TaskIn) -> TaskOut:
+async def create(session: AsyncSession, now: datetime, staff: StaffMember, body: TaskIn) -> TaskOut:
     if body.reward_points and await points.config_of(session, staff.merchant_id) is None:
         raise Conflict("points_not_configured", "set up points before rewarding tasks with them")
     if body.reward_template_id is not None:
         coupons.require_issuable(await coupons.require_template(session, staff.merchant_id, body.reward_template_id),
-                                 runtime.clock.now())
-    task_id = await repository.add_task(session, merchant_id=staff.merchant_id, **body.model_dump(),
-                                        created_at=runtime.clock.now())
+                                 now)
+    task_id = await repository.add_task(session, merchant_id=staff.merchant_id, **body.model_dump(), created_at=now)
     return await _out(session, staff.merchant_id, task_id)
 
 
@@ -52,9 +52,8 @@ async def for_merchant(session: AsyncSession, staff: StaffMember) -> list[TaskOu
                                                                                            staff.merchant_id)]
 
 
-async def mine(session: AsyncSession, runtime: Any, shopper: Shopper) -> list[MyTaskOut]:
+async def mine(session: AsyncSession, now: datetime, shopper: Shopper) -> list[MyTaskOut]:
     """Every active task with the customer's count in its current period."""
-    now = runtime.clock.now()
     active = await repository.tasks(session, shopper.merchant_id, active_only=True)
     keys = [(task.id, rules.period_key(task.period, now)) for task in active]
     progress = await repository.progress_of(session, shopper.customer_id, keys)
@@ -64,46 +63,56 @@ async def mine(session: AsyncSession, runtime: Any, shopper: Shopper) -> list[My
             for task, (_, key) in zip(active, keys, strict=True)]
 
 
-async def on_event(runtime: Any, payload: dict[str, Any]) -> None:
-    """The worker: advance every active task of the kind this event counts toward. What a friend did counts only
-    when the friend passes the checks every reward of value asks (fraud.judge_friend: a new account for invites and
-    first purchases, F2; the risk check, F4). Each task advances in a savepoint of its own, so a coupon reward
-    waiting for stock holds back (and retries) only its own task."""
-    async with runtime.sessionmaker() as session:
-        event = await event_of(session, int(payload["event_id"]))
-        if event is None:
-            return
-        step = rules.step_of(event.kind, event.actor_id, event.inviter_id, event.data, event.occurred_at)
-        if step is None:
-            return
-        active = await repository.tasks(session, event.merchant_id, kind=rules.TASK_KINDS[event.kind],
-                                        active_only=True)
-        friend = await customers.get_customer(session, event.merchant_id, step.subject_id) \
-            if event.kind in rules.FRIEND_EVENTS else None
-    if not active or friend and await fraud.judge_friend(runtime, friend, must_be_new=event.kind != "click"):
-        return
+@dataclass(frozen=True)
+class EventStep:
+    """What an event makes: the step, the active tasks it counts toward, and the friend whose doing it was (who must
+    pass the checks every reward of value asks, `fraud.judge_friend`, before any task advances)."""
+
+    step: rules.Step
+    tasks: list[LoyaltyTask]
+    friend: Customer | None
+    must_be_new: bool
+    occurred_at: datetime
+
+
+async def step_of_event(session: AsyncSession, event_id: int) -> EventStep | None:
+    """The step an event makes toward active tasks; None when it makes none."""
+    event = await event_of(session, event_id)
+    if event is None:
+        return None
+    step = rules.step_of(event.kind, event.actor_id, event.inviter_id, event.data, event.occurred_at)
+    if step is None:
+        return None
+    active = await repository.tasks(session, event.merchant_id, kind=rules.TASK_KINDS[event.kind], active_only=True)
+    if not active:
+        return None
+    friend = await customers.get_customer(session, event.merchant_id, step.subject_id) \
+        if event.kind in rules.FRIEND_EVENTS else None
+    return EventStep(step, active, friend, event.kind != "click", event.occurred_at)
+
+
+async def advance(session: AsyncSession, clock: Clock, made: EventStep) -> list[str]:
+    """Advance every task the step counts toward, each in a savepoint of its own, so a coupon reward waiting for
+    stock holds back (and retries) only its own task; what waits."""
     waiting: list[str] = []
-    async with runtime.sessionmaker() as session:
-        for task in active:
-            try:
-                async with session.begin_nested():
-                    await _advance(session, runtime, task, step, event.occurred_at)
-            except CouponRewardWaiting as reward:
-                waiting.append(str(reward))
-        await session.commit()
-    if waiting:
-        raise CouponRewardWaiting("; ".join(waiting))
+    for task in made.tasks:
+        try:
+            async with session.begin_nested():
+                await _advance(session, clock, task, made.step, made.occurred_at)
+        except CouponRewardWaiting as reward:
+            waiting.append(str(reward))
+    return waiting
 
 
-async def _advance(session: AsyncSession, runtime: Any, task: LoyaltyTask, step: rules.Step, at: datetime) -> None:
+async def _advance(session: AsyncSession, clock: Clock, task: LoyaltyTask, step: rules.Step, at: datetime) -> None:
     progress = await repository.progress_id(session, task.merchant_id, task.id, step.customer_id,
                                             rules.period_key(task.period, at))
     if not await repository.add_hit(session, progress, step.subject_id):
         return
     count = await repository.advance(session, progress, step.streak)
-    if count < task.target or not await repository.mark_rewarded(session, progress, task.target, runtime.clock.now()):
+    if count < task.target or not await repository.mark_rewarded(session, progress, task.target, clock.now()):
         return
-    now = runtime.clock.now()
+    now = clock.now()
     if task.reward_points:
         config = await points.config_of(session, task.merchant_id)
         if config is not None:

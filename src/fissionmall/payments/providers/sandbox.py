@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fissionmall.core.clock import Clock
 from fissionmall.core.outbox import enqueue, job
 from fissionmall.core.payment_provider import (
     InvalidNotification,
@@ -26,6 +27,7 @@ from fissionmall.core.payment_provider import (
     TransferRequest,
     TransferResult,
 )
+from fissionmall.core.runtime import Runtime
 from fissionmall.db.sql import insert_ignoring_conflicts
 from fissionmall.payments.models import SandboxRefund, SandboxTransfer
 
@@ -48,12 +50,11 @@ def signed_headers(key: str, body: bytes, now: datetime) -> dict[str, str]:
 class SandboxProvider:
     name = "sandbox"
 
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
-
-    @property
-    def _key(self) -> str:
-        return str(self.runtime.settings.sandbox_key)
+    def __init__(self, key: str, clock: Clock, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        """`sessionmaker`: the sandbox keeps its books (refunds and transfers accepted) in the mall's database."""
+        self._key = key
+        self.clock = clock
+        self.sessionmaker = sessionmaker
 
     async def prepay(self, request: PrepayRequest) -> dict[str, object]:
         return {"sandbox": True, "out_trade_no": request.out_trade_no, "amount_fen": request.amount_fen}
@@ -65,7 +66,7 @@ class SandboxProvider:
             sent_at = int(timestamp)
         except (KeyError, ValueError):
             raise InvalidNotification("missing or malformed signature headers") from None
-        if abs(self.runtime.clock.now().timestamp() - sent_at) > MAX_SKEW.total_seconds():
+        if abs(self.clock.now().timestamp() - sent_at) > MAX_SKEW.total_seconds():
             raise InvalidNotification("timestamp outside the 5 minute window")
         if not hmac.compare_digest(sign(self._key, timestamp, nonce, body), signature):
             raise InvalidNotification("bad signature")
@@ -83,8 +84,8 @@ class SandboxProvider:
 
     async def refund(self, request: RefundRequest) -> None:
         """Accept the refund once per out_refund_no, in the sandbox's own transaction, and notify later."""
-        now = self.runtime.clock.now()
-        async with self.runtime.sessionmaker() as session:
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
             accepted = await session.execute(
                 insert_ignoring_conflicts(session, SandboxRefund)
                 .values(out_refund_no=request.out_refund_no, out_trade_no=request.out_trade_no,
@@ -100,16 +101,16 @@ class SandboxProvider:
 
     async def transfer(self, request: TransferRequest) -> TransferResult:
         """Pay out at once, once per out_bill_no, in the sandbox's own transaction (as a provider's books are)."""
-        async with self.runtime.sessionmaker() as session:
+        async with self.sessionmaker() as session:
             await session.execute(insert_ignoring_conflicts(session, SandboxTransfer).values(
                 out_bill_no=request.out_bill_no, openid=request.openid, amount_fen=request.amount_fen,
-                created_at=self.runtime.clock.now()))
+                created_at=self.clock.now()))
             await session.commit()
         return TransferResult(state="paid", bill_no=f"sbx-{request.out_bill_no}")
 
     async def complete_payment(self, session: AsyncSession, out_trade_no: str, amount_fen: int) -> None:
         """The shopper 'pays' in the sandbox: a payment notification is queued for delivery."""
-        await _queue_notification(session, self.runtime.clock.now(), f"pay-{out_trade_no}", "TRANSACTION.SUCCESS", {
+        await _queue_notification(session, self.clock.now(), f"pay-{out_trade_no}", "TRANSACTION.SUCCESS", {
             "out_trade_no": out_trade_no, "transaction_id": f"sbx-{out_trade_no}", "amount_fen": amount_fen,
         })
 
@@ -121,7 +122,7 @@ async def _queue_notification(session: AsyncSession, now: datetime, event_id: st
 
 
 @job(DELIVER_JOB)
-async def deliver_notification(runtime: Any, payload: dict[str, Any]) -> None:
+async def deliver_notification(runtime: Runtime, payload: dict[str, Any]) -> None:
     """POST the signed notification to the mall; anything but a 2xx SUCCESS means: try again later."""
     body = json.dumps(payload["body"], separators=(",", ":")).encode()
     headers = signed_headers(runtime.settings.sandbox_key, body, runtime.clock.now())
