@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.config import Settings
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, current_staff, optional_shopper, staff_with
 from fissionmall.core.clock import Clock
 from fissionmall.core.idempotency import run_idempotent
@@ -44,6 +46,18 @@ async def request_clock(request: Request) -> Clock:
 ClockDep = Annotated[Clock, Depends(request_clock)]
 
 
+async def request_settings(request: Request) -> Settings:
+    """The process's settings, for an endpoint that reads only them (signing keys, public address, media folder)."""
+    settings: Settings = request.app.state.runtime.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(request_settings)]
+
+
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class Idempotent:
     """Runs a POST's use case once per Idempotency-Key (see `run_idempotent`): the endpoint says only what to run,
@@ -53,10 +67,12 @@ class Idempotent:
     session: AsyncSession
     clock: Clock
 
-    async def __call__(self, action: Callable[[], Awaitable[Any]], *, by: Shopper | StaffMember, body: Any,
-                       status_code: int) -> Any:
-        return await run_idempotent(self.request, self.session, principal=by.principal, body=body,
-                                    now=self.clock.now(), status_code=status_code, action=action)
+    async def __call__(self, action: Callable[[], Awaitable[T]], *, by: Shopper | StaffMember, body: Any,
+                       status_code: int) -> T | JSONResponse:
+        """The action's answer, or the first answer replayed (a JSONResponse) when the key was used before."""
+        answer: T | JSONResponse = await run_idempotent(self.request, self.session, principal=by.principal, body=body,
+                                                        now=self.clock.now(), status_code=status_code, action=action)
+        return answer
 
 
 async def idempotency(request: Request, session: SessionDep, clock: ClockDep) -> Idempotent:

@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.config import Settings
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Attribution:
 
 
 class Shares(Protocol):
-    async def attribution(self, session: AsyncSession, runtime: Any, merchant_id: int, code: str) -> Attribution:
+    async def attribution(self, session: AsyncSession, settings: Settings, merchant_id: int, code: str) -> Attribution:
         """Whose share a code is; a domain error when it is not valid for this mall."""
         ...
 
