@@ -17,48 +17,48 @@ admin = APIRouter(route_class=TransactionalRoute, tags=["admin: campaigns"], pre
 
 
 @admin.post("", response_model=CampaignOut, status_code=201)
-async def create(body: CampaignIn, staff: CatalogWriter, session: SessionDep, clock: ClockDep):
+async def create(body: CampaignIn, staff: CatalogWriter, session: SessionDep, clock: ClockDep) -> CampaignOut:
     return await service.create(session, staff.merchant_id, body, clock)
 
 
 @admin.get("", response_model=list[CampaignOut])
-async def list_campaigns(staff: OrdersReader, session: SessionDep, kind: str | None = None):
+async def list_campaigns(staff: OrdersReader, session: SessionDep, kind: str | None = None) -> list[CampaignOut]:
     return await service.list_campaigns(session, staff.merchant_id, kind)
 
 
 @admin.get("/{campaign_id}", response_model=CampaignOut)
-async def get(campaign_id: RowId, staff: OrdersReader, session: SessionDep):
+async def get(campaign_id: RowId, staff: OrdersReader, session: SessionDep) -> CampaignOut:
     return service.out(await service.require(session, staff.merchant_id, campaign_id))
 
 
 @admin.patch("/{campaign_id}", response_model=CampaignOut)
-async def update(campaign_id: RowId, body: CampaignPatch, staff: CatalogWriter, session: SessionDep):
+async def update(campaign_id: RowId, body: CampaignPatch, staff: CatalogWriter, session: SessionDep) -> CampaignOut:
     return await service.update(session, staff.merchant_id, campaign_id, body)
 
 
 @admin.post("/{campaign_id}/lint", response_model=LintOut)
-async def lint(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
+async def lint(campaign_id: RowId, staff: CatalogWriter, session: SessionDep) -> LintOut:
     return await service.lint(session, staff.merchant_id, campaign_id)
 
 
 @admin.post("/{campaign_id}/activate", response_model=CampaignOut)
-async def activate(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
+async def activate(campaign_id: RowId, staff: CatalogWriter, session: SessionDep) -> CampaignOut:
     return await service.activate(session, staff.merchant_id, campaign_id)
 
 
 @admin.post("/{campaign_id}/pause", response_model=CampaignOut)
-async def pause(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
+async def pause(campaign_id: RowId, staff: CatalogWriter, session: SessionDep) -> CampaignOut:
     return await service.pause(session, staff.merchant_id, campaign_id)
 
 
 @admin.post("/{campaign_id}/end", response_model=CampaignOut)
-async def end(campaign_id: RowId, staff: CatalogWriter, session: SessionDep):
+async def end(campaign_id: RowId, staff: CatalogWriter, session: SessionDep) -> CampaignOut:
     return await service.end(session, staff.merchant_id, campaign_id)
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail)
 async def product_detail(product_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                         merchant: str | None = None):
+                         merchant: str | None = None) -> ProductDetail:
     """A product as the shopper sees it, with the campaigns live on it now."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     product = await catalog.product_detail(session, merchant_id, product_id, shopper_view=True)

@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
-from fissionmall.core.runtime import Runtime
+from fissionmall.core.clock import Clock
 from fissionmall.orders.hooks import CampaignOrders, Vouchers
 from fissionmall.sharing.targets import TargetCheck
 
@@ -25,8 +26,8 @@ class ShareTarget:
     check: TargetCheck
 
 
-PageLoader = Callable[[AsyncSession, Runtime, int, int], Awaitable[dict[str, Any]]]
-"""(session, runtime, merchant id, record id) -> what the page's template shows."""
+PageLoader = Callable[[AsyncSession, Clock, int, int], Awaitable[dict[str, Any]]]
+"""(session, clock, merchant id, record id) -> what the page's template shows."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Mechanic:
     """The linter: checks that need the database (prices against the catalog …) plus the pure rules."""
     summary: Callable[[Any], dict[str, Any]]
     """What a product page shows of a live campaign (prices, group size …)."""
-    on_activate: Callable[[AsyncSession, Any, Any], Awaitable[None]] | None = None
+    on_activate: Callable[[AsyncSession, Campaign, Any], Awaitable[None]] | None = None
     """(session, campaign, settings): what must exist before customers act (an assist pool's prizes …)."""
     orders: CampaignOrders | None = None
     """Its part in orders of its kind, when customers buy through it."""

@@ -17,6 +17,7 @@ from fissionmall.campaigns.states import CAMPAIGN_STATES, EDITABLE, CampaignStat
 from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
+from fissionmall.core.runtime import Runtime
 from fissionmall.db.claims import Claim, Claims, LockOrder
 from fissionmall.loyalty.levels import service as levels
 
@@ -160,7 +161,7 @@ def require_live(campaign: Campaign, clock: Clock, opens_by: datetime | None = N
 
 
 async def claims(session: AsyncSession, campaign: Campaign, customer_id: int, quantity: int, limit: int,
-                 runtime: Any) -> Claims:
+                 runtime: Runtime) -> Claims:
     """What taking part needs: campaign units and one use of the customer's quota, each a guarded statement that
     the use case applies last (the campaign's row is one every order of a sale races for). The campaign must be
     live for the customer now: before the start, members whose level gives early access come in that many hours
@@ -178,7 +179,7 @@ async def claims(session: AsyncSession, campaign: Campaign, customer_id: int, qu
     return Claims((_units(campaign, quantity, runtime, opens_by), quota))
 
 
-def _units(campaign: Campaign, quantity: int, runtime: Any, opens_by: datetime) -> Claim:
+def _units(campaign: Campaign, quantity: int, runtime: Runtime, opens_by: datetime) -> Claim:
     """Campaign units, and telling the admission gate what is left: the one way units are taken."""
 
     async def sold_out(session: AsyncSession) -> Exception:
@@ -203,7 +204,7 @@ async def _early_access(session: AsyncSession, campaign: Campaign, customer_id: 
     return timedelta(hours=level.early_access_hours if level else 0)
 
 
-async def take_units(session: AsyncSession, campaign: Campaign, quantity: int, runtime: Any) -> bool:
+async def take_units(session: AsyncSession, campaign: Campaign, quantity: int, runtime: Runtime) -> bool:
     """Campaign stock alone (a packet handed out by a worker job, which owns its transaction), by the same claim
     as taking part, applied at once; False when the campaign has none left or has ended."""
     try:

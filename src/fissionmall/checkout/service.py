@@ -23,6 +23,7 @@ from fissionmall.checkout.schemas import CheckoutOut, CouponOffer, LineIn, Place
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput
 from fissionmall.core.events import record_event
+from fissionmall.core.runtime import Runtime
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
 from fissionmall.db.claims import Claims
@@ -62,7 +63,7 @@ async def _cart(session: AsyncSession, merchant_id: int,
                    for sku, _, category_id in chosen], catalog.stock_claims(wanted, errors.out_of_stock)
 
 
-async def _campaign_part(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder,
+async def _campaign_part(session: AsyncSession, runtime: Runtime, shopper: Shopper, body: PlaceOrder,
                          lines: list[dict[str, Any]]) -> tuple[CampaignOrders | None, CampaignPart | None]:
     if body.campaign is None:
         return None, None
@@ -72,10 +73,9 @@ async def _campaign_part(session: AsyncSession, runtime: Any, shopper: Shopper, 
     return mechanic, await mechanic.prepare(session, runtime, shopper, body.campaign, lines)
 
 
-async def _price(session: AsyncSession, runtime: Any, merchant: Merchant, customer_id: int, body: PlaceOrder,
+async def _price(session: AsyncSession, now: datetime, merchant: Merchant, customer_id: int, body: PlaceOrder,
                  cart: list[pricing.Line], part: CampaignPart | None) -> pricing.Priced:
     """Price the cart with the benefits the shopper chose (pricing.py); a benefit that does not apply is a 422."""
-    now = runtime.clock.now()
     if part and part.deposit_fen is not None and (body.coupon_ids or body.wallet_fen or body.voucher_id or body.points):
         raise InvalidInput("benefits_not_with_deposit", "an order paid by deposit takes no coupon or credit",
                            field="coupon_ids" if body.coupon_ids else "wallet_fen")
@@ -108,19 +108,19 @@ def _pricing_rules(merchant: Merchant) -> pricing.Rules:
                          free_shipping_over_fen=merchant.free_shipping_over_fen)
 
 
-async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> OrderOut:
+async def place_order(session: AsyncSession, runtime: Runtime, shopper: Shopper, body: PlaceOrder) -> OrderOut:
     if body.campaign and not await runtime.gate.admit(body.campaign.campaign_id, sum(i.quantity for i in body.items)):
         raise campaign_errors.sold_out()  # known sold out: turned away before any database work
     now = runtime.clock.now()
     merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
     if body.store_id is not None:
         await merchants.require_store(session, merchant.id, body.store_id)
-    attribution = await sharing.attribution(session, runtime, merchant.id, body.share_code) \
+    attribution = await sharing.attribution(session, runtime.settings, merchant.id, body.share_code) \
         if body.share_code else None
     lines, cart, stock = await _cart(session, merchant.id, body)
     customer = await customers.get_customer(session, merchant.id, shopper.customer_id)
     mechanic, part = await _campaign_part(session, runtime, shopper, body, lines)
-    priced = await _price(session, runtime, merchant, customer.id, body, cart, part)
+    priced = await _price(session, now, merchant, customer.id, body, cart, part)
     values = dict(
         merchant_id=merchant.id, store_id=body.store_id, customer_id=customer.id, order_no=_order_no(now),
         kind=part.kind if part else "normal", campaign_id=part.campaign_id if part else None,
@@ -140,7 +140,7 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     if body.points:
         await points.spend(session, merchant.id, customer.id, body.points, ("order", order_id), now)
     if mechanic and part:
-        await mechanic.placed(session, runtime, order_id, part)
+        await mechanic.placed(session, runtime.clock, order_id, part)
     campaign_id = part.campaign_id if part else attribution.campaign_id if attribution else None
     await record_event(session, merchant_id=merchant.id, kind="order", at=now, actor_id=customer.id,
                        inviter_id=attribution.sharer_id if attribution else customer.inviter_id,
@@ -154,17 +154,18 @@ async def place_order(session: AsyncSession, runtime: Any, shopper: Shopper, bod
     return out
 
 
-async def preview(session: AsyncSession, runtime: Any, shopper: Shopper, body: PlaceOrder) -> CheckoutOut:
+async def preview(session: AsyncSession, runtime: Runtime, shopper: Shopper, body: PlaceOrder) -> CheckoutOut:
     """What the order would cost, line by line, and the coupon that would save most, refused as placing it would
     be now (sold out, limit reached …). It never writes or locks: in a flash sale previews must not queue for the
     rows the orders are claiming."""
     merchant = await merchants.merchant_by_id(session, shopper.merchant_id)
     lines, cart, stock = await _cart(session, merchant.id, body)
     _, part = await _campaign_part(session, runtime, shopper, body, lines)
-    priced = await _price(session, runtime, merchant, shopper.customer_id, body, cart, part)
+    now = runtime.clock.now()
+    priced = await _price(session, now, merchant, shopper.customer_id, body, cart, part)
     offers: list[CouponOffer] = []
     if not body.coupon_ids and (part is None or part.deposit_fen is None):
-        held = await coupons.held(session, shopper.customer_id, runtime.clock.now())
+        held = await coupons.held(session, shopper.customer_id, now)
         offers = [CouponOffer(coupon_id=coupon.coupon_id, name=coupon.name, saving_fen=saving) for coupon, saving
                   in pricing.savings(cart, pricing.Benefits(campaign=part.adjustments if part else ()),
                                      _pricing_rules(merchant), held)]
@@ -175,7 +176,7 @@ async def preview(session: AsyncSession, runtime: Any, shopper: Shopper, body: P
                        best_coupon=offers[0] if offers else None, coupon_offers=offers)
 
 
-async def redeem_points(session: AsyncSession, runtime: Any, shopper: Shopper, campaign_id: int,
+async def redeem_points(session: AsyncSession, runtime: Runtime, shopper: Shopper, campaign_id: int,
                         body: RedeemIn) -> RedeemOut:
     """Points-mall goods are an order placed like any other (its line priced by the points mall's hooks); a coupon
     is issued by the points mall at once."""

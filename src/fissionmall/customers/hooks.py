@@ -10,7 +10,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.runtime import Runtime
+from fissionmall.config import Settings
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Attribution:
 
 
 class Shares(Protocol):
-    async def attribution(self, session: AsyncSession, runtime: Runtime, merchant_id: int, code: str) -> Attribution:
+    async def attribution(self, session: AsyncSession, settings: Settings, merchant_id: int, code: str) -> Attribution:
         """Whose share a code is; a domain error when it is not valid for this mall."""
         ...
 

@@ -53,7 +53,7 @@ async def wechat_login(session: AsyncSession, runtime: Runtime, body: WechatLogi
 async def _sign_in(session: AsyncSession, runtime: Runtime, merchant_id: int, openid: str, unionid: str | None,
                    nickname: str, share_code: str | None, client: ClientInfo) -> ShopperToken:
     now = runtime.clock.now()
-    attribution = await HOOKS.share_resolver().attribution(session, runtime, merchant_id, share_code) \
+    attribution = await HOOKS.share_resolver().attribution(session, runtime.settings, merchant_id, share_code) \
         if share_code else None
     new_id = await repository.insert_if_absent(
         session, merchant_id=merchant_id, openid=openid, unionid=unionid, nickname=nickname or openid[:12],

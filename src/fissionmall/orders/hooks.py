@@ -15,8 +15,11 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper
+from fissionmall.core.clock import Clock
+from fissionmall.core.runtime import Runtime
 from fissionmall.db.claims import Claims
 from fissionmall.orders.models import Order
+from fissionmall.orders.schemas import CampaignChoice
 
 
 @dataclass(frozen=True)
@@ -45,23 +48,23 @@ class CampaignPart:
 
 
 class CampaignOrders(Protocol):
-    async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: Any,
+    async def prepare(self, session: AsyncSession, runtime: Runtime, shopper: Shopper, choice: CampaignChoice,
                       lines: Sequence[dict[str, Any]]) -> CampaignPart:
         """Validate the choice, price the lines, and say which campaign stock and limits the order claims (as
         values: nothing is written here, since a preview prepares too)."""
         ...
 
-    async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None: ...
+    async def placed(self, session: AsyncSession, clock: Clock, order_id: int, part: CampaignPart) -> None: ...
 
-    async def paid(self, session: AsyncSession, runtime: Any, order: Order) -> None:
+    async def paid(self, session: AsyncSession, runtime: Runtime, order: Order) -> None:
         """The order was just paid (still in status paid): seat it, ship it, or refund it."""
         ...
 
-    async def released(self, session: AsyncSession, runtime: Any, orders: Sequence[Order]) -> None:
+    async def released(self, session: AsyncSession, orders: Sequence[Order]) -> None:
         """These orders were cancelled unpaid or fully refunded: give back campaign stock and limits."""
         ...
 
-    async def balance_lapsed(self, session: AsyncSession, runtime: Any, orders: Sequence[Order]) -> None:
+    async def balance_lapsed(self, session: AsyncSession, clock: Clock, orders: Sequence[Order]) -> None:
         """These orders' balances were not paid in time: apply the deposit rule the campaign published."""
         ...
 

@@ -137,7 +137,7 @@ async def _open_refunds(session: AsyncSession, claims: Sequence[tuple[Order, int
         for order, amount in claims])
 
 
-async def open_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
+async def open_refund(session: AsyncSession, clock: Clock, order: Order, body: RefundIn, *,
                       requested_by: str) -> None:
     """Reserve the amount and move the order to refunding in one guarded statement.
 
@@ -147,19 +147,19 @@ async def open_refund(session: AsyncSession, runtime: Any, order: Order, body: R
         raise errors.refund_in_progress()
     if order.status not in REFUNDABLE:
         raise errors.invalid_transition(order.status, S.REFUNDING)
-    if order.status == S.RECEIVED and order.due_at is not None and order.due_at <= runtime.clock.now():
+    if order.status == S.RECEIVED and order.due_at is not None and order.due_at <= clock.now():
         raise Conflict("after_sale_closed", "the after-sale window of this order has closed")
     if body.sku_id is not None:
         amount = await _line_amount(session, order, body.sku_id, body.amount_fen)
     elif order.paid_fen == 0:
-        await _close_without_cash(session, runtime, order, requested_by)
+        await _close_without_cash(session, clock, order, requested_by)
         return
     else:
         available = order.paid_fen - order.refund_reserved_fen
         amount = body.amount_fen if body.amount_fen is not None else available
         if not 0 < amount <= available:
             raise errors.refund_too_large(available)
-    if not await _reserve_and_open(session, order, amount, body.reason, requested_by, runtime.clock.now(),
+    if not await _reserve_and_open(session, order, amount, body.reason, requested_by, clock.now(),
                                    sku_id=body.sku_id):
         raise errors.order_changed()
 
@@ -179,17 +179,17 @@ async def _line_amount(session: AsyncSession, order: Order, sku_id: int, amount_
     return amount
 
 
-async def _close_without_cash(session: AsyncSession, runtime: Any, order: Order, requested_by: str) -> None:
+async def _close_without_cash(session: AsyncSession, clock: Clock, order: Order, requested_by: str) -> None:
     """An order paid wholly with credit, points or a voucher has no money to send back: the merchant's refund closes
     it at once and returns in full what paid for it (a shopper asks the merchant, who decides)."""
     if requested_by == "customer":
         raise Conflict("refund_by_merchant", "nothing was paid in cash for this order: ask the merchant, who closes "
                                              "it and gives back your credit and points")
-    now = runtime.clock.now()
+    now = clock.now()
     if not await repository.move(session, order.id, [order.status], S.REFUNDED, closed_at=now, due_at=None):
         raise errors.order_changed()
     if order.shipped_at is None:
-        await orders.release(session, runtime, [order], refunded=True)
+        await orders.release(session, [order], now, refunded=True)
     else:
         await orders.return_benefits(session, [order], refunded=True)
     await orders.return_credit_and_points(session, [order], now)
@@ -208,22 +208,22 @@ async def _reserve_and_open(session: AsyncSession, order: Order, amount: int, re
     return True
 
 
-async def start_refund(session: AsyncSession, runtime: Any, order: Order, body: RefundIn, *,
+async def start_refund(session: AsyncSession, clock: Clock, order: Order, body: RefundIn, *,
                        requested_by: str) -> OrderOut:
-    await open_refund(session, runtime, order, body, requested_by=requested_by)
+    await open_refund(session, clock, order, body, requested_by=requested_by)
     return await orders.render_one(session, order.id)
 
 
-async def request_refund(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int,
+async def request_refund(session: AsyncSession, clock: Clock, shopper: Shopper, order_id: int,
                          body: RefundIn) -> OrderOut:
     order = await orders.require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
-    return await start_refund(session, runtime, order, body, requested_by="customer")
+    return await start_refund(session, clock, order, body, requested_by="customer")
 
 
-async def merchant_refund(session: AsyncSession, runtime: Any, staff: StaffMember, order_id: int,
+async def merchant_refund(session: AsyncSession, clock: Clock, staff: StaffMember, order_id: int,
                           body: RefundIn) -> OrderOut:
     order = await orders.require_order(session, staff.merchant_id, order_id)
-    return await start_refund(session, runtime, order, body, requested_by="merchant")
+    return await start_refund(session, clock, order, body, requested_by="merchant")
 
 
 async def decide_refund(session: AsyncSession, clock: Clock, staff: StaffMember, refund_id: int, *,
@@ -251,8 +251,7 @@ async def decide_refund(session: AsyncSession, clock: Clock, staff: StaffMember,
     return await orders.render_one(session, order.id)
 
 
-async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, amount_fen: int,
-                           at: datetime) -> bool:
+async def refund_succeeded(session: AsyncSession, refund_no: str, amount_fen: int, at: datetime) -> bool:
     """Apply a confirmed refund once: False for a repeat. The order leaves refunding when no part is in
     flight any more; a full refund closes it."""
     refund = await repository.finish_refund(session, refund_no, at)
@@ -268,7 +267,7 @@ async def refund_succeeded(session: AsyncSession, runtime: Any, refund_no: str, 
             await repository.move(session, order.id, [S.REFUNDING], S.REFUNDED, closed_at=at, due_at=None,
                                   resume_status=None)
             if order.shipped_at is None:
-                await orders.release(session, runtime, [order], refunded=True)
+                await orders.release(session, [order], at, refunded=True)
             else:  # the goods went out: no stock comes back, but the coupons and voucher do
                 await orders.return_benefits(session, [order], refunded=True)
         else:
@@ -311,23 +310,23 @@ async def refund_details(session: AsyncSession, refund_id: int) -> tuple[str, in
     return refund.out_trade_no, refund.amount_fen, refund.refund_no, refund.reason
 
 
-async def refund_for_campaign(session: AsyncSession, runtime: Any, order_id: int, amount_fen: int | None,
+async def refund_for_campaign(session: AsyncSession, clock: Clock, order_id: int, amount_fen: int | None,
                               reason: str, *, when: OrderStatus) -> bool:
     """A refund the campaign's rules owe (failed group, tier difference, lapsed balance), straight to the
     provider, and only while the order is still `when`: False, with nothing done, if it moved on first (say its
     balance was paid a moment before the deadline sweep reached it). `amount_fen` None: all that is left."""
     if amount_fen is None:
-        return bool(await refund_in_full(session, runtime, [order_id], reason, when=when))
+        return bool(await refund_in_full(session, clock, [order_id], reason, when=when))
     order = await repository.order_by_id(session, order_id)
     return order.status == when and amount_fen > 0 and await _reserve_and_open(session, order, amount_fen, reason,
-                                                                               "system", runtime.clock.now())
+                                                                               "system", clock.now())
 
 
-async def refund_in_full(session: AsyncSession, runtime: Any, order_ids: Sequence[int], reason: str, *,
+async def refund_in_full(session: AsyncSession, clock: Clock, order_ids: Sequence[int], reason: str, *,
                          when: OrderStatus) -> list[int]:
     """All that is left of each order's payments goes back, for a whole chunk of orders at once (a sweep's failed
     groups), to those still `when`: reserved and moved by one statement, their refunds, provider jobs and events
     written by one each. The orders refunded."""
     claims = await repository.reserve_all_left(session, order_ids, when, status=S.REFUNDING, resume_status=when)
-    await _open_refunds(session, claims, reason, "system", R.PROCESSING, runtime.clock.now())
+    await _open_refunds(session, claims, reason, "system", R.PROCESSING, clock.now())
     return [order.id for order, _ in claims]

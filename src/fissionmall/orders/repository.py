@@ -106,7 +106,7 @@ async def move(session: AsyncSession, order_id: int, from_statuses: Iterable[str
         update(Order).where(Order.id == order_id, Order.status.in_(list(from_statuses)))
         .values(status=to, **values)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def move_many(session: AsyncSession, order_ids: Sequence[int], from_status: str, to: str,
@@ -182,7 +182,7 @@ async def reserve_refund(session: AsyncSession, order_id: int, amount: int, from
                Order.refund_reserved_fen == reserved_fen, Order.refund_reserved_fen + amount <= Order.paid_fen)
         .values(refund_reserved_fen=Order.refund_reserved_fen + amount, **values)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def take_late_payment(session: AsyncSession, order_id: int, amount: int, at: datetime, *,
@@ -193,7 +193,7 @@ async def take_late_payment(session: AsyncSession, order_id: int, amount: int, a
         .values(paid_fen=Order.paid_fen + amount, refund_reserved_fen=Order.refund_reserved_fen + amount,
                 paid_at=func.coalesce(Order.paid_at, at))
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def refund_of(session: AsyncSession, merchant_id: int, refund_id: int) -> Refund | None:

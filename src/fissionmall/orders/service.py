@@ -16,6 +16,7 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.core.pagination import parse_cursor
+from fissionmall.core.runtime import Runtime
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
 from fissionmall.merchants import service as merchants
@@ -106,20 +107,20 @@ async def event(session: AsyncSession, order: Order, kind: str, at: datetime, **
                        inviter_id=order.inviter_id, subject=("order", order.id), data=data)
 
 
-async def release(session: AsyncSession, runtime: Any, orders: Sequence[Order], *, refunded: bool = False) -> None:
+async def release(session: AsyncSession, orders: Sequence[Order], at: datetime, *, refunded: bool = False) -> None:
     """Orders that will never ship give back their stock, their benefits, and their campaigns' stock and limits;
-    unpaid ones also the credit they used (a refund returns credit share by share, see refund_succeeded)."""
+    unpaid ones also the credit they used, at `at` (a refund returns credit share by share, see refund_succeeded)."""
     ids = [o.id for o in orders]
     await catalog.release_stock(session, await repository.quantities_by_sku(session, ids))
     await return_benefits(session, orders, refunded=refunded)
     if not refunded:
-        await return_credit_and_points(session, orders, runtime.clock.now())
+        await return_credit_and_points(session, orders, at)
     by_kind: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         by_kind[order.kind].append(order)
     for kind, group in by_kind.items():
         if kind in HOOKS.mechanics:
-            await HOOKS.mechanics[kind].released(session, runtime, group)
+            await HOOKS.mechanics[kind].released(session, group)
 
 
 async def return_credit_and_points(session: AsyncSession, orders: Sequence[Order], at: datetime) -> None:
@@ -145,17 +146,16 @@ async def return_benefits(session: AsyncSession, orders: Sequence[Order], *, ref
         await HOOKS.vouchers.released(session, ids)
 
 
-async def cancel(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> OrderOut:
+async def cancel(session: AsyncSession, clock: Clock, shopper: Shopper, order_id: int) -> OrderOut:
     order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
-    now = runtime.clock.now()
+    now = clock.now()
     await _move(session, order, S.CANCELLED, closed_at=now, due_at=None)
-    await release(session, runtime, [order])
+    await release(session, [order], now)
     await event(session, order, "order_cancelled", now, by="customer")
     return await render_one(session, order.id)
 
 
-async def adjust_price(session: AsyncSession, runtime: Any, staff: StaffMember, order_id: int,
-                       body: PriceAdjustmentIn) -> OrderOut:
+async def adjust_price(session: AsyncSession, staff: StaffMember, order_id: int, body: PriceAdjustmentIn) -> OrderOut:
     order = await require_order(session, staff.merchant_id, order_id)
     if order.deposit_fen is not None:
         raise Conflict("deposit_order_price_fixed", "the price of an order paid by deposit is set by its campaign")
@@ -191,7 +191,7 @@ async def receive(session: AsyncSession, clock: Clock, shopper: Shopper, order_i
     return await render_one(session, order.id)
 
 
-async def mark_paid(session: AsyncSession, runtime: Any, order_id: int, amount_fen: int, at: datetime,
+async def mark_paid(session: AsyncSession, runtime: Runtime, order_id: int, amount_fen: int, at: datetime,
                     stage: rules.Stage = "full") -> bool:
     """Apply a confirmed payment. False when the order was no longer awaiting it: the caller refunds the money
     (refunds.refund_late_payment)."""
@@ -238,19 +238,19 @@ async def start_payment(session: AsyncSession, shopper: Shopper, order_id: int, 
 CHUNK = 500
 
 
-async def cancel_unpaid(session: AsyncSession, runtime: Any, now: datetime) -> int:
+async def cancel_unpaid(session: AsyncSession, now: datetime) -> int:
     """Cancel one chunk of orders whose payment deadline passed, and give their stock back."""
     due = await repository.due_orders(session, S.PENDING_PAYMENT, now, CHUNK)
     cancelled = await repository.move_many(session, due, S.PENDING_PAYMENT, S.CANCELLED, closed_at=now, due_at=None)
     if cancelled:
         orders = await repository.orders_by_ids(session, cancelled)
-        await release(session, runtime, orders)
+        await release(session, orders, now)
         for order in orders:
             await event(session, order, "order_cancelled", now, by="timeout")
     return len(due)
 
 
-async def auto_receive(session: AsyncSession, runtime: Any, now: datetime) -> int:
+async def auto_receive(session: AsyncSession, now: datetime) -> int:
     """Shipped orders the customer never confirmed count as received (自动确认收货)."""
     due = await repository.due_orders(session, S.SHIPPED, now, CHUNK)
     after_sale_days: dict[int, int] = {}
@@ -264,7 +264,7 @@ async def auto_receive(session: AsyncSession, runtime: Any, now: datetime) -> in
     return len(due)
 
 
-async def auto_complete(session: AsyncSession, runtime: Any, now: datetime) -> int:
+async def auto_complete(session: AsyncSession, now: datetime) -> int:
     """Received orders complete once the after-sale window has passed."""
     due = await repository.due_orders(session, S.RECEIVED, now, CHUNK)
     completed = await repository.move_many(session, due, S.RECEIVED, S.COMPLETED, closed_at=now, due_at=None)
@@ -274,14 +274,14 @@ async def auto_complete(session: AsyncSession, runtime: Any, now: datetime) -> i
     return len(due)
 
 
-async def lapse_balances(session: AsyncSession, runtime: Any, now: datetime) -> int:
+async def lapse_balances(session: AsyncSession, clock: Clock, now: datetime) -> int:
     """Balances unpaid by their deadline: each campaign applies the deposit rule it published."""
     due = await repository.due_orders(session, S.BALANCE_DUE, now, CHUNK)
     by_kind: dict[str, list[Order]] = defaultdict(list)
     for order in await repository.orders_by_ids(session, due):
         by_kind[order.kind].append(order)
     for kind, lapsed in by_kind.items():
-        await HOOKS.mechanics[kind].balance_lapsed(session, runtime, lapsed)
+        await HOOKS.mechanics[kind].balance_lapsed(session, clock, lapsed)
     return len(due)
 
 
@@ -313,10 +313,10 @@ async def lower_balance(session: AsyncSession, order_id: int, amount_fen: int, n
         raise errors.order_changed()
 
 
-async def forfeit_deposit(session: AsyncSession, runtime: Any, order: Order, at: datetime) -> None:
+async def forfeit_deposit(session: AsyncSession, order: Order, at: datetime) -> None:
     """The balance lapsed and the published rule keeps the deposit: the order closes and its stock returns."""
     if await repository.move(session, order.id, [S.BALANCE_DUE], S.CANCELLED, closed_at=at, due_at=None):
-        await release(session, runtime, [order])
+        await release(session, [order], at)
         await event(session, order, "deposit_forfeited", at, amount_fen=order.paid_fen)
 
 

@@ -70,7 +70,7 @@ async def apply_notice(session: AsyncSession, runtime: Runtime, provider: str, n
     if notice.kind == "refund":
         if notice.out_refund_no is None:
             raise InvalidInput("invalid_notification", "refund notification without out_refund_no")
-        if await refunds.refund_succeeded(session, runtime, notice.out_refund_no, notice.amount_fen, now):
+        if await refunds.refund_succeeded(session, notice.out_refund_no, notice.amount_fen, now):
             return "applied"
         if not await refunds.refund_known(session, notice.out_refund_no):
             raise InvalidInput("refund_mismatch", "no refund with this number")

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
-from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, SettingsDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.sharing import service
@@ -19,26 +19,26 @@ POSTER_CACHE = "public, max-age=300, must-revalidate"
 
 @router.post("/shares", response_model=ShareOut, status_code=201)
 async def create_share(body: ShareIn, shopper: ShopperDep, session: SessionDep, idempotent: IdempotentDep,
-                       runtime: RuntimeDep):
+                       runtime: RuntimeDep) -> ShareOut | JSONResponse:
     return await idempotent(lambda: service.create_share(session, runtime, shopper, body), by=shopper, body=body,
                             status_code=201)
 
 
 @router.get("/shares/{code}", response_model=ShareLanding)
-async def open_share(code: str, session: SessionDep, runtime: RuntimeDep, visitor: OptionalShopperDep):
+async def open_share(code: str, session: SessionDep, runtime: RuntimeDep, visitor: OptionalShopperDep) -> ShareLanding:
     """The landing of a share link: records the click and says what to show."""
     return await service.land(session, runtime, code, visitor)
 
 
 @router.get("/shares/{code}/qr.png", response_class=Response)
-async def share_qr(code: str, session: SessionDep, runtime: RuntimeDep):
-    png = await service.qr_png(session, runtime, code)
+async def share_qr(code: str, session: SessionDep, settings: SettingsDep) -> Response:
+    png = await service.qr_png(session, settings, code)
     return Response(png, media_type="image/png", headers=PNG_CACHE)
 
 
 @router.get("/shares/{code}/poster.png", response_class=Response)
-async def share_poster(code: str, request: Request, session: SessionDep, runtime: RuntimeDep):
-    key, path = await service.poster_png(session, runtime, code)
+async def share_poster(code: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    key, path = await service.poster_png(session, settings, code)
     headers = {"ETag": f'"{key}"', "Cache-Control": POSTER_CACHE}
     if f'"{key}"' in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

@@ -114,7 +114,8 @@ def _qr_image(link: str, box_size: int) -> Image.Image:
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=2)
     qr.add_data(link)
     qr.make(fit=True)
-    return qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
+    image: Image.Image = qr.make_image(fill_color="black", back_color="white").get_image()
+    return image.convert("RGB")
 
 
 def _qr_fitting(link: str, target: int) -> Image.Image:

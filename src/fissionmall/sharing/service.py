@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog import service as catalog
+from fissionmall.config import Settings
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.core.events import record_event
+from fissionmall.core.runtime import Runtime
 from fissionmall.core.tokens import read_code, sign_code
 from fissionmall.customers import service as customers
 from fissionmall.customers.hooks import Attribution
@@ -26,18 +27,18 @@ POSTERS = "posters"
 """The folder under media_dir where posters are kept by key."""
 
 
-def share_code(runtime: Any, share_id: int) -> str:
-    return sign_code(runtime.settings.signing_keys, CODE_PURPOSE, share_id)
+def share_code(settings: Settings, share_id: int) -> str:
+    return sign_code(settings.signing_keys, CODE_PURPOSE, share_id)
 
 
-def describe(runtime: Any, share: Share) -> ShareOut:
-    code = share_code(runtime, share.id)
-    base = runtime.settings.public_base_url
-    return ShareOut(code=code, link=share_link(runtime, code), scene=code,
+def describe(settings: Settings, share: Share) -> ShareOut:
+    code = share_code(settings, share.id)
+    base = settings.public_base_url
+    return ShareOut(code=code, link=share_link(settings, code), scene=code,
                     qr_url=f"{base}/api/v1/shares/{code}/qr.png", poster_url=f"{base}/api/v1/shares/{code}/poster.png")
 
 
-async def create_share(session: AsyncSession, runtime: Any, shopper: Shopper, body: ShareIn) -> ShareOut:
+async def create_share(session: AsyncSession, runtime: Runtime, shopper: Shopper, body: ShareIn) -> ShareOut:
     campaign_id = await TARGETS[body.target_type](session, shopper, body.target_id)
     sharer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
     now = runtime.clock.now()
@@ -48,21 +49,21 @@ async def create_share(session: AsyncSession, runtime: Any, shopper: Shopper, bo
                        inviter_id=sharer.inviter_id, depth=sharer.depth, campaign_id=share.campaign_id,
                        subject=("share", share.id), data={"target_type": share.target_type,
                                                            "target_id": share.target_id})
-    return describe(runtime, share)
+    return describe(runtime.settings, share)
 
 
-async def resolve(session: AsyncSession, runtime: Any, code: str) -> tuple[Share, str]:
+async def resolve(session: AsyncSession, settings: Settings, code: str) -> tuple[Share, str]:
     """The share behind a code and its sharer's nickname; a forged or edited code is not found."""
-    share_id = read_code(runtime.settings.signing_keys, CODE_PURPOSE, code)
+    share_id = read_code(settings.signing_keys, CODE_PURPOSE, code)
     found = await repository.with_sharer(session, share_id) if share_id is not None else None
     if found is None:
         raise NotFound("share_not_found", "this share link is not valid")
     return found
 
 
-async def land(session: AsyncSession, runtime: Any, code: str, visitor: Shopper | None) -> ShareLanding:
+async def land(session: AsyncSession, runtime: Runtime, code: str, visitor: Shopper | None) -> ShareLanding:
     """Someone opened a share link: record the click, tell the page what to show."""
-    share, nickname = await resolve(session, runtime, code)
+    share, nickname = await resolve(session, runtime.settings, code)
     visitor_id = visitor.customer_id if visitor and visitor.merchant_id == share.merchant_id else None
     await record_event(session, merchant_id=share.merchant_id, kind="click", at=runtime.clock.now(),
                        actor_id=visitor_id, inviter_id=share.sharer_id, depth=share.depth + 1,
@@ -73,9 +74,9 @@ async def land(session: AsyncSession, runtime: Any, code: str, visitor: Shopper 
                         depth=share.depth + 1)
 
 
-async def attribution(session: AsyncSession, runtime: Any, merchant_id: int, code: str) -> Attribution:
+async def attribution(session: AsyncSession, settings: Settings, merchant_id: int, code: str) -> Attribution:
     """Whose share brought this customer or order; a code of another merchant is refused like a forgery."""
-    share_id = read_code(runtime.settings.signing_keys, CODE_PURPOSE, code)
+    share_id = read_code(settings.signing_keys, CODE_PURPOSE, code)
     found = await repository.with_sharer(session, share_id) if share_id is not None else None
     if found is None or found[0].merchant_id != merchant_id:
         raise InvalidInput("invalid_share_code", "the share code is not valid for this mall")
@@ -84,19 +85,19 @@ async def attribution(session: AsyncSession, runtime: Any, merchant_id: int, cod
                        campaign_id=share.campaign_id)
 
 
-async def qr_png(session: AsyncSession, runtime: Any, code: str) -> bytes:
-    await resolve(session, runtime, code)
-    return await anyio.to_thread.run_sync(render_qr_png, share_link(runtime, code))
+async def qr_png(session: AsyncSession, settings: Settings, code: str) -> bytes:
+    await resolve(session, settings, code)
+    return await anyio.to_thread.run_sync(render_qr_png, share_link(settings, code))
 
 
-def share_link(runtime: Any, code: str) -> str:
-    return f"{runtime.settings.public_base_url}/s/{code}"
+def share_link(settings: Settings, code: str) -> str:
+    return f"{settings.public_base_url}/s/{code}"
 
 
-async def poster_png(session: AsyncSession, runtime: Any, code: str) -> tuple[str, Path]:
+async def poster_png(session: AsyncSession, settings: Settings, code: str) -> tuple[str, Path]:
     """A poster for a product share (image, title, price, the sharer's name and the QR code): its key, which
     changes whenever anything it shows does, and its file, drawn only if no poster with that key was kept."""
-    share, nickname = await resolve(session, runtime, code)
+    share, nickname = await resolve(session, settings, code)
     if share.target_type == "product":
         card = await catalog.product_detail(session, share.merchant_id, share.target_id, shopper_view=False)
         prices = [sku.price_fen for sku in card.skus if sku.active]
@@ -105,16 +106,16 @@ async def poster_png(session: AsyncSession, runtime: Any, code: str) -> tuple[st
     else:
         title, price, image = "邀请你来逛逛", None, None
     content = PosterContent(title=title, price_fen=price, original_price_fen=None, sharer_name=nickname,
-                            link=share_link(runtime, code), image_path=_local_media(runtime, image))
-    folder = Path(runtime.settings.media_dir) / POSTERS
+                            link=share_link(settings, code), image_path=_local_media(settings, image))
+    folder = Path(settings.media_dir) / POSTERS
     return await anyio.to_thread.run_sync(cached_poster, folder, content)
 
 
-def _local_media(runtime: Any, url: str | None) -> Path | None:
+def _local_media(settings: Settings, url: str | None) -> Path | None:
     """Only files under the media folder are read; anything else is drawn as a placeholder."""
     if not url or not url.startswith("/media/"):
         return None
-    root = Path(runtime.settings.media_dir).resolve()
+    root = Path(settings.media_dir).resolve()
     path = (root / url.removeprefix("/media/")).resolve()
     return path if path.is_relative_to(root) and path.is_file() else None
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.mechanic import Page
 from fissionmall.catalog import service as catalog
+from fissionmall.core.clock import Clock
+from fissionmall.core.deps import ClockDep, SessionDep, SettingsDep
 from fissionmall.core.errors import NotFound
 from fissionmall.core.money import yuan
-from fissionmall.core.transaction import TransactionalRoute, get_session
+from fissionmall.core.runtime import RuntimeDep
+from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.mechanics import MECHANICS
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
@@ -28,29 +31,30 @@ templates.env.filters["yuan"] = lambda fen: "" if fen is None else yuan(fen)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, merchant: str | None = None, session: AsyncSession = Depends(get_session)):
-    shop = await merchants.merchant_by_slug(session, merchant or request.app.state.runtime.settings.default_merchant)
+async def home(request: Request, session: SessionDep, settings: SettingsDep,
+               merchant: str | None = None) -> HTMLResponse:
+    shop = await merchants.merchant_by_slug(session, merchant or settings.default_merchant)
     page = await catalog.list_products(session, shop.id, cursor=None, limit=50, category_id=None)
     return templates.TemplateResponse(request, "home.html", {"shop": shop, "products": page.items})
 
 
 @router.get("/m/{merchant}/products/{product_id}", response_class=HTMLResponse)
-async def product(request: Request, merchant: str, product_id: int, session: AsyncSession = Depends(get_session)):
+async def product(request: Request, merchant: str, product_id: int, session: SessionDep) -> HTMLResponse:
     shop = await merchants.merchant_by_slug(session, merchant)
     detail = await catalog.product_detail(session, shop.id, product_id, shopper_view=True)
     return templates.TemplateResponse(request, "product.html", {"shop": shop, "product": detail})
 
 
 @router.get("/s/{code}", response_class=HTMLResponse)
-async def share_landing(request: Request, code: str, session: AsyncSession = Depends(get_session)):
+async def share_landing(request: Request, code: str, session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:
     """A share link opened in a browser: the click is recorded, then the shared record's page (a group, a bargain
     …) or the shared product is shown."""
-    runtime = request.app.state.runtime
     landing = await sharing.land(session, runtime, code, None)
-    share, _ = await sharing.resolve(session, runtime, code)
+    share, _ = await sharing.resolve(session, runtime.settings, code)
     shop = await merchants.merchant_by_id(session, share.merchant_id)
     if (page := PAGES_BY_TARGET.get(landing.target_type)) is not None:
-        return await _render(request, session, shop, page, landing.target_id, sharer=landing.sharer.nickname)
+        return await _render(request, session, runtime.clock, shop, page, landing.target_id,
+                             sharer=landing.sharer.nickname)
     detail = None
     if landing.target_type == "product":
         with contextlib.suppress(NotFound):  # taken off sale since it was shared: still land in the mall
@@ -60,9 +64,9 @@ async def share_landing(request: Request, code: str, session: AsyncSession = Dep
         "gone": landing.target_type == "product" and detail is None})
 
 
-async def _render(request: Request, session: AsyncSession, shop: Merchant, page: Page, record_id: int,
+async def _render(request: Request, session: AsyncSession, clock: Clock, shop: Merchant, page: Page, record_id: int,
                   sharer: str | None = None) -> HTMLResponse:
-    context = await page.load(session, request.app.state.runtime, shop.id, record_id)
+    context = await page.load(session, clock, shop.id, record_id)
     return templates.TemplateResponse(request, page.template, {"shop": shop, "sharer": sharer, **context})
 
 
@@ -71,9 +75,10 @@ PAGES_BY_TARGET: dict[str, Page] = {}
 
 
 def _mechanic_page(page: Page) -> None:
-    async def show(request: Request, merchant: str, record_id: int,
-                   session: AsyncSession = Depends(get_session)) -> HTMLResponse:
-        return await _render(request, session, await merchants.merchant_by_slug(session, merchant), page, record_id)
+    async def show(request: Request, merchant: str, record_id: int, session: SessionDep,
+                   clock: ClockDep) -> HTMLResponse:
+        shop = await merchants.merchant_by_slug(session, merchant)
+        return await _render(request, session, clock, shop, page, record_id)
 
     router.add_api_route(f"/m/{{merchant}}/{page.path}/{{record_id}}", show, methods=["GET"],
                          response_class=HTMLResponse, name=f"{page.path}_page")

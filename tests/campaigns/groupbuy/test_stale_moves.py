@@ -30,7 +30,7 @@ async def test_a_sweep_does_not_fail_a_group_completed_after_it_read_it(mall: Ma
         [due] = await repository.due_groups(session, now, 10)
         # the last seat is paid between the sweep's read and its write
         assert await repository.close_groups(session, [group_id], GroupStatus.SUCCEEDED, now) == [group_id]
-        await groupbuy._fail(session, runtime, [due])
+        await groupbuy._fail(session, runtime.clock, [due])
     async with runtime.sessionmaker() as session:
         status = (await session.execute(select(BuyingGroup.status).where(BuyingGroup.id == group_id))).scalar_one()
         failed = (await session.execute(select(func.count()).select_from(Event).where(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from fissionmall.campaigns.assist import service
 from fissionmall.campaigns.assist.schemas import AssistCampaignOut, OpenPacket, PacketOut
@@ -16,7 +17,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: assist red pa
 
 @router.get("/assist-campaigns/{campaign_id}", response_model=AssistCampaignOut)
 async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                   merchant: str | None = None):
+                   merchant: str | None = None) -> AssistCampaignOut:
     """Prizes, amounts, count, odds, conditions and organiser, published before anyone takes part (P3)."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
@@ -24,20 +25,20 @@ async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: Ses
 
 @router.post("/assists", response_model=PacketOut, status_code=201)
 async def open_packet(body: OpenPacket, shopper: ShopperDep, client: ClientDep, session: SessionDep,
-                      idempotent: IdempotentDep, runtime: RuntimeDep):
+                      idempotent: IdempotentDep, runtime: RuntimeDep) -> PacketOut | JSONResponse:
     return await idempotent(lambda: service.open_packet(session, runtime, shopper, body, client), by=shopper, body=body,
                             status_code=201)
 
 
 @router.get("/assists/{packet_id}", response_model=PacketOut)
 async def packet(packet_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                 merchant: str | None = None):
+                 merchant: str | None = None) -> PacketOut:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
-    return await service.view(session, runtime, merchant_id, packet_id)
+    return await service.view(session, runtime.clock, merchant_id, packet_id)
 
 
 @router.post("/assists/{packet_id}/helps", response_model=PacketOut, status_code=201)
 async def help_open(packet_id: RowId, shopper: ShopperDep, client: ClientDep, session: SessionDep,
-                    idempotent: IdempotentDep, runtime: RuntimeDep):
+                    idempotent: IdempotentDep, runtime: RuntimeDep) -> PacketOut | JSONResponse:
     return await idempotent(lambda: service.help_open(session, runtime, shopper, packet_id, client), by=shopper,
                             body=None, status_code=201)

@@ -33,6 +33,7 @@ from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.core.auth import Shopper
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict
 from fissionmall.core.events import record_event
 from fissionmall.core.runtime import Runtime
@@ -50,7 +51,7 @@ def settings_of(campaign: Campaign) -> AssistSettings:
     return AssistSettings.model_validate(campaign.settings)
 
 
-async def open_packet(session: AsyncSession, runtime: Any, shopper: Shopper, body: OpenPacket,
+async def open_packet(session: AsyncSession, runtime: Runtime, shopper: Shopper, body: OpenPacket,
                       client: ClientInfo) -> PacketOut:
     campaign = await campaigns.require(session, shopper.merchant_id, body.campaign_id, kind=KIND)
     settings = settings_of(campaign)
@@ -63,12 +64,12 @@ async def open_packet(session: AsyncSession, runtime: Any, shopper: Shopper, bod
         expires_at=now + timedelta(minutes=settings.duration_minutes))
     await record_event(session, merchant_id=shopper.merchant_id, kind="assist_open", at=now,
                        actor_id=shopper.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id))
-    started = await _out(session, runtime, packet, settings)
+    started = await _out(session, runtime.clock, packet, settings)
     await claims.apply(session)
     return started
 
 
-async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packet_id: int,
+async def help_open(session: AsyncSession, runtime: Runtime, shopper: Shopper, packet_id: int,
                     client: ClientInfo) -> PacketOut:
     packet = await _require(session, shopper.merchant_id, packet_id)
     now = runtime.clock.now()
@@ -94,10 +95,10 @@ async def help_open(session: AsyncSession, runtime: Any, shopper: Shopper, packe
                        data={"seq": seq, "reward_fen": reward})
     if seq == packet.helpers_needed:
         packet = await _open(session, runtime, campaign, settings, packet)
-    return await _out(session, runtime, packet, settings)
+    return await _out(session, runtime.clock, packet, settings)
 
 
-async def _open(session: AsyncSession, runtime: Any, campaign: Campaign, settings: AssistSettings,
+async def _open(session: AsyncSession, runtime: Runtime, campaign: Campaign, settings: AssistSettings,
                 packet: AssistPacket) -> AssistPacket:
     """The last help opens the packet: the odds, then the owner's risk rank, then the next prize of the pool.
     The packet as it ends.
@@ -119,7 +120,7 @@ async def _open(session: AsyncSession, runtime: Any, campaign: Campaign, setting
         else:
             prize_seq, prize = slot
             paid = await helping.grant_credit(
-                session, runtime, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
+                session, runtime.clock, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
                 budget=Budget(total_fen=settings.pool_fen), customer_id=owner.id,
                 amount_fen=help_rules.risky_prize(settings, rank, prize, settings.min_prize_fen),
                 kind=PRIZE, source=(KIND, packet.id))
@@ -138,14 +139,14 @@ async def _require(session: AsyncSession, merchant_id: int, packet_id: int) -> A
     return packet
 
 
-async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id: int) -> PacketOut:
+async def view(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> PacketOut:
     packet = await _require(session, merchant_id, packet_id)
     campaign = await campaigns.require(session, merchant_id, packet.campaign_id, kind=KIND)
-    return await _out(session, runtime, packet, settings_of(campaign))
+    return await _out(session, clock, packet, settings_of(campaign))
 
 
-async def _out(session: AsyncSession, runtime: Any, packet: AssistPacket, settings: AssistSettings) -> PacketOut:
-    now = runtime.clock.now()
+async def _out(session: AsyncSession, clock: Clock, packet: AssistPacket, settings: AssistSettings) -> PacketOut:
+    now = clock.now()
     status = AssistStatus.EXPIRED if packet.status == AssistStatus.OPEN and packet.expires_at <= now else packet.status
     return PacketOut(
         id=packet.id, campaign_id=packet.campaign_id, customer_id=packet.customer_id, status=status,
@@ -172,10 +173,10 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
         rules=rules.describe(settings))
 
 
-async def expire(session: AsyncSession, runtime: Any) -> int:
-    expired = await repository.expire_due(session, runtime.clock.now(), CHUNK)
+async def expire(session: AsyncSession, clock: Clock) -> int:
+    expired = await repository.expire_due(session, clock.now(), CHUNK)
     for packet in expired:
-        await record_event(session, merchant_id=packet.merchant_id, kind="assist_expired", at=runtime.clock.now(),
+        await record_event(session, merchant_id=packet.merchant_id, kind="assist_expired", at=clock.now(),
                            actor_id=packet.customer_id, campaign_id=packet.campaign_id, subject=(KIND, packet.id),
                            data={"helps_done": packet.helps_done})
     return len(expired)
@@ -212,9 +213,9 @@ async def _packet_target(session: AsyncSession, shopper: Shopper, packet_id: int
 OUTCOMES = {"lost": "这次没有中奖", "pool_empty": "奖品已发完", "withheld": "经风控判定不发放奖励"}
 
 
-async def page(session: AsyncSession, runtime: Runtime, merchant_id: int, packet_id: int) -> dict[str, Any]:
+async def page(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> dict[str, Any]:
     """A friend's red packet: helpers so far, places left, the prize once opened, and the published odds."""
-    packet = await view(session, runtime, merchant_id, packet_id)
+    packet = await view(session, clock, merchant_id, packet_id)
     campaign = await campaign_view(session, merchant_id, packet.campaign_id)
     return {"packet": packet, "campaign": campaign, "empty_seats": range(packet.helps_remaining),
             "outcome_text": OUTCOMES.get(packet.outcome or "", "")}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from fissionmall.campaigns.bargain import service
 from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, StartBargain
@@ -16,7 +17,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: bargaining"])
 
 @router.get("/bargain-campaigns/{campaign_id}", response_model=BargainCampaignOut)
 async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                   merchant: str | None = None):
+                   merchant: str | None = None) -> BargainCampaignOut:
     """The published rules before anyone starts: N, floor, deadline, limits (P1)."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
@@ -24,21 +25,21 @@ async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: Ses
 
 @router.post("/bargains", response_model=BargainOut, status_code=201)
 async def start(body: StartBargain, shopper: ShopperDep, session: SessionDep, idempotent: IdempotentDep,
-                runtime: RuntimeDep):
+                runtime: RuntimeDep) -> BargainOut | JSONResponse:
     return await idempotent(lambda: service.start(session, runtime, shopper, body), by=shopper, body=body,
                             status_code=201)
 
 
 @router.get("/bargains/{bargain_id}", response_model=BargainOut)
 async def bargain(bargain_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                  merchant: str | None = None):
+                  merchant: str | None = None) -> BargainOut:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
-    return await service.view(session, runtime, merchant_id, bargain_id)
+    return await service.view(session, runtime.clock, merchant_id, bargain_id)
 
 
 @router.post("/bargains/{bargain_id}/helps", response_model=BargainOut, status_code=201)
 async def help_cut(bargain_id: RowId, shopper: ShopperDep, client: ClientDep, session: SessionDep,
-                   idempotent: IdempotentDep, runtime: RuntimeDep):
+                   idempotent: IdempotentDep, runtime: RuntimeDep) -> BargainOut | JSONResponse:
     """A friend's cut: explicit, logged in, once per bargain (S3, F1)."""
     return await idempotent(lambda: service.help_cut(session, runtime, shopper, bargain_id, client), by=shopper,
                             body=None, status_code=201)

@@ -68,7 +68,7 @@ async def attach_order(session: AsyncSession, bargain_id: int, order_id: int, no
         .where(Bargain.id == bargain_id, Bargain.order_id.is_(None), Bargain.status.in_(OPEN),
                Bargain.expires_at > now)
         .values(order_id=order_id))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def purchased(session: AsyncSession, order_id: int) -> None:

@@ -25,6 +25,7 @@ from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.runtime import Runtime
@@ -44,7 +45,7 @@ def settings_of(campaign: Campaign) -> BargainSettings:
     return BargainSettings.model_validate(campaign.settings)
 
 
-async def start(session: AsyncSession, runtime: Any, shopper: Shopper, body: StartBargain) -> BargainOut:
+async def start(session: AsyncSession, runtime: Runtime, shopper: Shopper, body: StartBargain) -> BargainOut:
     """Claim a unit of the campaign and one of the customer's starts, plan the cuts, publish their hash."""
     campaign = await campaigns.require(session, shopper.merchant_id, body.campaign_id, kind=KIND)
     settings = settings_of(campaign)
@@ -63,12 +64,12 @@ async def start(session: AsyncSession, runtime: Any, shopper: Shopper, body: Sta
     await record_event(session, merchant_id=shopper.merchant_id, kind="bargain_start", at=now,
                        actor_id=shopper.customer_id, campaign_id=campaign.id, subject=("bargain", bargain.id),
                        data={"start_price_fen": settings.start_price_fen, "helps_needed": settings.helps_needed})
-    started = await _out(session, runtime, bargain, settings)
+    started = await _out(session, runtime.clock, bargain, settings)
     await claims.apply(session)
     return started
 
 
-async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargain_id: int,
+async def help_cut(session: AsyncSession, runtime: Runtime, shopper: Shopper, bargain_id: int,
                    client: ClientInfo) -> BargainOut:
     """A friend takes the next cut: admitted by the shared help rules, then one guarded step on the bargain."""
     bargain = await _require(session, shopper.merchant_id, bargain_id)
@@ -102,7 +103,7 @@ async def help_cut(session: AsyncSession, runtime: Any, shopper: Shopper, bargai
                        inviter_id=bargain.customer_id, campaign_id=campaign.id, subject=(KIND, bargain.id),
                        data={"seq": seq, "cut_fen": cut, "bonus_fen": max(0, cut - schedule[seq - 1]),
                              "reward_fen": reward})
-    return await _out(session, runtime, bargain, settings)
+    return await _out(session, runtime.clock, bargain, settings)
 
 
 async def _require(session: AsyncSession, merchant_id: int, bargain_id: int) -> Bargain:
@@ -112,14 +113,14 @@ async def _require(session: AsyncSession, merchant_id: int, bargain_id: int) -> 
     return bargain
 
 
-async def view(session: AsyncSession, runtime: Any, merchant_id: int, bargain_id: int) -> BargainOut:
+async def view(session: AsyncSession, clock: Clock, merchant_id: int, bargain_id: int) -> BargainOut:
     bargain = await _require(session, merchant_id, bargain_id)
     campaign = await campaigns.require(session, merchant_id, bargain.campaign_id, kind=KIND)
-    return await _out(session, runtime, bargain, settings_of(campaign))
+    return await _out(session, clock, bargain, settings_of(campaign))
 
 
-async def _out(session: AsyncSession, runtime: Any, bargain: Bargain, settings: BargainSettings) -> BargainOut:
-    now = runtime.clock.now()
+async def _out(session: AsyncSession, clock: Clock, bargain: Bargain, settings: BargainSettings) -> BargainOut:
+    now = clock.now()
     live = bargain.status in OPEN and bargain.expires_at > now
     status = BargainStatus.EXPIRED if bargain.status in OPEN and not live and bargain.order_id is None \
         else bargain.status
@@ -156,7 +157,7 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
 class BargainOrders:
     """Bargaining's part in the order flow: the bargain's price, one unit, one order at a time."""
 
-    async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: CampaignChoice,
+    async def prepare(self, session: AsyncSession, runtime: Runtime, shopper: Shopper, choice: CampaignChoice,
                       lines: Sequence[dict[str, Any]]) -> CampaignPart:
         bargain = await _require(session, shopper.merchant_id, choice.target_id or 0)
         if bargain.customer_id != shopper.customer_id or bargain.campaign_id != choice.campaign_id:
@@ -176,27 +177,27 @@ class BargainOrders:
                           "amount_fen": bargain.price_fen - lines[0]["unit_price_fen"]}],
             context={"bargain_id": bargain.id})
 
-    async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
-        if not await repository.attach_order(session, part.context["bargain_id"], order_id, runtime.clock.now()):
+    async def placed(self, session: AsyncSession, clock: Clock, order_id: int, part: CampaignPart) -> None:
+        if not await repository.attach_order(session, part.context["bargain_id"], order_id, clock.now()):
             raise errors.bargain_in_order()
 
-    async def paid(self, session: AsyncSession, runtime: Any, order: Order) -> None:
+    async def paid(self, session: AsyncSession, runtime: Runtime, order: Order) -> None:
         await repository.purchased(session, order.id)
         await orders.release_for_shipping(session, [order.id])
 
-    async def released(self, session: AsyncSession, runtime: Any, released_orders: Sequence[Order]) -> None:
+    async def released(self, session: AsyncSession, released_orders: Sequence[Order]) -> None:
         await repository.detach_orders(session, [o.id for o in released_orders])
 
-    async def balance_lapsed(self, session: AsyncSession, runtime: Any, lapsed: Sequence[Order]) -> None:
+    async def balance_lapsed(self, session: AsyncSession, clock: Clock, lapsed: Sequence[Order]) -> None:
         """Bargains take no deposit, so no balance of theirs can lapse."""
 
 
-async def expire(session: AsyncSession, runtime: Any) -> int:
+async def expire(session: AsyncSession, clock: Clock) -> int:
     """One chunk of bargains whose time ran out unbought: each gives back its campaign unit and start."""
-    expired = await repository.expire_due(session, runtime.clock.now(), CHUNK)
+    expired = await repository.expire_due(session, clock.now(), CHUNK)
     for bargain in expired:
         await campaigns.unclaim(session, bargain.campaign_id, bargain.customer_id, 1)
-        await record_event(session, merchant_id=bargain.merchant_id, kind="bargain_expired", at=runtime.clock.now(),
+        await record_event(session, merchant_id=bargain.merchant_id, kind="bargain_expired", at=clock.now(),
                            actor_id=bargain.customer_id, campaign_id=bargain.campaign_id,
                            subject=(KIND, bargain.id), data={"price_fen": bargain.price_fen})
     return len(expired)
@@ -226,9 +227,9 @@ async def _bargain_target(session: AsyncSession, shopper: Shopper, bargain_id: i
     return bargain.campaign_id
 
 
-async def page(session: AsyncSession, runtime: Runtime, merchant_id: int, bargain_id: int) -> dict[str, Any]:
+async def page(session: AsyncSession, clock: Clock, merchant_id: int, bargain_id: int) -> dict[str, Any]:
     """A friend's bargain: price so far, who cut how much, helps left, the rules and the schedule's proof."""
-    bargain = await view(session, runtime, merchant_id, bargain_id)
+    bargain = await view(session, clock, merchant_id, bargain_id)
     campaign = await campaign_view(session, merchant_id, bargain.campaign_id)
     product = await catalog.product_detail(session, merchant_id, campaign.product_id, shopper_view=False)
     return {"bargain": bargain, "product": product}

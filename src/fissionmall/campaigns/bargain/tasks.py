@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fissionmall.campaigns.bargain import service
+from fissionmall.core.runtime import Runtime
 from fissionmall.core.schedule import in_chunks, sweep
 
 
 @sweep("bargain.expire")
-async def expire(runtime: Any, now: datetime) -> int:
-    return await in_chunks(runtime.sessionmaker, lambda session: service.expire(session, runtime), service.CHUNK)
+async def expire(runtime: Runtime, now: datetime) -> int:
+    return await in_chunks(runtime.sessionmaker, lambda session: service.expire(session, runtime.clock), service.CHUNK)

@@ -27,9 +27,11 @@ from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.outbox import enqueue
+from fissionmall.core.runtime import Runtime
 from fissionmall.merchants import service as merchants
 from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
@@ -66,7 +68,7 @@ def _out(voucher: Voucher, viewer_id: int) -> VoucherOut:
 class GiftOrders:
     """Buying vouchers: the campaign's price per voucher, one voucher per unit, delivered on payment."""
 
-    async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: CampaignChoice,
+    async def prepare(self, session: AsyncSession, runtime: Runtime, shopper: Shopper, choice: CampaignChoice,
                       lines: Sequence[dict[str, Any]]) -> CampaignPart:
         campaign = await campaigns.require(session, shopper.merchant_id, choice.campaign_id, kind=KIND)
         settings = settings_of(campaign)
@@ -80,10 +82,10 @@ class GiftOrders:
              "amount_fen": (settings.price_fen - lines[0]["unit_price_fen"]) * quantity}],
             context={"quantity": quantity}, claims=claims)
 
-    async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
+    async def placed(self, session: AsyncSession, clock: Clock, order_id: int, part: CampaignPart) -> None:
         """Vouchers exist only once paid."""
 
-    async def paid(self, session: AsyncSession, runtime: Any, order: Order) -> None:
+    async def paid(self, session: AsyncSession, runtime: Runtime, order: Order) -> None:
         campaign = await campaigns.require(session, order.merchant_id, order.campaign_id or 0, kind=KIND)
         settings = settings_of(campaign)
         quantity = sum(item.quantity for item in await orders.items_of(session, order.id))
@@ -97,12 +99,12 @@ class GiftOrders:
             for _ in range(quantity)])
         await orders.complete_on_payment(session, [order.id], now)
 
-    async def released(self, session: AsyncSession, runtime: Any, released_orders: Sequence[Order]) -> None:
+    async def released(self, session: AsyncSession, released_orders: Sequence[Order]) -> None:
         for order in released_orders:
             quantity = sum(item.quantity for item in await orders.items_of(session, order.id))
             await campaigns.unclaim(session, order.campaign_id or 0, order.customer_id, quantity)
 
-    async def balance_lapsed(self, session: AsyncSession, runtime: Any, lapsed: Sequence[Order]) -> None:
+    async def balance_lapsed(self, session: AsyncSession, clock: Clock, lapsed: Sequence[Order]) -> None:
         """Vouchers take no deposit."""
 
 
@@ -136,7 +138,7 @@ async def mine(session: AsyncSession, shopper: Shopper) -> list[VoucherOut]:
                                                                             shopper.customer_id)]
 
 
-async def send(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_id: int) -> SentOut:
+async def send(session: AsyncSession, runtime: Runtime, shopper: Shopper, voucher_id: int) -> SentOut:
     """A one-time link for a friend; until claimed (or the deadline) the voucher is the sender's still."""
     voucher = await _require(session, shopper.merchant_id, voucher_id)
     if voucher.holder_id != shopper.customer_id:
@@ -159,12 +161,12 @@ async def send(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_id
     return SentOut(voucher=_out(voucher, shopper.customer_id), claim_link=link, token=token)
 
 
-async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_id: int, token: str) -> VoucherOut:
+async def claim(session: AsyncSession, clock: Clock, shopper: Shopper, voucher_id: int, token: str) -> VoucherOut:
     """The first friend with the link takes the voucher; the link is spent, and the voucher gets a new code, so
     the code the sender saw no longer redeems it."""
     voucher = await _require(session, shopper.merchant_id, voucher_id)
     sender = voucher.holder_id
-    now = runtime.clock.now()
+    now = clock.now()
     if sender == shopper.customer_id or not await repository.move(
             session, voucher.id, VoucherStatus.ACTIVE, Voucher.status == VoucherStatus.SENT,
             Voucher.claim_token_hash == _hash(token), Voucher.claim_deadline > now,
@@ -178,11 +180,11 @@ async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, voucher_i
     return _out(voucher, shopper.customer_id)
 
 
-async def redeem_in_store(session: AsyncSession, runtime: Any, staff: StaffMember, code: str,
+async def redeem_in_store(session: AsyncSession, clock: Clock, staff: StaffMember, code: str,
                           store_id: int) -> VoucherOut:
     """Staff scan or type the code; the redemption is attributed to the store."""
     await merchants.require_store(session, staff.merchant_id, store_id)
-    now = runtime.clock.now()
+    now = clock.now()
     voucher = await repository.redeem_by_code(session, staff.merchant_id, code, now, redeemed_store_id=store_id,
                                               redeemed_by_staff=staff.staff_id)
     if voucher is None:
@@ -203,13 +205,13 @@ async def _require(session: AsyncSession, merchant_id: int, voucher_id: int) -> 
     return voucher
 
 
-async def return_unclaimed(session: AsyncSession, runtime: Any) -> int:
-    return await repository.return_unclaimed(session, runtime.clock.now(), CHUNK)
+async def return_unclaimed(session: AsyncSession, now: datetime) -> int:
+    return await repository.return_unclaimed(session, now, CHUNK)
 
 
-async def expire(session: AsyncSession, runtime: Any) -> int:
+async def expire(session: AsyncSession, clock: Clock) -> int:
     """Vouchers past their validity: expired, and a refund to the buyer queued per order."""
-    now = runtime.clock.now()
+    now = clock.now()
     order_ids = await repository.expire_due(session, now, CHUNK)
     for order_id in order_ids:
         await enqueue(session, REFUND_JOB, {"order_id": order_id}, now=now,
@@ -217,21 +219,18 @@ async def expire(session: AsyncSession, runtime: Any) -> int:
     return len(order_ids)
 
 
-async def refund_expired(runtime: Any, payload: dict[str, Any]) -> None:
+async def refund_expired(session: AsyncSession, clock: Clock, order_id: int) -> None:
     """Refund an order's expired vouchers at the price paid, as far as money was paid (credit comes back with it,
     share by share). Retried (by raising) while the order is busy."""
-    async with runtime.sessionmaker() as session:
-        order_id = int(payload["order_id"])
-        expired = await repository.expired_of_order(session, order_id)
-        order = await orders.find_order(session, expired[0].merchant_id, order_id) if expired else None
-        if order is None:
-            return
-        amount = min(sum(v.price_fen for v in expired), order.paid_fen - order.refund_reserved_fen)
-        if amount > 0 and not await refunds.refund_for_campaign(session, runtime, order_id, amount,
-                                                               "礼券过期未使用，退款", when=OrderStatus.COMPLETED):
-            raise RuntimeError(f"order {order_id} is busy; its expired vouchers are refunded on a retry")
-        await repository.mark_refunded(session, [v.id for v in expired])
-        await session.commit()
+    expired = await repository.expired_of_order(session, order_id)
+    order = await orders.find_order(session, expired[0].merchant_id, order_id) if expired else None
+    if order is None:
+        return
+    amount = min(sum(v.price_fen for v in expired), order.paid_fen - order.refund_reserved_fen)
+    if amount > 0 and not await refunds.refund_for_campaign(session, clock, order_id, amount,
+                                                           "礼券过期未使用，退款", when=OrderStatus.COMPLETED):
+        raise RuntimeError(f"order {order_id} is busy; its expired vouchers are refunded on a retry")
+    await repository.mark_refunded(session, [v.id for v in expired])
 
 
 async def check(session: AsyncSession, merchant_id: int, settings: GiftSettings) -> list[Finding]:

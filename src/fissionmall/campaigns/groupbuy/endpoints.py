@@ -15,7 +15,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: group buying"
 
 @router.get("/group-campaigns/{campaign_id}", response_model=GroupCampaignOut)
 async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                   merchant: str | None = None):
+                   merchant: str | None = None) -> GroupCampaignOut:
     """Prices and the published rules: size, time to fill, refund on failure, auto-complete."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
@@ -23,13 +23,13 @@ async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: Ses
 
 @router.get("/group-campaigns/{campaign_id}/groups", response_model=list[GroupOut])
 async def open_groups(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                      merchant: str | None = None):
+                      merchant: str | None = None) -> list[GroupOut]:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
-    return await service.open_groups(session, runtime, merchant_id, campaign_id)
+    return await service.open_groups(session, runtime.clock, merchant_id, campaign_id)
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut)
 async def group(group_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                merchant: str | None = None):
+                merchant: str | None = None) -> GroupOut:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
-    return await service.group_view(session, runtime, merchant_id, group_id)
+    return await service.group_view(session, runtime.clock, merchant_id, group_id)

@@ -4,7 +4,7 @@ last seat is paid, fail (and refund everyone) when time runs out. DOMAIN.md § G
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import Happened, record_event, record_events
 from fissionmall.core.runtime import Runtime
@@ -60,7 +61,7 @@ class GroupBuyOrders:
         if price is None:
             raise errors.sku_not_in_campaign(line["sku_id"])
         if choice.target_id is not None:
-            await _check_joinable(session, runtime, shopper, campaign, settings, choice.target_id)
+            await _check_joinable(session, runtime.clock, shopper, campaign, settings, choice.target_id)
         claims = await campaigns.claims(session, campaign, shopper.customer_id, line["quantity"],
                                         settings.per_customer_limit, runtime)
         discount = (price - line["unit_price_fen"]) * line["quantity"]
@@ -75,7 +76,7 @@ class GroupBuyOrders:
             claims=claims,
         )
 
-    async def placed(self, session: AsyncSession, runtime: Runtime, order_id: int, part: CampaignPart) -> None:
+    async def placed(self, session: AsyncSession, clock: Clock, order_id: int, part: CampaignPart) -> None:
         context = part.context
         if not await repository.add_group_order(
                 session, order_id=order_id, merchant_id=context["merchant_id"], campaign_id=part.campaign_id,
@@ -88,11 +89,11 @@ class GroupBuyOrders:
         entry = await repository.group_order(session, order.id)
         now = runtime.clock.now()
         if entry.group_id is None:
-            await _open_group(session, runtime, entry, order)
+            await _open_group(session, now, entry, order)
             return
         seat = await repository.take_seat(session, entry.group_id, now)
         if seat is None:
-            await _lost_the_race(session, runtime, entry, order)
+            await _lost_the_race(session, runtime.clock, entry, order)
             return
         seat_no, size = seat
         await repository.set_seat(session, order.id, seat_no)
@@ -100,15 +101,15 @@ class GroupBuyOrders:
         if seat_no == size:
             await _succeed(session, runtime, entry.group_id, order.merchant_id)
 
-    async def released(self, session: AsyncSession, runtime: Runtime, released_orders: Sequence[Order]) -> None:
+    async def released(self, session: AsyncSession, released_orders: Sequence[Order]) -> None:
         entries = await repository.group_orders(session, [o.id for o in released_orders])
         await repository.deactivate(session, [e.order_id for e in entries])
         for entry in entries:
             await campaigns.unclaim(session, entry.campaign_id, entry.customer_id, entry.quantity)
 
-    async def balance_lapsed(self, session: AsyncSession, runtime: Runtime, lapsed: Sequence[Order]) -> None:
+    async def balance_lapsed(self, session: AsyncSession, clock: Clock, lapsed: Sequence[Order]) -> None:
         """The deposit rule the campaign published: keep the deposit (定金) or return it in full."""
-        now = runtime.clock.now()
+        now = clock.now()
         rule: dict[int, str] = {}
         for order in lapsed:
             campaign_id = order.campaign_id or 0
@@ -116,20 +117,20 @@ class GroupBuyOrders:
                 campaign = await campaigns.require(session, order.merchant_id, campaign_id, kind=KIND)
                 rule[campaign_id] = settings_of(campaign).deposit_on_lapse
             if rule[campaign_id] == "forfeit":
-                await orders.forfeit_deposit(session, runtime, order, now)
+                await orders.forfeit_deposit(session, order, now)
             else:
-                await refunds.refund_for_campaign(session, runtime, order.id, None, "尾款逾期未付，定金全额退还",
+                await refunds.refund_for_campaign(session, clock, order.id, None, "尾款逾期未付，定金全额退还",
                                                  when=OrderStatus.BALANCE_DUE)
 
 
-async def _check_joinable(session: AsyncSession, runtime: Runtime, shopper: Shopper, campaign: Campaign,
+async def _check_joinable(session: AsyncSession, clock: Clock, shopper: Shopper, campaign: Campaign,
                           settings: GroupBuySettings, group_id: int) -> None:
     group = await repository.group_of(session, shopper.merchant_id, group_id)
     if group is None or group.campaign_id != campaign.id:
         raise errors.group_not_found(group_id)
     if group.paid_count >= group.size:
         raise errors.group_full()
-    if group.status != GroupStatus.OPEN or group.expires_at <= runtime.clock.now():
+    if group.status != GroupStatus.OPEN or group.expires_at <= clock.now():
         raise errors.group_closed("closed" if group.status == GroupStatus.OPEN else group.status)
     if group.leader_id == shopper.customer_id:
         raise errors.already_in_group()
@@ -139,8 +140,7 @@ async def _check_joinable(session: AsyncSession, runtime: Runtime, shopper: Shop
             raise errors.new_customers_only()
 
 
-async def _open_group(session: AsyncSession, runtime: Runtime, entry: GroupOrder, order: Order) -> None:
-    now = runtime.clock.now()
+async def _open_group(session: AsyncSession, now: datetime, entry: GroupOrder, order: Order) -> None:
     campaign = await campaigns.require(session, order.merchant_id, entry.campaign_id, kind=KIND)
     settings = settings_of(campaign)
     group_id = await repository.open_group(
@@ -151,13 +151,13 @@ async def _open_group(session: AsyncSession, runtime: Runtime, entry: GroupOrder
     await _event(session, order, "group_open", now, group_id, size=settings.group_size)
 
 
-async def _lost_the_race(session: AsyncSession, runtime: Runtime, entry: GroupOrder, order: Order) -> None:
+async def _lost_the_race(session: AsyncSession, clock: Clock, entry: GroupOrder, order: Order) -> None:
     """The group filled or closed before this payment arrived: the campaign's setting decides."""
     campaign = await campaigns.require(session, order.merchant_id, entry.campaign_id, kind=KIND)
     if settings_of(campaign).race_loser == "new_group":
-        await _open_group(session, runtime, entry, order)
+        await _open_group(session, clock.now(), entry, order)
     else:
-        await refunds.refund_for_campaign(session, runtime, order.id, None, "拼团已满或已结束，全额退款",
+        await refunds.refund_for_campaign(session, clock, order.id, None, "拼团已满或已结束，全额退款",
                                          when=OrderStatus.PAID)
 
 
@@ -177,7 +177,7 @@ async def _succeed(session: AsyncSession, runtime: Runtime, group_id: int, merch
         if difference and member.order_id in balance_due:
             await orders.lower_balance(session, member.order_id, difference, "阶梯团差价", group.campaign_id)
         elif difference:
-            await refunds.refund_for_campaign(session, runtime, member.order_id, difference, "阶梯团差价退还",
+            await refunds.refund_for_campaign(session, runtime.clock, member.order_id, difference, "阶梯团差价退还",
                                              when=OrderStatus.TO_SHIP)
     commission = 0
     if settings.leader_commission_bp:
@@ -194,22 +194,22 @@ async def _succeed(session: AsyncSession, runtime: Runtime, group_id: int, merch
                        campaign_id=group.campaign_id, subject=("group", group_id), data=data)
 
 
-async def _fail(session: AsyncSession, runtime: Runtime, groups: Sequence[BuyingGroup]) -> None:
+async def _fail(session: AsyncSession, clock: Clock, groups: Sequence[BuyingGroup]) -> None:
     """A chunk of groups that did not fill: closed by one statement, every paid member refunded in full on their
     own order through the outbox, set-based (refunds.refund_in_full)."""
     if not groups:
         return
-    now = runtime.clock.now()
+    now = clock.now()
     closed = set(await repository.close_groups(session, [g.id for g in groups], GroupStatus.FAILED, now))
     members = await repository.seated(session, list(closed))
-    await refunds.refund_in_full(session, runtime, [m.order_id for m in members], "拼团未成功，全额退款",
+    await refunds.refund_in_full(session, clock, [m.order_id for m in members], "拼团未成功，全额退款",
                                  when=OrderStatus.PAID)
     await record_events(session, "group_failed", now, [
         Happened(merchant_id=g.merchant_id, subject=("group", g.id), actor_id=g.leader_id, campaign_id=g.campaign_id,
                  data={"members": g.paid_count}) for g in groups if g.id in closed])
 
 
-async def _event(session: AsyncSession, order: Order, kind: str, at: Any, group_id: int, **data: Any) -> None:
+async def _event(session: AsyncSession, order: Order, kind: str, at: datetime, group_id: int, **data: Any) -> None:
     await record_event(session, merchant_id=order.merchant_id, kind=kind, at=at, actor_id=order.customer_id,
                        inviter_id=order.inviter_id, campaign_id=order.campaign_id, subject=("group", group_id),
                        data={"order_id": order.id, **data})
@@ -230,7 +230,7 @@ async def settle_expired(session: AsyncSession, runtime: Runtime) -> int:
     for group in due:
         if group not in failing:
             await _succeed(session, runtime, group.id, group.merchant_id)
-    await _fail(session, runtime, failing)
+    await _fail(session, runtime.clock, failing)
     return len(due)
 
 
@@ -251,8 +251,7 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
         deposit_on_lapse=settings.deposit_on_lapse, rules=rules.describe(settings))
 
 
-async def _render(session: AsyncSession, runtime: Runtime, groups: Sequence[BuyingGroup]) -> list[GroupOut]:
-    now = runtime.clock.now()
+async def _render(session: AsyncSession, now: datetime, groups: Sequence[BuyingGroup]) -> list[GroupOut]:
     seats: dict[int, list[GroupMemberOut]] = {g.id: [] for g in groups}
     for entry, nickname, avatar in await repository.members(session, [g.id for g in groups]):
         seats[entry.group_id or 0].append(GroupMemberOut(customer_id=entry.customer_id, nickname=nickname,
@@ -266,19 +265,20 @@ async def _render(session: AsyncSession, runtime: Runtime, groups: Sequence[Buyi
     ]
 
 
-async def open_groups(session: AsyncSession, runtime: Runtime, merchant_id: int, campaign_id: int) -> list[GroupOut]:
+async def open_groups(session: AsyncSession, clock: Clock, merchant_id: int, campaign_id: int) -> list[GroupOut]:
     """The 凑团 list; empty when the merchant keeps groups private."""
     campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
     if not settings_of(campaign).listed or campaign.status != CampaignStatus.ACTIVE:
         return []
-    return await _render(session, runtime, await repository.open_groups(session, campaign.id, runtime.clock.now(), 20))
+    now = clock.now()
+    return await _render(session, now, await repository.open_groups(session, campaign.id, now, 20))
 
 
-async def group_view(session: AsyncSession, runtime: Runtime, merchant_id: int, group_id: int) -> GroupOut:
+async def group_view(session: AsyncSession, clock: Clock, merchant_id: int, group_id: int) -> GroupOut:
     group = await repository.group_of(session, merchant_id, group_id)
     if group is None:
         raise errors.group_not_found(group_id)
-    return (await _render(session, runtime, [group]))[0]
+    return (await _render(session, clock.now(), [group]))[0]
 
 
 async def check(session: AsyncSession, merchant_id: int, settings: GroupBuySettings) -> list[Finding]:
@@ -313,9 +313,9 @@ def summary(settings: GroupBuySettings) -> dict[str, Any]:
             "prices": [sku.model_dump() for sku in settings.skus]}
 
 
-async def page(session: AsyncSession, runtime: Runtime, merchant_id: int, group_id: int) -> dict[str, Any]:
+async def page(session: AsyncSession, clock: Clock, merchant_id: int, group_id: int) -> dict[str, Any]:
     """The group a friend shared: who is in, places left, time left, the price, and the published rules."""
-    view = await group_view(session, runtime, merchant_id, group_id)
+    view = await group_view(session, clock, merchant_id, group_id)
     campaign = await campaign_view(session, merchant_id, view.campaign_id)
     product = await catalog.product_detail(session, merchant_id, campaign.product_id, shopper_view=False)
     return {"group": view, "campaign": campaign, "product": product,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fissionmall.campaigns.groupbuy import service
+from fissionmall.core.runtime import Runtime
 from fissionmall.core.schedule import in_chunks, sweep
 
 
 @sweep("groupbuy.settle_expired")
-async def settle_expired(runtime: Any, now: datetime) -> int:
+async def settle_expired(runtime: Runtime, now: datetime) -> int:
     return await in_chunks(runtime.sessionmaker, lambda session: service.settle_expired(session, runtime),
                            service.CHUNK)

@@ -7,13 +7,13 @@ and `settle`s the help with what it did. Any refusal raises, and the request's t
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.helping import errors, repository
 from fissionmall.campaigns.helping.schemas import Budget, HelperReward, HelpOut, HelpRules
 from fissionmall.core import counters
+from fissionmall.core.clock import Clock
+from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.fraud import service as fraud
 from fissionmall.fraud import velocity
@@ -22,7 +22,7 @@ from fissionmall.fraud.schemas import Actor
 from fissionmall.wallet import service as wallet
 
 
-async def take_help(session: AsyncSession, runtime: Any, rules: HelpRules, *, campaign_id: int,
+async def take_help(session: AsyncSession, runtime: Runtime, rules: HelpRules, *, campaign_id: int,
                     target: tuple[str, int], owner_id: int, helper: Actor) -> int:
     """Admit this helper on this record, or refuse with a clear code; the new help's id."""
     if helper.customer_id == owner_id and not rules.self_help:
@@ -66,14 +66,14 @@ async def helps_on(session: AsyncSession, target_type: str, target_ids: list[int
     return found
 
 
-async def reward_helper(session: AsyncSession, runtime: Any, settings: HelperReward, *, merchant_id: int,
+async def reward_helper(session: AsyncSession, runtime: Runtime, settings: HelperReward, *, merchant_id: int,
                         campaign_id: int, helper: Actor, help_id: int) -> int:
     """The campaign's helper reward for this help, after the risk check (F4): what was credited."""
     if not settings.helper_reward_fen or settings.reward_budget is None:
         return 0
     if await fraud.risk_rank(session, runtime, helper) >= HIGH_RISK:
         return 0
-    return await grant_credit(session, runtime, merchant_id=merchant_id, campaign_id=campaign_id,
+    return await grant_credit(session, runtime.clock, merchant_id=merchant_id, campaign_id=campaign_id,
                               budget=settings.reward_budget, customer_id=helper.customer_id,
                               amount_fen=settings.helper_reward_fen, kind="helper_reward", source=("help", help_id))
 
@@ -82,14 +82,14 @@ def budget_key(campaign_id: int, kind: str) -> str:
     return f"budget:{campaign_id}:{kind}"
 
 
-async def grant_credit(session: AsyncSession, runtime: Any, *, merchant_id: int, campaign_id: int, budget: Budget,
+async def grant_credit(session: AsyncSession, clock: Clock, *, merchant_id: int, campaign_id: int, budget: Budget,
                        customer_id: int, amount_fen: int, kind: str, source: tuple[str, int]) -> int:
     """Credit a prize or reward (`kind` names the campaign's pot it is paid from), claiming the pot's budget in
     this same transaction: the amount granted, or 0 when the budget (in all, or today's) cannot cover it. Once
     per (customer, kind, source)."""
     if amount_fen <= 0:
         return 0
-    now = runtime.clock.now()
+    now = clock.now()
     pot = budget_key(campaign_id, kind)
     claims = [(pot, counters.TOTAL, budget.total_fen)]
     if budget.daily_fen is not None:

@@ -15,13 +15,13 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: invite reward
 
 @router.get("/invite-campaigns/{campaign_id}", response_model=InviteCampaignOut)
 async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                   merchant: str | None = None):
+                   merchant: str | None = None) -> InviteCampaignOut:
     """The published rules: what a friend must do, the reward, how many friends count."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.campaign_view(session, merchant_id, campaign_id)
 
 
 @router.get("/invite-campaigns/{campaign_id}/mine", response_model=InviteProgressOut)
-async def my_invites(campaign_id: RowId, shopper: ShopperDep, session: SessionDep):
+async def my_invites(campaign_id: RowId, shopper: ShopperDep, session: SessionDep) -> InviteProgressOut:
     """The inviter's page: the rules, each friend who came through them and what they earned."""
     return await service.progress(session, shopper, campaign_id)

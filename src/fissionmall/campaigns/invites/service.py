@@ -8,8 +8,6 @@ high-risk friend, counts for nothing; limits and budget are claimed in the trans
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import errors as campaign_errors
@@ -28,10 +26,10 @@ from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.core import counters
 from fissionmall.core.auth import Shopper
+from fissionmall.core.clock import Clock
 from fissionmall.core.events import react, record_event
 from fissionmall.customers import service as customers
 from fissionmall.customers.models import Customer
-from fissionmall.fraud import service as fraud
 
 KIND = "invite"
 REWARD_JOB = "invites.reward"
@@ -42,28 +40,31 @@ def settings_of(campaign: Campaign) -> InviteSettings:
     return InviteSettings.model_validate(campaign.settings)
 
 
-async def reward_friend(runtime: Any, payload: dict[str, Any]) -> None:
-    """A friend registered or paid a first order: reward their inviter in each live campaign that counts it."""
-    merchant_id, deed = int(payload["merchant_id"]), str(payload["event"])
-    async with runtime.sessionmaker() as session:
-        friend = await customers.get_customer(session, merchant_id, int(payload["actor_id"]))
-        live = [c for c in await campaigns.live_of_kind(session, merchant_id, KIND, runtime.clock)
-                if settings_of(c).reward_on == deed]
-        if friend.inviter_id is None or friend.inviter_id == friend.id or not live:
-            return
-    verdict = await fraud.judge_friend(runtime, friend, must_be_new=True)
-    async with runtime.sessionmaker() as session:
-        for campaign in live:
-            await _reward(session, runtime, campaign, friend, verdict)
-        await session.commit()
+async def to_reward(session: AsyncSession, clock: Clock, merchant_id: int, friend_id: int,
+                    deed: str) -> tuple[Customer, list[Campaign]] | None:
+    """A friend registered or paid a first order (`deed`): the friend and the live campaigns that reward their
+    inviter for it, or None when nobody is owed anything."""
+    friend = await customers.get_customer(session, merchant_id, friend_id)
+    live = [c for c in await campaigns.live_of_kind(session, merchant_id, KIND, clock)
+            if settings_of(c).reward_on == deed]
+    if friend.inviter_id is None or friend.inviter_id == friend.id or not live:
+        return None
+    return friend, live
 
 
-async def _reward(session: AsyncSession, runtime: Any, campaign: Campaign, friend: Customer,
+async def reward_inviter(session: AsyncSession, clock: Clock, live: list[Campaign], friend: Customer,
+                         verdict: str | None) -> None:
+    """The inviter's reward in each campaign, once `verdict` (the risk check's judgement of the friend) is known."""
+    for campaign in live:
+        await _reward(session, clock, campaign, friend, verdict)
+
+
+async def _reward(session: AsyncSession, clock: Clock, campaign: Campaign, friend: Customer,
                   verdict: str | None) -> None:
     settings, inviter_id = settings_of(campaign), friend.inviter_id or 0
     reward_id = await repository.record(session, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
                                         inviter_id=inviter_id, invitee_id=friend.id, outcome="pending",
-                                        amount_fen=0, created_at=runtime.clock.now())
+                                        amount_fen=0, created_at=clock.now())
     if reward_id is None:
         return  # this friend was counted already (a retried job)
     outcome, paid = verdict or "rewarded", 0
@@ -73,7 +74,7 @@ async def _reward(session: AsyncSession, runtime: Any, campaign: Campaign, frien
                                settings.max_friends) is None:
             outcome = "limit_reached"
         else:
-            paid = await helping.grant_credit(session, runtime, merchant_id=campaign.merchant_id,
+            paid = await helping.grant_credit(session, clock, merchant_id=campaign.merchant_id,
                                               campaign_id=campaign.id, budget=settings.budget,
                                               customer_id=inviter_id, amount_fen=settings.reward_fen, kind=REWARD,
                                               source=("invite", reward_id))
@@ -81,7 +82,7 @@ async def _reward(session: AsyncSession, runtime: Any, campaign: Campaign, frien
                 outcome = "budget_spent"
                 await counters.give_back(session, friends_key, counters.TOTAL)
     await repository.settle(session, reward_id, outcome, paid)
-    await record_event(session, merchant_id=campaign.merchant_id, kind="invite_reward", at=runtime.clock.now(),
+    await record_event(session, merchant_id=campaign.merchant_id, kind="invite_reward", at=clock.now(),
                        actor_id=inviter_id, inviter_id=inviter_id, campaign_id=campaign.id,
                        subject=("customer", friend.id), data={"outcome": outcome, "amount_fen": paid})
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from fissionmall.campaigns.packets import service
 from fissionmall.campaigns.packets.schemas import PacketOut
-from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.core.deps import ClockDep, IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -15,20 +16,20 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: coupon packet
 
 
 @router.get("/orders/{order_id}/packets", response_model=list[PacketOut])
-async def order_packets(order_id: RowId, shopper: ShopperDep, session: SessionDep, runtime: RuntimeDep):
+async def order_packets(order_id: RowId, shopper: ShopperDep, session: SessionDep, clock: ClockDep) -> list[PacketOut]:
     """The packets a paid order brought, ready to share (made by the worker just after payment)."""
-    return await service.packets_for_order(session, runtime, shopper, order_id)
+    return await service.packets_for_order(session, clock, shopper, order_id)
 
 
 @router.get("/packets/{packet_id}", response_model=PacketOut)
 async def packet(packet_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                 merchant: str | None = None):
+                 merchant: str | None = None) -> PacketOut:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
-    return await service.view(session, runtime, merchant_id, packet_id)
+    return await service.view(session, runtime.clock, merchant_id, packet_id)
 
 
 @router.post("/packets/{packet_id}/claims", response_model=PacketOut, status_code=201)
 async def claim(packet_id: RowId, shopper: ShopperDep, client: ClientDep, session: SessionDep,
-                idempotent: IdempotentDep, runtime: RuntimeDep):
+                idempotent: IdempotentDep, runtime: RuntimeDep) -> PacketOut | JSONResponse:
     return await idempotent(lambda: service.claim(session, runtime, shopper, packet_id, client), by=shopper, body=None,
                             status_code=201)

@@ -10,8 +10,7 @@ new-customers-only), and the slots are campaigns/slots, as an assist pool's priz
 from __future__ import annotations
 
 import random
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +26,10 @@ from fissionmall.campaigns.packets.schemas import ClaimOut, PacketOut, PacketSet
 from fissionmall.campaigns.packets.states import PacketStatus
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.core.auth import Shopper
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import react, record_event
+from fissionmall.core.runtime import Runtime
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo
@@ -45,37 +46,34 @@ def settings_of(campaign: Campaign) -> PacketSettings:
     return PacketSettings.model_validate(campaign.settings)
 
 
-async def create_for_order(runtime: Any, payload: dict[str, Any]) -> None:
+async def create_for_order(session: AsyncSession, runtime: Runtime, merchant_id: int, order_id: int) -> None:
     """A paid order: one packet per live packet campaign it qualifies for (paid in full, enough spent)."""
-    merchant_id, order_id = int(payload["merchant_id"]), int(payload["subject_id"])
-    async with runtime.sessionmaker() as session:
-        order = await orders.find_order(session, merchant_id, order_id)
-        if order is None or order.paid_fen < order.total_fen or order.total_fen == 0:
-            return
-        now = runtime.clock.now()
-        for kind in KINDS:
-            for campaign in await campaigns.live_of_kind(session, merchant_id, kind, runtime.clock):
-                settings = settings_of(campaign)
-                if order.total_fen < settings.min_order_fen:
-                    continue
-                if not await campaigns.take_units(session, campaign, 1, runtime):
-                    continue  # the campaign has handed out all the packets it may
-                packet_id = await repository.insert_packet(
-                    session, merchant_id=merchant_id, campaign_id=campaign.id, kind=kind, order_id=order.id,
-                    owner_id=order.customer_id, slots=settings.slots, friends_claimed=0, status=PacketStatus.OPEN,
-                    created_at=now, expires_at=now + timedelta(hours=settings.duration_hours))
-                if packet_id is None:  # a job run twice: the order has its packet, and the unit goes back
-                    await campaigns.give_units(session, campaign.id, 1)
-                    continue
-                await slots.fill(session, merchant_id, (TARGET, packet_id),
-                                 rules.amounts(settings, random.SystemRandom()))
-                await record_event(session, merchant_id=merchant_id, kind="packet_created", at=now,
-                                   actor_id=order.customer_id, campaign_id=campaign.id,
-                                   subject=(TARGET, packet_id), data={"order_id": order.id})
-        await session.commit()
+    order = await orders.find_order(session, merchant_id, order_id)
+    if order is None or order.paid_fen < order.total_fen or order.total_fen == 0:
+        return
+    now = runtime.clock.now()
+    for kind in KINDS:
+        for campaign in await campaigns.live_of_kind(session, merchant_id, kind, runtime.clock):
+            settings = settings_of(campaign)
+            if order.total_fen < settings.min_order_fen:
+                continue
+            if not await campaigns.take_units(session, campaign, 1, runtime):
+                continue  # the campaign has handed out all the packets it may
+            packet_id = await repository.insert_packet(
+                session, merchant_id=merchant_id, campaign_id=campaign.id, kind=kind, order_id=order.id,
+                owner_id=order.customer_id, slots=settings.slots, friends_claimed=0, status=PacketStatus.OPEN,
+                created_at=now, expires_at=now + timedelta(hours=settings.duration_hours))
+            if packet_id is None:  # a job run twice: the order has its packet, and the unit goes back
+                await campaigns.give_units(session, campaign.id, 1)
+                continue
+            await slots.fill(session, merchant_id, (TARGET, packet_id),
+                             rules.amounts(settings, random.SystemRandom()))
+            await record_event(session, merchant_id=merchant_id, kind="packet_created", at=now,
+                               actor_id=order.customer_id, campaign_id=campaign.id,
+                               subject=(TARGET, packet_id), data={"order_id": order.id})
 
 
-async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, packet_id: int,
+async def claim(session: AsyncSession, runtime: Runtime, shopper: Shopper, packet_id: int,
                 client: ClientInfo) -> PacketOut:
     """Claim one slot: admitted as a help, then the next slot, then its coupon with the slot's amount."""
     packet = await _require(session, shopper.merchant_id, packet_id)
@@ -107,10 +105,10 @@ async def claim(session: AsyncSession, runtime: Any, shopper: Shopper, packet_id
     await record_event(session, merchant_id=shopper.merchant_id, kind="packet_claim", at=now,
                        actor_id=claimer.customer_id, inviter_id=packet.owner_id, campaign_id=campaign.id,
                        subject=(TARGET, packet.id), data={"seq": seq, "amount_fen": amount, "reward_fen": reward})
-    return await view(session, runtime, shopper.merchant_id, packet.id)
+    return await view(session, runtime.clock, shopper.merchant_id, packet.id)
 
 
-async def _reward_sharer(session: AsyncSession, runtime: Any, campaign: Campaign, settings: PacketSettings,
+async def _reward_sharer(session: AsyncSession, runtime: Runtime, campaign: Campaign, settings: PacketSettings,
                          packet: CouponPacket) -> int:
     """k friends really claimed (COMPLIANCE S1: a friend's act, not the share): the buyer's reward, after the
     risk check, from the campaign's reward budget."""
@@ -118,8 +116,9 @@ async def _reward_sharer(session: AsyncSession, runtime: Any, campaign: Campaign
     rank = await fraud.risk_rank(session, runtime, fraud.actor_of(owner, owner.signup_device_id, owner.signup_ip))
     assert settings.reward_budget is not None
     return await helping.grant_credit(
-        session, runtime, merchant_id=campaign.merchant_id, campaign_id=campaign.id, budget=settings.reward_budget,
-        customer_id=owner.id, amount_fen=help_rules.risky_prize(settings, rank, settings.sharer_reward_fen, 0),
+        session, runtime.clock, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
+        budget=settings.reward_budget, customer_id=owner.id,
+        amount_fen=help_rules.risky_prize(settings, rank, settings.sharer_reward_fen, 0),
         kind="sharer_reward", source=(TARGET, packet.id))
 
 
@@ -130,7 +129,7 @@ async def _require(session: AsyncSession, merchant_id: int, packet_id: int) -> C
     return packet
 
 
-async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id: int) -> PacketOut:
+async def view(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> PacketOut:
     packet = await _require(session, merchant_id, packet_id)
     campaign = await campaigns.require(session, merchant_id, packet.campaign_id)
     settings = settings_of(campaign)
@@ -139,7 +138,7 @@ async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id:
     claims = [ClaimOut(seq=h.seq, customer_id=h.helper_id, nickname=h.nickname, avatar_url=h.avatar_url,
                        amount_fen=h.amount_fen, luckiest=h.seq == luckiest, created_at=h.created_at)
               for h in (await helping.helps_on(session, TARGET, [packet.id]))[packet.id]]
-    status = PacketStatus.EXPIRED if packet.status == PacketStatus.OPEN and packet.expires_at <= runtime.clock.now() \
+    status = PacketStatus.EXPIRED if packet.status == PacketStatus.OPEN and packet.expires_at <= clock.now() \
         else packet.status
     return PacketOut(id=packet.id, campaign_id=packet.campaign_id, kind=packet.kind, order_id=packet.order_id,
                      owner_id=packet.owner_id, status=status, slots=packet.slots,
@@ -148,15 +147,15 @@ async def view(session: AsyncSession, runtime: Any, merchant_id: int, packet_id:
                      rules=rules.describe(settings, packet.kind, template.name, template.threshold_fen))
 
 
-async def packets_for_order(session: AsyncSession, runtime: Any, shopper: Shopper, order_id: int) -> list[PacketOut]:
+async def packets_for_order(session: AsyncSession, clock: Clock, shopper: Shopper, order_id: int) -> list[PacketOut]:
     """The packets the buyer got with an order, to share."""
     order = await orders.require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
-    return [await view(session, runtime, shopper.merchant_id, p.id)
+    return [await view(session, clock, shopper.merchant_id, p.id)
             for p in await repository.packets_of_order(session, shopper.merchant_id, order.id)]
 
 
-async def expire(session: AsyncSession, runtime: Any) -> int:
-    return await repository.expire_due(session, runtime.clock.now(), CHUNK)
+async def expire(session: AsyncSession, now: datetime) -> int:
+    return await repository.expire_due(session, now, CHUNK)
 
 
 async def check(session: AsyncSession, merchant_id: int, settings: PacketSettings) -> list[Finding]:

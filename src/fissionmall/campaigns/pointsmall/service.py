@@ -21,7 +21,9 @@ from fissionmall.campaigns.pointsmall.schemas import MallItemOut, PointsMallSett
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput, NotFound
+from fissionmall.core.runtime import Runtime
 from fissionmall.coupons import errors as coupon_errors
 from fissionmall.coupons import service as coupons
 from fissionmall.loyalty.points import service as points
@@ -41,7 +43,7 @@ class PointsMallOrders:
     """Goods for points: the line is priced at the item's cash part, and its points are taken once the order
     exists (so they are given back as any order's points are)."""
 
-    async def prepare(self, session: AsyncSession, runtime: Any, shopper: Shopper, choice: CampaignChoice,
+    async def prepare(self, session: AsyncSession, runtime: Runtime, shopper: Shopper, choice: CampaignChoice,
                       lines: Sequence[dict[str, Any]]) -> CampaignPart:
         campaign = await campaigns.require(session, shopper.merchant_id, choice.campaign_id, kind=KIND)
         settings = settings_of(campaign)
@@ -57,29 +59,29 @@ class PointsMallOrders:
             context={"points": settings.points, "merchant_id": shopper.merchant_id,
                      "customer_id": shopper.customer_id}, claims=claims)
 
-    async def placed(self, session: AsyncSession, runtime: Any, order_id: int, part: CampaignPart) -> None:
+    async def placed(self, session: AsyncSession, clock: Clock, order_id: int, part: CampaignPart) -> None:
         if await points.spent_on(session, order_id):
             raise InvalidInput("points_not_with_points_mall", "an item of the points mall is paid with its own "
                                "points only", field="points")
         await points.spend(session, part.context["merchant_id"], part.context["customer_id"], part.context["points"],
-                           ("order", order_id), runtime.clock.now())
+                           ("order", order_id), clock.now())
 
-    async def paid(self, session: AsyncSession, runtime: Any, order: Order) -> None:
+    async def paid(self, session: AsyncSession, runtime: Runtime, order: Order) -> None:
         await orders.release_for_shipping(session, [order.id])
 
-    async def released(self, session: AsyncSession, runtime: Any, released_orders: Sequence[Order]) -> None:
+    async def released(self, session: AsyncSession, released_orders: Sequence[Order]) -> None:
         for order in released_orders:
             quantity = sum(item.quantity for item in await orders.items_of(session, order.id))
             await campaigns.unclaim(session, order.campaign_id or 0, order.customer_id, quantity)
 
-    async def balance_lapsed(self, session: AsyncSession, runtime: Any, lapsed: Sequence[Order]) -> None:
+    async def balance_lapsed(self, session: AsyncSession, clock: Clock, lapsed: Sequence[Order]) -> None:
         """Points mall orders take no deposit."""
 
 
-async def items(session: AsyncSession, runtime: Any, merchant_id: int) -> list[MallItemOut]:
+async def items(session: AsyncSession, clock: Clock, merchant_id: int) -> list[MallItemOut]:
     return [MallItemOut(campaign_id=c.id, name=c.name, reward=s.reward, points=s.points, cash_fen=s.cash_fen,
                         product_id=s.product_id, stock_left=None if c.stock_cap is None else c.stock_cap - c.sold)
-            for c in await campaigns.live_of_kind(session, merchant_id, KIND, runtime.clock)
+            for c in await campaigns.live_of_kind(session, merchant_id, KIND, clock)
             for s in [settings_of(c)]]
 
 
@@ -88,7 +90,7 @@ async def reward_of(session: AsyncSession, merchant_id: int, campaign_id: int) -
     return campaign, settings_of(campaign)
 
 
-async def redeem_coupon(session: AsyncSession, runtime: Any, shopper: Shopper, campaign: Campaign,
+async def redeem_coupon(session: AsyncSession, runtime: Runtime, shopper: Shopper, campaign: Campaign,
                         settings: PointsMallSettings) -> RedeemOut:
     """A coupon bought with points, issued at once (goods are an order: checkout places it)."""
     assert settings.coupon_template_id is not None
