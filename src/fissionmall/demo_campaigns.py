@@ -63,8 +63,11 @@ CAMPAIGN_DAYS = 30
 FRIENDS = [("demo-friend-1", "小张"), ("demo-friend-2", "小李"), ("demo-friend-3", "大伟"),
            ("demo-friend-4", "婷婷"), ("demo-friend-5", "阿杰"), ("demo-friend-6", "圆圆")]
 ADDRESS = Address(name="陈女士", phone="13800138000", region="上海市静安区", detail="南京西路 1 号 8 楼")
-GROUP_PRODUCT, BARGAIN_PRODUCT, PACKET_PRODUCT, VOUCHER_PRODUCT = "赣南脐橙 5 斤", "丹东草莓 3 斤", "每日坚果 30 包", \
-    "西湖龙井 明前特级"
+GROUP_PRODUCT = "赣南脐橙 5 斤"
+BARGAIN_PRODUCT = "丹东草莓 3 斤"
+PACKET_PRODUCT = "每日坚果 30 包"
+"""Bought by a demo customer for the share packets: above the packets' minimum order, which group orders are not."""
+VOUCHER_PRODUCT = "西湖龙井 明前特级"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +92,8 @@ class Showcase:
 
 class NotificationsInProcess(httpx.AsyncBaseTransport):
     """The sandbox's signed notifications, delivered by the worker, reach this process's notification use case as
-    they would reach the server: verified on the raw body, then applied once."""
+    they would reach the server: verified on the raw body, then applied once. Any other outgoing call is answered
+    404, so its job waits for the server's worker."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -119,6 +123,8 @@ async def load_demo_campaigns(runtime: Runtime, slug: str, shoppers: Sequence[tu
 
 
 class _Demo:
+    """One run of the loader: the merchant's owner, the demo customers and their friends, the live campaigns."""
+
     def __init__(self, runtime: Runtime, slug: str) -> None:
         self.runtime, self.slug = runtime, slug
         self.people: list[Person] = []
@@ -225,7 +231,7 @@ class _Demo:
     # --- the showcases: each made once, made again when time has ended it -------------------------------------
 
     async def showcase(self, progress: Callable[[str], None]) -> Showcase:
-        alice, bob, carol, dave = self.people[:4]
+        alice, bob, _, dave = self.people[:4]
         progress("groups")
         await self._succeeded_group(dave, self.friends[:2])
         group_id = await self._open_group(alice, bob)
