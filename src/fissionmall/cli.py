@@ -21,6 +21,8 @@ from fissionmall.config import Settings, SettingsError, load_settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from fissionmall.demo_campaigns import Showcase
+
 T = TypeVar("T")
 
 app = typer.Typer(help="Fission Mall: a social e-commerce engine.", no_args_is_help=True,
@@ -50,23 +52,44 @@ def migrate() -> None:
 
 @app.command()
 def demo() -> None:
-    """Load the demo merchant (two stores, a dozen products, a few customers). Safe to run twice."""
+    """Load the demo merchant (two stores, a dozen products, a few customers) and a live campaign of every kind.
+    Safe to run twice: a second run only replaces what time has ended."""
     from fissionmall.composition import build_runtime
-    from fissionmall.demo import DEMO_PASSWORD, load_demo
+    from fissionmall.demo import CUSTOMERS, DEMO_PASSWORD, DEMO_SLUG, load_demo
+    from fissionmall.demo_campaigns import load_demo_campaigns
 
     runtime = build_runtime(settings_or_exit())
 
-    async def run() -> bool:
+    async def run() -> tuple[bool, Showcase]:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("demo data", total=None)
             try:
-                return await load_demo(runtime, lambda step: progress.update(task, description=step))
+                created = await load_demo(runtime, lambda step: progress.update(task, description=step))
+                return created, await load_demo_campaigns(runtime, DEMO_SLUG, CUSTOMERS,
+                                                          lambda step: progress.update(task, description=step))
             finally:
                 await runtime.close()
 
-    created = asyncio.run(run())
+    created, showcase = asyncio.run(run())
     console.print("[green]demo merchant loaded[/]" if created else "demo merchant already present")
     console.print(f"merchant slug [bold]demo[/], staff [bold]owner[/] / [bold]{DEMO_PASSWORD}[/]")
+    print_showcase(runtime.settings.public_base_url, showcase)
+
+
+def print_showcase(base: str, showcase: Showcase) -> None:
+    """Where to click: each mechanic's page and share link on this server."""
+    from rich.table import Table
+
+    table = Table(title="What to try", title_justify="left")
+    table.add_column("页面")
+    table.add_column("地址", overflow="fold")
+    for name, path in [("首页", "/"), ("拼团商品", showcase.product), ("差 1 人的拼团", showcase.group),
+                       ("砍价进行中", showcase.bargain), ("助力红包", showcase.assist),
+                       *((f"分享链接 · {what}", link) for what, link in showcase.shares.items())]:
+        table.add_row(name, f"{base}{path}")
+    console.print(table)
+    console.print(f"demo sign-in: POST {base}/api/v1/auth/dev-login "
+                  '{"merchant_slug": "demo", "openid": "me"}', highlight=False)
 
 
 merchant_app = typer.Typer(help="Tenants: create and list merchants.", no_args_is_help=True)

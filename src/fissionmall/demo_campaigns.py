@@ -1,0 +1,393 @@
+"""Demo campaigns: a live campaign of every kind on the demo merchant, with fission already in it (an open group
+missing one member, a bargain and an assist packet half helped, share packets with claims), so a visitor sees
+the mechanics at once.
+
+Everything goes through the use cases a shopper or the merchant's staff would call: campaigns pass the linter
+before they go live, orders are placed by checkout and paid in the sandbox, whose signed notifications the worker
+delivers to this process's own notification use case. Running it again changes nothing, except that what time has
+ended (a group, a bargain, a packet, a campaign's window) is replaced, so the demo stays alive on later days.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns.assist import service as assist
+from fissionmall.campaigns.assist.models import AssistPacket
+from fissionmall.campaigns.assist.schemas import OpenPacket
+from fissionmall.campaigns.assist.states import AssistStatus
+from fissionmall.campaigns.bargain import service as bargain
+from fissionmall.campaigns.bargain.models import Bargain
+from fissionmall.campaigns.bargain.schemas import StartBargain
+from fissionmall.campaigns.bargain.states import BargainStatus
+from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
+from fissionmall.campaigns.groupbuy.states import GroupStatus
+from fissionmall.campaigns.models import Campaign
+from fissionmall.campaigns.packets import service as packets
+from fissionmall.campaigns.packets.models import CouponPacket
+from fissionmall.campaigns.packets.states import PacketStatus
+from fissionmall.campaigns.schemas import CampaignIn
+from fissionmall.campaigns.states import CampaignStatus
+from fissionmall.catalog.models import Product
+from fissionmall.checkout import service as checkout
+from fissionmall.checkout.schemas import LineIn, PlaceOrder
+from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.runtime import Runtime
+from fissionmall.coupons import service as coupons
+from fissionmall.coupons.schemas import TemplateIn
+from fissionmall.customers import service as customers
+from fissionmall.customers.schemas import ClientInfo, DevLogin
+from fissionmall.jobs.worker import tick
+from fissionmall.loyalty.points import service as points
+from fissionmall.loyalty.points.schemas import PointsConfigIn
+from fissionmall.loyalty.tasks import service as tasks
+from fissionmall.loyalty.tasks.schemas import TaskIn
+from fissionmall.merchants import service as merchants
+from fissionmall.orders.schemas import Address, CampaignChoice
+from fissionmall.payments import service as payments
+from fissionmall.payments.providers.sandbox import NOTIFY_PATH
+from fissionmall.sharing import service as sharing
+from fissionmall.sharing.models import Share
+from fissionmall.sharing.schemas import ShareIn
+
+CAMPAIGN_DAYS = 30
+FRIENDS = [("demo-friend-1", "小张"), ("demo-friend-2", "小李"), ("demo-friend-3", "大伟"),
+           ("demo-friend-4", "婷婷"), ("demo-friend-5", "阿杰"), ("demo-friend-6", "圆圆")]
+ADDRESS = Address(name="陈女士", phone="13800138000", region="上海市静安区", detail="南京西路 1 号 8 楼")
+GROUP_PRODUCT = "赣南脐橙 5 斤"
+BARGAIN_PRODUCT = "丹东草莓 3 斤"
+PACKET_PRODUCT = "每日坚果 30 包"
+"""Bought by a demo customer for the share packets: above the packets' minimum order, which group orders are not."""
+VOUCHER_PRODUCT = "西湖龙井 明前特级"
+
+
+@dataclasses.dataclass(frozen=True)
+class Person:
+    """A demo shopper acting from a device and an address of their own (the help rules look at both)."""
+
+    shopper: Shopper
+    client: ClientInfo
+
+
+@dataclasses.dataclass(frozen=True)
+class Showcase:
+    """Where a visitor sees each mechanic: paths on the mall's own server."""
+
+    product: str
+    group: str
+    bargain: str
+    assist: str
+    shares: dict[str, str]
+    """What is shared (开团、砍价、助力、分享券、立减金) → its share link."""
+
+
+class NotificationsInProcess(httpx.AsyncBaseTransport):
+    """The sandbox's signed notifications, delivered by the worker, reach this process's notification use case as
+    they would reach the server: verified on the raw body, then applied once. Any other outgoing call is answered
+    404, so its job waits for the server's worker."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        provider = self.runtime.providers.get(request.url.path.removeprefix(NOTIFY_PATH.rsplit("/", 1)[0] + "/"))
+        if provider is None:
+            return httpx.Response(404)
+        notice = provider.parse_notification(request.headers, await request.aread())
+        async with self.runtime.sessionmaker() as session:
+            outcome = await payments.apply_notice(session, self.runtime, provider.name, notice)
+            await session.commit()
+        return httpx.Response(200, json={"code": "SUCCESS", "message": outcome})
+
+
+async def load_demo_campaigns(runtime: Runtime, slug: str, shoppers: Sequence[tuple[str, str]],
+                              progress: Callable[[str], None] = lambda _: None) -> Showcase:
+    """Make every demo campaign live and every showcase current; `shoppers` are the demo customers (openid,
+    nickname) who start things, friends help them."""
+    runtime = dataclasses.replace(runtime, http_transport=None)
+    runtime.http_transport = NotificationsInProcess(runtime)
+    demo = _Demo(runtime, slug)
+    await demo.work()  # what time has ended is settled first (expired groups fail and are refunded …)
+    progress("demo campaigns")
+    await demo.start(shoppers)
+    return await demo.showcase(progress)
+
+
+class _Demo:
+    """One run of the loader: the merchant's owner, the demo customers and their friends, the live campaigns."""
+
+    def __init__(self, runtime: Runtime, slug: str) -> None:
+        self.runtime, self.slug = runtime, slug
+        self.people: list[Person] = []
+        self.friends: list[Person] = []
+        self.campaign: dict[str, Campaign] = {}
+
+    async def start(self, shoppers: Sequence[tuple[str, str]]) -> None:
+        async with self.runtime.sessionmaker() as session:
+            merchant = await merchants.merchant_by_slug(session, self.slug)
+            self.merchant_id = merchant.id
+            owner = next(s for s in await merchants.list_staff(session, merchant.id) if s.role == "owner")
+            self.staff = StaffMember(staff_id=owner.id, merchant_id=merchant.id, role="owner")
+            everyone = [await self._sign_in(session, openid, nickname, n) for n, (openid, nickname)
+                        in enumerate([*shoppers, *FRIENDS])]
+            self.people, self.friends = everyone[:len(shoppers)], everyone[len(shoppers):]
+            self.skus = {product.title: (product.id, sku.id, sku.price_fen) for product in (await session.execute(
+                select(Product).where(Product.merchant_id == merchant.id).options(selectinload(Product.skus))
+            )).scalars() for sku in sorted(product.skus, key=lambda s: s.id)[:1]}
+            await self._loyalty(session)
+            templates = await self._coupon_templates(session)
+            for kind, name, settings in self._campaigns(templates):
+                self.campaign[kind] = await self._live(session, kind, name, settings)
+            await session.commit()
+
+    async def _sign_in(self, session: AsyncSession, openid: str, nickname: str, n: int) -> Person:
+        client = ClientInfo(device_id=f"{openid}-phone", ip=f"10.{n + 1}.0.8")
+        token = await customers.dev_login(session, self.runtime, DevLogin(
+            merchant_slug=self.slug, openid=openid, nickname=nickname), client)
+        return Person(Shopper(customer_id=token.customer_id, merchant_id=self.merchant_id), client)
+
+    async def _loyalty(self, session: AsyncSession) -> None:
+        """Check-in points rules and a few tasks, as the owner sets them in the console."""
+        if await points.config_of(session, self.merchant_id) is None:
+            await points.configure(session, self.runtime.clock.now(), self.staff, PointsConfigIn(
+                earn_per_yuan=1, fen_per_100_points=100, max_redeem_percent=20, checkin_points=5, streak_bonus=2,
+                streak_cap=7))
+        have = {task.name for task in await tasks.for_merchant(session, self.staff)}
+        for task in [TaskIn(name="邀请 1 位好友注册", kind="invite_registered", period="daily", reward_points=20),
+                     TaskIn(name="好友首单得积分", kind="friend_first_purchase", reward_points=200),
+                     TaskIn(name="连续签到 7 天", kind="checkin_streak", target=7, period="weekly", reward_points=50),
+                     TaskIn(name="晒单评价", kind="review", period="daily", reward_points=10)]:
+            if task.name not in have:
+                await tasks.create(session, self.runtime.clock.now(), self.staff, task)
+
+    async def _coupon_templates(self, session: AsyncSession) -> dict[str, int]:
+        have = {t.name: t.id for t in await coupons.templates(session, self.merchant_id, claimable_only=False)}
+        for template in [
+            TemplateIn(name="好友分享券", kind="amount", amount_fen=500, threshold_fen=3000, valid_days=7,
+                       claimable=False),
+            TemplateIn(name="社交立减金", kind="amount", amount_fen=300, threshold_fen=2000, valid_days=7,
+                       claimable=False),
+            TemplateIn(name="积分兑换 5 元券", kind="amount", amount_fen=500, threshold_fen=3900, valid_days=30,
+                       claimable=False),
+        ]:
+            if template.name not in have:
+                have[template.name] = (await coupons.create_template(session, self.staff, template,
+                                                                     self.runtime.clock.now())).id
+        return have
+
+    def _sku(self, title: str) -> tuple[int, int, int]:
+        """(product id, its first SKU's id, that SKU's price)."""
+        return self.skus[title]
+
+    def _campaigns(self, templates: dict[str, int]) -> list[tuple[str, str, dict[str, Any]]]:
+        group_product, group_sku, group_price = self._sku(GROUP_PRODUCT)
+        bargain_product, bargain_sku, bargain_price = self._sku(BARGAIN_PRODUCT)
+        voucher_product, voucher_sku, voucher_price = self._sku(VOUCHER_PRODUCT)
+        return [
+            ("group", "脐橙 3 人团", dict(product_id=group_product, group_size=3, fill_minutes=24 * 60,
+                                        skus=[dict(sku_id=group_sku, group_price_fen=group_price - 1000)],
+                                        leader_discount_fen=200)),
+            ("bargain", "草莓砍到 9.9 元", dict(product_id=bargain_product, sku_id=bargain_sku,
+                                           start_price_fen=bargain_price, floor_price_fen=990, helps_needed=5,
+                                           self_cut_percent=10, duration_minutes=24 * 60, buy_at="floor",
+                                           per_customer_limit=10)),
+            ("assist", "好友助力拆红包", dict(helpers_needed=4, pool_fen=50_000, winners=100, min_prize_fen=100,
+                                        split="line_segment", duration_minutes=3 * 24 * 60, per_customer_limit=10)),
+            ("share_coupon", "下单分享好友券", dict(template_id=templates["好友分享券"], slots=5, total_fen=2000,
+                                             min_fen=200, max_fen=800, min_order_fen=5000,
+                                             duration_hours=7 * 24)),
+            ("credit", "社交立减金", dict(template_id=templates["社交立减金"], slots=3, total_fen=900, split=None,
+                                     min_fen=300, min_order_fen=5000, duration_hours=7 * 24)),
+            ("gift", "龙井礼券", dict(product_id=voucher_product, sku_id=voucher_sku, price_fen=voucher_price,
+                                  value_fen=voucher_price)),
+            ("invite", "邀请好友首单得 5 元", dict(reward_on="first_purchase", reward_fen=500, max_friends=20,
+                                            budget=dict(total_fen=100_000, daily_fen=10_000))),
+            ("points_mall", "500 积分兑 5 元券", dict(reward="coupon", points=500,
+                                                coupon_template_id=templates["积分兑换 5 元券"])),
+        ]
+
+    async def _live(self, session: AsyncSession, kind: str, name: str, settings: dict[str, Any]) -> Campaign:
+        """The demo's campaign of this kind while its window lasts; else a new one, live only if the linter
+        lets it."""
+        now = self.runtime.clock.now()
+        for found in await campaigns.live_of_kind(session, self.merchant_id, kind, self.runtime.clock):
+            if found.name == name and found.status == CampaignStatus.ACTIVE:
+                return found
+        created = await campaigns.create(session, self.merchant_id, CampaignIn(
+            kind=kind, name=name, starts_at=now, ends_at=now + timedelta(days=CAMPAIGN_DAYS), settings=settings,
+            stock_cap=1000 if kind == "points_mall" else None), self.runtime.clock)
+        await campaigns.activate(session, self.merchant_id, created.id)
+        return await campaigns.require(session, self.merchant_id, created.id)
+
+    # --- the showcases: each made once, made again when time has ended it -------------------------------------
+
+    async def showcase(self, progress: Callable[[str], None]) -> Showcase:
+        alice, bob, _, dave = self.people[:4]
+        progress("groups")
+        await self._succeeded_group(dave, self.friends[:2])
+        group_id = await self._open_group(alice, bob)
+        progress("bargain")
+        bargain_id = await self._bargain(self.friends[2:4])
+        progress("assist packet")
+        assist_id = await self._assist(self.friends[3:6])
+        progress("share packets")
+        share_packet, credit_packet = await self._packets(dave, self.friends[2:5])
+        async with self.runtime.sessionmaker() as session:
+            shares = {
+                "开团": await self._share(session, alice, "group", group_id),
+                "砍价": await self._share(session, await self._owner(session, Bargain, bargain_id), "bargain",
+                                        bargain_id),
+                "助力": await self._share(session, await self._owner(session, AssistPacket, assist_id), "assist",
+                                        assist_id),
+                "分享券": await self._share(session, dave, "packet", share_packet),
+                "立减金": await self._share(session, dave, "packet", credit_packet),
+            }
+            await session.commit()
+        group_product, _, _ = self._sku(GROUP_PRODUCT)
+        return Showcase(product=f"/m/{self.slug}/products/{group_product}", group=f"/m/{self.slug}/groups/{group_id}",
+                        bargain=f"/m/{self.slug}/bargains/{bargain_id}", assist=f"/m/{self.slug}/assists/{assist_id}",
+                        shares=shares)
+
+    async def _succeeded_group(self, leader: Person, members: Sequence[Person]) -> None:
+        campaign = self.campaign["group"]
+        async with self.runtime.sessionmaker() as session:
+            if await session.scalar(select(BuyingGroup.id).where(
+                    BuyingGroup.campaign_id == campaign.id, BuyingGroup.status == GroupStatus.SUCCEEDED).limit(1)):
+                return
+        group_id = await self._lead_group(leader)
+        for member in members:
+            await self._buy(member, self._group_choice(group_id), GROUP_PRODUCT)
+
+    async def _open_group(self, leader: Person, member: Person) -> int:
+        """An open group of the live campaign with one place left, or a new one."""
+        campaign, now = self.campaign["group"], self.runtime.clock.now()
+        async with self.runtime.sessionmaker() as session:
+            found = await session.scalar(select(BuyingGroup.id).where(
+                BuyingGroup.campaign_id == campaign.id, BuyingGroup.status == GroupStatus.OPEN,
+                BuyingGroup.expires_at > now, BuyingGroup.paid_count == BuyingGroup.size - 1).limit(1))
+        if found:
+            return int(found)
+        group_id = await self._lead_group(leader)
+        await self._buy(member, self._group_choice(group_id), GROUP_PRODUCT)
+        return group_id
+
+    def _group_choice(self, group_id: int | None) -> CampaignChoice:
+        return CampaignChoice(kind="group", campaign_id=self.campaign["group"].id, target_id=group_id)
+
+    async def _lead_group(self, leader: Person) -> int:
+        order_id = await self._buy(leader, self._group_choice(None), GROUP_PRODUCT)
+        async with self.runtime.sessionmaker() as session:
+            group_id = await session.scalar(select(GroupOrder.group_id).where(GroupOrder.order_id == order_id))
+        assert group_id is not None, f"the paid order {order_id} opened no group"
+        return int(group_id)
+
+    async def _bargain(self, helpers: Sequence[Person]) -> int:
+        """An ongoing bargain with two friends' cuts, or a new one (started by the demo customers in turn: each may
+        start a few)."""
+        campaign, now = self.campaign["bargain"], self.runtime.clock.now()
+        async with self.runtime.sessionmaker() as session:
+            found = await session.scalar(select(Bargain.id).where(
+                Bargain.campaign_id == campaign.id, Bargain.status == BargainStatus.ONGOING, Bargain.expires_at > now,
+                Bargain.helps_done > 0).limit(1))
+            if found:
+                return int(found)
+            starter = self.people[await self._count(session, Bargain, campaign.id) % len(self.people)]
+            started = await bargain.start(session, self.runtime, starter.shopper, StartBargain(campaign_id=campaign.id))
+            await session.commit()
+        for helper in helpers:
+            async with self.runtime.sessionmaker() as session:
+                await bargain.help_cut(session, self.runtime, helper.shopper, started.id, helper.client)
+                await session.commit()
+        return started.id
+
+    async def _assist(self, helpers: Sequence[Person]) -> int:
+        """An open assist packet with some helps, or a new one."""
+        campaign, now = self.campaign["assist"], self.runtime.clock.now()
+        async with self.runtime.sessionmaker() as session:
+            found = await session.scalar(select(AssistPacket.id).where(
+                AssistPacket.campaign_id == campaign.id, AssistPacket.status == AssistStatus.OPEN,
+                AssistPacket.expires_at > now, AssistPacket.helps_done > 0).limit(1))
+            if found:
+                return int(found)
+            opener = self.people[await self._count(session, AssistPacket, campaign.id) % len(self.people)]
+            opened = await assist.open_packet(session, self.runtime, opener.shopper,
+                                              OpenPacket(campaign_id=campaign.id), opener.client)
+            await session.commit()
+        for helper in helpers:
+            async with self.runtime.sessionmaker() as session:
+                await assist.help_open(session, self.runtime, helper.shopper, opened.id, helper.client)
+                await session.commit()
+        return opened.id
+
+    async def _packets(self, buyer: Person, friends: Sequence[Person]) -> tuple[int, int]:
+        """The share-coupon and credit packets of the buyer's paid order, claimed by friends; made again from a new
+        order once they have expired."""
+        share, credit = self.campaign["share_coupon"], self.campaign["credit"]
+        found = await self._open_packets(buyer, (share.id, credit.id))
+        if len(found) < 2:
+            await self._buy(buyer, None, PACKET_PRODUCT)
+            found = await self._open_packets(buyer, (share.id, credit.id))
+            for friend in friends[:2]:
+                await self._claim(friend, found[share.id])
+            await self._claim(friends[2], found[credit.id])
+        return found[share.id], found[credit.id]
+
+    async def _open_packets(self, buyer: Person, campaign_ids: tuple[int, int]) -> dict[int, int]:
+        """campaign id → the buyer's newest open packet of it."""
+        now = self.runtime.clock.now()
+        async with self.runtime.sessionmaker() as session:
+            rows = await session.execute(select(CouponPacket.campaign_id, func.max(CouponPacket.id)).where(
+                CouponPacket.campaign_id.in_(campaign_ids), CouponPacket.owner_id == buyer.shopper.customer_id,
+                CouponPacket.status == PacketStatus.OPEN, CouponPacket.expires_at > now,
+            ).group_by(CouponPacket.campaign_id))
+            return {campaign_id: packet_id for campaign_id, packet_id in rows}
+
+    async def _claim(self, friend: Person, packet_id: int) -> None:
+        async with self.runtime.sessionmaker() as session:
+            await packets.claim(session, self.runtime, friend.shopper, packet_id, friend.client)
+            await session.commit()
+
+    async def _buy(self, buyer: Person, choice: CampaignChoice | None, title: str) -> int:
+        """Place the order, pay it in the sandbox, and let the worker deliver the payment's notification."""
+        _, sku_id, _ = self._sku(title)
+        async with self.runtime.sessionmaker() as session:
+            order = await checkout.place_order(session, self.runtime, buyer.shopper, PlaceOrder(
+                items=[LineIn(sku_id=sku_id, quantity=1)], address=ADDRESS, campaign=choice))
+            payment = await payments.pay(session, self.runtime, buyer.shopper, order.id)
+            assert payment.payment_id is not None
+            await payments.sandbox_complete(session, self.runtime.providers, buyer.shopper, payment.payment_id)
+            await session.commit()
+        await self.work()
+        return order.id
+
+    async def work(self) -> None:
+        """Worker passes until no job is left: notifications, the packets after a payment, refunds …"""
+        for _ in range(20):
+            if (await tick(self.runtime))["jobs"] == 0:
+                return
+        raise RuntimeError("the worker still had jobs after 20 passes")
+
+    async def _count(self, session: AsyncSession, record: type[Bargain] | type[AssistPacket], campaign_id: int) -> int:
+        return int(await session.scalar(select(func.count()).where(record.campaign_id == campaign_id)) or 0)
+
+    async def _owner(self, session: AsyncSession, record: type[Bargain] | type[AssistPacket], record_id: int) -> Person:
+        owner_id = await session.scalar(select(record.customer_id).where(record.id == record_id))
+        return next(p for p in self.people if p.shopper.customer_id == owner_id)
+
+    async def _share(self, session: AsyncSession, sharer: Person, target_type: str, target_id: int) -> str:
+        """The sharer's link to the record: the one they made before, or a new one."""
+        share = await session.scalar(select(Share).where(
+            Share.sharer_id == sharer.shopper.customer_id, Share.target_type == target_type,
+            Share.target_id == target_id))
+        described = sharing.describe(self.runtime.settings, share) if share else await sharing.create_share(
+            session, self.runtime, sharer.shopper, ShareIn(target_type=target_type, target_id=target_id))
+        return f"/s/{described.code}"
