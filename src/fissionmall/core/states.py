@@ -10,8 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, update
+from sqlalchemy import ColumnElement, Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from fissionmall.core.events import Happened, record_events
 
@@ -34,6 +35,12 @@ class StateMachine(Generic[S]):
     def sources(self, target: S) -> frozenset[S]:
         """The states a record may be in for `target` to be a legal move: the WHERE of a compare-and-set."""
         return frozenset(state for state, targets in self.moves.items() if target in targets)
+
+    def guard(self, column: ColumnElement[Any] | InstrumentedAttribute[Any], target: S) -> ColumnElement[bool]:
+        """The WHERE of a compare-and-set to `target`: `column = :state` when one state may move there (a plain bound
+        parameter: an expanding IN is rendered again at every execution, a cost on hot paths), IN when several."""
+        sources = sorted(state.value for state in self.sources(target))
+        return column == sources[0] if len(sources) == 1 else column.in_(sources)
 
     def final(self) -> frozenset[S]:
         return frozenset(state for state, targets in self.moves.items() if not targets)
@@ -63,7 +70,7 @@ async def transition(session: AsyncSession, machine: StateMachine[S], table: Tab
     columns = table.c if isinstance(table, Table) else table
     statement = (
         update(table)
-        .where(columns.id.in_(ids), columns.status.in_(sorted(s.value for s in machine.sources(to))), *where)
+        .where(columns.id.in_(ids), machine.guard(columns.status, to), *where)
         .values(status=to.value, **(values or {}))
         .returning(columns.id, columns.merchant_id)
     )

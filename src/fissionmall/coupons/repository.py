@@ -92,13 +92,13 @@ async def lock(session: AsyncSession, coupon_ids: Sequence[int], customer_id: in
     result = await session.execute(
         update(Coupon)
         .where(Coupon.id.in_(coupon_ids), Coupon.customer_id == customer_id,
-               Coupon.status.in_(sorted(COUPON_STATES.sources(CouponStatus.LOCKED))), Coupon.valid_until > now)
+               COUPON_STATES.guard(Coupon.status, CouponStatus.LOCKED), Coupon.valid_until > now)
         .values(status=CouponStatus.LOCKED, order_id=order_id))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 _USE_FOR_ORDER = (update(_COUPONS).where(_COUPONS.c.order_id == bindparam("paid_order"),
-                                         _COUPONS.c.status.in_(sorted(COUPON_STATES.sources(CouponStatus.USED))))
+                                         COUPON_STATES.guard(_COUPONS.c.status, CouponStatus.USED))
                   .values(status=CouponStatus.USED, used_at=bindparam("at", type_=_COUPONS.c.used_at.type)))
 
 

@@ -65,7 +65,7 @@ async def decide(session: AsyncSession, merchant_id: int, customer_id: int, stat
                  at: datetime) -> bool:
     result = await session.execute(
         update(Distributor).where(Distributor.merchant_id == merchant_id, Distributor.customer_id == customer_id,
-                                  Distributor.status.in_(sorted(DISTRIBUTOR_STATES.sources(status))))
+                                  DISTRIBUTOR_STATES.guard(Distributor.status, status))
         .values(status=status, decided_at=at))
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
@@ -114,7 +114,7 @@ async def settle_orders(session: AsyncSession, order_ids: list[int], at: datetim
     result = await session.execute(
         update(CommissionEntry).where(
             CommissionEntry.order_id.in_(order_ids),
-            CommissionEntry.status.in_(sorted(COMMISSION_STATES.sources(CommissionStatus.SETTLED))))
+            COMMISSION_STATES.guard(CommissionEntry.status, CommissionStatus.SETTLED))
         .values(status=CommissionStatus.SETTLED, settled_at=at))
     return int(result.rowcount)  # type: ignore[attr-defined]
 

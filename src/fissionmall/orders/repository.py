@@ -206,7 +206,7 @@ async def decide_requested_refunds(session: AsyncSession, order_id: int, to: Ref
     """Decide an order's pending request (an order has at most one, in one part per payment): every part moves
     together, by one compare-and-set from the states the refunds' table allows."""
     result = await session.execute(
-        update(Refund).where(Refund.order_id == order_id, Refund.status.in_(REFUND_STATES.sources(to)))
+        update(Refund).where(Refund.order_id == order_id, REFUND_STATES.guard(Refund.status, to))
         .values(status=to, **values).returning(Refund).execution_options(populate_existing=True)
     )
     return list(result.scalars())
@@ -216,7 +216,7 @@ async def finish_refund(session: AsyncSession, refund_no: str, at: datetime) -> 
     """processing → succeeded for the refund with this number; None if it already was (a repeat)."""
     result = await session.execute(
         update(Refund)
-        .where(Refund.refund_no == refund_no, Refund.status.in_(REFUND_STATES.sources(RefundStatus.SUCCEEDED)))
+        .where(Refund.refund_no == refund_no, REFUND_STATES.guard(Refund.status, RefundStatus.SUCCEEDED))
         .values(status=RefundStatus.SUCCEEDED, succeeded_at=at).returning(Refund)
         .execution_options(populate_existing=True)
     )

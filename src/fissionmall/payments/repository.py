@@ -20,7 +20,7 @@ _RECORD_NOTIFICATION = Prebuilt(lambda insert: insert(_INBOX).on_conflict_do_not
 _SETTLE = (
     update(_PAYMENTS)
     .where(_PAYMENTS.c.out_trade_no == bindparam("trade_no"),
-           _PAYMENTS.c.status.in_(sorted(PAYMENT_STATES.sources(PaymentStatus.SUCCEEDED))),
+           PAYMENT_STATES.guard(_PAYMENTS.c.status, PaymentStatus.SUCCEEDED),
            _PAYMENTS.c.amount_fen == bindparam("amount"))
     .values(status=PaymentStatus.SUCCEEDED, transaction_id=bindparam("provider_id"),
             paid_at=bindparam("at", type_=_PAYMENTS.c.paid_at.type))

@@ -48,7 +48,7 @@ async def mark_opened(session: AsyncSession, packet_id: int, now: datetime, outc
     result = await session.execute(
         update(AssistPacket)
         .where(AssistPacket.id == packet_id,
-               AssistPacket.status.in_(sorted(ASSIST_STATES.sources(AssistStatus.OPENED))))
+               ASSIST_STATES.guard(AssistPacket.status, AssistStatus.OPENED))
         .values(status=AssistStatus.OPENED, opened_at=now, outcome=outcome, prize_seq=prize_seq, prize_fen=prize_fen)
         .returning(AssistPacket).execution_options(populate_existing=True))
     return result.scalar_one()

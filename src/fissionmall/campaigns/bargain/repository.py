@@ -42,7 +42,7 @@ _TAKE_STEP = (
 _SET_PRICE = (
     update(Bargain)
     .where(Bargain.id == bindparam("bargain_id"),  # the step just taken holds it ongoing, where the floor is reached
-           Bargain.status.in_(sorted(BARGAIN_STATES.sources(BargainStatus.REACHED_FLOOR))))
+           BARGAIN_STATES.guard(Bargain.status, BargainStatus.REACHED_FLOOR))
     .values(price_fen=bindparam("price"), status=bindparam("new_status"))
     .returning(Bargain).execution_options(populate_existing=True, synchronize_session=False)
 )
@@ -72,8 +72,9 @@ async def attach_order(session: AsyncSession, bargain_id: int, order_id: int, no
 
 
 async def purchased(session: AsyncSession, order_id: int) -> None:
-    await session.execute(update(Bargain).where(Bargain.order_id == order_id, Bargain.status.in_(
-        sorted(BARGAIN_STATES.sources(BargainStatus.PURCHASED)))).values(status=BargainStatus.PURCHASED))
+    await session.execute(update(Bargain).where(
+        Bargain.order_id == order_id, BARGAIN_STATES.guard(Bargain.status, BargainStatus.PURCHASED),
+    ).values(status=BargainStatus.PURCHASED))
 
 
 async def detach_orders(session: AsyncSession, order_ids: Sequence[int]) -> None:

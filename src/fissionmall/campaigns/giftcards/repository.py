@@ -76,7 +76,7 @@ async def give_back(session: AsyncSession, order_ids: Sequence[int]) -> None:
     """The vouchers these orders locked or redeemed, back in their holders' hands."""
     await session.execute(
         update(Voucher).where(Voucher.redeemed_order_id.in_(order_ids),
-                              Voucher.status.in_(sorted(VOUCHER_STATES.sources(VoucherStatus.ACTIVE))))
+                              VOUCHER_STATES.guard(Voucher.status, VoucherStatus.ACTIVE))
         .values(status=VoucherStatus.ACTIVE, redeemed_order_id=None, redeemed_at=None))
 
 
