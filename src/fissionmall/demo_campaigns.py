@@ -99,12 +99,12 @@ class NotificationsInProcess(httpx.AsyncBaseTransport):
         self.runtime = runtime
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        provider = self.runtime.providers.get(request.url.path.removeprefix(NOTIFY_PATH.rsplit("/", 1)[0] + "/"))
-        if provider is None:
+        provider = request.url.path.removeprefix(NOTIFY_PATH.rsplit("/", 1)[0] + "/")
+        if provider not in self.runtime.providers:
             return httpx.Response(404)
-        notice = provider.parse_notification(request.headers, await request.aread())
         async with self.runtime.sessionmaker() as session:
-            outcome = await payments.apply_notice(session, self.runtime, provider.name, notice)
+            outcome = await payments.receive_notification(session, self.runtime, provider, request.headers,
+                                                          await request.aread())
             await session.commit()
         return httpx.Response(200, json={"code": "SUCCESS", "message": outcome})
 

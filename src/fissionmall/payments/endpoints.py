@@ -4,9 +4,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from fissionmall.core.deps import IdempotentDep, SessionDep, ShopperDep
-from fissionmall.core.errors import DomainError, NotFound, Unauthorized
-from fissionmall.core.metrics import NOTIFICATIONS
-from fissionmall.core.payment_provider import InvalidNotification
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -32,20 +29,6 @@ async def sandbox_complete(payment_id: RowId, shopper: ShopperDep, session: Sess
 
 @router.post("/payments/notify/{provider}")
 async def notify(provider: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
-    """Provider callbacks: verified on the raw body, applied once, acknowledged as WeChat Pay expects."""
-    handler = runtime.providers.get(provider)
-    if handler is None:
-        raise NotFound("unknown_provider", f"no payment provider {provider!r} on this server")
-    try:
-        notice = handler.parse_notification(request.headers, await request.body())
-    except InvalidNotification as exc:
-        runtime.log.warning("notification_rejected", provider=provider, reason=exc.reason)
-        NOTIFICATIONS.labels(provider, "rejected").inc()
-        raise Unauthorized("invalid_notification", f"notification rejected: {exc.reason}") from None
-    try:
-        outcome = await service.apply_notice(session, runtime, provider, notice)
-    except DomainError:
-        NOTIFICATIONS.labels(provider, "refused").inc()
-        raise
-    NOTIFICATIONS.labels(provider, outcome).inc()
+    """Provider callbacks, acknowledged as WeChat Pay expects."""
+    outcome = await service.receive_notification(session, runtime, provider, request.headers, await request.body())
     return JSONResponse({"code": "SUCCESS", "message": outcome})

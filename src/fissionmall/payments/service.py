@@ -7,8 +7,15 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.auth import Shopper
-from fissionmall.core.errors import InvalidInput, NotFound
-from fissionmall.core.payment_provider import PaymentProvider, PrepayRequest, ProviderNotice, RefundRequest
+from fissionmall.core.errors import DomainError, InvalidInput, NotFound, Unauthorized
+from fissionmall.core.metrics import NOTIFICATIONS
+from fissionmall.core.payment_provider import (
+    InvalidNotification,
+    PaymentProvider,
+    PrepayRequest,
+    ProviderNotice,
+    RefundRequest,
+)
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.orders import errors as order_errors
@@ -57,6 +64,29 @@ async def sandbox_complete(session: AsyncSession, providers: Mapping[str, Paymen
     if not isinstance(sandbox, SandboxProvider) or payment is None or payment.provider != "sandbox" or order is None:
         raise NotFound("payment_not_found", f"no sandbox payment {payment_id}")
     await sandbox.complete_payment(session, payment.out_trade_no, payment.amount_fen)
+
+
+async def receive_notification(session: AsyncSession, runtime: Runtime, provider: str, headers: Mapping[str, str],
+                               body: bytes) -> str:
+    """A provider's callback: verified on the raw body, applied once, counted by outcome; what it did is returned
+    ("applied", "duplicate", "ignored"). 404 for a provider this server lacks, 401 for a body that fails its
+    signature."""
+    handler = runtime.providers.get(provider)
+    if handler is None:
+        raise NotFound("unknown_provider", f"no payment provider {provider!r} on this server")
+    try:
+        notice = handler.parse_notification(headers, body)
+    except InvalidNotification as exc:
+        runtime.log.warning("notification_rejected", provider=provider, reason=exc.reason)
+        NOTIFICATIONS.labels(provider, "rejected").inc()
+        raise Unauthorized("invalid_notification", f"notification rejected: {exc.reason}") from None
+    try:
+        outcome = await apply_notice(session, runtime, provider, notice)
+    except DomainError:
+        NOTIFICATIONS.labels(provider, "refused").inc()
+        raise
+    NOTIFICATIONS.labels(provider, outcome).inc()
+    return outcome
 
 
 async def apply_notice(session: AsyncSession, runtime: Runtime, provider: str, notice: ProviderNotice) -> str:
