@@ -155,12 +155,12 @@ async def test_security_headers_on_api_admin_login_and_error_answers(client, mal
 async def test_pages_allow_only_the_malls_own_scripts_and_styles(client, mall):
     """The policy forbids inline script and style, so the pages must have none: their style sheet and script are
     files the mall serves itself."""
-    page = await client.get("http://mall.test/", params={"merchant": mall.slug})
+    page = await client.get(f"http://mall.test/m/{mall.slug}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     secured(page, page=True)
     html = page.text
     assert "<style" not in html and "style=" not in html and "<script>" not in html
-    assert '<link rel="stylesheet" href="/static/mall.css">' in html
+    assert '<link rel="stylesheet" href="/static/mall.css">' in html and '<script src="/static/mall.js">' in html
     sheet = await client.get("http://mall.test/static/mall.css")
     assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css")
     secured(sheet)

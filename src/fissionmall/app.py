@@ -59,10 +59,11 @@ from fissionmall.platform.endpoints import platform_operator
 from fissionmall.platform.endpoints import router as platform_router
 from fissionmall.sharing.endpoints import router as sharing_router
 from fissionmall.wallet.endpoints import router as wallet_router
+from fissionmall.web import session as web_session
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
 from fissionmall.web.docs import router as docs_router
-from fissionmall.web.pages import STATIC
 from fissionmall.web.pages import router as pages_router
+from fissionmall.web.templating import STATIC
 
 API = "/api/v1"
 
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                   openapi_url="/openapi.json" if settings.api_docs_enabled else None, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     install_error_handlers(app)
+    web_session.install(app)
     install_openapi(app, {platform_operator: ("platform", "PLATFORM_TOKEN: the platform operator, who creates "
                                                           "merchants.")})
     api_routers: tuple[APIRouter, ...] = (
@@ -102,7 +104,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_routers += (platform_router,)
     for router in api_routers:
         app.include_router(router, prefix=API)
-    page_routers = (pages_router, operations_router, *([docs_router] if settings.api_docs_enabled else []))
+    page_routers = (web_session.router, pages_router, operations_router,
+                    *([docs_router] if settings.api_docs_enabled else []))
     for router in page_routers:
         app.include_router(router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     sandbox_key: str = ""
     """The sandbox provider's signing key: whoever holds it can mark orders paid. Generated in the embedded demo."""
     wechat_api_base: str = Field(default="https://api.weixin.qq.com", pattern=r"^https?://")
+    wechat_open_base: str = Field(default="https://open.weixin.qq.com", pattern=r"^https?://")
+    """Where WeChat's web authorization page is (the shopper pages send a shopper there to sign in inside WeChat)."""
     wechatpay_mchid: str | None = None
     wechatpay_appid: str | None = None
     wechatpay_apiv3_key: str | None = None

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from fissionmall.core.events import Event
 from fissionmall.core.runtime import Runtime
-from tests.support import Mall, customer_id, problem
+from tests.support import Mall, customer_id
 
 SITE = "http://mall.test"
 CARD = re.compile(r'<div class="title">(.*?)</div>\s*<div class="price"><small>¥</small>(.*?)</div>', re.S)
-SKU = re.compile(r'<span class="sku">(.*?)</span>', re.S)
+SKU = re.compile(r'<label class="sku[^"]*">.*?<span>(.*?)</span>', re.S)
 BANNER = re.compile(r'<div class="banner">(.*?)</div>', re.S)
 SKU_CODES = itertools.count(1)
 
@@ -25,10 +25,17 @@ SKU_CODES = itertools.count(1)
 
 async def page(client: httpx.AsyncClient, path: str, **params: str) -> str:
     """GET a page (outside /api/v1) and return its HTML."""
-    response = await client.get(f"{SITE}{path}", params=params)
+    response = await client.get(f"{SITE}{path}", params=params, follow_redirects=True)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html"), response.headers
     return response.text
+
+
+def refused_page(response: httpx.Response, status: int, code: str) -> None:
+    """A page refused: an HTML page with the Chinese message, its code in data-code (not problem+json)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert f'data-code="{code}"' in response.text, response.text
 
 
 async def add_product(mall: Mall, title: str, *skus: tuple[str, int, int], status: str = "on_sale") -> dict[str, Any]:
@@ -99,7 +106,8 @@ async def test_home_shows_only_this_merchants_products(client, mall, beta):
 
 
 async def test_home_of_an_unknown_merchant_is_not_found(client, mall):
-    problem(await client.get(f"{SITE}/", params={"merchant": "nope"}), 404, "merchant_not_found")
+    refused_page(await client.get(f"{SITE}/", params={"merchant": "nope"}, follow_redirects=True), 404,
+                 "merchant_not_found")
 
 
 async def test_merchant_text_is_escaped(client, mall):
@@ -126,8 +134,8 @@ async def test_product_page_shows_active_skus_with_prices(client, mall):
 async def test_product_page_of_an_off_sale_foreign_or_unknown_product_is_not_found(client, mall, beta):
     off = await add_product(mall, "Oolong", ("100g", 777, 5), status="off_sale")
     for product_id in (off["id"], beta.product_id, 999_999):
-        problem(await client.get(f"{SITE}/m/acme/products/{product_id}"), 404, "product_not_found")
-    problem(await client.get(f"{SITE}/m/nope/products/{mall.product_id}"), 404, "merchant_not_found")
+        refused_page(await client.get(f"{SITE}/m/acme/products/{product_id}"), 404, "product_not_found")
+    refused_page(await client.get(f"{SITE}/m/nope/products/{mall.product_id}"), 404, "merchant_not_found")
 
 
 async def test_product_page_with_every_sku_inactive_still_renders(client, mall):
@@ -159,7 +167,7 @@ async def test_invite_landing_welcomes_to_the_mall(client, mall, runtime):
     code = await share(client, alice, "invite", alice_id)
     text = await page(client, f"/s/{code}")
     assert BANNER.findall(text) == ["小红 分享给你的好物"]
-    assert '欢迎来到 acme mall！<a href="/?merchant=acme">去逛逛</a>' in text
+    assert '欢迎来到 acme mall！<a href="/m/acme">去逛逛</a>' in text
     assert await clicks(runtime) == [(None, alice_id, 1)]
 
 
@@ -177,5 +185,5 @@ async def test_a_forged_share_link_is_not_found_and_records_nothing(client, mall
     code = await share(client, alice, "product", mall.product_id)
     forged = code[:-1] + ("0" if code[-1] != "0" else "1")
     for bad in (forged, code + "0", "0" + code, "x" * 33, code[:-1] + "-"):
-        problem(await client.get(f"{SITE}/s/{bad}"), 404, "share_not_found")
+        refused_page(await client.get(f"{SITE}/s/{bad}"), 404, "share_not_found")
     assert await clicks(runtime) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -126,16 +128,50 @@ def bearer_claims(request: Request, audience: str) -> dict[str, Any] | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
+    return _claims(request, token, audience)
+
+
+def _claims(request: Request, token: str, audience: str) -> dict[str, Any] | None:
     runtime = request.app.state.runtime
     claims = read_token(runtime.settings.signing_keys, token, now=runtime.clock.now())
     return claims if claims and claims.get("aud") == audience else None
 
 
+SHOPPER_COOKIE = "fm_shopper"
+"""The shopper pages' session: the same signed token the API hands out, kept in an HttpOnly, SameSite=Lax cookie."""
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token(settings: Settings, session_token: str) -> str:
+    """The value a page sends back with every state-changing request made with the session cookie: bound to that
+    session, so another site, which can make the browser send the cookie but cannot read the page, cannot know it."""
+    return hmac.new(f"csrf:{settings.signing_keys.current}".encode(), session_token.encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def cookie_shopper(request: Request) -> Shopper | None:
+    """The shopper of the pages' session cookie, whatever the method (the pages read it; the API checks CSRF)."""
+    token = request.cookies.get(SHOPPER_COOKIE)
+    claims = _claims(request, token, "shopper") if token else None
+    return Shopper(int(claims["sub"]), int(claims["mid"])) if claims else None
+
+
 # Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a hop per request for no gain.
 
 async def optional_shopper(request: Request) -> Shopper | None:
+    """The bearer token's shopper (apps, mini-programs), or the session cookie's (the shopper pages' scripts): a
+    state-changing request made with the cookie must carry the session's CSRF token in X-CSRF-Token, which a
+    cross-site form cannot send."""
     claims = bearer_claims(request, "shopper")
-    return Shopper(int(claims["sub"]), int(claims["mid"])) if claims else None
+    if claims:
+        return Shopper(int(claims["sub"]), int(claims["mid"]))
+    shopper = cookie_shopper(request)
+    if shopper is not None and request.method not in SAFE_METHODS:
+        expected = csrf_token(request.app.state.runtime.settings, request.cookies[SHOPPER_COOKIE])
+        if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):
+            raise Forbidden("csrf_failed", "a request made with the session cookie must carry its X-CSRF-Token")
+    return shopper
 
 
 async def current_shopper(request: Request) -> Shopper:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from fissionmall.core.logging import get_logger
+from fissionmall.core.messages import hint_for, message_for
 
 PROBLEM = "application/problem+json"
 NOT_IN_REPERTOIRE = "22021"
@@ -67,22 +68,27 @@ class TooManyRequests(DomainError):
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": f"https://fissionmall.dev/problems/{code}", "title": title, "status": status,
-            "detail": detail, "code": code, **extra}
+            "detail": detail, "code": code, "message": message_for(code), **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def domain_problem(exc: DomainError) -> JSONResponse:
+    response = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+    if "retry_after" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        response = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
-        if "retry_after" in exc.extra:
-            response.headers["Retry-After"] = str(exc.extra["retry_after"])
-        return response
+        return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "message": e["msg"]}
+            {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "message": e["msg"],
+             "hint": hint_for(e)}
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"field": "", "message": "invalid"}

@@ -32,7 +32,8 @@ a QR code, a static file) keeps the caching its endpoint chose."""
 
 class SecurityHeaders:
     """On every answer: no MIME sniffing, no full referrer to other sites, never framed; on HTML pages, only the
-    mall's own scripts and styles; nothing personal kept by a cache (a request with a token, the admin API, logins).
+    mall's own scripts and styles; nothing personal kept by a cache (a request with a token or the pages' session
+    cookie, the admin API, logins).
     The header lists are built once; per answer it is one scan of the answer's own headers."""
 
     def __init__(self, app: ASGIApp, *, private_prefixes: tuple[str, ...]) -> None:
@@ -47,7 +48,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         private = scope["path"].startswith(self.private_prefixes) or any(
-            name == b"authorization" for name, _ in scope["headers"])
+            name == b"authorization" or (name == b"cookie" and b"fm_shopper=" in value)
+            for name, value in scope["headers"])
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":

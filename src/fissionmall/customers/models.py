@@ -31,3 +31,19 @@ class Customer(IdMixin, Base):
     first_paid_at: Mapped[datetime | None]
     """A customer is new until their first paid order."""
     created_at: Mapped[datetime]
+
+
+class SavedAddress(IdMixin, Base):
+    """A shopper's address book (收货地址): checkout offers the default one first."""
+
+    __tablename__ = "customer_addresses"
+    __table_args__ = (Index("ix_customer_addresses_customer", "merchant_id", "customer_id"),)
+
+    merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    name: Mapped[str] = mapped_column(String(30))
+    phone: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(60), default="")
+    detail: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]

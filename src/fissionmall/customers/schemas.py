@@ -40,6 +40,10 @@ class CustomerOut(BaseModel):
     created_at: datetime
 
 
+DEVICE_COOKIE = "fm_device"
+"""A random id the shopper pages give a browser once, standing for the app's X-Device-Id."""
+
+
 @dataclass(frozen=True)
 class ClientInfo:
     """What the request says of the client: the device id the app sends (X-Device-Id) and the peer address."""
@@ -49,9 +53,9 @@ class ClientInfo:
 
 
 async def client_info(request: Request) -> ClientInfo:
-    """A FastAPI dependency (a coroutine: no thread hop). The device id is the app's own random id, trimmed; the
-    address is the peer's."""
-    device = (request.headers.get("x-device-id") or "").strip()[:64] or None
+    """A FastAPI dependency (a coroutine: no thread hop). The device id is the app's own random id (or, from the
+    shopper pages, the browser's device cookie), trimmed; the address is the peer's."""
+    device = (request.headers.get("x-device-id") or request.cookies.get(DEVICE_COOKIE) or "").strip()[:64] or None
     return ClientInfo(device_id=device, ip=request.client.host if request.client else None)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from fissionmall.customers.hooks import HOOKS
 from fissionmall.customers.models import Customer
 from fissionmall.customers.schemas import ClientInfo, DevLogin, ShopperToken, WechatLogin
 from fissionmall.merchants import service as merchants
+from fissionmall.merchants.models import Merchant
 
 
 class WechatLoginFailed(DomainError):
@@ -35,19 +37,38 @@ async def wechat_login(session: AsyncSession, runtime: Runtime, body: WechatLogi
     merchant = await merchants.merchant_by_slug(session, body.merchant_slug)
     if not merchant.wechat_appid or not merchant.wechat_secret:
         raise WechatLoginFailed("wechat_not_configured", "this merchant has no mini-program credentials")
-    params = {"appid": merchant.wechat_appid, "secret": merchant.wechat_secret, "js_code": body.code,
-              "grant_type": "authorization_code"}
+    answer = await _ask_wechat(runtime, "/sns/jscode2session", {
+        "appid": merchant.wechat_appid, "secret": merchant.wechat_secret, "js_code": body.code,
+        "grant_type": "authorization_code"})
+    return await _sign_in(session, runtime, merchant.id, str(answer["openid"]), answer.get("unionid"),
+                          body.nickname, body.share_code, client)
+
+
+async def web_login(session: AsyncSession, runtime: Runtime, merchant: Merchant, code: str, share_code: str | None,
+                    client: ClientInfo) -> ShopperToken:
+    """The shopper pages opened in WeChat: exchange the web authorization code (snsapi_base, silent) for the
+    official account's openid, then sign in."""
+    if not merchant.wechat_oa_appid or not merchant.wechat_oa_secret:
+        raise WechatLoginFailed("wechat_not_configured", "this merchant has no official account credentials")
+    answer = await _ask_wechat(runtime, "/sns/oauth2/access_token", {
+        "appid": merchant.wechat_oa_appid, "secret": merchant.wechat_oa_secret, "code": code,
+        "grant_type": "authorization_code"})
+    return await _sign_in(session, runtime, merchant.id, str(answer["openid"]), answer.get("unionid"), "",
+                          share_code, client)
+
+
+async def _ask_wechat(runtime: Runtime, path: str, params: dict[str, str]) -> dict[str, Any]:
+    """One of WeChat's code exchanges: its answer when it names an openid; WechatLoginFailed otherwise."""
     try:
         async with runtime.http_client() as http:
-            response = await http.get(f"{runtime.settings.wechat_api_base}/sns/jscode2session", params=params)
+            response = await http.get(f"{runtime.settings.wechat_api_base}{path}", params=params)
         answer = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         raise WechatLoginFailed("wechat_unreachable", f"WeChat did not answer: {type(exc).__name__}") from None
     if not isinstance(answer, dict) or answer.get("errcode") or not answer.get("openid"):
         message = answer.get("errmsg", "no openid") if isinstance(answer, dict) else "bad answer"
         raise WechatLoginFailed("wechat_code_rejected", f"WeChat refused the code: {message}")
-    return await _sign_in(session, runtime, merchant.id, str(answer["openid"]), answer.get("unionid"),
-                          body.nickname, body.share_code, client)
+    return answer
 
 
 async def _sign_in(session: AsyncSession, runtime: Runtime, merchant_id: int, openid: str, unionid: str | None,

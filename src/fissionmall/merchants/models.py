@@ -35,6 +35,11 @@ class Merchant(IdMixin, Base):
     """Whether a fully refunded order gives its coupons back (while they are still valid)."""
     wechat_appid: Mapped[str | None] = mapped_column(String(40))
     wechat_secret: Mapped[str | None] = mapped_column(String(80))
+    """The mini-program's credentials (jscode2session)."""
+    wechat_oa_appid: Mapped[str | None] = mapped_column(String(40))
+    wechat_oa_secret: Mapped[str | None] = mapped_column(String(80))
+    """The official account's (公众号) credentials: web authorization (snsapi_base) of the shopper pages opened in
+    WeChat."""
     created_at: Mapped[datetime]
 
 

@@ -21,7 +21,8 @@ class TokenOut(BaseModel):
 class MerchantSettings(Patch):
     """The order rules a merchant may tune; every field validated (admin input is untrusted too)."""
 
-    clearable = frozenset({"wechat_appid", "wechat_secret", "free_shipping_over_fen"})
+    clearable = frozenset({"wechat_appid", "wechat_secret", "wechat_oa_appid", "wechat_oa_secret",
+                           "free_shipping_over_fen"})
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     payment_timeout_minutes: int | None = Field(default=None, ge=1, le=1440)
@@ -33,6 +34,9 @@ class MerchantSettings(Patch):
     restore_coupons_on_refund: bool | None = None
     wechat_appid: str | None = Field(default=None, pattern=r"^wx[0-9a-f]{16}$")
     wechat_secret: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    wechat_oa_appid: str | None = Field(default=None, pattern=r"^wx[0-9a-f]{16}$")
+    """The official account's (公众号) AppID: the shopper pages sign in with it inside WeChat."""
+    wechat_oa_secret: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
 
 
 class MerchantOut(BaseModel):
@@ -47,6 +51,7 @@ class MerchantOut(BaseModel):
     coupons_on_campaign_orders: bool
     restore_coupons_on_refund: bool
     wechat_appid: str | None
+    wechat_oa_appid: str | None
 
 
 class StoreIn(BaseModel):

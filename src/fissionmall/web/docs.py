@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import HTMLResponse
 
-from fissionmall.web.pages import templates
+from fissionmall.web.templating import templates
 
 ASSETS = "/docs/assets"
 

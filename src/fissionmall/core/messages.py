@@ -1,0 +1,53 @@
+"""What a shopper reads when a request is refused: Chinese text for each stable problem `code`, and for each kind of
+field error. Problem answers carry it as `message` (and each field error as `hint`), so every front end (the shopper
+pages, a mini-program) shows the same words without a table of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FALLBACK = "操作未成功，请稍后再试"
+
+BY_CODE: dict[str, str] = {
+    "unauthenticated": "请先登录",
+    "csrf_failed": "页面已过期，请刷新后再试",
+    "invalid_request": "填写的内容有误，请检查后再提交",
+    "not_found": "内容不存在或已下架",
+    "server_busy": "当前人数较多，请稍后再试",
+    "dev_login_disabled": "体验登录已关闭",
+    "wechat_not_configured": "商家尚未开通微信登录",
+    "wechat_unreachable": "微信暂时无法连接，请稍后再试",
+    "wechat_code_rejected": "微信登录未成功，请重新进入",
+    "invalid_share_code": "分享链接无效或已失效",
+}
+"""Filled for every code a shopper can meet; a code missing here shows FALLBACK (tests/core/test_messages.py lists
+the codes the shopper API can answer and checks each has its words)."""
+
+BY_ERROR_TYPE: dict[str, str] = {
+    "missing": "必填",
+    "string_too_short": "请填写",
+    "string_too_long": "最多 {max_length} 个字",
+    "string_pattern_mismatch": "格式不正确",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "必须大于 {gt}",
+    "less_than_equal": "不能大于 {le}",
+    "less_than": "必须小于 {lt}",
+    "int_parsing": "请填写整数",
+    "int_type": "请填写整数",
+    "too_short": "至少选择 {min_length} 项",
+    "too_long": "最多选择 {max_length} 项",
+    "value_error": "填写有误",
+}
+
+
+def message_for(code: str) -> str:
+    return BY_CODE.get(code, FALLBACK)
+
+
+def hint_for(error: dict[str, Any]) -> str:
+    """A field error's words, with the limit it broke ("最多 30 个字")."""
+    template = BY_ERROR_TYPE.get(str(error.get("type")), "填写有误")
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,159 @@
+// The shopper pages' one script: forms that act through the API, the share sheet, countdowns. The pages work as
+// plain links without it; it never builds page content, it only sends what the page's forms say.
+(function () {
+  "use strict";
+  var meta = function (name) { var m = document.querySelector('meta[name="' + name + '"]'); return m ? m.content : ""; };
+  var csrf = meta("csrf-token");
+
+  function signIn() {
+    location.assign(meta("login-url") + "?next=" + encodeURIComponent(location.pathname + location.search));
+  }
+
+  function put(target, path, value) {
+    var keys = path.split("."), at = target;
+    for (var i = 0; i < keys.length - 1; i++) {
+      var key = keys[i], nextIsIndex = /^\d+$/.test(keys[i + 1]);
+      if (at[key] === undefined) at[key] = nextIsIndex ? [] : {};
+      at = at[key];
+    }
+    at[keys[keys.length - 1]] = value;
+  }
+
+  // The form's fields as the API's JSON body: data-int numbers, checkboxes true/false (or, with data-list, the
+  // checked values as a list), empty data-optional fields left out.
+  function body(form) {
+    var out = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled) return;
+      var value = el.value;
+      if (el.type === "checkbox" && el.hasAttribute("data-list")) {
+        if (!el.checked) return;
+        var list = el.name.split(".").reduce(function (o, k) { return o && o[k]; }, out);
+        if (!Array.isArray(list)) { list = []; put(out, el.name, list); }
+        list.push(el.hasAttribute("data-int") ? parseInt(value, 10) : value);
+        return;
+      }
+      if (el.type === "checkbox") { put(out, el.name, el.checked); return; }
+      if (el.type === "radio" && !el.checked) return;
+      if (value === "" && el.hasAttribute("data-optional")) return;
+      put(out, el.name, el.hasAttribute("data-int") && value !== "" ? Number(value) : value);
+    });
+    return out;
+  }
+
+  function fill(template, answer) {
+    return template.replace(/\{([\w.]+)\}/g, function (_, path) {
+      return encodeURIComponent(path.split(".").reduce(function (o, k) { return o == null ? o : o[k]; }, answer));
+    });
+  }
+
+  function showErrors(form, problem) {
+    form.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
+    var general = form.querySelector(".form-error"), rest = [];
+    (problem.errors || []).forEach(function (e) {
+      var slot = form.querySelector('.field-error[data-for="' + e.field + '"]');
+      if (slot) slot.textContent = e.hint || e.message; else rest.push(e.hint || e.message);
+    });
+    if (general) general.textContent = rest.length ? problem.message + "：" + rest.join("；") :
+      (problem.errors && problem.errors.length ? "" : problem.message || "操作未成功，请稍后再试");
+  }
+
+  function send(method, path, payload, idempotencyKey) {
+    var headers = {"Content-Type": "application/json", "Accept": "application/json"};
+    if (csrf) headers["X-CSRF-Token"] = csrf;
+    if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
+    return fetch(path, {method: method, headers: headers, credentials: "same-origin",
+                        body: method === "GET" ? undefined : JSON.stringify(payload)})
+      .then(function (response) {
+        if (response.status === 401) { signIn(); return new Promise(function () {}); }
+        return response.text().then(function (text) {
+          var answer = text ? JSON.parse(text) : {};
+          if (!response.ok) throw answer;
+          return answer;
+        });
+      });
+  }
+
+  function newKey() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+  }
+
+  // After POST /orders/{id}/pay: WeChat's JSAPI inside WeChat, the sandbox's own confirm page in the demo.
+  function pay(form, answer) {
+    if (answer.payment_id === null) { location.assign(fill(form.dataset.paid, answer)); return; }
+    if (answer.provider === "wechatpay" && window.WeixinJSBridge) {
+      window.WeixinJSBridge.invoke("getBrandWCPayRequest", answer.params, function (result) {
+        if (result.err_msg === "get_brand_wcpay_request:ok") location.assign(fill(form.dataset.paid, answer));
+        else form.querySelector(".form-error").textContent = "支付未完成，可在订单中继续支付";
+      });
+      return;
+    }
+    location.assign(fill(form.dataset.sandbox, answer));
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList.contains("act")) return;
+    event.preventDefault();
+    if (!csrf) { signIn(); return; }
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    var parts = form.dataset.api.split(" "), button = form.querySelector("[type=submit]");
+    if (form.hasAttribute("data-idempotent") && !form.dataset.key) form.dataset.key = newKey();
+    if (button) button.disabled = true;
+    send(parts[0], parts[1], body(form), form.dataset.key).then(function (answer) {
+      if (form.dataset.then === "pay") pay(form, answer);
+      else if (form.dataset.next) location.assign(fill(form.dataset.next, answer));
+      else location.reload();
+    }).catch(function (problem) {
+      if (button) button.disabled = false;
+      showErrors(form, problem && problem.code ? problem : {message: "网络不给力，请稍后再试"});
+    });
+  });
+
+  // GET forms marked .auto resubmit as soon as a choice changes (checkout's coupon, points, wallet).
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.classList.contains("auto")) form.submit();
+  });
+
+  var sheet = document.getElementById("share-sheet");
+  document.addEventListener("click", function (event) {
+    var trigger = event.target.closest("[data-share-type]");
+    if (!trigger || !sheet) return;
+    if (!csrf) { signIn(); return; }
+    var error = document.getElementById("share-error");
+    error.textContent = "";
+    send("POST", "/api/v1/shares", {target_type: trigger.dataset.shareType,
+                                    target_id: Number(trigger.dataset.shareId)}).then(function (share) {
+      document.getElementById("share-link").value = share.link;
+      document.getElementById("share-poster").src = share.poster_url;
+      sheet.dataset.code = share.code;
+      sheet.showModal();
+    }).catch(function (problem) { sheet.showModal(); error.textContent = problem.message || "分享失败"; });
+  });
+  if (sheet) {
+    document.getElementById("share-close").addEventListener("click", function () { sheet.close(); });
+    document.getElementById("share-copy").addEventListener("click", function () {
+      var input = document.getElementById("share-link");
+      input.select();
+      (navigator.clipboard ? navigator.clipboard.writeText(input.value) : Promise.reject()).catch(function () {
+        document.execCommand("copy");
+      }).then(function () { document.getElementById("share-copy").textContent = "已复制"; });
+    });
+  }
+
+  // Countdowns: "剩余 2 天 03:12:09", or "剩余 03:12:09" under a day.
+  document.querySelectorAll("[data-seconds]").forEach(function (el) {
+    var left = parseInt(el.dataset.seconds, 10), two = function (n) { return String(n).padStart(2, "0"); };
+    (function tick() {
+      var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60);
+      el.textContent = (el.dataset.prefix || "剩余 ") + (d ? d + " 天 " : "") + two(h) + ":" + two(m) + ":" +
+        two(left % 60);
+      if (left > 0) { left -= 1; setTimeout(tick, 1000); }
+    })();
+  });
+
+  // A page waiting for something the server does in the background (a payment being confirmed) looks again.
+  var waiting = document.querySelector("[data-refresh-seconds]");
+  if (waiting) setTimeout(function () { location.reload(); }, 1000 * Number(waiting.dataset.refreshSeconds));
+})();
