@@ -10,7 +10,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import bearer_claims, current_shopper, current_staff
+from fissionmall.core.auth import current_shopper, current_staff, presents
 from fissionmall.core.errors import Unauthorized
 
 _TOKEN_REQUIRED = {current_shopper: "shopper", current_staff: "staff"}
@@ -36,7 +36,7 @@ class TransactionalRoute(APIRoute):
         audience = required_audience(self.dependant)
 
         async def run_in_transaction(request: Request) -> Response:
-            if audience and bearer_claims(request, audience) is None:
+            if audience and not presents(request, audience):
                 raise Unauthorized("unauthenticated", f"a valid {audience} token is required")
             async with request.app.state.runtime.sessionmaker() as session:
                 request.state.session = session
