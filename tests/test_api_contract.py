@@ -160,8 +160,9 @@ async def test_every_code_raised_in_the_source_is_declared(app) -> None:
     assert raised - declared == set()
 
 
-OUTSIDE_THE_API = frozenset({"jobs", "operations"})
-"""Packages that answer the command line (jobs) or the probes and /metrics, which are kept out of the document."""
+OUTSIDE_THE_API = frozenset({"jobs", "operations", "web"})
+"""Packages that answer the command line (jobs), the probes and /metrics, or the shopper pages (web: HTML pages with
+the code in the page), which are kept out of the document."""
 RAISED = re.compile(r'(?:\b(?:NotFound|Conflict|InvalidInput|Unauthorized|Forbidden|TooManyRequests|WechatLoginFailed'
                     r'|PricingRefused)\(|\bproblem\(\d{3}, )\s*"(\w+)"')
 
