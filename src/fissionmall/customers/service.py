@@ -143,6 +143,10 @@ async def addresses(session: AsyncSession, shopper: Shopper) -> list[SavedAddres
     return [_address_out(a) for a in await repository.addresses_of(session, shopper.merchant_id, shopper.customer_id)]
 
 
+async def address(session: AsyncSession, shopper: Shopper, address_id: int) -> SavedAddressOut:
+    return _address_out(await _require_address(session, shopper, address_id))
+
+
 async def default_address(session: AsyncSession, shopper: Shopper) -> SavedAddressOut | None:
     """What checkout fills in first: the default address (the book keeps one whenever it has any)."""
     book = await addresses(session, shopper)
