@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -310,3 +311,11 @@ async def test_the_api_takes_the_session_cookie_with_its_csrf_token_only(client,
     assert placed.status_code == 201, placed.text
     assert [o["id"] for o in (await client.get(f"{SITE}/api/v1/orders", headers=session)).json()["items"]] == [
         placed.json()["id"]]
+
+
+async def test_order_times_read_in_china_time(client, mall, clock):
+    who = await mall.shopper("buyer")
+    order = await mall.order(who)
+    text = await as_shopper(client, who, f"/m/{mall.slug}/orders/{order['id']}")
+    placed = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")) + timedelta(hours=8)
+    assert f"<b>已下单</b><time>{placed:%Y-%m-%d %H:%M}</time>" in text
