@@ -35,7 +35,7 @@ from tests.loyalty.test_levels import PLAN as LEVELS
 from tests.loyalty.test_levels import save as save_levels
 from tests.loyalty.test_points import configure as configure_points
 from tests.loyalty.test_tasks import new_task
-from tests.support import LONG_TOKEN_TTL_SECONDS, PASSWORD, ROLES, Mall, rows
+from tests.support import ADDRESS, LONG_TOKEN_TTL_SECONDS, PASSWORD, ROLES, Mall, rows
 from tests.test_auth_tenancy import CODES, WechatStandIn, configure_wechat, wechat_server  # noqa: F401 (a fixture)
 
 API = "/api/v1"
@@ -47,7 +47,7 @@ ID_OF: dict[str, str] = {
     "refund_id": "refund", "payment_id": "payment", "code": "share_code", "group_id": "group",
     "bargain_id": "bargain", "template_id": "coupon_template", "voucher_id": "voucher", "withdrawal_id": "withdrawal",
     "customer_id": "customer", "task_id": "task", "campaign_id": "campaign", "packet_id": "packet",
-    "record_id": "record",
+    "record_id": "record", "address_id": "address",
     # not ids: the value B would use for its own request
     "provider": "sandbox", "decision": "approve", "merchant": "b_slug",
 }
@@ -75,6 +75,7 @@ BODY: dict[str, dict[str, Any]] = {
     "PATCH /admin/tasks/{task_id}": {"active": False},
     "POST /points-mall/{campaign_id}/redeem": {},
     "POST /orders/{order_id}/reviews": {"product_id": 1, "rating": 1},
+    "PUT /me/addresses/{address_id}": ADDRESS,
 }
 NOT_SHOPPER_OR_STAFF = {"/api/v1/payments/notify/{provider}"}
 """Provider callbacks: authenticated by the provider's signature, never by a token (covered in the payments tests)."""
@@ -180,6 +181,9 @@ async def rows_of_every_kind(a: Mall, shopper: str = "alice") -> dict[str, Any]:
     share = await a.client.post("/shares", headers=buyer, json={"target_type": "product", "target_id": a.product_id})
     assert share.status_code in (200, 201), share.text
     ids["share_code"] = share.json()["code"]
+    address = await a.client.post("/me/addresses", headers=buyer, json=ADDRESS)
+    assert address.status_code == 201, address.text
+    ids["address"] = address.json()["id"]
     ids.update(store=a.store_id, product=a.product_id, sku=a.sku_id,
                staff=await one(runtime, "SELECT id FROM staff WHERE merchant_id = :m AND role = 'owner'", m=mid))
     return ids
