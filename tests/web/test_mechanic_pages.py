@@ -201,3 +201,20 @@ async def test_a_refused_help_answers_in_chinese(client, mall):
     refused = await client.post(f"/bargains/{bargain['id']}/helps", headers=starter)
     assert refused.status_code == 403
     assert refused.json()["message"] == "不能给自己助力，分享给好友吧"
+
+
+async def test_the_pages_session_cookie_acts_through_the_api_with_its_csrf_header(client, mall):
+    """What a page's form sends: the session cookie and the CSRF token of the page, never a bearer token."""
+    starter = await mall.shopper("starter")
+    bargain = await started(mall, starter, await bargain_campaign(mall))
+    friend = await mall.shopper("friend")
+    cookie = "fm_shopper=" + friend["Authorization"].removeprefix("Bearer ")
+    text = await page(client, f"/m/acme/bargains/{bargain['id']}", friend)
+    csrf = re.search(r'<meta name="csrf-token" content="(\w+)">', text)
+    assert csrf is not None
+    forged = await client.post(f"/bargains/{bargain['id']}/helps", headers={"Cookie": cookie})
+    assert (forged.status_code, forged.json()["code"]) == (403, "csrf_failed")
+    helped = await client.post(f"/bargains/{bargain['id']}/helps", headers={"Cookie": cookie,
+                                                                           "X-CSRF-Token": csrf.group(1)})
+    assert helped.status_code == 201, helped.text
+    assert [c["nickname"] for c in helped.json()["cuts"]] == ["friend"]
