@@ -28,9 +28,9 @@ def required_audience(dependant: Dependant) -> str | None:
 class TransactionalRoute(APIRoute):
     """Commit when the endpoint answers with success; roll back on any error or 4xx/5xx answer.
 
-    A route that needs a token refuses a request without a valid one (or, for a shopper, the pages' session cookie,
-    whose CSRF header the dependency checks) first: FastAPI reads and parses the body before it resolves
-    dependencies, and a stranger's body is not worth reading."""
+    A route that needs a token refuses a request without a valid one (for a shopper, the pages' session cookie
+    counts: its CSRF check follows in the dependency) first: FastAPI reads and parses the body
+    before it resolves dependencies, and a stranger's body is not worth reading."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -38,7 +38,7 @@ class TransactionalRoute(APIRoute):
 
         async def run_in_transaction(request: Request) -> Response:
             if audience and bearer_claims(request, audience) is None and not (
-                    audience == "shopper" and cookie_shopper(request) is not None):  # the pages' session cookie
+                    audience == "shopper" and cookie_shopper(request) is not None):
                 raise Unauthorized("unauthenticated", f"a valid {audience} token is required")
             async with request.app.state.runtime.sessionmaker() as session:
                 request.state.session = session
