@@ -8,7 +8,7 @@ FM     := $(VENV)/bin/fissionmall
 PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/fissionmall_test
 
-.PHONY: run install test test-sqlite test-postgres lint services browser clean
+.PHONY: run install test test-sqlite test-postgres lint services browser screenshots clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ test-postgres:
 
 services:
 	bash scripts/ensure-services.sh
+
+# every shopper page at a phone's size (390×844), as the browser journeys see them, into var/screenshots/
+screenshots: $(UV) browser
+	$(UV) sync --frozen --inexact
+	rm -rf var/screenshots
+	E2E_SCREENSHOTS=$(CURDIR)/var/screenshots FISSIONMALL_TEST_DB=sqlite $(PYTEST) tests/e2e
+	@echo "screenshots in var/screenshots/"
 
 browser:
 	bash scripts/ensure-browser.sh

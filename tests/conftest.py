@@ -8,7 +8,8 @@ delivers signed notifications through the real endpoint.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from fissionmall.db.engine import make_engine
 from fissionmall.migrate import upgrade_async
 from fissionmall.tables import Base
 from tests.support import PASSWORD, Mall, sign_staff_tokens
+from tests.wechat_stand_in import WechatStandIn
 
 BACKEND = os.environ.get("FISSIONMALL_TEST_DB", "sqlite")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fissionmall_test")
@@ -191,3 +193,20 @@ def light_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Staff get argon2 hashes with light parameters, so each real login costs ~1 ms instead of ~130 ms (for modules
     that log in through the real endpoint many times)."""
     monkeypatch.setattr(tests.support, "password_hash", lambda: LIGHT_HASH)
+
+
+@pytest.fixture(scope="module")
+def wechat_server() -> Iterator[WechatStandIn]:
+    stand_in = WechatStandIn()
+    thread = threading.Thread(target=stand_in.server.serve_forever, daemon=True)
+    thread.start()
+    yield stand_in
+    stand_in.server.shutdown()
+    stand_in.server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def wechat(wechat_server: WechatStandIn) -> WechatStandIn:
+    wechat_server.requests.clear()
+    return wechat_server

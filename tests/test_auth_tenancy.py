@@ -7,12 +7,9 @@ import asyncio
 import base64
 import json
 import socket
-import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -24,69 +21,7 @@ from fissionmall.core.tokens import SigningKeys, sign_token
 from fissionmall.customers.models import Customer
 from fissionmall.orders.models import Order
 from tests.support import ADDRESS, PASSWORD, ROLES, SHIPMENT, Mall, problem
-
-# --- a local stand-in for WeChat's jscode2session ---------------------------------------------------
-
-APPID = "wx0123456789abcdef"
-SECRET = "0123456789abcdef0123456789abcdef"
-CODES = {"code-alice": "o-alice", "code-alice-again": "o-alice", "code-bob": "o-bob"}
-"""Login codes the stand-in accepts, and the openid each belongs to."""
-
-
-class WechatStandIn:
-    """Answers like https://api.weixin.qq.com/sns/jscode2session and records what it was asked."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, str]] = []
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                url = urlsplit(self.path)
-                query = dict(parse_qsl(url.query))
-                stand_in.requests.append(query)
-                if url.path != "/sns/jscode2session":
-                    self._send(404, {"errcode": -1, "errmsg": "no such api"})
-                elif query.get("appid") != APPID or query.get("secret") != SECRET:
-                    self._send(200, {"errcode": 40125, "errmsg": "invalid appsecret"})
-                elif query.get("grant_type") != "authorization_code":
-                    self._send(200, {"errcode": 40002, "errmsg": "invalid grant_type"})
-                elif query.get("js_code") in CODES:
-                    openid = CODES[query["js_code"]]
-                    self._send(200, {"openid": openid, "session_key": "c2Vzc2lvbi1rZXk=", "unionid": f"u-{openid}"})
-                else:
-                    self._send(200, {"errcode": 40029, "errmsg": "invalid code"})
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
-@pytest.fixture(scope="module")
-def wechat_server() -> Iterator[WechatStandIn]:
-    stand_in = WechatStandIn()
-    thread = threading.Thread(target=stand_in.server.serve_forever, daemon=True)
-    thread.start()
-    yield stand_in
-    stand_in.server.shutdown()
-    stand_in.server.server_close()
-    thread.join()
-
-
-@pytest.fixture
-def wechat(wechat_server: WechatStandIn) -> WechatStandIn:
-    wechat_server.requests.clear()
-    return wechat_server
+from tests.wechat_stand_in import APPID, SECRET, WechatStandIn
 
 
 @pytest.fixture

@@ -206,7 +206,7 @@ def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(tmp_pat
                               env=environment(DATABASE_URL=database), stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a bound on waiting, generous for a busy machine
         while True:
             try:
                 assert httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).status_code == 200

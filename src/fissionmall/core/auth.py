@@ -157,6 +157,13 @@ def cookie_shopper(request: Request) -> Shopper | None:
     return Shopper(int(claims["sub"]), int(claims["mid"])) if claims else None
 
 
+def presents(request: Request, audience: str) -> bool:
+    """Whether the request carries a genuine credential for `audience`: a bearer token, or for a shopper the pages'
+    session cookie (whose CSRF check comes with the shopper dependency)."""
+    return bearer_claims(request, audience) is not None or (audience == "shopper" and cookie_shopper(request)
+                                                             is not None)
+
+
 # Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a hop per request for no gain.
 
 async def optional_shopper(request: Request) -> Shopper | None:
