@@ -59,6 +59,7 @@ from fissionmall.platform.endpoints import platform_operator
 from fissionmall.platform.endpoints import router as platform_router
 from fissionmall.sharing.endpoints import router as sharing_router
 from fissionmall.wallet.endpoints import router as wallet_router
+from fissionmall.web import campaign_pages
 from fissionmall.web import session as web_session
 from fissionmall.web.buy import router as buy_router
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_routers += (platform_router,)
     for router in api_routers:
         app.include_router(router, prefix=API)
-    page_routers = (web_session.router, pages_router, buy_router, operations_router,
+    page_routers = (web_session.router, pages_router, buy_router, campaign_pages.router, operations_router,
                     *([docs_router] if settings.api_docs_enabled else []))
     for router in page_routers:
         app.include_router(router)

@@ -101,6 +101,12 @@ async def move(session: AsyncSession, campaign_id: int, to: CampaignStatus) -> b
     return bool(await transition(session, CAMPAIGN_STATES, _CAMPAIGNS, [campaign_id], to))
 
 
+async def live_in_shop(session: AsyncSession, merchant_id: int, now: datetime) -> list[Campaign]:
+    statement = select(Campaign).where(Campaign.merchant_id == merchant_id, Campaign.status == CampaignStatus.ACTIVE,
+                                       Campaign.starts_at <= now, Campaign.ends_at > now)
+    return list((await session.execute(statement.order_by(Campaign.id))).scalars())
+
+
 async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, now: datetime) -> list[Campaign]:
     statement = select(Campaign).where(Campaign.merchant_id == merchant_id, Campaign.kind == kind,
                                        Campaign.status == CampaignStatus.ACTIVE, Campaign.starts_at <= now,

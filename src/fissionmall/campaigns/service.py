@@ -133,14 +133,22 @@ async def list_campaigns(session: AsyncSession, merchant_id: int, kind: str | No
     return [out(c) for c in await repository.campaigns_of(session, merchant_id, kind)]
 
 
+def _shown(campaign: Campaign) -> dict[str, Any]:
+    """A live campaign as the shopper pages show it: what it is, what it sells, and its kind's summary."""
+    return {"id": campaign.id, "kind": campaign.kind, "name": campaign.name, "product_id": campaign.product_id,
+            "ends_at": campaign.ends_at.isoformat(),
+            **_kind(campaign.kind).summary(typed_settings(campaign.kind, campaign.settings))}
+
+
 async def live_for_product(session: AsyncSession, merchant_id: int, product_id: int,
                            clock: Clock) -> list[dict[str, Any]]:
     """The campaigns running on a product now, as its page shows them."""
-    return [
-        {"id": c.id, "kind": c.kind, "name": c.name, "ends_at": c.ends_at.isoformat(),
-         **_kind(c.kind).summary(typed_settings(c.kind, c.settings))}
-        for c in await repository.live_for_product(session, merchant_id, product_id, clock.now())
-    ]
+    return [_shown(c) for c in await repository.live_for_product(session, merchant_id, product_id, clock.now())]
+
+
+async def live_in_shop(session: AsyncSession, merchant_id: int, clock: Clock) -> list[dict[str, Any]]:
+    """Every campaign running in the shop now, of every kind, for the mall's front page."""
+    return [_shown(c) for c in await repository.live_in_shop(session, merchant_id, clock.now())]
 
 
 async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, clock: Clock) -> list[Campaign]:

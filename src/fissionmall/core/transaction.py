@@ -28,8 +28,7 @@ def required_audience(dependant: Dependant) -> str | None:
 class TransactionalRoute(APIRoute):
     """Commit when the endpoint answers with success; roll back on any error or 4xx/5xx answer.
 
-    A route that needs a token refuses a request without a valid one (for a shopper, the pages' session cookie
-    counts: its CSRF check follows in the dependency) first: FastAPI reads and parses the body
+    A route that needs a token refuses a request without a valid one first: FastAPI reads and parses the body
     before it resolves dependencies, and a stranger's body is not worth reading."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -22,6 +22,7 @@ from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.mechanics import MECHANICS
 from fissionmall.merchants import service as merchants
 from fissionmall.sharing import service as sharing
+from fissionmall.web import campaign_pages
 from fissionmall.web.session import VisitorDep, remember_share, visitor_of
 from fissionmall.web.templating import Visitor, render
 
@@ -36,9 +37,10 @@ async def front(settings: SettingsDep, merchant: str | None = None) -> Response:
 
 
 @router.get("/m/{merchant}", response_class=HTMLResponse)
-async def home(request: Request, seen: VisitorDep, session: SessionDep) -> HTMLResponse:
+async def home(request: Request, seen: VisitorDep, session: SessionDep, clock: ClockDep) -> HTMLResponse:
     page = await catalog.list_products(session, seen.shop.id, cursor=None, limit=50, category_id=None)
-    return render(request, "home.html", seen, {"products": page.items, "tab": "home"})
+    live = await campaigns.live_in_shop(session, seen.shop.id, clock)
+    return render(request, "home.html", seen, {"products": page.items, "campaigns": live, "tab": "home"})
 
 
 @router.get("/m/{merchant}/products/{product_id}", response_class=HTMLResponse)
@@ -51,7 +53,8 @@ async def _product(session: AsyncSession, clock: Clock, seen: Visitor, product_i
     detail = await catalog.product_detail(session, seen.shop.id, product_id, shopper_view=True)
     live = await campaigns.live_for_product(session, seen.shop.id, product_id, clock)
     reviews = await community.of_product(session, seen.shop.id, product_id)
-    return {"product": detail, "campaigns": live, "reviews": reviews, "tab": "home"}
+    return {"product": detail, "campaigns": live, "reviews": reviews, "tab": "home",
+            "open_groups": await campaign_pages.open_groups(session, clock, seen.shop.id, live)}
 
 
 @router.get("/s/{code}", response_class=HTMLResponse)

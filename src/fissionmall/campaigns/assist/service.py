@@ -214,11 +214,13 @@ OUTCOMES = {"lost": "这次没有中奖", "pool_empty": "奖品已发完", "with
 
 
 async def page(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> dict[str, Any]:
-    """A friend's red packet: helpers so far, places left, the prize once opened, and the published odds."""
+    """A friend's red packet: whose it is, helpers so far, places left, the prize once opened, and the published
+    odds."""
     packet = await view(session, clock, merchant_id, packet_id)
     campaign = await campaign_view(session, merchant_id, packet.campaign_id)
+    owner = await customers.get_customer(session, merchant_id, packet.customer_id)
     return {"packet": packet, "campaign": campaign, "empty_seats": range(packet.helps_remaining),
-            "outcome_text": OUTCOMES.get(packet.outcome or "", "")}
+            "outcome_text": OUTCOMES.get(packet.outcome or "", ""), "owner": owner.nickname}
 
 
 MECHANIC = Mechanic(

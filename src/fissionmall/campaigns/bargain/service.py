@@ -29,6 +29,7 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.runtime import Runtime
+from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud import service as fraud
 from fissionmall.fraud.risk import HIGH_RISK
@@ -228,11 +229,13 @@ async def _bargain_target(session: AsyncSession, shopper: Shopper, bargain_id: i
 
 
 async def page(session: AsyncSession, clock: Clock, merchant_id: int, bargain_id: int) -> dict[str, Any]:
-    """A friend's bargain: price so far, who cut how much, helps left, the rules and the schedule's proof."""
+    """A friend's bargain: whose it is, price so far, who cut how much, helps left, the rules and the schedule's
+    proof."""
     bargain = await view(session, clock, merchant_id, bargain_id)
     campaign = await campaign_view(session, merchant_id, bargain.campaign_id)
     product = await catalog.product_detail(session, merchant_id, campaign.product_id, shopper_view=False)
-    return {"bargain": bargain, "product": product}
+    starter = await customers.get_customer(session, merchant_id, bargain.customer_id)
+    return {"bargain": bargain, "campaign": campaign, "product": product, "starter": starter.nickname}
 
 
 MECHANIC = Mechanic(

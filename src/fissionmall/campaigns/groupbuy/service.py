@@ -314,13 +314,19 @@ def summary(settings: GroupBuySettings) -> dict[str, Any]:
 
 
 async def page(session: AsyncSession, clock: Clock, merchant_id: int, group_id: int) -> dict[str, Any]:
-    """The group a friend shared: who is in, places left, time left, the price, and the published rules."""
+    """The group a friend shared: who is in, places left, time left, the price, the SKUs a friend may join with
+    (their deposit when the campaign takes one), and the published rules."""
     view = await group_view(session, clock, merchant_id, group_id)
     campaign = await campaign_view(session, merchant_id, view.campaign_id)
     product = await catalog.product_detail(session, merchant_id, campaign.product_id, shopper_view=False)
-    return {"group": view, "campaign": campaign, "product": product,
+    group_prices = {sku.sku_id: sku.group_price_fen for sku in campaign.skus}
+    choices = [{"sku_id": sku.id, "name": sku.name, "price_fen": group_prices[sku.id], "in_stock": sku.stock > 0,
+                "deposit_fen": rules.deposit(group_prices[sku.id], campaign.deposit_percent)}
+               for sku in product.skus if sku.active and sku.id in group_prices]
+    return {"group": view, "campaign": campaign, "product": product, "choices": choices,
             "list_price": min((sku.price_fen for sku in product.skus), default=None),
-            "group_price": min(sku.group_price_fen for sku in campaign.skus), "empty_seats": range(view.places_left)}
+            "group_price": min(group_prices.values()), "empty_seats": range(view.places_left),
+            "leader": next((m.nickname for m in view.members if m.is_leader), "")}
 
 
 MECHANIC = Mechanic(
