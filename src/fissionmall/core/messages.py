@@ -19,6 +19,17 @@ BY_CODE: dict[str, str] = {
     "wechat_unreachable": "微信暂时无法连接，请稍后再试",
     "wechat_code_rejected": "微信登录未成功，请重新进入",
     "invalid_share_code": "分享链接无效或已失效",
+    # coupon packets, gift vouchers, invites, the points mall
+    "packet_empty": "手慢了，红包已被领完",
+    "customer_not_found": "用户不存在",
+    "voucher_not_sendable": "这张礼券现在不能赠送",
+    "voucher_named": "记名礼券仅限本人使用，不能赠送",
+    "voucher_claim_refused": "礼券已被领取，或领取链接已失效",
+    "coupon_out_of_stock": "优惠券已兑完",
+    "coupon_not_claimable": "优惠券暂不可兑换",
+    "address_required": "请填写收货地址",
+    "wrong_item": "这件商品需单独兑换",
+    "points_not_with_points_mall": "积分商城商品不能再用积分抵扣",
 }
 """Filled for every code a shopper can meet; a code missing here shows FALLBACK (tests/core/test_messages.py lists
 the codes the shopper API can answer and checks each has its words)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.customers.models import Customer
@@ -47,3 +47,8 @@ async def device_seen_before(session: AsyncSession, merchant_id: int, device_id:
     statement = select(Customer.id).where(Customer.merchant_id == merchant_id, Customer.signup_device_id == device_id,
                                           Customer.id < customer_id).limit(1)
     return (await session.execute(statement)).scalar() is not None
+
+
+async def count_invited(session: AsyncSession, merchant_id: int, inviter_id: int) -> int:
+    statement = select(func.count()).where(Customer.merchant_id == merchant_id, Customer.inviter_id == inviter_id)
+    return int((await session.execute(statement)).scalar_one())

@@ -102,6 +102,7 @@
     if (button) button.disabled = true;
     send(parts[0], parts[1], body(form), form.dataset.key).then(function (answer) {
       if (form.dataset.then === "pay") pay(form, answer);
+      else if (form.dataset.then === "sheet") openSheet(answer[form.dataset.link], "", true);
       else if (form.dataset.next) location.assign(fill(form.dataset.next, answer));
       else location.reload();
     }).catch(function (problem) {
@@ -117,6 +118,16 @@
   });
 
   var sheet = document.getElementById("share-sheet");
+  // The sheet shows a link to hand on: a share's (with its poster), or the answer of a form marked
+  // data-then="sheet" (a gift voucher's one-time claim link, no poster; the page reloads when the sheet closes).
+  function openSheet(link, poster, reload) {
+    var image = document.getElementById("share-poster");
+    document.getElementById("share-link").value = link;
+    image.hidden = !poster;
+    if (poster) image.src = poster;
+    if (reload) sheet.dataset.reload = "1";
+    sheet.showModal();
+  }
   document.addEventListener("click", function (event) {
     var trigger = event.target.closest("[data-share-type]");
     if (!trigger || !sheet) return;
@@ -125,14 +136,15 @@
     error.textContent = "";
     send("POST", "/api/v1/shares", {target_type: trigger.dataset.shareType,
                                     target_id: Number(trigger.dataset.shareId)}).then(function (share) {
-      document.getElementById("share-link").value = share.link;
-      document.getElementById("share-poster").src = share.poster_url;
       sheet.dataset.code = share.code;
-      sheet.showModal();
+      openSheet(share.link, share.poster_url, false);
     }).catch(function (problem) { sheet.showModal(); error.textContent = problem.message || "分享失败"; });
   });
   if (sheet) {
-    document.getElementById("share-close").addEventListener("click", function () { sheet.close(); });
+    document.getElementById("share-close").addEventListener("click", function () {
+      sheet.close();
+      if (sheet.dataset.reload) location.reload();
+    });
     document.getElementById("share-copy").addEventListener("click", function () {
       var input = document.getElementById("share-link");
       input.select();
