@@ -67,16 +67,19 @@ async def test_a_packet_landing_shows_the_sharer_the_slots_left_and_the_claim_fo
 
 
 async def test_after_claiming_a_friend_sees_the_slot_they_got_and_the_luckiest_only_on_a_random_split(client, mall):
-    await packet_campaign(mall, slots=3, total_fen=900, min_fen=100, split="line_segment")
-    buyer, bob = await mall.shopper("buyer"), await mall.shopper("bob", nickname="<i>Bob</i>")
+    await packet_campaign(mall, slots=2, total_fen=900, min_fen=100, split="line_segment")
+    buyer, bob, carol = (await mall.shopper("buyer"), await mall.shopper("bob", nickname="<i>Bob</i>"),
+                         await mall.shopper("carol"))
     found = await bought_packet(mall, buyer)
-    after = await claim(mall, bob, found["id"])
-    [mine] = after["claims"]
+    [mine] = (await claim(mall, bob, found["id"]))["claims"]
+    [_, hers] = (await claim(mall, carol, found["id"]))["claims"]
 
     text = await page(signed_in(client, bob), f"/m/acme/packets/{found['id']}")
     assert f"你领到 ¥{mine['amount_fen'] / 100:.2f} 分享券" in text
     assert actions(text) == []
-    assert claims(text) == [("<i>Bob</i>", True, f"¥{mine['amount_fen'] / 100:.2f}")]
+    luckiest_is_bob = mine["amount_fen"] >= hers["amount_fen"]
+    assert claims(text) == [("<i>Bob</i>", luckiest_is_bob, f"¥{mine['amount_fen'] / 100:.2f}"),
+                            ("carol", not luckiest_is_bob, f"¥{hers['amount_fen'] / 100:.2f}")]
     assert "<i>Bob</i>" not in text
 
 
