@@ -60,6 +60,7 @@ from fissionmall.platform.endpoints import router as platform_router
 from fissionmall.sharing.endpoints import router as sharing_router
 from fissionmall.wallet.endpoints import router as wallet_router
 from fissionmall.web import session as web_session
+from fissionmall.web.buy import router as buy_router
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
 from fissionmall.web.docs import router as docs_router
 from fissionmall.web.gifts import router as gifts_router
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_routers += (platform_router,)
     for router in api_routers:
         app.include_router(router, prefix=API)
-    page_routers = (web_session.router, pages_router, operations_router, gifts_router,
+    page_routers = (web_session.router, pages_router, buy_router, operations_router, gifts_router,
                     *([docs_router] if settings.api_docs_enabled else []))
     for router in page_routers:
         app.include_router(router)
