@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from fissionmall.core.auth import csrf_token
 from fissionmall.merchants.models import Merchant
 from tests.coupons.test_coupons import claimed, make_template
 from tests.support import ADDRESS, SHIPMENT, Mall, Who, customer_id, problem
@@ -291,3 +293,29 @@ async def test_address_pages_list_edit_and_escape(client, mall):
     assert 'name="is_default" checked' in text
     text = await as_shopper(client, who, f"/m/{mall.slug}/me/addresses", back="https://evil.example/")
     assert "evil.example" not in text
+
+
+# --- the API with the pages' session ---------------------------------------------------------------------------------
+
+async def test_the_api_takes_the_session_cookie_with_its_csrf_token_only(client, mall, runtime):
+    """The pages' forms place orders with the session cookie and its CSRF token; without the token (a cross-site
+    form) the order is refused and nothing is placed."""
+    who = await mall.shopper("buyer")
+    session = cookie_of(who)
+    token = who["Authorization"].removeprefix("Bearer ")
+    body = {"items": [{"sku_id": mall.sku_id, "quantity": 1}], "address": ADDRESS}
+    problem(await client.post(f"{SITE}/api/v1/orders", headers=session, json=body), 403, "csrf_failed")
+    assert (await client.get(f"{SITE}/api/v1/orders", headers=session)).json()["items"] == []
+    placed = await client.post(f"{SITE}/api/v1/orders", json=body,
+                               headers={**session, "X-CSRF-Token": csrf_token(runtime.settings, token)})
+    assert placed.status_code == 201, placed.text
+    assert [o["id"] for o in (await client.get(f"{SITE}/api/v1/orders", headers=session)).json()["items"]] == [
+        placed.json()["id"]]
+
+
+async def test_order_times_read_in_china_time(client, mall, clock):
+    who = await mall.shopper("buyer")
+    order = await mall.order(who)
+    text = await as_shopper(client, who, f"/m/{mall.slug}/orders/{order['id']}")
+    placed = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")) + timedelta(hours=8)
+    assert f"<b>已下单</b><time>{placed:%Y-%m-%d %H:%M}</time>" in text
