@@ -106,8 +106,8 @@ class Person:
         if "/login" not in self.page.url:
             await self.open(f"/m/{SHOP}/login")
         await self.page.fill("input[name=nickname]", self.name)
-        await self.page.click("text=一键体验登录")
-        await self.page.wait_for_load_state()
+        async with self.page.expect_navigation():  # the session cookie comes with the answer to this post
+            await self.page.click("text=一键体验登录")
 
     async def token(self) -> str:
         cookies = await self.context.cookies()
