@@ -137,6 +137,8 @@
     var image = document.getElementById("share-poster");
     document.getElementById("share-link").value = link;
     image.hidden = !poster;
+    document.getElementById("share-hint").textContent = poster ? "长按海报保存图片，发送给好友或朋友圈" :
+      "复制链接发给好友；链接只能领取一次";
     if (poster) image.src = poster;
     if (reload) sheet.dataset.reload = "1";
     sheet.showModal();
