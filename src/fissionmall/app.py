@@ -64,6 +64,7 @@ from fissionmall.web import session as web_session
 from fissionmall.web.buy import router as buy_router
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
 from fissionmall.web.docs import router as docs_router
+from fissionmall.web.gifts import router as gifts_router
 from fissionmall.web.pages import router as pages_router
 from fissionmall.web.templating import STATIC
 
@@ -106,8 +107,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_routers += (platform_router,)
     for router in api_routers:
         app.include_router(router, prefix=API)
-    page_routers = (web_session.router, pages_router, buy_router, campaign_pages.router, operations_router,
-                    *([docs_router] if settings.api_docs_enabled else []))
+    page_routers = (web_session.router, pages_router, buy_router, campaign_pages.router, gifts_router,
+                    operations_router, *([docs_router] if settings.api_docs_enabled else []))
     for router in page_routers:
         app.include_router(router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ def install() -> None:
     hooks = order_hooks.HOOKS
     hooks.points = points
     customer_hooks.HOOKS.shares = sharing
-    TARGETS.update(product=sharing.product_target, invite=sharing.invite_target)
+    TARGETS.update(product=sharing.product_target)
     for each in MECHANICS:
         mechanic.KINDS[each.kind] = each
         if each.orders is not None:

@@ -161,13 +161,13 @@ async def test_share_landing_shows_the_sharer_and_product_and_records_a_click(cl
     assert await clicks(runtime) == [(None, alice_id, 1)]
 
 
-async def test_invite_landing_welcomes_to_the_mall(client, mall, runtime):
+async def test_invite_landing_invites_into_the_mall(client, mall, runtime):
     alice = await mall.shopper("alice", nickname="小红")
     alice_id = await customer_id(mall, alice)
     code = await share(client, alice, "invite", alice_id)
     text = await page(client, f"/s/{code}")
-    assert BANNER.findall(text) == ["小红 分享给你的好物"]
-    assert '欢迎来到 acme mall！<a href="/m/acme">去逛逛</a>' in text
+    assert BANNER.findall(text) == ["小红 邀请你来 acme mall"]
+    assert '<a class="btn wide" href="/m/acme/login?next=/m/acme">登录，进入商城</a>' in text
     assert await clicks(runtime) == [(None, alice_id, 1)]
 
 

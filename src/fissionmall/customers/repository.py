@@ -49,6 +49,11 @@ async def device_seen_before(session: AsyncSession, merchant_id: int, device_id:
     return (await session.execute(statement)).scalar() is not None
 
 
+async def count_invited(session: AsyncSession, merchant_id: int, inviter_id: int) -> int:
+    statement = select(func.count()).where(Customer.merchant_id == merchant_id, Customer.inviter_id == inviter_id)
+    return int((await session.execute(statement)).scalar_one())
+
+
 async def lock_customer(session: AsyncSession, customer_id: int) -> None:
     """Serialise a shopper's address book changes (the cap of 20, the one default) on PostgreSQL; SQLite's writers
     are serialised already."""

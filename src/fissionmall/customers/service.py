@@ -113,6 +113,11 @@ async def get_customer(session: AsyncSession, merchant_id: int, customer_id: int
     return customer
 
 
+async def count_invited(session: AsyncSession, merchant_id: int, inviter_id: int) -> int:
+    """Customers who signed up through this customer's links (an invite page's "friends joined")."""
+    return await repository.count_invited(session, merchant_id, inviter_id)
+
+
 async def note_first_payment(session: AsyncSession, customer_id: int, at: datetime) -> tuple[bool, int | None]:
     """(whether this payment was the customer's first, who invited them)."""
     return await repository.mark_first_paid(session, customer_id, at)

@@ -253,7 +253,7 @@ async def test_a_sent_voucher_is_claimed_once_by_the_first_friend_with_the_link(
     alice_id, bob_id = await customer_id(mall, alice), await customer_id(mall, bob)
     link = await sent(mall, alice, voucher_id)
     token = link["token"]
-    assert link["claim_link"] == f"http://mall.test/gift/{voucher_id}?token={token}"
+    assert link["claim_link"] == f"http://mall.test/m/acme/vouchers/{voucher_id}/claim?token={token}"
     assert (link["voucher"]["status"], link["voucher"]["holder_id"]) == ("sent", alice_id)
     assert at(link["voucher"]["claim_deadline"]) == clock.now() + timedelta(days=7)
     assert (await voucher_rows(mall))[voucher_id] == ("sent", alice_id, None, None, True, True)

@@ -200,9 +200,9 @@ async def test_friend_who_pays_a_first_order_earns_the_inviter_the_reward_once(c
     assert await balances(runtime) == {alice_id: REWARD}
 
     page = await mine(mall, alice, campaign_id)
-    assert {k: v for k, v in page.items() if k not in ("friends", "rules")} == {
-        "campaign_id": campaign_id, "reward_on": "first_purchase", "reward_fen": REWARD, "max_friends": 10,
-        "rewarded": 1}
+    assert {k: v for k, v in page.items() if k not in ("friends", "rules", "ends_at")} == {
+        "campaign_id": campaign_id, "name": "邀请有礼", "reward_on": "first_purchase", "reward_fen": REWARD,
+        "max_friends": 10, "joined": 1, "rewarded": 1, "earned_fen": REWARD}
     assert [(f["invitee_id"], f["nickname"], f["outcome"], f["amount_fen"]) for f in page["friends"]] == [
         (bob_id, "bob", "rewarded", REWARD)]
     assert page["rules"][0] == "好友通过你的邀请链接完成首单支付，你获得 ¥5.00 店铺余额，最多 10 位好友。"

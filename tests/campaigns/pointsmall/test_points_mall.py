@@ -220,9 +220,9 @@ async def test_the_mall_lists_live_items_with_the_stock_left(client, mall, confi
     alice = await mall.shopper("alice")
     expected = [
         {"campaign_id": tea, "name": "积分兑好茶", "reward": "goods", "points": 800, "cash_fen": 300,
-         "product_id": mall.product_id, "stock_left": 5},
+         "product_id": mall.product_id, "stock_left": 5, "per_customer_limit": 1},
         {"campaign_id": voucher, "name": "积分兑好茶", "reward": "coupon", "points": 400, "cash_fen": 0,
-         "product_id": None, "stock_left": None},
+         "product_id": None, "stock_left": None, "per_customer_limit": 1},
     ]
     assert await listing(mall, alice) == expected
     await grant(mall, alice, 800)

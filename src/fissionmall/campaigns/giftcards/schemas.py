@@ -68,6 +68,35 @@ class SentOut(BaseModel):
     token: str
 
 
+class GiftOut(BaseModel):
+    """What a claim link offers the friend who opens it: the voucher and its sender, never its code."""
+
+    voucher_id: int
+    name: str
+    product_id: int
+    value_fen: int
+    sender_id: int
+    sender_nickname: str
+    claim_deadline: datetime
+    valid_until: datetime
+
+
+class OfferOut(BaseModel):
+    """A gift voucher on sale: what it is worth, what it costs, how long it lasts, as the shop's page shows it."""
+
+    campaign_id: int
+    name: str
+    product_id: int
+    sku_id: int
+    price_fen: int
+    value_fen: int
+    named: bool
+    valid_days: int
+    claim_days: int
+    per_customer_limit: int
+    ends_at: datetime
+
+
 class ClaimIn(BaseModel):
     token: str = Field(min_length=16, max_length=64)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.giftcards import errors, repository
 from fissionmall.campaigns.giftcards.models import Voucher
-from fissionmall.campaigns.giftcards.schemas import GiftSettings, SentOut, VoucherOut
+from fissionmall.campaigns.giftcards.schemas import GiftOut, GiftSettings, OfferOut, SentOut, VoucherOut
 from fissionmall.campaigns.giftcards.states import USABLE, VoucherStatus
 from fissionmall.campaigns.mechanic import Mechanic
 from fissionmall.campaigns.models import Campaign
@@ -32,6 +32,7 @@ from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.outbox import enqueue
 from fissionmall.core.runtime import Runtime
+from fissionmall.customers import service as customers
 from fissionmall.merchants import service as merchants
 from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
@@ -157,8 +158,41 @@ async def send(session: AsyncSession, runtime: Runtime, shopper: Shopper, vouche
     await record_event(session, merchant_id=shopper.merchant_id, kind="voucher_sent", at=now,
                        actor_id=shopper.customer_id, campaign_id=voucher.campaign_id, subject=("voucher", voucher.id))
     await session.refresh(voucher)
-    link = f"{runtime.settings.public_base_url}/gift/{voucher.id}?token={token}"
+    shop = await merchants.merchant_by_id(session, shopper.merchant_id)
+    link = f"{runtime.settings.public_base_url}/m/{shop.slug}/vouchers/{voucher.id}/claim?token={token}"
     return SentOut(voucher=_out(voucher, shopper.customer_id), claim_link=link, token=token)
+
+
+async def gift(session: AsyncSession, clock: Clock, merchant_id: int, voucher_id: int, token: str) -> GiftOut:
+    """What an unspent claim link offers; a spent, lapsed or wrong link shows nothing of the voucher."""
+    voucher = await _require(session, merchant_id, voucher_id)
+    if voucher.status != VoucherStatus.SENT or voucher.claim_token_hash != _hash(token) \
+            or voucher.claim_deadline is None or voucher.claim_deadline <= clock.now():
+        raise errors.claim_refused()
+    sender = await customers.get_customer(session, merchant_id, voucher.holder_id)
+    return GiftOut(voucher_id=voucher.id, name=voucher.name, product_id=voucher.product_id,
+                   value_fen=voucher.value_fen, sender_id=sender.id, sender_nickname=sender.nickname,
+                   claim_deadline=voucher.claim_deadline, valid_until=voucher.valid_until)
+
+
+async def offers(session: AsyncSession, clock: Clock, merchant_id: int) -> list[OfferOut]:
+    """The gift vouchers on sale now."""
+    return [_offer(c) for c in await campaigns.live_of_kind(session, merchant_id, KIND, clock)]
+
+
+async def offer(session: AsyncSession, clock: Clock, merchant_id: int, campaign_id: int) -> OfferOut:
+    """One gift voucher on sale (a campaign not live is not found)."""
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    campaigns.require_live(campaign, clock)
+    return _offer(campaign)
+
+
+def _offer(campaign: Campaign) -> OfferOut:
+    settings = settings_of(campaign)
+    return OfferOut(campaign_id=campaign.id, name=campaign.name, product_id=settings.product_id,
+                    sku_id=settings.sku_id, price_fen=settings.price_fen, value_fen=settings.value_fen,
+                    named=settings.named, valid_days=settings.valid_days, claim_days=settings.claim_days,
+                    per_customer_limit=settings.per_customer_limit, ends_at=campaign.ends_at)
 
 
 async def claim(session: AsyncSession, clock: Clock, shopper: Shopper, voucher_id: int, token: str) -> VoucherOut:

@@ -4,13 +4,27 @@ from fastapi import APIRouter
 
 from fissionmall.campaigns.invites import service
 from fissionmall.campaigns.invites.schemas import InviteCampaignOut, InviteProgressOut
-from fissionmall.core.deps import OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.core.deps import ClockDep, OptionalShopperDep, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.merchants import service as merchants
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: invite rewards"])
+
+
+@router.get("/invite-campaigns", response_model=list[InviteCampaignOut])
+async def live(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+               merchant: str | None = None) -> list[InviteCampaignOut]:
+    """The invite campaigns running now: what an invite link (share target "invite") promises."""
+    merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
+    return await service.live(session, runtime.clock, merchant_id)
+
+
+@router.get("/invites/mine", response_model=list[InviteProgressOut])
+async def my_live_invites(shopper: ShopperDep, session: SessionDep, clock: ClockDep) -> list[InviteProgressOut]:
+    """The inviter's progress in every invite campaign running now."""
+    return await service.my_live(session, clock, shopper)
 
 
 @router.get("/invite-campaigns/{campaign_id}", response_model=InviteCampaignOut)

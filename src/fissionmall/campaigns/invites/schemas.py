@@ -32,10 +32,15 @@ class InviteProgressOut(BaseModel):
     """An inviter's page: who came through them, what each earned, and how many rewards are left."""
 
     campaign_id: int
+    name: str
     reward_on: str
     reward_fen: int
     max_friends: int
+    ends_at: datetime
+    joined: int
+    """Friends who signed up through the inviter's links (in any campaign), rewarded or not yet."""
     rewarded: int
+    earned_fen: int
     friends: list[InviteRewardOut]
     rules: list[str]
 

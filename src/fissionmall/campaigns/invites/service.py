@@ -8,6 +8,8 @@ high-risk friend, counts for nothing; limits and budget are claimed in the trans
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import errors as campaign_errors
@@ -20,7 +22,7 @@ from fissionmall.campaigns.invites.schemas import (
     InviteRewardOut,
     InviteSettings,
 )
-from fissionmall.campaigns.mechanic import Mechanic
+from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -30,6 +32,7 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.events import react, record_event
 from fissionmall.customers import service as customers
 from fissionmall.customers.models import Customer
+from fissionmall.sharing import service as sharing
 
 KIND = "invite"
 REWARD_JOB = "invites.reward"
@@ -95,7 +98,15 @@ async def _published(session: AsyncSession, merchant_id: int, campaign_id: int) 
 
 
 async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> InviteCampaignOut:
-    campaign = await _published(session, merchant_id, campaign_id)
+    return _campaign_out(await _published(session, merchant_id, campaign_id))
+
+
+async def live(session: AsyncSession, clock: Clock, merchant_id: int) -> list[InviteCampaignOut]:
+    """The invite campaigns running now: what an invite link promises."""
+    return [_campaign_out(c) for c in await campaigns.live_of_kind(session, merchant_id, KIND, clock)]
+
+
+def _campaign_out(campaign: Campaign) -> InviteCampaignOut:
     settings = settings_of(campaign)
     return InviteCampaignOut(id=campaign.id, name=campaign.name, status=campaign.status,
                              reward_on=settings.reward_on, reward_fen=settings.reward_fen,
@@ -104,14 +115,26 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
 
 
 async def progress(session: AsyncSession, shopper: Shopper, campaign_id: int) -> InviteProgressOut:
-    campaign = await _published(session, shopper.merchant_id, campaign_id)
+    return await _progress(session, shopper, await _published(session, shopper.merchant_id, campaign_id))
+
+
+async def my_live(session: AsyncSession, clock: Clock, shopper: Shopper) -> list[InviteProgressOut]:
+    """The inviter's progress in each invite campaign running now."""
+    return [await _progress(session, shopper, c)
+            for c in await campaigns.live_of_kind(session, shopper.merchant_id, KIND, clock)]
+
+
+async def _progress(session: AsyncSession, shopper: Shopper, campaign: Campaign) -> InviteProgressOut:
     settings = settings_of(campaign)
     friends = [InviteRewardOut(invitee_id=r.invitee_id, nickname=nickname, outcome=r.outcome,
                                amount_fen=r.amount_fen, created_at=r.created_at)
                for r, nickname in await repository.rewards_of(session, campaign.id, shopper.customer_id)]
-    return InviteProgressOut(campaign_id=campaign.id, reward_on=settings.reward_on, reward_fen=settings.reward_fen,
-                             max_friends=settings.max_friends,
-                             rewarded=sum(1 for f in friends if f.outcome == "rewarded"), friends=friends,
+    return InviteProgressOut(campaign_id=campaign.id, name=campaign.name, reward_on=settings.reward_on,
+                             reward_fen=settings.reward_fen, max_friends=settings.max_friends,
+                             ends_at=campaign.ends_at,
+                             joined=await customers.count_invited(session, shopper.merchant_id, shopper.customer_id),
+                             rewarded=sum(1 for f in friends if f.outcome == "rewarded"),
+                             earned_fen=sum(f.amount_fen for f in friends), friends=friends,
                              rules=rules.describe(settings))
 
 
@@ -124,10 +147,18 @@ async def _invited(session: AsyncSession, merchant_id: int, inviter_id: int | No
     return inviter_id is not None
 
 
+async def page(session: AsyncSession, clock: Clock, merchant_id: int, inviter_id: int) -> dict[str, Any]:
+    """An invite link's landing: who invites, and what the running campaigns give the inviter, for which deed of
+    the friend. The friend is promised nothing by these campaigns, and the page says only what is true."""
+    inviter = await customers.get_customer(session, merchant_id, inviter_id)
+    return {"inviter": inviter.nickname, "offers": await live(session, clock, merchant_id)}
+
+
 react("register", REWARD_JOB, when=_invited)
 react("first_purchase", REWARD_JOB, when=_invited)
 MECHANIC = Mechanic(
     kind=KIND, settings_model=InviteSettings, product_of=lambda s: None, check=check,
     summary=lambda s: {"reward_fen": s.reward_fen},
     rules_text="好友通过你的邀请注册或首次下单，你得到活动写明的固定奖励，有人数上限；分享本身不得奖励，不抽奖。",
+    share_target=ShareTarget("invite", sharing.invite_target), page=Page("invites", "gifts/invite.html", page),
     tasks="fissionmall.campaigns.invites.tasks")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,7 @@ from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns import slots
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
-from fissionmall.campaigns.mechanic import Mechanic, ShareTarget
+from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.packets import errors, repository, rules
 from fissionmall.campaigns.packets.models import CouponPacket
@@ -189,14 +190,28 @@ async def _packets_live(session: AsyncSession, merchant_id: int, inviter_id: int
 react("pay", CREATE_JOB, when=_packets_live)
 
 
+async def page(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> dict[str, Any]:
+    """A packet's page and its share landing: whose it is, what is left, who got what; the template picks out the
+    visitor's own slot. The luckiest is only news when the amounts were random."""
+    packet = await view(session, clock, merchant_id, packet_id)
+    settings = settings_of(await campaigns.require(session, merchant_id, packet.campaign_id))
+    owner = await customers.get_customer(session, merchant_id, packet.owner_id)
+    return {"packet": packet, "owner": owner.nickname, "total_fen": settings.total_fen,
+            "left_fen": settings.total_fen - sum(c.amount_fen for c in packet.claims),
+            "random_split": settings.split is not None, "what": WORDS[packet.kind],
+            "seconds_left": max(0, int((packet.expires_at - clock.now()).total_seconds()))}
+
+
 def _mechanic(kind: str, rules_text: str) -> Mechanic:
     """Share coupons and social credit are one implementation: they differ in what a slot holds."""
     return Mechanic(kind=kind, settings_model=PacketSettings, product_of=lambda s: None, check=check,
                     summary=lambda s: {"slots": s.slots, "total_fen": s.total_fen}, rules_text=rules_text,
-                    share_target=ShareTarget(TARGET, _packet_target), tasks="fissionmall.campaigns.packets.tasks")
+                    share_target=ShareTarget(TARGET, _packet_target),
+                    page=Page("packets", "gifts/packet.html", page), tasks="fissionmall.campaigns.packets.tasks")
 
 
 SHARE_COUPON, CREDIT = KINDS
+WORDS = {SHARE_COUPON: "分享券", CREDIT: "立减金"}
 SHARE_COUPON_MECHANIC = _mechanic(
     SHARE_COUPON, "付款后得到一个可分享的券包：份数和总面额事先确定，每份金额在创建时随机拆好，"
                   "总和恰好等于总额；每人每个券包限领一次。")

@@ -50,3 +50,4 @@ class MallItemOut(BaseModel):
     cash_fen: int
     product_id: int | None
     stock_left: int | None
+    per_customer_limit: int

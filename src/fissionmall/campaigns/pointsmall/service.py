@@ -80,7 +80,8 @@ class PointsMallOrders:
 
 async def items(session: AsyncSession, clock: Clock, merchant_id: int) -> list[MallItemOut]:
     return [MallItemOut(campaign_id=c.id, name=c.name, reward=s.reward, points=s.points, cash_fen=s.cash_fen,
-                        product_id=s.product_id, stock_left=None if c.stock_cap is None else c.stock_cap - c.sold)
+                        product_id=s.product_id, stock_left=None if c.stock_cap is None else c.stock_cap - c.sold,
+                        per_customer_limit=s.per_customer_limit)
             for c in await campaigns.live_of_kind(session, merchant_id, KIND, clock)
             for s in [settings_of(c)]]
 

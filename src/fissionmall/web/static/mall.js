@@ -115,6 +115,7 @@
     if (button) button.disabled = true;
     send(parts[0], parts[1], payload, form.dataset.key).then(function (answer) {
       if (form.dataset.then === "pay") pay(form, answer);
+      else if (form.dataset.then === "sheet") openSheet(answer[form.dataset.link], "", true);
       else if (form.dataset.next) location.assign(fill(form.dataset.next, answer));
       else location.reload();
     }).catch(function (problem) {
@@ -130,6 +131,18 @@
   });
 
   var sheet = document.getElementById("share-sheet");
+  // The sheet shows a link to hand on: a share's (with its poster), or the answer of a form marked
+  // data-then="sheet" (a gift voucher's one-time claim link, no poster; the page reloads when the sheet closes).
+  function openSheet(link, poster, reload) {
+    var image = document.getElementById("share-poster");
+    document.getElementById("share-link").value = link;
+    image.hidden = !poster;
+    document.getElementById("share-hint").textContent = poster ? "长按海报保存图片，发送给好友或朋友圈" :
+      "复制链接发给好友；链接只能领取一次";
+    if (poster) image.src = poster;
+    if (reload) sheet.dataset.reload = "1";
+    sheet.showModal();
+  }
   document.addEventListener("click", function (event) {
     var trigger = event.target.closest("[data-share-type]");
     if (!trigger || !sheet) return;
@@ -138,14 +151,15 @@
     error.textContent = "";
     send("POST", "/api/v1/shares", {target_type: trigger.dataset.shareType,
                                     target_id: Number(trigger.dataset.shareId)}).then(function (share) {
-      document.getElementById("share-link").value = share.link;
-      document.getElementById("share-poster").src = share.poster_url;
       sheet.dataset.code = share.code;
-      sheet.showModal();
+      openSheet(share.link, share.poster_url, false);
     }).catch(function (problem) { sheet.showModal(); error.textContent = problem.message || "分享失败"; });
   });
   if (sheet) {
-    document.getElementById("share-close").addEventListener("click", function () { sheet.close(); });
+    document.getElementById("share-close").addEventListener("click", function () {
+      sheet.close();
+      if (sheet.dataset.reload) location.reload();
+    });
     document.getElementById("share-copy").addEventListener("click", function () {
       var input = document.getElementById("share-link");
       input.select();
