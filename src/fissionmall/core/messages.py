@@ -19,6 +19,16 @@ BY_CODE: dict[str, str] = {
     "wechat_unreachable": "微信暂时无法连接，请稍后再试",
     "wechat_code_rejected": "微信登录未成功，请重新进入",
     "invalid_share_code": "分享链接无效或已失效",
+    # 我的: points, levels, dividend, distribution
+    "already_checked_in": "今天已经签到过了，明天再来吧",
+    "points_not_configured": "本店暂未开通积分",
+    "levels_not_configured": "本店暂未开通会员等级",
+    "dividend_not_configured": "本店暂未开通分红",
+    "distribution_not_configured": "本店暂未开通分销",
+    "invalid_id_number": "身份证号码有误，请核对（须为本人 18 位身份证号，年满 18 周岁）",
+    "identity_required": "提现前请先完成实名认证",
+    "below_minimum": "提现金额低于最低提现金额",
+    "insufficient_commission": "可提现佣金不足",
 }
 """Filled for every code a shopper can meet; a code missing here shows FALLBACK (tests/core/test_messages.py lists
 the codes the shopper API can answer and checks each has its words)."""
@@ -37,6 +47,7 @@ BY_ERROR_TYPE: dict[str, str] = {
     "too_short": "至少选择 {min_length} 项",
     "too_long": "最多选择 {max_length} 项",
     "value_error": "填写有误",
+    "yuan_amount": "请填写金额，最少 0.01 元，最多两位小数",
 }
 
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from fissionmall.core.money import fen_from_yuan
 from fissionmall.distribution.plans import LintReport, Plan
 
 
@@ -66,6 +68,12 @@ class EntryOut(BaseModel):
     created_at: datetime
 
 
+class PayeeOut(BaseModel):
+    real_name: str
+    id_tail: str
+    checked_at: datetime
+
+
 class MyDistributionOut(BaseModel):
     """A distributor's page: standing, who referred them, how many they referred, and their money."""
 
@@ -79,6 +87,16 @@ class MyDistributionOut(BaseModel):
     """Settled commission less every withdrawal not rejected."""
     withdrawn_fen: int
     entries: list[EntryOut]
+    payee: PayeeOut | None
+    """The identity recorded for withdrawals (name and the ID number's last four), or None before it is."""
+
+
+class TeamMemberOut(BaseModel):
+    """A direct referral as their distributor sees them: a masked name and what they bought, nothing private."""
+
+    name: str
+    joined_at: datetime
+    paid_orders: int
 
 
 class PresetOut(BaseModel):
@@ -92,14 +110,33 @@ class IdentityIn(BaseModel):
     """A mainland resident ID number; kept only as a keyed hash and its last four characters."""
 
 
-class PayeeOut(BaseModel):
-    real_name: str
-    id_tail: str
-    checked_at: datetime
-
-
 class WithdrawalIn(BaseModel):
-    amount_fen: int = Field(ge=1, le=100_000_000)
+    """The amount in fen, or as a shopper types it in yuan (`amount_yuan`: at most two decimals, never rounded)."""
+
+    amount_fen: int | None = Field(default=None, ge=1, le=100_000_000)
+    amount_yuan: str | None = Field(default=None, max_length=12)
+
+    @field_validator("amount_yuan")
+    @classmethod
+    def _yuan(cls, text: str | None) -> str | None:
+        if text is not None:
+            try:
+                fen = fen_from_yuan(text)
+            except ValueError:
+                fen = 0
+            if not 1 <= fen <= 100_000_000:
+                raise PydanticCustomError("yuan_amount", "an amount from 0.01 yuan, with at most two decimals")
+        return text
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> WithdrawalIn:
+        if (self.amount_fen is None) == (self.amount_yuan is None):
+            raise ValueError("give the amount once: amount_fen or amount_yuan")
+        return self
+
+    @property
+    def fen(self) -> int:
+        return self.amount_fen if self.amount_fen is not None else fen_from_yuan(self.amount_yuan or "")
 
 
 class WithdrawalOut(BaseModel):

@@ -50,12 +50,14 @@
   function showErrors(form, problem) {
     form.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
     var general = form.querySelector(".form-error"), rest = [];
-    (problem.errors || []).forEach(function (e) {
+    // a refusal by the service names one field (and its Chinese message) rather than listing errors
+    var errors = problem.errors || (problem.field ? [{field: problem.field, hint: problem.message}] : []);
+    errors.forEach(function (e) {
       var slot = form.querySelector('.field-error[data-for="' + e.field + '"]');
       if (slot) slot.textContent = e.hint || e.message; else rest.push(e.hint || e.message);
     });
     if (general) general.textContent = rest.length ? problem.message + "：" + rest.join("；") :
-      (problem.errors && problem.errors.length ? "" : problem.message || "操作未成功，请稍后再试");
+      (errors.length ? "" : problem.message || "操作未成功，请稍后再试");
   }
 
   function send(method, path, payload, idempotencyKey) {
