@@ -1,14 +1,12 @@
 """The distributor's own views through the API: the team of direct referrals (names masked, paid orders counted,
-nothing private, one level only), the identity they recorded, and a withdrawal amount typed in yuan, parsed exactly
-to fen (more than two decimals is refused, never rounded)."""
+nothing private, one level only, never another merchant's), and the identity they recorded for withdrawals (a wrong
+ID number refused by its field, in Chinese)."""
 
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from fissionmall.distribution.rules import masked_name
-from fissionmall.distribution.schemas import WithdrawalIn
 from tests.distribution.test_commissions import Person, apply, buy, configured, invite_code, mine
 from tests.distribution.test_withdrawals import id_number
 from tests.support import Mall, problem
@@ -99,38 +97,3 @@ async def test_a_wrong_id_number_is_refused_by_its_field_in_chinese(mall):
     assert body["field"] == "id_number"
     assert "身份证" in body["message"]
     assert (await mine(mall, ana))["payee"] is None
-
-
-@pytest.mark.backend_free
-@pytest.mark.parametrize(("typed", "fen"), [("12", 1200), ("12.3", 1230), ("12.30", 1230), ("0.01", 1),
-                                           (" 7.05 ", 705)])
-def test_a_withdrawal_in_yuan_is_parsed_exactly_to_fen(typed: str, fen: int) -> None:
-    assert WithdrawalIn(amount_yuan=typed).fen == fen
-
-
-@pytest.mark.backend_free
-@pytest.mark.parametrize("typed", ["1.234", "0.005", "0", "0.00", "-1", "1e3", "abc", "", "1,5", "1000000.01"])
-def test_a_withdrawal_in_yuan_with_more_than_two_decimals_or_no_amount_is_refused(typed: str) -> None:
-    with pytest.raises(ValidationError) as refused:
-        WithdrawalIn(amount_yuan=typed)
-    assert [(e["loc"], e["type"]) for e in refused.value.errors()] == [(("amount_yuan",), "yuan_amount")]
-
-
-@pytest.mark.backend_free
-def test_a_withdrawal_names_its_amount_once() -> None:
-    assert WithdrawalIn(amount_fen=250).fen == 250
-    for body in ({}, {"amount_fen": 100, "amount_yuan": "1"}):
-        with pytest.raises(ValidationError):
-            WithdrawalIn.model_validate(body)
-
-
-@staff
-async def test_a_withdrawal_typed_in_yuan_with_three_decimals_is_refused_by_its_field(mall):
-    await configured(mall)
-    ana = await join(mall, "ana", "安娜")
-    body = problem(await mall.client.post("/distributors/me/withdrawals", headers=ana.who,
-                                          json={"amount_yuan": "1.234"}), 422, "invalid_request")
-    assert [(e["field"], e["hint"]) for e in body["errors"]] == [
-        ("amount_yuan", "请填写金额，最少 0.01 元，最多两位小数")]
-    listed = await mall.client.get("/distributors/me/withdrawals", headers=ana.who)
-    assert listed.json() == []

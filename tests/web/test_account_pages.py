@@ -211,8 +211,8 @@ async def test_the_distribution_centre_offers_to_apply_then_shows_earnings_team_
     assert answer.status_code == 200, answer.text
     markup = await page(client, "/m/acme/me/distribution")
     assert ACTIONS.findall(markup) == ["POST /api/v1/distributors/me/withdrawals"]
-    assert 'name="amount_yuan"' in markup and f"身份证尾号 {number[-4:]}" in text_of(markup)
-    problem(await mall.client.post("/distributors/me/withdrawals", headers=ana.who, json={"amount_yuan": "2.00"}),
+    assert '<input name="amount_fen" data-fen' in markup and f"身份证尾号 {number[-4:]}" in text_of(markup)
+    problem(await mall.client.post("/distributors/me/withdrawals", headers=ana.who, json={"amount_fen": 200}),
             409, "insufficient_commission")
 
 

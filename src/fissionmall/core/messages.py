@@ -47,7 +47,6 @@ BY_ERROR_TYPE: dict[str, str] = {
     "too_short": "至少选择 {min_length} 项",
     "too_long": "最多选择 {max_length} 项",
     "value_error": "填写有误",
-    "yuan_amount": "请填写金额，最少 0.01 元，最多两位小数",
 }
 
 

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field, field_validator
 
-from fissionmall.core.money import fen_from_yuan
 from fissionmall.distribution.plans import LintReport, Plan
 
 
@@ -111,32 +109,7 @@ class IdentityIn(BaseModel):
 
 
 class WithdrawalIn(BaseModel):
-    """The amount in fen, or as a shopper types it in yuan (`amount_yuan`: at most two decimals, never rounded)."""
-
-    amount_fen: int | None = Field(default=None, ge=1, le=100_000_000)
-    amount_yuan: str | None = Field(default=None, max_length=12)
-
-    @field_validator("amount_yuan")
-    @classmethod
-    def _yuan(cls, text: str | None) -> str | None:
-        if text is not None:
-            try:
-                fen = fen_from_yuan(text)
-            except ValueError:
-                fen = 0
-            if not 1 <= fen <= 100_000_000:
-                raise PydanticCustomError("yuan_amount", "an amount from 0.01 yuan, with at most two decimals")
-        return text
-
-    @model_validator(mode="after")
-    def _one_amount(self) -> WithdrawalIn:
-        if (self.amount_fen is None) == (self.amount_yuan is None):
-            raise ValueError("give the amount once: amount_fen or amount_yuan")
-        return self
-
-    @property
-    def fen(self) -> int:
-        return self.amount_fen if self.amount_fen is not None else fen_from_yuan(self.amount_yuan or "")
+    amount_fen: int = Field(ge=1, le=100_000_000)
 
 
 class WithdrawalOut(BaseModel):

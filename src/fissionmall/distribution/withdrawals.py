@@ -58,22 +58,22 @@ async def request(session: AsyncSession, clock: Clock, shopper: Shopper, body: W
     config = await repository.config_of(session, shopper.merchant_id)
     if config is None:
         raise NotFound("distribution_not_configured", "distribution has not been set up")
-    if body.fen < config.withdraw_min_fen:
+    if body.amount_fen < config.withdraw_min_fen:
         raise InvalidInput("below_minimum", f"withdrawals start at {config.withdraw_min_fen} fen",
                            field="amount_fen", minimum_fen=config.withdraw_min_fen)
     if await repository.payee(session, shopper.customer_id, lock=True) is None:
         raise Conflict("identity_required", "record your real name and ID number before withdrawing")
     available, _ = await repository.withdrawable(session, shopper.customer_id)
-    if body.fen > available:
+    if body.amount_fen > available:
         raise Conflict("insufficient_commission", "more than your settled commission", available_fen=available)
     now = clock.now()
     withdrawal_id = await repository.add_withdrawal(
         session, merchant_id=shopper.merchant_id, customer_id=shopper.customer_id,
-        withdrawal_no=_withdrawal_no(clock), amount_fen=body.fen, status=WithdrawalStatus.REQUESTED,
+        withdrawal_no=_withdrawal_no(clock), amount_fen=body.amount_fen, status=WithdrawalStatus.REQUESTED,
         requested_at=now)
     await record_event(session, merchant_id=shopper.merchant_id, kind="withdrawal", at=now,
                        actor_id=shopper.customer_id, subject=("withdrawal", withdrawal_id),
-                       data={"amount_fen": body.fen})
+                       data={"amount_fen": body.amount_fen})
     if not config.withdraw_review:
         await _approve(session, clock.now(), withdrawal_id, None)
     return await _out(session, withdrawal_id)
