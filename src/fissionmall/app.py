@@ -62,6 +62,7 @@ from fissionmall.sharing.endpoints import router as sharing_router
 from fissionmall.wallet.endpoints import router as wallet_router
 from fissionmall.web import session as web_session
 from fissionmall.web.account import router as account_router
+from fissionmall.web.buy import router as buy_router
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
 from fissionmall.web.docs import router as docs_router
 from fissionmall.web.pages import router as pages_router
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_routers += (platform_router,)
     for router in api_routers:
         app.include_router(router, prefix=API)
-    page_routers = (web_session.router, pages_router, account_router, operations_router,
+    page_routers = (web_session.router, pages_router, buy_router, account_router, operations_router,
                     *([docs_router] if settings.api_docs_enabled else []))
     for router in page_routers:
         app.include_router(router)

@@ -57,6 +57,8 @@ class CheckoutOut(BaseModel):
     items_fen: int
     adjustments: list[AdjustmentOut]
     total_fen: int
+    deposit_fen: int | None
+    """Paid now when the campaign takes a deposit (the rest once it succeeds); such an order takes no benefits."""
     best_coupon: CouponOffer | None
     coupon_offers: list[CouponOffer]
     """Each usable coupon that applies to this cart on its own, best first."""

@@ -173,6 +173,7 @@ async def preview(session: AsyncSession, runtime: Runtime, shopper: Shopper, bod
     await (stock + part.claims if part else stock).check(session)
     return CheckoutOut(items_fen=priced.items_fen, total_fen=priced.total_fen,
                        adjustments=[AdjustmentOut.model_validate(a) for a in priced.adjustments],
+                       deposit_fen=part.deposit_fen if part else None,
                        best_coupon=offers[0] if offers else None, coupon_offers=offers)
 
 

@@ -32,3 +32,7 @@ async def summary(session: AsyncSession, merchant_id: int, product_id: int) -> t
                                                                     Review.product_id == product_id)
     count, average = (await session.execute(statement)).one()
     return int(count), round(float(average), 2) if average is not None else None
+
+
+async def reviewed_products(session: AsyncSession, order_id: int) -> set[int]:
+    return set((await session.execute(select(Review.product_id).where(Review.order_id == order_id))).scalars())

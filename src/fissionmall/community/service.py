@@ -48,3 +48,8 @@ async def of_product(session: AsyncSession, merchant_id: int, product_id: int) -
     count, average = await repository.summary(session, merchant_id, product_id)
     return ReviewPage(count=count, average_rating=average,
                       reviews=[_out(r) for r in await repository.of_product(session, merchant_id, product_id, PAGE)])
+
+
+async def reviewed_products(session: AsyncSession, order_id: int) -> set[int]:
+    """The products of this order already reviewed (each is reviewed once per order)."""
+    return await repository.reviewed_products(session, order_id)

@@ -10,7 +10,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import bearer_claims, current_shopper, current_staff
+from fissionmall.core.auth import bearer_claims, cookie_shopper, current_shopper, current_staff
 from fissionmall.core.errors import Unauthorized
 
 _TOKEN_REQUIRED = {current_shopper: "shopper", current_staff: "staff"}
@@ -28,7 +28,8 @@ def required_audience(dependant: Dependant) -> str | None:
 class TransactionalRoute(APIRoute):
     """Commit when the endpoint answers with success; roll back on any error or 4xx/5xx answer.
 
-    A route that needs a token refuses a request without a valid one first: FastAPI reads and parses the body
+    A route that needs a token refuses a request without a valid one (for a shopper, the pages' session cookie
+    counts: its CSRF check follows in the dependency) first: FastAPI reads and parses the body
     before it resolves dependencies, and a stranger's body is not worth reading."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -36,7 +37,8 @@ class TransactionalRoute(APIRoute):
         audience = required_audience(self.dependant)
 
         async def run_in_transaction(request: Request) -> Response:
-            if audience and bearer_claims(request, audience) is None:
+            if audience and bearer_claims(request, audience) is None and not (
+                    audience == "shopper" and cookie_shopper(request) is not None):
                 raise Unauthorized("unauthenticated", f"a valid {audience} token is required")
             async with request.app.state.runtime.sessionmaker() as session:
                 request.state.session = session

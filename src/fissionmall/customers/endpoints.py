@@ -2,11 +2,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fissionmall.core.deps import SessionDep, ShopperDep
+from fissionmall.core.deps import ClockDep, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
+from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service
-from fissionmall.customers.schemas import ClientDep, CustomerOut, DevLogin, ShopperToken, WechatLogin
+from fissionmall.customers.schemas import (
+    ClientDep,
+    CustomerOut,
+    DevLogin,
+    SavedAddressIn,
+    SavedAddressOut,
+    ShopperToken,
+    WechatLogin,
+)
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: account"])
 
@@ -27,3 +36,26 @@ async def me(shopper: ShopperDep, session: SessionDep) -> CustomerOut:
     return CustomerOut(id=customer.id, nickname=customer.nickname, avatar_url=customer.avatar_url,
                        inviter_id=customer.inviter_id, depth=customer.depth,
                        is_new_customer=customer.first_paid_at is None, created_at=customer.created_at)
+
+
+@router.get("/me/addresses", response_model=list[SavedAddressOut])
+async def my_addresses(shopper: ShopperDep, session: SessionDep) -> list[SavedAddressOut]:
+    """The shopper's address book (at most 20), the default first."""
+    return await service.addresses(session, shopper)
+
+
+@router.post("/me/addresses", response_model=SavedAddressOut, status_code=201)
+async def add_address(body: SavedAddressIn, shopper: ShopperDep, session: SessionDep,
+                      clock: ClockDep) -> SavedAddressOut:
+    return await service.add_address(session, shopper, body, clock.now())
+
+
+@router.put("/me/addresses/{address_id}", response_model=SavedAddressOut)
+async def update_address(address_id: RowId, body: SavedAddressIn, shopper: ShopperDep,
+                         session: SessionDep) -> SavedAddressOut:
+    return await service.update_address(session, shopper, address_id, body)
+
+
+@router.delete("/me/addresses/{address_id}", status_code=204)
+async def delete_address(address_id: RowId, shopper: ShopperDep, session: SessionDep) -> None:
+    await service.delete_address(session, shopper, address_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.customers.models import Customer
+from fissionmall.customers.models import Customer, SavedAddress
 from fissionmall.db.sql import insert_ignoring_conflicts, table
 
 
@@ -47,3 +47,48 @@ async def device_seen_before(session: AsyncSession, merchant_id: int, device_id:
     statement = select(Customer.id).where(Customer.merchant_id == merchant_id, Customer.signup_device_id == device_id,
                                           Customer.id < customer_id).limit(1)
     return (await session.execute(statement)).scalar() is not None
+
+
+async def lock_customer(session: AsyncSession, customer_id: int) -> None:
+    """Serialise a shopper's address book changes (the cap of 20, the one default) on PostgreSQL; SQLite's writers
+    are serialised already."""
+    await session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+
+
+async def addresses_of(session: AsyncSession, merchant_id: int, customer_id: int) -> list[SavedAddress]:
+    """The address book, the default first, then the newest."""
+    statement = (select(SavedAddress)
+                 .where(SavedAddress.merchant_id == merchant_id, SavedAddress.customer_id == customer_id)
+                 .order_by(SavedAddress.is_default.desc(), SavedAddress.id.desc()))
+    return list((await session.execute(statement)).scalars())
+
+
+async def count_addresses(session: AsyncSession, merchant_id: int, customer_id: int) -> int:
+    statement = select(func.count()).select_from(SavedAddress).where(
+        SavedAddress.merchant_id == merchant_id, SavedAddress.customer_id == customer_id)
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def address_of(session: AsyncSession, merchant_id: int, customer_id: int,
+                     address_id: int) -> SavedAddress | None:
+    statement = select(SavedAddress).where(SavedAddress.id == address_id, SavedAddress.merchant_id == merchant_id,
+                                           SavedAddress.customer_id == customer_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def add_address(session: AsyncSession, **values: object) -> SavedAddress:
+    address = SavedAddress(**values)
+    session.add(address)
+    await session.flush()
+    return address
+
+
+async def make_default(session: AsyncSession, merchant_id: int, customer_id: int, address_id: int) -> None:
+    """This address becomes the default and every other one stops being it, in one statement."""
+    await session.execute(update(SavedAddress)
+                          .where(SavedAddress.merchant_id == merchant_id, SavedAddress.customer_id == customer_id)
+                          .values(is_default=SavedAddress.id == address_id))
+
+
+async def delete_address(session: AsyncSession, address_id: int) -> None:
+    await session.execute(delete(SavedAddress).where(SavedAddress.id == address_id))

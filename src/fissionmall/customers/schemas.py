@@ -8,6 +8,25 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
 
+class Address(BaseModel):
+    """Where goods are sent (收货地址): given with an order, or kept in the shopper's address book."""
+
+    name: str = Field(min_length=1, max_length=30)
+    phone: str = Field(pattern=r"^\+?[0-9\-]{5,20}$")
+    region: str = Field(default="", max_length=60)
+    detail: str = Field(min_length=1, max_length=200)
+
+
+class SavedAddressIn(Address):
+    is_default: bool = False
+    """Make it the one checkout offers first; the shopper's first address is the default whatever this says."""
+
+
+class SavedAddressOut(Address):
+    id: int
+    is_default: bool
+
+
 class DevLogin(BaseModel):
     merchant_slug: str = Field(min_length=1, max_length=40)
     openid: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")

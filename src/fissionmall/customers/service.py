@@ -8,16 +8,26 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import issue_token
-from fissionmall.core.errors import DomainError, Forbidden, NotFound
+from fissionmall.core.auth import Shopper, issue_token
+from fissionmall.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import repository
 from fissionmall.customers.hooks import HOOKS
-from fissionmall.customers.models import Customer
-from fissionmall.customers.schemas import ClientInfo, DevLogin, ShopperToken, WechatLogin
+from fissionmall.customers.models import Customer, SavedAddress
+from fissionmall.customers.schemas import (
+    ClientInfo,
+    DevLogin,
+    SavedAddressIn,
+    SavedAddressOut,
+    ShopperToken,
+    WechatLogin,
+)
 from fissionmall.merchants import service as merchants
 from fissionmall.merchants.models import Merchant
+
+MAX_ADDRESSES = 20
+"""Entries in one shopper's address book."""
 
 
 class WechatLoginFailed(DomainError):
@@ -119,3 +129,75 @@ async def device_seen_before(session: AsyncSession, customer: Customer) -> bool:
         return False
     return await repository.device_seen_before(session, customer.merchant_id, customer.signup_device_id,
                                                customer.id)
+
+
+# --- the address book (收货地址) ---------------------------------------------------------------------------------
+
+def _address_out(address: SavedAddress) -> SavedAddressOut:
+    return SavedAddressOut(id=address.id, name=address.name, phone=address.phone, region=address.region,
+                           detail=address.detail, is_default=address.is_default)
+
+
+async def addresses(session: AsyncSession, shopper: Shopper) -> list[SavedAddressOut]:
+    """The shopper's addresses, the default first."""
+    return [_address_out(a) for a in await repository.addresses_of(session, shopper.merchant_id, shopper.customer_id)]
+
+
+async def address(session: AsyncSession, shopper: Shopper, address_id: int) -> SavedAddressOut:
+    return _address_out(await _require_address(session, shopper, address_id))
+
+
+async def default_address(session: AsyncSession, shopper: Shopper) -> SavedAddressOut | None:
+    """What checkout fills in first: the default address (the book keeps one whenever it has any)."""
+    book = await addresses(session, shopper)
+    return book[0] if book else None
+
+
+async def add_address(session: AsyncSession, shopper: Shopper, body: SavedAddressIn, now: datetime) -> SavedAddressOut:
+    await repository.lock_customer(session, shopper.customer_id)
+    held = await repository.count_addresses(session, shopper.merchant_id, shopper.customer_id)
+    if held >= MAX_ADDRESSES:
+        raise Conflict("address_book_full", f"at most {MAX_ADDRESSES} addresses; delete one first")
+    address = await repository.add_address(
+        session, merchant_id=shopper.merchant_id, customer_id=shopper.customer_id, is_default=False, created_at=now,
+        **body.model_dump(exclude={"is_default"}))
+    if body.is_default or held == 0:
+        await _make_default(session, shopper, address)
+    return _address_out(address)
+
+
+async def update_address(session: AsyncSession, shopper: Shopper, address_id: int,
+                         body: SavedAddressIn) -> SavedAddressOut:
+    """Change an address; is_default true makes it the default (false keeps the book's default where it is: there
+    is always one)."""
+    await repository.lock_customer(session, shopper.customer_id)
+    address = await _require_address(session, shopper, address_id)
+    for key, value in body.model_dump(exclude={"is_default"}).items():
+        setattr(address, key, value)
+    await session.flush()
+    if body.is_default and not address.is_default:
+        await _make_default(session, shopper, address)
+    return _address_out(address)
+
+
+async def delete_address(session: AsyncSession, shopper: Shopper, address_id: int) -> None:
+    """Remove an address; when it was the default, the newest remaining one becomes the default."""
+    await repository.lock_customer(session, shopper.customer_id)
+    address = await _require_address(session, shopper, address_id)
+    await repository.delete_address(session, address.id)
+    if address.is_default:
+        rest = await repository.addresses_of(session, shopper.merchant_id, shopper.customer_id)
+        if rest:
+            await _make_default(session, shopper, rest[0])
+
+
+async def _require_address(session: AsyncSession, shopper: Shopper, address_id: int) -> SavedAddress:
+    address = await repository.address_of(session, shopper.merchant_id, shopper.customer_id, address_id)
+    if address is None:
+        raise NotFound("address_not_found", f"no address {address_id} in this shopper's book")
+    return address
+
+
+async def _make_default(session: AsyncSession, shopper: Shopper, address: SavedAddress) -> None:
+    await repository.make_default(session, shopper.merchant_id, shopper.customer_id, address.id)
+    await session.refresh(address)

@@ -70,13 +70,14 @@ async def order_by_id(session: AsyncSession, order_id: int) -> Order:
     return (await session.execute(_ORDER_BY_ID, dict(order_id=order_id))).scalar_one()
 
 
-async def order_page(session: AsyncSession, merchant_id: int, *, customer_id: int | None, status: str | None,
+async def order_page(session: AsyncSession, merchant_id: int, *, customer_id: int | None, statuses: Sequence[str],
                      before_id: int | None, limit: int) -> list[Order]:
+    """Newest first; `statuses` empty for every status."""
     statement = select(Order).where(Order.merchant_id == merchant_id).order_by(Order.id.desc()).limit(limit)
     if customer_id is not None:
         statement = statement.where(Order.customer_id == customer_id)
-    if status is not None:
-        statement = statement.where(Order.status == status)
+    if statuses:
+        statement = statement.where(Order.status.in_(statuses))
     if before_id is not None:
         statement = statement.where(Order.id < before_id)
     return list((await session.execute(statement)).scalars())

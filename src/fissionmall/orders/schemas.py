@@ -6,13 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from fissionmall.core.schemas import RowId
-
-
-class Address(BaseModel):
-    name: str = Field(min_length=1, max_length=30)
-    phone: str = Field(pattern=r"^\+?[0-9\-]{5,20}$")
-    region: str = Field(default="", max_length=60)
-    detail: str = Field(min_length=1, max_length=200)
+from fissionmall.customers.schemas import Address as Address  # where an order is shipped: the address book's shape
 
 
 class CampaignChoice(BaseModel):

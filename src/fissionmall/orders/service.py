@@ -84,11 +84,13 @@ async def get_order(session: AsyncSession, merchant_id: int, order_id: int, *,
     return (await render(session, [order]))[0]
 
 
-async def list_orders(session: AsyncSession, merchant_id: int, *, customer_id: int | None, status: str | None,
-                      cursor: str | None, limit: int) -> OrderPage:
-    if status is not None and status not in OrderStatus.__members__.values():
-        raise InvalidInput("invalid_status", f"unknown order status {status!r}", field="status")
-    orders = await repository.order_page(session, merchant_id, customer_id=customer_id, status=status,
+async def list_orders(session: AsyncSession, merchant_id: int, *, customer_id: int | None,
+                      status: str | Sequence[str] | None, cursor: str | None, limit: int) -> OrderPage:
+    """Orders newest first, of one status or of any of several (the shopper's tabs group some: 已完成, 退款)."""
+    statuses = [status] if isinstance(status, str) else list(status or ())
+    if unknown := [s for s in statuses if s not in OrderStatus.__members__.values()]:
+        raise InvalidInput("invalid_status", f"unknown order status {unknown[0]!r}", field="status")
+    orders = await repository.order_page(session, merchant_id, customer_id=customer_id, statuses=statuses,
                                          before_id=parse_cursor(cursor), limit=limit)
     return OrderPage(items=await render(session, orders),
                      next_cursor=str(orders[-1].id) if len(orders) == limit else None)

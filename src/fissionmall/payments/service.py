@@ -23,6 +23,7 @@ from fissionmall.orders import refunds
 from fissionmall.orders import rules as order_rules
 from fissionmall.orders import service as orders
 from fissionmall.payments import repository
+from fissionmall.payments.models import Payment
 from fissionmall.payments.providers.sandbox import SandboxProvider
 from fissionmall.payments.schemas import PayOut
 from fissionmall.payments.states import PaymentStatus
@@ -54,15 +55,22 @@ async def pay(session: AsyncSession, runtime: Runtime, shopper: Shopper, order_i
                   params=params)
 
 
-async def sandbox_complete(session: AsyncSession, providers: Mapping[str, PaymentProvider], shopper: Shopper,
-                           payment_id: int) -> None:
-    """The shopper confirms a sandbox payment; its notification is delivered by the worker."""
+async def sandbox_payment(session: AsyncSession, providers: Mapping[str, PaymentProvider], shopper: Shopper,
+                          payment_id: int) -> tuple[SandboxProvider, Payment]:
+    """A sandbox payment of the shopper's own order, on a server whose provider is the sandbox (404 otherwise)."""
     sandbox = providers.get("sandbox")
     payment = await repository.payment_of(session, shopper.merchant_id, payment_id)
     order = payment and await orders.find_order(session, shopper.merchant_id, payment.order_id,
                                                 customer_id=shopper.customer_id)
     if not isinstance(sandbox, SandboxProvider) or payment is None or payment.provider != "sandbox" or order is None:
         raise NotFound("payment_not_found", f"no sandbox payment {payment_id}")
+    return sandbox, payment
+
+
+async def sandbox_complete(session: AsyncSession, providers: Mapping[str, PaymentProvider], shopper: Shopper,
+                           payment_id: int) -> None:
+    """The shopper confirms a sandbox payment; its notification is delivered by the worker."""
+    sandbox, payment = await sandbox_payment(session, providers, shopper, payment_id)
     await sandbox.complete_payment(session, payment.out_trade_no, payment.amount_fen)
 
 

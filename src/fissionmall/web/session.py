@@ -71,7 +71,7 @@ def signed_in(visitor: Visitor) -> Shopper:
     return visitor.shopper
 
 
-def _safe_next(next_url: str | None, fallback: str) -> str:
+def safe_next(next_url: str | None, fallback: str) -> str:
     """Only a path on this server: never another site (an open redirect)."""
     if next_url and next_url.startswith("/") and not next_url.startswith("//") and "\\" not in next_url:
         return next_url
@@ -84,7 +84,7 @@ def _in_wechat(request: Request) -> bool:
 
 @router.get("/m/{merchant}/login", response_class=HTMLResponse)
 async def login_page(request: Request, seen: VisitorDep, runtime: RuntimeDep, next: str | None = None) -> Response:
-    back_to = _safe_next(next, seen.url())
+    back_to = safe_next(next, seen.url())
     wechat = bool(seen.shop.wechat_oa_appid and seen.shop.wechat_oa_secret)
     if wechat and _in_wechat(request):
         return RedirectResponse(f"{seen.url('/login/wechat')}?{urlencode({'next': back_to})}", status_code=303)
@@ -99,7 +99,7 @@ async def demo_sign_in(request: Request, seen: VisitorDep, session: SessionDep, 
     """The demo's one-tap sign-in (dev login): this browser's device id is the account, the nickname is the
     shopper's to choose."""
     _same_origin(request, runtime.settings)
-    back_to = _safe_next(next, seen.url())
+    back_to = safe_next(next, seen.url())
     name = nickname.strip()
     if not name or len(name) > 20:
         return render(request, "login.html", seen, {
@@ -118,7 +118,7 @@ async def wechat_authorize(seen: VisitorDep, runtime: RuntimeDep, next: str | No
     settings = runtime.settings
     if not seen.shop.wechat_oa_appid:
         raise customers.WechatLoginFailed("wechat_not_configured", "this merchant has no official account")
-    state = issue_token(settings, {"aud": "wechat-state", "mid": seen.shop.id, "next": _safe_next(next, seen.url())},
+    state = issue_token(settings, {"aud": "wechat-state", "mid": seen.shop.id, "next": safe_next(next, seen.url())},
                         now=runtime.clock.now(), ttl_seconds=WECHAT_STATE_SECONDS)
     query = urlencode({"appid": seen.shop.wechat_oa_appid,
                        "redirect_uri": f"{settings.public_base_url}{seen.url('/login/wechat/return')}",
@@ -139,7 +139,7 @@ async def wechat_return(request: Request, seen: VisitorDep, session: SessionDep,
     device = client.device_id or secrets.token_hex(12)
     token = await customers.web_login(session, runtime, seen.shop, code, request.cookies.get(SHARE_COOKIE),
                                       ClientInfo(device, client.ip))
-    return _signed_in(runtime.settings, token, _safe_next(str(claims.get("next")), seen.url()), device)
+    return _signed_in(runtime.settings, token, safe_next(str(claims.get("next")), seen.url()), device)
 
 
 @router.post("/m/{merchant}/logout")

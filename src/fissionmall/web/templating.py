@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from fissionmall.merchants.models import Merchant
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["yuan"] = lambda fen: "" if fen is None else yuan(fen)
+BEIJING = timezone(timedelta(hours=8))
+"""Times are stored in UTC; a shopper reads them in China's time."""
+templates.env.filters["when"] = lambda moment: moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 STATIC = Path(__file__).parent / "static"
 """The pages' style sheet and script, served at /static: the pages' policy allows no inline script or style."""
 

@@ -36,9 +36,18 @@
       if (el.type === "checkbox") { put(out, el.name, el.checked); return; }
       if (el.type === "radio" && !el.checked) return;
       if (value === "" && el.hasAttribute("data-optional")) return;
+      if (el.hasAttribute("data-fen")) { put(out, el.name, fen(el)); return; }
       put(out, el.name, el.hasAttribute("data-int") && value !== "" ? Number(value) : value);
     });
     return out;
+  }
+
+  // An amount typed in yuan ("12.5", "12.50") as integer fen, read from the digits (never through a float); other
+  // text is refused by the field before anything is sent.
+  function fen(el) {
+    var match = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(el.value);
+    if (!match) throw {code: "invalid_request", errors: [{field: el.name, hint: "请填写正确的金额，如 12.50"}]};
+    return parseInt(match[1], 10) * 100 + parseInt(((match[2] || "") + "00").slice(0, 2), 10);
   }
 
   function fill(template, answer) {
@@ -101,8 +110,10 @@
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
     var parts = form.dataset.api.split(" "), button = form.querySelector("[type=submit]");
     if (form.hasAttribute("data-idempotent") && !form.dataset.key) form.dataset.key = newKey();
+    var payload;
+    try { payload = body(form); } catch (problem) { showErrors(form, problem); return; }
     if (button) button.disabled = true;
-    send(parts[0], parts[1], body(form), form.dataset.key).then(function (answer) {
+    send(parts[0], parts[1], payload, form.dataset.key).then(function (answer) {
       if (form.dataset.then === "pay") pay(form, answer);
       else if (form.dataset.next) location.assign(fill(form.dataset.next, answer));
       else location.reload();
