@@ -113,3 +113,30 @@ async def test_distribution_through_two_links(people, server: str, shots: Path) 
     await b.shot(shots, "distribution-withdraw")
     for person in (a, b, c):
         assert person.refused == []
+
+
+async def test_my_pages_check_in_and_show_the_member_what_they_hold(people, server: str, shots: Path) -> None:
+    """我的 and the pages under it, each shot at a phone's size; checking in through the calendar's button credits
+    the points the page then shows, as GET /points reports them."""
+    await owner_api(server, "PUT", "/admin/dividend", json={
+        "enabled": True, "pool_bp": 300, "threshold_points": 0, "pay_day": 5,
+        "levels": [{"min_spend_fen": 10_000, "points": 10}, {"min_spend_fen": 50_000, "points": 30}]})
+    d = await people("丁丁")
+    page = await d.open(f"/m/{SHOP}/me")
+    await expect(page.locator(".me-name")).to_have_text("丁丁")
+    await d.shot(shots, "me")
+    await page.click("text=每日签到")
+    await page.click("button:has-text('签到')")
+    await expect(page.locator(".checked")).to_contain_text("今日已签到")
+    points = await d.api("GET", "/points")
+    assert points["checked_in_today"] and points["streak"] == 1
+    got = points["entries"][0]["points"]
+    await expect(page.locator(".checked")).to_have_text(f"今日已签到，获得 {got} 积分")
+    await expect(page.locator(".day.on.today")).to_have_count(1)
+    await d.shot(shots, "me-checkin")
+    for path, name in (("/me/tasks", "me-tasks"), ("/me/level", "me-level"), ("/me/wallet", "me-wallet"),
+                       ("/me/coupons", "me-coupons")):
+        await d.open(f"/m/{SHOP}{path}")
+        await d.shot(shots, name)
+    await expect(d.page.locator("h2").first).to_contain_text("可使用")
+    assert d.refused == []
