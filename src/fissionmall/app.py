@@ -44,6 +44,7 @@ from fissionmall.distribution.endpoints import admin as distribution_admin
 from fissionmall.distribution.endpoints import router as distribution_router
 from fissionmall.jobs.worker import load_task_modules, run_forever
 from fissionmall.loyalty.dividend.endpoints import admin as dividend_admin
+from fissionmall.loyalty.dividend.endpoints import router as dividend_router
 from fissionmall.loyalty.levels.endpoints import admin as levels_admin
 from fissionmall.loyalty.levels.endpoints import router as levels_router
 from fissionmall.loyalty.points.endpoints import admin as points_admin
@@ -61,6 +62,7 @@ from fissionmall.sharing.endpoints import router as sharing_router
 from fissionmall.wallet.endpoints import router as wallet_router
 from fissionmall.web import campaign_pages
 from fissionmall.web import session as web_session
+from fissionmall.web.account import router as account_router
 from fissionmall.web.buy import router as buy_router
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
 from fissionmall.web.docs import router as docs_router
@@ -102,12 +104,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         assist_router, invites_router, wallet_router,
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
-        tasks_router, points_mall_router, reviews_router)
+        tasks_router, points_mall_router, reviews_router, dividend_router)
     if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
         api_routers += (platform_router,)
     for router in api_routers:
         app.include_router(router, prefix=API)
-    page_routers = (web_session.router, pages_router, buy_router, campaign_pages.router, gifts_router,
+    page_routers = (web_session.router, pages_router, buy_router, campaign_pages.router, gifts_router, account_router,
                     operations_router, *([docs_router] if settings.api_docs_enabled else []))
     for router in page_routers:
         app.include_router(router)

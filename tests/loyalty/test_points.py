@@ -215,7 +215,8 @@ async def test_only_the_owner_configures_points_and_bad_values_are_refused(clien
     assert await rows(mall.runtime, "SELECT fen_per_100_points, streak_cap FROM points_configs") == [(60, 3)]
     alice = await mall.shopper("alice")
     assert await mine(mall, alice) == {
-        "balance": 0, "worth_fen": 0, "streak": 0, "checked_in_today": False, "entries": []}
+        "balance": 0, "worth_fen": 0, "streak": 0, "checked_in_today": False, "checkin_days": [],
+        "checkin": {"points": 5, "streak_bonus": 1, "streak_cap": 3}, "entries": []}
 
 
 # --- check-in ---------------------------------------------------------------------------------------------------------
@@ -245,6 +246,22 @@ async def test_checkin_days_are_china_standard_time(client, mall, clock):
     assert await rows(mall.runtime, "SELECT balance, last_checkin, streak FROM points_balances") == [
         (39, "2026-01-03", 3)]
     assert await value(mall.runtime, "SELECT count(*) FROM events WHERE kind = 'checkin'") == 3
+
+
+async def test_the_calendar_shows_this_china_months_check_in_days(client, mall, clock):
+    """The days checked in this month by the China date: a check-in at 23:30 on the last evening of January (China
+    time) is January's; February's calendar starts empty."""
+    await configure(mall)
+    alice = await mall.shopper("alice")
+    move_to(clock, china(29, 10))
+    await checkin(mall, alice)
+    move_to(clock, china(31, 23, 30))
+    await checkin(mall, alice)
+    assert (await mine(mall, alice))["checkin_days"] == [29, 31]
+    move_to(clock, china(31, 23, 30) + timedelta(minutes=31))  # 00:01 on 1 February in China
+    assert (await mine(mall, alice))["checkin_days"] == []
+    await checkin(mall, alice)
+    assert (await mine(mall, alice))["checkin_days"] == [1]
 
 
 async def test_streak_bonus_grows_to_its_cap_and_resets_after_a_gap(client, mall, clock):

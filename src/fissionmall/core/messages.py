@@ -57,6 +57,15 @@ BY_CODE: dict[str, str] = {
     "address_required": "请填写收货地址",
     "wrong_item": "这件商品需单独兑换",
     "points_not_with_points_mall": "积分商城商品不能再用积分抵扣",
+    # 我的: points, levels, dividend, distribution
+    "already_checked_in": "今天已经签到过了，明天再来吧",
+    "levels_not_configured": "本店暂未开通会员等级",
+    "dividend_not_configured": "本店暂未开通分红",
+    "distribution_not_configured": "本店暂未开通分销",
+    "invalid_id_number": "身份证号码有误，请核对（须为本人 18 位身份证号，年满 18 周岁）",
+    "identity_required": "提现前请先完成实名认证",
+    "below_minimum": "提现金额低于最低提现金额",
+    "insufficient_commission": "可提现佣金不足",
     # buying: checkout, payment, orders, refunds, reviews, the address book
     "sku_unavailable": "该规格已下架或不存在",
     "out_of_stock": "库存不足，请减少数量或选择其他规格",

@@ -30,6 +30,7 @@ from fissionmall.distribution.schemas import (
     MyDistributionOut,
     PayeeOut,
     PresetOut,
+    TeamMemberOut,
     WithdrawalIn,
     WithdrawalOut,
 )
@@ -49,6 +50,12 @@ async def apply(shopper: ShopperDep, session: SessionDep, clock: ClockDep) -> Di
 @router.get("/distributors/me", response_model=MyDistributionOut)
 async def mine(shopper: ShopperDep, session: SessionDep) -> MyDistributionOut:
     return await service.mine(session, shopper)
+
+
+@router.get("/distributors/me/team", response_model=list[TeamMemberOut])
+async def my_team(shopper: ShopperDep, session: SessionDep) -> list[TeamMemberOut]:
+    """The customers this one referred directly: masked names, when they joined, how many orders they paid."""
+    return await service.team(session, shopper)
 
 
 @router.put("/distributors/me/identity", response_model=PayeeOut)

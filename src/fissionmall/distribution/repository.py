@@ -20,6 +20,7 @@ from fissionmall.distribution.states import (
     DistributorStatus,
     WithdrawalStatus,
 )
+from fissionmall.orders.models import Order
 
 
 async def config_of(session: AsyncSession, merchant_id: int) -> DistributionConfig | None:
@@ -134,6 +135,18 @@ async def entries_of(session: AsyncSession, customer_id: int, limit: int) -> lis
 async def referrals(session: AsyncSession, customer_id: int) -> int:
     statement = select(func.count()).select_from(Customer).where(Customer.inviter_id == customer_id)
     return int((await session.execute(statement)).scalar_one())
+
+
+async def team(session: AsyncSession, merchant_id: int, customer_id: int,
+               limit: int) -> list[tuple[str, datetime, int]]:
+    """(nickname, joined at, paid orders) of the customers this one referred directly, newest first."""
+    paid = (select(func.count()).select_from(Order)
+            .where(Order.merchant_id == merchant_id, Order.customer_id == Customer.id, Order.paid_at.is_not(None))
+            .correlate(Customer).scalar_subquery())
+    statement = (select(Customer.nickname, Customer.created_at, paid)
+                 .where(Customer.merchant_id == merchant_id, Customer.inviter_id == customer_id)
+                 .order_by(Customer.id.desc()).limit(limit))
+    return [(name, joined, int(count)) for name, joined, count in (await session.execute(statement)).all()]
 
 
 # --- payees and withdrawals -----------------------------------------------------------------------------------------

@@ -176,3 +176,14 @@ def resident_id_problem(number: str, today: date) -> str | None:
     if born > today or today.year - born.year - ((today.month, today.day) < (born.month, born.day)) < 18:
         return "the payee must be 18 or older"
     return None
+
+
+def masked_name(nickname: str) -> str:
+    """A referral's name as their distributor sees it (阿花 → 阿*, 王小明 → 王*明): enough to recognise a friend,
+    not to identify a stranger."""
+    name = nickname.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -66,6 +66,12 @@ class EntryOut(BaseModel):
     created_at: datetime
 
 
+class PayeeOut(BaseModel):
+    real_name: str
+    id_tail: str
+    checked_at: datetime
+
+
 class MyDistributionOut(BaseModel):
     """A distributor's page: standing, who referred them, how many they referred, and their money."""
 
@@ -79,6 +85,16 @@ class MyDistributionOut(BaseModel):
     """Settled commission less every withdrawal not rejected."""
     withdrawn_fen: int
     entries: list[EntryOut]
+    payee: PayeeOut | None
+    """The identity recorded for withdrawals (name and the ID number's last four), or None before it is."""
+
+
+class TeamMemberOut(BaseModel):
+    """A direct referral as their distributor sees them: a masked name and what they bought, nothing private."""
+
+    name: str
+    joined_at: datetime
+    paid_orders: int
 
 
 class PresetOut(BaseModel):
@@ -90,12 +106,6 @@ class IdentityIn(BaseModel):
     real_name: str = Field(min_length=2, max_length=40)
     id_number: str = Field(min_length=18, max_length=18)
     """A mainland resident ID number; kept only as a keyed hash and its last four characters."""
-
-
-class PayeeOut(BaseModel):
-    real_name: str
-    id_tail: str
-    checked_at: datetime
 
 
 class WithdrawalIn(BaseModel):

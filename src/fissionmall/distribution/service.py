@@ -26,7 +26,9 @@ from fissionmall.distribution.schemas import (
     DistributorOut,
     EntryOut,
     MyDistributionOut,
+    PayeeOut,
     PresetOut,
+    TeamMemberOut,
 )
 from fissionmall.distribution.states import CommissionStatus, DistributorStatus
 from fissionmall.merchants import service as merchants
@@ -125,13 +127,21 @@ async def mine(session: AsyncSession, shopper: Shopper) -> MyDistributionOut:
     customer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
     totals = await repository.balances(session, shopper.customer_id)
     withdrawable, withdrawn = await repository.withdrawable(session, shopper.customer_id)
+    payee = await repository.payee(session, shopper.customer_id)
     return MyDistributionOut(
         distributor=DistributorOut.model_validate(me, from_attributes=True) if me else None,
         referrer_id=customer.inviter_id, referrals=await repository.referrals(session, shopper.customer_id),
         frozen_fen=totals.get(CommissionStatus.FROZEN, 0), settled_fen=totals.get(CommissionStatus.SETTLED, 0),
         withdrawable_fen=withdrawable, withdrawn_fen=withdrawn,
         entries=[EntryOut.model_validate(e, from_attributes=True)
-                 for e in await repository.entries_of(session, shopper.customer_id, 50)])
+                 for e in await repository.entries_of(session, shopper.customer_id, 50)],
+        payee=PayeeOut.model_validate(payee, from_attributes=True) if payee else None)
+
+
+async def team(session: AsyncSession, shopper: Shopper) -> list[TeamMemberOut]:
+    """The direct referrals (one level only: COMPLIANCE D2 pays nothing on team size), names masked."""
+    return [TeamMemberOut(name=rules.masked_name(name), joined_at=joined, paid_orders=paid)
+            for name, joined, paid in await repository.team(session, shopper.merchant_id, shopper.customer_id, 100)]
 
 
 def _rates(config: DistributionConfig, grade: int) -> tuple[int, int]:

@@ -21,3 +21,14 @@ def previous_month(now: datetime) -> str:
     first = local.replace(day=1)
     last = first - timedelta(days=1)
     return f"{last.year:04d}-{last.month:02d}"
+
+
+def month_of(now: datetime) -> str:
+    local = now.astimezone(CST)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def activity_level(levels: list[tuple[int, int]], spend_fen: int) -> int:
+    """How many of the (min spend, points) activity levels, rising, a month's own net spend reaches (0: none); the
+    same choice the dividend run's statement makes, for the member to see before the month ends."""
+    return sum(1 for min_spend, _ in levels if spend_fen >= min_spend)

@@ -1,16 +1,23 @@
-"""The dividend pool for the merchant: its plan, and a month's run computed on demand."""
+"""The dividend pool: the member's standing in it; for the merchant, its plan and a month's run computed on demand."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fissionmall.core.deps import ClockDep, MerchantWriter, OrdersReader, SessionDep
+from fissionmall.core.deps import ClockDep, MerchantWriter, OrdersReader, SessionDep, ShopperDep
 from fissionmall.core.transaction import TransactionalRoute
-from fissionmall.loyalty import ADMIN_TAG
+from fissionmall.loyalty import ADMIN_TAG, SHOPPER_TAG
 from fissionmall.loyalty.dividend import service
-from fissionmall.loyalty.dividend.schemas import DividendPlanIn, DividendPlanOut, RunIn, RunOut
+from fissionmall.loyalty.dividend.schemas import DividendPlanIn, DividendPlanOut, MyDividendOut, RunIn, RunOut
 
+router = APIRouter(route_class=TransactionalRoute, tags=[SHOPPER_TAG])
 admin = APIRouter(route_class=TransactionalRoute, tags=[ADMIN_TAG], prefix="/admin")
+
+
+@router.get("/dividend/me", response_model=MyDividendOut)
+async def mine(clock: ClockDep, shopper: ShopperDep, session: SessionDep) -> MyDividendOut:
+    """The member's activity level and dividend points this month (own net spend only), and past shares."""
+    return await service.mine(session, clock.now(), shopper)
 
 
 @admin.put("/dividend", response_model=DividendPlanOut)

@@ -41,6 +41,22 @@ async def net_sales(session: AsyncSession, merchant_id: int, start: datetime, en
                .scalar_one())
 
 
+async def spend_of(session: AsyncSession, merchant_id: int, customer_id: int, start: datetime, end: datetime) -> int:
+    """One member's own net spend in the window, as MONTH_SPEND counts it."""
+    statement = utc_times(text(
+        "SELECT COALESCE(SUM(paid_fen - refunded_fen), 0) FROM orders WHERE merchant_id = :merchant_id "
+        "AND customer_id = :customer_id AND paid_at >= :start AND paid_at < :end AND paid_fen > refunded_fen"),
+        "start", "end")
+    return int((await session.execute(statement, {"merchant_id": merchant_id, "customer_id": customer_id,
+                                                  "start": start, "end": end})).scalar_one())
+
+
+async def shares_of(session: AsyncSession, customer_id: int, limit: int) -> list[tuple[str, DividendShare]]:
+    statement = (select(DividendRun.month, DividendShare).join(DividendRun, DividendRun.id == DividendShare.run_id)
+                 .where(DividendShare.customer_id == customer_id).order_by(DividendRun.month.desc()).limit(limit))
+    return [(month, share) for month, share in (await session.execute(statement)).all()]
+
+
 async def open_run(session: AsyncSession, **values: Any) -> int | None:
     """The run's id, or None when this month's run exists already (a run happens once)."""
     result = await session.execute(insert_ignoring_conflicts(session, DividendRun).values(**values)

@@ -58,3 +58,27 @@ class RunOut(BaseModel):
     status: str
     created_at: datetime
     finished_at: datetime | None
+
+
+class MyShareOut(BaseModel):
+    month: str
+    spend_fen: int
+    points: int
+    amount_fen: int
+
+
+class MyDividendOut(BaseModel):
+    """A member's standing in this month's pool: their activity level from their own net spend so far, its dividend
+    points, what the next level needs, and the shares of past months."""
+
+    month: str
+    spend_fen: int
+    level: int
+    """How many activity levels this month's spend reaches (0: none yet)."""
+    points: int
+    next_points: int | None
+    next_needs_fen: int | None
+    threshold_points: int
+    pool_bp: int
+    pay_day: int
+    shares: list[MyShareOut]

@@ -13,15 +13,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import StaffMember
+from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.money import apply_rate
 from fissionmall.loyalty.dividend import repository
-from fissionmall.loyalty.dividend.schemas import DividendPlanIn, DividendPlanOut, RunOut
+from fissionmall.loyalty.dividend.schemas import DividendPlanIn, DividendPlanOut, MyDividendOut, MyShareOut, RunOut
 from fissionmall.loyalty.dividend.states import RunStatus
-from fissionmall.loyalty.rules import CST, month_window, previous_month
+from fissionmall.loyalty.rules import CST, activity_level, month_of, month_window, previous_month
 
 CHUNK = 50_000
 
@@ -36,6 +36,24 @@ async def plan(session: AsyncSession, staff: StaffMember) -> DividendPlanOut:
     if found is None:
         raise NotFound("dividend_not_configured", "no dividend pool has been set up")
     return DividendPlanOut.model_validate(found, from_attributes=True)
+
+
+async def mine(session: AsyncSession, now: datetime, shopper: Shopper) -> MyDividendOut:
+    """Where the merchant's pool is switched on: the member's activity level this month and their past shares."""
+    found = await repository.plan_of(session, shopper.merchant_id)
+    if found is None or not found.enabled:
+        raise NotFound("dividend_not_configured", "this mall has no dividend pool")
+    month = month_of(now)
+    spend = await repository.spend_of(session, shopper.merchant_id, shopper.customer_id, *month_window(month))
+    levels = [(int(level["min_spend_fen"]), int(level["points"])) for level in found.levels]
+    reached = activity_level(levels, spend)
+    upcoming = levels[reached] if reached < len(levels) else None
+    return MyDividendOut(
+        month=month, spend_fen=spend, level=reached, points=levels[reached - 1][1] if reached else 0,
+        next_points=upcoming[1] if upcoming else None, next_needs_fen=upcoming[0] - spend if upcoming else None,
+        threshold_points=found.threshold_points, pool_bp=found.pool_bp, pay_day=found.pay_day,
+        shares=[MyShareOut(month=month, spend_fen=share.spend_fen, points=share.points, amount_fen=share.amount_fen)
+                for month, share in await repository.shares_of(session, shopper.customer_id, 12)])
 
 
 async def compute(session: AsyncSession, now: datetime, merchant_id: int, month: str) -> RunOut:

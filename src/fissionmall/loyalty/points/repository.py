@@ -115,6 +115,15 @@ async def entries_of(session: AsyncSession, customer_id: int, limit: int) -> lis
     return list((await session.execute(statement)).scalars())
 
 
+async def checkin_days(session: AsyncSession, customer_id: int, month: str) -> list[int]:
+    """The days of `month` (YYYY-MM) checked in: a check-in's bucket is keyed by its day as YYYYMMDD."""
+    first = int(month.replace("-", "")) * 100
+    statement = (select(PointsEntry.source_id).where(
+        PointsEntry.customer_id == customer_id, PointsEntry.kind == "checkin", PointsEntry.source_type == "checkin",
+        PointsEntry.source_id > first, PointsEntry.source_id <= first + 31).order_by(PointsEntry.source_id))
+    return [int(day) - first for day in (await session.execute(statement)).scalars()]
+
+
 async def spent_on(session: AsyncSession, order_id: int) -> int:
     statement = select(func.coalesce(-func.sum(PointsEntry.points), 0)).where(
         PointsEntry.kind == "spent", PointsEntry.source_type == "order", PointsEntry.source_id == order_id)

@@ -26,12 +26,25 @@ class PointsEntryOut(BaseModel):
     created_at: datetime
 
 
+class CheckinRules(BaseModel):
+    points: int
+    """A check-in's points on the first day of a streak."""
+    streak_bonus: int
+    """Added for each further day in a row …"""
+    streak_cap: int
+    """… up to this many days."""
+
+
 class PointsOut(BaseModel):
     balance: int
     worth_fen: int
     """What the balance takes off at checkout now."""
     streak: int
     checked_in_today: bool
+    checkin_days: list[int]
+    """The days of this month (China time) checked in, for the calendar."""
+    checkin: CheckinRules | None
+    """How a check-in is rewarded; None when the mall has no points."""
     entries: list[PointsEntryOut]
 
 

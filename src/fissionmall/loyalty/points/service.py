@@ -18,7 +18,7 @@ from fissionmall.core.money import percent_of, whole_yuan
 from fissionmall.loyalty.levels import service as levels
 from fissionmall.loyalty.points import repository
 from fissionmall.loyalty.points.models import PointsConfig
-from fissionmall.loyalty.points.schemas import CheckinOut, PointsConfigIn, PointsEntryOut, PointsOut
+from fissionmall.loyalty.points.schemas import CheckinOut, CheckinRules, PointsConfigIn, PointsEntryOut, PointsOut
 
 EARN_JOB = "points.earn"
 REVIEW_JOB = "points.review"
@@ -99,8 +99,11 @@ async def mine(session: AsyncSession, now: datetime, shopper: Shopper) -> Points
     balance, last, streak = await repository.balance_row(session, shopper.customer_id)
     today = counters.day_of(now)
     live = last in (today, counters.day_of(now - timedelta(days=1)))
+    rules = CheckinRules(points=config.checkin_points, streak_bonus=config.streak_bonus,
+                         streak_cap=config.streak_cap) if config else None
     return PointsOut(balance=balance, worth_fen=worth(config, balance), streak=streak if live else 0,
-                     checked_in_today=last == today,
+                     checked_in_today=last == today, checkin=rules,
+                     checkin_days=await repository.checkin_days(session, shopper.customer_id, today[:7]),
                      entries=[PointsEntryOut.model_validate(e, from_attributes=True)
                               for e in await repository.entries_of(session, shopper.customer_id, 50)])
 
