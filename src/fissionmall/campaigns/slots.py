@@ -66,7 +66,10 @@ async def taken(session: AsyncSession, owner: tuple[str, int]) -> int:
 
 
 async def largest(session: AsyncSession, owner: tuple[str, int]) -> int | None:
-    """The luckiest slot's number: the largest amount, the earliest on a tie."""
-    statement = (select(PrizeSlot.seq).where(PrizeSlot.owner_type == owner[0], PrizeSlot.owner_id == owner[1])
+    """The luckiest slot's number: the largest amount, the earliest on a tie; None when every slot holds the same
+    amount (among equals nobody is luckiest)."""
+    mine = (PrizeSlot.owner_type == owner[0], PrizeSlot.owner_id == owner[1])
+    least = select(func.min(PrizeSlot.amount_fen)).where(*mine).scalar_subquery()
+    statement = (select(PrizeSlot.seq).where(*mine, PrizeSlot.amount_fen > least)
                  .order_by(PrizeSlot.amount_fen.desc(), PrizeSlot.seq).limit(1))
     return (await session.execute(statement)).scalar()

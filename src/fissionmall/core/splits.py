@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Literal
 
-from fissionmall.core.money import allocate, per_unit_rounded_up
+from fissionmall.core.money import allocate, per_unit_rounded_up, yuan
 
 SplitRule = Literal["double_mean", "line_segment"]
 
@@ -72,8 +72,29 @@ def split(rule: SplitRule | None, total: int, parts: int, minimum: int, rng: ran
 
 
 def largest_part(rule: SplitRule | None, total: int, parts: int, minimum: int, maximum: int | None = None) -> int:
-    """The most one part can be under these terms: what a promotion's top prize is (COMPLIANCE P3)."""
+    """The most one part can be under these terms, and a draw reaches it (every other part at the minimum, the
+    cap taking the rest): what a promotion's top prize is (COMPLIANCE P3) and what its rules may promise."""
     if rule is None:
         return per_unit_rounded_up(total, parts)
     spread = total - minimum * (parts - 1)
     return min(spread, maximum) if maximum is not None else spread
+
+
+def smallest_part(rule: SplitRule | None, total: int, parts: int, minimum: int, maximum: int | None = None) -> int:
+    """The least one part can be, and a draw reaches it: the minimum, unless the other parts at their largest
+    leave more than that (a cap binds from below too; one part is the whole total)."""
+    if rule is None:
+        return total // parts
+    return max(minimum, total - largest_part(rule, total, parts, minimum, maximum) * (parts - 1))
+
+
+def describe(rule: SplitRule | None, total: int, parts: int, minimum: int, maximum: int | None = None) -> str:
+    """How the parts come out, as the shopper reads it: the range a draw can really reach, or the even amount,
+    with the odd fen an even split gives to the earliest parts (largest remainder, earlier first)."""
+    low, high = (smallest_part(rule, total, parts, minimum, maximum),
+                 largest_part(rule, total, parts, minimum, maximum))
+    if low == high:
+        return f"每份 ¥{yuan(low)}，金额相同"
+    if rule is None:
+        return f"平均分配，每份 ¥{yuan(low)}，最先领取的 {total % parts} 份各多 ¥{yuan(high - low)}"
+    return f"每份金额随机，最少 ¥{yuan(low)}，最多 ¥{yuan(high)}"

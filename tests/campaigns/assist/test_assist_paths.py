@@ -357,7 +357,7 @@ async def test_win_percent_odds_mostly_lose_and_losers_take_no_prize(client, mal
 
 async def test_equal_split_gives_equal_prizes_with_the_remainder_first(client, mall):
     """split null: the pool is divided evenly to the fen, the odd fen going to the earliest prizes; the page
-    publishes the largest prize and says every prize is the same."""
+    publishes the largest prize and says who gets the odd fen."""
     campaign_id = await assist_campaign(mall, split=None, pool_fen=1003, winners=4, helpers_needed=1)
     assert await prizes(mall.runtime, campaign_id) == [251, 251, 251, 250]
     owners, helpers = await shoppers(mall, "owner", 5), await shoppers(mall, "friend", 5)
@@ -369,7 +369,7 @@ async def test_equal_split_gives_equal_prizes_with_the_remainder_first(client, m
     assert await pool_state(mall.runtime, campaign_id) == (4, 1003, 1003, 1003)
     page = (await mall.client.get(f"/assist-campaigns/{campaign_id}", params={"merchant": mall.slug})).json()
     assert (page["split"], page["max_prize_fen"], page["prizes_left"]) == (None, 251, 0)
-    assert "每份金额相同。" in page["rules"]
+    assert "平均分配，每份 ¥2.50，最先领取的 3 份各多 ¥0.01。" in page["rules"]
 
 
 async def test_pool_runs_out_after_the_last_prize(client, mall):
@@ -595,9 +595,9 @@ async def test_published_campaign_page_states_every_number_before_anyone_takes_p
     assert page["rules"] == [
         "邀请 4 位好友助力即可拆开红包；每位好友每天最多助力 3 次，同一红包只能助力一次。",
         "奖池共 ¥10.00，分为 5 份店铺余额，先拆先得，发完即止。",
-        "每份随机，最少 ¥1.00，最多 ¥6.00。",
+        "每份金额随机，最少 ¥1.00，最多 ¥6.00。",
         "经风控判定为高风险的账户不发放奖励，也不占用名额：该份奖金留在奖池，由其他用户继续领取。",
-        "红包 24 小时内有效；每人最多发起 3 个。"]
+        "红包 1 天内有效；每人最多发起 3 个。"]
     alice = await mall.shopper("alice")
     opened = await open_packet(mall, alice, draft_id)
     assert (await packet(mall, opened["id"]))["rules"] == page["rules"]

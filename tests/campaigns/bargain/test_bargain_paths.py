@@ -162,7 +162,7 @@ async def test_the_campaign_page_publishes_n_the_floor_and_the_deadline(client, 
     assert at(page["ends_at"]) == at(admin["ends_at"])
     assert page["rules"] == [
         "原价 ¥10.00，5 位好友各砍一刀即到底价 ¥1.00（砍价方案在发起时已确定，可凭公示的校验码核对）。",
-        "发起后 1.5 小时内有效；每位好友对同一砍价只能砍一刀，每天最多帮砍 3 次。",
+        "发起后 1 小时 30 分钟内有效；每位好友对同一砍价只能砍一刀，每天最多帮砍 3 次。",
         "发起人先自砍差价的 10%。",
         "砍到底价后方可购买。",
         "每人限发起 2 次。"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 
 from fissionmall.campaigns.bargain import rules
 from fissionmall.campaigns.bargain.schemas import MAX_PRICE_FEN, BargainSettings
+from fissionmall.core.durations import chinese_duration
 
 pytestmark = pytest.mark.backend_free
 
@@ -231,12 +233,14 @@ def test_helps_remaining_is_zero_at_the_floor_and_the_helps_left_otherwise(neede
 @PROFILE
 @given(valid_settings())
 def test_describe_publishes_n_the_floor_and_the_deadline(s: BargainSettings) -> None:
-    """P1: the rules shown before anyone starts name N, the start and floor prices, the duration and the limits."""
+    """P1: the rules shown before anyone starts name N, the start and floor prices ("0 元" for a free floor), the
+    duration in whole units (never "1.5 小时") and the limits."""
     text = "\n".join(rules.describe(s))
-    assert f"{s.helps_needed} 位好友各砍一刀即到底价" in text
-    assert f"¥{s.floor_price_fen // 100}.{s.floor_price_fen % 100:02d}" in text
+    floor = f"到底价 ¥{s.floor_price_fen // 100}.{s.floor_price_fen % 100:02d}" if s.floor_price_fen else "砍到 0 元"
+    assert f"{s.helps_needed} 位好友各砍一刀即{floor}（" in text
     assert f"原价 ¥{s.start_price_fen // 100}.{s.start_price_fen % 100:02d}" in text
-    assert f"发起后 {s.duration_minutes / 60:g} 小时内有效" in text
+    assert f"发起后 {chinese_duration(s.duration_minutes * 60)}内有效" in text
+    assert re.search(r"\d\.\d+ 小时", text) is None
     assert f"每天最多帮砍 {s.helps_per_helper_per_day} 次" in text
     assert f"每人限发起 {s.per_customer_limit} 次" in text
     assert ("发起人先自砍差价的" in text) == (s.self_cut_percent > 0)

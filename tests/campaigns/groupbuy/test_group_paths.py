@@ -479,7 +479,8 @@ async def test_campaign_page_publishes_its_rules(client, mall):
     assert (page["group_size"], page["fill_minutes"], page["leader_discount_fen"], page["new_customers_only"],
             page["per_customer_limit"], page["tiers"], page["status"]) == (3, 90, 100, True, 2, [], "active")
     assert page["skus"] == [{"sku_id": mall.sku_id, "group_price_fen": 800}]
-    assert page["rules"] == ["3 人成团，开团后 1.5 小时内凑齐。", "未成团：已付款的每位成员自动全额退款，原路返回。",
+    assert page["rules"] == ["3 人成团，开团后 1 小时 30 分钟内凑齐。",
+                             "未成团：已付款的每位成员自动全额退款，原路返回。",
                              "到期时已付款满 2 人，按现有人数成团发货（不虚增成员）。", "团长再减 ¥1.00。",
                              "仅限新用户参团（团长不限）。", "每人限参与 2 次。"]
 

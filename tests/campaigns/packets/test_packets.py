@@ -187,8 +187,10 @@ def claimed(view: dict[str, Any]) -> list[tuple[int, str, int, bool]]:
     return [(c["seq"], c["nickname"], c["amount_fen"], c["luckiest"]) for c in view["claims"]]
 
 
-def luckiest_seq(amounts: list[int]) -> int:
-    """The slot marked luckiest: the largest amount, the earliest on a tie."""
+def luckiest_seq(amounts: list[int]) -> int | None:
+    """The slot marked luckiest: the largest amount, the earliest on a tie; none when all are the same."""
+    if len(set(amounts)) == 1:
+        return None
     return min(range(len(amounts)), key=lambda i: (-amounts[i], i)) + 1
 
 
@@ -238,17 +240,44 @@ async def test_each_live_packet_campaign_gives_the_order_its_own_packet(client, 
 
 async def test_equal_split_gives_every_slot_the_same_amount_the_odd_fen_first(client, mall):
     """split null: 1000 fen in 3 slots is 334, 333, 333 (largest remainder, earlier first); the published rules
-    say so, and slot 1 is the luckiest."""
+    say so (and that any paid order qualifies when there is no minimum); the odd fen is no luck: no claim is
+    marked luckiest."""
     await packet_campaign(mall, slots=3, total_fen=1000, split=None, template_id=await template(
         mall, name="满5元可用", threshold_fen=500))
     alice, bob = await mall.shopper("alice"), await mall.shopper("bob")
     made = await bought_packet(mall, alice)
     assert await slots(mall.runtime, made["id"]) == [334, 333, 333]
     assert made["rules"] == [
-        "支付满 ¥0.00 的订单获得一个分享券包：共 3 份，合计 ¥10.00，金额相同；金额在生成时已确定。",
-        "每人每包限领一份；24 小时内有效。券：满5元可用，满 ¥5.00 可用。"]
+        "每笔支付成功的订单获得一个分享券包：共 3 份，合计 ¥10.00，平均分配，每份 ¥3.33，最先领取的 1 份各多 ¥0.01；"
+        "金额在生成时已确定。",
+        "每人每包限领一份；1 天内有效。券：满5元可用，满 ¥5.00 可用。"]
     assert (made["coupon_name"], made["threshold_fen"]) == ("满5元可用", 500)
-    assert claimed(await claim(mall, bob, made["id"])) == [(1, "bob", 334, True)]
+    assert claimed(await claim(mall, bob, made["id"])) == [(1, "bob", 334, False)]
+    carol, dave = await mall.shopper("carol"), await mall.shopper("dave")
+    await claim(mall, carol, made["id"])
+    assert claimed(await claim(mall, dave, made["id"])) == [
+        (1, "bob", 334, False), (2, "carol", 333, False), (3, "dave", 333, False)]
+
+
+async def test_a_random_split_that_drew_the_same_amount_everywhere_has_no_luckiest_slot(client, mall):
+    """Among equal amounts nobody is luckiest, even under a random rule."""
+    await packet_campaign(mall, slots=3, total_fen=900)
+    made = await bought_packet(mall, await mall.shopper("alice"))
+    await execute(mall.runtime, "UPDATE prize_slots SET amount_fen = 300")
+    friends = await shoppers(mall, "f", 3)
+    for who in friends:
+        answer = await claim(mall, who, made["id"])
+    assert claimed(answer) == [(1, "f0", 300, False), (2, "f1", 300, False), (3, "f2", 300, False)]
+
+
+async def test_the_rules_name_the_minimum_order_and_a_maximum_a_slot_can_reach(client, mall):
+    """A minimum order is stated; a cap above what the total can give is not published: 4 slots of ¥10.00 in all,
+    at least ¥1.00 each, reach ¥7.00 at most, whatever max_fen says."""
+    await packet_campaign(mall, slots=4, total_fen=1000, min_fen=100, max_fen=900, min_order_fen=500)
+    made = await bought_packet(mall, await mall.shopper("alice"))
+    assert made["rules"][0] == ("支付满 ¥5.00 的订单获得一个分享券包：共 4 份，合计 ¥10.00，"
+                                "每份金额随机，最少 ¥1.00，最多 ¥7.00；金额在生成时已确定。")
+    assert max(await slots(mall.runtime, made["id"])) <= 700
 
 
 # --- claims -----------------------------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import random
+from datetime import timedelta
 
 from fissionmall.campaigns.bargain.schemas import BargainSettings
+from fissionmall.core.durations import chinese_duration
 from fissionmall.core.money import allocate, percent_of, yuan
 
 DECAY = 0.72
@@ -43,10 +45,11 @@ def progress_percent(start_fen: int, floor_fen: int, price_fen: int) -> int:
 
 def describe(settings: BargainSettings) -> list[str]:
     """The published rules (P1): N, floor, deadline, limits, bonus and reward."""
-    hours = settings.duration_minutes / 60
-    rules = [f"原价 ¥{yuan(settings.start_price_fen)}，{settings.helps_needed} 位好友各砍一刀即到底价 "
-             f"¥{yuan(settings.floor_price_fen)}（砍价方案在发起时已确定，可凭公示的校验码核对）。",
-             f"发起后 {hours:g} 小时内有效；每位好友对同一砍价只能砍一刀，每天最多帮砍 "
+    floor = f"到底价 ¥{yuan(settings.floor_price_fen)}" if settings.floor_price_fen else "砍到 0 元"
+    rules = [f"原价 ¥{yuan(settings.start_price_fen)}，{settings.helps_needed} 位好友各砍一刀即{floor}"
+             "（砍价方案在发起时已确定，可凭公示的校验码核对）。",
+             f"发起后 {chinese_duration(timedelta(minutes=settings.duration_minutes))}内有效；"
+             "每位好友对同一砍价只能砍一刀，每天最多帮砍 "
              f"{settings.helps_per_helper_per_day} 次。"]
     if settings.self_cut_percent:
         rules.append(f"发起人先自砍差价的 {settings.self_cut_percent}%。")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from fissionmall.campaigns.groupbuy.schemas import GroupBuySettings, Tier
+from fissionmall.core.durations import chinese_duration
 from fissionmall.core.money import percent_of, yuan
 
 
@@ -51,8 +53,8 @@ def tier_difference(paid_unit_fen: int, quantity: int, final_unit_fen: int | Non
 
 def describe(settings: GroupBuySettings) -> list[str]:
     """The rules as a shopper reads them."""
-    hours = settings.fill_minutes / 60
-    rules = [f"{settings.group_size} 人成团，开团后 {hours:g} 小时内凑齐。",
+    fill = chinese_duration(timedelta(minutes=settings.fill_minutes))
+    rules = [f"{settings.group_size} 人成团，开团后 {fill}内凑齐。",
              "未成团：已付款的每位成员自动全额退款，原路返回。"]
     if settings.auto_complete_min_paid is not None:
         rules.append(f"到期时已付款满 {settings.auto_complete_min_paid} 人，按现有人数成团发货（不虚增成员）。")
@@ -65,7 +67,8 @@ def describe(settings: GroupBuySettings) -> list[str]:
     if settings.new_customers_only:
         rules.append("仅限新用户参团（团长不限）。")
     if settings.deposit_percent is not None:
-        rules.append(f"参团先付 {settings.deposit_percent}% 定金，成团后 {settings.balance_hours} 小时内付尾款。")
+        rules.append(f"参团先付 {settings.deposit_percent}% 定金，成团后 "
+                     f"{chinese_duration(timedelta(hours=settings.balance_hours))}内付尾款。")
         rules.append("逾期未付尾款，定金不退。" if settings.deposit_on_lapse == "forfeit"
                      else "逾期未付尾款，订单关闭，定金原路全额退还。")
     rules.append(f"每人限参与 {settings.per_customer_limit} 次。")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from fissionmall.campaigns.packets.schemas import PacketSettings
 from fissionmall.core import splits
+from fissionmall.core.durations import chinese_duration
 from fissionmall.core.money import yuan
 
 
@@ -21,12 +23,13 @@ def largest_possible(settings: PacketSettings) -> int:
 
 
 def describe(settings: PacketSettings, kind: str, coupon_name: str, threshold_fen: int) -> list[str]:
+    """The published rules (P3): which orders qualify, the slots' range as a draw can reach it, the terms."""
     what = "分享券" if kind == "share_coupon" else "立减金"
-    cap = f"，最多 ¥{yuan(settings.max_fen)}" if settings.max_fen else ""
-    spread = "金额相同" if settings.split is None else f"金额随机，每份 ¥{yuan(settings.min_fen)} 起{cap}"
-    rules = [f"支付满 ¥{yuan(settings.min_order_fen)} 的订单获得一个{what}包：共 {settings.slots} 份，合计 "
-             f"¥{yuan(settings.total_fen)}，{spread}；金额在生成时已确定。",
-             f"每人每包限领一份；{settings.duration_hours} 小时内有效。券：{coupon_name}"
+    orders = f"支付满 ¥{yuan(settings.min_order_fen)} 的订单" if settings.min_order_fen else "每笔支付成功的订单"
+    spread = splits.describe(settings.split, settings.total_fen, settings.slots, settings.min_fen, settings.max_fen)
+    rules = [f"{orders}获得一个{what}包：共 {settings.slots} 份，合计 ¥{yuan(settings.total_fen)}，{spread}；"
+             "金额在生成时已确定。",
+             f"每人每包限领一份；{chinese_duration(timedelta(hours=settings.duration_hours))}内有效。券：{coupon_name}"
              + (f"，满 ¥{yuan(threshold_fen)} 可用。" if threshold_fen else "。")]
     if settings.new_helpers_only:
         rules.append("仅限新用户领取。")

@@ -1,6 +1,6 @@
 """Coupon packets after payment (DOMAIN.md § Share coupons, § Social discount credit): each paid order gets, per
 live campaign, a packet of M coupons whose amounts are fixed when it is made; anyone with the link claims one
-slot, once; the luckiest slot is marked; the buyer may earn a reward once k friends have claimed.
+slot, once; the luckiest slot of a random split is marked; the buyer may earn a reward once k friends have claimed.
 
 Share coupons (kind "share_coupon") and social discount credit (kind "credit") are the same machinery with
 different words: a claim is a help (campaigns/helping: once per customer per packet, daily limits, velocity,
@@ -135,7 +135,8 @@ async def view(session: AsyncSession, clock: Clock, merchant_id: int, packet_id:
     campaign = await campaigns.require(session, merchant_id, packet.campaign_id)
     settings = settings_of(campaign)
     template = await coupons.require_template(session, merchant_id, settings.template_id)
-    luckiest = await slots.largest(session, (TARGET, packet.id))
+    # an even split has no luckiest slot: its odd fen goes to the earliest slots by rule, not by luck
+    luckiest = await slots.largest(session, (TARGET, packet.id)) if settings.split is not None else None
     claims = [ClaimOut(seq=h.seq, customer_id=h.helper_id, nickname=h.nickname, avatar_url=h.avatar_url,
                        amount_fen=h.amount_fen, luckiest=h.seq == luckiest, created_at=h.created_at)
               for h in (await helping.helps_on(session, TARGET, [packet.id]))[packet.id]]
@@ -213,8 +214,8 @@ def _mechanic(kind: str, rules_text: str) -> Mechanic:
 SHARE_COUPON, CREDIT = KINDS
 WORDS = {SHARE_COUPON: "分享券", CREDIT: "立减金"}
 SHARE_COUPON_MECHANIC = _mechanic(
-    SHARE_COUPON, "付款后得到一个可分享的券包：份数和总面额事先确定，每份金额在创建时随机拆好，"
+    SHARE_COUPON, "付款后得到一个可分享的券包：份数和总面额事先确定，每份金额在创建时按活动规则拆好（随机或平均），"
                   "总和恰好等于总额；每人每个券包限领一次。")
 CREDIT_MECHANIC = _mechanic(
     CREDIT, "付款后生成立减金页面，你和好友可领取下次购物可用的立减金；"
-            "份数和总额事先确定，每份金额随机，每人限领一次。")
+            "份数和总额事先确定，每份金额按活动规则随机或平均，每人限领一次。")
