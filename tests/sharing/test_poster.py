@@ -17,6 +17,7 @@ from fissionmall.sharing.poster import (
     render_qr_png,
     wrap_text,
 )
+from fissionmall.sharing.targets import PosterFacts
 
 pytestmark = pytest.mark.backend_free
 
@@ -31,13 +32,15 @@ def _open_png(data: bytes) -> Image.Image:
     return image
 
 
-def _content(image_path: Path | None, **overrides: object) -> PosterContent:
-    values: dict[str, object] = {
-        "title": LONG_TITLE, "price_fen": 5990, "original_price_fen": 8900, "sharer_name": "小明",
-        "link": "http://127.0.0.1:8000/s/abc123XYZ0123456789", "image_path": image_path,
-    }
-    values.update(overrides)
-    return PosterContent(**values)  # type: ignore[arg-type]
+LINK = "http://127.0.0.1:8000/s/abc123XYZ0123456789"
+
+
+def _content(image_path: Path | None, sharer_name: str = "小明", link: str = LINK,
+             **facts: object) -> PosterContent:
+    values: dict[str, object] = {"title": LONG_TITLE, "price_fen": 5990, "list_price_fen": 8900}
+    values.update(facts)
+    return PosterContent(facts=PosterFacts(**values), sharer_name=sharer_name,  # type: ignore[arg-type]
+                         link=link, image_path=image_path)
 
 
 @pytest.fixture
@@ -78,11 +81,11 @@ def test_missing_or_unreadable_image_falls_back_to_placeholder(tmp_path: Path, b
 
 def test_poster_without_discount_and_with_odd_inputs_still_renders(product_image: Path) -> None:
     content = _content(
-        product_image, title="", price_fen=1234567899, original_price_fen=100, sharer_name=" ",
+        product_image, title="", price_fen=1234567899, list_price_fen=100, sharer_name=" ",
         link="http://127.0.0.1:8000/s/" + "x" * 300, tagline="很长的宣传语" * 20,
     )
     assert _open_png(render_poster_png(content)).size == (750, 1200)
-    assert _open_png(render_poster_png(_content(product_image, tagline="", original_price_fen=None))).size == (
+    assert _open_png(render_poster_png(_content(product_image, tagline="", list_price_fen=None))).size == (
         750, 1200,
     )
 
