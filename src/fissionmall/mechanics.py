@@ -17,6 +17,7 @@ from fissionmall.campaigns.pointsmall import service as pointsmall
 from fissionmall.customers import hooks as customer_hooks
 from fissionmall.loyalty.points import service as points
 from fissionmall.orders import hooks as order_hooks
+from fissionmall.orders import service as orders
 from fissionmall.sharing import service as sharing
 from fissionmall.sharing.targets import TARGETS
 
@@ -33,12 +34,13 @@ MECHANICS: tuple[Mechanic, ...] = (
 
 
 def install() -> None:
-    """Campaign kinds, order hooks (mechanics, vouchers, points), share targets and sign-in's share resolver;
-    idempotent."""
+    """Campaign kinds, order hooks (mechanics, vouchers, points), share targets (products, orders, check-in
+    streaks and the mechanics') and sign-in's share resolver; idempotent."""
     hooks = order_hooks.HOOKS
     hooks.points = points
     customer_hooks.HOOKS.shares = sharing
-    TARGETS.update(product=sharing.product_target)
+    for target in (sharing.PRODUCT, orders.SHARE_TARGET, points.SHARE_TARGET):
+        TARGETS[target.target_type] = target
     for each in MECHANICS:
         mechanic.KINDS[each.kind] = each
         if each.orders is not None:
@@ -46,4 +48,4 @@ def install() -> None:
         if each.vouchers is not None:
             hooks.vouchers = each.vouchers
         if each.share_target is not None:
-            TARGETS[each.share_target.target_type] = each.share_target.check
+            TARGETS[each.share_target.target_type] = each.share_target

@@ -446,7 +446,7 @@ async def test_an_unchanged_poster_is_served_without_drawing_and_a_changed_one_i
     repricing = await client.patch(f"/admin/skus/{mall.sku_id}", headers=staff, json={"price_fen": 1234})
     assert repricing.status_code == 200, repricing.text
     repriced = await client.get(url, headers={"If-None-Match": etag})
-    assert (repriced.status_code, len(drawn), drawn[-1].price_fen) == (200, 2, 1234)
+    assert (repriced.status_code, len(drawn), drawn[-1].facts.price_fen) == (200, 2, 1234)
     assert repriced.headers["etag"] != etag and repriced.content != first.content
 
     buffer = io.BytesIO()

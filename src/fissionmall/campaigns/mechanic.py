@@ -17,14 +17,7 @@ from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.core.clock import Clock
 from fissionmall.orders.hooks import CampaignOrders, Vouchers
-from fissionmall.sharing.targets import TargetCheck
-
-
-@dataclass(frozen=True)
-class ShareTarget:
-    target_type: str
-    check: TargetCheck
-
+from fissionmall.sharing.targets import ShareTarget
 
 PageLoader = Callable[[AsyncSession, Clock, int, int], Awaitable[dict[str, Any]]]
 """(session, clock, merchant id, record id) -> what the page's template shows."""
@@ -59,7 +52,7 @@ class Mechanic:
     vouchers: Vouchers | None = None
     """The voucher keeper checkout redeems with, for the mechanic that sells vouchers."""
     share_target: ShareTarget | None = None
-    """What of it can be shared (a group, a bargain …), and the check that a shared one exists."""
+    """What of it can be shared (a group, a bargain …): the check that a shared one exists, and its poster's facts."""
     page: Page | None = None
     """The shopper page of its shared record, when it has one."""
     tasks: str | None = None

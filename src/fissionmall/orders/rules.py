@@ -150,3 +150,34 @@ def benefit_due(benefit: Sequence[int], cash: Sequence[int], before: Sequence[in
     its part then)."""
     given = benefit_returned(benefit, cash, before)
     return (sum(benefit) if closing else benefit_returned(benefit, cash, after)) - given
+
+
+NOT_SAVED = frozenset({"wallet", "gift_voucher"})
+"""Adjustments that pay with money the customer already had (shop credit, a voucher bought): not money saved."""
+
+
+@dataclass(frozen=True)
+class Savings:
+    """What a paid order saved, for its show-off card (晒单): the price before and after, and each saving."""
+
+    before_fen: int
+    after_fen: int
+    lines: list[tuple[str, int]]
+    """(name, fen saved), largest first; a merchant's own price change is named generically (its name is staff
+    text, not meant for strangers)."""
+
+
+def savings(items_fen: int, adjustments: Sequence[tuple[str, str, int]]) -> Savings:
+    """From the (kind, name, amount) adjustments of an order: its discounts, grouped by name; charges (shipping)
+    raise the price before; shop credit and gift vouchers are neither."""
+    by_name: dict[str, int] = {}
+    charges = 0
+    for kind, name, amount in adjustments:
+        if amount > 0:
+            charges += amount
+        elif amount < 0 and kind not in NOT_SAVED:
+            label = "商家优惠" if kind == "merchant_adjustment" else name
+            by_name[label] = by_name.get(label, 0) - amount
+    lines = sorted(by_name.items(), key=lambda line: (-line[1], line[0]))
+    before = items_fen + charges
+    return Savings(before_fen=before, after_fen=before - sum(by_name.values()), lines=lines)

@@ -15,6 +15,7 @@ from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput
 from fissionmall.core.events import Happened, record_event, record_events
+from fissionmall.core.money import yuan
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.core.runtime import Runtime
 from fissionmall.coupons import service as coupons
@@ -25,6 +26,7 @@ from fissionmall.orders.hooks import HOOKS
 from fissionmall.orders.models import Order, OrderItem
 from fissionmall.orders.schemas import AdjustmentOut, ItemOut, OrderOut, OrderPage, PriceAdjustmentIn, RefundOut, Ship
 from fissionmall.orders.states import OrderStatus, can_move
+from fissionmall.sharing.targets import PosterFacts, ShareTarget
 from fissionmall.wallet import service as wallet
 
 S = OrderStatus
@@ -322,3 +324,44 @@ async def forfeit_deposit(session: AsyncSession, order: Order, at: datetime) -> 
         await event(session, order, "deposit_forfeited", at, amount_fen=order.paid_fen)
 
 
+
+
+SHOWN_OFF = frozenset({S.PAID, S.BALANCE_DUE, S.TO_SHIP, S.SHIPPED, S.RECEIVED, S.COMPLETED})
+"""An order worth a saved-money card: paid, and not given back."""
+
+
+async def order_share_target(session: AsyncSession, shopper: Shopper, order_id: int) -> int | None:
+    """Only the buyer shares an order (another's is not found), once paid and if it saved something."""
+    order = await require_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
+    if order.status not in SHOWN_OFF:
+        raise InvalidInput("invalid_share_target", "only a paid order can be shown off", field="target_id")
+    if not (await _savings(session, order)).lines:
+        raise InvalidInput("invalid_share_target", "this order saved nothing to show off", field="target_id")
+    return order.campaign_id
+
+
+async def saved_card(session: AsyncSession, clock: Clock, merchant_id: int, order_id: int) -> PosterFacts:
+    """The 晒单 card "我在<店名>省了 ¥X": the first item, the price before and after, and the biggest savings;
+    never the address, the phone or the order number."""
+    order = await require_order(session, merchant_id, order_id)
+    saved = await _savings(session, order)
+    items = await repository.items_of(session, order.id)
+    merchant = await merchants.merchant_by_id(session, merchant_id)
+    count = sum(item.quantity for item in items)
+    first = items[0]
+    product = await catalog.product_detail(session, merchant_id, first.product_id, shopper_view=False)
+    return PosterFacts(
+        title=first.title + (f" 等 {count} 件" if count > 1 else ""),
+        image_url=product.images[0] if product.images else None,
+        price_fen=saved.after_fen, list_price_fen=saved.before_fen,
+        hero=f"省了 ¥{yuan(saved.before_fen - saved.after_fen)}", hero_note=f"我在{merchant.name}",
+        details=(" · ".join(f"{name} 省 ¥{yuan(fen)}" for name, fen in saved.lines[:3]),),
+        sharer_says="的晒单", tagline="长按识别二维码，一起来省钱")
+
+
+async def _savings(session: AsyncSession, order: Order) -> rules.Savings:
+    _, adjustments, _ = await repository.parts_of(session, [order.id])
+    return rules.savings(order.items_fen, [(a.kind, a.name, a.amount_fen) for a in adjustments])
+
+
+SHARE_TARGET = ShareTarget("order", order_share_target, saved_card)

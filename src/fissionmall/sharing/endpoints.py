@@ -37,8 +37,10 @@ async def share_qr(code: str, session: SessionDep, settings: SettingsDep) -> Res
 
 
 @router.get("/shares/{code}/poster.png", response_class=Response)
-async def share_poster(code: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    key, path = await service.poster_png(session, settings, code)
+async def share_poster(code: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The share's poster (750×1200 PNG), drawn from what its target shows now: a campaign's price and
+    progress, or a show-off card (money saved on an order, a group that succeeded, a check-in streak)."""
+    key, path = await service.poster_png(session, runtime, code)
     headers = {"ETag": f'"{key}"', "Cache-Control": POSTER_CACHE}
     if f'"{key}"' in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

@@ -7,8 +7,12 @@ from fissionmall.sharing.targets import TARGETS
 
 
 class ShareIn(BaseModel):
-    target_type: str = Field(max_length=20)
-    """product, invite, or a mechanic's own target (group …): see targets.py."""
+    target_type: str = Field(max_length=20, description=(
+        "What is shared, and what `target_id` names: `product` (a product), `group` (a group; drawn as a "
+        "拼团成功 card once it succeeded), `bargain` and `assist` (the sharer's own), `packet` (a share-coupon or "
+        "credit packet), `gift` (a gift-voucher campaign), `invite` (the sharer's own customer id), `order` (the "
+        "sharer's own paid order: a 我省了 ¥X card), `checkin` (the sharer's own customer id: a check-in streak "
+        "card)."))
     target_id: RowId
 
     @field_validator("target_type")
@@ -26,6 +30,7 @@ class ShareOut(BaseModel):
     """The WeChat QR-code scene (≤ 32 chars): the code itself."""
     qr_url: str
     poster_url: str
+    """A 750×1200 PNG of what the target shows now: a campaign's price and progress, or a show-off card."""
 
 
 class Sharer(BaseModel):

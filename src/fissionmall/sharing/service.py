@@ -10,17 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.catalog import service as catalog
 from fissionmall.config import Settings
 from fissionmall.core.auth import Shopper
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.runtime import Runtime
 from fissionmall.core.tokens import read_code, sign_code
 from fissionmall.customers import service as customers
 from fissionmall.customers.hooks import Attribution
+from fissionmall.merchants import service as merchants
 from fissionmall.sharing import repository
 from fissionmall.sharing.models import Share
 from fissionmall.sharing.poster import PosterContent, cached_poster, render_qr_png
 from fissionmall.sharing.schemas import ShareIn, ShareLanding, ShareOut, Sharer
-from fissionmall.sharing.targets import TARGETS
+from fissionmall.sharing.targets import TARGETS, PosterFacts, ShareTarget
 
 CODE_PURPOSE = "share"
 POSTERS = "posters"
@@ -39,7 +41,7 @@ def describe(settings: Settings, share: Share) -> ShareOut:
 
 
 async def create_share(session: AsyncSession, runtime: Runtime, shopper: Shopper, body: ShareIn) -> ShareOut:
-    campaign_id = await TARGETS[body.target_type](session, shopper, body.target_id)
+    campaign_id = await TARGETS[body.target_type].check(session, shopper, body.target_id)
     sharer = await customers.get_customer(session, shopper.merchant_id, shopper.customer_id)
     now = runtime.clock.now()
     share = await repository.upsert(session, merchant_id=shopper.merchant_id, sharer_id=sharer.id,
@@ -94,21 +96,28 @@ def share_link(settings: Settings, code: str) -> str:
     return f"{settings.public_base_url}/s/{code}"
 
 
-async def poster_png(session: AsyncSession, settings: Settings, code: str) -> tuple[str, Path]:
-    """A poster for a product share (image, title, price, the sharer's name and the QR code): its key, which
-    changes whenever anything it shows does, and its file, drawn only if no poster with that key was kept."""
+async def poster_png(session: AsyncSession, runtime: Runtime, code: str) -> tuple[str, Path]:
+    """The poster of a share, drawn from the facts its target supplies (a product's price, a group's places
+    left, a bargain's progress, a saved-money card …): its key, which changes whenever anything it shows does,
+    and its file, drawn only if no poster with that key was kept."""
+    settings = runtime.settings
     share, nickname = await resolve(session, settings, code)
-    if share.target_type == "product":
-        card = await catalog.product_detail(session, share.merchant_id, share.target_id, shopper_view=False)
-        prices = [sku.price_fen for sku in card.skus if sku.active]
-        title, price = card.title, min(prices) if prices else None
-        image = card.images[0] if card.images else None
+    target = TARGETS.get(share.target_type)
+    if target is not None and target.poster is not None:
+        facts = await target.poster(session, runtime.clock, share.merchant_id, share.target_id)
     else:
-        title, price, image = "邀请你来逛逛", None, None
-    content = PosterContent(title=title, price_fen=price, original_price_fen=None, sharer_name=nickname,
-                            link=share_link(settings, code), image_path=_local_media(settings, image))
+        facts = await mall_facts(session, share.merchant_id)
+    content = PosterContent(facts=facts, sharer_name=nickname, link=share_link(settings, code),
+                            image_path=_local_media(settings, facts.image_url))
     folder = Path(settings.media_dir) / POSTERS
     return await anyio.to_thread.run_sync(cached_poster, folder, content)
+
+
+async def mall_facts(session: AsyncSession, merchant_id: int) -> PosterFacts:
+    """An invitation to the mall, for a target with nothing of its own to show."""
+    merchant = await merchants.merchant_by_id(session, merchant_id)
+    return PosterFacts(title=f"{merchant.name} · 好物等你来挑", hero="邀请你来逛逛", hero_note=merchant.name,
+                       tagline="长按识别二维码，进店逛逛")
 
 
 def _local_media(settings: Settings, url: str | None) -> Path | None:
@@ -125,8 +134,13 @@ async def product_target(session: AsyncSession, shopper: Shopper, product_id: in
     return None
 
 
-async def invite_target(session: AsyncSession, shopper: Shopper, customer_id: int) -> int | None:
-    if customer_id != shopper.customer_id:
-        raise InvalidInput("invalid_share_target", "an invite page can only be shared by its owner")
-    return None
+async def product_poster(session: AsyncSession, clock: Clock, merchant_id: int, product_id: int) -> PosterFacts:
+    """A product: its picture, title and lowest price on sale."""
+    card = await catalog.product_detail(session, merchant_id, product_id, shopper_view=False)
+    prices = [sku.price_fen for sku in card.skus if sku.active]
+    return PosterFacts(title=card.title, image_url=card.images[0] if card.images else None,
+                       price_fen=min(prices) if prices else None)
 
+
+PRODUCT = ShareTarget("product", product_target, product_poster)
+"""Sharing's own target; the others come from the domains that own them (mechanics, orders, points)."""

@@ -28,7 +28,7 @@ from fissionmall.campaigns.assist.states import AssistStatus
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.helping.schemas import Budget
-from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
+from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -36,11 +36,13 @@ from fissionmall.core.auth import Shopper
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict
 from fissionmall.core.events import record_event
+from fissionmall.core.money import yuan
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud import service as fraud
 from fissionmall.merchants import service as merchants
+from fissionmall.sharing.targets import PosterFacts, ShareTarget
 
 KIND = "assist"
 CHUNK = 500
@@ -223,9 +225,26 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, packet_id:
             "outcome_text": OUTCOMES.get(packet.outcome or "", ""), "owner": owner.nickname}
 
 
+async def poster(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> PosterFacts:
+    """A red packet: the published top prize and pool, and how many helpers it still needs."""
+    packet = await view(session, clock, merchant_id, packet_id)
+    campaign = await campaign_view(session, merchant_id, packet.campaign_id)
+    if packet.status == AssistStatus.OPEN:
+        status = f"还差 {packet.helps_remaining} 人助力"
+    elif packet.outcome == "won":
+        status = f"红包已拆开，得 ¥{yuan(packet.prize_fen)}"
+    else:
+        status = "这个红包已结束"
+    return PosterFacts(title=campaign.name, badge="助力红包", hero=f"最高 ¥{yuan(campaign.max_prize_fen)}",
+                       hero_note=f"{campaign.organiser} · 好友助力拆红包", status=status,
+                       progress_percent=packet.helps_done * 100 // packet.helpers_needed,
+                       details=(f"奖池 ¥{yuan(campaign.pool_fen)} · 共 {campaign.winners} 份奖励，发完即止",),
+                       tagline="长按识别二维码，帮我拆红包")
+
+
 MECHANIC = Mechanic(
     kind=KIND, settings_model=AssistSettings, product_of=lambda s: None, check=check,
     summary=lambda s: {"pool_fen": s.pool_fen, "winners": s.winners}, on_activate=split_pool,
     rules_text="邀请规定人数的好友助力即可拆开红包；奖池总额事先确定、绝不超发，每份奖励按活动写明的规则拆分（随机或固定）。",
-    share_target=ShareTarget(KIND, _packet_target), page=Page("assists", "assist.html", page),
+    share_target=ShareTarget(KIND, _packet_target, poster), page=Page("assists", "assist.html", page),
     tasks="fissionmall.campaigns.assist.tasks")

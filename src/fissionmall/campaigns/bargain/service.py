@@ -19,7 +19,7 @@ from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, BargainSettings, StartBargain
 from fissionmall.campaigns.bargain.states import OPEN, BargainStatus
 from fissionmall.campaigns.helping import service as helping
-from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
+from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -28,6 +28,7 @@ from fissionmall.core.auth import Shopper
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import record_event
+from fissionmall.core.money import yuan
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo
@@ -37,6 +38,7 @@ from fissionmall.orders import service as orders
 from fissionmall.orders.hooks import CampaignPart
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CampaignChoice
+from fissionmall.sharing.targets import PosterFacts, ShareTarget
 
 KIND = "bargain"
 CHUNK = 500
@@ -238,10 +240,28 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, bargain_id
     return {"bargain": bargain, "campaign": campaign, "product": product, "starter": starter.nickname}
 
 
+async def poster(session: AsyncSession, clock: Clock, merchant_id: int, bargain_id: int) -> PosterFacts:
+    """The price reached, struck against the start, and how many cuts are left (never overstating progress)."""
+    facts = await page(session, clock, merchant_id, bargain_id)
+    bargain, product = facts["bargain"], facts["product"]
+    cut = bargain.start_price_fen - bargain.price_fen
+    if bargain.status == BargainStatus.ONGOING:
+        status = f"已砍 ¥{yuan(cut)}，还差 {bargain.helps_remaining} 刀"
+    elif bargain.status in (BargainStatus.REACHED_FLOOR, BargainStatus.PURCHASED):
+        status = f"已砍到底价 ¥{yuan(bargain.floor_price_fen)}"
+    else:
+        status = f"已砍 ¥{yuan(cut)}，砍价已结束"
+    return PosterFacts(title=product.title, image_url=product.images[0] if product.images else None,
+                       price_fen=bargain.price_fen, list_price_fen=bargain.start_price_fen, badge="砍价",
+                       status=status, progress_percent=bargain.progress_percent,
+                       details=(f"底价 ¥{yuan(bargain.floor_price_fen)}，共需 {bargain.helps_needed} 位好友帮砍",),
+                       tagline="长按识别二维码，帮我砍一刀")
+
+
 MECHANIC = Mechanic(
     kind=KIND, settings_model=BargainSettings, product_of=lambda s: s.product_id, check=check,
     summary=lambda s: {"start_price_fen": s.start_price_fen, "floor_price_fen": s.floor_price_fen,
                        "helps_needed": s.helps_needed},
     rules_text="每位好友帮砍一次；每一刀在发起时就已排定，恰好凑满所需人数即到底价，页面显示还差几刀。不抽奖。",
-    orders=BargainOrders(), share_target=ShareTarget(KIND, _bargain_target),
+    orders=BargainOrders(), share_target=ShareTarget(KIND, _bargain_target, poster),
     page=Page("bargains", "bargain.html", page), tasks="fissionmall.campaigns.bargain.tasks")

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.campaigns import errors as campaign_errors
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.giftcards import errors, repository
 from fissionmall.campaigns.giftcards.models import Voucher
@@ -25,11 +26,13 @@ from fissionmall.campaigns.giftcards.states import USABLE, VoucherStatus
 from fissionmall.campaigns.mechanic import Mechanic
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
+from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.catalog import service as catalog
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput, NotFound
 from fissionmall.core.events import record_event
+from fissionmall.core.money import yuan
 from fissionmall.core.outbox import enqueue
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
@@ -40,6 +43,7 @@ from fissionmall.orders.hooks import CampaignPart, VoucherChoice
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CampaignChoice
 from fissionmall.orders.states import OrderStatus
+from fissionmall.sharing.targets import PosterFacts, ShareTarget
 
 KIND = "gift"
 CHUNK = 1000
@@ -277,8 +281,30 @@ async def check(session: AsyncSession, merchant_id: int, settings: GiftSettings)
     return []
 
 
+async def _gift_target(session: AsyncSession, shopper: Shopper, campaign_id: int) -> int | None:
+    """A gift-voucher campaign on sale can be shared by anyone; the voucher itself travels by its claim link."""
+    campaign = await campaigns.require(session, shopper.merchant_id, campaign_id, kind=KIND)
+    if campaign.status != CampaignStatus.ACTIVE:
+        raise campaign_errors.campaign_not_found(campaign_id)
+    return campaign.id
+
+
+async def poster(session: AsyncSession, clock: Clock, merchant_id: int, campaign_id: int) -> PosterFacts:
+    """A voucher for sale: its product, its price against its face value, and how it is given."""
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    settings = settings_of(campaign)
+    product = await catalog.product_detail(session, merchant_id, settings.product_id, shopper_view=False)
+    return PosterFacts(title=campaign.name, image_url=product.images[0] if product.images else None,
+                       price_fen=settings.price_fen, list_price_fen=settings.value_fen, badge="礼券",
+                       status=f"面值 ¥{yuan(settings.value_fen)}",
+                       details=("买给好友，凭一次性链接领取，在线或到店兑换一次",
+                                f"购买后 {settings.valid_days} 天内有效"),
+                       tagline="长按识别二维码，送一份心意")
+
+
 MECHANIC = Mechanic(
     kind=KIND, settings_model=GiftSettings, product_of=lambda s: s.product_id, check=check,
     summary=lambda s: {"price_fen": s.price_fen, "value_fen": s.value_fen},
     rules_text="买一张礼券送给好友，好友凭一次性链接领取，在线或到店兑换一次；到期未领取的退回给你或退款。不抽奖。",
-    orders=GiftOrders(), vouchers=CheckoutVouchers(), tasks="fissionmall.campaigns.giftcards.tasks")
+    orders=GiftOrders(), vouchers=CheckoutVouchers(), share_target=ShareTarget(KIND, _gift_target, poster),
+    tasks="fissionmall.campaigns.giftcards.tasks")

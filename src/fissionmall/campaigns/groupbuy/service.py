@@ -20,7 +20,7 @@ from fissionmall.campaigns.groupbuy.schemas import (
     GroupOut,
 )
 from fissionmall.campaigns.groupbuy.states import GroupStatus
-from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
+from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -38,6 +38,7 @@ from fissionmall.orders.hooks import CampaignPart
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CampaignChoice
 from fissionmall.orders.states import OrderStatus
+from fissionmall.sharing.targets import PosterFacts, ShareTarget
 
 KIND = "group"
 
@@ -329,8 +330,25 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, group_id: 
             "leader": next((m.nickname for m in view.members if m.is_leader), "")}
 
 
+async def poster(session: AsyncSession, clock: Clock, merchant_id: int, group_id: int) -> PosterFacts:
+    """An open group: its price and places left; a group that filled: a 拼团成功 card to show off."""
+    facts = await page(session, clock, merchant_id, group_id)
+    group, product = facts["group"], facts["product"]
+    size = f"{group.size} 人团"
+    common: dict[str, Any] = {"title": product.title, "image_url": product.images[0] if product.images else None,
+                              "price_fen": facts["group_price"], "list_price_fen": facts["list_price"]}
+    if group.status == GroupStatus.SUCCEEDED:
+        return PosterFacts(**common, hero="拼团成功", hero_note=f"{size} · {group.paid_count} 人已成团",
+                           sharer_says="的拼团", tagline="长按识别二维码，你也来拼")
+    if group.status == GroupStatus.OPEN and group.places_left:
+        return PosterFacts(**common, badge=size, status=f"{size} · 还差 {group.places_left} 人",
+                           progress_percent=group.paid_count * 100 // group.size,
+                           details=("付款才算入团，未成团自动全额退款",), tagline="长按识别二维码，和我一起拼")
+    return PosterFacts(**common, badge=size, status="这个团已结束，可以自己开团", tagline="长按识别二维码，去开团")
+
+
 MECHANIC = Mechanic(
     kind=KIND, settings_model=GroupBuySettings, product_of=lambda s: s.product_id, check=check, summary=summary,
     rules_text="付款才算入团；截止时未成团，已付款的成员自动全额退款。团价事先写明，不抽奖。",
-    orders=GroupBuyOrders(), share_target=ShareTarget("group", _group_target),
+    orders=GroupBuyOrders(), share_target=ShareTarget("group", _group_target, poster),
     page=Page("groups", "group.html", page), tasks="fissionmall.campaigns.groupbuy.tasks")

@@ -22,17 +22,21 @@ from fissionmall.campaigns.invites.schemas import (
     InviteRewardOut,
     InviteSettings,
 )
-from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
+from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.core import counters
 from fissionmall.core.auth import Shopper
 from fissionmall.core.clock import Clock
+from fissionmall.core.errors import InvalidInput
 from fissionmall.core.events import react, record_event
+from fissionmall.core.money import yuan
 from fissionmall.customers import service as customers
 from fissionmall.customers.models import Customer
+from fissionmall.merchants import service as merchants
 from fissionmall.sharing import service as sharing
+from fissionmall.sharing.targets import PosterFacts, ShareTarget
 
 KIND = "invite"
 REWARD_JOB = "invites.reward"
@@ -154,11 +158,33 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, inviter_id
     return {"inviter": inviter.nickname, "offers": await live(session, clock, merchant_id)}
 
 
+async def _invite_target(session: AsyncSession, shopper: Shopper, customer_id: int) -> int | None:
+    """An invite page is the inviter's own: its target is the sharer's customer id."""
+    if customer_id != shopper.customer_id:
+        raise InvalidInput("invalid_share_target", "an invite page can only be shared by its owner")
+    return None
+
+
+async def poster(session: AsyncSession, clock: Clock, merchant_id: int, customer_id: int) -> PosterFacts:
+    """The mall's invitation, with the reward of its richest live invite campaign when one runs."""
+    live = await campaigns.live_of_kind(session, merchant_id, KIND, clock)
+    if not live:
+        return await sharing.mall_facts(session, merchant_id)
+    merchant = await merchants.merchant_by_id(session, merchant_id)
+    campaign = max(live, key=lambda c: (settings_of(c).reward_fen, -c.id))
+    settings = settings_of(campaign)
+    return PosterFacts(title=campaign.name, badge="邀请有礼", hero=f"邀好友 得 ¥{yuan(settings.reward_fen)}",
+                       hero_note=f"{merchant.name} · 邀请有礼",
+                       details=(f"好友{rules.DEEDS[settings.reward_on]}，邀请人得 ¥{yuan(settings.reward_fen)} 余额",
+                                f"最多 {settings.max_friends} 位好友 · 仅分享不计奖励"),
+                       tagline="长按识别二维码，进店逛逛")
+
+
 react("register", REWARD_JOB, when=_invited)
 react("first_purchase", REWARD_JOB, when=_invited)
 MECHANIC = Mechanic(
     kind=KIND, settings_model=InviteSettings, product_of=lambda s: None, check=check,
     summary=lambda s: {"reward_fen": s.reward_fen},
     rules_text="好友通过你的邀请注册或首次下单，你得到活动写明的固定奖励，有人数上限；分享本身不得奖励，不抽奖。",
-    share_target=ShareTarget("invite", sharing.invite_target), page=Page("invites", "gifts/invite.html", page),
+    share_target=ShareTarget(KIND, _invite_target, poster), page=Page("invites", "gifts/invite.html", page),
     tasks="fissionmall.campaigns.invites.tasks")

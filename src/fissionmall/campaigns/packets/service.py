@@ -19,7 +19,7 @@ from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns import slots
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
-from fissionmall.campaigns.mechanic import Mechanic, Page, ShareTarget
+from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.packets import errors, repository, rules
 from fissionmall.campaigns.packets.models import CouponPacket
@@ -30,12 +30,14 @@ from fissionmall.core.auth import Shopper
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import react, record_event
+from fissionmall.core.money import yuan
 from fissionmall.core.runtime import Runtime
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud import service as fraud
 from fissionmall.orders import service as orders
+from fissionmall.sharing.targets import PosterFacts, ShareTarget
 
 KINDS = ("share_coupon", "credit")
 TARGET = "packet"
@@ -203,11 +205,28 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, packet_id:
             "seconds_left": max(0, int((packet.expires_at - clock.now()).total_seconds()))}
 
 
+NAMES = {"share_coupon": "分享券包", "credit": "社交立减金"}
+
+
+async def poster(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> PosterFacts:
+    """A packet: its total, its coupon and threshold, and how many of its slots are left to claim."""
+    packet = await view(session, clock, merchant_id, packet_id)
+    campaign = await campaigns.require(session, merchant_id, packet.campaign_id)
+    claimed = packet.slots - packet.slots_left
+    status = f"还剩 {packet.slots_left}/{packet.slots} 份" if packet.status == PacketStatus.OPEN \
+        else "已领完" if packet.status == PacketStatus.FINISHED else "已过期"
+    threshold = f"满 ¥{yuan(packet.threshold_fen)} 可用" if packet.threshold_fen else "无门槛"
+    return PosterFacts(title=packet.coupon_name, hero=f"共 ¥{yuan(settings_of(campaign).total_fen)}",
+                       hero_note=f"{NAMES.get(packet.kind, '券包')} · 好友一起领",
+                       status=status, progress_percent=claimed * 100 // packet.slots,
+                       details=(f"{threshold} · 金额随机，每人限领一次",), tagline="长按识别二维码，一起来领")
+
+
 def _mechanic(kind: str, rules_text: str) -> Mechanic:
     """Share coupons and social credit are one implementation: they differ in what a slot holds."""
     return Mechanic(kind=kind, settings_model=PacketSettings, product_of=lambda s: None, check=check,
                     summary=lambda s: {"slots": s.slots, "total_fen": s.total_fen}, rules_text=rules_text,
-                    share_target=ShareTarget(TARGET, _packet_target),
+                    share_target=ShareTarget(TARGET, _packet_target, poster),
                     page=Page("packets", "gifts/packet.html", page), tasks="fissionmall.campaigns.packets.tasks")
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import counters
 from fissionmall.core.auth import Shopper, StaffMember
+from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import react, record_event
 from fissionmall.core.money import percent_of, whole_yuan
@@ -19,6 +20,8 @@ from fissionmall.loyalty.levels import service as levels
 from fissionmall.loyalty.points import repository
 from fissionmall.loyalty.points.models import PointsConfig
 from fissionmall.loyalty.points.schemas import CheckinOut, CheckinRules, PointsConfigIn, PointsEntryOut, PointsOut
+from fissionmall.merchants import service as merchants
+from fissionmall.sharing.targets import PosterFacts, ShareTarget
 
 EARN_JOB = "points.earn"
 REVIEW_JOB = "points.review"
@@ -98,14 +101,48 @@ async def mine(session: AsyncSession, now: datetime, shopper: Shopper) -> Points
     config = await repository.points_config(session, shopper.merchant_id)
     balance, last, streak = await repository.balance_row(session, shopper.customer_id)
     today = counters.day_of(now)
-    live = last in (today, counters.day_of(now - timedelta(days=1)))
     rules = CheckinRules(points=config.checkin_points, streak_bonus=config.streak_bonus,
                          streak_cap=config.streak_cap) if config else None
-    return PointsOut(balance=balance, worth_fen=worth(config, balance), streak=streak if live else 0,
+    return PointsOut(balance=balance, worth_fen=worth(config, balance), streak=_live_streak(now, last, streak),
                      checked_in_today=last == today, checkin=rules,
                      checkin_days=await repository.checkin_days(session, shopper.customer_id, today[:7]),
                      entries=[PointsEntryOut.model_validate(e, from_attributes=True)
                               for e in await repository.entries_of(session, shopper.customer_id, 50)])
+
+
+def _live_streak(now: datetime, last_checkin: str | None, streak: int) -> int:
+    """A streak lives while the last check-in was today or yesterday; after a missed day it is 0."""
+    return streak if last_checkin in (counters.day_of(now), counters.day_of(now - timedelta(days=1))) else 0
+
+
+async def _checkin_target(session: AsyncSession, shopper: Shopper, customer_id: int) -> int | None:
+    """A check-in streak is its owner's to show off (its target is the sharer's customer id), once they have one."""
+    if customer_id != shopper.customer_id:
+        raise InvalidInput("invalid_share_target", "a check-in streak can only be shared by its owner",
+                           field="target_id")
+    _, last, streak = await repository.balance_row(session, customer_id)
+    if last is None or streak == 0:
+        raise InvalidInput("invalid_share_target", "check in first: there is no streak to show yet", field="target_id")
+    return None
+
+
+async def streak_card(session: AsyncSession, clock: Clock, merchant_id: int, customer_id: int) -> PosterFacts:
+    """The show-off card "已连续签到 N 天" (the streak as of today: a missed day ends it), with the mall's own
+    check-in rule; never the points balance."""
+    _, last, streak = await repository.balance_row(session, customer_id)
+    days = _live_streak(clock.now(), last, streak)
+    config = await repository.points_config(session, merchant_id)
+    merchant = await merchants.merchant_by_id(session, merchant_id)
+    rule: tuple[str, ...] = ()
+    if config is not None and config.checkin_points:
+        bonus = f"，连续签到每天多 {config.streak_bonus} 分" if config.streak_bonus else ""
+        rule = (f"每天签到得 {config.checkin_points} 积分{bonus}",)
+    return PosterFacts(title="每天签到领积分", hero=f"已连续签到 {days} 天" if days else "每天签到领积分",
+                       hero_note=f"我在{merchant.name}", details=rule, sharer_says="的打卡",
+                       tagline="长按识别二维码，一起来签到")
+
+
+SHARE_TARGET = ShareTarget("checkin", _checkin_target, streak_card)
 
 
 def checkout_value(config: PointsConfig | None, points: int, total_before_fen: int) -> int:
