@@ -147,3 +147,16 @@ async def test_a_bargain_poster_shows_the_price_reached_and_the_cuts_left(client
     assert (facts.badge, facts.price_fen, facts.list_price_fen) == ("砍价", bargain["price_fen"], 1000)
     assert facts.status == f"已砍 ¥{cut // 100}.{cut % 100:02d}，还差 4 刀"
     assert facts.progress_percent == bargain["progress_percent"]
+
+
+async def test_a_show_off_card_lands_on_a_page_that_says_what_the_card_says(client, mall):
+    """A friend opening the saved-money card's link sees the card's words (escaped), its poster and the way in."""
+    campaign_id = await group_campaign(mall)
+    alice = await mall.shopper("alice", nickname="<b>阿花</b>")
+    grouped = await group_order(mall, alice, campaign_id)
+    await mall.pay(alice, grouped["id"])
+    code = (await share(client, alice, "order", grouped["id"]))["code"]
+    page = await client.get(f"http://mall.test/s/{code}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "&lt;b&gt;阿花&lt;/b&gt; 的晒单" in page.text and "省了 ¥2.00" in page.text
+    assert f'src="/api/v1/shares/{code}/poster.png"' in page.text and 'href="/m/acme"' in page.text

@@ -102,15 +102,19 @@ async def poster_png(session: AsyncSession, runtime: Runtime, code: str) -> tupl
     and its file, drawn only if no poster with that key was kept."""
     settings = runtime.settings
     share, nickname = await resolve(session, settings, code)
-    target = TARGETS.get(share.target_type)
-    if target is not None and target.poster is not None:
-        facts = await target.poster(session, runtime.clock, share.merchant_id, share.target_id)
-    else:
-        facts = await mall_facts(session, share.merchant_id)
+    facts = await facts_of(session, runtime.clock, share)
     content = PosterContent(facts=facts, sharer_name=nickname, link=share_link(settings, code),
                             image_path=_local_media(settings, facts.image_url))
     folder = Path(settings.media_dir) / POSTERS
     return await anyio.to_thread.run_sync(cached_poster, folder, content)
+
+
+async def facts_of(session: AsyncSession, clock: Clock, share: Share) -> PosterFacts:
+    """What a share shows a friend, as of now: its poster's facts, which its landing page shows too."""
+    target = TARGETS.get(share.target_type)
+    if target is not None and target.poster is not None:
+        return await target.poster(session, clock, share.merchant_id, share.target_id)
+    return await mall_facts(session, share.merchant_id)
 
 
 async def mall_facts(session: AsyncSession, merchant_id: int) -> PosterFacts:

@@ -74,8 +74,9 @@ async def share_landing(request: Request, code: str, session: SessionDep, runtim
         with contextlib.suppress(NotFound):  # taken off sale since it was shared: still land in the mall
             context = {**await _product(session, runtime.clock, seen, landing.target_id), "sharer": sharer}
         response = render(request, "product.html", seen, context)
-    else:
-        response = render(request, "product.html", seen, {"sharer": sharer})
+    else:  # a show-off card (money saved, a check-in streak): what the card says, and the way into the mall
+        facts = await sharing.facts_of(session, runtime.clock, share)
+        response = render(request, "shared.html", seen, {"sharer": sharer, "facts": facts, "code": code})
     remember_share(response, runtime.settings, code)
     return response
 
