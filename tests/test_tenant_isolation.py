@@ -36,7 +36,8 @@ from tests.loyalty.test_levels import save as save_levels
 from tests.loyalty.test_points import configure as configure_points
 from tests.loyalty.test_tasks import new_task
 from tests.support import ADDRESS, LONG_TOKEN_TTL_SECONDS, PASSWORD, ROLES, Mall, rows
-from tests.test_auth_tenancy import CODES, WechatStandIn, configure_wechat, wechat_server  # noqa: F401 (a fixture)
+from tests.test_auth_tenancy import configure_wechat
+from tests.wechat_stand_in import CODES, WechatStandIn
 
 API = "/api/v1"
 
@@ -107,7 +108,7 @@ def test_every_path_parameter_is_in_the_reviewed_table():
 
 
 @pytest.fixture
-def settings_overrides(wechat_server: WechatStandIn) -> dict[str, object]:  # noqa: F811 (the imported fixture)
+def settings_overrides(wechat_server: WechatStandIn) -> dict[str, object]:
     """Tokens that outlive the after-sale week the withdrawal's commission waits for; WeChat's stand-in."""
     return {"token_ttl_seconds": LONG_TOKEN_TTL_SECONDS, "platform_token": "p" * 32,
             "wechat_api_base": wechat_server.url}
