@@ -247,3 +247,14 @@ async def test_the_points_mall_asks_a_signed_out_visitor_to_sign_in(client, mall
     assert "登录后查看你的积分" in text and "积分商城暂时没有可兑换的商品" in text
 
 
+
+
+async def test_a_shared_gift_voucher_offer_lands_on_its_page(client, mall):
+    """The gift target's link opens the voucher on sale, with who recommended it (escaped)."""
+    campaign_id = await gift_campaign(mall)
+    alice = await mall.shopper("alice", nickname="<i>阿花</i>")
+    share = await client.post("/shares", headers=alice, json={"target_type": "gift", "target_id": campaign_id})
+    assert share.status_code == 201, share.text
+    page = await client.get(f"http://mall.test/s/{share.json()['code']}")
+    assert page.status_code == 200 and "&lt;i&gt;阿花&lt;/i&gt; 推荐你买一份礼券送朋友" in page.text
+    assert "/m/acme/checkout?sku=" in page.text

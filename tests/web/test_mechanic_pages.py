@@ -65,7 +65,7 @@ async def test_a_deposit_group_asks_for_the_deposit_and_names_the_balance_deadli
     text = await page(client, f"/m/acme/groups/{group_id}", await mall.shopper("friend"))
     assert "付定金参团" in text
     assert "100g · ¥8.00（定金 ¥1.60）" in text
-    assert "付 20% 定金参团，成团后 24 小时内付尾款" in text
+    assert "付 20% 定金参团，成团后 1 天内付尾款" in text
 
 
 async def test_a_full_group_shows_success_and_the_members_order_link(client, mall):

@@ -187,3 +187,26 @@ async def test_a_forged_share_link_is_not_found_and_records_nothing(client, mall
     for bad in (forged, code + "0", "0" + code, "x" * 33, code[:-1] + "-"):
         refused_page(await client.get(f"{SITE}/s/{bad}"), 404, "share_not_found")
     assert await clicks(runtime) == []
+
+
+async def test_what_shoppers_and_merchants_typed_shows_as_text_on_the_product_and_home_pages(client, mall):
+    """A review's text and its writer's nickname on the product page, a campaign's name on the home page: shown
+    as text, never run."""
+    from tests.community.test_reviews import received, review
+
+    script = "<script>alert(1)</script>"
+    alice = await mall.shopper("alice", nickname=script)
+    order = await received(mall, alice)
+    made = await client.post(f"/orders/{order['id']}/reviews", headers=alice, json=review(mall, 5, text=script))
+    assert made.status_code == 201, made.text
+    campaign = await client.post("/admin/campaigns", headers=await mall.staff(), json={
+        "kind": "bargain", "name": script, "starts_at": "2026-01-01T00:00:00+08:00",
+        "ends_at": "2099-01-01T00:00:00+08:00", "settings": {
+            "product_id": mall.product_id, "sku_id": mall.sku_id, "start_price_fen": 1000, "floor_price_fen": 500,
+            "helps_needed": 3}})
+    assert campaign.status_code == 201, campaign.text
+    activated = await client.post(f"/admin/campaigns/{campaign.json()['id']}/activate", headers=await mall.staff())
+    assert activated.status_code == 200, activated.text
+    for path in (f"/m/acme/products/{mall.product_id}", "/m/acme"):
+        text = await page(client, path)
+        assert script not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text, path

@@ -11,7 +11,6 @@ from fissionmall.campaigns.giftcards import service as vouchers
 from fissionmall.campaigns.invites import service as invites
 from fissionmall.campaigns.packets import service as packets
 from fissionmall.campaigns.pointsmall import service as points_mall
-from fissionmall.catalog import service as catalog
 from fissionmall.core.deps import ClockDep, SessionDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -29,15 +28,6 @@ async def order_packets(request: Request, order_id: RowId, seen: ShopperVisitorD
     earned = await packets.packets_for_order(session, clock, signed_in(seen), order_id)
     return render(request, "gifts/order_packets.html", seen, {"order_id": order_id, "packets": earned,
                                                               "words": packets.WORDS, "tab": "orders"})
-
-
-@router.get("/m/{merchant}/gifts/{campaign_id}", response_class=HTMLResponse)
-async def voucher_offer(request: Request, campaign_id: RowId, seen: VisitorDep, session: SessionDep,
-                        clock: ClockDep) -> HTMLResponse:
-    """A gift voucher on sale: bought through checkout like any product, as the campaign's own SKU."""
-    offer = await vouchers.offer(session, clock, seen.shop.id, campaign_id)
-    product = await catalog.product_detail(session, seen.shop.id, offer.product_id, shopper_view=False)
-    return render(request, "gifts/voucher_offer.html", seen, {"offer": offer, "product": product, "tab": "home"})
 
 
 @router.get("/m/{merchant}/me/vouchers", response_class=HTMLResponse)

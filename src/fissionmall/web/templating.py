@@ -12,11 +12,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fissionmall.core.auth import Shopper
+from fissionmall.core.durations import chinese_duration, countdown
 from fissionmall.core.money import yuan
 from fissionmall.merchants.models import Merchant
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["yuan"] = lambda fen: "" if fen is None else yuan(fen)
+templates.env.filters["duration"] = chinese_duration
+templates.env.filters["countdown"] = countdown
 BEIJING = timezone(timedelta(hours=8))
 """Times are stored in UTC; a shopper reads them in China's time."""
 templates.env.filters["when"] = lambda moment: moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")

@@ -23,7 +23,7 @@ from fissionmall.campaigns.giftcards import errors, repository
 from fissionmall.campaigns.giftcards.models import Voucher
 from fissionmall.campaigns.giftcards.schemas import GiftOut, GiftSettings, OfferOut, SentOut, VoucherOut
 from fissionmall.campaigns.giftcards.states import USABLE, VoucherStatus
-from fissionmall.campaigns.mechanic import Mechanic
+from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -191,6 +191,14 @@ async def offer(session: AsyncSession, clock: Clock, merchant_id: int, campaign_
     return _offer(campaign)
 
 
+async def page(session: AsyncSession, clock: Clock, merchant_id: int, campaign_id: int) -> dict[str, Any]:
+    """A gift voucher on sale and its share landing: bought through checkout like any product, as the campaign's
+    own SKU."""
+    on_sale = await offer(session, clock, merchant_id, campaign_id)
+    product = await catalog.product_detail(session, merchant_id, on_sale.product_id, shopper_view=False)
+    return {"offer": on_sale, "product": product, "tab": "home"}
+
+
 def _offer(campaign: Campaign) -> OfferOut:
     settings = settings_of(campaign)
     return OfferOut(campaign_id=campaign.id, name=campaign.name, product_id=settings.product_id,
@@ -307,4 +315,4 @@ MECHANIC = Mechanic(
     summary=lambda s: {"price_fen": s.price_fen, "value_fen": s.value_fen},
     rules_text="买一张礼券送给好友，好友凭一次性链接领取，在线或到店兑换一次；到期未领取的退回给你或退款。不抽奖。",
     orders=GiftOrders(), vouchers=CheckoutVouchers(), share_target=ShareTarget(KIND, _gift_target, poster),
-    tasks="fissionmall.campaigns.giftcards.tasks")
+    page=Page("gifts", "gifts/voucher_offer.html", page), tasks="fissionmall.campaigns.giftcards.tasks")
