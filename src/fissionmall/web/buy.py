@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.giftcards import service as giftcards
+from fissionmall.campaigns.groupbuy import service as groupbuy
 from fissionmall.catalog import service as catalog
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.schemas import CheckoutOut, LineIn, PlaceOrder
@@ -184,8 +185,9 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
         for item in order.items:
             if item.product_id not in reviewed:
                 to_review.setdefault(item.product_id, item.title)
+    group_id = await groupbuy.group_of_order(session, order.id) if order.kind == "group" else None
     return render(request, "buy/order.html", seen, {
-        "order": order, "status": STATUS_NAMES[order.status], "tab": "orders",
+        "order": order, "status": STATUS_NAMES[order.status], "tab": "orders", "group_id": group_id,
         "confirming": paying and order.status == "pending_payment",
         "seconds_left": _seconds_until(order.pay_before, clock), "refundable": order.status in REFUNDABLE,
         "to_review": to_review, "refund_status": REFUND_STATUS_NAMES})

@@ -314,6 +314,12 @@ def summary(settings: GroupBuySettings) -> dict[str, Any]:
             "prices": [sku.model_dump() for sku in settings.skus]}
 
 
+async def group_of_order(session: AsyncSession, order_id: int) -> int | None:
+    """The group an order of this kind belongs to, once its payment seated it (None before)."""
+    entries = await repository.group_orders(session, [order_id])
+    return entries[0].group_id if entries else None
+
+
 async def page(session: AsyncSession, clock: Clock, merchant_id: int, group_id: int) -> dict[str, Any]:
     """The group a friend shared: who is in, places left, time left, the price, the SKUs a friend may join with
     (their deposit when the campaign takes one), and the published rules."""
