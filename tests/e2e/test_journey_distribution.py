@@ -6,6 +6,7 @@ of them. B's withdrawal steps refuse a wrong ID number and an amount with three 
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,9 @@ async def test_my_pages_check_in_and_show_the_member_what_they_hold(people, serv
     assert points["checked_in_today"] and points["streak"] == 1
     got = points["entries"][0]["points"]
     await expect(page.locator(".checked")).to_have_text(f"今日已签到，获得 {got} 积分")
+    await page.click("text=晒出连续签到")  # the streak's show-off card, shared like any poster
+    await expect(page.locator("#share-link")).to_have_value(re.compile(r"/s/\w+$"))
+    await page.click("#share-close")
     await expect(page.locator(".day.on.today")).to_have_count(1)
     await d.shot(shots, "me-checkin")
     for path, name in (("/me/tasks", "me-tasks"), ("/me/level", "me-level"), ("/me/wallet", "me-wallet"),

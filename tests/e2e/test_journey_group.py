@@ -75,6 +75,7 @@ async def test_a_group_of_three_fills_through_a_shared_link(server: str, people,
     await page.click("text=发起拼团")
     orders = {leader.name: await order_and_pay(leader)}
     assert await page.locator("div.status").inner_text() == "待成团"
+    assert await page.locator("text=晒单：我省了").count() == 1  # paid at the group price: a show-off card to share
     await page.click("text=邀请好友参团")  # from the order page to the group the payment opened
     await page.wait_for_url("**/groups/*")
     group_id = int(page.url.rsplit("/", 1)[1])

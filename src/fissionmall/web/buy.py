@@ -186,8 +186,11 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
             if item.product_id not in reviewed:
                 to_review.setdefault(item.product_id, item.title)
     group_id = await groupbuy.group_of_order(session, order.id) if order.kind == "group" else None
+    saved = order_rules.savings(order.items_fen, [(a.kind, a.name, a.amount_fen) for a in order.adjustments])
+    shown_off = order.paid_at is not None and order.status not in ("refunding", "refunded")
     return render(request, "buy/order.html", seen, {
         "order": order, "status": STATUS_NAMES[order.status], "tab": "orders", "group_id": group_id,
+        "saved_fen": saved.before_fen - saved.after_fen if shown_off else 0,
         "confirming": paying and order.status == "pending_payment",
         "seconds_left": _seconds_until(order.pay_before, clock), "refundable": order.status in REFUNDABLE,
         "to_review": to_review, "refund_status": REFUND_STATUS_NAMES})
