@@ -53,7 +53,7 @@ async def test_demo_campaigns_live_idempotent_and_topped_up(runtime, app, clock)
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mall.test") as browser:
         for path in ["/", first.product, first.group, first.bargain, first.assist, *first.shares.values()]:
-            page = await browser.get(path)
+            page = await browser.get(path, follow_redirects=True)
             assert page.status_code == 200, (path, page.text[:300])
 
     clock.advance(days=1, minutes=1)

@@ -54,9 +54,11 @@ ID_OF: dict[str, str] = {
 }
 CAMPAIGN_OF = {"group-campaigns": "group_campaign", "bargain-campaigns": "bargain_campaign",
                "assist-campaigns": "assist_campaign", "invite-campaigns": "invite_campaign",
-               "points-mall": "points_mall_campaign", "campaigns": "group_campaign"}
+               "points-mall": "points_mall_campaign", "campaigns": "group_campaign",
+               "voucher-offers": "gift_campaign"}
 PACKET_OF = {"assists": "assist_packet", "packets": "coupon_packet"}
-RECORD_OF = {"groups": "group", "bargains": "bargain", "assists": "assist_packet"}
+RECORD_OF = {"groups": "group", "bargains": "bargain", "assists": "assist_packet", "packets": "coupon_packet",
+             "gifts": "gift_campaign", "invites": "customer"}
 BODY: dict[str, dict[str, Any]] = {
     # the smallest valid body of each writing route with an id, so that only the id can refuse it
     "PUT /admin/stores/{store_id}": {"name": "B's store"},
@@ -159,7 +161,8 @@ async def rows_of_every_kind(a: Mall, shopper: str = "alice") -> dict[str, Any]:
     ids["coupon_template"] = await template(a)
     await packet_campaign(a, template_id=ids["coupon_template"])
     ids["coupon_packet"] = (await bought_packet(a, buyer))["id"]
-    _, [ids["voucher"]] = await bought(a, buyer, await gift_campaign(a))
+    ids["gift_campaign"] = await gift_campaign(a)
+    _, [ids["voucher"]] = await bought(a, buyer, ids["gift_campaign"])
     await configure_points(a)
     ids["points_mall_campaign"] = await live(a, goods(a))
     ids["task"] = (await new_task(a, name=f"{a.slug} task"))["id"]
@@ -258,7 +261,8 @@ async def test_merchant_b_reaches_none_of_merchant_a_s_rows(client, runtime):
 
 NOT_OF_A_MALL = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz", "/readyz", "/metrics"}
 """The service describing itself and the platform's probes: the same for every mall, and about no mall's rows."""
-PUBLIC_CATALOGUE = {"/api/v1/products", "/api/v1/categories", "/api/v1/coupon-templates"}
+PUBLIC_CATALOGUE = {"/api/v1/products", "/api/v1/categories", "/api/v1/coupon-templates", "/api/v1/voucher-offers",
+                    "/api/v1/invite-campaigns"}
 """Browsing needs no login: a visitor names the mall with ?merchant=slug and sees its catalogue, A's included. A
 shopper's token names the mall instead, whatever ?merchant says; a staff token is no shopper's, so staff browse as
 visitors (here: of their own mall)."""
@@ -281,6 +285,11 @@ UNMARKED = {
     ("/api/v1/vouchers", "distributor"): "B's distributor holds no voucher",
     ("/api/v1/distributors/me", "shopper"): "B's shopper is no distributor",
     ("/api/v1/distributors/me/withdrawals", "shopper"): "B's shopper withdrew nothing",
+    ("/api/v1/me/addresses", "distributor"): "B's distributor saved no address",
+    ("/api/v1/voucher-offers", "*"): "a gift offer's name and words are the same in every test mall (its ids differ)",
+    ("/api/v1/invite-campaigns", "*"): "an invite campaign's name and rules are the same in every test mall",
+    ("/api/v1/distributors/me/team", "shopper"): "B's shopper is no distributor, and has no team",
+    ("/api/v1/distributors/me/team", "distributor"): "a team shows masked names and no ids",
 }
 """The differential check (the same answer once A's rows are gone) still covers these."""
 

@@ -491,7 +491,7 @@ async def test_the_distributor_page_shows_referrer_and_referrals(client, mall, r
     page = await mine(mall, a)
     assert page == {"distributor": None, "referrer_id": None, "referrals": 3, "frozen_fen": 0, "settled_fen": 0,
                     "withdrawable_fen": 0, "withdrawn_fen": 0,
-                    "entries": []}
+                    "entries": [], "payee": None}
     problem(await client.get("/distributors/me"), 401, "unauthenticated")
 
 

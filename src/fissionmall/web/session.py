@@ -27,6 +27,9 @@ from fissionmall.web.templating import Visitor, render, templates
 
 router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
 
+PAGE_PATHS = ("/m/", "/s/")
+"""Where the shopper pages are: their refusals are pages; everything else (the API, probes, metrics) answers
+problem+json."""
 SHARE_COOKIE = "fm_share"
 """The last share link this browser opened: a sign-in or an order made afterwards is attributed to it."""
 SHARE_DAYS = 7
@@ -183,7 +186,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _refused(request: Request, exc: DomainError) -> Response:
-        if request.url.path.startswith("/api/"):
+        if not request.url.path.startswith(PAGE_PATHS):
             return domain_problem(exc)
         return templates.TemplateResponse(request, "error.html", {"message": message_for(exc.code), "code": exc.code},
                                           status_code=exc.status)
