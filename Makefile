@@ -8,21 +8,30 @@ FM     := $(VENV)/bin/fissionmall
 PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/fissionmall_test
 
-.PHONY: run install test test-sqlite test-postgres lint services browser screenshots clean
+.PHONY: run install assets test test-sqlite test-postgres lint services browser screenshots clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q uv==0.13.8
 
-install: $(UV)
+install: $(UV) assets
 	$(UV) sync --frozen --inexact --no-dev
+
+# the console's charts: ECharts from the npm registry (package-lock.json), served by the mall itself
+VENDOR := src/fissionmall/web/static/vendor
+assets: $(VENDOR)/echarts.min.js
+
+$(VENDOR)/echarts.min.js: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/echarts/dist/echarts.min.js $@
 
 run: install
 	$(FM) migrate
 	$(FM) demo
 	$(FM) serve --host 127.0.0.1 --port 8000
 
-test: $(UV) services browser
+test: $(UV) assets services browser
 	$(UV) sync --frozen --inexact
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
@@ -52,4 +61,4 @@ browser:
 	bash scripts/ensure-browser.sh
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules $(VENDOR)

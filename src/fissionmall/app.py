@@ -64,6 +64,8 @@ from fissionmall.web import campaign_pages
 from fissionmall.web import session as web_session
 from fissionmall.web.account import router as account_router
 from fissionmall.web.buy import router as buy_router
+from fissionmall.web.console import CONSOLE_ROUTERS
+from fissionmall.web.console import session as console_session
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
 from fissionmall.web.docs import router as docs_router
 from fissionmall.web.gifts import router as gifts_router
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     install_error_handlers(app)
     web_session.install(app)
+    console_session.install(app)
     install_openapi(app, {platform_operator: ("platform", "PLATFORM_TOKEN: the platform operator, who creates "
                                                           "merchants.")})
     api_routers: tuple[APIRouter, ...] = (
@@ -110,7 +113,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for router in api_routers:
         app.include_router(router, prefix=API)
     page_routers = (web_session.router, pages_router, buy_router, campaign_pages.router, gifts_router, account_router,
-                    operations_router, *([docs_router] if settings.api_docs_enabled else []))
+                    operations_router, *CONSOLE_ROUTERS, *([docs_router] if settings.api_docs_enabled else []))
     for router in page_routers:
         app.include_router(router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
@@ -129,7 +132,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes,
                        upload_paths=[API + route.path for router in api_routers for route in router.routes
                                      if isinstance(route, APIRoute) and _takes_files(route)])
-    app.add_middleware(SecurityHeaders, private_prefixes=(f"{API}/admin", f"{API}/auth/"))
+    app.add_middleware(SecurityHeaders, private_prefixes=(f"{API}/admin", f"{API}/auth/", "/console"))
     configure_logging(settings.log_level, settings.log_json)
     return app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, literal, select, true, update
+from sqlalchemy import bindparam, exists, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.models import Campaign, CampaignQuota
@@ -117,3 +117,10 @@ async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, now: 
 async def any_live(session: AsyncSession, merchant_id: int, kinds: tuple[str, ...]) -> bool:
     """Whether the merchant runs a campaign of these kinds (active; the window is checked by who acts on it)."""
     return (await session.execute(_ANY_LIVE, dict(merchant_id=merchant_id, kinds=list(kinds)))).scalar() is not None
+
+
+async def live_campaigns_by_kind(session: AsyncSession, merchant_id: int) -> dict[str, int]:
+    rows = await session.execute(select(Campaign.kind, func.count())
+                                 .where(Campaign.merchant_id == merchant_id, Campaign.status == CampaignStatus.ACTIVE)
+                                 .group_by(Campaign.kind))
+    return {kind: int(n) for kind, n in rows}

@@ -24,10 +24,10 @@ _hasher = PasswordHasher()
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "owner": frozenset({"catalog.write", "orders.read", "orders.ship", "orders.adjust", "refunds.decide",
-                        "payouts.decide", "merchant.write", "staff.write"}),
-    "operator": frozenset({"catalog.write", "orders.read", "orders.ship", "orders.adjust"}),
-    "finance": frozenset({"orders.read", "refunds.decide", "payouts.decide"}),
-    "support": frozenset({"orders.read", "orders.ship"}),
+                        "payouts.decide", "merchant.write", "staff.write", "reviews.moderate", "audit.read"}),
+    "operator": frozenset({"catalog.write", "orders.read", "orders.ship", "orders.adjust", "reviews.moderate"}),
+    "finance": frozenset({"orders.read", "refunds.decide", "payouts.decide", "audit.read"}),
+    "support": frozenset({"orders.read", "orders.ship", "reviews.moderate"}),
 }
 
 
@@ -139,6 +139,9 @@ def _claims(request: Request, token: str, audience: str) -> dict[str, Any] | Non
 
 SHOPPER_COOKIE = "fm_shopper"
 """The shopper pages' session: the same signed token the API hands out, kept in an HttpOnly, SameSite=Lax cookie."""
+STAFF_COOKIE = "fm_staff"
+"""The merchant console's session: the staff token, in an HttpOnly, SameSite=Strict cookie (no link from another
+site arrives signed in to the console)."""
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -157,11 +160,32 @@ def cookie_shopper(request: Request) -> Shopper | None:
     return Shopper(int(claims["sub"]), int(claims["mid"])) if claims else None
 
 
+def cookie_staff_claims(request: Request) -> dict[str, Any] | None:
+    """The claims of the console's session cookie when it is genuine (its standing is checked by `staff_of`)."""
+    token = request.cookies.get(STAFF_COOKIE)
+    return _claims(request, token, "staff") if token else None
+
+
+_SESSION_COOKIES = {"shopper": SHOPPER_COOKIE, "staff": STAFF_COOKIE}
+
+
 def presents(request: Request, audience: str) -> bool:
-    """Whether the request carries a genuine credential for `audience`: a bearer token, or for a shopper the pages'
-    session cookie (whose CSRF check comes with the shopper dependency)."""
-    return bearer_claims(request, audience) is not None or (audience == "shopper" and cookie_shopper(request)
-                                                             is not None)
+    """Whether the request carries a genuine credential for `audience`: a bearer token, or the session cookie of the
+    shopper pages or of the console (whose CSRF check comes with the shopper's or staff member's dependency)."""
+    if bearer_claims(request, audience) is not None:
+        return True
+    token = request.cookies.get(_SESSION_COOKIES[audience])
+    return token is not None and _claims(request, token, audience) is not None
+
+
+def _check_csrf(request: Request, cookie: str) -> None:
+    """A state-changing request made with a session cookie must carry the session's CSRF token in X-CSRF-Token,
+    which a cross-site form cannot send."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = csrf_token(request.app.state.runtime.settings, request.cookies[cookie])
+    if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):
+        raise Forbidden("csrf_failed", "a request made with the session cookie must carry its X-CSRF-Token")
 
 
 # Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a hop per request for no gain.
@@ -174,10 +198,8 @@ async def optional_shopper(request: Request) -> Shopper | None:
     if claims:
         return Shopper(int(claims["sub"]), int(claims["mid"]))
     shopper = cookie_shopper(request)
-    if shopper is not None and request.method not in SAFE_METHODS:
-        expected = csrf_token(request.app.state.runtime.settings, request.cookies[SHOPPER_COOKIE])
-        if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):
-            raise Forbidden("csrf_failed", "a request made with the session cookie must carry its X-CSRF-Token")
+    if shopper is not None:
+        _check_csrf(request, SHOPPER_COOKIE)
     return shopper
 
 
@@ -189,11 +211,20 @@ async def current_shopper(request: Request) -> Shopper:
 
 
 async def current_staff(request: Request) -> StaffMember:
-    """A genuine staff token whose session still stands: the staff row (one read by primary key, in the request's
-    transaction) is active and has the session version the token was issued under. The role comes from the row."""
+    """A genuine staff token (bearer, or the console's session cookie with its CSRF token on a state-changing
+    request) whose session still stands."""
     claims = bearer_claims(request, "staff")
+    if claims is None and (claims := cookie_staff_claims(request)) is not None:
+        _check_csrf(request, STAFF_COOKIE)
     if claims is None:
         raise Unauthorized("unauthenticated", "a valid staff token is required")
+    return await staff_of(request, claims)
+
+
+async def staff_of(request: Request, claims: dict[str, Any]) -> StaffMember:
+    """The staff member of genuine claims whose session still stands: the staff row (one read by primary key, in the
+    request's transaction) is active and has the session version the token was issued under, so a disabled account
+    loses access at its next request. The role comes from the row."""
     staff_id = int(claims["sub"])
     standing = await request.app.state.runtime.staff_standing(request.state.session, staff_id)
     if (standing is None or not standing.active or standing.session_version != claims.get("sv")

@@ -17,7 +17,7 @@ _EVERY_ANSWER = [
 _NOT_FRAMED = (b"content-security-policy", b"frame-ancestors 'none'")
 _PAGE_POLICY = (b"content-security-policy", b"; ".join((
     b"default-src 'self'",
-    b"img-src 'self' https: http:",  # a product's images may be on the merchant's own image host
+    b"img-src 'self' blob: https: http:",  # a product's images may be on the merchant's image host; blob: previews
     b"object-src 'none'",
     b"base-uri 'none'",
     b"form-action 'self'",
@@ -33,7 +33,7 @@ a QR code, a static file) keeps the caching its endpoint chose."""
 class SecurityHeaders:
     """On every answer: no MIME sniffing, no full referrer to other sites, never framed; on HTML pages, only the
     mall's own scripts and styles; nothing personal kept by a cache (a request with a token or the pages' session
-    cookie, the admin API, logins).
+    cookie or the console's, the admin API, the console, logins).
     The header lists are built once; per answer it is one scan of the answer's own headers."""
 
     def __init__(self, app: ASGIApp, *, private_prefixes: tuple[str, ...]) -> None:
@@ -48,7 +48,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         private = scope["path"].startswith(self.private_prefixes) or any(
-            name == b"authorization" or (name == b"cookie" and b"fm_shopper=" in value)
+            name == b"authorization" or (name == b"cookie" and (b"fm_shopper=" in value or b"fm_staff=" in value))
             for name, value in scope["headers"])
 
         async def sending(message: Message) -> None:

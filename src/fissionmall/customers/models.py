@@ -12,8 +12,9 @@ from fissionmall.db.base import Base, Id, IdMixin
 
 class Customer(IdMixin, Base):
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("merchant_id", "openid"), Index("ix_customers_signup_device", "merchant_id",
-                                                                        "signup_device_id"))
+    __table_args__ = (UniqueConstraint("merchant_id", "openid"),
+                      Index("ix_customers_signup_device", "merchant_id", "signup_device_id"),
+                      Index("ix_customers_merchant_created", "merchant_id", "created_at"))
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
     openid: Mapped[str] = mapped_column(String(64))

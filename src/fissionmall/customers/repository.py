@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.customers.models import Customer, SavedAddress
-from fissionmall.db.sql import insert_ignoring_conflicts, table
+from fissionmall.db.sql import china_day, insert_ignoring_conflicts, table
 
 
 async def insert_if_absent(session: AsyncSession, **values: object) -> int | None:
@@ -97,3 +97,13 @@ async def make_default(session: AsyncSession, merchant_id: int, customer_id: int
 
 async def delete_address(session: AsyncSession, address_id: int) -> None:
     await session.execute(delete(SavedAddress).where(SavedAddress.id == address_id))
+
+
+async def new_customers_by_day(session: AsyncSession, merchant_id: int,
+                               since: datetime) -> list[tuple[str, int, int]]:
+    """(day in China's time, customers who signed up, how many of them through a share link) since `since`."""
+    day = china_day(Customer.created_at)
+    rows = await session.execute(select(day, func.count(), func.count(Customer.acquired_by_share_id))
+                                 .where(Customer.merchant_id == merchant_id, Customer.created_at >= since)
+                                 .group_by(day))
+    return [(str(d), int(n), int(shared)) for d, n, shared in rows]

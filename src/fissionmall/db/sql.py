@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import String, Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from fissionmall.db.base import UtcDateTime
 
@@ -70,3 +72,21 @@ async def add_unique(session: AsyncSession, *objects: Any) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+class china_day(FunctionElement[str]):  # noqa: N801  (used like a SQL function)
+    """The calendar day, in China's time (UTC+8, no daylight saving), of a stored UTC moment: for counting by day.
+    PostgreSQL: `(t AT TIME ZONE 'Asia/Shanghai')::date`; SQLite: `date(t, '+8 hours')`."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(china_day, "postgresql")
+def _china_day_postgresql(element: china_day, compiler: Any, **kw: Any) -> str:
+    return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
+
+
+@compiles(china_day, "sqlite")
+def _china_day_sqlite(element: china_day, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"

@@ -196,13 +196,18 @@ async def add_staff(session: AsyncSession, now: datetime, owner: StaffMember, bo
     return staff
 
 
+async def staff_member(session: AsyncSession, merchant_id: int, staff_id: int) -> Staff:
+    staff = await repository.staff_member(session, merchant_id, staff_id)
+    if staff is None:
+        raise NotFound("staff_not_found", f"no staff member {staff_id}")
+    return staff
+
+
 async def update_staff(session: AsyncSession, now: datetime, owner: StaffMember, staff_id: int,
                        body: StaffPatch) -> Staff:
     """Owners manage staff; an owner cannot demote or disable themselves (someone must stay in charge). Any change
     (role, active, password) ends the member's sessions, so it applies from their very next request."""
-    staff = await repository.staff_member(session, owner.merchant_id, staff_id)
-    if staff is None:
-        raise NotFound("staff_not_found", f"no staff member {staff_id}")
+    staff = await staff_member(session, owner.merchant_id, staff_id)
     if staff.id == owner.staff_id and (body.active is False or body.role not in (None, "owner")):
         raise Conflict("cannot_demote_self", "an owner cannot disable or demote themselves")
     before = _standing(staff)

@@ -23,6 +23,7 @@ class Order(IdMixin, Base):
         CheckConstraint("refunded_fen >= 0 AND refund_reserved_fen >= refunded_fen", name="refund_order"),
         Index("ix_orders_status_due", "status", "due_at"),
         Index("ix_orders_merchant_customer", "merchant_id", "customer_id", "id"),
+        Index("ix_orders_merchant_paid", "merchant_id", "paid_at"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
@@ -99,6 +100,7 @@ class Refund(IdMixin, Base):
         UniqueConstraint("order_id", "seq"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("status IN ('requested', 'processing', 'succeeded', 'rejected')", name="status"),
+        Index("ix_refunds_merchant_succeeded", "merchant_id", "succeeded_at"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.db.sql import table
+from fissionmall.db.sql import china_day, table
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.orders.states import REFUND_STATES, RefundStatus
 
@@ -267,3 +267,21 @@ async def insert_refunds(session: AsyncSession, rows: list[dict[str, Any]]) -> l
         return []
     result = await session.execute(insert(Refund).returning(Refund.id, Refund.refund_no, Refund.merchant_id), rows)
     return [(int(i), str(n), int(m)) for i, n, m in result.all()]
+
+
+async def sales_by_day(session: AsyncSession, merchant_id: int, since: datetime) -> list[tuple[str, int, int]]:
+    """(day in China's time, orders paid that day, fen paid) since `since`: one indexed range scan."""
+    day = china_day(Order.paid_at)
+    rows = await session.execute(select(day, func.count(), func.sum(Order.paid_fen))
+                                 .where(Order.merchant_id == merchant_id, Order.paid_at >= since)
+                                 .group_by(day))
+    return [(str(d), int(n), int(fen or 0)) for d, n, fen in rows]
+
+
+async def refunds_by_day(session: AsyncSession, merchant_id: int, since: datetime) -> list[tuple[str, int, int]]:
+    """(day, refunds that reached the buyer that day, fen given back) since `since`."""
+    day = china_day(Refund.succeeded_at)
+    rows = await session.execute(select(day, func.count(), func.sum(Refund.amount_fen))
+                                 .where(Refund.merchant_id == merchant_id, Refund.succeeded_at >= since)
+                                 .group_by(day))
+    return [(str(d), int(n), int(fen or 0)) for d, n, fen in rows]

@@ -27,7 +27,7 @@ from fissionmall.web.templating import Visitor, render, templates
 
 router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
 
-PAGE_PATHS = ("/m/", "/s/")
+PAGE_PATHS = ("/m/", "/s/", "/console")
 """Where the shopper pages are: their refusals are pages; everything else (the API, probes, metrics) answers
 problem+json."""
 SHARE_COOKIE = "fm_share"
@@ -101,7 +101,7 @@ async def demo_sign_in(request: Request, seen: VisitorDep, session: SessionDep, 
                        next: Annotated[str, Form()] = "") -> Response:
     """The demo's one-tap sign-in (dev login): this browser's device id is the account, the nickname is the
     shopper's to choose."""
-    _same_origin(request, runtime.settings)
+    same_origin(request, runtime.settings)
     back_to = safe_next(next, seen.url())
     name = nickname.strip()
     if not name or len(name) > 20:
@@ -147,13 +147,13 @@ async def wechat_return(request: Request, seen: VisitorDep, session: SessionDep,
 
 @router.post("/m/{merchant}/logout")
 async def sign_out(request: Request, seen: VisitorDep, runtime: RuntimeDep) -> Response:
-    _same_origin(request, runtime.settings)
+    same_origin(request, runtime.settings)
     response = RedirectResponse(seen.url(), status_code=303)
     response.delete_cookie(SHOPPER_COOKIE, path="/")
     return response
 
 
-def _same_origin(request: Request, settings: Settings) -> None:
+def same_origin(request: Request, settings: Settings) -> None:
     """A sign-in or sign-out form posted from another site is refused (login CSRF): browsers send Origin on
     every POST."""
     origin = request.headers.get("origin")
@@ -188,5 +188,6 @@ def install(app: FastAPI) -> None:
     async def _refused(request: Request, exc: DomainError) -> Response:
         if not request.url.path.startswith(PAGE_PATHS):
             return domain_problem(exc)
-        return templates.TemplateResponse(request, "error.html", {"message": message_for(exc.code), "code": exc.code},
+        page = "console/error.html" if request.url.path.startswith("/console") else "error.html"
+        return templates.TemplateResponse(request, page, {"message": message_for(exc.code), "code": exc.code},
                                           status_code=exc.status)

@@ -37,6 +37,7 @@
       if (el.type === "radio" && !el.checked) return;
       if (value === "" && el.hasAttribute("data-optional")) return;
       if (el.hasAttribute("data-fen")) { put(out, el.name, fen(el)); return; }
+      if (el.hasAttribute("data-duration")) { put(out, el.name, duration(form, el)); return; }
       put(out, el.name, el.hasAttribute("data-int") && value !== "" ? Number(value) : value);
     });
     return out;
@@ -48,6 +49,17 @@
     var match = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(el.value);
     if (!match) throw {code: "invalid_request", errors: [{field: el.name, hint: "请填写正确的金额，如 12.50"}]};
     return parseInt(match[1], 10) * 100 + parseInt(((match[2] || "") + "00").slice(0, 2), 10);
+  }
+
+  // A duration typed as a number and a unit (分钟 / 小时 / 天), sent in the API's unit (data-duration: seconds per
+  // unit of the API's field); a span that is not a whole number of the API's units is refused by the field.
+  function duration(form, el) {
+    var unit = form.querySelector('[data-unit-for="' + el.name + '"]'), per = Number(el.dataset.duration);
+    var seconds = /^\s*\d{1,6}\s*$/.test(el.value) ? parseInt(el.value, 10) * Number(unit ? unit.value : 1) : NaN;
+    if (isNaN(seconds) || seconds % per) {
+      throw {code: "invalid_request", errors: [{field: el.name, hint: "请填写正确的时长（整数）"}]};
+    }
+    return seconds / per;
   }
 
   function fill(template, answer) {

@@ -1,0 +1,8 @@
+"""The merchant console at /console: server-rendered pages for the four staff roles. Pages read through the domains'
+services; every change goes through the merchant API (the pages' forms post JSON to it with the console's session
+cookie and CSRF token), so the console and any other client obey the same rules and write the same audit log."""
+
+from fissionmall.web.console import dashboard, session
+
+CONSOLE_ROUTERS = (session.router, dashboard.router)
+"""Every console page's router, in menu order."""
