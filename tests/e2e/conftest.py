@@ -152,3 +152,57 @@ async def owner_api(server: str, method: str, path: str, **kwargs: Any) -> Any:
                                         **kwargs)
     assert response.status_code < 400, response.text
     return response.json()
+
+
+DESKTOP = {"width": 1280, "height": 800}
+DEMO_PASSWORD = OWNER["password"]
+
+
+@dataclass
+class StaffDesk:
+    """One staff member at a desktop browser, signed in to the console through its sign-in page."""
+
+    role: str
+    context: BrowserContext
+    page: Page
+    base: str
+    refused: list[str]
+
+    async def open(self, path: str) -> Page:
+        await self.page.goto(self.base + path)
+        return self.page
+
+    async def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The merchant API as this role (its own bearer token): for checking what the console did, never for acting."""
+        async with httpx.AsyncClient(base_url=f"{self.base}/api/v1", timeout=10) as client:
+            login = await client.post("/admin/auth/login", json={**OWNER, "username": self.role})
+            response = await client.request(method, path, headers={"Authorization": f"Bearer {login.json()['token']}"},
+                                            **kwargs)
+        assert response.status_code < 400, response.text
+        return response.json()
+
+    async def shot(self, folder: Path, name: str) -> None:
+        await self.page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+
+@pytest.fixture
+async def staff(browser: Browser, server: str) -> AsyncIterator[Callable[[str], Awaitable[StaffDesk]]]:
+    """staff("finance") -> the demo's member of that role signed in to the console at a desktop's size."""
+    contexts: list[BrowserContext] = []
+
+    async def desk(role: str) -> StaffDesk:
+        context = await browser.new_context(viewport=DESKTOP, locale="zh-CN")
+        contexts.append(context)
+        page = await context.new_page()
+        member = StaffDesk(role, context, page, server, refused_by_the_policy(page))
+        await member.open("/console/login")
+        await page.fill("input[name=merchant_slug]", SHOP)
+        await page.fill("input[name=username]", role)
+        await page.fill("input[name=password]", DEMO_PASSWORD)
+        async with page.expect_navigation():
+            await page.click("button:has-text('登录')")
+        return member
+
+    yield desk
+    for context in contexts:
+        await context.close()

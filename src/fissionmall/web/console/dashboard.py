@@ -32,9 +32,9 @@ def _series(rows: list[tuple[str, int, int]], days: list[str]) -> tuple[list[int
 
 def _bars(title: str, days: list[str], series: list[dict[str, Any]], *, money: bool = False) -> dict[str, Any]:
     """An ECharts option: one bar or line series per entry, days along the bottom (amounts already in yuan)."""
-    return {"title": {"text": title, "textStyle": {"fontSize": 14}},
+    return {"title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
             "tooltip": {"trigger": "axis"}, "legend": {"top": 0, "right": 0},
-            "grid": {"left": 56, "right": 16, "top": 40, "bottom": 28},
+            "grid": {"left": 56, "right": 16, "top": 56, "bottom": 28},
             "xAxis": {"type": "category", "data": [d[5:] for d in days]},
             "yAxis": {"type": "value", "name": "元" if money else "", "minInterval": 0 if money else 1},
             "series": series}
@@ -66,7 +66,7 @@ def dashboard_facts(today: date, sales: list[tuple[str, int, int]], refunds: lis
                 {"name": "其他渠道", "type": "bar", "stack": "new", "data": [n - s for n, s in zip(new, via_share,
                                                                                            strict=True)],
                  "itemStyle": {"color": ORANGE}}]),
-            "campaigns": {"title": {"text": "进行中的活动", "textStyle": {"fontSize": 14}},
+            "campaigns": {"title": {"text": "进行中的活动", "left": 0, "textStyle": {"fontSize": 14}},
                           "tooltip": {"trigger": "item"},
                           "series": [{"type": "pie", "radius": ["40%", "68%"], "top": 24,
                                       "data": [{"name": KIND_NAMES.get(kind, kind), "value": n}
