@@ -1,5 +1,5 @@
-"""What a shopper reads when a request is refused: Chinese text for each stable problem `code`, and for each kind of
-field error. Problem answers carry it as `message` (and each field error as `hint`), so every front end (the shopper
+"""What a shopper or a merchant's staff reads when a request is refused: Chinese text for each stable problem `code`,
+and for each kind of field error. Problem answers carry it as `message` (and each field error as `hint`), so every front end (the shopper
 pages, a mini-program) shows the same words without a table of its own."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ FALLBACK = "操作未成功，请稍后再试"
 BY_CODE: dict[str, str] = {
     "unauthenticated": "请先登录",
     "csrf_failed": "页面已过期，请刷新后再试",
+    "forbidden": "你的账号角色无权进行此操作",
     "invalid_request": "填写的内容有误，请检查后再提交",
     "not_found": "内容不存在或已下架",
     "server_busy": "当前人数较多，请稍后再试",
