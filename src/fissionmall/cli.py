@@ -56,15 +56,18 @@ def demo() -> None:
     Safe to run twice: a second run only replaces what time has ended."""
     from fissionmall.composition import build_runtime
     from fissionmall.demo import CUSTOMERS, DEMO_PASSWORD, DEMO_SLUG, load_demo
-    from fissionmall.demo_campaigns import load_demo_campaigns
+    from fissionmall.demo_campaigns import DemoClock, load_demo_campaigns, load_demo_history
 
-    runtime = build_runtime(settings_or_exit())
+    runtime = build_runtime(settings_or_exit(), clock=DemoClock())
 
     async def run() -> tuple[bool, Showcase]:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("demo data", total=None)
             try:
                 created = await load_demo(runtime, lambda step: progress.update(task, description=step))
+                if created:
+                    await load_demo_history(runtime, DEMO_SLUG, CUSTOMERS,
+                                            lambda step: progress.update(task, description=step))
                 return created, await load_demo_campaigns(runtime, DEMO_SLUG, CUSTOMERS,
                                                           lambda step: progress.update(task, description=step))
             finally:

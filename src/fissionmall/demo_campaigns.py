@@ -11,8 +11,9 @@ ended (a group, a bargain, a packet, a campaign's window) is replaced, so the de
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -52,7 +53,9 @@ from fissionmall.loyalty.points.schemas import PointsConfigIn
 from fissionmall.loyalty.tasks import service as tasks
 from fissionmall.loyalty.tasks.schemas import TaskIn
 from fissionmall.merchants import service as merchants
-from fissionmall.orders.schemas import Address, CampaignChoice
+from fissionmall.orders import refunds
+from fissionmall.orders import service as orders
+from fissionmall.orders.schemas import Address, CampaignChoice, RefundIn, Ship
 from fissionmall.payments import service as payments
 from fissionmall.payments.providers.sandbox import NOTIFY_PATH
 from fissionmall.sharing import service as sharing
@@ -135,25 +138,68 @@ class _Demo:
         async with self.runtime.sessionmaker() as session:
             merchant = await merchants.merchant_by_slug(session, self.slug)
             self.merchant_id = merchant.id
-            owner = next(s for s in await merchants.list_staff(session, merchant.id) if s.role == "owner")
-            self.staff = StaffMember(staff_id=owner.id, merchant_id=merchant.id, role="owner")
+            self.staff = await self._owner_at_work(session)
             everyone = [await self._sign_in(session, openid, nickname, n) for n, (openid, nickname)
                         in enumerate([*shoppers, *FRIENDS])]
             self.people, self.friends = everyone[:len(shoppers)], everyone[len(shoppers):]
-            self.skus = {product.title: (product.id, sku.id, sku.price_fen) for product in (await session.execute(
-                select(Product).where(Product.merchant_id == merchant.id).options(selectinload(Product.skus))
-            )).scalars() for sku in sorted(product.skus, key=lambda s: s.id)[:1]}
+            self.skus = await self._first_skus(session)
             await self._loyalty(session)
             templates = await self._coupon_templates(session)
             for kind, name, settings in self._campaigns(templates):
                 self.campaign[kind] = await self._live(session, kind, name, settings)
             await session.commit()
 
-    async def _sign_in(self, session: AsyncSession, openid: str, nickname: str, n: int) -> Person:
-        client = ClientInfo(device_id=f"{openid}-phone", ip=f"10.{n + 1}.0.8")
+    async def _sign_in(self, session: AsyncSession, openid: str, nickname: str, n: int,
+                       share_code: str | None = None) -> Person:
+        client = ClientInfo(device_id=f"{openid}-phone", ip=f"10.{n % 250 + 1}.0.8")
         token = await customers.dev_login(session, self.runtime, DevLogin(
-            merchant_slug=self.slug, openid=openid, nickname=nickname), client)
+            merchant_slug=self.slug, openid=openid, nickname=nickname, share_code=share_code), client)
         return Person(Shopper(customer_id=token.customer_id, merchant_id=self.merchant_id), client)
+
+    async def know_the_shop(self) -> None:
+        """The merchant, its owner and the first SKU of each product (what start() learns, for a loader that only
+        buys and sells)."""
+        async with self.runtime.sessionmaker() as session:
+            self.merchant_id = (await merchants.merchant_by_slug(session, self.slug)).id
+            self.staff = await self._owner_at_work(session)
+            self.skus = await self._first_skus(session)
+
+    async def _owner_at_work(self, session: AsyncSession) -> StaffMember:
+        owner = next(s for s in await merchants.list_staff(session, self.merchant_id) if s.role == "owner")
+        return StaffMember(staff_id=owner.id, merchant_id=self.merchant_id, role="owner")
+
+    async def _first_skus(self, session: AsyncSession) -> dict[str, tuple[int, int, int]]:
+        return {product.title: (product.id, sku.id, sku.price_fen) for product in (await session.execute(
+            select(Product).where(Product.merchant_id == self.merchant_id).options(selectinload(Product.skus))
+        )).scalars() for sku in sorted(product.skus, key=lambda s: s.id)[:1]}
+
+    async def after_sale(self, order_id: int, luck: float) -> None:
+        """What the shop does with a paid order: most ship the same day, one in eight is short of stock and part of
+        it is refunded (the refund reaches the buyer through the worker)."""
+        async with self.runtime.sessionmaker() as session:
+            if luck < 0.125:
+                order = await orders.get_order(session, self.merchant_id, order_id)
+                await refunds.merchant_refund(session, self.runtime.clock, self.staff, order_id, RefundIn(
+                    amount_fen=max(1, order.paid_fen // 3), reason="部分缺货，退还差价"))
+            elif luck < 0.8:
+                await orders.ship(session, self.runtime.clock, self.staff, order_id, Ship(
+                    carrier="顺丰速运", tracking_no=f"SF{order_id:010d}"))
+            await session.commit()
+        await self.work()
+
+    async def person(self, openid: str, nickname: str, share_code: str | None = None) -> Person:
+        """A shopper signed in (signed up the first time, attributed to `share_code`'s sharer)."""
+        async with self.runtime.sessionmaker() as session:
+            someone = await self._sign_in(session, openid, nickname, sum(map(ord, openid)), share_code)
+            await session.commit()
+        return someone
+
+    async def product_link(self, sharer: Person, title: str) -> str:
+        """The code of the sharer's link to a product."""
+        async with self.runtime.sessionmaker() as session:
+            link = await self._share(session, sharer, "product", self.skus[title][0])
+            await session.commit()
+        return link.removeprefix("/s/")
 
     async def _loyalty(self, session: AsyncSession) -> None:
         """Check-in points rules and a few tasks, as the owner sets them in the console."""
@@ -391,3 +437,57 @@ class _Demo:
         described = sharing.describe(self.runtime.settings, share) if share else await sharing.create_share(
             session, self.runtime, sharer.shopper, ShareIn(target_type=target_type, target_id=target_id))
         return f"/s/{described.code}"
+
+
+HISTORY_DAYS = 29
+NEWCOMERS = ("晓雯", "老周", "阿宁", "小鱼", "大鹏", "佳佳", "思思", "阿强", "文文", "小北", "安安", "乐乐",
+             "果果", "明明", "小夏", "蓝蓝", "豆豆", "阿飞", "米粒", "小雨", "阿梅", "小石", "可可", "老王", "糖糖",
+             "阿伦", "七七", "小满", "大熊", "柚子")
+
+
+class DemoClock:
+    """The system's time, set back by `behind` while the loader draws the demo's past (the payment provider and the
+    worker read the same clock, so a past day's order is paid that day)."""
+
+    def __init__(self) -> None:
+        self.behind = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) - self.behind
+
+
+async def load_demo_history(runtime: Runtime, slug: str, shoppers: Sequence[tuple[str, str]],
+                            progress: Callable[[str], None] = lambda _: None) -> None:
+    """A month of trade behind a new demo merchant, so the console's charts have something to draw: each past day,
+    a few newcomers sign up (most through a customer's share link, as fission brings them) and customers buy and
+    pay, all through the same use cases, on a clock set back to that day (the runtime's clock must be a DemoClock).
+    Seeded: every run draws the same month."""
+    clock = runtime.clock
+    assert isinstance(clock, DemoClock), "the demo's past is drawn on a clock the loader can set back"
+    draw = random.Random(2026)
+    runtime = dataclasses.replace(runtime, http_transport=None)
+    runtime.http_transport = NotificationsInProcess(runtime)
+    demo = _Demo(runtime, slug)
+    await demo.know_the_shop()
+    buyers: list[tuple[str, str]] = list(shoppers)
+    newcomers = iter(enumerate(NEWCOMERS))
+    today = datetime.now(UTC)
+    try:
+        for days_ago in range(HISTORY_DAYS, 0, -1):
+            progress(f"history {HISTORY_DAYS - days_ago + 1}/{HISTORY_DAYS}")
+            clock.behind = timedelta(days=days_ago, hours=today.hour - 2)
+            for _ in range(draw.choice((0, 0, 1, 1, 2))):
+                n, name = next(newcomers, (None, ""))
+                if n is None:
+                    break
+                clock.behind -= timedelta(minutes=draw.randint(10, 90))
+                inviter = await demo.person(*draw.choice(buyers)) if draw.random() < 0.7 else None
+                link = await demo.product_link(inviter, draw.choice(list(demo.skus))) if inviter else None
+                buyers.append((f"demo-history-{n}", name))
+                await demo.person(*buyers[-1], share_code=link)
+            for _ in range(draw.randint(1, 4)):
+                clock.behind -= timedelta(minutes=draw.randint(5, 60))
+                order_id = await demo._buy(await demo.person(*draw.choice(buyers)), None, draw.choice(list(demo.skus)))
+                await demo.after_sale(order_id, draw.random())
+    finally:
+        clock.behind = timedelta(0)

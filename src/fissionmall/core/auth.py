@@ -242,4 +242,15 @@ def staff_with(permission: str) -> Callable[..., Awaitable[StaffMember]]:
             raise Forbidden("forbidden", f"role {staff.role} may not {permission}")
         return staff
 
+    check.permission = permission  # type: ignore[attr-defined]  # read by route_permission
     return check
+
+
+def route_permission(dependant: Any) -> str | None:
+    """The permission a route's staff dependency demands (None for any staff member or no staff at all): the
+    console's role matrix is checked against it."""
+    for dependency in dependant.dependencies:
+        found = getattr(dependency.call, "permission", None) or route_permission(dependency)
+        if found:
+            return str(found)
+    return None

@@ -1,6 +1,6 @@
-"""What a shopper or a merchant's staff reads when a request is refused: Chinese text for each stable problem `code`,
-and for each kind of field error. Problem answers carry it as `message` (and each field error as `hint`), so every front end (the shopper
-pages, a mini-program) shows the same words without a table of its own."""
+"""What a shopper or a merchant's staff reads when a request is refused: Chinese text for each stable problem
+`code`, and for each kind of field error. Problem answers carry it as `message` (and each field error as `hint`), so
+every front end (the shopper pages, the console, a mini-program) shows the same words without a table of its own."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def _bars(title: str, days: list[str], series: list[dict[str, Any]], *, money: b
             "tooltip": {"trigger": "axis"}, "legend": {"top": 0, "right": 0},
             "grid": {"left": 56, "right": 16, "top": 56, "bottom": 28},
             "xAxis": {"type": "category", "data": [d[5:] for d in days]},
-            "yAxis": {"type": "value", "name": "元" if money else "", "minInterval": 0 if money else 1},
+            "yAxis": {"type": "value", "minInterval": 0 if money else 1},
             "series": series}
 
 
@@ -55,11 +55,11 @@ def dashboard_facts(today: date, sales: list[tuple[str, int, int]], refunds: lis
                   "via_share": sum(via_share), "refund_fen": sum(refund_fen), "refunds": sum(refund_count)},
         "live": sum(live.values()),
         "charts": {
-            "sales": _bars("近 30 天销售额与退款", days, [
+            "sales": _bars("近 30 天销售额与退款（元）", days, [
                 {"name": "销售额", "type": "bar", "data": to_yuan, "itemStyle": {"color": BLUE}},
                 {"name": "退款", "type": "bar", "data": refunds_yuan, "itemStyle": {"color": RED}}], money=True),
             "orders": _bars("近 30 天支付订单", days, [
-                {"name": "支付订单", "type": "line", "data": paid_orders, "smooth": True,
+                {"name": "支付订单", "type": "line", "data": paid_orders, "areaStyle": {"opacity": 0.15},
                  "itemStyle": {"color": BLUE}}]),
             "customers": _bars("近 30 天新客户", days, [
                 {"name": "分享带来", "type": "bar", "stack": "new", "data": via_share, "itemStyle": {"color": GREEN}},

@@ -84,6 +84,7 @@ def console_page(permission: str) -> Callable[..., Awaitable[Console]]:
             raise Forbidden("forbidden", f"role {console.staff.role} may not open this page")
         return console
 
+    check.permission = permission  # type: ignore[attr-defined]  # read by core.auth.route_permission
     return check
 
 
