@@ -229,3 +229,8 @@ async def give_units(session: AsyncSession, campaign_id: int, quantity: int) -> 
 async def unclaim(session: AsyncSession, campaign_id: int, customer_id: int, quantity: int) -> None:
     await repository.return_stock(session, campaign_id, quantity)
     await repository.return_quota(session, campaign_id, customer_id)
+
+
+async def live_by_kind(session: AsyncSession, merchant_id: int) -> dict[str, int]:
+    """How many of the merchant's campaigns are live, by kind."""
+    return await repository.live_campaigns_by_kind(session, merchant_id)

@@ -206,3 +206,8 @@ async def _require_address(session: AsyncSession, shopper: Shopper, address_id: 
 async def _make_default(session: AsyncSession, shopper: Shopper, address: SavedAddress) -> None:
     await repository.make_default(session, shopper.merchant_id, shopper.customer_id, address.id)
     await session.refresh(address)
+
+
+async def signups_by_day(session: AsyncSession, merchant_id: int, since: datetime) -> list[tuple[str, int, int]]:
+    """(day in China's time, customers who signed up, how many through a share link) since `since`."""
+    return await repository.new_customers_by_day(session, merchant_id, since)

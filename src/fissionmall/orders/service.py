@@ -365,3 +365,11 @@ async def _savings(session: AsyncSession, order: Order) -> rules.Savings:
 
 
 SHARE_TARGET = ShareTarget("order", order_share_target, saved_card)
+
+
+async def trade_by_day(session: AsyncSession, merchant_id: int,
+                       since: datetime) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """The console's day counts since `since` (China's days): (day, orders paid, fen paid) and (day, refunds that
+    reached the buyer, fen given back)."""
+    return (await repository.sales_by_day(session, merchant_id, since),
+            await repository.refunds_by_day(session, merchant_id, since))

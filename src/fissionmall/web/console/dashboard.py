@@ -9,12 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from fissionmall.campaigns import repository as campaigns
+from fissionmall.campaigns import service as campaigns
 from fissionmall.core.deps import ClockDep, SessionDep
 from fissionmall.core.money import yuan
 from fissionmall.core.transaction import TransactionalRoute
-from fissionmall.customers import repository as customers
-from fissionmall.orders import repository as orders
+from fissionmall.customers import service as customers
+from fissionmall.orders import service as orders
 from fissionmall.web.console.nav import KIND_NAMES
 from fissionmall.web.console.session import ConsoleReader, render
 from fissionmall.web.templating import BEIJING
@@ -81,8 +81,7 @@ async def dashboard(request: Request, console: ConsoleReader, session: SessionDe
     today = now.astimezone(BEIJING).date()
     since = datetime.combine(today - timedelta(days=DAYS - 1), datetime.min.time(), BEIJING)
     merchant_id = console.staff.merchant_id
-    facts = dashboard_facts(today, await orders.sales_by_day(session, merchant_id, since),
-                            await orders.refunds_by_day(session, merchant_id, since),
-                            await customers.new_customers_by_day(session, merchant_id, since),
-                            await campaigns.live_campaigns_by_kind(session, merchant_id))
+    sales, refunds = await orders.trade_by_day(session, merchant_id, since)
+    facts = dashboard_facts(today, sales, refunds, await customers.signups_by_day(session, merchant_id, since),
+                            await campaigns.live_by_kind(session, merchant_id))
     return render(request, "console/dashboard.html", console, {"section": "/console", "facts": facts})
