@@ -74,7 +74,10 @@
       !navigator.mediaDevices.getUserMedia) return;
   var field = document.querySelector(button.dataset.scan), video = document.querySelector(button.dataset.video);
   var note = document.querySelector(button.dataset.note), stream = null;
-  button.hidden = false;
+  // some browsers have the class but no QR reader on this platform: the button only where QR codes can be read
+  Promise.resolve(window.BarcodeDetector.getSupportedFormats ? window.BarcodeDetector.getSupportedFormats() : [])
+    .then(function (formats) { button.hidden = formats.indexOf("qr_code") < 0; })
+    .catch(function () { button.hidden = true; });
 
   function stop() {
     if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
