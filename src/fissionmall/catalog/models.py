@@ -24,6 +24,7 @@ class Product(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("status IN ('on_sale', 'off_sale')", name="status"),
         Index("ix_products_merchant_status_id", "merchant_id", "status", "id"),
+        Index("ix_products_merchant_category_id", "merchant_id", "category_id", "id"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))

@@ -109,3 +109,34 @@ async def foreign_ids(session: AsyncSession, merchant_id: int, model: type[Produ
     statement = select(model.id).where(model.merchant_id == merchant_id, model.id.in_(ids))
     own = set((await session.execute(statement)).scalars())
     return [found for found in ids if found not in own]
+
+
+ConsoleProductRow = tuple[Product, int | None, int | None, str | None, int, int]
+"""(product, lowest and highest SKU price, first image, stock of all its SKUs, how many SKUs)"""
+
+
+async def console_product_page(session: AsyncSession, merchant_id: int, *, before_id: int | None, limit: int,
+                               title: str = "", category_id: int | None = None,
+                               status: str | None = None) -> list[ConsoleProductRow]:
+    """The merchant's products, newest first, one keyset page: searched by title, filtered by category and status,
+    each with its price range, main image and stock total (every SKU, on sale or not). One statement."""
+    skus = Sku.product_id == Product.id
+    low = select(func.min(Sku.price_fen)).where(skus).scalar_subquery()
+    high = select(func.max(Sku.price_fen)).where(skus).scalar_subquery()
+    stock = select(func.coalesce(func.sum(Sku.stock), 0)).where(skus).scalar_subquery()
+    count = select(func.count(Sku.id)).where(skus).scalar_subquery()
+    first_image = (
+        select(ProductImage.url).where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.position, ProductImage.id).limit(1).scalar_subquery()
+    )
+    statement = (select(Product, low, high, first_image, stock, count).where(Product.merchant_id == merchant_id)
+                 .order_by(Product.id.desc()).limit(limit))
+    if before_id is not None:
+        statement = statement.where(Product.id < before_id)
+    if title:
+        statement = statement.where(Product.title.icontains(title, autoescape=True))
+    if category_id is not None:
+        statement = statement.where(Product.category_id == category_id)
+    if status is not None:
+        statement = statement.where(Product.status == status)
+    return [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in (await session.execute(statement)).all()]

@@ -20,6 +20,7 @@ class Voucher(IdMixin, Base):
         Index("ix_vouchers_status_until", "status", "valid_until"),
         Index("ix_vouchers_order", "order_id"),
         Index("ix_vouchers_redeemed_order", "redeemed_order_id"),
+        Index("ix_vouchers_merchant_redeemed", "merchant_id", "redeemed_at"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)

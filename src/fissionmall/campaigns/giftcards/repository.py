@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.giftcards.models import Voucher
 from fissionmall.campaigns.giftcards.states import USABLE, VOUCHER_STATES, VoucherStatus
+from fissionmall.catalog.models import Product
 from fissionmall.core.states import transition
+from fissionmall.customers.models import Customer
 from fissionmall.db.sql import table
+from fissionmall.merchants.models import Store
 
 _VOUCHERS = table(Voucher)
 
@@ -105,3 +108,28 @@ async def expired_of_order(session: AsyncSession, order_id: int) -> list[Voucher
 
 async def mark_refunded(session: AsyncSession, voucher_ids: Sequence[int]) -> None:
     await transition(session, VOUCHER_STATES, _VOUCHERS, voucher_ids, VoucherStatus.REFUNDED)
+
+
+StoreRedemption = tuple[Voucher, str, str | None, str | None]
+"""(voucher, holder's nickname, product title, store name)"""
+
+
+async def store_redemptions(session: AsyncSession, merchant_id: int, *, before: tuple[datetime, int] | None,
+                            limit: int, voucher_id: int | None = None) -> list[StoreRedemption]:
+    """Vouchers redeemed in this merchant's stores, latest first (one keyset page on (redeemed_at, id)), each with
+    its holder's nickname, product title and store name; or the one voucher `voucher_id`."""
+    statement = (
+        select(Voucher, Customer.nickname, Product.title, Store.name)
+        .join(Customer, Customer.id == Voucher.holder_id)
+        .outerjoin(Product, (Product.id == Voucher.product_id) & (Product.merchant_id == merchant_id))
+        .outerjoin(Store, (Store.id == Voucher.redeemed_store_id) & (Store.merchant_id == merchant_id))
+        .where(Voucher.merchant_id == merchant_id, Voucher.status == VoucherStatus.REDEEMED,
+               Voucher.redeemed_at.is_not(None), Voucher.redeemed_store_id.is_not(None))
+        .order_by(Voucher.redeemed_at.desc(), Voucher.id.desc()).limit(limit)
+    )
+    if voucher_id is not None:
+        statement = statement.where(Voucher.id == voucher_id)
+    if before is not None:
+        at, last_id = before
+        statement = statement.where((Voucher.redeemed_at < at) | ((Voucher.redeemed_at == at) & (Voucher.id < last_id)))
+    return [(row[0], row[1], row[2], row[3]) for row in (await session.execute(statement)).all()]

@@ -24,3 +24,88 @@
     img.hidden = false;
   });
 })();
+
+// Catalogue: <button data-upload="#file" data-into="#images"> sends the chosen (already previewed) image to
+// POST /api/v1/admin/media as multipart with the CSRF header, then adds the returned URL to the product's images
+// (a checked box the product form sends in its `images` list).
+(function () {
+  "use strict";
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-upload]");
+    if (!button) return;
+    var input = document.querySelector(button.dataset.upload), into = document.querySelector(button.dataset.into);
+    var error = button.parentNode.querySelector(".upload-error");
+    error.textContent = "";
+    if (!input.files || !input.files[0]) { error.textContent = "请先选择图片"; return; }
+    var data = new FormData();
+    data.append("file", input.files[0]);
+    button.disabled = true;
+    fetch("/api/v1/admin/media", {method: "POST", body: data, credentials: "same-origin",
+                                  headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
+      .then(function (response) {
+        return response.json().then(function (answer) { if (!response.ok) throw answer; return answer; });
+      })
+      .then(function (answer) {
+        var label = document.createElement("label"), box = document.createElement("input");
+        var img = document.createElement("img");
+        label.className = "image";
+        box.type = "checkbox"; box.name = "images"; box.value = answer.url; box.checked = true;
+        box.setAttribute("data-list", "");
+        img.className = "thumb"; img.src = answer.url; img.alt = "";
+        label.appendChild(box); label.appendChild(img);
+        into.appendChild(label);
+        input.value = "";
+        document.querySelector(input.dataset.preview).hidden = true;
+      })
+      .catch(function (problem) {
+        error.textContent = (problem && problem.message) || "上传失败，请稍后再试";
+      })
+      .then(function () { button.disabled = false; });
+  });
+})();
+
+// Store counter: a scan button where the browser has a camera and BarcodeDetector (otherwise the code is typed);
+// the first QR code seen fills the code field with the digits it carries.
+(function () {
+  "use strict";
+  var button = document.querySelector("[data-scan]");
+  if (!button || !("BarcodeDetector" in window) || !navigator.mediaDevices ||
+      !navigator.mediaDevices.getUserMedia) return;
+  var field = document.querySelector(button.dataset.scan), video = document.querySelector(button.dataset.video);
+  var note = document.querySelector(button.dataset.note), stream = null;
+  // some browsers have the class but no QR reader on this platform: the button only where QR codes can be read
+  Promise.resolve(window.BarcodeDetector.getSupportedFormats ? window.BarcodeDetector.getSupportedFormats() : [])
+    .then(function (formats) { button.hidden = formats.indexOf("qr_code") < 0; })
+    .catch(function () { button.hidden = true; });
+
+  function stop() {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    stream = null;
+    video.hidden = true;
+    button.textContent = "扫码";
+  }
+
+  button.addEventListener("click", function () {
+    if (stream) { stop(); return; }
+    var detector = new window.BarcodeDetector({formats: ["qr_code"]});
+    note.textContent = "";
+    navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false}).then(function (s) {
+      stream = s;
+      video.srcObject = s;
+      video.hidden = false;
+      button.textContent = "停止扫码";
+      return video.play();
+    }).then(function () {
+      (function look() {
+        if (!stream) return;
+        detector.detect(video).then(function (codes) {
+          var digits = codes.length && /\d{6,16}/.exec(codes[0].rawValue);
+          if (digits) { field.value = digits[0]; stop(); field.focus(); return; }
+          if (codes.length) note.textContent = "二维码中没有核销码";
+          setTimeout(look, 250);
+        }).catch(function () { setTimeout(look, 500); });
+      })();
+    }).catch(function () { stop(); note.textContent = "无法打开摄像头，请手动输入核销码"; });
+  });
+})();
