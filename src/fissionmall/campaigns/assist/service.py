@@ -30,7 +30,7 @@ from fissionmall.campaigns.assist.states import AssistStatus
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.helping.schemas import Budget
-from fissionmall.campaigns.mechanic import Mechanic, Page
+from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -266,4 +266,4 @@ MECHANIC = Mechanic(
     summary=lambda s: {"pool_fen": s.pool_fen, "winners": s.winners}, on_activate=split_pool,
     rules_text="邀请规定人数的好友助力即可拆开红包；奖池总额事先确定、绝不超发，每份奖励按活动写明的规则拆分（随机或固定）。",
     share_target=ShareTarget(KIND, _packet_target, poster), page=Page("assists", "assist.html", page),
-    tasks="fissionmall.campaigns.assist.tasks")
+    tasks="fissionmall.campaigns.assist.tasks", describe=pure_rules(rules.describe))

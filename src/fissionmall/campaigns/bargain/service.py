@@ -26,7 +26,7 @@ from fissionmall.campaigns.bargain.schemas import (
 )
 from fissionmall.campaigns.bargain.states import OPEN, BargainStatus
 from fissionmall.campaigns.helping import service as helping
-from fissionmall.campaigns.mechanic import Mechanic, Page
+from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -291,4 +291,5 @@ MECHANIC = Mechanic(
                        "helps_needed": s.helps_needed},
     rules_text="每位好友帮砍一次；每一刀在发起时就已排定，恰好凑满所需人数即到底价，页面显示还差几刀。不抽奖。",
     orders=BargainOrders(), share_target=ShareTarget(KIND, _bargain_target, poster),
-    page=Page("bargains", "bargain.html", page), tasks="fissionmall.campaigns.bargain.tasks")
+    page=Page("bargains", "bargain.html", page), tasks="fissionmall.campaigns.bargain.tasks",
+    describe=pure_rules(rules.describe))

@@ -21,7 +21,7 @@ from fissionmall.campaigns.groupbuy.schemas import (
     GroupPage,
 )
 from fissionmall.campaigns.groupbuy.states import GroupStatus
-from fissionmall.campaigns.mechanic import Mechanic, Page
+from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -371,4 +371,5 @@ MECHANIC = Mechanic(
     kind=KIND, settings_model=GroupBuySettings, product_of=lambda s: s.product_id, check=check, summary=summary,
     rules_text="付款才算入团；截止时未成团，已付款的成员自动全额退款。团价事先写明，不抽奖。",
     orders=GroupBuyOrders(), share_target=ShareTarget("group", _group_target, poster),
-    page=Page("groups", "group.html", page), tasks="fissionmall.campaigns.groupbuy.tasks")
+    page=Page("groups", "group.html", page), tasks="fissionmall.campaigns.groupbuy.tasks",
+    describe=pure_rules(rules.describe))

@@ -248,10 +248,19 @@ async def poster(session: AsyncSession, clock: Clock, merchant_id: int, packet_i
 
 def _mechanic(kind: str, rules_text: str) -> Mechanic:
     """Share coupons and social credit are one implementation: they differ in what a slot holds."""
+
+    async def describe(session: AsyncSession, merchant_id: int, settings: PacketSettings) -> list[str]:
+        try:
+            template = await coupons.require_template(session, merchant_id, settings.template_id)
+        except NotFound:
+            return rules.describe(settings, kind, "（未选择的券）", 0)
+        return rules.describe(settings, kind, template.name, template.threshold_fen)
+
     return Mechanic(kind=kind, settings_model=PacketSettings, product_of=lambda s: None, check=check,
                     summary=lambda s: {"slots": s.slots, "total_fen": s.total_fen}, rules_text=rules_text,
                     share_target=ShareTarget(TARGET, _packet_target, poster),
-                    page=Page("packets", "gifts/packet.html", page), tasks="fissionmall.campaigns.packets.tasks")
+                    page=Page("packets", "gifts/packet.html", page), tasks="fissionmall.campaigns.packets.tasks",
+                    describe=describe)
 
 
 SHARE_COUPON, CREDIT = KINDS
