@@ -109,3 +109,11 @@ async def foreign_ids(session: AsyncSession, merchant_id: int, model: type[Produ
     statement = select(model.id).where(model.merchant_id == merchant_id, model.id.in_(ids))
     own = set((await session.execute(statement)).scalars())
     return [found for found in ids if found not in own]
+
+
+async def sku_choices(session: AsyncSession, merchant_id: int, limit: int) -> list[tuple[int, str, int, str, int]]:
+    """(product id, title, SKU id, SKU name, price) of the merchant's newest products, for a form's choice."""
+    statement = (select(Product.id, Product.title, Sku.id, Sku.name, Sku.price_fen)
+                 .join(Sku, Sku.product_id == Product.id).where(Product.merchant_id == merchant_id)
+                 .order_by(Product.id.desc(), Sku.id).limit(limit))
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in (await session.execute(statement)).all()]
