@@ -105,7 +105,7 @@ FORMS: dict[str, tuple[Setting, ...]] = {
         Setting("race_loser", "团满后付款的处理", "choice", "付款时团已满或已关闭",
                 choices=(("new_group", "自动开新团，付款人任团长"), ("refund", "全额退款"))),
         Setting("leader_commission_bp", "团长佣金", "int",
-                "成团后团长按其他成员实付的比例得佣金，以万分比计：100 即 1%", "‱"),
+                "成团后团长按其他成员实付的比例得佣金，以基点计：100 基点即 1%", "基点"),
         Setting("deposit_percent", "定金比例", "int", "参团先付价格的这一比例，成团后付尾款；留空为全款参团", "%",
                 optional=True),
         Setting("balance_hours", "尾款支付时限", "duration", "成团后在这段时间内付清尾款", "hours"),
