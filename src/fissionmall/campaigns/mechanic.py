@@ -22,6 +22,18 @@ from fissionmall.sharing.targets import ShareTarget
 PageLoader = Callable[[AsyncSession, Clock, int, int], Awaitable[dict[str, Any]]]
 """(session, clock, merchant id, record id) -> what the page's template shows."""
 
+RulesReader = Callable[[AsyncSession, int, Any], Awaitable[list[str]]]
+"""(session, merchant id, settings) -> the published rules, one line each."""
+
+
+def pure_rules(describe: Callable[[Any], list[str]]) -> RulesReader:
+    """A mechanic whose rules need nothing but its settings."""
+
+    async def read(session: AsyncSession, merchant_id: int, settings: Any) -> list[str]:
+        return describe(settings)
+
+    return read
+
 
 @dataclass(frozen=True)
 class Page:
@@ -57,6 +69,8 @@ class Mechanic:
     """The shopper page of its shared record, when it has one."""
     tasks: str | None = None
     """The module of its worker jobs and sweeps, loaded by the worker."""
+    describe: RulesReader | None = None
+    """The rules its shopper pages publish, computed from the settings (what the merchant previews before launch)."""
 
 
 KINDS: dict[str, Mechanic] = {}

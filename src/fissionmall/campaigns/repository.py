@@ -124,3 +124,16 @@ async def live_campaigns_by_kind(session: AsyncSession, merchant_id: int) -> dic
                                  .where(Campaign.merchant_id == merchant_id, Campaign.status == CampaignStatus.ACTIVE)
                                  .group_by(Campaign.kind))
     return {kind: int(n) for kind, n in rows}
+
+
+async def campaign_page(session: AsyncSession, merchant_id: int, kind: str | None, status: str | None,
+                        before_id: int | None, limit: int) -> list[Campaign]:
+    """The merchant's campaigns, newest first, of a kind and a status when asked (keyset on id)."""
+    statement = select(Campaign).where(Campaign.merchant_id == merchant_id)
+    if kind is not None:
+        statement = statement.where(Campaign.kind == kind)
+    if status is not None:
+        statement = statement.where(Campaign.status == status)
+    if before_id is not None:
+        statement = statement.where(Campaign.id < before_id)
+    return list((await session.execute(statement.order_by(Campaign.id.desc()).limit(limit))).scalars())

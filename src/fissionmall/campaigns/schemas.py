@@ -44,6 +44,11 @@ class Finding(BaseModel):
     rule: str
     level: Literal["block", "approve", "warn"]
     reason: str
+    check: str = ""
+    """Which check of the rule found it (a rule such as G1 has several): with `facts`, what a client needs to say
+    it in its own words (the console's Chinese, by rule and check)."""
+    facts: dict[str, int | str] = Field(default_factory=dict)
+    """The numbers the reason names (amounts in fen, ids)."""
 
 
 class CampaignOut(BaseModel):

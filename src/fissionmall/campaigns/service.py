@@ -17,6 +17,8 @@ from fissionmall.campaigns.states import CAMPAIGN_STATES, EDITABLE, CampaignStat
 from fissionmall.catalog import service as catalog
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
+from fissionmall.core.messages import hint_for
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.core.runtime import Runtime
 from fissionmall.db.claims import Claim, Claims, LockOrder
 from fissionmall.loyalty.levels import service as levels
@@ -33,7 +35,8 @@ def typed_settings(kind: str, raw: dict[str, Any]) -> BaseModel:
     try:
         return _kind(kind).settings_model.model_validate(raw)
     except ValidationError as exc:
-        problems = [{"field": ".".join(["settings", *map(str, e["loc"])]), "message": e["msg"]} for e in exc.errors()]
+        problems = [{"field": ".".join(["settings", *map(str, e["loc"])]), "message": e["msg"],
+                     "hint": hint_for(dict(e))} for e in exc.errors()]
         raise InvalidInput("invalid_settings", f"{problems[0]['field']}: {problems[0]['message']}",
                            field=problems[0]["field"], errors=problems) from None
 
@@ -131,6 +134,21 @@ async def _move(session: AsyncSession, campaign: Campaign, target: CampaignStatu
 
 async def list_campaigns(session: AsyncSession, merchant_id: int, kind: str | None) -> list[CampaignOut]:
     return [out(c) for c in await repository.campaigns_of(session, merchant_id, kind)]
+
+
+async def campaign_page(session: AsyncSession, merchant_id: int, kind: str | None, status: str | None,
+                        cursor: str | None, limit: int) -> tuple[list[CampaignOut], str | None]:
+    """A page of the merchant's campaigns (newest first) and the cursor of the next."""
+    rows = await repository.campaign_page(session, merchant_id, kind, status, parse_cursor(cursor), limit)
+    return [out(c) for c in rows], str(rows[-1].id) if len(rows) == limit else None
+
+
+async def published_rules(session: AsyncSession, merchant_id: int, campaign: Campaign) -> list[str]:
+    """What the shopper reads of the campaign: its kind's rules text, then the rules computed from its settings."""
+    kind = _kind(campaign.kind)
+    computed = [] if kind.describe is None else await kind.describe(
+        session, merchant_id, typed_settings(campaign.kind, campaign.settings))
+    return [kind.rules_text, *computed]
 
 
 def _shown(campaign: Campaign) -> dict[str, Any]:

@@ -73,3 +73,11 @@ async def largest(session: AsyncSession, owner: tuple[str, int]) -> int | None:
     statement = (select(PrizeSlot.seq).where(*mine, PrizeSlot.amount_fen > least)
                  .order_by(PrizeSlot.amount_fen.desc(), PrizeSlot.seq).limit(1))
     return (await session.execute(statement)).scalar()
+
+
+async def taken_counts(session: AsyncSession, owner_type: str, owner_ids: list[int]) -> dict[int, int]:
+    """How many slots of each owner were taken, in one query (an admin list's page of packets)."""
+    statement = (select(PrizeSlot.owner_id, func.count()).where(
+        PrizeSlot.owner_type == owner_type, PrizeSlot.owner_id.in_(owner_ids), PrizeSlot.taken_by.is_not(None))
+        .group_by(PrizeSlot.owner_id))
+    return {int(owner): int(n) for owner, n in (await session.execute(statement)).all()}

@@ -140,3 +140,11 @@ async def console_product_page(session: AsyncSession, merchant_id: int, *, befor
     if status is not None:
         statement = statement.where(Product.status == status)
     return [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in (await session.execute(statement)).all()]
+
+
+async def sku_choices(session: AsyncSession, merchant_id: int, limit: int) -> list[tuple[int, str, int, str, int]]:
+    """(product id, title, SKU id, SKU name, price) of the merchant's newest products, for a form's choice."""
+    statement = (select(Product.id, Product.title, Sku.id, Sku.name, Sku.price_fen)
+                 .join(Sku, Sku.product_id == Product.id).where(Product.merchant_id == merchant_id)
+                 .order_by(Product.id.desc(), Sku.id).limit(limit))
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in (await session.execute(statement)).all()]

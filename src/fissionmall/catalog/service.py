@@ -164,3 +164,9 @@ def stock_claims(wanted: dict[int, int], short: Callable[[int], Exception]) -> C
 
 async def release_stock(session: AsyncSession, quantities: dict[int, int]) -> None:
     await repository.return_stock(session, quantities)
+
+
+async def sku_choices(session: AsyncSession, merchant_id: int,
+                      limit: int = 500) -> list[tuple[int, str, int, str, int]]:
+    """The merchant's products and their SKUs (newest products first), for a form that picks one."""
+    return await repository.sku_choices(session, merchant_id, limit)

@@ -646,19 +646,20 @@ async def test_a_total_below_slots_times_min_is_refused_without_max_fen(client, 
     assert body["field"] in ("settings.max_fen", "settings.total_fen", "settings.min_fen")
 
 
-@pytest.mark.parametrize(("template_of", "reason"), [
-    (None, "coupon template 9999 does not exist"),
-    ({"name": "九折", "kind": "percent", "percent_off": 10, "amount_fen": 0}, "packet slots issue amount coupons only"),
+@pytest.mark.parametrize(("template_of", "reason", "check", "facts"), [
+    (None, "coupon template 9999 does not exist", "coupon_missing", {"template_id": 9999}),
+    ({"name": "九折", "kind": "percent", "percent_off": 10, "amount_fen": 0}, "packet slots issue amount coupons only",
+     "coupon_not_amount", {}),
 ])
 async def test_activation_is_blocked_by_a_template_that_is_missing_or_not_an_amount_coupon(client, mall, template_of,
-                                                                                            reason):
+                                                                                            reason, check, facts):
     """Lint G1: 409 lint_blocked naming the finding; the campaign stays a draft and nothing changes."""
     template_id = 9999 if template_of is None else await template(mall, **template_of)
     created = await create(mall, "share_coupon", template_id)
     assert created.status_code == 201, created.text
     campaign_id = created.json()["id"]
     body = await refused(mall, act(mall, campaign_id, "activate"), 409, "lint_blocked")
-    assert body["findings"] == [{"rule": "G1", "level": "block", "reason": reason}]
+    assert body["findings"] == [{"rule": "G1", "level": "block", "reason": reason, "check": check, "facts": facts}]
     assert await value(mall.runtime, "SELECT status FROM campaigns WHERE id = :c", c=campaign_id) == "draft"
 
 

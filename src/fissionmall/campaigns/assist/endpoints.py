@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from fissionmall.campaigns.assist import service
-from fissionmall.campaigns.assist.schemas import AssistCampaignOut, OpenPacket, PacketOut
-from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.campaigns.assist.schemas import AssistCampaignOut, AssistPage, OpenPacket, PacketOut
+from fissionmall.campaigns.assist.states import AssistStatus
+from fissionmall.core.deps import ClockDep, IdempotentDep, OptionalShopperDep, OrdersReader, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -42,3 +43,11 @@ async def help_open(packet_id: RowId, shopper: ShopperDep, client: ClientDep, se
                     idempotent: IdempotentDep, runtime: RuntimeDep) -> PacketOut | JSONResponse:
     return await idempotent(lambda: service.help_open(session, runtime, shopper, packet_id, client), by=shopper,
                             body=None, status_code=201)
+
+
+@router.get("/admin/campaigns/{campaign_id}/assist-packets", response_model=AssistPage, tags=["admin: campaigns"])
+async def campaign_packets(campaign_id: RowId, staff: OrdersReader, session: SessionDep, clock: ClockDep,
+                       status: AssistStatus | None = None, cursor: str | None = None,
+                       limit: int = Query(20, ge=1, le=50)) -> AssistPage:
+    """The packets of one of the merchant's assist campaigns, newest first: helps so far, prize."""
+    return await service.campaign_packets(session, clock, staff.merchant_id, campaign_id, status, cursor, limit)

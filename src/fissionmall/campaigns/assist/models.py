@@ -17,6 +17,7 @@ class AssistPacket(IdMixin, Base):
         CheckConstraint("status IN ('open', 'opened', 'expired')", name="status"),
         CheckConstraint("helps_done >= 0 AND helps_done <= helpers_needed", name="helps_in_range"),
         Index("ix_assist_packets_status_expires", "status", "expires_at"),
+        Index("ix_assist_packets_campaign_status_id", "campaign_id", "status", "id"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns.assist.models import AssistPacket
 from fissionmall.campaigns.assist.states import ASSIST_STATES, AssistStatus
 from fissionmall.core.states import transition
+from fissionmall.customers.models import Customer
 from fissionmall.db.sql import table
 
 _PACKETS = table(AssistPacket)
@@ -62,3 +63,16 @@ async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[A
         return []
     statement = select(AssistPacket).where(AssistPacket.id.in_(expired)).execution_options(populate_existing=True)
     return list((await session.execute(statement)).scalars())
+
+
+async def packet_page(session: AsyncSession, merchant_id: int, campaign_id: int, status: str | None,
+                      before_id: int | None, limit: int) -> list[tuple[AssistPacket, str]]:
+    """A campaign's packets with their owners' nicknames, newest first (keyset on id)."""
+    statement = (select(AssistPacket, Customer.nickname).join(Customer, Customer.id == AssistPacket.customer_id)
+                 .where(AssistPacket.merchant_id == merchant_id, AssistPacket.campaign_id == campaign_id))
+    if status is not None:
+        statement = statement.where(AssistPacket.status == status)
+    if before_id is not None:
+        statement = statement.where(AssistPacket.id < before_id)
+    rows = await session.execute(statement.order_by(AssistPacket.id.desc()).limit(limit))
+    return [(row[0], row[1]) for row in rows.all()]

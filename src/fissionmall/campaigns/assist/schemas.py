@@ -75,3 +75,24 @@ class AssistCampaignOut(BaseModel):
     prizes_left: int
     ends_at: datetime
     rules: list[str]
+
+
+class AssistRowOut(BaseModel):
+    """One assist packet as its merchant follows it: helps so far, and what it gave once opened."""
+
+    id: int
+    customer_id: int
+    nickname: str
+    status: str
+    helps_done: int
+    helpers_needed: int
+    outcome: str | None
+    prize_fen: int
+    created_at: datetime
+    expires_at: datetime
+    seconds_left: int
+
+
+class AssistPage(BaseModel):
+    items: list[AssistRowOut]
+    next_cursor: str | None

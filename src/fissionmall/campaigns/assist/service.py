@@ -20,6 +20,8 @@ from fissionmall.campaigns.assist import errors, repository, rules
 from fissionmall.campaigns.assist.models import AssistPacket
 from fissionmall.campaigns.assist.schemas import (
     AssistCampaignOut,
+    AssistPage,
+    AssistRowOut,
     AssistSettings,
     OpenPacket,
     PacketOut,
@@ -28,7 +30,7 @@ from fissionmall.campaigns.assist.states import AssistStatus
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.helping.schemas import Budget
-from fissionmall.campaigns.mechanic import Mechanic, Page
+from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -37,6 +39,7 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict
 from fissionmall.core.events import record_event
 from fissionmall.core.money import yuan
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo
@@ -196,12 +199,28 @@ async def split_pool(session: AsyncSession, campaign: Campaign, settings: Assist
         await slots.fill(session, campaign.merchant_id, (KIND, campaign.id), prizes)
 
 
+async def campaign_packets(session: AsyncSession, clock: Clock, merchant_id: int, campaign_id: int,
+                           status: AssistStatus | None, cursor: str | None, limit: int) -> AssistPage:
+    """Every packet of one of the merchant's assist campaigns: helps so far and what it gave, by status."""
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    rows = await repository.packet_page(session, merchant_id, campaign.id, status, parse_cursor(cursor), limit)
+    now = clock.now()
+    items = [AssistRowOut(
+        id=p.id, customer_id=p.customer_id, nickname=nickname, status=p.status, helps_done=p.helps_done,
+        helpers_needed=p.helpers_needed, outcome=p.outcome, prize_fen=p.prize_fen, created_at=p.created_at,
+        expires_at=p.expires_at,
+        seconds_left=max(0, int((p.expires_at - now).total_seconds())) if p.status == AssistStatus.OPEN else 0)
+        for p, nickname in rows]
+    return AssistPage(items=items, next_cursor=str(rows[-1][0].id) if len(rows) == limit else None)
+
+
 async def check(session: AsyncSession, merchant_id: int, settings: AssistSettings) -> list[Finding]:
     """P3: the top prize stays within ¥50,000, and a pool once split cannot be changed."""
     findings = []
     if rules.largest_possible(settings) > TOP_PRIZE_CAP_FEN:
         findings.append(Finding(rule="P3", level="block", reason=(
-            f"a prize could reach {rules.largest_possible(settings)} fen, above the ¥50,000 cap of a promotion")))
+            f"a prize could reach {rules.largest_possible(settings)} fen, above the ¥50,000 cap of a promotion"),
+            check="prize_above_cap", facts={"largest_fen": rules.largest_possible(settings)}))
     return findings
 
 
@@ -247,4 +266,4 @@ MECHANIC = Mechanic(
     summary=lambda s: {"pool_fen": s.pool_fen, "winners": s.winners}, on_activate=split_pool,
     rules_text="邀请规定人数的好友助力即可拆开红包；奖池总额事先确定、绝不超发，每份奖励按活动写明的规则拆分（随机或固定）。",
     share_target=ShareTarget(KIND, _packet_target, poster), page=Page("assists", "assist.html", page),
-    tasks="fissionmall.campaigns.assist.tasks")
+    tasks="fissionmall.campaigns.assist.tasks", describe=pure_rules(rules.describe))

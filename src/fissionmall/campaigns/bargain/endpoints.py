@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from fissionmall.campaigns.bargain import service
-from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, StartBargain
-from fissionmall.core.deps import IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, BargainPage, StartBargain
+from fissionmall.campaigns.bargain.states import BargainStatus
+from fissionmall.core.deps import ClockDep, IdempotentDep, OptionalShopperDep, OrdersReader, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -43,3 +44,11 @@ async def help_cut(bargain_id: RowId, shopper: ShopperDep, client: ClientDep, se
     """A friend's cut: explicit, logged in, once per bargain (S3, F1)."""
     return await idempotent(lambda: service.help_cut(session, runtime, shopper, bargain_id, client), by=shopper,
                             body=None, status_code=201)
+
+
+@router.get("/admin/campaigns/{campaign_id}/bargains", response_model=BargainPage, tags=["admin: campaigns"])
+async def campaign_bargains(campaign_id: RowId, staff: OrdersReader, session: SessionDep, clock: ClockDep,
+                       status: BargainStatus | None = None, cursor: str | None = None,
+                       limit: int = Query(20, ge=1, le=50)) -> BargainPage:
+    """The bargains of one of the merchant's campaigns, newest first: cuts so far, price reached."""
+    return await service.campaign_bargains(session, clock, staff.merchant_id, campaign_id, status, cursor, limit)

@@ -19,6 +19,7 @@ class Bargain(IdMixin, Base):
         CheckConstraint("helps_done >= 0 AND helps_done <= helps_needed", name="helps_in_range"),
         Index("ix_bargains_status_expires", "status", "expires_at"),
         Index("ix_bargains_campaign_customer", "campaign_id", "customer_id"),
+        Index("ix_bargains_campaign_status_id", "campaign_id", "status", "id"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.bargain.states import BARGAIN_STATES, OPEN, BargainStatus
 from fissionmall.core.states import transition
+from fissionmall.customers.models import Customer
 from fissionmall.db.sql import table
 
 _BARGAINS = table(Bargain)
@@ -93,3 +94,16 @@ async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[B
         return []
     statement = select(Bargain).where(Bargain.id.in_(expired)).execution_options(populate_existing=True)
     return list((await session.execute(statement)).scalars())
+
+
+async def bargain_page(session: AsyncSession, merchant_id: int, campaign_id: int, status: str | None,
+                       before_id: int | None, limit: int) -> list[tuple[Bargain, str]]:
+    """A campaign's bargains with their initiators' nicknames, newest first (keyset on id)."""
+    statement = (select(Bargain, Customer.nickname).join(Customer, Customer.id == Bargain.customer_id)
+                 .where(Bargain.merchant_id == merchant_id, Bargain.campaign_id == campaign_id))
+    if status is not None:
+        statement = statement.where(Bargain.status == status)
+    if before_id is not None:
+        statement = statement.where(Bargain.id < before_id)
+    rows = await session.execute(statement.order_by(Bargain.id.desc()).limit(limit))
+    return [(row[0], row[1]) for row in rows.all()]

@@ -100,3 +100,29 @@ class BargainCampaignOut(BaseModel):
     buy_at: str
     ends_at: datetime
     rules: list[str]
+
+
+class BargainRowOut(BaseModel):
+    """One bargain as its merchant follows it: who started it, the cuts so far and the price reached."""
+
+    id: int
+    customer_id: int
+    nickname: str
+    sku_id: int
+    status: str
+    start_price_fen: int
+    floor_price_fen: int
+    price_fen: int
+    cut_fen: int
+    """Cut so far (the initiator's own cut and every friend's)."""
+    helps_done: int
+    helps_needed: int
+    order_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    seconds_left: int
+
+
+class BargainPage(BaseModel):
+    items: list[BargainRowOut]
+    next_cursor: str | None

@@ -16,10 +16,17 @@ from fissionmall.campaigns import errors as campaign_errors
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns.bargain import errors, repository, rules
 from fissionmall.campaigns.bargain.models import Bargain
-from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, BargainSettings, StartBargain
+from fissionmall.campaigns.bargain.schemas import (
+    BargainCampaignOut,
+    BargainOut,
+    BargainPage,
+    BargainRowOut,
+    BargainSettings,
+    StartBargain,
+)
 from fissionmall.campaigns.bargain.states import OPEN, BargainStatus
 from fissionmall.campaigns.helping import service as helping
-from fissionmall.campaigns.mechanic import Mechanic, Page
+from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -29,6 +36,7 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.money import yuan
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo
@@ -206,19 +214,38 @@ async def expire(session: AsyncSession, clock: Clock) -> int:
     return len(expired)
 
 
+async def campaign_bargains(session: AsyncSession, clock: Clock, merchant_id: int, campaign_id: int,
+                            status: BargainStatus | None, cursor: str | None, limit: int) -> BargainPage:
+    """Every bargain of one of the merchant's campaigns: cuts so far and the price reached, by status."""
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    rows = await repository.bargain_page(session, merchant_id, campaign.id, status, parse_cursor(cursor), limit)
+    now = clock.now()
+    items = [BargainRowOut(
+        id=b.id, customer_id=b.customer_id, nickname=nickname, sku_id=b.sku_id, status=b.status,
+        start_price_fen=b.start_price_fen, floor_price_fen=b.floor_price_fen, price_fen=b.price_fen,
+        cut_fen=b.start_price_fen - b.price_fen, helps_done=b.helps_done, helps_needed=b.helps_needed,
+        order_id=b.order_id, created_at=b.created_at, expires_at=b.expires_at,
+        seconds_left=max(0, int((b.expires_at - now).total_seconds())) if b.status in OPEN else 0)
+        for b, nickname in rows]
+    return BargainPage(items=items, next_cursor=str(rows[-1][0].id) if len(rows) == limit else None)
+
+
 async def check(session: AsyncSession, merchant_id: int, settings: BargainSettings) -> list[Finding]:
     """The SKU is the product's, and the start price is what the item really costs (no invented "was" price)."""
     try:
         product = await catalog.require_product(session, merchant_id, settings.product_id)
     except NotFound:
-        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist")]
+        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist",
+                        check="product_missing", facts={"product_id": settings.product_id or 0})]
     prices = {sku.id: sku.price_fen for sku in product.skus}
     if settings.sku_id not in prices:
-        return [Finding(rule="G1", level="block", reason=f"SKU {settings.sku_id} is not a SKU of product {product.id}")]
+        return [Finding(rule="G1", level="block", reason=f"SKU {settings.sku_id} is not a SKU of product {product.id}",
+                        check="sku_not_of_product", facts={"sku_id": settings.sku_id or 0, "product_id": product.id})]
     if settings.start_price_fen > prices[settings.sku_id]:
         return [Finding(rule="P4", level="block", reason=(
             f"the bargain starts at {settings.start_price_fen} fen, above the item's price "
-            f"({prices[settings.sku_id]} fen): the cuts would be invented"))]
+            f"({prices[settings.sku_id]} fen): the cuts would be invented"), check="start_above_price",
+            facts={"start_price_fen": settings.start_price_fen, "price_fen": prices[settings.sku_id]})]
     return []
 
 
@@ -264,4 +291,5 @@ MECHANIC = Mechanic(
                        "helps_needed": s.helps_needed},
     rules_text="每位好友帮砍一次；每一刀在发起时就已排定，恰好凑满所需人数即到底价，页面显示还差几刀。不抽奖。",
     orders=BargainOrders(), share_target=ShareTarget(KIND, _bargain_target, poster),
-    page=Page("bargains", "bargain.html", page), tasks="fissionmall.campaigns.bargain.tasks")
+    page=Page("bargains", "bargain.html", page), tasks="fissionmall.campaigns.bargain.tasks",
+    describe=pure_rules(rules.describe))

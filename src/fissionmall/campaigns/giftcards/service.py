@@ -283,9 +283,11 @@ async def check(session: AsyncSession, merchant_id: int, settings: GiftSettings)
     try:
         product = await catalog.require_product(session, merchant_id, settings.product_id)
     except NotFound:
-        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist")]
+        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist",
+                        check="product_missing", facts={"product_id": settings.product_id or 0})]
     if settings.sku_id not in {sku.id for sku in product.skus}:
-        return [Finding(rule="G1", level="block", reason=f"SKU {settings.sku_id} is not a SKU of product {product.id}")]
+        return [Finding(rule="G1", level="block", reason=f"SKU {settings.sku_id} is not a SKU of product {product.id}",
+                        check="sku_not_of_product", facts={"sku_id": settings.sku_id or 0, "product_id": product.id})]
     return []
 
 

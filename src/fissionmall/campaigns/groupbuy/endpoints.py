@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from fissionmall.campaigns.groupbuy import service
-from fissionmall.campaigns.groupbuy.schemas import GroupCampaignOut, GroupOut
-from fissionmall.core.deps import OptionalShopperDep, SessionDep
+from fissionmall.campaigns.groupbuy.schemas import GroupCampaignOut, GroupOut, GroupPage
+from fissionmall.campaigns.groupbuy.states import GroupStatus
+from fissionmall.core.deps import ClockDep, OptionalShopperDep, OrdersReader, SessionDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -33,3 +34,11 @@ async def group(group_id: RowId, shopper: OptionalShopperDep, session: SessionDe
                 merchant: str | None = None) -> GroupOut:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.group_view(session, runtime.clock, merchant_id, group_id)
+
+
+@router.get("/admin/campaigns/{campaign_id}/groups", response_model=GroupPage, tags=["admin: campaigns"])
+async def campaign_groups(campaign_id: RowId, staff: OrdersReader, session: SessionDep, clock: ClockDep,
+                          status: GroupStatus | None = None, cursor: str | None = None,
+                          limit: int = Query(20, ge=1, le=50)) -> GroupPage:
+    """The groups of one of the merchant's group buys, newest first: members, places left, time left."""
+    return await service.campaign_groups(session, clock, staff.merchant_id, campaign_id, status, cursor, limit)

@@ -123,3 +123,15 @@ async def due_groups(session: AsyncSession, now: datetime, limit: int) -> list[B
 
 async def deactivate(session: AsyncSession, order_ids: Sequence[int]) -> None:
     await session.execute(update(GroupOrder).where(GroupOrder.order_id.in_(order_ids)).values(active=False))
+
+
+async def group_page(session: AsyncSession, merchant_id: int, campaign_id: int, status: str | None,
+                     before_id: int | None, limit: int) -> list[BuyingGroup]:
+    """A campaign's groups, newest first, a page at a time (keyset on id; ix_buying_groups_campaign_status_id)."""
+    statement = select(BuyingGroup).where(BuyingGroup.merchant_id == merchant_id,
+                                          BuyingGroup.campaign_id == campaign_id)
+    if status is not None:
+        statement = statement.where(BuyingGroup.status == status)
+    if before_id is not None:
+        statement = statement.where(BuyingGroup.id < before_id)
+    return list((await session.execute(statement.order_by(BuyingGroup.id.desc()).limit(limit))).scalars())

@@ -135,6 +135,13 @@ class GroupOut(BaseModel):
     members: list[GroupMemberOut]
 
 
+class GroupPage(BaseModel):
+    """A campaign's groups for its merchant, newest first."""
+
+    items: list[GroupOut]
+    next_cursor: str | None
+
+
 class GroupCampaignOut(BaseModel):
     """What the product and rules pages show (COMPLIANCE P3, P5): prices, size, deadline, what happens if a
     group does not fill."""

@@ -18,9 +18,10 @@ from fissionmall.campaigns.groupbuy.schemas import (
     GroupCampaignOut,
     GroupMemberOut,
     GroupOut,
+    GroupPage,
 )
 from fissionmall.campaigns.groupbuy.states import GroupStatus
-from fissionmall.campaigns.mechanic import Mechanic, Page
+from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -29,6 +30,7 @@ from fissionmall.core.auth import Shopper
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import Happened, record_event, record_events
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.distribution import service as distribution
@@ -275,6 +277,15 @@ async def open_groups(session: AsyncSession, clock: Clock, merchant_id: int, cam
     return await _render(session, now, await repository.open_groups(session, campaign.id, now, 20))
 
 
+async def campaign_groups(session: AsyncSession, clock: Clock, merchant_id: int, campaign_id: int,
+                          status: GroupStatus | None, cursor: str | None, limit: int) -> GroupPage:
+    """Every group of one of the merchant's group buys (members, places left, time left), by status."""
+    campaign = await campaigns.require(session, merchant_id, campaign_id, kind=KIND)
+    groups = await repository.group_page(session, merchant_id, campaign.id, status, parse_cursor(cursor), limit)
+    return GroupPage(items=await _render(session, clock.now(), groups),
+                     next_cursor=str(groups[-1].id) if len(groups) == limit else None)
+
+
 async def group_view(session: AsyncSession, clock: Clock, merchant_id: int, group_id: int) -> GroupOut:
     group = await repository.group_of(session, merchant_id, group_id)
     if group is None:
@@ -288,16 +299,19 @@ async def check(session: AsyncSession, merchant_id: int, settings: GroupBuySetti
     try:
         product = await catalog.require_product(session, merchant_id, settings.product_id)
     except NotFound:
-        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist")]
+        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist",
+                        check="product_missing", facts={"product_id": settings.product_id or 0})]
     prices = {sku.id: sku.price_fen for sku in product.skus}
     for sku in settings.skus:
         if sku.sku_id not in prices:
             findings.append(Finding(rule="G1", level="block",
-                                    reason=f"SKU {sku.sku_id} is not a SKU of product {product.id}"))
+                                    reason=f"SKU {sku.sku_id} is not a SKU of product {product.id}",
+                                    check="sku_not_of_product", facts={"sku_id": sku.sku_id, "product_id": product.id}))
         elif sku.group_price_fen >= prices[sku.sku_id]:
             findings.append(Finding(rule="P3", level="block", reason=(
                 f"the group price of SKU {sku.sku_id} ({sku.group_price_fen} fen) is no lower than buying it "
-                f"alone ({prices[sku.sku_id]} fen): a group must really save money")))
+                f"alone ({prices[sku.sku_id]} fen): a group must really save money"), check="group_price_not_lower",
+                facts={"sku_id": sku.sku_id, "group_price_fen": sku.group_price_fen, "price_fen": prices[sku.sku_id]}))
     return findings
 
 
@@ -357,4 +371,5 @@ MECHANIC = Mechanic(
     kind=KIND, settings_model=GroupBuySettings, product_of=lambda s: s.product_id, check=check, summary=summary,
     rules_text="付款才算入团；截止时未成团，已付款的成员自动全额退款。团价事先写明，不抽奖。",
     orders=GroupBuyOrders(), share_target=ShareTarget("group", _group_target, poster),
-    page=Page("groups", "group.html", page), tasks="fissionmall.campaigns.groupbuy.tasks")
+    page=Page("groups", "group.html", page), tasks="fissionmall.campaigns.groupbuy.tasks",
+    describe=pure_rules(rules.describe))

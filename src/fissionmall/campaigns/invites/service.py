@@ -22,7 +22,7 @@ from fissionmall.campaigns.invites.schemas import (
     InviteRewardOut,
     InviteSettings,
 )
-from fissionmall.campaigns.mechanic import Mechanic, Page
+from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -187,4 +187,4 @@ MECHANIC = Mechanic(
     summary=lambda s: {"reward_fen": s.reward_fen},
     rules_text="好友通过你的邀请注册或首次下单，你得到活动写明的固定奖励，有人数上限；分享本身不得奖励，不抽奖。",
     share_target=ShareTarget(KIND, _invite_target, poster), page=Page("invites", "gifts/invite.html", page),
-    tasks="fissionmall.campaigns.invites.tasks")
+    tasks="fissionmall.campaigns.invites.tasks", describe=pure_rules(rules.describe))

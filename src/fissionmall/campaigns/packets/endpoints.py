@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from fissionmall.campaigns.packets import service
-from fissionmall.campaigns.packets.schemas import PacketOut
-from fissionmall.core.deps import ClockDep, IdempotentDep, OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.campaigns.packets.schemas import PacketOut, PacketPage
+from fissionmall.campaigns.packets.states import PacketStatus
+from fissionmall.core.deps import ClockDep, IdempotentDep, OptionalShopperDep, OrdersReader, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -33,3 +34,11 @@ async def claim(packet_id: RowId, shopper: ShopperDep, client: ClientDep, sessio
                 idempotent: IdempotentDep, runtime: RuntimeDep) -> PacketOut | JSONResponse:
     return await idempotent(lambda: service.claim(session, runtime, shopper, packet_id, client), by=shopper, body=None,
                             status_code=201)
+
+
+@router.get("/admin/campaigns/{campaign_id}/packets", response_model=PacketPage, tags=["admin: campaigns"])
+async def campaign_packets(campaign_id: RowId, staff: OrdersReader, session: SessionDep, clock: ClockDep,
+                       status: PacketStatus | None = None, cursor: str | None = None,
+                       limit: int = Query(20, ge=1, le=50)) -> PacketPage:
+    """The packets of one of the merchant's share-coupon or credit campaigns, newest first: claims."""
+    return await service.campaign_packets(session, clock, staff.merchant_id, campaign_id, status, cursor, limit)

@@ -18,6 +18,7 @@ class CouponPacket(IdMixin, Base):
         CheckConstraint("friends_claimed >= 0", name="friends_not_negative"),
         Index("ix_coupon_packets_status_expires", "status", "expires_at"),
         Index("ix_coupon_packets_owner", "owner_id"),
+        Index("ix_coupon_packets_campaign_status_id", "campaign_id", "status", "id"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)

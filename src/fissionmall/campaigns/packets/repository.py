@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.campaigns.packets.models import CouponPacket
 from fissionmall.campaigns.packets.states import PACKET_STATES, PacketStatus
 from fissionmall.core.states import transition
+from fissionmall.customers.models import Customer
 from fissionmall.db.sql import insert_ignoring_conflicts, table
 
 _PACKETS = table(CouponPacket)
@@ -49,3 +50,16 @@ async def expire_due(session: AsyncSession, now: datetime, limit: int) -> int:
     ids = list((await session.execute(due.limit(limit))).scalars())
     await transition(session, PACKET_STATES, _PACKETS, ids, PacketStatus.EXPIRED)
     return len(ids)
+
+
+async def packet_page(session: AsyncSession, merchant_id: int, campaign_id: int, status: str | None,
+                      before_id: int | None, limit: int) -> list[tuple[CouponPacket, str]]:
+    """A campaign's packets with their owners' nicknames, newest first (keyset on id)."""
+    statement = (select(CouponPacket, Customer.nickname).join(Customer, Customer.id == CouponPacket.owner_id)
+                 .where(CouponPacket.merchant_id == merchant_id, CouponPacket.campaign_id == campaign_id))
+    if status is not None:
+        statement = statement.where(CouponPacket.status == status)
+    if before_id is not None:
+        statement = statement.where(CouponPacket.id < before_id)
+    rows = await session.execute(statement.order_by(CouponPacket.id.desc()).limit(limit))
+    return [(row[0], row[1]) for row in rows.all()]

@@ -76,3 +76,24 @@ class PacketOut(BaseModel):
     coupon_name: str
     threshold_fen: int
     rules: list[str]
+
+
+class PacketRowOut(BaseModel):
+    """One packet as its merchant follows it: the order it came with, and how many of its slots were claimed."""
+
+    id: int
+    owner_id: int
+    nickname: str
+    order_id: int
+    status: str
+    slots: int
+    claimed: int
+    friends_claimed: int
+    created_at: datetime
+    expires_at: datetime
+    seconds_left: int
+
+
+class PacketPage(BaseModel):
+    items: list[PacketRowOut]
+    next_cursor: str | None

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.campaigns import errors as campaign_errors
 from fissionmall.campaigns import service as campaigns
 from fissionmall.campaigns import slots
 from fissionmall.campaigns.helping import rules as help_rules
@@ -23,7 +24,7 @@ from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.packets import errors, repository, rules
 from fissionmall.campaigns.packets.models import CouponPacket
-from fissionmall.campaigns.packets.schemas import ClaimOut, PacketOut, PacketSettings
+from fissionmall.campaigns.packets.schemas import ClaimOut, PacketOut, PacketPage, PacketRowOut, PacketSettings
 from fissionmall.campaigns.packets.states import PacketStatus
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.core.auth import Shopper
@@ -31,6 +32,7 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
 from fissionmall.core.events import react, record_event
 from fissionmall.core.money import yuan
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.core.runtime import Runtime
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
@@ -162,21 +164,43 @@ async def expire(session: AsyncSession, now: datetime) -> int:
     return await repository.expire_due(session, now, CHUNK)
 
 
+async def campaign_packets(session: AsyncSession, clock: Clock, merchant_id: int, campaign_id: int,
+                           status: PacketStatus | None, cursor: str | None, limit: int) -> PacketPage:
+    """Every packet of one of the merchant's share-coupon or credit campaigns: slots claimed so far, by status."""
+    campaign = await campaigns.require(session, merchant_id, campaign_id)
+    if campaign.kind not in KINDS:
+        raise campaign_errors.campaign_not_found(campaign_id)
+    rows = await repository.packet_page(session, merchant_id, campaign.id, status, parse_cursor(cursor), limit)
+    claimed = await slots.taken_counts(session, TARGET, [p.id for p, _ in rows])
+    now = clock.now()
+    items = [PacketRowOut(
+        id=p.id, owner_id=p.owner_id, nickname=nickname, order_id=p.order_id, status=p.status, slots=p.slots,
+        claimed=claimed.get(p.id, 0), friends_claimed=p.friends_claimed, created_at=p.created_at,
+        expires_at=p.expires_at,
+        seconds_left=max(0, int((p.expires_at - now).total_seconds())) if p.status == PacketStatus.OPEN else 0)
+        for p, nickname in rows]
+    return PacketPage(items=items, next_cursor=str(rows[-1][0].id) if len(rows) == limit else None)
+
+
 async def check(session: AsyncSession, merchant_id: int, settings: PacketSettings) -> list[Finding]:
     """The coupon each slot issues exists, is an amount coupon, and is not claimable on its own."""
     try:
         template = await coupons.require_template(session, merchant_id, settings.template_id)
     except NotFound:
-        return [Finding(rule="G1", level="block", reason=f"coupon template {settings.template_id} does not exist")]
+        return [Finding(rule="G1", level="block", reason=f"coupon template {settings.template_id} does not exist",
+                        check="coupon_missing", facts={"template_id": settings.template_id})]
     findings = []
     if rules.largest_possible(settings) > TOP_PRIZE_CAP_FEN:
         findings.append(Finding(rule="P3", level="block", reason=(
-            f"a slot could be worth {rules.largest_possible(settings)} fen, above the ¥50,000 cap of a promotion")))
+            f"a slot could be worth {rules.largest_possible(settings)} fen, above the ¥50,000 cap of a promotion"),
+            check="prize_above_cap", facts={"largest_fen": rules.largest_possible(settings)}))
     if template.kind != "amount":
-        findings.append(Finding(rule="G1", level="block", reason="packet slots issue amount coupons only"))
+        findings.append(Finding(rule="G1", level="block", reason="packet slots issue amount coupons only",
+                                check="coupon_not_amount"))
     if template.claimable:
         findings.append(Finding(rule="G1", level="warn", reason=(
-            "the packet's coupon can also be claimed in the coupon centre; packets usually use a coupon of their own")))
+            "the packet's coupon can also be claimed in the coupon centre; packets usually use a coupon of their own"),
+            check="coupon_claimable"))
     return findings
 
 
@@ -224,10 +248,19 @@ async def poster(session: AsyncSession, clock: Clock, merchant_id: int, packet_i
 
 def _mechanic(kind: str, rules_text: str) -> Mechanic:
     """Share coupons and social credit are one implementation: they differ in what a slot holds."""
+
+    async def describe(session: AsyncSession, merchant_id: int, settings: PacketSettings) -> list[str]:
+        try:
+            template = await coupons.require_template(session, merchant_id, settings.template_id)
+        except NotFound:
+            return rules.describe(settings, kind, "（未选择的券）", 0)
+        return rules.describe(settings, kind, template.name, template.threshold_fen)
+
     return Mechanic(kind=kind, settings_model=PacketSettings, product_of=lambda s: None, check=check,
                     summary=lambda s: {"slots": s.slots, "total_fen": s.total_fen}, rules_text=rules_text,
                     share_target=ShareTarget(TARGET, _packet_target, poster),
-                    page=Page("packets", "gifts/packet.html", page), tasks="fissionmall.campaigns.packets.tasks")
+                    page=Page("packets", "gifts/packet.html", page), tasks="fissionmall.campaigns.packets.tasks",
+                    describe=describe)
 
 
 SHARE_COUPON, CREDIT = KINDS

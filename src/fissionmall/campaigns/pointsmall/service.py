@@ -110,24 +110,30 @@ async def redeem_coupon(session: AsyncSession, runtime: Runtime, shopper: Shoppe
 
 async def check(session: AsyncSession, merchant_id: int, settings: PointsMallSettings) -> list[Finding]:
     if await points.config_of(session, merchant_id) is None:
-        return [Finding(rule="PM1", level="block", reason="this mall has no points: set up points first")]
+        return [Finding(rule="PM1", level="block", reason="this mall has no points: set up points first",
+                        check="no_points")]
     if settings.reward == "coupon":
         try:
             await coupons.require_template(session, merchant_id, settings.coupon_template_id or 0)
         except NotFound:
             return [Finding(rule="PM2", level="block", reason=f"coupon template {settings.coupon_template_id} "
-                                                                  "does not exist")]
+                                                                  "does not exist",
+                            check="coupon_missing", facts={"template_id": settings.coupon_template_id or 0})]
         return []
     try:
         product = await catalog.require_product(session, merchant_id, settings.product_id or 0)
     except NotFound:
-        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist")]
+        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist",
+                        check="product_missing", facts={"product_id": settings.product_id or 0})]
     sku = next((sku for sku in product.skus if sku.id == settings.sku_id), None)
     if sku is None:
-        return [Finding(rule="G1", level="block", reason=f"SKU {settings.sku_id} is not a SKU of product {product.id}")]
+        return [Finding(rule="G1", level="block", reason=f"SKU {settings.sku_id} is not a SKU of product {product.id}",
+                        check="sku_not_of_product", facts={"sku_id": settings.sku_id or 0, "product_id": product.id})]
     if settings.cash_fen >= sku.price_fen:
         return [Finding(rule="PM3", level="block", reason="the cash part must be below the SKU's price, or the "
-                                                          "points buy nothing")]
+                                                          "points buy nothing",
+                        check="cash_not_below_price",
+                        facts={"cash_fen": settings.cash_fen, "price_fen": sku.price_fen})]
     return []
 
 

@@ -20,7 +20,8 @@
   }
 
   // The form's fields as the API's JSON body: data-int numbers, checkboxes true/false (or, with data-list, the
-  // checked values as a list), empty data-optional fields left out.
+  // checked values as a list), empty data-optional fields left out, empty data-null ones sent as null, data-china-time
+  // (datetime-local) as China time.
   function body(form) {
     var out = {};
     Array.prototype.forEach.call(form.elements, function (el) {
@@ -35,12 +36,23 @@
       }
       if (el.type === "checkbox") { put(out, el.name, el.checked); return; }
       if (el.type === "radio" && !el.checked) return;
+      if (value === "" && el.hasAttribute("data-null")) { put(out, el.name, null); return; }
       if (value === "" && el.hasAttribute("data-optional")) return;
+      if (el.hasAttribute("data-china-time") && value) { put(out, el.name, value + ":00+08:00"); return; }
       if (el.hasAttribute("data-fen")) { put(out, el.name, fen(el)); return; }
       if (el.hasAttribute("data-duration")) { put(out, el.name, duration(form, el)); return; }
       put(out, el.name, el.hasAttribute("data-int") && value !== "" ? Number(value) : value);
     });
-    return out;
+    return form.hasAttribute("data-compact") ? compact(out) : out;
+  }
+
+  // Lines of a list left empty (an optional row of a form) close up instead of being sent as nulls.
+  function compact(value) {
+    if (Array.isArray(value)) return value.filter(function (v) { return v !== undefined; }).map(compact);
+    if (value && typeof value === "object") {
+      Object.keys(value).forEach(function (k) { value[k] = compact(value[k]); });
+    }
+    return value;
   }
 
   // An amount typed in yuan ("12.5", "12.50") as integer fen, read from the digits (never through a float); other
