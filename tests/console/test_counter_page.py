@@ -55,7 +55,7 @@ async def test_a_redeemed_voucher_is_shown_masked_and_listed(desk: OpenDesk, mal
     listed = page.text.split('class="redemptions"')[1]
     assert f'data-voucher="{voucher_id}"' in listed and f"…{code[-4:]}" in listed and code not in page.text
     again = await support.api("POST", "/admin/vouchers/redeem", json={"code": code, "store_id": mall.store_id})
-    assert problem(again, 409, "voucher_not_redeemable")["message"] == "礼品卡已使用或已过期"
+    assert problem(again, 409, "voucher_not_redeemable")["message"] == "这张礼券已核销、已转赠或已过期，不能再用"
 
 
 async def test_refusals_are_in_chinese_and_change_nothing(desk: OpenDesk, mall: Mall, beta: Mall) -> None:
@@ -63,7 +63,7 @@ async def test_refusals_are_in_chinese_and_change_nothing(desk: OpenDesk, mall: 
     operator = await desk("operator")
     unknown = await operator.api("POST", "/admin/vouchers/redeem", json={"code": "000000000000",
                                                                          "store_id": mall.store_id})
-    assert problem(unknown, 404, "voucher_not_found")["message"] == "礼品卡不存在"
+    assert problem(unknown, 404, "voucher_not_found")["message"] == "礼券不存在"
     typed = await operator.api("POST", "/admin/vouchers/redeem", json={"code": "12ab", "store_id": mall.store_id})
     assert [e["field"] for e in problem(typed, 422, "invalid_request")["errors"]] == ["code"]
     elsewhere = await operator.api("POST", "/admin/vouchers/redeem", json={"code": code, "store_id": beta.store_id})

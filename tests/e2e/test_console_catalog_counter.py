@@ -124,7 +124,7 @@ async def test_support_redeems_a_voucher_at_the_counter_by_its_typed_code(
     page = await support.open("/console/counter")
     await page.fill("input[name=code]", "999999999999")
     await page.click("button:text-is('核销')")
-    await expect(page.locator("form.redeem .form-error")).to_have_text("礼品卡不存在")
+    await expect(page.locator("form.redeem .form-error")).to_have_text("礼券不存在")
 
     await page.select_option("select[name=store_id]", str(store["id"]))
     await page.fill("input[name=code]", voucher["code"])
@@ -145,5 +145,5 @@ async def test_support_redeems_a_voucher_at_the_counter_by_its_typed_code(
 
     await page.fill("input[name=code]", voucher["code"])  # the same code again is refused next to the field
     await page.click("button:text-is('核销')")
-    await expect(page.locator("form.redeem .form-error")).to_have_text("礼品卡已使用或已过期")
+    await expect(page.locator("form.redeem .form-error")).to_have_text("这张礼券已核销、已转赠或已过期，不能再用")
     assert support.refused == []

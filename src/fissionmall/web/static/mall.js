@@ -20,17 +20,17 @@
   }
 
   // The form's fields as the API's JSON body: data-int numbers, checkboxes true/false (or, with data-list, the
-  // checked values as a list), empty data-optional fields left out, empty data-null ones sent as null, data-china-time
-  // (datetime-local) as China time.
+  // checked values as a list, empty when none is), empty data-optional fields left out, empty data-null ones sent
+  // as null, data-china-time (datetime-local) as China time.
   function body(form) {
     var out = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled) return;
       var value = el.value;
       if (el.type === "checkbox" && el.hasAttribute("data-list")) {
-        if (!el.checked) return;
         var list = el.name.split(".").reduce(function (o, k) { return o && o[k]; }, out);
-        if (!Array.isArray(list)) { list = []; put(out, el.name, list); }
+        if (!Array.isArray(list)) { list = []; put(out, el.name, list); }  // none ticked: an empty list
+        if (!el.checked) return;
         list.push(el.hasAttribute("data-int") ? parseInt(value, 10) : value);
         return;
       }
