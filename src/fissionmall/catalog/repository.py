@@ -109,3 +109,9 @@ async def foreign_ids(session: AsyncSession, merchant_id: int, model: type[Produ
     statement = select(model.id).where(model.merchant_id == merchant_id, model.id.in_(ids))
     own = set((await session.execute(statement)).scalars())
     return [found for found in ids if found not in own]
+
+
+async def titles(session: AsyncSession, merchant_id: int, product_ids: list[int]) -> dict[int, str]:
+    statement = select(Product.id, Product.title).where(Product.merchant_id == merchant_id,
+                                                        Product.id.in_(product_ids))
+    return {product_id: title for product_id, title in await session.execute(statement)}

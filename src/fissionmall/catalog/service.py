@@ -168,3 +168,8 @@ def stock_claims(wanted: dict[int, int], short: Callable[[int], Exception]) -> C
 
 async def release_stock(session: AsyncSession, quantities: dict[int, int]) -> None:
     await repository.return_stock(session, quantities)
+
+
+async def titles_of(session: AsyncSession, merchant_id: int, product_ids: list[int]) -> dict[int, str]:
+    """Each product's title by id (the merchant's own only), for lists that name products."""
+    return await repository.titles(session, merchant_id, sorted(set(product_ids))) if product_ids else {}

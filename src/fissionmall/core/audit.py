@@ -65,7 +65,8 @@ def note_before(session: AsyncSession, before: Any, fields: Iterable[str] | None
 
 
 def mark_audited(session: AsyncSession) -> None:
-    """This request's use case wrote its own audit row: the generic one is not written again."""
+    """This request's use case wrote its own audit row (or found that nothing changed): the generic one is not
+    written."""
     _note(session).written = True
 
 

@@ -226,6 +226,7 @@ async def update_staff(session: AsyncSession, now: datetime, owner: StaffMember,
     await session.flush()
     after = _standing(staff)
     if after == before and body.password is None:
+        mark_audited(session)  # nothing changed: nothing to log
         return staff
     await repository.end_sessions(session, staff.id)
     detail: dict[str, Any] = {"before": before, "after": after}
