@@ -25,6 +25,13 @@ LOGIN_REASONS = {"wrong_password": "密码错误", "unknown_account": "账号不
                  "throttled": "尝试过多，已限制"}
 
 
+FIELD_NAMES = {"name": "名称", "username": "账号", "role": "角色", "active": "启用", "reason": "原因",
+               "carrier": "快递公司", "tracking_no": "运单号", "title": "标题", "status": "状态", "stock": "库存",
+               "price_fen": "价格（分）", "shipping_fee_fen": "运费（分）", "settings": "活动设置",
+               "password": "密码", "hidden": "已隐藏", "grade": "等级", "enabled": "开启"}
+"""Field names a merchant reads often; any other is shown as the API names it."""
+
+
 def shown(value: Any) -> str:
     """A value as a merchant reads it: text as it is, 是/否 for switches, anything nested as compact JSON."""
     if value is None:
@@ -39,10 +46,14 @@ def shown(value: Any) -> str:
 def change_lines(detail: dict[str, Any]) -> list[dict[str, Any]]:
     """Each changed key: its before (when known) and after, as text; then what else the row says (a failed
     sign-in's reason, a password changed)."""
-    lines = [{"key": key, "before": shown(before) if known else None, "after": shown(after)}
-             for key, before, after, known in audit.changes(detail)]
+    def said(key: str, value: Any) -> str:
+        return ROLE_NAMES.get(value, value) if key == "role" and isinstance(value, str) else shown(value)
+
+    lines = [{"key": FIELD_NAMES.get(key, key), "before": said(key, before) if known else None,
+              "after": said(key, after)} for key, before, after, known in audit.changes(detail)]
     if "after" not in detail and isinstance(detail.get("before"), dict):
-        lines += [{"key": key, "before": shown(value), "after": None} for key, value in detail["before"].items()]
+        lines += [{"key": FIELD_NAMES.get(key, key), "before": said(key, value), "after": None}
+                  for key, value in detail["before"].items()]
     for key, value in detail.items():
         if key in ("before", "after"):
             continue
