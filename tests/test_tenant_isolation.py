@@ -48,7 +48,7 @@ ID_OF: dict[str, str] = {
     "refund_id": "refund", "payment_id": "payment", "code": "share_code", "group_id": "group",
     "bargain_id": "bargain", "template_id": "coupon_template", "voucher_id": "voucher", "withdrawal_id": "withdrawal",
     "customer_id": "customer", "task_id": "task", "campaign_id": "campaign", "packet_id": "packet",
-    "record_id": "record", "address_id": "address",
+    "record_id": "record", "address_id": "address", "review_id": "review",
     # not ids: the value B would use for its own request
     "provider": "sandbox", "decision": "approve", "merchant": "b_slug",
 }
@@ -79,6 +79,7 @@ BODY: dict[str, dict[str, Any]] = {
     "POST /points-mall/{campaign_id}/redeem": {},
     "POST /orders/{order_id}/reviews": {"product_id": 1, "rating": 1},
     "PUT /me/addresses/{address_id}": ADDRESS,
+    "POST /admin/reviews/{review_id}/hide": {"reason": "not mine"},
 }
 NOT_SHOPPER_OR_STAFF = {"/api/v1/payments/notify/{provider}"}
 """Provider callbacks: authenticated by the provider's signature, never by a token (covered in the payments tests)."""
@@ -177,6 +178,7 @@ async def rows_of_every_kind(a: Mall, shopper: str = "alice") -> dict[str, Any]:
     reviewing = await a.client.post(f"/orders/{reviewed['id']}/reviews", headers=buyer,
                                     json=review(a, text=f"{a.slug} review"))
     assert reviewing.status_code == 201, reviewing.text
+    ids["review"] = reviewing.json()["id"]
     order = await a.order(buyer)
     paid = await a.client.post(f"/orders/{order['id']}/pay", headers=buyer)
     ids["payment"] = paid.json()["payment_id"]

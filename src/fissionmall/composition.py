@@ -16,6 +16,7 @@ from fissionmall.core.payment_provider import PaymentProvider
 from fissionmall.core.runtime import Runtime
 from fissionmall.core.windows import DatabaseWindows, RedisWindows, Windows
 from fissionmall.db.engine import make_engine, make_sessionmaker
+from fissionmall.merchants import audit as staff_audit
 from fissionmall.merchants import repository as merchants
 from fissionmall.merchants.throttle import DatabaseLoginThrottle, RedisLoginThrottle
 from fissionmall.payments.providers.sandbox import SandboxProvider
@@ -32,7 +33,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
                       clock=clock or SystemClock(), http_transport=http_transport,
                       velocity=windows_for(settings.redis_url), gate=gate_for(settings.redis_url),
-                      staff_standing=merchants.staff_standing, login_throttle=login_throttle_for(settings.redis_url))
+                      staff_standing=merchants.staff_standing,
+                      staff_audit=staff_audit.write_staff_write, login_throttle=login_throttle_for(settings.redis_url))
     runtime.providers = build_providers(runtime)
     return runtime
 

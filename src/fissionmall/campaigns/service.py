@@ -15,6 +15,7 @@ from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, Finding, LintOut
 from fissionmall.campaigns.states import CAMPAIGN_STATES, EDITABLE, CampaignStatus
 from fissionmall.catalog import service as catalog
+from fissionmall.core.audit import note_before
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.messages import hint_for
@@ -80,6 +81,7 @@ async def update(session: AsyncSession, merchant_id: int, campaign_id: int, body
     if campaign.status not in EDITABLE:
         raise errors.not_editable(campaign.status)
     changes = body.model_dump(exclude_unset=True)
+    note_before(session, campaign, changes)
     if "settings" in changes:
         settings = typed_settings(campaign.kind, changes.pop("settings"))
         campaign.settings = settings.model_dump(mode="json")

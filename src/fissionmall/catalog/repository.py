@@ -148,3 +148,9 @@ async def sku_choices(session: AsyncSession, merchant_id: int, limit: int) -> li
                  .join(Sku, Sku.product_id == Product.id).where(Product.merchant_id == merchant_id)
                  .order_by(Product.id.desc(), Sku.id).limit(limit))
     return [(row[0], row[1], row[2], row[3], row[4]) for row in (await session.execute(statement)).all()]
+
+
+async def titles(session: AsyncSession, merchant_id: int, product_ids: list[int]) -> dict[int, str]:
+    statement = select(Product.id, Product.title).where(Product.merchant_id == merchant_id,
+                                                        Product.id.in_(product_ids))
+    return {product_id: title for product_id, title in await session.execute(statement)}

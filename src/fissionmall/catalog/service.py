@@ -20,6 +20,7 @@ from fissionmall.catalog.schemas import (
     SkuOut,
     SkuPatch,
 )
+from fissionmall.core.audit import note_before
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput
 from fissionmall.core.pagination import parse_cursor
@@ -96,6 +97,8 @@ async def update_product(session: AsyncSession, merchant_id: int, product_id: in
                          body: ProductPatch) -> ProductDetail:
     product = await require_product(session, merchant_id, product_id)
     changes = body.model_dump(exclude_unset=True)
+    note_before(session, {field: [image.url for image in product.images] if field == "images"
+                          else getattr(product, field) for field in changes})
     if "category_id" in changes:
         await _check_category(session, merchant_id, changes["category_id"])
     images = changes.pop("images", None)
@@ -119,6 +122,7 @@ async def patch_sku(session: AsyncSession, merchant_id: int, sku_id: int, body: 
     if sku is None:
         raise errors.sku_not_found(sku_id)
     changes = body.model_dump(exclude_unset=True, exclude={"stock_delta"})
+    note_before(session, sku, [*changes, *(["stock"] if body.stock_delta else [])])
     if body.stock_delta:
         result = await session.execute(
             update(Sku).where(Sku.id == sku_id, Sku.stock + body.stock_delta >= 0)
@@ -170,3 +174,8 @@ async def sku_choices(session: AsyncSession, merchant_id: int,
                       limit: int = 500) -> list[tuple[int, str, int, str, int]]:
     """The merchant's products and their SKUs (newest products first), for a form that picks one."""
     return await repository.sku_choices(session, merchant_id, limit)
+
+
+async def titles_of(session: AsyncSession, merchant_id: int, product_ids: list[int]) -> dict[int, str]:
+    """Each product's title by id (the merchant's own only), for lists that name products."""
+    return await repository.titles(session, merchant_id, sorted(set(product_ids))) if product_ids else {}

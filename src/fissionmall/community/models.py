@@ -17,6 +17,7 @@ class Review(IdMixin, Base):
         UniqueConstraint("order_id", "product_id"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
         Index("ix_reviews_product", "product_id", "id"),
+        Index("ix_reviews_merchant", "merchant_id", "id"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
@@ -30,3 +31,7 @@ class Review(IdMixin, Base):
     nickname: Mapped[str] = mapped_column(String(64), default="")
     """The reviewer's name as it was when they wrote: reviews are shown without another lookup."""
     created_at: Mapped[datetime]
+    hidden_at: Mapped[datetime | None]
+    """Set when staff hid the review (moderation): a hidden review is shown to no shopper and counted in no rating."""
+    hidden_by: Mapped[int | None] = mapped_column(Id, ForeignKey("staff.id"))
+    hidden_reason: Mapped[str | None] = mapped_column(String(200))

@@ -29,3 +29,22 @@ class ReviewPage(BaseModel):
     count: int
     average_rating: float | None
     reviews: list[ReviewOut]
+
+
+class ModeratedReviewOut(ReviewOut):
+    """A review as staff see it: with its customer and whether (by whom, when, why) it was hidden."""
+
+    customer_id: int
+    hidden: bool
+    hidden_at: datetime | None
+    hidden_by: int | None
+    hidden_reason: str | None
+
+
+class ModerationPage(BaseModel):
+    items: list[ModeratedReviewOut]
+    next_cursor: str | None
+
+
+class HideIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)

@@ -1,5 +1,7 @@
 """Reviews after delivery: the customer who received an order reviews each of its products once (rating, text,
-images). Writing one is an event: points (the merchant's `review_points`) and review tasks follow from it."""
+images). Writing one is an event: points (the merchant's `review_points`) and review tasks follow from it. Staff may
+hide a review (with a reason, kept with who and when) and show it again: a hidden review is shown to no shopper and
+counted in no product's rating."""
 
 from __future__ import annotations
 
@@ -7,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.community import repository
 from fissionmall.community.models import Review
-from fissionmall.community.schemas import ReviewIn, ReviewOut, ReviewPage
-from fissionmall.core.auth import Shopper
+from fissionmall.community.schemas import ModeratedReviewOut, ModerationPage, ReviewIn, ReviewOut, ReviewPage
+from fissionmall.core.audit import note_before
+from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
-from fissionmall.core.errors import Conflict, InvalidInput
+from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import record_event
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.customers import service as customers
 from fissionmall.orders import service as orders
 from fissionmall.orders.states import OrderStatus
@@ -53,3 +57,45 @@ async def of_product(session: AsyncSession, merchant_id: int, product_id: int) -
 async def reviewed_products(session: AsyncSession, order_id: int) -> set[int]:
     """The products of this order already reviewed (each is reviewed once per order)."""
     return await repository.reviewed_products(session, order_id)
+
+
+def moderated(review: Review) -> ModeratedReviewOut:
+    return ModeratedReviewOut(id=review.id, order_id=review.order_id, product_id=review.product_id,
+                              rating=review.rating, text=review.text, images=review.images, nickname=review.nickname,
+                              created_at=review.created_at, customer_id=review.customer_id,
+                              hidden=review.hidden_at is not None, hidden_at=review.hidden_at,
+                              hidden_by=review.hidden_by, hidden_reason=review.hidden_reason)
+
+
+async def for_moderation(session: AsyncSession, merchant_id: int, *, hidden: bool | None = None,
+                         rating: int | None = None, product_id: int | None = None, cursor: str | None = None,
+                         limit: int = PAGE) -> ModerationPage:
+    found = await repository.for_moderation(session, merchant_id, hidden=hidden, rating=rating,
+                                            product_id=product_id, before_id=parse_cursor(cursor), limit=limit)
+    return ModerationPage(items=[moderated(r) for r in found],
+                          next_cursor=str(found[-1].id) if len(found) == limit else None)
+
+
+async def _moderate(session: AsyncSession, clock: Clock, staff: StaffMember, review_id: int, *,
+                    reason: str | None) -> ModeratedReviewOut:
+    review = await repository.review_of(session, staff.merchant_id, review_id)
+    if review is None:
+        raise NotFound("review_not_found", f"no review {review_id}")
+    note_before(session, {"hidden": review.hidden_at is not None, "reason": review.hidden_reason})
+    hide = reason is not None
+    await repository.set_hidden(session, review.id, at=clock.now() if hide else None,
+                                by=staff.staff_id if hide else None, reason=reason)
+    await session.refresh(review)
+    return moderated(review)
+
+
+async def hide(session: AsyncSession, clock: Clock, staff: StaffMember, review_id: int,
+               reason: str) -> ModeratedReviewOut:
+    """Hide the review from every shopper (and from the product's rating), saying why; hiding again updates the
+    reason, who and when."""
+    return await _moderate(session, clock, staff, review_id, reason=reason)
+
+
+async def show(session: AsyncSession, clock: Clock, staff: StaffMember, review_id: int) -> ModeratedReviewOut:
+    """Show a hidden review again (the audit log keeps who hid it and why)."""
+    return await _moderate(session, clock, staff, review_id, reason=None)

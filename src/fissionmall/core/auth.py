@@ -230,8 +230,10 @@ async def staff_of(request: Request, claims: dict[str, Any]) -> StaffMember:
     if (standing is None or not standing.active or standing.session_version != claims.get("sv")
             or standing.merchant_id != claims.get("mid")):
         raise Unauthorized("session_revoked", "this staff session has ended; sign in again")
-    return StaffMember(staff_id, standing.merchant_id, standing.role,
-                       ip=request.client.host if request.client else None)
+    member = StaffMember(staff_id, standing.merchant_id, standing.role,
+                         ip=request.client.host if request.client else None)
+    request.state.staff = member  # who the audit log names for this request's write
+    return member
 
 
 def staff_with(permission: str) -> Callable[..., Awaitable[StaffMember]]:

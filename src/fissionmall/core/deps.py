@@ -35,6 +35,8 @@ RefundsDecider = Annotated[StaffMember, Depends(staff_with("refunds.decide"))]
 PayoutsDecider = Annotated[StaffMember, Depends(staff_with("payouts.decide"))]
 MerchantWriter = Annotated[StaffMember, Depends(staff_with("merchant.write"))]
 StaffWriter = Annotated[StaffMember, Depends(staff_with("staff.write"))]
+ReviewModerator = Annotated[StaffMember, Depends(staff_with("reviews.moderate"))]
+AuditReader = Annotated[StaffMember, Depends(staff_with("audit.read"))]
 
 
 async def request_clock(request: Request) -> Clock:

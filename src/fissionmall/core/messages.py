@@ -152,6 +152,8 @@ BY_CODE: dict[str, str] = {
     "username_taken": "用户名已被使用",
     "withdrawal_not_found": "提现记录不存在",
     "withdrawal_not_requested": "提现已处理",
+    # console: reviews moderation
+    "review_not_found": "评价不存在",
 }
 """Filled for every code a shopper can meet; a code missing here shows FALLBACK (tests/core/test_messages.py lists
 the codes the shopper API can answer and checks each has its words)."""

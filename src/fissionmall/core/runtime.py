@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from structlog.typing import FilteringBoundLogger
 
 from fissionmall.config import Settings
+from fissionmall.core.audit import StaffAuditWriter
 from fissionmall.core.auth import LoginThrottle, StaffStandings
 from fissionmall.core.clock import Clock
 from fissionmall.core.gate import Gate
@@ -34,6 +35,8 @@ class Runtime:
     """The admission gate in front of campaigns with a stock cap: Redis when REDIS_URL is set, open otherwise."""
     staff_standing: StaffStandings
     """How a staff request's session is checked (core knows staff only through this)."""
+    staff_audit: StaffAuditWriter
+    """Where every staff write's audit row goes (`core/audit.py`); the merchants domain provides it."""
     login_throttle: LoginThrottle
     """Where failed staff sign-ins are counted: Redis when REDIS_URL is set, the database otherwise."""
     http_transport: httpx.AsyncBaseTransport | None = None

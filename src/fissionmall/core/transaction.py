@@ -10,7 +10,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.auth import current_shopper, current_staff, presents
+from fissionmall.core.audit import audit_staff_write
+from fissionmall.core.auth import SAFE_METHODS, current_shopper, current_staff, presents
 from fissionmall.core.errors import Unauthorized
 
 _TOKEN_REQUIRED = {current_shopper: "shopper", current_staff: "staff"}
@@ -29,11 +30,15 @@ class TransactionalRoute(APIRoute):
     """Commit when the endpoint answers with success; roll back on any error or 4xx/5xx answer.
 
     A route that needs a token refuses a request without a valid one first: FastAPI reads and parses the body
-    before it resolves dependencies, and a stranger's body is not worth reading."""
+    before it resolves dependencies, and a stranger's body is not worth reading.
+
+    A successful state-changing request of a staff member writes its audit row (`core/audit.py`) in the same
+    transaction, right before the commit: every staff write is logged, whichever client made it."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         audience = required_audience(self.dependant)
+        audited = audience == "staff" and bool((self.methods or set()) - SAFE_METHODS)
 
         async def run_in_transaction(request: Request) -> Response:
             if audience and not presents(request, audience):
@@ -42,6 +47,8 @@ class TransactionalRoute(APIRoute):
                 request.state.session = session
                 response = await handler(request)
                 if response.status_code < 400:
+                    if audited:
+                        await audit_staff_write(request, response, session, f"{request.method} {self.path}")
                     await session.commit()
                 return response
 

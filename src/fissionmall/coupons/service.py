@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog import service as catalog
 from fissionmall.core import counters
+from fissionmall.core.audit import note_before
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import InvalidInput
@@ -44,6 +45,7 @@ async def require_template(session: AsyncSession, merchant_id: int, template_id:
 async def patch_template(session: AsyncSession, staff: StaffMember, template_id: int,
                          body: TemplatePatch) -> TemplateOut:
     template = await require_template(session, staff.merchant_id, template_id)
+    note_before(session, template, body.model_dump(exclude_unset=True))
     if body.stock is not None and not await repository.set_stock(session, template.id, body.stock):
         raise InvalidInput("invalid_request", f"{template.issued} already issued: the stock cannot be lower",
                            field="stock")

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.audit import note_before
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
@@ -58,6 +59,7 @@ async def configure(session: AsyncSession, clock: Clock, staff: StaffMember, bod
                        findings=[f.model_dump() for f in report.findings if f.level != "ok"])
     now = clock.now()
     current = await repository.config_of(session, staff.merchant_id)
+    note_before(session, current, ConfigIn.model_fields)
     approval_changed = current is None or current.level2_approval != body.level2_approval
     await repository.save_config(
         session, staff.merchant_id, **body.model_dump(mode="json"), updated_at=now,
@@ -111,6 +113,7 @@ async def regrade(session: AsyncSession, staff: StaffMember, customer_id: int, g
     current = await repository.config_of(session, staff.merchant_id)
     if current is None or grade not in {int(rates["grade"]) for rates in current.grades}:
         raise InvalidInput("unknown_grade", f"grade {grade} is not one of the merchant's grades", field="grade")
+    note_before(session, await repository.distributor(session, staff.merchant_id, customer_id), ["grade"])
     if not await repository.set_grade(session, staff.merchant_id, customer_id, grade):
         raise NotFound("distributor_not_found", f"customer {customer_id} is not a distributor")
     found = await repository.distributor(session, staff.merchant_id, customer_id)

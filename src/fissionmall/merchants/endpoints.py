@@ -1,14 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from datetime import date
 
-from fissionmall.core.deps import ClockDep, MerchantWriter, SessionDep, StaffDep, StaffWriter
+from fastapi import APIRouter, Query, Request
+
+from fissionmall.core.deps import AuditReader, ClockDep, MerchantWriter, SessionDep, StaffDep, StaffWriter
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
-from fissionmall.merchants import service
+from fissionmall.merchants import audit, service
 from fissionmall.merchants.models import Merchant, Staff, Store
 from fissionmall.merchants.schemas import (
+    AuditPage,
     MerchantOut,
     MerchantSettings,
     StaffIn,
@@ -74,3 +77,14 @@ async def add_staff(body: StaffIn, staff: StaffWriter, session: SessionDep, cloc
 async def update_staff(staff_id: RowId, body: StaffPatch, staff: StaffWriter, session: SessionDep,
                        clock: ClockDep) -> Staff:
     return await service.update_staff(session, clock.now(), staff, staff_id, body)
+
+
+@router.get("/admin/audit-log", response_model=AuditPage)
+async def audit_log(staff: AuditReader, session: SessionDep, staff_id: int | None = Query(None, ge=1),
+                    action: str | None = Query(None, max_length=120), since: date | None = None,
+                    until: date | None = None, cursor: str | None = None,
+                    limit: int = Query(20, ge=1, le=50)) -> AuditPage:
+    """Who did what, when, from where, newest first: every staff write and sign-in (filter by staff member, action
+    as listed, and days from `since` to `until`, China time)."""
+    where = audit.AuditFilter.of_days(staff_id=staff_id, action=action, since=since, until=until)
+    return await audit.audit_log(session, staff.merchant_id, where, cursor=cursor, limit=limit)

@@ -72,15 +72,21 @@ class Staff(IdMixin, Base):
 
 class AuditEntry(IdMixin, Base):
     """Who did what to the merchant's account, from where, and when (操作日志): sign-ins, failed ones included, and
-    every change to staff. Append-only."""
+    every successful staff write (`core/audit.py`). Append-only; read newest first, by staff member or action."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_merchant_time", "merchant_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_log_merchant_time", "merchant_id", "occurred_at"),
+        Index("ix_audit_log_merchant_id", "merchant_id", "id"),
+        Index("ix_audit_log_merchant_staff", "merchant_id", "staff_id", "id"),
+        Index("ix_audit_log_merchant_action", "merchant_id", "action", "id"),
+    )
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
     staff_id: Mapped[int | None] = mapped_column(Id, ForeignKey("staff.id"))
     """Who acted (or, for a failed sign-in, whose account was tried); None when nobody is known."""
-    action: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(120))
+    """`staff.login`, … or the route of a staff write, e.g. `POST /admin/orders/{order_id}/ship`."""
     subject: Mapped[str] = mapped_column(String(120))
     """What was acted on, e.g. `staff:12`, or the username a sign-in named."""
     detail: Mapped[dict[str, Any]]

@@ -76,6 +76,25 @@ async def add_audit_entry(session: AsyncSession, entry: AuditEntry) -> None:
     await session.flush()
 
 
+async def audit_entries(session: AsyncSession, merchant_id: int, *, staff_id: int | None, action: str | None,
+                        since: datetime | None, until: datetime | None, before_id: int | None,
+                        limit: int) -> list[tuple[AuditEntry, str | None]]:
+    """Newest first, one keyset page (served by the merchant's id, staff or action index)."""
+    statement = (select(AuditEntry, Staff.username).outerjoin(Staff, Staff.id == AuditEntry.staff_id)
+                 .where(AuditEntry.merchant_id == merchant_id).order_by(AuditEntry.id.desc()).limit(limit))
+    if staff_id is not None:
+        statement = statement.where(AuditEntry.staff_id == staff_id)
+    if action is not None:
+        statement = statement.where(AuditEntry.action == action)
+    if since is not None:
+        statement = statement.where(AuditEntry.occurred_at >= since)
+    if until is not None:
+        statement = statement.where(AuditEntry.occurred_at < until)
+    if before_id is not None:
+        statement = statement.where(AuditEntry.id < before_id)
+    return [(entry, username) for entry, username in await session.execute(statement)]
+
+
 async def login_failures(session: AsyncSession, merchant_id: int, keys: Sequence[str]) -> dict[str, Failures]:
     statement = select(LoginFailure.key, LoginFailure.failures, LoginFailure.last_failed_at).where(
         LoginFailure.merchant_id == merchant_id, LoginFailure.key.in_(keys))

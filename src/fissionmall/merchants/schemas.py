@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -97,3 +98,23 @@ class StaffOut(BaseModel):
     username: str
     role: str
     active: bool
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    occurred_at: datetime
+    staff_id: int | None
+    username: str | None
+    action: str
+    """`staff.login`, … or the route of a staff write, e.g. `POST /admin/orders/{order_id}/ship`."""
+    action_name: str
+    """The action in Chinese (the route itself where it has no name yet)."""
+    subject: str
+    detail: dict[str, Any]
+    """`after` (what was sent, secrets redacted) and, for settings and records changed in place, `before`."""
+    source_ip: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    next_cursor: str | None

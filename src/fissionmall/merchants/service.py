@@ -10,6 +10,7 @@ import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.config import Settings
+from fissionmall.core.audit import mark_audited, note_before
 from fissionmall.core.auth import (
     Shopper,
     StaffMember,
@@ -72,7 +73,9 @@ async def merchant_page(session: AsyncSession, *, cursor: str | None, limit: int
 
 async def audit(session: AsyncSession, now: datetime, *, merchant_id: int, staff_id: int | None, ip: str | None,
                 action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
-    """One row of the merchant's audit log, in `session`'s transaction: the one writer every staff write uses."""
+    """One row of the merchant's audit log, in `session`'s transaction, for what the generic row of a staff write
+    (`core/audit.py`) cannot say: sign-ins, and staff changes with their standing before and after."""
+    mark_audited(session)
     await repository.add_audit_entry(session, AuditEntry(
         merchant_id=merchant_id, staff_id=staff_id, action=action, subject=subject, detail=detail or {},
         source_ip=ip, occurred_at=now))
@@ -145,7 +148,9 @@ async def staff_logout(session: AsyncSession, now: datetime, staff: StaffMember)
 
 async def update_settings(session: AsyncSession, staff: StaffMember, body: MerchantSettings) -> Merchant:
     merchant = await repository.merchant_by_id(session, staff.merchant_id)
-    for field, value in body.model_dump(exclude_unset=True).items():
+    changes = body.model_dump(exclude_unset=True)
+    note_before(session, {field: getattr(merchant, field) for field in changes})
+    for field, value in changes.items():
         setattr(merchant, field, value)
     await session.flush()
     return merchant
@@ -167,6 +172,7 @@ async def add_store(session: AsyncSession, staff: StaffMember, body: StoreIn) ->
 
 async def update_store(session: AsyncSession, staff: StaffMember, store_id: int, body: StoreIn) -> Store:
     store = await require_store(session, staff.merchant_id, store_id)
+    note_before(session, {field: getattr(store, field) for field in StoreIn.model_fields})
     for field, value in body.model_dump().items():
         setattr(store, field, value)
     await session.flush()
@@ -220,6 +226,7 @@ async def update_staff(session: AsyncSession, now: datetime, owner: StaffMember,
     await session.flush()
     after = _standing(staff)
     if after == before and body.password is None:
+        mark_audited(session)  # nothing changed: nothing to log
         return staff
     await repository.end_sessions(session, staff.id)
     detail: dict[str, Any] = {"before": before, "after": after}

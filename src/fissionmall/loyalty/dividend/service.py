@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.audit import note_before
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
@@ -27,6 +28,7 @@ CHUNK = 50_000
 
 
 async def save_plan(session: AsyncSession, now: datetime, staff: StaffMember, body: DividendPlanIn) -> DividendPlanOut:
+    note_before(session, await repository.plan_of(session, staff.merchant_id), DividendPlanIn.model_fields)
     await repository.save_plan(session, staff.merchant_id, **body.model_dump(mode="json"), updated_at=now)
     return await plan(session, staff)
 

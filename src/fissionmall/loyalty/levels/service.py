@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import counters
+from fissionmall.core.audit import note_before
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
@@ -21,6 +22,7 @@ from fissionmall.loyalty.rules import month_window, previous_month
 
 
 async def save_plan(session: AsyncSession, clock: Clock, staff: StaffMember, body: LevelPlanIn) -> LevelPlanIn:
+    note_before(session, await repository.level_plan(session, staff.merchant_id), LevelPlanIn.model_fields)
     await repository.save_level_plan(session, staff.merchant_id, **body.model_dump(mode="json"),
                                      updated_at=clock.now())
     await evaluate(session, staff.merchant_id, body, clock.now())

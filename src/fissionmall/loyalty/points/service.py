@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import counters
+from fissionmall.core.audit import note_before
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
@@ -29,6 +30,7 @@ CHUNK = 1000
 
 
 async def configure(session: AsyncSession, now: datetime, staff: StaffMember, body: PointsConfigIn) -> PointsConfigIn:
+    note_before(session, await repository.points_config(session, staff.merchant_id), PointsConfigIn.model_fields)
     await repository.save_points_config(session, staff.merchant_id, **body.model_dump(), updated_at=now)
     return body
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.audit import note_before
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, NotFound
@@ -42,7 +43,7 @@ async def create(session: AsyncSession, now: datetime, staff: StaffMember, body:
 
 
 async def patch(session: AsyncSession, staff: StaffMember, task_id: int, body: TaskPatch) -> TaskOut:
-    await _require(session, staff.merchant_id, task_id)
+    note_before(session, await _require(session, staff.merchant_id, task_id), ["active"])
     await repository.set_task_active(session, task_id, body.active)
     return await _out(session, staff.merchant_id, task_id)
 
