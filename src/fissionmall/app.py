@@ -40,6 +40,7 @@ from fissionmall.core.openapi import install_openapi
 from fissionmall.core.runtime import Runtime
 from fissionmall.coupons.endpoints import admin as coupons_admin
 from fissionmall.coupons.endpoints import router as coupons_router
+from fissionmall.customers.endpoints import admin as customers_admin
 from fissionmall.customers.endpoints import router as customers_router
 from fissionmall.distribution.endpoints import admin as distribution_admin
 from fissionmall.distribution.endpoints import router as distribution_router
@@ -103,9 +104,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_openapi(app, {platform_operator: ("platform", "PLATFORM_TOKEN: the platform operator, who creates "
                                                           "merchants.")})
     api_routers: tuple[APIRouter, ...] = (
-        customers_router, merchants_router, catalog_router, campaigns_router, catalog_admin, checkout_router,
-        orders_router, orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router, bargain_router,
-        assist_router, invites_router, wallet_router,
+        customers_router, customers_admin, merchants_router, catalog_router, campaigns_router, catalog_admin,
+        checkout_router, orders_router, orders_admin, payments_router, sharing_router, campaigns_admin, groupbuy_router,
+        bargain_router, assist_router, invites_router, wallet_router,
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
         tasks_router, points_mall_router, reviews_router, reviews_admin, dividend_router)

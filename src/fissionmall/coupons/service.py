@@ -162,3 +162,9 @@ async def release_for_orders(session: AsyncSession, order_ids: Sequence[int], *,
 
 async def expire(session: AsyncSession, now: datetime) -> int:
     return await repository.expire_due(session, now, CHUNK)
+
+
+async def coupons_of_customer(session: AsyncSession, now: datetime, merchant_id: int, customer_id: int,
+                              limit: int = 50) -> list[CouponOut]:
+    """A customer's coupons as the merchant sees them (the console's customer page), soonest to expire first."""
+    return [_out(c, now) for c in await repository.coupons_of(session, merchant_id, customer_id, None, limit)]

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from fissionmall.core.deps import ClockDep, SessionDep, ShopperDep
+from fissionmall.core.deps import ClockDep, OrdersReader, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service
 from fissionmall.customers.schemas import (
     ClientDep,
+    CustomerDetail,
     CustomerOut,
+    CustomerPage,
     DevLogin,
     SavedAddressIn,
     SavedAddressOut,
@@ -18,6 +20,7 @@ from fissionmall.customers.schemas import (
 )
 
 router = APIRouter(route_class=TransactionalRoute, tags=["shopper: account"])
+admin = APIRouter(route_class=TransactionalRoute, tags=["admin: customers"], prefix="/admin")
 
 
 @router.post("/auth/dev-login", response_model=ShopperToken)
@@ -59,3 +62,16 @@ async def update_address(address_id: RowId, body: SavedAddressIn, shopper: Shopp
 @router.delete("/me/addresses/{address_id}", status_code=204)
 async def delete_address(address_id: RowId, shopper: ShopperDep, session: SessionDep) -> None:
     await service.delete_address(session, shopper, address_id)
+
+
+@admin.get("/customers", response_model=CustomerPage)
+async def customers(staff: OrdersReader, session: SessionDep, q: str | None = Query(None, max_length=64),
+                    cursor: str | None = None, limit: int = Query(20, ge=1, le=100)) -> CustomerPage:
+    """The mall's customers newest first; `q` narrows them to a nickname containing it, or the customer of that id."""
+    return await service.customer_page(session, staff.merchant_id, q, cursor, limit)
+
+
+@admin.get("/customers/{customer_id}", response_model=CustomerDetail)
+async def customer(customer_id: RowId, staff: OrdersReader, session: SessionDep) -> CustomerDetail:
+    """A customer, who brought them, whom they brought directly and how many they brought at any depth."""
+    return await service.customer_detail(session, staff.merchant_id, customer_id)

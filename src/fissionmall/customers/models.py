@@ -14,7 +14,8 @@ class Customer(IdMixin, Base):
     __tablename__ = "customers"
     __table_args__ = (UniqueConstraint("merchant_id", "openid"),
                       Index("ix_customers_signup_device", "merchant_id", "signup_device_id"),
-                      Index("ix_customers_merchant_created", "merchant_id", "created_at"))
+                      Index("ix_customers_merchant_created", "merchant_id", "created_at"),
+                      Index("ix_customers_merchant_inviter", "merchant_id", "inviter_id", "id"))
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
     openid: Mapped[str] = mapped_column(String(64))

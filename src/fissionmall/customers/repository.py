@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from fissionmall.customers.models import Customer, SavedAddress
 from fissionmall.db.sql import china_day, insert_ignoring_conflicts, table
@@ -107,3 +109,52 @@ async def new_customers_by_day(session: AsyncSession, merchant_id: int,
                                  .where(Customer.merchant_id == merchant_id, Customer.created_at >= since)
                                  .group_by(day))
     return [(str(d), int(n), int(shared)) for d, n, shared in rows]
+
+
+def _matching(merchant_id: int, query: str | None) -> list[ColumnElement[bool]]:
+    """A merchant's customers whose nickname contains `query`, or whose id it is (digits)."""
+    criteria: list[ColumnElement[bool]] = [Customer.merchant_id == merchant_id]
+    if query:
+        named = Customer.nickname.contains(query, autoescape=True)
+        criteria.append(or_(named, Customer.id == int(query)) if query.isdigit() and len(query) <= 18 else named)
+    return criteria
+
+
+async def customer_page(session: AsyncSession, merchant_id: int, query: str | None, before_id: int | None,
+                        limit: int) -> list[Customer]:
+    """Newest first (the merchant's customers by id), narrowed by nickname or id."""
+    statement = select(Customer).where(*_matching(merchant_id, query)).order_by(Customer.id.desc()).limit(limit)
+    if before_id is not None:
+        statement = statement.where(Customer.id < before_id)
+    return list((await session.execute(statement)).scalars())
+
+
+async def matching_ids(session: AsyncSession, merchant_id: int, query: str, limit: int) -> list[int]:
+    """Ids of the newest customers matching `query` (an order search by customer), at most `limit`."""
+    statement = select(Customer.id).where(*_matching(merchant_id, query)).order_by(Customer.id.desc()).limit(limit)
+    return list((await session.execute(statement)).scalars())
+
+
+async def by_ids(session: AsyncSession, merchant_id: int, customer_ids: Sequence[int]) -> list[Customer]:
+    if not customer_ids:
+        return []
+    statement = select(Customer).where(Customer.merchant_id == merchant_id, Customer.id.in_(list(customer_ids)))
+    return list((await session.execute(statement)).scalars())
+
+
+async def invited_by(session: AsyncSession, merchant_id: int, inviter_id: int, limit: int) -> list[Customer]:
+    """Whom a customer brought directly, newest first (ix_customers_merchant_inviter)."""
+    statement = (select(Customer).where(Customer.merchant_id == merchant_id, Customer.inviter_id == inviter_id)
+                 .order_by(Customer.id.desc()).limit(limit))
+    return list((await session.execute(statement)).scalars())
+
+
+async def subtree_size(session: AsyncSession, merchant_id: int, customer_id: int) -> int:
+    """Everyone a customer brought, directly or through those they brought, at any depth: a recursive walk down
+    inviter_id, one index range per customer reached (the same SQL on SQLite and PostgreSQL). An inviter always
+    signed up before whom they brought, so the walk has no cycle."""
+    tree = (select(Customer.id).where(Customer.merchant_id == merchant_id, Customer.inviter_id == customer_id)
+            .cte("tree", recursive=True))
+    child = aliased(Customer)
+    tree = tree.union_all(select(child.id).where(child.merchant_id == merchant_id, child.inviter_id == tree.c.id))
+    return int((await session.execute(select(func.count()).select_from(tree))).scalar_one())

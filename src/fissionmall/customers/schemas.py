@@ -79,3 +79,33 @@ async def client_info(request: Request) -> ClientInfo:
 
 
 ClientDep = Annotated[ClientInfo, Depends(client_info)]
+
+
+class CustomerSummary(BaseModel):
+    """A customer as the merchant sees them in lists (no openid, no device, no address)."""
+
+    id: int
+    nickname: str
+    avatar_url: str
+    inviter_id: int | None
+    depth: int
+    """0 for a customer who came on their own; their inviter's depth + 1 otherwise."""
+    created_at: datetime
+    first_paid_at: datetime | None
+    """None while the customer has not paid an order (a new customer)."""
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerSummary]
+    next_cursor: str | None
+
+
+class CustomerDetail(CustomerSummary):
+    inviter: CustomerSummary | None
+    """Who brought them (their first share link's sharer)."""
+    invited_count: int
+    """Customers they brought directly."""
+    invited: list[CustomerSummary]
+    """The newest of those, at most 50."""
+    subtree_size: int
+    """Everyone they brought, directly or through those, at any depth."""

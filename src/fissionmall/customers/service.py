@@ -11,12 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.auth import Shopper, issue_token
 from fissionmall.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fissionmall.core.events import record_event
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers import repository
 from fissionmall.customers.hooks import HOOKS
 from fissionmall.customers.models import Customer, SavedAddress
 from fissionmall.customers.schemas import (
     ClientInfo,
+    CustomerDetail,
+    CustomerPage,
+    CustomerSummary,
     DevLogin,
     SavedAddressIn,
     SavedAddressOut,
@@ -211,3 +215,45 @@ async def _make_default(session: AsyncSession, shopper: Shopper, address: SavedA
 async def signups_by_day(session: AsyncSession, merchant_id: int, since: datetime) -> list[tuple[str, int, int]]:
     """(day in China's time, customers who signed up, how many through a share link) since `since`."""
     return await repository.new_customers_by_day(session, merchant_id, since)
+
+
+# --- the merchant's view (admin API, console) -------------------------------------------------------------------
+
+INVITED_SHOWN = 50
+
+
+def summary(customer: Customer) -> CustomerSummary:
+    return CustomerSummary(id=customer.id, nickname=customer.nickname, avatar_url=customer.avatar_url,
+                           inviter_id=customer.inviter_id, depth=customer.depth, created_at=customer.created_at,
+                           first_paid_at=customer.first_paid_at)
+
+
+async def customer_page(session: AsyncSession, merchant_id: int, query: str | None, cursor: str | None,
+                        limit: int) -> CustomerPage:
+    """The merchant's customers newest first, narrowed by nickname (contains) or id."""
+    found = await repository.customer_page(session, merchant_id, (query or "").strip() or None,
+                                           parse_cursor(cursor), limit)
+    return CustomerPage(items=[summary(c) for c in found],
+                        next_cursor=str(found[-1].id) if len(found) == limit else None)
+
+
+async def customer_detail(session: AsyncSession, merchant_id: int, customer_id: int) -> CustomerDetail:
+    """A customer with who brought them and whom they brought (directly, and their whole subtree's size)."""
+    customer = await get_customer(session, merchant_id, customer_id)
+    inviter = await repository.by_id(session, merchant_id, customer.inviter_id) if customer.inviter_id else None
+    invited = await repository.invited_by(session, merchant_id, customer.id, INVITED_SHOWN)
+    return CustomerDetail(
+        **summary(customer).model_dump(), inviter=summary(inviter) if inviter else None,
+        invited_count=await repository.count_invited(session, merchant_id, customer.id),
+        invited=[summary(c) for c in invited],
+        subtree_size=await repository.subtree_size(session, merchant_id, customer.id))
+
+
+async def matching_ids(session: AsyncSession, merchant_id: int, query: str, limit: int) -> list[int]:
+    """The newest customers whose nickname contains `query` or whose id it is (an order search by customer)."""
+    return await repository.matching_ids(session, merchant_id, query.strip(), limit)
+
+
+async def summaries(session: AsyncSession, merchant_id: int, customer_ids: list[int]) -> dict[int, CustomerSummary]:
+    """Customers by id, for a page of orders: one query."""
+    return {c.id: summary(c) for c in await repository.by_ids(session, merchant_id, sorted(set(customer_ids)))}

@@ -24,6 +24,9 @@ class Order(IdMixin, Base):
         Index("ix_orders_status_due", "status", "due_at"),
         Index("ix_orders_merchant_customer", "merchant_id", "customer_id", "id"),
         Index("ix_orders_merchant_paid", "merchant_id", "paid_at"),
+        Index("ix_orders_merchant_id", "merchant_id", "id"),
+        Index("ix_orders_merchant_status", "merchant_id", "status", "id"),
+        Index("ix_orders_merchant_created", "merchant_id", "created_at"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))

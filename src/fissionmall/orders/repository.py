@@ -285,3 +285,34 @@ async def refunds_by_day(session: AsyncSession, merchant_id: int, since: datetim
                                  .where(Refund.merchant_id == merchant_id, Refund.succeeded_at >= since)
                                  .group_by(day))
     return [(str(d), int(n), int(fen or 0)) for d, n, fen in rows]
+
+
+async def console_page(session: AsyncSession, merchant_id: int, *, statuses: Sequence[str], order_no: str | None,
+                       customer_ids: Sequence[int] | None, since: datetime | None, until: datetime | None,
+                       before_id: int | None, limit: int) -> list[Order]:
+    """The console's order list, newest first: by status tab, order number, customers and the time placed, each an
+    index range of the merchant's orders (ix_orders_merchant_status, _customer, _created; order_no is unique)."""
+    statement = select(Order).where(Order.merchant_id == merchant_id).order_by(Order.id.desc()).limit(limit)
+    if statuses:
+        statement = statement.where(Order.status.in_(list(statuses)))
+    if order_no is not None:
+        statement = statement.where(Order.order_no == order_no)
+    if customer_ids is not None:
+        statement = statement.where(Order.customer_id.in_(list(customer_ids)))
+    if since is not None:
+        statement = statement.where(Order.created_at >= since)
+    if until is not None:
+        statement = statement.where(Order.created_at < until)
+    if before_id is not None:
+        statement = statement.where(Order.id < before_id)
+    return list((await session.execute(statement)).scalars())
+
+
+async def counts_by_customer(session: AsyncSession, merchant_id: int, customer_ids: Sequence[int]) -> dict[int, int]:
+    """How many orders each customer placed (any status), for a page of customers: one grouped index scan."""
+    if not customer_ids:
+        return {}
+    statement = (select(Order.customer_id, func.count()).where(Order.merchant_id == merchant_id,
+                                                               Order.customer_id.in_(list(customer_ids)))
+                 .group_by(Order.customer_id))
+    return {int(customer_id): int(n) for customer_id, n in (await session.execute(statement)).all()}

@@ -58,3 +58,9 @@ async def settle_payment(session: AsyncSession, out_trade_no: str, amount_fen: i
 async def payment_by_trade_no(session: AsyncSession, out_trade_no: str) -> Payment | None:
     statement = select(Payment).where(Payment.out_trade_no == out_trade_no)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def payments_of_order(session: AsyncSession, merchant_id: int, order_id: int) -> list[Payment]:
+    statement = (select(Payment).where(Payment.merchant_id == merchant_id, Payment.order_id == order_id)
+                 .order_by(Payment.id))
+    return list((await session.execute(statement)).scalars())

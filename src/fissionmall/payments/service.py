@@ -136,3 +136,8 @@ async def refund_request(session: AsyncSession, providers: Mapping[str, PaymentP
     provider = providers[payment.provider]
     return provider, RefundRequest(out_trade_no=payment.out_trade_no, out_refund_no=refund_no, refund_fen=amount,
                                    total_fen=payment.amount_fen, reason=reason)
+
+
+async def payments_of_order(session: AsyncSession, merchant_id: int, order_id: int) -> list[Payment]:
+    """An order's payments (one per stage: full, or deposit then balance), for the merchant's order page."""
+    return await repository.payments_of_order(session, merchant_id, order_id)

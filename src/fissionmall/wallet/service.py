@@ -40,3 +40,8 @@ async def wallet_of(session: AsyncSession, shopper: Shopper) -> WalletOut:
     found = await repository.entries(session, shopper.merchant_id, shopper.customer_id, 50)
     return WalletOut(balance_fen=await repository.balance(session, shopper.customer_id),
                      entries=[WalletEntryOut.model_validate(e, from_attributes=True) for e in found])
+
+
+async def balance_of(session: AsyncSession, customer_id: int) -> int:
+    """A customer's credit balance in fen (the console's customer page; the caller has checked the merchant)."""
+    return await repository.balance(session, customer_id)

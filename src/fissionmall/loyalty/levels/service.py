@@ -91,3 +91,14 @@ async def evaluate_once_a_day(session: AsyncSession, plan: LevelPlan, now: datet
     if await counters.used(session, marker, day) or not await counters.take(session, plan.merchant_id, marker, day, 1):
         return 0
     return await evaluate(session, plan.merchant_id, LevelPlanIn.model_validate(plan, from_attributes=True), now)
+
+
+async def level_names(session: AsyncSession, merchant_id: int, customer_ids: list[int]) -> dict[int, str]:
+    """Each customer's level name, for a page of customers: the plan read once, their levels in one query (none
+    when the mall has no levels)."""
+    plan = await repository.level_plan(session, merchant_id)
+    if plan is None or not customer_ids:
+        return {}
+    numbers = await repository.member_levels(session, customer_ids)
+    named = {customer_id: _level(plan.levels, numbers.get(customer_id, 0)) for customer_id in customer_ids}
+    return {customer_id: level.name for customer_id, level in named.items() if level is not None}

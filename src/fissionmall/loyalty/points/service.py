@@ -193,3 +193,8 @@ async def _points_on(session: AsyncSession, merchant_id: int, inviter_id: int | 
 
 react("order_completed", EARN_JOB, when=_points_on)
 react("review", REVIEW_JOB, when=_points_on)
+
+
+async def balance_of(session: AsyncSession, customer_id: int) -> int:
+    """A customer's points balance (the console's customer page; the caller has checked the merchant)."""
+    return await repository.points_balance(session, customer_id)

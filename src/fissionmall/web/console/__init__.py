@@ -2,8 +2,19 @@
 services; every change goes through the merchant API (the pages' forms post JSON to it with the console's session
 cookie and CSRF token), so the console and any other client obey the same rules and write the same audit log."""
 
-from fissionmall.web.console import audit, campaigns, catalog, counter, dashboard, reviews, session, staff
+from fissionmall.web.console import (
+    audit,
+    campaigns,
+    catalog,
+    counter,
+    customers,
+    dashboard,
+    orders,
+    reviews,
+    session,
+    staff,
+)
 
-CONSOLE_ROUTERS = (session.router, dashboard.router, catalog.router, campaigns.router, counter.router,
-                   reviews.router, staff.router, audit.router)
+CONSOLE_ROUTERS = (session.router, dashboard.router, catalog.router, campaigns.router, orders.router,
+                   customers.router, counter.router, reviews.router, staff.router, audit.router)
 """Every console page's router, in menu order."""

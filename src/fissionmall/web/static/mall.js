@@ -39,7 +39,7 @@
       if (value === "" && el.hasAttribute("data-null")) { put(out, el.name, null); return; }
       if (value === "" && el.hasAttribute("data-optional")) return;
       if (el.hasAttribute("data-china-time") && value) { put(out, el.name, value + ":00+08:00"); return; }
-      if (el.hasAttribute("data-fen")) { put(out, el.name, fen(el)); return; }
+      if (el.hasAttribute("data-fen")) { put(out, el.name, fen(el) * sign(form, el)); return; }
       if (el.hasAttribute("data-duration")) { put(out, el.name, duration(form, el)); return; }
       put(out, el.name, el.hasAttribute("data-int") && value !== "" ? Number(value) : value);
     });
@@ -61,6 +61,12 @@
     var match = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(el.value);
     if (!match) throw {code: "invalid_request", errors: [{field: el.name, hint: "请填写正确的金额，如 12.50"}]};
     return parseInt(match[1], 10) * 100 + parseInt(((match[2] || "") + "00").slice(0, 2), 10);
+  }
+
+  // A signed amount: a <select data-sign-for="field"> beside it says -1 (a cut) or 1 (a charge).
+  function sign(form, el) {
+    var chosen = form.querySelector('[data-sign-for="' + el.name + '"]');
+    return chosen ? Number(chosen.value) : 1;
   }
 
   // A duration typed as a number and a unit (分钟 / 小时 / 天), sent in the API's unit (data-duration: seconds per
