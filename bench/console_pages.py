@@ -1,7 +1,7 @@
 """Benchmark: how fast the merchant console's pages answer with 100,000 customers and 100,000 orders.
 
     .venv/bin/python -m bench.console_pages [--requests 40] [--customers 100000] [--orders 100000]
-                                            [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/fm_c_bench]
+                                            [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/fissionmall_console_bench]
 
 Creates the PostgreSQL database anew (dropped first) and migrates it, loads one merchant (bench/dataset.py) with
 `--customers` customers who joined over 90 days (four in ten brought by an earlier customer, so referral trees run
@@ -34,7 +34,7 @@ from rich.table import Table
 from bench import dataset
 from bench.server import System
 
-DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/fm_c_bench"
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/fissionmall_console_bench"
 DAYS = 90
 GOAL_MS = 300.0
 WARM_UP = 3
