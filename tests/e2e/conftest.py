@@ -86,6 +86,14 @@ def refused_by_the_policy(page: Page) -> list[str]:
     return refused
 
 
+async def api_as(base: str, token: str, method: str, path: str, **kwargs: Any) -> Any:
+    """The API with a bearer token, for checking what the pages did: the answer's JSON (a refusal fails the test)."""
+    async with httpx.AsyncClient(base_url=f"{base}/api/v1", timeout=10) as client:
+        response = await client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    assert response.status_code < 400, response.text
+    return response.json()
+
+
 @dataclass
 class Person:
     """One shopper with their own phone (browser context): what they see, and the API as them, for checking the
@@ -115,11 +123,7 @@ class Person:
 
     async def api(self, method: str, path: str, **kwargs: Any) -> Any:
         """The API as this shopper (bearer token from their session): for checks, never for acting."""
-        async with httpx.AsyncClient(base_url=f"{self.base}/api/v1", timeout=10) as client:
-            response = await client.request(method, path, headers={"Authorization": f"Bearer {await self.token()}"},
-                                            **kwargs)
-        assert response.status_code < 400, response.text
-        return response.json()
+        return await api_as(self.base, await self.token(), method, path, **kwargs)
 
     async def shot(self, folder: Path, name: str) -> None:
         await self.page.screenshot(path=folder / f"{name}.png", full_page=True)
@@ -176,10 +180,7 @@ class StaffDesk:
         """The merchant API as this role (its own bearer token): for checking what the console did, never for acting."""
         async with httpx.AsyncClient(base_url=f"{self.base}/api/v1", timeout=10) as client:
             login = await client.post("/admin/auth/login", json={**OWNER, "username": self.role})
-            response = await client.request(method, path, headers={"Authorization": f"Bearer {login.json()['token']}"},
-                                            **kwargs)
-        assert response.status_code < 400, response.text
-        return response.json()
+        return await api_as(self.base, login.json()["token"], method, path, **kwargs)
 
     async def shot(self, folder: Path, name: str) -> None:
         await self.page.screenshot(path=folder / f"{name}.png", full_page=True)
