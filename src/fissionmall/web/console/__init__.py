@@ -2,7 +2,7 @@
 services; every change goes through the merchant API (the pages' forms post JSON to it with the console's session
 cookie and CSRF token), so the console and any other client obey the same rules and write the same audit log."""
 
-from fissionmall.web.console import dashboard, session
+from fissionmall.web.console import dashboard, distribution, loyalty, session
 
-CONSOLE_ROUTERS = (session.router, dashboard.router)
+CONSOLE_ROUTERS = (session.router, dashboard.router, distribution.router, loyalty.router)
 """Every console page's router, in menu order."""
