@@ -547,7 +547,8 @@ async def test_configuration_is_saved_linted_and_read_back(client, mall, runtime
                     "lint": {"ok": True, "kept": ["分销员 一级佣金", "分销员 二级佣金"], "refused": [],
                              "findings": [{"rule": "D1", "level": "ok", "reward": "分销员 二级佣金",
                                            "reason": f"level-2 commission, with the recorded legal approval: "
-                                                     f"{APPROVAL}"}]}}
+                                                     f"{APPROVAL}",
+                                           "message": f"二级佣金，已登记法律意见：{APPROVAL}"}]}}
     assert datetime.fromisoformat(body["level2_approved_at"]) == saved_at
     for role in ("owner", "operator", "finance", "support"):
         response = await client.get("/admin/distribution", headers=await mall.staff(role))

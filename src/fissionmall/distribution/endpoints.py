@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from fissionmall.core.deps import (
@@ -18,9 +18,10 @@ from fissionmall.core.deps import (
 from fissionmall.core.errors import NotFound
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
-from fissionmall.distribution import rules, service, withdrawals
+from fissionmall.distribution import presets, rules, service, withdrawals
 from fissionmall.distribution.plans import LintReport, Plan
 from fissionmall.distribution.schemas import (
+    CommissionPage,
     ConfigIn,
     ConfigOut,
     DecisionIn,
@@ -29,6 +30,8 @@ from fissionmall.distribution.schemas import (
     IdentityIn,
     MyDistributionOut,
     PayeeOut,
+    PresetAppliedOut,
+    PresetApplyIn,
     PresetOut,
     TeamMemberOut,
     WithdrawalIn,
@@ -39,6 +42,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: distribution"
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: distribution"], prefix="/admin")
 WithdrawalStatus = Literal["requested", "approved", "paid", "rejected"]
 DistributorStatus = Literal["pending", "approved", "rejected"]
+CommissionStatus = Literal["frozen", "settled"]
 
 
 @router.post("/distributors", response_model=DistributorOut, status_code=201)
@@ -129,6 +133,16 @@ async def decide(customer_id: RowId, decision: str, staff: MerchantWriter, sessi
     return await service.decide(session, clock, staff, customer_id, decision == "approve")
 
 
+@admin.get("/commissions", response_model=CommissionPage)
+async def commissions(staff: OrdersReader, session: SessionDep, status: CommissionStatus | None = None,
+                      distributor_id: RowId | None = None, cursor: str | None = None,
+                      limit: int = Query(default=20, ge=1, le=50)) -> CommissionPage:
+    """The commission ledger, newest first, a page at a time (`next_cursor`): by status (frozen, settled) and by
+    distributor (their customer id). Reversals of refunded orders are negative entries."""
+    return await service.commission_page(session, staff, status=status, distributor_id=distributor_id,
+                                         cursor=cursor, limit=limit)
+
+
 @admin.post("/plans/lint", response_model=LintReport)
 async def lint(plan: Plan, staff: OrdersReader) -> LintReport:
     """Any reward plan, judged by COMPLIANCE D1–D7, S1, S2: kept and refused parts, each finding with its rule."""
@@ -139,3 +153,12 @@ async def lint(plan: Plan, staff: OrdersReader) -> LintReport:
 async def three_plus_nine(staff: OrdersReader) -> PresetOut:
     """The seed's whole "3+9" plan through the linter: what is kept, what is refused, and why."""
     return service.preset_three_plus_nine()
+
+
+@admin.post("/plans/presets/3+9/apply", response_model=PresetAppliedOut)
+async def apply_three_plus_nine(body: PresetApplyIn, staff: MerchantWriter, session: SessionDep,
+                                clock: ClockDep) -> PresetAppliedOut:
+    """Turn the kept part of "3+9" into live settings: the referral subsidies as commission rates (level 2 only
+    with `level2_approval`), the own-spend activity level and the pool as the dividend plan. Refused rules never
+    become settings."""
+    return await presets.apply_three_plus_nine(session, clock, staff, body)

@@ -36,7 +36,9 @@ class DistributionConfig(IdMixin, Base):
 
 class Distributor(IdMixin, Base):
     __tablename__ = "distributors"
-    __table_args__ = (CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),)
+    __table_args__ = (CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+                      Index("ix_distributors_merchant_id", "merchant_id", "id"),
+                      Index("ix_distributors_merchant_status", "merchant_id", "status", "id"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
@@ -56,7 +58,8 @@ class CommissionEntry(IdMixin, Base):
         CheckConstraint("kind IN ('commission', 'reversal')", name="kind"),
         Index("ix_commission_entries_beneficiary", "beneficiary_id", "status"),
         Index("ix_commission_entries_order", "order_id"),
-        Index("ix_commission_entries_merchant", "merchant_id"),
+        Index("ix_commission_entries_merchant_id", "merchant_id", "id"),
+        Index("ix_commission_entries_merchant_status_id", "merchant_id", "status", "id"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
@@ -101,7 +104,7 @@ class Withdrawal(IdMixin, Base):
         CheckConstraint("status IN ('requested', 'approved', 'paid', 'rejected')", name="status"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         Index("ix_withdrawals_customer_status", "customer_id", "status"),
-        Index("ix_withdrawals_merchant_status", "merchant_id", "status"),
+        Index("ix_withdrawals_merchant_status", "merchant_id", "status", "id"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)

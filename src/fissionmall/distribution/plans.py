@@ -64,6 +64,8 @@ class Finding(BaseModel):
     reward: str | None
     """The reward (or None for the plan as a whole) the finding is about."""
     reason: str
+    message: str = ""
+    """The same in Chinese, for the merchant: what is wrong and why, in the words of COMPLIANCE.md."""
 
 
 class LintReport(BaseModel):

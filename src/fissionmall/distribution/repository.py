@@ -212,3 +212,57 @@ async def withdrawals(session: AsyncSession, merchant_id: int, *, customer_id: i
     if status is not None:
         statement = statement.where(Withdrawal.status == status)
     return list((await session.execute(statement.order_by(Withdrawal.id.desc()).limit(limit))).scalars())
+
+
+# --- the merchant's lists (newest first, keyset by id) ----------------------------------------------------------------
+
+
+async def commission_page(session: AsyncSession, merchant_id: int, *, status: str | None = None,
+                          beneficiary_id: int | None = None, before: int | None = None,
+                          limit: int = 50) -> list[tuple[CommissionEntry, str]]:
+    """The merchant's ledger entries with the beneficiary's nickname, newest first, `before` an entry id (served by
+    the (merchant_id, status, id) and (merchant_id, id) indexes, or the beneficiary's)."""
+    statement = (select(CommissionEntry, Customer.nickname)
+                 .join(Customer, Customer.id == CommissionEntry.beneficiary_id)
+                 .where(CommissionEntry.merchant_id == merchant_id))
+    if status is not None:
+        statement = statement.where(CommissionEntry.status == status)
+    if beneficiary_id is not None:
+        statement = statement.where(CommissionEntry.beneficiary_id == beneficiary_id)
+    if before is not None:
+        statement = statement.where(CommissionEntry.id < before)
+    rows = await session.execute(statement.order_by(CommissionEntry.id.desc()).limit(limit))
+    return [(entry, nickname) for entry, nickname in rows.all()]
+
+
+async def distributor_page(session: AsyncSession, merchant_id: int, *, status: str | None = None,
+                           search: str | None = None, before: int | None = None,
+                           limit: int = 50) -> list[tuple[Distributor, str]]:
+    """Distributors and applications with the customer's nickname, newest first; `search` a nickname's part or a
+    customer id."""
+    statement = (select(Distributor, Customer.nickname).join(Customer, Customer.id == Distributor.customer_id)
+                 .where(Distributor.merchant_id == merchant_id))
+    if status is not None:
+        statement = statement.where(Distributor.status == status)
+    if search:
+        by_name = Customer.nickname.contains(search, autoescape=True)
+        statement = statement.where(by_name | (Distributor.customer_id == int(search)) if search.isdigit() else by_name)
+    if before is not None:
+        statement = statement.where(Distributor.id < before)
+    rows = await session.execute(statement.order_by(Distributor.id.desc()).limit(limit))
+    return [(found, nickname) for found, nickname in rows.all()]
+
+
+async def withdrawal_page(session: AsyncSession, merchant_id: int, *, status: str | None = None,
+                          before: int | None = None, limit: int = 50) -> list[tuple[Withdrawal, str, str | None]]:
+    """Withdrawals with the customer's nickname and the payee's real name, newest first."""
+    statement = (select(Withdrawal, Customer.nickname, Payee.real_name)
+                 .join(Customer, Customer.id == Withdrawal.customer_id)
+                 .outerjoin(Payee, Payee.customer_id == Withdrawal.customer_id)
+                 .where(Withdrawal.merchant_id == merchant_id))
+    if status is not None:
+        statement = statement.where(Withdrawal.status == status)
+    if before is not None:
+        statement = statement.where(Withdrawal.id < before)
+    rows = await session.execute(statement.order_by(Withdrawal.id.desc()).limit(limit))
+    return [(found, nickname, real_name) for found, nickname, real_name in rows.all()]

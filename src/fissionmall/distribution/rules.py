@@ -21,42 +21,63 @@ FEATURE_NAMES = {"width_limit": "a width limit", "spillover": "spill-over placem
                  "exit_after_payout": "exit after payout (出局)", "forced_repurchase": "forced re-purchase",
                  "jiandian": "见点 rewards", "duipeng": "对碰 rewards", "jicha": "级差 rewards"}
 CAP_PERCENT = 30
+BASIS_ZH = {"referral_purchase": "推荐客户的购买", "own_spend": "本人消费", "own_net_spend": "本人净消费",
+            "recruits": "拉新人数", "team_size": "团队人数", "downline_sales": "下线业绩", "level_fill": "层级排满",
+            "matrix_position": "矩阵位置", "share": "分享次数", "dividend_points": "分红积分"}
+UNLOCK_ZH = {"entry_fee": "入门费", "package_purchase": "购买套餐", "spend_threshold": "消费门槛",
+             "paid_membership": "付费会员"}
+FEATURE_ZH = {"width_limit": "限宽", "spillover": "滑落安置", "pass_up": "上交（贡献给上级）",
+              "exit_after_payout": "出局", "forced_repurchase": "强制复购", "jiandian": "见点奖", "duipeng": "对碰奖",
+              "jicha": "级差奖"}
+"""The linter's words in Chinese, as a merchant reads them."""
 
 
 def _reward_findings(plan: Plan, reward: Reward) -> list[Finding]:
     found: list[Finding] = []
 
-    def add(rule: str, level: str, reason: str) -> None:
-        found.append(Finding(rule=rule, level=level, reward=reward.name, reason=reason))  # type: ignore[arg-type]
+    def add(rule: str, level: str, reason: str, message: str) -> None:
+        found.append(Finding(rule=rule, level=level, reward=reward.name, reason=reason,  # type: ignore[arg-type]
+                             message=message))
 
     if reward.kind in ("commission", "bonus") and reward.depth >= 3:
-        add("D1", "block", f"it pays {reward.depth} levels deep; criminal cases start at three levels")
+        add("D1", "block", f"it pays {reward.depth} levels deep; criminal cases start at three levels",
+            f"佣金发放到第 {reward.depth} 级：三级及以上即按传销追究刑事责任")
     elif reward.kind in ("commission", "bonus") and reward.depth == 2:
         if plan.legal_approval:
-            add("D1", "ok", f"level-2 commission, with the recorded legal approval: {plan.legal_approval}")
+            add("D1", "ok", f"level-2 commission, with the recorded legal approval: {plan.legal_approval}",
+                f"二级佣金，已登记法律意见：{plan.legal_approval}")
         else:
             add("D1", "approve", "level-2 commission needs a recorded legal approval (a two-level scheme was "
-                                 "fined as pyramid selling in 2022)")
+                                 "fined as pyramid selling in 2022)",
+                "二级佣金须先登记法律意见（谁批准、依据什么）：2022 年有二级分销小程序被认定为传销并处罚")
     recruiting = [c.basis for c in reward.conditions if c.basis in RECRUITING]
     if reward.basis in RECRUITING or recruiting:
         what = reward.basis if reward.basis in RECRUITING else recruiting[0]
-        add("D2", "block", f"its amount or eligibility depends on {what.replace('_', ' ')} (拉人头 / 团队计酬)")
+        add("D2", "block", f"its amount or eligibility depends on {what.replace('_', ' ')} (拉人头 / 团队计酬)",
+            f"金额或资格取决于{BASIS_ZH[what]}，属于拉人头、团队计酬")
     if reward.basis == "share" or any(c.basis == "share" for c in reward.conditions):
         add("S1", "block", "it rewards or is locked behind the act of sharing; a reward may depend only on what a "
-                           "friend really does")
+                           "friend really does",
+            "奖励分享行为本身，或须分享才能获得：奖励只能取决于好友在商城里的真实行为")
     bought: list[str] = list(reward.unlocked_by)
+    bought_zh = [UNLOCK_ZH[u] for u in reward.unlocked_by]
     if reward.kind in ("commission", "bonus"):
-        bought += [f"{c.basis.replace('_', ' ')} ≥ {c.value}" for c in reward.conditions
-                   if c.basis in ("own_spend", "own_net_spend")]
+        spends = [c for c in reward.conditions if c.basis in ("own_spend", "own_net_spend")]
+        bought += [f"{c.basis.replace('_', ' ')} ≥ {c.value}" for c in spends]
+        bought_zh += [f"{BASIS_ZH[c.basis]}满 {yuan(c.value)} 元" for c in spends]
     if bought and reward.kind != "discount":
-        add("D3", "block", f"the right to earn it is bought ({', '.join(bought)}): a disguised entry fee")
+        add("D3", "block", f"the right to earn it is bought ({', '.join(bought)}): a disguised entry fee",
+            f"获得收益的资格要花钱买（{'、'.join(bought_zh)}），属于变相入门费")
     for feature in reward.features:
-        add("D4", "block", f"it uses {FEATURE_NAMES[feature]}, a structural pyramid feature")
+        add("D4", "block", f"it uses {FEATURE_NAMES[feature]}, a structural pyramid feature",
+            f"使用了「{FEATURE_ZH[feature]}」，这是传销的结构特征")
     if reward.kind == "dividend_pool" and reward.weights not in ("own_net_spend", "dividend_points"):
         add("D7", "block", f"dividend shares weighted by {reward.weights or 'nothing stated'}; only the member's "
-                           "own net spending may weigh")
+                           "own net spending may weigh",
+            f"分红按{BASIS_ZH[reward.weights] if reward.weights else '未说明的依据'}加权：只能按会员本人的净消费加权")
     if reward.kind == "dividend_points" and reward.basis not in ("own_spend", "own_net_spend"):
-        add("D7", "block", f"dividend points earned from {reward.basis.replace('_', ' ')}, not own spending")
+        add("D7", "block", f"dividend points earned from {reward.basis.replace('_', ' ')}, not own spending",
+            f"分红积分来自{BASIS_ZH[reward.basis]}，而不是本人消费")
     return found
 
 
@@ -65,29 +86,37 @@ def _plan_findings(plan: Plan) -> list[Finding]:
     if plan.freeze_days < plan.after_sale_days:
         found.append(Finding(rule="D6", level="block", reward=None, reason=(
             f"commission would settle {plan.freeze_days} days after completion, before the "
-            f"{plan.after_sale_days}-day after-sale window ends")))
+            f"{plan.after_sale_days}-day after-sale window ends"), message=(
+            f"佣金在订单完成 {plan.freeze_days} 天后结算，早于 {plan.after_sale_days} 天的售后期结束")))
     if plan.points_bought_with_money:
-        found.append(Finding(rule="D7", level="block", reward=None, reason="points can be bought with money"))
+        found.append(Finding(rule="D7", level="block", reward=None, reason="points can be bought with money",
+                             message="积分可以用钱购买"))
     if plan.points_to_cash:
-        found.append(Finding(rule="D7", level="block", reward=None, reason="points can be turned into cash"))
+        found.append(Finding(rule="D7", level="block", reward=None, reason="points can be turned into cash",
+                             message="积分可以兑换成现金"))
     for text in plan.copy_text:
         promise = next((p for p in RETURN_PROMISES if p in text), None)
         if promise:
             found.append(Finding(rule="D7", level="block", reward=None,
-                                 reason=f"the copy promises a return ({promise}): {text}"))
+                                 reason=f"the copy promises a return ({promise}): {text}",
+                                 message=f"文案承诺回报（{promise}）：{text}"))
         inducing = next((p for p in INDUCING if p in text), None)
         if inducing:
             found.append(Finding(rule="S2", level="warn", reward=None,
-                                 reason=f"the copy induces sharing ({inducing}): {text}"))
+                                 reason=f"the copy induces sharing ({inducing}): {text}",
+                                 message=f"文案诱导分享（{inducing}）：{text}"))
     if plan.item_price_fen:
         given = _given_per_sale(plan)
         ceiling = rate_bp_from_percent(CAP_PERCENT) * plan.item_price_fen
         margin = (plan.item_price_fen - plan.item_cost_fen) * BASIS_POINTS if plan.item_cost_fen is not None else None
         if given > ceiling or (margin is not None and given > margin):
+            over_margin = margin is not None and given > margin
             found.append(Finding(rule="D5", level="warn", reward=None, reason=(
                 f"commissions and discounts come to {yuan(int(given / BASIS_POINTS))} yuan per "
                 f"{yuan(plan.item_price_fen)} yuan item, over "
-                f"{'its margin' if margin is not None and given > margin else f'{CAP_PERCENT}%'}")))
+                f"{'its margin' if over_margin else f'{CAP_PERCENT}%'}"), message=(
+                f"每件 {yuan(plan.item_price_fen)} 元的商品，佣金与折扣合计 {yuan(int(given / BASIS_POINTS))} 元，"
+                f"超过{'毛利' if over_margin else f'售价的 {CAP_PERCENT}%'}")))
     return found
 
 

@@ -133,3 +133,50 @@ class DecisionIn(BaseModel):
 
 class GradeIn(BaseModel):
     grade: int = Field(ge=1, le=20)
+
+
+class CommissionOut(BaseModel):
+    """One line of the merchant's commission ledger: a commission, or a refund's reversal of one (negative)."""
+
+    id: int
+    beneficiary_id: int
+    beneficiary_name: str
+    order_id: int
+    buyer_id: int
+    level: int
+    kind: str
+    amount_fen: int
+    rate_bp: int
+    base_fen: int
+    status: str
+    created_at: datetime
+    settled_at: datetime | None
+
+
+class CommissionPage(BaseModel):
+    items: list[CommissionOut]
+    next_cursor: str | None
+    """Pass as `cursor` for the next (older) page; None on the last."""
+
+
+class PresetApplyIn(BaseModel):
+    """What the kept part of the "3+9" plan needs from the merchant beyond the plan itself."""
+
+    level2_approval: str | None = Field(default=None, min_length=10, max_length=300)
+    """The recorded legal approval for the indirect subsidy (D1); without it level 2 stays off."""
+    pool_bp: int = Field(default=300, ge=1, le=2000)
+    """The dividend pool's share of the month's net sales (the plan does not say; at most 20%)."""
+
+
+class AppliedRule(BaseModel):
+    reward: str
+    setting: str
+    """What it became, in Chinese (or why it did not, for a kept rule that needs more)."""
+    applied: bool
+
+
+class PresetAppliedOut(BaseModel):
+    rules: list[AppliedRule]
+    """Each kept rule of the plan and the setting it became; refused rules are never among them."""
+    distribution: ConfigOut
+    dividend_enabled: bool

@@ -22,6 +22,8 @@ from fissionmall.distribution import repository, rules
 from fissionmall.distribution.models import DistributionConfig
 from fissionmall.distribution.plans import Plan, Reward
 from fissionmall.distribution.schemas import (
+    CommissionOut,
+    CommissionPage,
     ConfigIn,
     ConfigOut,
     DistributorOut,
@@ -55,8 +57,11 @@ async def configure(session: AsyncSession, clock: Clock, staff: StaffMember, bod
     merchant = await merchants.merchant_by_id(session, staff.merchant_id)
     report = rules.lint(plan_of(body, merchant.after_sale_days))
     if not report.ok:
+        unapproved = [{"field": "level2_approval", "hint": f.message} for f in report.findings
+                      if f.rule == "D1" and f.level == "approve"][:1]
         raise Conflict("lint_blocked", "the distribution plan breaks rules that keep it from going live",
-                       findings=[f.model_dump() for f in report.findings if f.level != "ok"])
+                       findings=[f.model_dump() for f in report.findings if f.level != "ok"],
+                       **({"errors": unapproved} if unapproved else {}))
     now = clock.now()
     current = await repository.config_of(session, staff.merchant_id)
     note_before(session, current, ConfigIn.model_fields)
@@ -79,6 +84,21 @@ async def config(session: AsyncSession, staff: StaffMember) -> ConfigOut:
     return ConfigOut(**body.model_dump(), level2_approved_by=current.level2_approved_by,
                      level2_approved_at=current.level2_approved_at,
                      lint=rules.lint(plan_of(body, merchant.after_sale_days)))
+
+
+_ENTRY_COLUMNS = ("id", "beneficiary_id", "order_id", "buyer_id", "level", "kind", "amount_fen", "rate_bp", "base_fen",
+                  "status", "created_at", "settled_at")
+
+
+async def commission_page(session: AsyncSession, staff: StaffMember, *, status: str | None,
+                          distributor_id: int | None, cursor: str | None, limit: int) -> CommissionPage:
+    if cursor is not None and not cursor.isdigit():
+        raise InvalidInput("invalid_cursor", "the cursor is the next_cursor of the page before", field="cursor")
+    found = await repository.commission_page(session, staff.merchant_id, status=status, beneficiary_id=distributor_id,
+                                             before=int(cursor) if cursor else None, limit=limit)
+    items = [CommissionOut(beneficiary_name=nickname, **{column: getattr(entry, column) for column in _ENTRY_COLUMNS})
+             for entry, nickname in found]
+    return CommissionPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
 
 
 def preset_three_plus_nine() -> PresetOut:

@@ -1,7 +1,7 @@
 """Every staff write in the audit log, and review moderation
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-15 10:00:00
 
 An audit row's action is now the route of a staff write (longer than the sign-in names it held); the log is read
@@ -17,7 +17,7 @@ from alembic import op
 import fissionmall.db.base
 
 revision: str = "0017"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,8 @@ from fissionmall.web.console import (
     counter,
     customers,
     dashboard,
+    distribution,
+    loyalty,
     orders,
     reviews,
     session,
@@ -16,5 +18,6 @@ from fissionmall.web.console import (
 )
 
 CONSOLE_ROUTERS = (session.router, dashboard.router, catalog.router, campaigns.router, orders.router,
-                   customers.router, counter.router, reviews.router, staff.router, audit.router)
+                   customers.router, distribution.router, loyalty.router, counter.router, reviews.router,
+                   staff.router, audit.router)
 """Every console page's router, in menu order."""

@@ -40,6 +40,7 @@
       if (value === "" && el.hasAttribute("data-optional")) return;
       if (el.hasAttribute("data-china-time") && value) { put(out, el.name, value + ":00+08:00"); return; }
       if (el.hasAttribute("data-fen")) { put(out, el.name, fen(el) * sign(form, el)); return; }
+      if (el.hasAttribute("data-percent")) { put(out, el.name, fen(el)); return; }  // basis points
       if (el.hasAttribute("data-duration")) { put(out, el.name, duration(form, el)); return; }
       put(out, el.name, el.hasAttribute("data-int") && value !== "" ? Number(value) : value);
     });
@@ -56,10 +57,11 @@
   }
 
   // An amount typed in yuan ("12.5", "12.50") as integer fen, read from the digits (never through a float); other
-  // text is refused by the field before anything is sent.
+  // text is refused by the field before anything is sent. A data-percent rate ("12.5" %) is basis points the same way.
   function fen(el) {
     var match = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(el.value);
-    if (!match) throw {code: "invalid_request", errors: [{field: el.name, hint: "请填写正确的金额，如 12.50"}]};
+    var hint = el.hasAttribute("data-percent") ? "请填写正确的百分比，最多两位小数，如 12.5" : "请填写正确的金额，如 12.50";
+    if (!match) throw {code: "invalid_request", errors: [{field: el.name, hint: hint}]};
     return parseInt(match[1], 10) * 100 + parseInt(((match[2] || "") + "00").slice(0, 2), 10);
   }
 
