@@ -44,7 +44,7 @@ def api_routes(app: FastAPI) -> list[tuple[str, re.Pattern[str], str | None]]:
     found = []
     for r in iter_route_contexts(app.routes):
         if r.path.startswith("/api/v1/admin"):
-            pattern = re.compile("^" + re.sub(r"{\w+}", r"[^/]+", r.path) + "$")
+            pattern = re.compile("^" + "[^/]+".join(map(re.escape, re.split(r"{\w+}", r.path))) + "$")
             found += [(method, pattern, route_permission(r.route.dependant)) for method in r.methods or ()]
     return found
 
