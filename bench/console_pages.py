@@ -221,6 +221,14 @@ class Page:
     bytes: int = 0
 
 
+OTHER_PAGES = ("/console/products", "/console/campaigns", "/console/campaigns/new", "/console/distribution",
+               "/console/distribution/distributors", "/console/distribution/commissions",
+               "/console/distribution/withdrawals", "/console/loyalty", "/console/loyalty/points",
+               "/console/loyalty/tasks", "/console/loyalty/dividend", "/console/loyalty/preset", "/console/counter",
+               "/console/reviews", "/console/staff", "/console/audit")
+"""The rest of the menu, opened over the same database (their own lists are small here)."""
+
+
 def pages(loaded: Loaded, rng: random.Random, n: int) -> list[Page]:
     def some(ids: Sequence[Any]) -> list[Any]:
         return [rng.choice(ids) for _ in range(n + WARM_UP)]
@@ -243,6 +251,7 @@ def pages(loaded: Loaded, rng: random.Random, n: int) -> list[Page]:
         Page("customers: a deep page", [f"/console/customers?cursor={len(loaded.customer_ids) // 3}"]),
         Page("customer detail", [f"/console/customers/{c}" for c in some(loaded.customer_ids)]),
         Page("customer detail: biggest inviter", [f"/console/customers/{loaded.biggest_inviter}"]),
+        *[Page(f"{path.removeprefix('/console/')}", [path]) for path in OTHER_PAGES],
     ]
 
 
