@@ -11,12 +11,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Dialog, Page, async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -146,6 +147,42 @@ async def people(browser: Browser, server: str) -> AsyncIterator[Callable[[str],
     yield person
     for context in contexts:
         await context.close()
+
+
+async def live_campaign(server: str, kind: str, name: str, settings: dict[str, Any]) -> int:
+    """A campaign made and activated by the demo's owner, running from a minute ago for a week: its id."""
+    now = datetime.now(UTC)
+    campaign = await owner_api(server, "POST", "/admin/campaigns", json={
+        "kind": kind, "name": name, "starts_at": (now - timedelta(minutes=1)).isoformat(),
+        "ends_at": (now + timedelta(days=7)).isoformat(), "settings": settings})
+    await owner_api(server, "POST", f"/admin/campaigns/{campaign['id']}/activate")
+    campaign_id: int = campaign["id"]
+    return campaign_id
+
+
+async def check_out_and_pay(person: Person, checkout_url: str | None = None) -> int:
+    """On the checkout page (opened, or where the person's last tap led): the address typed if the book has none,
+    提交订单, 立即支付, the sandbox's confirm, then the order page once the payment is applied. The order's id."""
+    page = await person.open(checkout_url) if checkout_url else person.page
+    await page.wait_for_url("**/checkout?**")
+    if not await page.input_value("input[name='address.name']"):
+        await page.fill("input[name='address.name']", person.name)
+        await page.fill("input[name='address.phone']", "13800138000")
+        await page.fill("input[name='address.detail']", "南京西路 1 号")
+    await page.click("text=提交订单")
+    await page.wait_for_url("**/pay")
+    order_id = int(page.url.split("/orders/")[1].split("/")[0])
+    await page.click("text=立即支付")
+    await page.wait_for_url("**/sandbox/pay/*")
+    await page.click("text=模拟支付")
+    await page.wait_for_url(f"**/orders/{order_id}*")
+    await page.wait_for_selector("div.status:not([data-refresh-seconds])")
+    return order_id
+
+
+async def accept_dialog(dialog: Dialog) -> None:
+    """The pages ask before cancelling, deleting, confirming receipt or ending: the person says yes."""
+    await dialog.accept()
 
 
 async def owner_api(server: str, method: str, path: str, **kwargs: Any) -> Any:

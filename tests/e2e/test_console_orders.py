@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Dialog, expect
+from playwright.async_api import expect
 
-from tests.e2e.conftest import SHOP, StaffDesk
+from tests.e2e.conftest import SHOP, StaffDesk, accept_dialog
 
 pytestmark = pytest.mark.backend_free
 
@@ -92,7 +92,7 @@ async def test_support_ships_and_finance_approves_a_partial_refund(
     await buyer.call("POST", f"/orders/{to_refund['id']}/refunds", json={"amount_fen": 1230, "reason": "包装破损"})
     finance = await staff("finance")
     page = await finance.open(f"/console/orders/{to_refund['id']}")
-    page.on("dialog", _accept)
+    page.on("dialog", accept_dialog)
     decision = page.locator(".decision")
     await expect(decision).to_contain_text("顾客申请退款 ¥12.30")
     paid = to_refund["paid_fen"]
@@ -121,6 +121,3 @@ async def test_support_ships_and_finance_approves_a_partial_refund(
     await finance.shot(shots, "console-customer")
     assert finance.refused == []
 
-
-async def _accept(dialog: Dialog) -> None:
-    await dialog.accept()

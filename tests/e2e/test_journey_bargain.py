@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import SHOP
-from tests.e2e.test_journey_group import live_campaign, order_and_pay, quiet_product, share_link
+from tests.e2e.conftest import SHOP, check_out_and_pay, live_campaign
+from tests.e2e.test_journey_group import quiet_product, share_link
 
 pytestmark = pytest.mark.backend_free
 
@@ -50,7 +50,7 @@ async def test_three_friends_cut_a_bargain_to_the_floor_and_the_starter_buys(ser
     await page.wait_for_selector("text=已砍到底价！")
     await starter.shot(shots, "bargain-floor")
     await page.click("text=底价购买 ¥1.00")
-    order_id = await order_and_pay(starter)
+    order_id = await check_out_and_pay(starter)
 
     bargain = await starter.api("GET", f"/bargains/{bargain_id}")
     assert (bargain["status"], bargain["price_fen"], bargain["helps_done"]) == ("purchased", FLOOR_FEN, 3)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Page
 
-from tests.e2e.conftest import SHOP, Person, owner_api
+from tests.e2e.conftest import SHOP, check_out_and_pay, live_campaign
 
 pytestmark = pytest.mark.backend_free
 
@@ -25,13 +25,6 @@ async def quiet_product(server: str) -> dict[str, Any]:
     raise AssertionError("every demo product runs a campaign")
 
 
-async def live_campaign(server: str, kind: str, name: str, settings: dict[str, Any]) -> int:
-    campaign = await owner_api(server, "POST", "/admin/campaigns", json={
-        "kind": kind, "name": name, "starts_at": "2026-01-01T00:00:00+08:00", "ends_at": "2099-01-01T00:00:00+08:00",
-        "settings": settings})
-    await owner_api(server, "POST", f"/admin/campaigns/{campaign['id']}/activate")
-    campaign_id: int = campaign["id"]
-    return campaign_id
 
 
 async def share_link(page: Page, label: str) -> str:
@@ -44,24 +37,6 @@ async def share_link(page: Page, label: str) -> str:
     return value
 
 
-async def order_and_pay(person: Person) -> int:
-    """From the checkout page: the address typed, the order placed, paid in the sandbox; the order's id once the
-    payment is confirmed."""
-    page = person.page
-    await page.wait_for_url("**/checkout?**")
-    if not await page.locator("input[name='address.name']").input_value():
-        await page.fill("input[name='address.name']", person.name)
-        await page.fill("input[name='address.phone']", "13800138000")
-        await page.fill("input[name='address.detail']", "南京西路 1 号")
-    await page.click("text=提交订单")
-    await page.wait_for_url("**/pay")
-    order_id = int(page.url.split("/orders/")[1].split("/")[0])
-    await page.click("text=立即支付")
-    await page.wait_for_url("**/sandbox/pay/*")
-    await page.click("text=模拟支付")
-    await page.wait_for_url(f"**/orders/{order_id}?paying=1")
-    await page.wait_for_selector("div.status:not([data-refresh-seconds])")
-    return order_id
 
 
 async def test_a_group_of_three_fills_through_a_shared_link(server: str, people, shots: Path) -> None:
@@ -73,7 +48,7 @@ async def test_a_group_of_three_fills_through_a_shared_link(server: str, people,
     leader = await people("小红")
     page = await leader.open(f"/m/{SHOP}/products/{product['id']}")
     await page.click("text=发起拼团")
-    orders = {leader.name: await order_and_pay(leader)}
+    orders = {leader.name: await check_out_and_pay(leader)}
     assert await page.locator("div.status").inner_text() == "待成团"
     assert await page.locator("text=晒单：我省了").count() == 1  # paid at the group price: a show-off card to share
     await page.click("text=邀请好友参团")  # from the order page to the group the payment opened
@@ -89,7 +64,7 @@ async def test_a_group_of_three_fills_through_a_shared_link(server: str, people,
         await landing.click("text=参团 ¥9.90")
         await landing.wait_for_url("**/login**")
         await friend.sign_in()
-        orders[name] = await order_and_pay(friend)
+        orders[name] = await check_out_and_pay(friend)
         assert friend.refused == []
     await friend.shot(shots, "group-friend-paid")
 

@@ -3,14 +3,13 @@ the landing, then used at checkout by one of them (the coupon preselected); the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.conftest import SHOP, Person, owner_api
+from tests.e2e.conftest import SHOP, Person, check_out_and_pay, live_campaign, owner_api
 
 pytestmark = pytest.mark.backend_free
 
@@ -18,15 +17,6 @@ PRODUCT = 1
 """A demo product below the demo's own packets' minimum order: its order earns only the journey's packet."""
 
 
-async def live_campaign(server: str, kind: str, name: str, settings: dict[str, Any]) -> int:
-    """A campaign made and activated by the demo's owner, running from a minute ago for a week: its id."""
-    now = datetime.now(UTC)
-    campaign = await owner_api(server, "POST", "/admin/campaigns", json={
-        "kind": kind, "name": name, "starts_at": (now - timedelta(minutes=1)).isoformat(),
-        "ends_at": (now + timedelta(days=7)).isoformat(), "settings": settings})
-    await owner_api(server, "POST", f"/admin/campaigns/{campaign['id']}/activate")
-    campaign_id: int = campaign["id"]
-    return campaign_id
 
 
 async def sku_of(person: Person, product_id: int) -> int:
@@ -34,23 +24,6 @@ async def sku_of(person: Person, product_id: int) -> int:
     return sku_id
 
 
-async def check_out_and_pay(person: Person, checkout_url: str) -> int:
-    """On the checkout page: the address typed if the book has none, 提交订单, 立即支付, the sandbox's confirm, then
-    the order page once the payment is applied. The order's id."""
-    page = await person.open(checkout_url)
-    if not await page.input_value("input[name='address.name']"):
-        await page.fill("input[name='address.name']", person.name)
-        await page.fill("input[name='address.phone']", "13800138000")
-        await page.fill("input[name='address.detail']", "南京西路 1 号")
-    await page.click("text=提交订单")
-    await page.wait_for_url("**/pay")
-    order_id = int(page.url.rstrip("/").split("/")[-2])
-    await page.click("text=立即支付")
-    await page.wait_for_url("**/sandbox/pay/*")
-    await page.click("text=模拟支付")
-    await page.wait_for_url(f"**/orders/{order_id}*")
-    await expect(page.locator(".status")).not_to_have_text("支付确认中…", timeout=15_000)
-    return order_id
 
 
 async def test_a_paid_orders_packet_is_claimed_by_two_friends_and_used_at_checkout(server: str, people: Any,

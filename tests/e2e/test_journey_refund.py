@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Dialog, expect
+from playwright.async_api import expect
 
-from tests.e2e.conftest import SHOP, owner_api
+from tests.e2e.conftest import SHOP, accept_dialog, owner_api
 
 pytestmark = pytest.mark.backend_free
 
@@ -36,7 +36,7 @@ async def test_buy_pay_receive_and_get_part_of_the_money_back(server: str, peopl
     buyer = await people("阿花")
     coupon_id = await hold_coupon(server, await buyer.token())
     page = buyer.page
-    page.on("dialog", _accept)
+    page.on("dialog", accept_dialog)
 
     # the product page's 单独购买 opens checkout, the coupon held taken at once
     await buyer.open(f"/m/{SHOP}/products/{PRODUCT}")
@@ -106,7 +106,3 @@ async def test_buy_pay_receive_and_get_part_of_the_money_back(server: str, peopl
     await buyer.shot(shots, "orders")
     assert buyer.refused == []
 
-
-async def _accept(dialog: Dialog) -> None:
-    """The pages ask before cancelling, deleting or confirming receipt: the shopper says yes."""
-    await dialog.accept()

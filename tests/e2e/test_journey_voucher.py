@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Dialog, expect
+from playwright.async_api import expect
 
-from tests.e2e.conftest import SHOP
-from tests.e2e.test_journey_packets import PRODUCT, check_out_and_pay, live_campaign, sku_of
+from tests.e2e.conftest import SHOP, accept_dialog, check_out_and_pay, live_campaign
+from tests.e2e.test_journey_packets import PRODUCT, sku_of
 
 pytestmark = pytest.mark.backend_free
 
@@ -19,8 +19,6 @@ PRICE, VALUE = 1500, 1000
 """The voucher sells at ¥15.00 and takes ¥10.00 off one unit of the demo's coffee beans (¥39.90)."""
 
 
-async def _accept(dialog: Dialog) -> None:
-    await dialog.accept()
 
 
 async def test_a_gift_voucher_is_bought_sent_claimed_and_redeemed_at_checkout(server: str, people: Any,
@@ -44,7 +42,7 @@ async def test_a_gift_voucher_is_bought_sent_claimed_and_redeemed_at_checkout(se
 
     # sent from 我的礼券: the claim link shown once, in the share sheet
     page = await buyer.open(f"/m/{SHOP}/me/vouchers")
-    page.on("dialog", _accept)
+    page.on("dialog", accept_dialog)
     card = page.locator(f"[data-voucher='{voucher['id']}']")
     await card.locator("button:text-is('送给好友')").click()
     await expect(page.locator("#share-sheet")).to_be_visible()
