@@ -151,7 +151,7 @@ async def test_a_refused_plan_shows_its_finding_in_chinese_and_cannot_go_live_un
     assert "不能上线" in text and "P3" in text
     assert "拼团价 ¥12.00 不低于单独购买价 ¥10.00" in text and "把拼团价改为低于 ¥10.00" in text
     refused = await operator.api("POST", f"/admin/campaigns/{campaign_id}/activate")
-    assert problem(refused, 409, "lint_blocked")["message"] == "活动规则未通过合规检查"
+    assert problem(refused, 409, "lint_blocked")["message"] == "方案未通过合规检查，请按提示修改后再保存或上线"
     fixed = group_body(mall, group_price_fen=800)["settings"]
     assert (await operator.api("PATCH", f"/admin/campaigns/{campaign_id}", json={"settings": fixed})).status_code == 200
     text = (await operator.page(f"/console/campaigns/{campaign_id}")).text

@@ -71,7 +71,7 @@ async def test_the_operator_lints_fixes_activates_and_watches_a_group_buy(
     await operator.shot(shots, "console-campaign-lint")
 
     await page.click("button:has-text('上线')")  # refused by the API while the finding stands
-    await page.wait_for_selector(".form-error:has-text('活动规则未通过合规检查')")
+    await page.wait_for_selector(".form-error:has-text('方案未通过合规检查')")
     async with page.expect_navigation():
         await page.click("text=修改设置")
     await page.fill("input[name='settings.skus.0.group_price_fen']", f"{(sku['price_fen'] - 100) / 100:.2f}")

@@ -126,7 +126,7 @@ BY_CODE: dict[str, str] = {
     "invalid_notification": "支付通知无效",
     "invalid_settings": "活动设置有误",
     "invalid_share_target": "这个内容不能分享",
-    "lint_blocked": "活动规则未通过合规检查",
+    "lint_blocked": "方案未通过合规检查，请按提示修改后再保存或上线",
     "login_throttled": "登录失败次数过多，请稍后再试",
     "merchant_not_found": "店铺不存在",
     "merchant_slug_taken": "店铺标识已被使用",
