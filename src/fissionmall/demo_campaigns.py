@@ -47,6 +47,8 @@ from fissionmall.coupons import service as coupons
 from fissionmall.coupons.schemas import TemplateIn
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo, DevLogin
+from fissionmall.distribution import service as distribution
+from fissionmall.distribution.schemas import ConfigIn, GradeRates
 from fissionmall.jobs.worker import tick
 from fissionmall.loyalty.points import service as points
 from fissionmall.loyalty.points.schemas import PointsConfigIn
@@ -186,6 +188,19 @@ class _Demo:
                     carrier="顺丰速运", tracking_no=f"SF{order_id:010d}"))
             await session.commit()
         await self.work()
+
+    async def open_distribution(self, promoters: Sequence[tuple[str, str]]) -> None:
+        """One level of commission, 8% of what the friends a promoter brings pay, and the shop's first customers as
+        its promoters (approved at once): the friends they bring in the month that follows earn them commission."""
+        async with self.runtime.sessionmaker() as session:
+            await distribution.configure(session, self.runtime.clock, self.staff, ConfigIn(
+                enabled=True, grades=[GradeRates(grade=1, name="推广员", level1_bp=800)]))
+            await session.commit()
+        for openid, nickname in promoters:
+            promoter = await self.person(openid, nickname)
+            async with self.runtime.sessionmaker() as session:
+                await distribution.apply(session, self.runtime.clock, promoter.shopper)
+                await session.commit()
 
     async def person(self, openid: str, nickname: str, share_code: str | None = None) -> Person:
         """A shopper signed in (signed up the first time, attributed to `share_code`'s sharer)."""
@@ -470,6 +485,8 @@ async def load_demo_history(runtime: Runtime, slug: str, shoppers: Sequence[tupl
     demo = _Demo(runtime, slug)
     await demo.know_the_shop()
     buyers: list[tuple[str, str]] = list(shoppers)
+    clock.behind = timedelta(days=HISTORY_DAYS + 1)
+    await demo.open_distribution(buyers[:2])
     newcomers = iter(enumerate(NEWCOMERS))
     today = datetime.now(UTC)
     try:
