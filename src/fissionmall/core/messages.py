@@ -172,6 +172,9 @@ BY_ERROR_TYPE: dict[str, str] = {
     "too_short": "至少选择 {min_length} 项",
     "too_long": "最多选择 {max_length} 项",
     "value_error": "填写有误",
+    "float_parsing": "请填写数字",
+    "float_type": "请填写数字",
+    "literal_error": "请从给出的选项中选择",
 }
 
 
