@@ -421,8 +421,9 @@ def simulate_campaign(
     from fissionmall.simulation import service
     from fissionmall.simulation.schemas import SimulationIn
 
-    given: dict[str, object] = {"audience": audience, "seeds": seeds, "share_rate": share_rate, "friends_per_share": friends_per_share,
-             "conversion": conversion, "order_rate": order_rate, "cycle_hours": cycle_hours}
+    given: dict[str, object] = {
+        "audience": audience, "seeds": seeds, "share_rate": share_rate, "friends_per_share": friends_per_share,
+        "conversion": conversion, "order_rate": order_rate, "cycle_hours": cycle_hours}
     try:
         body = SimulationIn.model_validate(
             {"kind": kind, "group_size": group_size, "helps_needed": helps_needed, "claims": claims,
