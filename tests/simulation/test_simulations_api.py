@@ -86,3 +86,11 @@ async def test_left_out_assumptions_come_from_past_campaigns_of_the_kind(mall: M
     answer = (await mall.client.post("/admin/simulations", headers=headers, json={**body, "audience": 3000})).json()
     assert (answer["inputs"]["seeds"], answer["inputs"]["share_rate"], answer["inputs"]["conversion"],
             answer["inputs"]["audience"]) == (2, 0.3, 0.25, 3000)
+
+
+@pytest.mark.backend_free
+def test_many_seeds_make_fewer_runs_and_the_answer_says_so() -> None:
+    """runs × seeds is bounded (rules.NODE_BUDGET // 4): 1,000 seeds allow 500 runs."""
+    answer = service.simulate(SimulationIn(**{**SMALL, "seeds": 1000, "runs": 20_000}))
+    assert (answer.runs, answer.caps.runs_asked, answer.caps.hit) == (500, 20_000, True)
+    assert "模拟次数减为 500 次" in answer.caps.note

@@ -18,6 +18,7 @@ Bounded whatever the inputs (the answer says when a bound was reached):
 - generations ≤ MAX_GENERATIONS (a run still spreading then is cut there);
 - adopters per run ≤ min(max_cascade, NODE_BUDGET // runs): the adopters held in memory over all runs never pass
   NODE_BUDGET (about 12 bytes each), so a supercritical setting (R ≥ 1) stops at the cap instead of growing;
+- runs × seeds ≤ NODE_BUDGET // 4 (`runs_within_budget`: fewer runs when many seeds, so every run has room to grow);
 - days shown ≤ MAX_DAYS.
 """
 
@@ -311,6 +312,11 @@ def galton_watson(invites: int, conversion: float, runs: int, seed: int, max_cas
                  "runs_capped_by_generations": outcome.capped_by_generations,
                  "supercritical": r >= 1, "hit": bool(outcome.capped_by_cascade or outcome.capped_by_generations)},
     }
+
+
+def runs_within_budget(runs: int, seeds: int) -> int:
+    """The runs a simulation may make with this many seeds: the seeds of all runs fill a quarter of NODE_BUDGET."""
+    return max(1, min(runs, NODE_BUDGET // (4 * max(1, seeds))))
 
 
 @dataclass(frozen=True)

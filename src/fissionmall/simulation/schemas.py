@@ -85,6 +85,8 @@ class CapsOut(BaseModel):
     runs_capped_by_generations: int
     supercritical: bool
     hit: bool
+    runs_asked: int
+    """The runs asked for; `runs` in the answer is fewer when runs × seeds would pass the memory bound."""
     note: str = ""
 
 

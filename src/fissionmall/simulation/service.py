@@ -49,7 +49,8 @@ async def with_defaults(session: AsyncSession, merchant_id: int, body: Simulatio
 def model_of(body: SimulationIn) -> rules.Model:
     shape = rules.kind_shape(body.kind, body.group_size, body.helps_needed, body.claims)
     return rules.Model(
-        runs=body.runs, seed=body.seed, seeds=body.seeds, share_rate=body.share_rate,
+        runs=rules.runs_within_budget(body.runs, body.seeds), seed=body.seed, seeds=body.seeds,
+        share_rate=body.share_rate,
         friends_mean=body.friends_per_share, conversion=body.conversion, audience=body.audience,
         per_share_cap=shape.per_share_cap, goal=shape.goal, orders_on_goal=shape.orders_on_goal,
         order_rate=body.order_rate if shape.orders_by_friends else 0.0, reward_fen=body.reward_fen,
@@ -61,9 +62,13 @@ def simulate(body: SimulationIn, progress: rules.Progress | None = None) -> Simu
     model = model_of(body)
     answer = rules.summary(rules.simulate(model, progress))
     caps = answer["caps"]
-    if caps["hit"]:
-        caps["note"] = (f"{caps['runs_capped_by_cascade']} 次模拟达到每次 {caps['cascade_cap']} 人的上限，"
-                        f"{caps['runs_capped_by_generations']} 次达到 {caps['generation_cap']} 代的上限：结果是下限")
+    caps["runs_asked"], caps["note"] = body.runs, ""
+    if model.runs < body.runs:
+        caps["hit"] = True
+        caps["note"] = f"首批参与人数较多，模拟次数减为 {model.runs} 次。"
+    if caps["hit"] and (caps["runs_capped_by_cascade"] or caps["runs_capped_by_generations"]):
+        caps["note"] += (f"{caps['runs_capped_by_cascade']} 次模拟达到每次 {caps['cascade_cap']} 人的上限，"
+                         f"{caps['runs_capped_by_generations']} 次达到 {caps['generation_cap']} 代的上限：结果是下限")
     elif caps["supercritical"]:
-        caps["note"] = "R ≥ 1：传播可能不会自行停止，结果受受众规模、时间窗口和上限约束"
+        caps["note"] += "R ≥ 1：传播可能不会自行停止，结果受受众规模、时间窗口和上限约束"
     return SimulationOut(inputs=body, **answer)

@@ -228,8 +228,8 @@
     var labels = days.map(function (d) { return "第 " + d.day + " 天"; });
     draw("sim-days", {
       title: {text: "累计新客户（阴影为 10%–90% 区间）", left: 0, textStyle: {fontSize: 14}},
-      tooltip: {trigger: "axis"}, legend: {top: 24, right: 0, data: ["累计新客户（平均）", "每日新客户（平均）"]},
-      grid: {left: 56, right: 16, top: 64, bottom: 28},
+      tooltip: {trigger: "axis"}, legend: {bottom: 0, data: ["累计新客户（平均）", "每日新客户（平均）"]},
+      grid: {left: 56, right: 16, top: 48, bottom: 56},
       xAxis: {type: "category", data: labels}, yAxis: {type: "value", minInterval: 1},
       series: [
         {name: "区间下限", type: "line", stack: "band", symbol: "none", lineStyle: {opacity: 0},
