@@ -172,6 +172,9 @@ BY_ERROR_TYPE: dict[str, str] = {
     "too_short": "至少选择 {min_length} 项",
     "too_long": "最多选择 {max_length} 项",
     "value_error": "填写有误",
+    "float_parsing": "请填写数字",
+    "float_type": "请填写数字",
+    "literal_error": "请从给出的选项中选择",
 }
 
 
@@ -182,7 +185,9 @@ def message_for(code: str) -> str:
 def hint_for(error: dict[str, Any]) -> str:
     """A field error's words, with the limit it broke ("最多 30 个字")."""
     template = BY_ERROR_TYPE.get(str(error.get("type")), "填写有误")
+    # a float field's limit reads as a person writes it: 不能大于 1, not 1.0
+    ctx = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in (error.get("ctx") or {}).items()}
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return template

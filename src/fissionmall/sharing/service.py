@@ -148,3 +148,9 @@ async def product_poster(session: AsyncSession, clock: Clock, merchant_id: int, 
 
 PRODUCT = ShareTarget("product", product_target, product_poster)
 """Sharing's own target; the others come from the domains that own them (mechanics, orders, points)."""
+
+
+async def reach_of(session: AsyncSession, merchant_id: int, campaign_ids: list[int]) -> tuple[int, int, int, int]:
+    """(shares made, distinct sharers, customers brought, brought customers who shared in turn) over the campaigns:
+    the simulator's defaults from a merchant's past campaigns."""
+    return await repository.reach_of(session, merchant_id, campaign_ids)

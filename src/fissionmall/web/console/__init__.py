@@ -14,10 +14,12 @@ from fissionmall.web.console import (
     orders,
     reviews,
     session,
+    simulator,
     staff,
 )
 
-CONSOLE_ROUTERS = (session.router, dashboard.router, catalog.router, campaigns.router, orders.router,
+CONSOLE_ROUTERS = (session.router, dashboard.router, catalog.router, simulator.router, campaigns.router, orders.router,
                    customers.router, distribution.router, loyalty.router, counter.router, reviews.router,
                    staff.router, audit.router)
-"""Every console page's router, in menu order."""
+"""Every console page's router, in menu order (the simulator before the campaigns: /console/campaigns/simulate is
+not a campaign's id)."""

@@ -151,3 +151,122 @@
   }
   if (levels) { levels.addEventListener("change", showLevels); showLevels(); }
 })();
+
+// 效果预测: the simulator's form is sent as JSON to POST /api/v1/admin/simulations (data-int and data-number fields
+// as numbers, data-fen amounts typed in yuan as integer fen, empty data-optional fields left out); the answer is
+// drawn: cumulative new customers by day with its 10th–90th percentile band shaded, the cascade size distribution
+// as bars, and the figures (expected values, fizzle probability, when the budget runs out).
+(function () {
+  "use strict";
+  var form = document.getElementById("simulator");
+  if (!form) return;
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  var charts = {};
+
+  function fen(el) {
+    var match = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(el.value);
+    if (!match) throw {errors: [{field: el.name, hint: "请填写正确的金额，如 12.50"}]};
+    return parseInt(match[1], 10) * 100 + parseInt(((match[2] || "") + "00").slice(0, 2), 10);
+  }
+
+  function body() {
+    var out = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name) return;
+      var value = el.value.trim();
+      if (value === "" && el.hasAttribute("data-optional")) return;
+      if (el.hasAttribute("data-fen")) out[el.name] = fen(el);
+      else if (el.hasAttribute("data-int") || el.hasAttribute("data-number")) {
+        out[el.name] = value === "" || isNaN(Number(value)) ? value : Number(value);
+      } else out[el.name] = value;
+    });
+    return out;
+  }
+
+  function showErrors(problem) {
+    form.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
+    var rest = [];
+    (problem.errors || []).forEach(function (e) {
+      var slot = form.querySelector('.field-error[data-for="' + e.field + '"]');
+      if (slot) slot.textContent = e.hint || e.message; else rest.push(e.hint || e.message);
+    });
+    form.querySelector(".form-error").textContent = rest.length ? rest.join("；") :
+      ((problem.errors || []).length ? "" : problem.message || "预测未完成，请稍后再试");
+  }
+
+  function percent(x) { return (x * 100).toFixed(1) + "%"; }
+  function yuan(f) { return "¥" + (f / 100).toFixed(2); }
+  function set(name, text) { document.querySelector('[data-figure="' + name + '"]').textContent = text; }
+
+  function draw(id, option) {
+    var el = document.getElementById(id);
+    el.style.height = "300px";
+    if (!window.echarts) { el.textContent = "图表组件未安装（运行 make install）"; return; }
+    if (!charts[id]) {
+      charts[id] = window.echarts.init(el, null, {renderer: "canvas"});
+      window.addEventListener("resize", function () { charts[id].resize(); });
+    }
+    charts[id].setOption(option, true);
+  }
+
+  function show(answer) {
+    var days = answer.by_day, out = answer.budget_runs_out, c = answer.cascade;
+    set("new_customers", answer.new_customers.mean.toFixed(1));
+    set("new_customers_band", "10%–90%：" + answer.new_customers.p10 + "–" + answer.new_customers.p90 + " 人");
+    set("orders", answer.orders.mean.toFixed(1));
+    set("orders_band", "10%–90%：" + answer.orders.p10 + "–" + answer.orders.p90 + " 单");
+    set("spent", yuan(answer.budget_spent_fen.mean));
+    set("runs_out", out.probability > 0 ? percent(out.probability) + " 的情况下预算用完，中位数在第 " +
+        (out.median_hours / 24).toFixed(1) + " 天" : "预算不会用完");
+    set("p_fizzle", percent(answer.p_fizzle));
+    set("cascade", "中位数 " + c.q50);
+    set("cascade_sub", "P90 " + c.q90 + " · P99 " + c.q99 + " 人 · 只有自己的占 " + percent(c.p_size_1));
+    var note = document.querySelector('[data-figure="note"]');
+    note.textContent = answer.caps.note;
+    note.hidden = !answer.caps.note;
+    document.getElementById("sim-answer").hidden = false;
+    var labels = days.map(function (d) { return "第 " + d.day + " 天"; });
+    draw("sim-days", {
+      title: {text: "累计新客户（阴影为 10%–90% 区间）", left: 0, textStyle: {fontSize: 14}},
+      tooltip: {trigger: "axis"}, legend: {bottom: 0, data: ["累计新客户（平均）", "每日新客户（平均）"]},
+      grid: {left: 56, right: 16, top: 48, bottom: 56},
+      xAxis: {type: "category", data: labels}, yAxis: {type: "value", minInterval: 1},
+      series: [
+        {name: "区间下限", type: "line", stack: "band", symbol: "none", lineStyle: {opacity: 0},
+         data: days.map(function (d) { return d.cumulative_p10; }), tooltip: {show: false}},
+        {name: "10%–90% 区间", type: "line", stack: "band", symbol: "none", lineStyle: {opacity: 0},
+         areaStyle: {color: "#1664ff", opacity: 0.18},
+         data: days.map(function (d) { return d.cumulative_p90 - d.cumulative_p10; })},
+        {name: "累计新客户（平均）", type: "line", itemStyle: {color: "#1664ff"},
+         data: days.map(function (d) { return Number(d.cumulative_mean.toFixed(2)); })},
+        {name: "每日新客户（平均）", type: "bar", itemStyle: {color: "#00b42a"},
+         data: days.map(function (d) { return Number(d.mean.toFixed(2)); })}]});
+    draw("sim-sizes", {
+      title: {text: "单条传播链的人数分布（含发起人）", left: 0, textStyle: {fontSize: 14}},
+      tooltip: {trigger: "axis", valueFormatter: function (v) { return v + "%"; }},
+      grid: {left: 56, right: 16, top: 48, bottom: 28},
+      xAxis: {type: "category", name: "人数", data: c.histogram.map(function (b) { return b.label; })},
+      yAxis: {type: "value", axisLabel: {formatter: "{value}%"}},
+      series: [{name: "占比", type: "bar", itemStyle: {color: "#ff7d00"},
+                data: c.histogram.map(function (b) { return Number((b.share * 100).toFixed(2)); })}]});
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var payload, button = form.querySelector("[type=submit]");
+    try { payload = body(); } catch (problem) { showErrors(problem); return; }
+    showErrors({errors: []});
+    form.querySelector(".form-error").textContent = "";
+    button.disabled = true;
+    var parts = form.dataset.api.split(" ");
+    fetch(parts[1], {method: parts[0], credentials: "same-origin", body: JSON.stringify(payload),
+                             headers: {"Content-Type": "application/json", "Accept": "application/json",
+                                       "X-CSRF-Token": csrf}})
+      .then(function (response) {
+        return response.json().then(function (answer) { if (!response.ok) throw answer; return answer; });
+      })
+      .then(function (answer) { form.dataset.answered = "1"; show(answer); })
+      .catch(function (problem) { showErrors(problem && problem.code ? problem : {message: "网络不给力，请稍后再试"}); })
+      .then(function () { button.disabled = false; });
+  });
+})();
