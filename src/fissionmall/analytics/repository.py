@@ -191,7 +191,8 @@ async def fold(session: AsyncSession, lo: int, hi: int, merchant_id: int | None 
             break
     await run(f"""UPDATE analytics_edges SET cycle_seconds = {q.epoch('analytics_edges.first_act_at')} - (
             SELECT {q.epoch('x.first_shared_at')} FROM analytics_people x
-            WHERE x.merchant_id = analytics_edges.merchant_id AND x.campaign_id = analytics_edges.campaign_id AND x.customer_id = analytics_edges.parent_id)
+            WHERE x.merchant_id = analytics_edges.merchant_id AND x.campaign_id = analytics_edges.campaign_id
+            AND x.customer_id = analytics_edges.parent_id)
         WHERE {edge_batch}""")
     # what each child paid, had refunded, and whether the campaign made them a new customer
     rows = (await session.execute(text(f"""
