@@ -148,21 +148,25 @@ async def fold(session: AsyncSession, lo: int, hi: int, merchant_id: int | None 
                              "GROUP BY f.merchant_id, f.campaign_id, f.share_id, f.hour"))
     await run(_upsert_hourly(f"SELECT f.merchant_id, f.campaign_id, {CAMPAIGN_ROW}, f.hour, {sums} "
                              f"FROM ({facts_full}) f GROUP BY f.merchant_id, f.campaign_id, f.hour"))
-    # first-time sharers and clickers of the range, by the hour of their first event
+    # first-time sharers and clickers of the range, by the hour of their first event: driven from the range's
+    # events, each joined to its person by the unique key
     firsts = {"sharers": "SUM(CASE WHEN e.id = x.first_share_event THEN 1 ELSE 0 END)",
               "unique_clickers": "SUM(CASE WHEN e.id = x.first_click_event THEN 1 ELSE 0 END)"}
     await run(_upsert_hourly(
-        f"SELECT x.merchant_id, x.campaign_id, {CAMPAIGN_ROW}, {q.hour('e.occurred_at')}, "
+        f"SELECT e.merchant_id, e.campaign_id, {CAMPAIGN_ROW}, {q.hour('e.occurred_at')}, "
         f"{_zeros(firsts)} "
-        "FROM analytics_people x JOIN events e ON e.id = x.first_share_event OR e.id = x.first_click_event "
-        f"WHERE {batch.replace('e.merchant_id', 'x.merchant_id')} "
-        f"GROUP BY x.merchant_id, x.campaign_id, {q.hour('e.occurred_at')}"))
+        "FROM events e JOIN analytics_people x ON x.merchant_id = e.merchant_id AND x.campaign_id = e.campaign_id "
+        "AND x.customer_id = e.actor_id "
+        f"WHERE {batch} AND e.kind IN ('share', 'click') "
+        "AND (e.id = x.first_share_event OR e.id = x.first_click_event) "
+        f"GROUP BY e.merchant_id, e.campaign_id, {q.hour('e.occurred_at')}"))
     await run(_upsert_hourly(
-        f"SELECT x.merchant_id, x.campaign_id, x.share_id, {q.hour('e.occurred_at')}, "
+        f"SELECT e.merchant_id, e.campaign_id, e.subject_id, {q.hour('e.occurred_at')}, "
         f"{_zeros({'unique_clickers': 'COUNT(*)'})} "
-        "FROM analytics_share_clickers x JOIN events e ON e.id = x.first_event "
-        f"WHERE {batch.replace('e.merchant_id', 'x.merchant_id')} "
-        f"GROUP BY x.merchant_id, x.campaign_id, x.share_id, {q.hour('e.occurred_at')}"))
+        "FROM events e JOIN analytics_share_clickers x ON x.merchant_id = e.merchant_id AND x.share_id = e.subject_id "
+        "AND x.customer_id = e.actor_id "
+        f"WHERE {batch} AND e.kind = 'click' AND e.id = x.first_event "
+        f"GROUP BY e.merchant_id, e.campaign_id, e.subject_id, {q.hour('e.occurred_at')}"))
 
     # the cascade tree: a customer's first act through someone else's link, unless they had shared first
     await run(f"""INSERT INTO analytics_edges (merchant_id, campaign_id, parent_id, child_id, depth, action,
@@ -239,6 +243,14 @@ async def next_bound(session: AsyncSession, after: int, chunk: int, settled_befo
     young = (await session.execute(select(func.min(Event.id)).where(
         Event.id > after, Event.id <= top, Event.occurred_at > settled_before))).scalar()
     return int(young) - 1 if young is not None else int(top)
+
+
+async def refresh_statistics(session: AsyncSession) -> None:
+    """PostgreSQL plans the fold's joins from table statistics: while a rebuild fills the tables from empty, they
+    must be told the tables grew, or they scan them row by row (measured: 110 s instead of 3 for 100,000 events)."""
+    if dialect_of(session) == "postgresql":
+        await session.execute(text("ANALYZE analytics_hourly, analytics_people, analytics_share_clickers, "
+                                   "analytics_orders, analytics_edges"))
 
 
 async def forget_merchant(session: AsyncSession, merchant_id: int | None) -> None:

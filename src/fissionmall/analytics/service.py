@@ -55,6 +55,7 @@ async def rebuild(session: AsyncSession, merchant_id: int | None, *, chunk: int 
     while lo < last:
         hi = min(last, lo + chunk)
         await repository.fold(session, lo, hi, merchant_id)
+        await repository.refresh_statistics(session)
         if progress:
             progress(hi - max(0, first - 1), last - max(0, first - 1))
         lo = hi
