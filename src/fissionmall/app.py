@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from fissionmall.analytics.endpoints import admin as analytics_admin
 from fissionmall.campaigns.assist.endpoints import router as assist_router
 from fissionmall.campaigns.bargain.endpoints import router as bargain_router
 from fissionmall.campaigns.endpoints import admin as campaigns_admin
@@ -110,7 +111,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         bargain_router, assist_router, invites_router, wallet_router,
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
-        tasks_router, points_mall_router, reviews_router, reviews_admin, dividend_router, simulations_admin)
+        tasks_router, points_mall_router, reviews_router, reviews_admin, dividend_router, simulations_admin,
+        analytics_admin)
     if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
         api_routers += (platform_router,)
     for router in api_routers:

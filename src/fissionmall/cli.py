@@ -463,6 +463,24 @@ def simulate_campaign(
     _say_caps(answer.caps.model_dump())
 
 
+analytics = typer.Typer(help="Campaign analytics: the incremental tables behind the metrics.", no_args_is_help=True)
+app.add_typer(analytics, name="analytics")
+
+
+@analytics.command("rebuild")
+def analytics_rebuild(merchant: int | None = typer.Option(None, "--merchant", help="Only this merchant's rows.")
+                      ) -> None:
+    """Forget the analytics tables (of one merchant, or all) and fold every event again up to the watermark, in
+    one transaction: the worker's incremental folding waits meanwhile and resumes after."""
+    from fissionmall.analytics import service
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("folding events", total=None)
+        n, last = _with_session(lambda session, _now: service.rebuild(
+            session, merchant, progress=lambda done, total: progress.update(task, completed=done, total=total)))
+    console.print(f"[green]analytics rebuilt[/]: {n} events up to event {last}")
+
+
 def main() -> None:
     app(prog_name="fissionmall")
 

@@ -1,6 +1,14 @@
 """Every table, imported in one place so the metadata (and Alembic) sees the whole schema: above every domain, since
 it names them all."""
 
+from fissionmall.analytics.models import (
+    AnalyticsWatermark,
+    CampaignHour,
+    CampaignOrder,
+    CampaignPerson,
+    CascadeEdge,
+    ShareClicker,
+)
 from fissionmall.campaigns.assist.models import AssistPacket
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.giftcards.models import Voucher
@@ -31,6 +39,12 @@ from fissionmall.sharing.models import Share
 from fissionmall.wallet.models import Wallet, WalletEntry
 
 __all__ = [
+    "AnalyticsWatermark",
+    "CampaignHour",
+    "CampaignOrder",
+    "CampaignPerson",
+    "CascadeEdge",
+    "ShareClicker",
     "AssistPacket",
     "AuditEntry",
     "Bargain",

@@ -18,6 +18,7 @@ def load_task_modules() -> None:
     for each in MECHANICS:
         if each.tasks is not None:
             importlib.import_module(each.tasks)
+    import fissionmall.analytics.tasks  # noqa: F401
     import fissionmall.coupons.tasks  # noqa: F401
     import fissionmall.distribution.tasks  # noqa: F401
     import fissionmall.loyalty.dividend.tasks  # noqa: F401
