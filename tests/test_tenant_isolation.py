@@ -48,7 +48,7 @@ ID_OF: dict[str, str] = {
     "refund_id": "refund", "payment_id": "payment", "code": "share_code", "group_id": "group",
     "bargain_id": "bargain", "template_id": "coupon_template", "voucher_id": "voucher", "withdrawal_id": "withdrawal",
     "customer_id": "customer", "task_id": "task", "campaign_id": "campaign", "packet_id": "packet",
-    "record_id": "record", "address_id": "address", "review_id": "review",
+    "record_id": "record", "address_id": "address", "review_id": "review", "share_id": "share",
     # not ids: the value B would use for its own request
     "provider": "sandbox", "decision": "approve", "merchant": "b_slug",
 }
@@ -191,6 +191,7 @@ async def rows_of_every_kind(a: Mall, shopper: str = "alice") -> dict[str, Any]:
     share = await a.client.post("/shares", headers=buyer, json={"target_type": "product", "target_id": a.product_id})
     assert share.status_code in (200, 201), share.text
     ids["share_code"] = share.json()["code"]
+    ids["share"] = await one(runtime, "SELECT id FROM shares WHERE merchant_id = :m", m=mid)
     address = await a.client.post("/me/addresses", headers=buyer, json=ADDRESS)
     assert address.status_code == 201, address.text
     ids["address"] = address.json()["id"]
@@ -413,7 +414,7 @@ REFERS_TO: dict[str, str | None] = {
     "campaign_id": "campaigns", "product_id": "products", "order_id": "orders", "customer_id": "customers",
     "inviter_id": "customers", "buyer_id": "customers", "actor_id": "customers",
     "redeemed_order_id": "orders", "redeemed_store_id": "stores", "share_id": "shares",
-    "acquired_by_share_id": "shares",
+    "acquired_by_share_id": "shares", "parent_id": "customers", "child_id": "customers",
     "source_id": None, "subject_id": None, "target_id": None, "owner_id": None,  # beside a *_type column
     "signup_device_id": None, "owner_device_id": None, "device_id": None,  # a device's fingerprint
     "transaction_id": None, "event_id": None,  # the payment provider's own ids
