@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from tests.conftest import PUBLIC_BASE
 from tests.console.conftest import Desk, sign_in
-from tests.support import Mall, problem
+from tests.support import PASSWORD, Mall, problem
 
 
 async def test_sign_in_sets_a_strict_http_only_cookie_and_opens_the_dashboard(app: FastAPI, mall: Mall) -> None:
@@ -71,3 +71,11 @@ async def test_each_role_sees_only_its_menu_and_is_refused_the_rest(desk: Callab
     assert "操作日志" in page and "员工" not in page and "门店核销" not in page
     refused = await finance.page("/console/staff")
     assert refused.status_code in (403, 404)
+
+
+async def test_a_sign_in_posted_from_another_site_is_refused(app: FastAPI, mall: Mall) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_BASE) as browser:
+        for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            answer = await browser.post("/console/login", headers=headers, data={
+                "merchant_slug": "acme", "username": "owner", "password": PASSWORD, "next": "/console"})
+            assert answer.status_code == 403 and "set-cookie" not in answer.headers, headers

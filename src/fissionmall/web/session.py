@@ -155,9 +155,11 @@ async def sign_out(request: Request, seen: VisitorDep, runtime: RuntimeDep) -> R
 
 def same_origin(request: Request, settings: Settings) -> None:
     """A sign-in or sign-out form posted from another site is refused (login CSRF): browsers send Origin on
-    every POST."""
+    every POST, and Sec-Fetch-Site where Origin is withheld; a request with neither is no browser's form."""
     origin = request.headers.get("origin")
-    if origin is not None and origin not in (settings.public_base_url, f"{request.url.scheme}://{request.url.netloc}"):
+    cross_site = request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+    if cross_site or (origin is not None and origin not in (settings.public_base_url,
+                                                            f"{request.url.scheme}://{request.url.netloc}")):
         raise Forbidden("csrf_failed", "this form was sent from another site")
 
 
