@@ -58,7 +58,7 @@ def funnel_chart(metrics: CampaignMetrics) -> dict[str, Any]:
 def generations_chart(metrics: CampaignMetrics) -> dict[str, Any]:
     gens = metrics.k_by_generation
     return {"title": _title("各代 K 值（每位分享者带来的新客户）"), "tooltip": {"trigger": "axis"},
-            "legend": {"top": 0, "right": 0}, "grid": {"left": 48, "right": 48, "top": 56, "bottom": 28},
+            "legend": {"top": 0, "right": 0}, "grid": {"left": 48, "right": 48, "top": 72, "bottom": 28},
             "xAxis": {"type": "category", "data": [f"第 {g.depth + 1} 代" for g in gens]},
             "yAxis": [{"type": "value", "name": "K"}, {"type": "value", "name": "人", "minInterval": 1}],
             "series": [{"name": "K", "type": "bar", "itemStyle": {"color": BLUE},
@@ -72,12 +72,13 @@ def generations_chart(metrics: CampaignMetrics) -> dict[str, Any]:
 def days_chart(series: Series) -> dict[str, Any]:
     points = series.points
     return {"title": _title("每日新客户与累计 K 值"), "tooltip": {"trigger": "axis"},
-            "legend": {"top": 0, "right": 0}, "grid": {"left": 48, "right": 48, "top": 56, "bottom": 28},
+            "legend": {"top": 0, "right": 0}, "grid": {"left": 48, "right": 48, "top": 72, "bottom": 28},
             "xAxis": {"type": "category", "data": [p.start[5:] for p in points]},
             "yAxis": [{"type": "value", "name": "人", "minInterval": 1}, {"type": "value", "name": "K"}],
-            "series": [{"name": "新客户", "type": "line", "areaStyle": {"opacity": 0.15},
+            "series": [{"name": "新客户", "type": "line", "symbolSize": 8, "areaStyle": {"opacity": 0.15},
                         "itemStyle": {"color": GREEN}, "data": [p.counts.new_customers for p in points]},
-                       {"name": "累计 K 值", "type": "line", "yAxisIndex": 1, "itemStyle": {"color": BLUE},
+                       {"name": "累计 K 值", "type": "line", "symbolSize": 8, "yAxisIndex": 1,
+                        "itemStyle": {"color": BLUE},
                         "data": [None if p.k_to_date is None else round(p.k_to_date, 3) for p in points]}]}
 
 
@@ -187,7 +188,7 @@ def comparison_chart(rows: list[CampaignSummary]) -> dict[str, Any] | None:
     if not rows:
         return None
     return {"title": _title("活动对比：新客户与 K 值"), "tooltip": {"trigger": "axis"},
-            "legend": {"top": 0, "right": 0}, "grid": {"left": 48, "right": 48, "top": 56, "bottom": 56},
+            "legend": {"top": 0, "right": 0}, "grid": {"left": 48, "right": 48, "top": 72, "bottom": 56},
             "xAxis": {"type": "category", "data": [r.name if len(r.name) <= 8 else r.name[:7] + "…" for r in rows],
                       "axisLabel": {"interval": 0, "rotate": 20}},
             "yAxis": [{"type": "value", "name": "人", "minInterval": 1}, {"type": "value", "name": "K"}],
