@@ -3,6 +3,7 @@ services; every change goes through the merchant API (the pages' forms post JSON
 cookie and CSRF token), so the console and any other client obey the same rules and write the same audit log."""
 
 from fissionmall.web.console import (
+    analytics,
     audit,
     campaigns,
     catalog,
@@ -18,8 +19,8 @@ from fissionmall.web.console import (
     staff,
 )
 
-CONSOLE_ROUTERS = (session.router, dashboard.router, catalog.router, simulator.router, campaigns.router, orders.router,
-                   customers.router, distribution.router, loyalty.router, counter.router, reviews.router,
-                   staff.router, audit.router)
+CONSOLE_ROUTERS = (session.router, dashboard.router, catalog.router, simulator.router, campaigns.router,
+                   analytics.router, orders.router, customers.router, distribution.router, loyalty.router,
+                   counter.router, reviews.router, staff.router, audit.router)
 """Every console page's router, in menu order (the simulator before the campaigns: /console/campaigns/simulate is
 not a campaign's id)."""

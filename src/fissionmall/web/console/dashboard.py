@@ -9,12 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from fissionmall.analytics import service as analytics
 from fissionmall.campaigns import service as campaigns
 from fissionmall.core.deps import ClockDep, SessionDep
 from fissionmall.core.money import yuan
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service as customers
 from fissionmall.orders import service as orders
+from fissionmall.web.console.analytics import comparison_chart
 from fissionmall.web.console.nav import KIND_NAMES
 from fissionmall.web.console.session import ConsoleReader, render
 from fissionmall.web.templating import BEIJING
@@ -84,4 +86,5 @@ async def dashboard(request: Request, console: ConsoleReader, session: SessionDe
     sales, refunds = await orders.trade_by_day(session, merchant_id, since)
     facts = dashboard_facts(today, sales, refunds, await customers.signups_by_day(session, merchant_id, since),
                             await campaigns.live_by_kind(session, merchant_id))
+    facts["charts"]["compared"] = comparison_chart(await analytics.compare(session, merchant_id))
     return render(request, "console/dashboard.html", console, {"section": "/console", "facts": facts})

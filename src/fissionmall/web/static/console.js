@@ -270,3 +270,48 @@
       .then(function () { button.disabled = false; });
   });
 })();
+
+// 数据分析: in a big cascade tree only the first level is drawn; a node whose children are not loaded carries the
+// tree API's address for them (`more`), fetched when the node is clicked and drawn under it (a page of 100).
+(function () {
+  "use strict";
+  var el = document.querySelector(".tree-chart .chart");
+  if (!el || !window.echarts) return;
+  var chart = window.echarts.getInstanceByDom(el), option = JSON.parse(el.dataset.chart);
+  if (!chart) return;
+  var actions = {join: "参团", help: "助力", claim: "领取", order: "下单", click: "点击", share: "分享"};
+
+  function find(node, more) {
+    if (node.more === more) return node;
+    for (var i = 0; node.children && i < node.children.length; i++) {
+      var found = find(node.children[i], more);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  function item(n, base) {
+    var name = "顾客 " + n.customer_id, words = name + "：第 " + n.depth + " 层，" + (actions[n.action] || n.action) +
+      (n.paid_fen ? "，支付 ¥" + (n.paid_fen / 100).toFixed(2) : "") + (n.is_new ? "，新客户" : "") +
+      "，带来 " + n.children + " 人";
+    var out = {name: name, value: n.children, tooltip: {formatter: words}};
+    if (n.children) { out.children = []; out.collapsed = true; out.more = base + "?parent_id=" + n.customer_id; }
+    return out;
+  }
+
+  chart.on("click", function (params) {
+    var more = params.data && params.data.more;
+    if (!more) return;
+    var node = find(option.series[0].data[0], more);
+    if (!node || node.loaded) return;
+    node.loaded = true;
+    fetch(more, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) { if (!response.ok) throw response; return response.json(); })
+      .then(function (page) {
+        node.children = page.nodes.map(function (n) { return item(n, more.split("?")[0]); });
+        node.collapsed = false;
+        chart.setOption({series: [{data: option.series[0].data}]});
+      })
+      .catch(function () { node.loaded = false; });
+  });
+})();
