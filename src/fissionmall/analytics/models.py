@@ -101,7 +101,8 @@ class CascadeEdge(IdMixin, Base):
     __tablename__ = "analytics_edges"
     __table_args__ = (UniqueConstraint("merchant_id", "campaign_id", "child_id"),
                       Index("ix_analytics_edges_parent", "merchant_id", "campaign_id", "parent_id"),
-                      Index("ix_analytics_edges_cycle", "merchant_id", "campaign_id", "cycle_seconds"))
+                      Index("ix_analytics_edges_cycle", "merchant_id", "campaign_id", "cycle_seconds"),
+                      Index("ix_analytics_edges_first_event", "first_event"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
     campaign_id: Mapped[int] = mapped_column(Id)

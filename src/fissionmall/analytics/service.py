@@ -52,10 +52,14 @@ async def rebuild(session: AsyncSession, merchant_id: int | None, *, chunk: int 
     await repository.forget_merchant(session, merchant_id)
     first, n = await repository.event_ids(session, merchant_id, last)
     lo = max(0, first - 1)
+    folds, refreshed = 0, 0
     while lo < last:
         hi = min(last, lo + chunk)
         await repository.fold(session, lo, hi, merchant_id)
-        await repository.refresh_statistics(session)
+        folds += 1
+        if folds >= 2 * refreshed:  # the tables doubled since the last refresh: 1, 2, 4, 8 … chunks
+            await repository.refresh_statistics(session)
+            refreshed = folds
         if progress:
             progress(hi - max(0, first - 1), last - max(0, first - 1))
         lo = hi

@@ -6,7 +6,8 @@ Create Date: 2026-12-21 10:00:00
 
 Kept by the fold in the same transaction as the edges, so the campaign metrics read a few dozen rows instead of
 scanning the tree: per campaign and depth, the tree's customers, new customers and sharers (depth 0: the roots); per
-campaign, a histogram of cycle times (a minute wide below 48 hours, an hour wide from there). `fissionmall analytics
+campaign, a histogram of cycle times (a minute wide below 48 hours, an hour wide from there). And an index on the
+edges' first event: the fold places and times the edges of its range by it. `fissionmall analytics
 rebuild` fills them from the event log; the upgrade fills them from the edges already folded.
 """
 
@@ -50,6 +51,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_cycles")),
         sa.UniqueConstraint("merchant_id", "campaign_id", "start_seconds",
                             name=op.f("uq_analytics_cycles_merchant_id_campaign_id_start_seconds")))
+    with op.batch_alter_table("analytics_edges", schema=None) as batch_op:
+        batch_op.create_index("ix_analytics_edges_first_event", ["first_event"], unique=False)
     _backfill()
 
 
@@ -79,5 +82,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("analytics_edges", schema=None) as batch_op:
+        batch_op.drop_index("ix_analytics_edges_first_event")
     op.drop_table("analytics_cycles")
     op.drop_table("analytics_depths")
