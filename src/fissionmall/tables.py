@@ -3,10 +3,12 @@ it names them all."""
 
 from fissionmall.analytics.models import (
     AnalyticsWatermark,
+    CampaignDepth,
     CampaignHour,
     CampaignOrder,
     CampaignPerson,
     CascadeEdge,
+    CycleBucket,
     ShareClicker,
 )
 from fissionmall.campaigns.assist.models import AssistPacket
@@ -40,10 +42,12 @@ from fissionmall.wallet.models import Wallet, WalletEntry
 
 __all__ = [
     "AnalyticsWatermark",
+    "CampaignDepth",
     "CampaignHour",
     "CampaignOrder",
     "CampaignPerson",
     "CascadeEdge",
+    "CycleBucket",
     "ShareClicker",
     "AssistPacket",
     "AuditEntry",

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from fissionmall.analytics import service
+from fissionmall.analytics import repository, rules, service
 from fissionmall.core.runtime import Runtime
 from tests.analytics.history import T0, History, draw_cascade
 from tests.support import Mall, problem, rows
 
 FOLD_NOW = T0 + timedelta(days=2)
-TABLES = ("analytics_hourly", "analytics_people", "analytics_share_clickers", "analytics_orders", "analytics_edges")
+TABLES = ("analytics_hourly", "analytics_people", "analytics_share_clickers", "analytics_orders", "analytics_edges",
+          "analytics_depths", "analytics_cycles")
 
 
-async def catch_up(runtime: Runtime, chunk: int = 10_000) -> int:
+async def catch_up(runtime: Runtime, chunk: int = 10_000, now: datetime = FOLD_NOW) -> int:
     total = 0
     while True:
         async with runtime.sessionmaker() as session:
-            n = await service.catch_up(session, FOLD_NOW, chunk=chunk, settle=timedelta(0))
+            n = await service.catch_up(session, now, chunk=chunk, settle=timedelta(0))
             await session.commit()
         total += n
         if n == 0:
@@ -85,6 +86,14 @@ async def test_hand_drawn_cascade(mall: Mall, runtime: Runtime) -> None:
     assert body["structural_virality"] == pytest.approx(118 / 56)
     assert body["virality_computed"] and body["largest_tree"] == 8
     assert body["cost_per_new_customer_fen"] == 200
+
+    # what the metrics read: the tree by depth (customers, new customers, sharers) and the cycle-time histogram
+    assert await rows(runtime, "SELECT depth, nodes, new_customers, sharers FROM analytics_depths "
+                      "WHERE campaign_id = :c ORDER BY depth", c=h.campaign_id) == [
+        (0, 1, 0, 2), (1, 2, 1, 1), (2, 4, 1, 1), (3, 1, 1, 0)]
+    assert await rows(runtime, "SELECT start_seconds, edges FROM analytics_cycles WHERE campaign_id = :c "
+                      "ORDER BY start_seconds", c=h.campaign_id) == [
+        (1200, 1), (1800, 2), (2100, 1), (2700, 1), (3600, 1), (15600, 1)]
 
     top = (await mall.client.get(f"/admin/analytics/campaigns/{h.campaign_id}/top-sharers", headers=staff)).json()
     p = h.people
@@ -161,3 +170,68 @@ async def test_merchants_see_only_their_campaigns(mall: Mall, beta: Mall, runtim
     assert [(c["campaign_id"], c["new_customers"]) for c in compared] == [(other.campaign_id, 0)]
     compared = (await mall.client.get("/admin/analytics/campaigns", headers=await mall.staff())).json()
     assert [(c["campaign_id"], c["new_customers"], c["k"]) for c in compared] == [(h.campaign_id, 3, 0.75)]
+
+
+async def recount(runtime: Runtime, campaign_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[int, int]]]:
+    """The per-depth rows and the cycle histogram counted afresh from the edges and the people (the queries the
+    metrics ran before the summaries were kept)."""
+    depths: dict[int, list[int]] = {}
+    roots = await rows(runtime, """SELECT COUNT(DISTINCT e.parent_id) FROM analytics_edges e WHERE e.campaign_id = :c
+        AND e.depth = 1 AND e.parent_id NOT IN (SELECT child_id FROM analytics_edges WHERE campaign_id = :c)""",
+                       c=campaign_id)
+    if roots[0][0]:
+        depths[0] = [roots[0][0], 0, 0]
+    for d, n, k in await rows(runtime, "SELECT depth, COUNT(*), SUM(CASE WHEN is_new THEN 1 ELSE 0 END) "
+                              "FROM analytics_edges WHERE campaign_id = :c GROUP BY depth", c=campaign_id):
+        depths.setdefault(d, [0, 0, 0])[:2] = [n, k]
+    for d, n in await rows(runtime, """SELECT COALESCE(e.depth, 0), COUNT(*) FROM analytics_people p
+            LEFT JOIN analytics_edges e ON e.campaign_id = p.campaign_id AND e.child_id = p.customer_id
+            WHERE p.campaign_id = :c AND p.first_share_event IS NOT NULL GROUP BY COALESCE(e.depth, 0)""",
+                           c=campaign_id):
+        depths.setdefault(d, [0, 0, 0])[2] = n
+    cycles: dict[int, int] = {}
+    for (seconds,) in await rows(runtime, "SELECT cycle_seconds FROM analytics_edges WHERE campaign_id = :c "
+                                 "AND cycle_seconds IS NOT NULL", c=campaign_id):
+        bucket = rules.cycle_bucket(seconds)
+        cycles[bucket] = cycles.get(bucket, 0) + 1
+    return sorted((d, *v) for d, v in depths.items()), sorted(cycles.items())
+
+
+async def kept(runtime: Runtime, campaign_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[int, int]]]:
+    return (await rows(runtime, "SELECT depth, nodes, new_customers, sharers FROM analytics_depths "
+                       "WHERE campaign_id = :c ORDER BY depth", c=campaign_id),
+            [(int(a), int(n)) for a, n in await rows(runtime, "SELECT start_seconds, edges FROM analytics_cycles "
+                                                     "WHERE campaign_id = :c ORDER BY start_seconds", c=campaign_id)])
+
+
+async def test_summaries_equal_a_recount_of_the_tree(mall: Mall, runtime: Runtime) -> None:
+    """Folded one event at a time, the per-depth rows and the histogram equal a count over the edges, also when a
+    root stops being one: K registers through X, who shared nothing, and later helps through A's link, so X becomes
+    A's child (A's tree gains X, X's first-level child K stays at depth 1). And L helps through A's link three days
+    in: a cycle time counted by the hour (73 h 20 min → the 73-hour bucket)."""
+    h = await draw_cascade(runtime, mall.merchant_id)
+    async with runtime.sessionmaker() as session:
+        h.session = session
+        await h.add_people(["K", "X", "L"])
+        await h.event("register", 400, "K", "X")
+        await h.help(500, "X", "A", 499, 0)
+        await h.help(4400, "L", "A", 499, 0)
+        await session.commit()
+    await catch_up(runtime, chunk=1, now=T0 + timedelta(days=4))
+    depths, cycles = await kept(runtime, h.campaign_id)
+    assert (depths, cycles) == await recount(runtime, h.campaign_id)
+    assert depths[0] == (0, 1, 0, 2)  # A alone: X became a child
+    assert (4400 * 60 // 3600 * 3600, 1) in cycles
+    async with runtime.sessionmaker() as session:
+        metrics = await service.campaign_metrics(session, mall.merchant_id, h.campaign_id)
+    every = sorted(s for (s,) in await rows(runtime, "SELECT cycle_seconds FROM analytics_edges WHERE campaign_id = :c "
+                                            "AND cycle_seconds IS NOT NULL", c=h.campaign_id))
+    exact = [every[rules.nearest_rank(q, len(every)) - 1] for q in (0.5, 0.9)]
+    assert [metrics.cycle_median_seconds, metrics.cycle_p90_seconds] == [rules.cycle_bucket(s) for s in exact]
+
+
+async def test_cycle_buckets_in_sql_as_in_rules(runtime: Runtime) -> None:
+    """The fold's SQL spelling of the buckets floors like Python, negatives and the 48-hour edge included."""
+    values = [-3601, -61, -60, -59, -1, 0, 59, 60, 2100, 172_799, 172_800, 172_801, 176_399, 176_400, 264_000]
+    sql = ", ".join(repository.CYCLE_BUCKET.format(c=f"CAST({v} AS INTEGER)") for v in values)
+    assert list((await rows(runtime, f"SELECT {sql}"))[0]) == [rules.cycle_bucket(v) for v in values]

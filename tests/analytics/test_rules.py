@@ -44,3 +44,19 @@ def test_funnel_k_and_cost() -> None:
     assert rules.beyond_first_hop({1: 1, 2: 2, 3: 1}) == 0.75
     assert rules.days([(0, {"clicks": 1}), (15, {"clicks": 2}), (16, {"clicks": 4})]) == [(0, {"clicks": 3}),
                                                                                           (1, {"clicks": 4})]
+
+
+def test_cycle_buckets_and_quantiles_from_a_histogram() -> None:
+    """A minute wide below 48 hours, an hour wide from there; the quantile read from the histogram is the exact
+    nearest-rank quantile rounded down to its bucket."""
+    assert [rules.cycle_bucket(s) for s in (-1, 0, 59, 60, 172_799, 172_800, 176_399, 176_400)] == [
+        -60, 0, 0, 60, 172_740, 172_800, 172_800, 176_400]
+    values = [1200, 1800, 1800, 2100, 2700, 3600, 15600, 30, 200_000, 200_100]
+    histogram: dict[int, int] = {}
+    for v in values:
+        histogram[rules.cycle_bucket(v)] = histogram.get(rules.cycle_bucket(v), 0) + 1
+    ordered = sorted(values)
+    for q in (0.01, 0.5, 0.9, 0.95, 1.0):
+        exact = ordered[rules.nearest_rank(q, len(values)) - 1]
+        assert rules.histogram_quantile(sorted(histogram.items()), q) == rules.cycle_bucket(exact)
+    assert rules.histogram_quantile([], 0.5) is None

@@ -21,7 +21,9 @@ async def compare(staff: OrdersReader, session: SessionDep) -> list[CampaignSumm
 
 @admin.get("/campaigns/{campaign_id}", response_model=CampaignMetrics)
 async def campaign_metrics(campaign_id: RowId, staff: OrdersReader, session: SessionDep) -> CampaignMetrics:
-    """A campaign's funnel, K, cycle time, cascade shape and cost per new customer, from the incremental tables."""
+    """A campaign's funnel, K, cycle time, cascade shape and cost per new customer, from the incremental tables.
+    Counts, K and the depths are exact; the cycle-time median and p90 are rounded down to the minute below 48 hours
+    and to the hour from there; structural virality is exact up to `virality_cap` edges and null above."""
     return await service.campaign_metrics(session, staff.merchant_id, campaign_id)
 
 

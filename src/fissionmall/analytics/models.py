@@ -1,5 +1,6 @@
 """Incremental aggregates of the event log (数据分析): per campaign and share link, per hour; the people of a campaign;
-its cascade tree; the orders it brought; and how far the log has been read."""
+its cascade tree, and the tree summed by depth and by cycle time; the orders it brought; and how far the log has been
+read."""
 
 from __future__ import annotations
 
@@ -100,7 +101,8 @@ class CascadeEdge(IdMixin, Base):
     __tablename__ = "analytics_edges"
     __table_args__ = (UniqueConstraint("merchant_id", "campaign_id", "child_id"),
                       Index("ix_analytics_edges_parent", "merchant_id", "campaign_id", "parent_id"),
-                      Index("ix_analytics_edges_cycle", "merchant_id", "campaign_id", "cycle_seconds"))
+                      Index("ix_analytics_edges_cycle", "merchant_id", "campaign_id", "cycle_seconds"),
+                      Index("ix_analytics_edges_first_event", "first_event"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
     campaign_id: Mapped[int] = mapped_column(Id)
@@ -116,3 +118,34 @@ class CascadeEdge(IdMixin, Base):
     paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     is_new: Mapped[bool] = mapped_column(default=False)
+
+
+class CampaignDepth(IdMixin, Base):
+    """A campaign's cascade tree summed at one depth: what the campaign metrics read instead of the edges."""
+
+    __tablename__ = "analytics_depths"
+    __table_args__ = (UniqueConstraint("merchant_id", "campaign_id", "depth"),)
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    campaign_id: Mapped[int] = mapped_column(Id)
+    depth: Mapped[int] = mapped_column()
+    nodes: Mapped[int] = mapped_column(default=0)
+    """Customers of the tree at this depth: the edges placed at it; at depth 0 the roots (parents of a depth-1 edge
+    who are nobody's child)."""
+    new_customers: Mapped[int] = mapped_column(default=0)
+    """Of the edges at this depth, those whose child became a new customer."""
+    sharers: Mapped[int] = mapped_column(default=0)
+    """Customers who shared in the campaign whose own edge is at this depth (0: brought by no one)."""
+
+
+class CycleBucket(IdMixin, Base):
+    """How many edges of a campaign's tree have a cycle time (parent's first share → child's first act) in one
+    bucket: a minute below 48 hours, an hour from there (`rules.cycle_bucket`); keyed by the bucket's first second."""
+
+    __tablename__ = "analytics_cycles"
+    __table_args__ = (UniqueConstraint("merchant_id", "campaign_id", "start_seconds"),)
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    campaign_id: Mapped[int] = mapped_column(Id)
+    start_seconds: Mapped[int] = mapped_column(BigInteger)
+    edges: Mapped[int] = mapped_column(default=0)

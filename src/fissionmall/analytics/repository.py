@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.analytics.models import (
     CAMPAIGN_ROW,
     AnalyticsWatermark,
+    CampaignDepth,
     CampaignHour,
     CampaignOrder,
     CampaignPerson,
     CascadeEdge,
+    CycleBucket,
     ShareClicker,
 )
 from fissionmall.core.events import Event
@@ -198,6 +200,7 @@ async def fold(session: AsyncSession, lo: int, hi: int, merchant_id: int | None 
             WHERE x.merchant_id = analytics_edges.merchant_id AND x.campaign_id = analytics_edges.campaign_id
             AND x.customer_id = analytics_edges.parent_id)
         WHERE {edge_batch}""")
+    await _fold_summaries(session, p, batch)
     # what each child paid, had refunded, and whether the campaign made them a new customer
     rows = (await session.execute(text(f"""
         SELECT e.merchant_id, ao.campaign_id, ao.customer_id,
@@ -213,6 +216,74 @@ async def fold(session: AsyncSession, lo: int, hi: int, merchant_id: int | None 
             "is_new = (is_new OR :new) WHERE merchant_id = :mid AND campaign_id = :cid AND child_id = :kid"),
             [{"mid": m, "cid": c, "kid": k, "paid": int(pf), "ref": int(rf), "new": bool(n)}
              for m, c, k, pf, rf, n in rows])
+
+
+def _upsert_depths(select_sql: str, measure: str) -> str:
+    """Add the selected (merchant, campaign, depth, n) rows to `measure` of the per-depth table."""
+    others = {"nodes": "0", "new_customers": "0", "sharers": "0"}
+    columns = ", ".join(others)
+    values = ", ".join("d.n" if m == measure else "0" for m in others)
+    return (f"INSERT INTO analytics_depths (merchant_id, campaign_id, depth, {columns}) "
+            f"SELECT d.merchant_id, d.campaign_id, d.depth, {values} FROM ({select_sql}) d WHERE d.n <> 0 "
+            "ON CONFLICT (merchant_id, campaign_id, depth) DO UPDATE SET "
+            f"{measure} = analytics_depths.{measure} + excluded.{measure}")
+
+
+CYCLE_BUCKET = ("CASE WHEN {c} >= 172800 THEN ({c} / 3600) * 3600 WHEN {c} >= 0 THEN ({c} / 60) * 60 "
+                "ELSE -(((59 - {c}) / 60) * 60) END")
+"""`rules.cycle_bucket` in SQL (integer division truncates toward zero: negatives are floored by hand)."""
+
+
+async def _fold_summaries(session: AsyncSession, p: dict[str, Any], batch: str) -> None:
+    """The tree summed by depth and by cycle time, from the edges this range added (each found from its first event,
+    by the edges' unique key) and the people who shared for the first time in it. Runs after the new edges are placed
+    and timed, and before their children's first purchases mark them new (it counts those marks as they happen)."""
+
+    async def run(sql: str) -> None:
+        await session.execute(text(sql), p)
+
+    new_edges = (f"SELECT ed.* FROM events e JOIN analytics_edges ed ON ed.merchant_id = e.merchant_id "
+                 f"AND ed.campaign_id = e.campaign_id AND ed.child_id = e.actor_id AND ed.first_event = e.id "
+                 f"WHERE {batch} AND e.kind IN ({_kinds(TREE_ACTS)}) AND e.campaign_id IS NOT NULL")
+    await run(_upsert_depths(f"SELECT ne.merchant_id, ne.campaign_id, ne.depth, COUNT(*) AS n FROM ({new_edges}) ne "
+                             "WHERE ne.depth > 0 GROUP BY ne.merchant_id, ne.campaign_id, ne.depth", "nodes"))
+    # the roots: parents of a depth-1 edge who are nobody's child. A parent's first depth-1 child makes it one
+    # (unless it is a child itself); a root that becomes a child stops being one
+    older = "o.merchant_id = ne.merchant_id AND o.campaign_id = ne.campaign_id"
+    await run(_upsert_depths(f"""SELECT r.merchant_id, r.campaign_id, 0 AS depth, SUM(r.n) AS n FROM (
+            SELECT DISTINCT ne.merchant_id, ne.campaign_id, ne.parent_id AS customer_id, 1 AS n FROM ({new_edges}) ne
+            WHERE ne.depth = 1
+              AND NOT EXISTS (SELECT 1 FROM analytics_edges o WHERE {older} AND o.parent_id = ne.parent_id
+                              AND o.depth = 1 AND o.first_event <= :lo)
+              AND NOT EXISTS (SELECT 1 FROM analytics_edges o WHERE {older} AND o.child_id = ne.parent_id)
+            UNION ALL
+            SELECT ne.merchant_id, ne.campaign_id, ne.child_id, -1 FROM ({new_edges}) ne
+            WHERE EXISTS (SELECT 1 FROM analytics_edges o WHERE {older} AND o.parent_id = ne.child_id
+                          AND o.depth = 1 AND o.first_event <= :lo)) r
+        GROUP BY r.merchant_id, r.campaign_id""", "nodes"))
+    bucket = CYCLE_BUCKET.format(c="ne.cycle_seconds")
+    await run(f"""INSERT INTO analytics_cycles (merchant_id, campaign_id, start_seconds, edges)
+        SELECT ne.merchant_id, ne.campaign_id, {bucket}, COUNT(*) FROM ({new_edges}) ne
+        WHERE ne.cycle_seconds IS NOT NULL GROUP BY ne.merchant_id, ne.campaign_id, {bucket}
+        ON CONFLICT (merchant_id, campaign_id, start_seconds) DO UPDATE SET
+            edges = analytics_cycles.edges + excluded.edges""")
+    # first-time sharers of the range, at the depth of their own edge (placed by now: it came before their share)
+    await run(_upsert_depths(f"""SELECT e.merchant_id, e.campaign_id, COALESCE(ed.depth, 0) AS depth, COUNT(*) AS n
+        FROM events e JOIN analytics_people x ON x.merchant_id = e.merchant_id AND x.campaign_id = e.campaign_id
+                                            AND x.customer_id = e.actor_id AND x.first_share_event = e.id
+        LEFT JOIN analytics_edges ed ON ed.merchant_id = e.merchant_id AND ed.campaign_id = e.campaign_id
+                                     AND ed.child_id = e.actor_id
+        WHERE {batch} AND e.kind = 'share' AND e.campaign_id IS NOT NULL
+        GROUP BY e.merchant_id, e.campaign_id, COALESCE(ed.depth, 0)""", "sharers"))
+    # edges whose child makes a first purchase in the range and is not yet marked new
+    await run(_upsert_depths(f"""SELECT ed.merchant_id, ed.campaign_id, ed.depth, COUNT(DISTINCT ed.child_id) AS n
+        FROM events e JOIN analytics_orders ao ON ao.merchant_id = e.merchant_id AND ao.order_id = e.subject_id
+        JOIN analytics_edges ed ON ed.merchant_id = ao.merchant_id AND ed.campaign_id = ao.campaign_id
+                                AND ed.child_id = ao.customer_id
+        WHERE {batch} AND e.kind = 'first_purchase' AND NOT ed.is_new
+        GROUP BY ed.merchant_id, ed.campaign_id, ed.depth""", "new_customers"))
+    # a root that became a child in the range, and had no other count at depth 0, leaves no row behind
+    await run("DELETE FROM analytics_depths WHERE depth = 0 AND nodes = 0 AND new_customers = 0 AND sharers = 0")
 
 
 # ---- the watermark
@@ -247,14 +318,16 @@ async def next_bound(session: AsyncSession, after: int, chunk: int, settled_befo
 
 async def refresh_statistics(session: AsyncSession) -> None:
     """PostgreSQL plans the fold's joins from table statistics: while a rebuild fills the tables from empty, they
-    must be told the tables grew, or they scan them row by row (measured: 110 s instead of 3 for 100,000 events)."""
+    must be told the tables grew, or they scan them row by row (measured: 110 s instead of 3 for 100,000 events). A
+rebuild refreshes them each time they have doubled."""
     if dialect_of(session) == "postgresql":
         await session.execute(text("ANALYZE analytics_hourly, analytics_people, analytics_share_clickers, "
-                                   "analytics_orders, analytics_edges"))
+                                   "analytics_orders, analytics_edges, analytics_depths, analytics_cycles"))
 
 
 async def forget_merchant(session: AsyncSession, merchant_id: int | None) -> None:
-    for model in (CampaignHour, CampaignPerson, ShareClicker, CampaignOrder, CascadeEdge):
+    for model in (CampaignHour, CampaignPerson, ShareClicker, CampaignOrder, CascadeEdge, CampaignDepth,
+                  CycleBucket):
         statement = delete(model)
         if merchant_id is not None:
             statement = statement.where(model.merchant_id == merchant_id)  # type: ignore[attr-defined]
@@ -289,49 +362,21 @@ async def hours(session: AsyncSession, merchant_id: int, campaign_id: int, share
             for r in (await session.execute(statement)).all()]
 
 
-async def sharers_by_depth(session: AsyncSession, merchant_id: int, campaign_id: int) -> dict[int, int]:
-    """Customers who shared in the campaign, by their depth in its tree (0: brought by no one)."""
-    depth = func.coalesce(CascadeEdge.depth, 0)
-    statement = (select(depth, func.count()).select_from(CampaignPerson)
-                 .outerjoin(CascadeEdge, (CascadeEdge.merchant_id == CampaignPerson.merchant_id)
-                            & (CascadeEdge.campaign_id == CampaignPerson.campaign_id)
-                            & (CascadeEdge.child_id == CampaignPerson.customer_id))
-                 .where(CampaignPerson.merchant_id == merchant_id, CampaignPerson.campaign_id == campaign_id,
-                        CampaignPerson.first_share_event.is_not(None)).group_by(depth))
-    return {int(d): int(n) for d, n in (await session.execute(statement)).all()}
+async def depths(session: AsyncSession, merchant_id: int, campaign_id: int) -> list[tuple[int, int, int, int]]:
+    """(depth, customers, new customers, sharers) of the campaign's tree, by depth (0: its roots and the sharers
+    brought by no one)."""
+    statement = select(CampaignDepth.depth, CampaignDepth.nodes, CampaignDepth.new_customers, CampaignDepth.sharers
+                       ).where(CampaignDepth.merchant_id == merchant_id, CampaignDepth.campaign_id == campaign_id
+                               ).order_by(CampaignDepth.depth)
+    return [(int(d), int(n), int(k), int(s)) for d, n, k, s in (await session.execute(statement)).all()]
 
 
-async def roots(session: AsyncSession, merchant_id: int, campaign_id: int) -> int:
-    """Customers of the tree brought by no one: parents who are nobody's child."""
-    child = select(CascadeEdge.child_id).where(CascadeEdge.merchant_id == merchant_id,
-                                               CascadeEdge.campaign_id == campaign_id)
-    statement = select(func.count(func.distinct(CascadeEdge.parent_id))).where(
-        CascadeEdge.merchant_id == merchant_id, CascadeEdge.campaign_id == campaign_id,
-        CascadeEdge.depth == 1, CascadeEdge.parent_id.not_in(child))
-    return int((await session.execute(statement)).scalar_one())
-
-
-async def edges_by_depth(session: AsyncSession, merchant_id: int, campaign_id: int) -> list[tuple[int, int, int]]:
-    """(depth, customers, new customers) of the tree's edges."""
-    new = func.sum(func.cast(CascadeEdge.is_new, CascadeEdge.depth.type))
-    statement = select(CascadeEdge.depth, func.count(), new).where(
-        CascadeEdge.merchant_id == merchant_id, CascadeEdge.campaign_id == campaign_id).group_by(
-        CascadeEdge.depth).order_by(CascadeEdge.depth)
-    return [(int(d), int(n), int(k or 0)) for d, n, k in (await session.execute(statement)).all()]
-
-
-async def cycle_quantile(session: AsyncSession, merchant_id: int, campaign_id: int, q: float) -> int | None:
-    """The q-quantile of cycle seconds (nearest rank), two indexed reads."""
-    where = (CascadeEdge.merchant_id == merchant_id, CascadeEdge.campaign_id == campaign_id,
-             CascadeEdge.cycle_seconds.is_not(None))
-    n = int((await session.execute(select(func.count()).where(*where))).scalar_one())
-    if n == 0:
-        return None
-    rank = max(1, -(-int(q * 1000) * n // 1000))  # ceil(q·n) in integers
-    statement = select(CascadeEdge.cycle_seconds).where(*where).order_by(CascadeEdge.cycle_seconds).offset(
-        rank - 1).limit(1)
-    found = (await session.execute(statement)).scalar_one()
-    return None if found is None else int(found)
+async def cycle_buckets(session: AsyncSession, merchant_id: int, campaign_id: int) -> list[tuple[int, int]]:
+    """(bucket start in seconds, edges) of the campaign's cycle-time histogram, ascending."""
+    statement = select(CycleBucket.start_seconds, CycleBucket.edges).where(
+        CycleBucket.merchant_id == merchant_id, CycleBucket.campaign_id == campaign_id).order_by(
+        CycleBucket.start_seconds)
+    return [(int(a), int(n)) for a, n in (await session.execute(statement)).all()]
 
 
 async def edge_count(session: AsyncSession, merchant_id: int, campaign_id: int) -> int:

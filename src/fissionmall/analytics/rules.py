@@ -29,6 +29,37 @@ def k_by_generation(sharers_at: Mapping[int, int], new_at: Mapping[int, int]
             for g in sorted(sharers_at) if sharers_at[g]]
 
 
+CYCLE_MINUTES_BELOW = 48 * 3600
+"""Cycle times are kept in buckets a minute wide below this many seconds, an hour wide from it."""
+
+
+def cycle_bucket(seconds: int) -> int:
+    """The first second of the cycle-time bucket holding `seconds` (rounded down to the minute below 48 hours, to the
+    hour from there; negative times, a parent who shared after the act, to the minute as well)."""
+    width = 3600 if seconds >= CYCLE_MINUTES_BELOW else 60
+    return seconds // width * width
+
+
+def nearest_rank(q: float, n: int) -> int:
+    """The 1-based nearest rank of the q-quantile among n values: ⌈q·n⌉ (q to 1/1000), at least 1."""
+    return max(1, -(-int(q * 1000) * n // 1000))
+
+
+def histogram_quantile(buckets: Iterable[tuple[int, int]], q: float) -> int | None:
+    """The q-quantile (nearest rank) of values kept as (bucket start, count) in ascending order of start: the start
+    of the bucket holding it, i.e. the exact quantile rounded down to its bucket. None without values."""
+    rows = list(buckets)
+    n = sum(count for _, count in rows)
+    if n == 0:
+        return None
+    rank, seen = nearest_rank(q, n), 0
+    for start, count in rows:
+        seen += count
+        if seen >= rank:
+            return start
+    raise AssertionError("unreachable: the ranks add up to n")
+
+
 def pooled_r(roots: int, nodes: int) -> float | None:
     """The offspring mean of a branching process seen whole: every node but the roots is someone's child, and every
     node had its chance to have children, so R̂ = (nodes − roots) / nodes (the maximum-likelihood estimate)."""

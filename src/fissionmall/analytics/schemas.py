@@ -44,13 +44,16 @@ class CampaignMetrics(BaseModel):
     """New customers brought per customer who shared."""
     k_by_generation: list[Generation]
     cycle_median_seconds: int | None
+    """Median time from a sharer's first share to a friend's first act through it (nearest rank), read from a
+    histogram: the exact value rounded down to the whole minute below 48 hours, to the whole hour from there."""
     cycle_p90_seconds: int | None
+    """The 90th percentile of the same, at the same resolution."""
     depth_distribution: dict[int, int]
     """Customers of the cascade tree by depth (0: its roots, brought by no one)."""
     new_by_depth: dict[int, int]
     beyond_first_hop: float | None
     structural_virality: float | None
-    """Goel et al. 2016, exact; None above `virality_cap` edges (see `virality_computed`)."""
+    """Goel et al. 2016, exact; None above `virality_cap` edges (see `virality_computed`): it needs the whole tree."""
     virality_computed: bool
     virality_cap: int
     largest_tree: int

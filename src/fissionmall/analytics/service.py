@@ -52,10 +52,14 @@ async def rebuild(session: AsyncSession, merchant_id: int | None, *, chunk: int 
     await repository.forget_merchant(session, merchant_id)
     first, n = await repository.event_ids(session, merchant_id, last)
     lo = max(0, first - 1)
+    folds, refreshed = 0, 0
     while lo < last:
         hi = min(last, lo + chunk)
         await repository.fold(session, lo, hi, merchant_id)
-        await repository.refresh_statistics(session)
+        folds += 1
+        if folds >= 2 * refreshed:  # the tables doubled since the last refresh: 1, 2, 4, 8 … chunks
+            await repository.refresh_statistics(session)
+            refreshed = folds
         if progress:
             progress(hi - max(0, first - 1), last - max(0, first - 1))
         lo = hi
@@ -74,22 +78,21 @@ def _funnel(t: dict[str, int]) -> list[FunnelStep]:
 async def campaign_metrics(session: AsyncSession, merchant_id: int, campaign_id: int) -> CampaignMetrics:
     await campaigns.require(session, merchant_id, campaign_id)
     t = await repository.totals(session, merchant_id, campaign_id)
-    by_depth = await repository.edges_by_depth(session, merchant_id, campaign_id)
-    sharers_at = await repository.sharers_by_depth(session, merchant_id, campaign_id)
-    roots = await repository.roots(session, merchant_id, campaign_id)
-    new_at = {d: k for d, _, k in by_depth if k}
-    depths = {0: roots} if roots else {}
-    depths.update({d: n for d, n, _ in by_depth})
-    edges = sum(n for _, n, _ in by_depth)
+    by_depth = await repository.depths(session, merchant_id, campaign_id)
+    sharers_at = {d: s for d, _, _, s in by_depth if s}
+    new_at = {d: k for d, _, k, _ in by_depth if k}
+    depths = {d: n for d, n, _, _ in by_depth if n}
+    edges = sum(n for d, n, _, _ in by_depth if d > 0)
     virality, trees = (rules.structural_virality(await repository.parent_links(session, merchant_id, campaign_id))
                        if 0 < edges <= rules.VIRALITY_CAP else (None, []))
+    cycles = await repository.cycle_buckets(session, merchant_id, campaign_id)
     sharers = sum(sharers_at.values())
     return CampaignMetrics(
         campaign_id=campaign_id, counts=_counts(t), funnel=_funnel(t), k=rules.rate(t["new_customers"], sharers),
         k_by_generation=[Generation(depth=g, sharers=s, new_customers=n, k=k)
                          for g, s, n, k in rules.k_by_generation(sharers_at, new_at)],
-        cycle_median_seconds=await repository.cycle_quantile(session, merchant_id, campaign_id, 0.5),
-        cycle_p90_seconds=await repository.cycle_quantile(session, merchant_id, campaign_id, 0.9),
+        cycle_median_seconds=rules.histogram_quantile(cycles, 0.5),
+        cycle_p90_seconds=rules.histogram_quantile(cycles, 0.9),
         depth_distribution=depths, new_by_depth=new_at, beyond_first_hop=rules.beyond_first_hop(new_at),
         structural_virality=virality, virality_computed=edges <= rules.VIRALITY_CAP,
         virality_cap=rules.VIRALITY_CAP, largest_tree=max((n for n, _ in trees), default=0),
