@@ -63,6 +63,7 @@ from fissionmall.platform.endpoints import platform_operator
 from fissionmall.platform.endpoints import router as platform_router
 from fissionmall.sharing.endpoints import router as sharing_router
 from fissionmall.simulation.endpoints import admin as simulations_admin
+from fissionmall.simulation.endpoints import forecasts as forecasts_admin
 from fissionmall.wallet.endpoints import router as wallet_router
 from fissionmall.web import campaign_pages
 from fissionmall.web import session as web_session
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
         tasks_router, points_mall_router, reviews_router, reviews_admin, dividend_router, simulations_admin,
-        analytics_admin)
+        analytics_admin, forecasts_admin)
     if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
         api_routers += (platform_router,)
     for router in api_routers:

@@ -38,11 +38,13 @@ from fissionmall.merchants.models import AuditEntry, LoginFailure, Merchant, Sta
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund, SandboxTransfer
 from fissionmall.sharing.models import Share
+from fissionmall.simulation.models import CampaignForecast
 from fissionmall.wallet.models import Wallet, WalletEntry
 
 __all__ = [
     "AnalyticsWatermark",
     "CampaignDepth",
+    "CampaignForecast",
     "CampaignHour",
     "CampaignOrder",
     "CampaignPerson",

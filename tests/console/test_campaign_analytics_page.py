@@ -8,6 +8,7 @@ import html
 import json
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -131,3 +132,50 @@ async def test_another_merchant_gets_404(mall: Mall, beta: Mall, runtime: Runtim
     answer = await (await desk("owner", slug="beta")).page(f"/console/campaigns/{h.campaign_id}/analytics")
     assert answer.status_code == 404
     assert "春季砍价" not in answer.text
+
+
+async def test_the_stored_forecast_is_drawn_against_the_counted_new_customers(
+        mall: Mall, runtime: Runtime, desk: Callable[..., Awaitable[Desk]]) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from fissionmall.campaigns.models import Campaign
+    from fissionmall.core.clock import FrozenClock
+    from fissionmall.merchants.models import Staff
+    from fissionmall.simulation import repository as forecasts
+    from fissionmall.simulation import service as simulation
+    from fissionmall.simulation.schemas import SimulationIn
+    from tests.analytics.history import T0
+
+    h = await draw_cascade(runtime, mall.merchant_id)
+    await catch_up(runtime)
+    inputs = SimulationIn(kind="bargain", seeds=3, audience=500, window_hours=96, runs=100)
+    answer = simulation.simulate(inputs)
+    async with runtime.sessionmaker() as session:
+        campaign = await session.get(Campaign, h.campaign_id)
+        assert campaign is not None
+        staff_id = await session.scalar(select(func.min(Staff.id)).where(Staff.merchant_id == mall.merchant_id))
+        await forecasts.store(session, mall.merchant_id, h.campaign_id, T0 - timedelta(days=2), staff_id,
+                              inputs.model_dump(mode="json"), answer.model_dump(mode="json"))
+        hours = await service.series(session, mall.merchant_id, h.campaign_id, "hour")
+        await session.commit()
+    assert isinstance(runtime.clock, FrozenClock)
+    runtime.clock.advance(seconds=(campaign.starts_at + timedelta(days=3, hours=1) - runtime.clock.now())
+                          .total_seconds())
+    text = (await (await desk("support")).page(f"/console/campaigns/{h.campaign_id}/analytics")).text
+    drawn = titled(text, "预测与实际")
+    by_name = {s["name"]: s["data"] for s in drawn["series"]}
+    days = answer.by_day
+    assert by_name["预测（平均）"] == [round(d.cumulative_mean, 2) for d in days]
+    assert by_name["区间下限"] == [d.cumulative_p10 for d in days]
+    assert by_name["10%–90% 区间"] == [d.cumulative_p90 - d.cumulative_p10 for d in days]
+    # the counted new customers up to the end of each of the three completed days from the start
+    ends = [campaign.starts_at + timedelta(days=d) for d in (1, 2, 3)]
+    counted = [sum(p.counts.new_customers for p in hours.points
+                   if datetime.fromisoformat(p.start + ":00+08:00") < end) for end in ends]
+    assert counted == [0, 3, 3] and by_name["实际"] == counted + [None]
+    third = days[2]
+    inside = third.cumulative_p10 <= counted[-1] <= third.cumulative_p90
+    words = figures(text)["forecast_words"]
+    assert words.startswith(f"截至第 3 天，实际累计新客户 {counted[-1]} 人，{'在' if inside else ''}")

@@ -46,3 +46,12 @@ async def test_a_campaign_opens_the_simulator_with_its_own_settings(desk, mall: 
     page = (await owner.page("/console/campaigns/simulate", campaign=str(campaign_id))).text
     assert "两人团" in page and value_of(page, "group_size") == "2"
     assert value_of(page, "window_hours") == "169"  # the campaign runs from an hour ago to 7 days on
+
+
+async def test_the_save_button_is_for_staff_who_edit_campaigns_and_only_from_a_campaign(desk, mall: Mall) -> None:
+    campaign_id = await group_campaign(mall)
+    button = f'data-api="POST /api/v1/admin/campaigns/{campaign_id}/forecast">保存为该活动的预测'
+    assert button in (await (await desk("owner")).page("/console/campaigns/simulate", campaign=str(campaign_id))).text
+    assert button not in (await (await desk("support")).page("/console/campaigns/simulate",
+                                                             campaign=str(campaign_id))).text
+    assert "保存为该活动的预测" not in (await (await desk("owner")).page("/console/campaigns/simulate")).text

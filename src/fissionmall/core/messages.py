@@ -154,6 +154,11 @@ BY_CODE: dict[str, str] = {
     "withdrawal_not_requested": "提现已处理",
     # console: reviews moderation
     "review_not_found": "评价不存在",
+    # a campaign's forecast (效果预测), kept to compare with its results
+    "forecast_after_launch": "活动已上线，预测以上线前保存的为准，不能再修改",
+    "forecast_not_found": "该活动还没有保存预测",
+    "forecast_kind_not_simulated": "这类活动不通过好友传播，无法预测",
+    "forecast_settings_out_of_range": "活动设置超出预测支持的范围，请调整后再试",
 }
 """Filled for every code a shopper can meet; a code missing here shows FALLBACK (tests/core/test_messages.py lists
 the codes the shopper API can answer and checks each has its words)."""

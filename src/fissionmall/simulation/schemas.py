@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -119,3 +120,20 @@ class SimulationOut(BaseModel):
 class DefaultsOut(BaseModel):
     assumptions: Assumptions
     defaults_from: DefaultsFrom
+
+
+class ForecastIn(Assumptions):
+    """A campaign's forecast: its own settings (kind, group size, helps, packet slots, reward, budget, time window)
+    come from the campaign; the assumptions left out come from the merchant's history of the kind. Other fields
+    sent (the simulator's whole form) are ignored."""
+
+    runs: int = Field(default=1000, ge=100, le=rules.MAX_RUNS)
+    seed: int = Field(default=1, ge=0, le=2**32 - 1)
+
+
+class ForecastOut(BaseModel):
+    campaign_id: int
+    made_at: datetime
+    made_by: int
+    """The staff member who saved it."""
+    forecast: SimulationOut

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, get_args
 
+import anyio
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns import service as campaigns
+from fissionmall.campaigns.models import Campaign
+from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.sharing import service as sharing
-from fissionmall.simulation import rules
-from fissionmall.simulation.schemas import Assumptions, DefaultsFrom, DefaultsOut, SimulationIn, SimulationOut
+from fissionmall.simulation import repository, rules
+from fissionmall.simulation.models import CampaignForecast
+from fissionmall.simulation.schemas import (
+    Assumptions,
+    DefaultsFrom,
+    DefaultsOut,
+    ForecastIn,
+    ForecastOut,
+    SimulatedKind,
+    SimulationIn,
+    SimulationOut,
+)
 
 STANDARD = Assumptions()
 MIN_HISTORY = 5
@@ -72,3 +87,71 @@ def simulate(body: SimulationIn, progress: rules.Progress | None = None) -> Simu
     elif caps["supercritical"]:
         caps["note"] += "R ≥ 1：传播可能不会自行停止，结果受受众规模、时间窗口和上限约束"
     return SimulationOut(inputs=body, **answer)
+
+
+KINDS: tuple[str, ...] = get_args(SimulatedKind)
+FORECAST_OPEN = ("draft", "paused")
+"""A campaign's forecast may be saved (or replaced) only in these states: once live, the one made before launch is
+what its results are compared with."""
+
+
+def from_campaign(campaign: Campaign) -> dict[str, Any]:
+    """The simulator's own settings read from a campaign's: its group size, helps, packet slots or friends per
+    inviter, its reward and budget, its time window (starts_at to ends_at)."""
+    settings = campaign.settings
+    hours = int((campaign.ends_at - campaign.starts_at).total_seconds() // 3600)
+    values: dict[str, Any] = {"window_hours": max(1, min(hours, rules.MAX_DAYS * 24))}
+    if "group_size" in settings:
+        values["group_size"] = settings["group_size"]
+    for key in ("helps_needed", "helpers_needed"):
+        if key in settings:
+            values["helps_needed"] = settings[key]
+    for key in ("slots", "max_friends"):
+        if key in settings:
+            values["claims"] = settings[key]
+    if "reward_fen" in settings:
+        values["reward_fen"] = settings["reward_fen"]
+    budget = settings.get("budget") or settings.get("reward_budget")
+    if isinstance(budget, dict) and budget.get("total_fen"):
+        values["budget_fen"] = budget["total_fen"]
+    return values
+
+
+def _forecast_out(row: CampaignForecast) -> ForecastOut:
+    return ForecastOut(campaign_id=row.campaign_id, made_at=row.made_at, made_by=row.made_by,
+                       forecast=SimulationOut.model_validate(row.answer))
+
+
+async def save_forecast(session: AsyncSession, merchant_id: int, campaign_id: int, staff_id: int, body: ForecastIn,
+                        now: datetime) -> ForecastOut:
+    """Run the simulator on the campaign's own settings and the posted assumptions (those left out from the
+    merchant's history of the kind) and keep the answer as the campaign's forecast, in place of an earlier one."""
+    campaign = await campaigns.require(session, merchant_id, campaign_id)
+    if campaign.kind not in KINDS:
+        raise InvalidInput("forecast_kind_not_simulated", f"campaigns of kind {campaign.kind} do not spread")
+    if campaign.status not in FORECAST_OPEN:
+        raise Conflict("forecast_after_launch", f"campaign {campaign_id} is {campaign.status}")
+    posted = body.model_dump(include=body.model_fields_set)
+    try:  # the assumptions left out stay unset, for with_defaults to fill
+        wanted = SimulationIn(kind=campaign.kind, **from_campaign(campaign), **posted)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise InvalidInput("forecast_settings_out_of_range",
+                           f"the campaign's settings are beyond the simulator's: {exc.errors()[0]['loc']}") from exc
+    filled = await with_defaults(session, merchant_id, wanted)
+    answer = await anyio.to_thread.run_sync(simulate, filled)
+    row = await repository.store(session, merchant_id, campaign_id, now, staff_id,
+                                 filled.model_dump(mode="json"), answer.model_dump(mode="json"))
+    return _forecast_out(row)
+
+
+async def forecast(session: AsyncSession, merchant_id: int, campaign_id: int) -> ForecastOut | None:
+    row = await repository.forecast(session, merchant_id, campaign_id)
+    return None if row is None else _forecast_out(row)
+
+
+async def require_forecast(session: AsyncSession, merchant_id: int, campaign_id: int) -> ForecastOut:
+    await campaigns.require(session, merchant_id, campaign_id)
+    found = await forecast(session, merchant_id, campaign_id)
+    if found is None:
+        raise NotFound("forecast_not_found", f"campaign {campaign_id} has no forecast")
+    return found

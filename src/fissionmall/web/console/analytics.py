@@ -6,6 +6,7 @@ options built here and drawn by console.js."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,10 +15,12 @@ from fastapi.responses import HTMLResponse
 from fissionmall.analytics import service as analytics
 from fissionmall.analytics.schemas import CampaignMetrics, CampaignSummary, Series, TreeNode
 from fissionmall.campaigns import service as campaigns
-from fissionmall.core.deps import SessionDep
+from fissionmall.core.deps import ClockDep, SessionDep
 from fissionmall.core.money import yuan
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service as customers
+from fissionmall.simulation import service as simulation
+from fissionmall.simulation.schemas import ForecastOut
 from fissionmall.web.console.nav import KIND_NAMES
 from fissionmall.web.console.session import ConsoleReader, render
 
@@ -148,7 +151,7 @@ def is_empty(metrics: CampaignMetrics) -> bool:
 
 
 @router.get("/console/campaigns/{campaign_id}/analytics", response_class=HTMLResponse)
-async def campaign_analytics(request: Request, console: ConsoleReader, session: SessionDep,
+async def campaign_analytics(request: Request, console: ConsoleReader, session: SessionDep, clock: ClockDep,
                              campaign_id: int) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
     campaign = await campaigns.require(session, merchant_id, campaign_id)
@@ -178,7 +181,64 @@ async def campaign_analytics(request: Request, console: ConsoleReader, session: 
                                          "点击节点载入下一层）")
         context.update(charts=charts, top=top, names=names, tree_links=small[1] if small else None,
                        tree_height=max(320, min(1200, 18 * (len(small[0]) if small else len(first)))))
+    forecast = await simulation.forecast(session, merchant_id, campaign_id)
+    if forecast is not None:
+        hours = await analytics.series(session, merchant_id, campaign_id, "hour")
+        context["forecast_chart"], context["forecast_words"] = forecast_vs_actual(
+            forecast, hours, campaign.starts_at, campaign.ends_at, clock.now())
     return render(request, "console/campaign_analytics.html", console, context)
+
+
+BEIJING = timedelta(hours=8)
+
+
+def actual_by_day(hours: Series, starts_at: datetime, days: int) -> list[int]:
+    """New customers counted in each 24 hours from the campaign's start, cumulated (the forecast's days are the same
+    24-hour steps); what came before the start (early access) counts on day 1, what came after `days` not at all."""
+    daily = [0] * days
+    for point in hours.points:
+        at = datetime.fromisoformat(point.start).replace(tzinfo=starts_at.tzinfo) - BEIJING
+        day = max(0, int((at - starts_at) // timedelta(days=1)))
+        if day < days:
+            daily[day] += point.counts.new_customers
+    total, out = 0, []
+    for n in daily:
+        total += n
+        out.append(total)
+    return out
+
+
+def forecast_vs_actual(forecast: ForecastOut, hours: Series, starts_at: datetime, ends_at: datetime,
+                       now: datetime) -> tuple[dict[str, Any], str]:
+    """预测与实际: the stored forecast's cumulative new customers by day from launch (mean, and the 10–90 % band
+    shaded) and the ones counted, over the days completed so far (all of them once the campaign has ended); and a
+    sentence on whether the last completed day is within the band."""
+    days = forecast.forecast.by_day
+    elapsed = len(days) if now >= ends_at else max(0, min(len(days), int((now - starts_at) // timedelta(days=1))))
+    actual = actual_by_day(hours, starts_at, len(days))[:elapsed]
+    chart = {"title": _title("预测与实际：累计新客户（阴影为预测的 10%–90% 区间）"), "tooltip": {"trigger": "axis"},
+             "legend": {"top": 24, "right": 0, "data": ["预测（平均）", "实际"]},
+             "grid": {"left": 48, "right": 16, "top": 64, "bottom": 28},
+             "xAxis": {"type": "category", "data": [f"第 {d.day} 天" for d in days]},
+             "yAxis": {"type": "value", "name": "人", "minInterval": 1},
+             "series": [{"name": "区间下限", "type": "line", "stack": "band", "symbol": "none",
+                         "lineStyle": {"opacity": 0}, "tooltip": {"show": False},
+                         "data": [d.cumulative_p10 for d in days]},
+                        {"name": "10%–90% 区间", "type": "line", "stack": "band", "symbol": "none",
+                         "lineStyle": {"opacity": 0}, "areaStyle": {"color": BLUE, "opacity": 0.18},
+                         "data": [d.cumulative_p90 - d.cumulative_p10 for d in days]},
+                        {"name": "预测（平均）", "type": "line", "itemStyle": {"color": BLUE},
+                         "lineStyle": {"type": "dashed"}, "data": [round(d.cumulative_mean, 2) for d in days]},
+                        {"name": "实际", "type": "line", "symbolSize": 8, "itemStyle": {"color": GREEN},
+                         "data": actual + [None] * (len(days) - len(actual))}]}
+    made = (forecast.made_at + BEIJING).strftime("%Y-%m-%d %H:%M")
+    if not actual:
+        return chart, f"预测保存于 {made}；活动上线满一天后，这里逐日对照实际新客户。"
+    last, got = days[len(actual) - 1], actual[-1]
+    band = f"预测的 10%–90% 区间（{last.cumulative_p10:g}–{last.cumulative_p90:g} 人）"
+    where = "在" + band + "内" if last.cumulative_p10 <= got <= last.cumulative_p90 else \
+        ("高于" if got > last.cumulative_p90 else "低于") + band
+    return chart, f"截至第 {last.day} 天，实际累计新客户 {got} 人，{where}（预测保存于 {made}）。"
 
 
 def comparison_chart(rows: list[CampaignSummary]) -> dict[str, Any] | None:

@@ -162,6 +162,7 @@
   if (!form) return;
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var charts = {};
+  form.simulationBody = body;
 
   function fen(el) {
     var match = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(el.value);
@@ -313,5 +314,38 @@
         chart.setOption({series: [{data: option.series[0].data}]});
       })
       .catch(function () { node.loaded = false; });
+  });
+})();
+
+// 效果预测 opened from a campaign: 保存为该活动的预测 posts the form (as the simulator reads it) to the campaign's
+// forecast API, which runs it on the campaign's own settings and keeps it to compare with the results after launch.
+(function () {
+  "use strict";
+  var form = document.getElementById("simulator"), button = document.getElementById("sim-save");
+  if (!form || !button || !form.simulationBody) return;
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  var said = document.getElementById("sim-saved"), error = form.querySelector(".form-error");
+  button.addEventListener("click", function () {
+    var payload;
+    try { payload = form.simulationBody(); } catch (problem) { error.textContent = problem.errors[0].hint; return; }
+    var parts = button.dataset.api.split(" ");
+    button.disabled = true;
+    said.textContent = "";
+    error.textContent = "";
+    fetch(parts[1], {method: parts[0], credentials: "same-origin", body: JSON.stringify(payload),
+                     headers: {"Content-Type": "application/json", "Accept": "application/json",
+                               "X-CSRF-Token": csrf}})
+      .then(function (response) {
+        return response.json().then(function (answer) { if (!response.ok) throw answer; return answer; });
+      })
+      .then(function (answer) {
+        said.textContent = "已保存：预计新客户 " + answer.forecast.new_customers.mean.toFixed(1) + " 人";
+      })
+      .catch(function (problem) {
+        error.textContent = problem && problem.errors && problem.errors.length ?
+          problem.errors.map(function (e) { return e.hint || e.message; }).join("；") :
+          (problem && problem.message) || "网络不给力，请稍后再试";
+      })
+      .then(function () { button.disabled = false; });
   });
 })();
