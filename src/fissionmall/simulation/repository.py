@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.db.sql import dialect_insert
 from fissionmall.simulation.models import CampaignForecast
 
 
@@ -18,10 +19,13 @@ async def forecast(session: AsyncSession, merchant_id: int, campaign_id: int) ->
 
 async def store(session: AsyncSession, merchant_id: int, campaign_id: int, made_at: datetime, made_by: int,
                 inputs: dict[str, Any], answer: dict[str, Any]) -> CampaignForecast:
+    """One statement, in place of an earlier forecast: two first saves at once leave one row (the later), not a
+    unique-key error."""
+    values = dict(made_at=made_at, made_by=made_by, inputs=inputs, answer=answer)
+    statement = dialect_insert(session, CampaignForecast).values(merchant_id=merchant_id, campaign_id=campaign_id,
+                                                                **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=["campaign_id"], set_=values))
     row = await forecast(session, merchant_id, campaign_id)
-    if row is None:
-        row = CampaignForecast(merchant_id=merchant_id, campaign_id=campaign_id)
-        session.add(row)
-    row.made_at, row.made_by, row.inputs, row.answer = made_at, made_by, inputs, answer
-    await session.flush()
+    assert row is not None  # just written, in this transaction
+    await session.refresh(row)
     return row

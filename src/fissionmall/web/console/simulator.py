@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse
 from fissionmall.campaigns import service as campaigns
 from fissionmall.core.deps import SessionDep
 from fissionmall.core.transaction import TransactionalRoute
-from fissionmall.simulation import rules
 from fissionmall.simulation import service as simulation
 from fissionmall.simulation.schemas import SimulatedKind, SimulationIn
 from fissionmall.web.console.nav import KIND_NAMES
@@ -21,26 +20,6 @@ from fissionmall.web.console.session import ConsoleReader, render
 router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
 
 KINDS = get_args(SimulatedKind)
-
-
-def _from_campaign(kind: str, settings: dict[str, Any], hours: int) -> dict[str, Any]:
-    """The simulator's own settings read from a campaign's: its group size, helps, packet slots or friends per
-    inviter, its reward and budget, its time window."""
-    values: dict[str, Any] = {"window_hours": max(1, min(hours, rules.MAX_DAYS * 24))}
-    if "group_size" in settings:
-        values["group_size"] = settings["group_size"]
-    for key in ("helps_needed", "helpers_needed"):
-        if key in settings:
-            values["helps_needed"] = settings[key]
-    for key in ("slots", "max_friends"):
-        if key in settings:
-            values["claims"] = settings[key]
-    if "reward_fen" in settings:
-        values["reward_fen"] = settings["reward_fen"]
-    budget = settings.get("budget") or settings.get("reward_budget")
-    if isinstance(budget, dict) and budget.get("total_fen"):
-        values["budget_fen"] = budget["total_fen"]
-    return values
 
 
 @router.get("/console/campaigns/simulate", response_class=HTMLResponse)
@@ -54,8 +33,7 @@ async def simulator(request: Request, console: ConsoleReader, session: SessionDe
         found = await campaigns.require(session, merchant_id, campaign)
         if found.kind in KINDS:
             kind, source = found.kind, campaigns.out(found)
-            hours = int((found.ends_at - found.starts_at).total_seconds() // 3600)
-            values = _from_campaign(kind, found.settings, hours)
+            values = simulation.from_campaign(found)
     kind = kind if kind in KINDS else "group"
     known = await simulation.defaults(session, merchant_id, kind)
     inputs = SimulationIn(kind=kind, **known.assumptions.model_dump(), **values)  # type: ignore[arg-type]
