@@ -4,11 +4,13 @@ answer for the same inputs (the same seed gives the same runs)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.async_api import expect
 
-from tests.e2e.conftest import StaffDesk
+from tests.e2e.conftest import StaffDesk, owner_api
 
 pytestmark = pytest.mark.backend_free
 
@@ -60,4 +62,31 @@ async def test_a_forecast_from_the_page_draws_the_api_s_answer(staff: Callable[[
     await page.fill("#simulator input[name=conversion]", "1.5")
     await page.click("button:has-text('开始预测')")
     await page.wait_for_selector('.field-error[data-for="conversion"]:has-text("不能大于 1")')
+    assert owner.refused == []
+
+
+async def test_a_forecast_saved_before_launch_is_drawn_beside_what_happened(
+        server: str, staff: Callable[[str], Awaitable[StaffDesk]], shots: Path) -> None:
+    """The owner saves the page's forecast for a draft invite campaign, launches it, and its 数据分析 draws the
+    forecast's band beside the new customers so far."""
+    now = datetime.now(UTC)
+    campaign = await owner_api(server, "POST", "/admin/campaigns", json={
+        "kind": "invite", "name": "预测对照", "starts_at": (now - timedelta(minutes=1)).isoformat(),
+        "ends_at": (now + timedelta(days=7)).isoformat(),
+        "settings": {"reward_on": "first_purchase", "reward_fen": 300, "max_friends": 10,
+                     "budget": {"total_fen": 30_000, "daily_fen": 5_000}}})
+    owner = await staff("owner")
+    page = await owner.open(f"/console/campaigns/simulate?campaign={campaign['id']}")
+    await page.click("button:has-text('开始预测')")
+    await page.wait_for_selector("#sim-answer:not([hidden]) #sim-sizes canvas")
+    await page.click("#sim-save")
+    await expect(page.locator("#sim-saved")).to_contain_text("已保存")
+    stored = await owner.api("GET", f"/admin/campaigns/{campaign['id']}/forecast")
+    assert stored["forecast"]["new_customers"]["mean"] >= 0
+
+    await owner_api(server, "POST", f"/admin/campaigns/{campaign['id']}/activate")
+    page = await owner.open(f"/console/campaigns/{campaign['id']}/analytics")
+    await page.wait_for_selector(".forecast-vs-actual .chart canvas")
+    assert await page.locator(".forecast-words").inner_text()
+    await owner.shot(shots, "console-forecast-vs-actual")
     assert owner.refused == []

@@ -11,7 +11,8 @@
       return;
     }
     var chart = window.echarts.init(el, null, {renderer: "canvas"});
-    chart.setOption(JSON.parse(el.dataset.chart));
+    // drawn at once, not animated: what the page shows is there as soon as it is shown (and in a screenshot)
+    chart.setOption(Object.assign({animation: false}, JSON.parse(el.dataset.chart)));
     window.addEventListener("resize", function () { chart.resize(); });
   });
 
@@ -207,7 +208,7 @@
       charts[id] = window.echarts.init(el, null, {renderer: "canvas"});
       window.addEventListener("resize", function () { charts[id].resize(); });
     }
-    charts[id].setOption(option, true);
+    charts[id].setOption(Object.assign({animation: false}, option), true);
   }
 
   function show(answer) {
