@@ -50,6 +50,7 @@ ACTION_NAMES: dict[str, str] = {
     "PATCH /admin/distributors/{customer_id}": "调整分销员等级",
     "POST /admin/distributors/{customer_id}/{decision}": "审核分销员申请",
     "POST /admin/plans/lint": "检查奖励方案",
+    "POST /admin/plans/presets/3+9/apply": "应用“3+9”方案",
     "PUT /admin/dividend": "修改分红方案",
     "POST /admin/dividend/runs": "计算月度分红",
     "PUT /admin/points": "修改积分规则",
