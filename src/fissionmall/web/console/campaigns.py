@@ -23,6 +23,7 @@ from fissionmall.campaigns.packets import service as packets
 from fissionmall.campaigns.states import EDITABLE
 from fissionmall.catalog import service as catalog
 from fissionmall.core.deps import ClockDep, SessionDep
+from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.coupons import service as coupons
 from fissionmall.web.console.campaign_forms import FORMS, defaults, value_at
@@ -130,14 +131,14 @@ async def new_campaign(request: Request, console: ConsoleReader, session: Sessio
 
 @router.get("/console/campaigns/{campaign_id}/edit", response_class=HTMLResponse)
 async def edit_campaign(request: Request, console: ConsoleReader, session: SessionDep,
-                        campaign_id: int) -> HTMLResponse:
+                        campaign_id: RowId) -> HTMLResponse:
     campaign = await campaigns.require(session, console.staff.merchant_id, campaign_id)
     return await _form(request, console, session, campaign.kind, campaigns.out(campaign).model_dump())
 
 
 @router.get("/console/campaigns/{campaign_id}", response_class=HTMLResponse)
 async def campaign_page(request: Request, console: ConsoleReader, session: SessionDep,
-                        campaign_id: int) -> HTMLResponse:
+                        campaign_id: RowId) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
     campaign = await campaigns.require(session, merchant_id, campaign_id)
     report = await campaigns.lint(session, merchant_id, campaign_id)
@@ -151,7 +152,7 @@ async def campaign_page(request: Request, console: ConsoleReader, session: Sessi
 
 @router.get("/console/campaigns/{campaign_id}/records", response_class=HTMLResponse)
 async def campaign_records(request: Request, console: ConsoleReader, session: SessionDep, clock: ClockDep,
-                           campaign_id: int, status: Annotated[str | None, Query()] = None,
+                           campaign_id: RowId, status: Annotated[str | None, Query()] = None,
                            cursor: Annotated[str | None, Query()] = None) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
     campaign = await campaigns.require(session, merchant_id, campaign_id)
