@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import html
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from fissionmall.campaigns.mechanic import KINDS
 from fissionmall.campaigns.schemas import Finding
+from fissionmall.web.console import campaigns as console_campaigns
 from fissionmall.web.console.campaign_forms import FORMS, covered
 from fissionmall.web.console.lint_words import RULES, WORDS, in_chinese
 from fissionmall.web.console.nav import KIND_NAMES
@@ -96,6 +98,37 @@ async def test_the_edit_form_holds_the_campaigns_settings(desk, mall) -> None:
     assert f'data-api="PATCH /api/v1/admin/campaigns/{campaign_id}"' in text
     assert 'value="1.50" data-fen' in text and 'name="settings.fill_minutes" value="90"' in text
     assert 'name="settings.skus.0.group_price_fen" value="8.00"' in text
+
+
+async def test_the_edit_form_offers_the_campaigns_own_product_however_many_are_newer(desk, mall, monkeypatch) -> None:
+    """A select missing the campaign's product or SKU would pre-select none and save another one."""
+    campaign_id = await group_buy(mall, live=False)
+    newer = await mall.client.post("/admin/products", headers=await mall.staff(), json={
+        "title": "Newer", "images": [], "skus": [{"code": "newer-1", "name": "one", "price_fen": 500, "stock": 1}]})
+    assert newer.status_code == 201, newer.text
+    monkeypatch.setattr(console_campaigns, "CHOICES", 1)
+    text = (await (await desk("owner")).page(f"/console/campaigns/{campaign_id}/edit")).text
+    assert f'<option value="{mall.product_id}" selected>' in text
+    assert f'<option value="{mall.sku_id}" selected>' in text
+    assert f'<option value="{newer.json()["skus"][0]["id"]}"' in text, "the newest are offered still"
+
+
+async def test_the_edit_form_draws_every_tier_the_campaign_holds(desk, mall) -> None:
+    tiers = [{"size": size, "price_fen": 900 - 100 * size} for size in range(2, 7)]
+    campaign_id = await group_buy(mall, live=False, group_size=6, tiers=tiers)
+    text = (await (await desk("owner")).page(f"/console/campaigns/{campaign_id}/edit")).text
+    for i, tier in enumerate(tiers):
+        assert f'name="settings.tiers.{i}.size" value="{tier["size"]}"' in text
+    assert 'name="settings.tiers.5.size"' not in text
+    assert 'name="settings.skus.2.sku_id"' in text, "three rows at least, to add to"
+
+
+async def test_the_stock_cap_can_be_cleared_on_edit_and_left_out_on_create(desk, mall) -> None:
+    campaign_id = await group_buy(mall, live=False)
+    edit = (await (await desk("owner")).page(f"/console/campaigns/{campaign_id}/edit")).text
+    assert re.search(r'name="stock_cap"[^>]*data-null', edit), "an empty field sends null: no cap"
+    new = (await (await desk("owner")).page("/console/campaigns/new", kind="group")).text
+    assert re.search(r'name="stock_cap"[^>]*data-optional', new)
 
 
 # --- lint words -------------------------------------------------------------------------------------------------------

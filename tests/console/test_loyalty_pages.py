@@ -4,13 +4,14 @@ refused rules never become any)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from fissionmall.distribution import rules
 from tests.console.conftest import Desk
-from tests.support import Mall, problem, refused_unchanged
+from tests.support import Mall, problem, refused_unchanged, rows
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
@@ -84,6 +85,24 @@ async def test_applying_the_kept_part_never_makes_a_refused_rule_a_setting(desk:
         True, 500, 3000, 28)
     page = (await owner.page("/console/loyalty/preset")).text
     assert "一级 11.12%" in page and "本人当月消费满 ¥899.00 得 3596 分" in page
+
+
+async def test_applying_leaves_one_audit_row_with_both_settings_before_and_after(desk: DeskOf, mall: Mall) -> None:
+    owner = await desk("owner")
+    plan = {"enabled": False, "pool_bp": 100, "levels": [{"min_spend_fen": 10_000, "points": 1}]}
+    assert (await owner.api("PUT", "/admin/dividend", json=plan)).status_code == 200
+    start = len(await rows(mall.runtime, "SELECT id FROM audit_log WHERE merchant_id = :m", m=mall.merchant_id))
+    assert (await owner.api("POST", "/admin/plans/presets/3+9/apply", json={"pool_bp": 500})).status_code == 200
+    written = (await rows(mall.runtime, "SELECT action, detail FROM audit_log WHERE merchant_id = :m ORDER BY id",
+                          m=mall.merchant_id))[start:]
+    assert [action for action, _ in written] == ["POST /admin/plans/presets/3+9/apply"]
+    detail = written[0][1] if isinstance(written[0][1], dict) else json.loads(written[0][1])
+    assert detail["before"]["distribution"] is None
+    assert (detail["before"]["dividend"]["enabled"], detail["before"]["dividend"]["pool_bp"]) == (False, 100)
+    assert [g["level1_bp"] for g in detail["after"]["distribution"]["grades"]] == [1112]
+    assert (detail["after"]["dividend"]["enabled"], detail["after"]["dividend"]["pool_bp"]) == (True, 500)
+    page = (await owner.page("/console/audit")).text
+    assert "应用“3+9”方案" in page
 
 
 async def test_with_the_approval_record_the_indirect_subsidy_becomes_level_two(desk: DeskOf, mall: Mall) -> None:

@@ -114,8 +114,10 @@ async def test_each_role_sees_only_the_actions_it_may_use(desk: Callable[..., Aw
     shipping = (await support.page(f"/console/orders/{to_ship['id']}")).text
     assert "/ship" in shipping and "已拒绝" in shipping
     assert "/refunds\"" not in shipping  # support may not refund
-    assert f'data-api="POST /api/v1/admin/orders/{to_ship["id"]}/refunds"' in (
-        await finance.page(f"/console/orders/{to_ship['id']}")).text
+    refundable = (await finance.page(f"/console/orders/{to_ship['id']}")).text
+    assert f'data-api="POST /api/v1/admin/orders/{to_ship["id"]}/refunds"' in refundable
+    assert 'data-confirm="确认向顾客退款剩余全部 ¥10.00？款项将原路退回"' in refundable  # nothing refunded yet
+    assert '<script src="/static/console.js"></script>' in refundable  # which restates it as the amount is typed
 
 
 async def test_shopper_text_is_escaped(desk: Callable[..., Awaitable[Desk]], mall: Mall) -> None:

@@ -108,6 +108,15 @@ async def test_support_ships_and_finance_approves_a_partial_refund(
     assert merchant_view["refunded_fen"] == 1230
     await page.reload()
     await expect(page.locator(".refund-figures")).to_contain_text("¥12.30")
+    # finance's own refund says the amount it sends back: the remainder when the amount is left empty
+    refund = page.locator("form.merchant-refund")
+    left = f"{(paid - 1230) / 100:.2f}"
+    await expect(refund).to_have_attribute("data-confirm", f"确认向顾客退款剩余全部 ¥{left}？款项将原路退回")
+    await page.fill("form.merchant-refund input[name=amount_fen]", "1.50")
+    await expect(refund).to_have_attribute("data-confirm", "确认向顾客退款 ¥1.50？款项将原路退回")
+    await page.fill("form.merchant-refund input[name=amount_fen]", "")
+    await page.select_option("form.merchant-refund select[name=sku_id]", index=1)
+    await expect(refund).to_have_attribute("data-confirm", re.compile("确认向顾客退款「.+」剩余可退的全部？"))
     assert finance.refused == []
 
     # the customer list and the buyer's page

@@ -6,6 +6,7 @@ from fissionmall.campaigns import service
 from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, LintOut
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.schemas import ProductDetail
+from fissionmall.core.audit import WRITES_NOTHING
 from fissionmall.core.deps import CatalogWriter, ClockDep, OptionalShopperDep, OrdersReader, SessionDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
@@ -36,7 +37,7 @@ async def update(campaign_id: RowId, body: CampaignPatch, staff: CatalogWriter, 
     return await service.update(session, staff.merchant_id, campaign_id, body)
 
 
-@admin.post("/{campaign_id}/lint", response_model=LintOut)
+@admin.post("/{campaign_id}/lint", response_model=LintOut, dependencies=[WRITES_NOTHING])
 async def lint(campaign_id: RowId, staff: CatalogWriter, session: SessionDep) -> LintOut:
     return await service.lint(session, staff.merchant_id, campaign_id)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -142,12 +143,22 @@ async def console_product_page(session: AsyncSession, merchant_id: int, *, befor
     return [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in (await session.execute(statement)).all()]
 
 
-async def sku_choices(session: AsyncSession, merchant_id: int, limit: int) -> list[tuple[int, str, int, str, int]]:
-    """(product id, title, SKU id, SKU name, price) of the merchant's newest products, for a form's choice."""
-    statement = (select(Product.id, Product.title, Sku.id, Sku.name, Sku.price_fen)
-                 .join(Sku, Sku.product_id == Product.id).where(Product.merchant_id == merchant_id)
-                 .order_by(Product.id.desc(), Sku.id).limit(limit))
-    return [(row[0], row[1], row[2], row[3], row[4]) for row in (await session.execute(statement)).all()]
+async def sku_choices(session: AsyncSession, merchant_id: int, limit: int, product_ids: Sequence[int] = (),
+                      sku_ids: Sequence[int] = ()) -> list[tuple[int, str, int, str, int]]:
+    """(product id, title, SKU id, SKU name, price) of the merchant's newest products, for a form's choice; the
+    products named by `product_ids` and those holding `sku_ids` are always there, whole, however old."""
+    columns = (Product.id, Product.title, Sku.id, Sku.name, Sku.price_fen)
+    newest = (select(*columns).join(Sku, Sku.product_id == Product.id).where(Product.merchant_id == merchant_id)
+              .order_by(Product.id.desc(), Sku.id).limit(limit))
+    rows = {row[2]: (row[0], row[1], row[2], row[3], row[4]) for row in (await session.execute(newest)).all()}
+    if product_ids or sku_ids:
+        holding = select(Sku.product_id).where(Sku.id.in_(list(sku_ids)))
+        named = (select(*columns).join(Sku, Sku.product_id == Product.id)
+                 .where(Product.merchant_id == merchant_id,
+                        or_(Product.id.in_(list(product_ids)), Product.id.in_(holding))))
+        for row in (await session.execute(named)).all():
+            rows.setdefault(row[2], (row[0], row[1], row[2], row[3], row[4]))
+    return sorted(rows.values(), key=lambda row: (-row[0], row[2]))
 
 
 async def titles(session: AsyncSession, merchant_id: int, product_ids: list[int]) -> dict[int, str]:

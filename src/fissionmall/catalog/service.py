@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -170,10 +170,11 @@ async def release_stock(session: AsyncSession, quantities: dict[int, int]) -> No
     await repository.return_stock(session, quantities)
 
 
-async def sku_choices(session: AsyncSession, merchant_id: int,
-                      limit: int = 500) -> list[tuple[int, str, int, str, int]]:
-    """The merchant's products and their SKUs (newest products first), for a form that picks one."""
-    return await repository.sku_choices(session, merchant_id, limit)
+async def sku_choices(session: AsyncSession, merchant_id: int, limit: int = 500, *, product_ids: Sequence[int] = (),
+                      sku_ids: Sequence[int] = ()) -> list[tuple[int, str, int, str, int]]:
+    """The merchant's products and their SKUs (newest products first), for a form that picks one; the products named
+    and those holding the SKUs named (what a form already holds) are always among them."""
+    return await repository.sku_choices(session, merchant_id, limit, product_ids, sku_ids)
 
 
 async def titles_of(session: AsyncSession, merchant_id: int, product_ids: list[int]) -> dict[int, str]:

@@ -3,7 +3,10 @@ written by `TransactionalRoute` in the request's own transaction through the wri
 (`Runtime.staff_audit`), so no endpoint can forget it and a rolled-back request leaves none.
 
 A service adds what it alone knows through the session: `note_before` (the record as it was, for settings and records
-changed in place), or `mark_audited` when it wrote a richer row of its own (sign-out, staff changes)."""
+changed in place), or `mark_audited` when it wrote a richer row of its own (sign-out, staff changes).
+
+A route that takes a POST yet changes nothing (a forecast, a linter run) declares it with
+`dependencies=[WRITES_NOTHING]`: `TransactionalRoute` reads the declaration and writes no row for it."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +72,19 @@ def mark_audited(session: AsyncSession) -> None:
     """This request's use case wrote its own audit row (or found that nothing changed): the generic one is not
     written."""
     _note(session).written = True
+
+
+def writes_nothing() -> None:
+    """Declares a state-changing method's route read-only (see WRITES_NOTHING); it does nothing when it runs."""
+
+
+WRITES_NOTHING = Depends(writes_nothing)
+"""`dependencies=[WRITES_NOTHING]` on a route that is a POST for its body's sake but changes nothing: no audit row."""
+
+
+def declares_no_write(dependant: Dependant) -> bool:
+    """Whether a route (its dependencies, at any depth) declares it writes nothing."""
+    return any(d.call is writes_nothing or declares_no_write(d) for d in dependant.dependencies)
 
 
 def redact(value: Any) -> Any:

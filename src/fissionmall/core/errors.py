@@ -79,6 +79,17 @@ def domain_problem(exc: DomainError) -> JSONResponse:
     return response
 
 
+def validation_problem(exc: RequestValidationError) -> JSONResponse:
+    """A request the route's types refuse (body, query or path): 422 with each field's Chinese hint."""
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "message": e["msg"],
+         "hint": hint_for(e)}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "", "message": "invalid"}
+    return problem(422, "invalid_request", "Invalid input", f"{first['field']}: {first['message']}", errors=errors)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -86,14 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "message": e["msg"],
-             "hint": hint_for(e)}
-            for e in exc.errors()
-        ]
-        first = errors[0] if errors else {"field": "", "message": "invalid"}
-        return problem(422, "invalid_request", "Invalid input",
-                       f"{first['field']}: {first['message']}", errors=errors)
+        return validation_problem(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -13,6 +13,7 @@ BY_CODE: dict[str, str] = {
     "csrf_failed": "页面已过期，请刷新后再试",
     "forbidden": "你的账号角色无权进行此操作",
     "invalid_request": "填写的内容有误，请检查后再提交",
+    "invalid_page_link": "页面地址中的参数有误，请从后台菜单重新进入",
     "not_found": "内容不存在或已下架",
     "server_busy": "当前人数较多，请稍后再试",
     "dev_login_disabled": "体验登录已关闭",

@@ -10,7 +10,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core.audit import audit_staff_write
+from fissionmall.core.audit import audit_staff_write, declares_no_write
 from fissionmall.core.auth import SAFE_METHODS, current_shopper, current_staff, presents
 from fissionmall.core.errors import Unauthorized
 
@@ -33,12 +33,14 @@ class TransactionalRoute(APIRoute):
     before it resolves dependencies, and a stranger's body is not worth reading.
 
     A successful state-changing request of a staff member writes its audit row (`core/audit.py`) in the same
-    transaction, right before the commit: every staff write is logged, whichever client made it."""
+    transaction, right before the commit: every staff write is logged, whichever client made it (a route that declares
+    it writes nothing, `core.audit.WRITES_NOTHING`, is not a write)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         audience = required_audience(self.dependant)
-        audited = audience == "staff" and bool((self.methods or set()) - SAFE_METHODS)
+        audited = (audience == "staff" and bool((self.methods or set()) - SAFE_METHODS)
+                   and not declares_no_write(self.dependant))
 
         async def run_in_transaction(request: Request) -> Response:
             if audience and not presents(request, audience):

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from fissionmall.core.pagination import row_id_in
 from fissionmall.customers.models import Customer, SavedAddress
 from fissionmall.db.sql import china_day, insert_ignoring_conflicts, table
 
@@ -115,8 +116,9 @@ def _matching(merchant_id: int, query: str | None) -> list[ColumnElement[bool]]:
     """A merchant's customers whose nickname contains `query`, or whose id it is (digits)."""
     criteria: list[ColumnElement[bool]] = [Customer.merchant_id == merchant_id]
     if query:
-        named = Customer.nickname.contains(query, autoescape=True)
-        criteria.append(or_(named, Customer.id == int(query)) if query.isdigit() and len(query) <= 18 else named)
+        named = Customer.nickname.icontains(query, autoescape=True)
+        typed_id = row_id_in(query)
+        criteria.append(or_(named, Customer.id == typed_id) if typed_id is not None else named)
     return criteria
 
 

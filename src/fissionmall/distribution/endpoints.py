@@ -5,6 +5,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from fissionmall.core.audit import WRITES_NOTHING
 from fissionmall.core.deps import (
     ClockDep,
     IdempotentDep,
@@ -143,7 +144,7 @@ async def commissions(staff: OrdersReader, session: SessionDep, status: Commissi
                                          cursor=cursor, limit=limit)
 
 
-@admin.post("/plans/lint", response_model=LintReport)
+@admin.post("/plans/lint", response_model=LintReport, dependencies=[WRITES_NOTHING])
 async def lint(plan: Plan, staff: OrdersReader) -> LintReport:
     """Any reward plan, judged by COMPLIANCE D1–D7, S1, S2: kept and refused parts, each finding with its rule."""
     return rules.lint(plan)

@@ -9,9 +9,11 @@ by those points switches the monthly dividend on. A refused rule is never looked
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.audit import redact
 from fissionmall.core.auth import StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.money import BASIS_POINTS, rate_bp_from_percent, yuan
@@ -20,7 +22,10 @@ from fissionmall.distribution.plans import Plan, Reward
 from fissionmall.distribution.schemas import AppliedRule, ConfigIn, GradeRates, PresetAppliedOut, PresetApplyIn
 from fissionmall.loyalty.dividend import service as dividend
 from fissionmall.loyalty.dividend.schemas import ActivityLevel, DividendPlanIn
+from fissionmall.merchants import service as merchants
 
+APPLY_ACTION = "POST /admin/plans/presets/3+9/apply"
+"""The audit row's action: the route's, as the generic row would name it."""
 POINTS_PER_YUAN = 4
 """The seed's activity level: 899 yuan of own spending in a month earns 3 596 dividend points."""
 THRESHOLD_POINTS = 3000
@@ -82,19 +87,33 @@ def kept_settings(plan: Plan, approval: str | None) -> tuple[int, int, list[Acti
     return level1, level2, levels, pool and bool(levels), said
 
 
+async def _settings(session: AsyncSession, merchant_id: int) -> dict[str, Any]:
+    """Both settings the preset changes, as saved (None where not set up yet), for the audit row."""
+    current = await repository.config_of(session, merchant_id)
+    distribution = ConfigIn.model_validate(current, from_attributes=True) if current else None
+    plan = await dividend.plan_settings(session, merchant_id)
+    return {"distribution": distribution.model_dump(mode="json") if distribution else None,
+            "dividend": plan.model_dump(mode="json") if plan else None}
+
+
 async def apply_three_plus_nine(session: AsyncSession, clock: Clock, staff: StaffMember,
                                 body: PresetApplyIn) -> PresetAppliedOut:
     """The kept part of "3+9" as the merchant's distribution rates (every grade) and dividend plan; the rest of the
-    merchant's distribution settings stay as they were."""
+    merchant's distribution settings stay as they were. One audit row says both settings before and after (the
+    generic row of each setting's own use case would keep only one's)."""
     level1, level2, levels, pool, said = kept_settings(rules.three_plus_nine(), body.level2_approval)
+    before = await _settings(session, staff.merchant_id)
     current = await repository.config_of(session, staff.merchant_id)
     base = ConfigIn.model_validate(current, from_attributes=True) if current else ConfigIn(
         enabled=True, grades=[GradeRates(grade=1, name="分销员", level1_bp=0)])
     grades = [GradeRates(grade=g.grade, name=g.name, level1_bp=level1, level2_bp=level2) for g in base.grades]
     config = await service.configure(session, clock, staff, base.model_copy(update={
         "enabled": True, "grades": grades, "level2_approval": body.level2_approval if level2 else None}))
+    now: datetime = clock.now()
     if pool:
-        now: datetime = clock.now()
         await dividend.save_plan(session, now, staff, DividendPlanIn(
             enabled=True, pool_bp=body.pool_bp, levels=levels, threshold_points=THRESHOLD_POINTS, pay_day=PAY_DAY))
+    await merchants.audit(session, now, merchant_id=staff.merchant_id, staff_id=staff.staff_id, ip=staff.ip,
+                          action=APPLY_ACTION, subject="", detail=redact(
+                              {"before": before, "after": await _settings(session, staff.merchant_id)}))
     return PresetAppliedOut(rules=said, distribution=config, dividend_enabled=pool)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.pagination import row_id_in
 from fissionmall.core.states import transition
 from fissionmall.customers.models import Customer
 from fissionmall.db.sql import insert_ignoring_conflicts, table
@@ -245,8 +246,9 @@ async def distributor_page(session: AsyncSession, merchant_id: int, *, status: s
     if status is not None:
         statement = statement.where(Distributor.status == status)
     if search:
-        by_name = Customer.nickname.contains(search, autoescape=True)
-        statement = statement.where(by_name | (Distributor.customer_id == int(search)) if search.isdigit() else by_name)
+        by_name = Customer.nickname.icontains(search, autoescape=True)
+        typed = row_id_in(search)
+        statement = statement.where(by_name | (Distributor.customer_id == typed) if typed is not None else by_name)
     if before is not None:
         statement = statement.where(Distributor.id < before)
     rows = await session.execute(statement.order_by(Distributor.id.desc()).limit(limit))

@@ -17,6 +17,7 @@ from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import react, record_event
+from fissionmall.core.pagination import parse_cursor
 from fissionmall.customers import service as customers
 from fissionmall.distribution import repository, rules
 from fissionmall.distribution.models import DistributionConfig
@@ -92,10 +93,8 @@ _ENTRY_COLUMNS = ("id", "beneficiary_id", "order_id", "buyer_id", "level", "kind
 
 async def commission_page(session: AsyncSession, staff: StaffMember, *, status: str | None,
                           distributor_id: int | None, cursor: str | None, limit: int) -> CommissionPage:
-    if cursor is not None and not cursor.isdigit():
-        raise InvalidInput("invalid_cursor", "the cursor is the next_cursor of the page before", field="cursor")
     found = await repository.commission_page(session, staff.merchant_id, status=status, beneficiary_id=distributor_id,
-                                             before=int(cursor) if cursor else None, limit=limit)
+                                             before=parse_cursor(cursor or None), limit=limit)
     items = [CommissionOut(beneficiary_name=nickname, **{column: getattr(entry, column) for column in _ENTRY_COLUMNS})
              for entry, nickname in found]
     return CommissionPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)

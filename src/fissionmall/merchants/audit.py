@@ -4,12 +4,13 @@ request's transaction), each action's name in Chinese, and the log read back pag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.audit import StaffWrite
+from fissionmall.core.clock import days_between
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.merchants import repository
 from fissionmall.merchants.models import AuditEntry
@@ -50,6 +51,7 @@ ACTION_NAMES: dict[str, str] = {
     "PATCH /admin/distributors/{customer_id}": "调整分销员等级",
     "POST /admin/distributors/{customer_id}/{decision}": "审核分销员申请",
     "POST /admin/plans/lint": "检查奖励方案",
+    "POST /admin/plans/presets/3+9/apply": "应用“3+9”方案",
     "PUT /admin/dividend": "修改分红方案",
     "POST /admin/dividend/runs": "计算月度分红",
     "PUT /admin/points": "修改积分规则",
@@ -89,10 +91,9 @@ class AuditFilter:
     @classmethod
     def of_days(cls, *, staff_id: int | None = None, action: str | None = None, since: date | None = None,
                 until: date | None = None) -> AuditFilter:
-        """From the first day to the last, both whole (China time)."""
-        return cls(staff_id=staff_id, action=action or None,
-                   since=datetime.combine(since, time.min, CHINA) if since else None,
-                   until=datetime.combine(until + timedelta(days=1), time.min, CHINA) if until else None)
+        """From the first day to the last, both whole (China time); the calendar's edges bound nothing."""
+        start, end = days_between(since, until, CHINA)
+        return cls(staff_id=staff_id, action=action or None, since=start, until=end)
 
 
 async def audit_page(session: AsyncSession, merchant_id: int, where: AuditFilter, *, cursor: str | None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter
 
+from fissionmall.core.audit import WRITES_NOTHING
 from fissionmall.core.deps import CatalogWriter, ClockDep, OrdersReader, SessionDep
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.simulation import service
@@ -21,7 +22,7 @@ from fissionmall.simulation.schemas import (
 admin = APIRouter(route_class=TransactionalRoute, tags=["admin: simulations"], prefix="/admin/simulations")
 
 
-@admin.post("", response_model=SimulationOut)
+@admin.post("", response_model=SimulationOut, dependencies=[WRITES_NOTHING])
 async def simulate(body: SimulationIn, staff: OrdersReader, session: SessionDep) -> SimulationOut:
     """Assumptions left out are taken from the merchant's past campaigns of the kind (standard values without)."""
     filled = await service.with_defaults(session, staff.merchant_id, body)

@@ -21,6 +21,7 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.deps import ClockDep, SessionDep
 from fissionmall.core.errors import InvalidInput
 from fissionmall.core.messages import message_for
+from fissionmall.core.pagination import row_id_in
 from fissionmall.core.runtime import Runtime, RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -62,9 +63,10 @@ def _campaign(campaign: str, target: int | None) -> CampaignChoice | None:
     if not campaign:
         return None
     kind, _, campaign_id = campaign.partition(":")
-    if not campaign_id.isdigit() or not kind:
+    chosen = row_id_in(campaign_id)
+    if chosen is None or not kind:
         raise InvalidInput("unknown_campaign_kind", f"no campaign {campaign!r}", field="campaign")
-    return CampaignChoice(kind=kind, campaign_id=int(campaign_id), target_id=target)
+    return CampaignChoice(kind=kind, campaign_id=chosen, target_id=target)
 
 
 _DROPPABLE: dict[str, Any] = {"coupon_ids": [], "points": 0, "wallet_fen": 0, "voucher_id": None}
@@ -93,7 +95,8 @@ async def _choose(session: AsyncSession, runtime: Runtime, shopper: Shopper, bod
     plain, body = await _preview(session, runtime, shopper, body, errors)
     priced = plain
     if coupon != "none" and plain.coupon_offers:  # none are offered on an order paid by deposit
-        chosen = int(coupon) if coupon.isdigit() else plain.coupon_offers[0].coupon_id
+        typed = row_id_in(coupon)
+        chosen = typed if typed is not None else plain.coupon_offers[0].coupon_id
         priced, body = await _preview(session, runtime, shopper, body.model_copy(update={"coupon_ids": [chosen]}),
                                       errors)
     if use_wallet and priced.total_fen and priced.deposit_fen is None:

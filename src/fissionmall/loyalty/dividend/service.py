@@ -33,6 +33,12 @@ async def save_plan(session: AsyncSession, now: datetime, staff: StaffMember, bo
     return await plan(session, staff)
 
 
+async def plan_settings(session: AsyncSession, merchant_id: int) -> DividendPlanIn | None:
+    """The pool's settings as saved, None before it is set up (for a use case's audit row)."""
+    found = await repository.plan_of(session, merchant_id)
+    return DividendPlanIn.model_validate(found, from_attributes=True) if found is not None else None
+
+
 async def plan(session: AsyncSession, staff: StaffMember) -> DividendPlanOut:
     found = await repository.plan_of(session, staff.merchant_id)
     if found is None:

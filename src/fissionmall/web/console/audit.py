@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fissionmall.core.deps import SessionDep
+from fissionmall.core.pagination import row_id_in
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.merchants import audit
 from fissionmall.merchants import service as merchants
@@ -68,7 +69,7 @@ async def audit_log(request: Request, console: AuditPageReader, session: Session
                     staff_id: str = "", action: str = Query("", max_length=120), since: str = "", until: str = "",
                     cursor: str | None = None) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
-    where = audit.AuditFilter.of_days(staff_id=int(staff_id) if staff_id.isdigit() else None, action=action or None,
+    where = audit.AuditFilter.of_days(staff_id=row_id_in(staff_id), action=action or None,
                                       since=_day(since), until=_day(until))
     found, next_cursor = await audit.audit_page(session, merchant_id, where, cursor=cursor, limit=PAGE)
     entries = [{"entry": entry, "username": username, "name": audit.action_name(entry.action),

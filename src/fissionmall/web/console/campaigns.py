@@ -23,6 +23,7 @@ from fissionmall.campaigns.packets import service as packets
 from fissionmall.campaigns.states import EDITABLE
 from fissionmall.catalog import service as catalog
 from fissionmall.core.deps import ClockDep, SessionDep
+from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.coupons import service as coupons
 from fissionmall.web.console.campaign_forms import FORMS, defaults, value_at
@@ -35,6 +36,8 @@ router = APIRouter(route_class=TransactionalRoute, include_in_schema=False)
 
 SECTION = "/console/campaigns"
 PAGE = 20
+CHOICES = 500
+"""How many SKUs of the newest products a form's selects offer (the campaign's own come on top)."""
 STATUS_NAMES = {"draft": "草稿", "active": "进行中", "paused": "已暂停", "ended": "已结束"}
 
 
@@ -79,10 +82,27 @@ async def campaign_list(request: Request, console: ConsoleReader, session: Sessi
         "status_names": STATUS_NAMES})
 
 
-async def _choices(session: SessionDep, merchant_id: int) -> dict[str, Any]:
-    """What the form's product, SKU and coupon selects offer."""
+def _held(kind: str, settings: dict[str, Any]) -> dict[str, set[int]]:
+    """The products, SKUs and coupons a campaign's settings name (by the type of each form field), so that the form
+    offers them whatever else it offers: a select missing its value would save another one."""
+    held: dict[str, set[int]] = {"product": set(), "sku": set(), "coupon": set()}
+    for s in FORMS[kind]:
+        value = value_at(settings, s.name)
+        if s.type in held and isinstance(value, int):
+            held[s.type].add(value)
+        elif s.type == "rows" and isinstance(value, list):
+            for row in value:
+                for c in s.columns:
+                    if c.type in held and isinstance(row, dict) and isinstance(row.get(c.name), int):
+                        held[c.type].add(row[c.name])
+    return held
+
+
+async def _choices(session: SessionDep, merchant_id: int, held: dict[str, set[int]]) -> dict[str, Any]:
+    """What the form's product, SKU and coupon selects offer: the newest products and every one the campaign holds."""
     products: dict[int, dict[str, Any]] = {}
-    for product_id, title, sku_id, sku_name, price_fen in await catalog.sku_choices(session, merchant_id):
+    for product_id, title, sku_id, sku_name, price_fen in await catalog.sku_choices(
+            session, merchant_id, CHOICES, product_ids=sorted(held["product"]), sku_ids=sorted(held["sku"])):
         products.setdefault(product_id, {"id": product_id, "title": title, "skus": []})["skus"].append(
             {"id": sku_id, "name": sku_name, "price_fen": price_fen})
     templates = await coupons.templates(session, merchant_id, claimable_only=False)
@@ -97,7 +117,8 @@ async def _form(request: Request, console: Console, session: SessionDep, kind: s
     return render(request, "console/campaign_form.html", console, {
         "section": SECTION, "kind": kind, "kind_name": KIND_NAMES[kind], "fields": FORMS[kind],
         "values": {s.name: value_at(settings, s.name) for s in FORMS[kind]}, "times": times, "campaign": campaign,
-        "kinds_menu": [(k, KIND_NAMES[k]) for k in FORMS], **await _choices(session, console.staff.merchant_id)})
+        "kinds_menu": [(k, KIND_NAMES[k]) for k in FORMS],
+        **await _choices(session, console.staff.merchant_id, _held(kind, settings))})
 
 
 @router.get("/console/campaigns/new", response_class=HTMLResponse)
@@ -110,14 +131,14 @@ async def new_campaign(request: Request, console: ConsoleReader, session: Sessio
 
 @router.get("/console/campaigns/{campaign_id}/edit", response_class=HTMLResponse)
 async def edit_campaign(request: Request, console: ConsoleReader, session: SessionDep,
-                        campaign_id: int) -> HTMLResponse:
+                        campaign_id: RowId) -> HTMLResponse:
     campaign = await campaigns.require(session, console.staff.merchant_id, campaign_id)
     return await _form(request, console, session, campaign.kind, campaigns.out(campaign).model_dump())
 
 
 @router.get("/console/campaigns/{campaign_id}", response_class=HTMLResponse)
 async def campaign_page(request: Request, console: ConsoleReader, session: SessionDep,
-                        campaign_id: int) -> HTMLResponse:
+                        campaign_id: RowId) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
     campaign = await campaigns.require(session, merchant_id, campaign_id)
     report = await campaigns.lint(session, merchant_id, campaign_id)
@@ -131,7 +152,7 @@ async def campaign_page(request: Request, console: ConsoleReader, session: Sessi
 
 @router.get("/console/campaigns/{campaign_id}/records", response_class=HTMLResponse)
 async def campaign_records(request: Request, console: ConsoleReader, session: SessionDep, clock: ClockDep,
-                           campaign_id: int, status: Annotated[str | None, Query()] = None,
+                           campaign_id: RowId, status: Annotated[str | None, Query()] = None,
                            cursor: Annotated[str | None, Query()] = None) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
     campaign = await campaigns.require(session, merchant_id, campaign_id)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from fissionmall.core.deps import SessionDep
 from fissionmall.core.money import yuan
+from fissionmall.core.pagination import row_id_in
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.distribution import repository, rules, service
@@ -53,7 +54,7 @@ def _context(console: Console, tab: str, **extra: Any) -> dict[str, Any]:
 
 
 def _cursor(cursor: str | None) -> int | None:
-    return int(cursor) if cursor and cursor.isdigit() else None
+    return row_id_in(cursor)
 
 
 def _next(rows: list[Any], id_of: Any) -> str | None:
@@ -93,7 +94,7 @@ async def commissions_page(request: Request, console: ConsoleReader, session: Se
                            status: str | None = None, distributor: str = "",
                            cursor: str | None = None) -> HTMLResponse:
     status = status if status in COMMISSION_STATUS else None
-    who = int(distributor) if distributor.strip().isdigit() else None
+    who = row_id_in(distributor)
     found = await repository.commission_page(session, console.staff.merchant_id, status=status, beneficiary_id=who,
                                              before=_cursor(cursor), limit=PAGE)
     return render(request, "console/distribution_commissions.html", console, _context(
@@ -124,7 +125,7 @@ async def commissions_csv(console: ConsoleReader, runtime: RuntimeDep, status: s
     after the request's own session has closed: each chunk in a short session of its own."""
     merchant_id = console.staff.merchant_id
     status = status if status in COMMISSION_STATUS else None
-    who = int(distributor) if distributor.strip().isdigit() else None
+    who = row_id_in(distributor)
 
     async def rows() -> AsyncIterator[Iterable[Any]]:
         before: int | None = None

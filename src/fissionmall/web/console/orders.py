@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core.clock import days_between
 from fissionmall.core.deps import SessionDep
 from fissionmall.core.money import yuan
 from fissionmall.core.pagination import parse_cursor
@@ -92,10 +93,6 @@ class Search:
         return urlencode({k: v for k, v in values.items() if v and not (k == "tab" and v == "all")})
 
 
-def _day_start(day: date | None) -> datetime | None:
-    return datetime.combine(day, time.min, BEIJING) if day else None
-
-
 async def _orders(session: AsyncSession, merchant_id: int, search: Search, before_id: int | None,
                   limit: int) -> list[Order]:
     customer_ids: list[int] | None = [search.buyer] if search.buyer else None
@@ -103,10 +100,10 @@ async def _orders(session: AsyncSession, merchant_id: int, search: Search, befor
         customer_ids = await customers.matching_ids(session, merchant_id, search.customer, CUSTOMERS_MATCHED)
         if not customer_ids:
             return []
+    since, until = days_between(search.since, search.until, BEIJING)
     return await orders_repository.console_page(
         session, merchant_id, statuses=TAB_BY_KEY.get(search.tab, TABS[0]).statuses,
-        order_no=search.no.strip() or None, customer_ids=customer_ids, since=_day_start(search.since),
-        until=_day_start(search.until + timedelta(days=1)) if search.until else None, before_id=before_id,
+        order_no=search.no.strip() or None, customer_ids=customer_ids, since=since, until=until, before_id=before_id,
         limit=limit)
 
 

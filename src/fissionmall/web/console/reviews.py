@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fissionmall.catalog import service as catalog
 from fissionmall.community import service as community
 from fissionmall.core.deps import SessionDep
+from fissionmall.core.pagination import row_id_in
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.merchants import service as merchants
 from fissionmall.web.console.session import Console, console_page, render
@@ -28,8 +29,9 @@ SHOWN = {"shown": False, "hidden": True}
 async def reviews(request: Request, console: Moderator, session: SessionDep, status: str = "", rating: str = "",
                   product_id: str = "", cursor: str | None = None) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
-    stars = int(rating) if rating.isdigit() and 1 <= int(rating) <= 5 else None
-    product = int(product_id) if product_id.isdigit() and len(product_id) <= 18 else None
+    stars = row_id_in(rating)
+    stars = stars if stars is not None and 1 <= stars <= 5 else None
+    product = row_id_in(product_id)
     page = await community.for_moderation(session, merchant_id, hidden=SHOWN.get(status), rating=stars,
                                           product_id=product, cursor=cursor, limit=PAGE)
     titles = await catalog.titles_of(session, merchant_id, [r.product_id for r in page.items])

@@ -11,12 +11,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from fissionmall.core.auth import STAFF_COOKIE, StaffMember, cookie_staff_claims, csrf_token, staff_of
 from fissionmall.core.deps import SessionDep
-from fissionmall.core.errors import DomainError, Forbidden, Unauthorized
+from fissionmall.core.errors import DomainError, Forbidden, Unauthorized, validation_problem
 from fissionmall.core.messages import hint_for, message_for
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.transaction import TransactionalRoute
@@ -141,7 +142,18 @@ async def sign_out(request: Request, session: SessionDep, runtime: RuntimeDep) -
 
 
 def install(app: FastAPI) -> None:
-    """A console page opened signed out (or after the session ended) sends the visitor to sign in."""
+    """A console page opened signed out (or after the session ended) sends the visitor to sign in; a console page
+    whose address carries a value its types refuse (/console/campaigns/abc) answers the console's error page, in
+    Chinese; the API keeps its problem+json."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not request.url.path.startswith("/console"):
+            return validation_problem(exc)
+        in_link = all(e["loc"][0] in ("path", "query") for e in exc.errors())
+        code = "invalid_page_link" if in_link else "invalid_request"
+        return templates.TemplateResponse(request, "console/error.html", {"message": message_for(code), "code": code},
+                                          status_code=422)
 
     @app.exception_handler(ConsoleSignInFirst)
     async def _sign_in_first(_: Request, exc: ConsoleSignInFirst) -> Response:

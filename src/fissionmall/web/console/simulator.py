@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from fissionmall.campaigns import service as campaigns
 from fissionmall.core.deps import SessionDep
+from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.simulation import service as simulation
 from fissionmall.simulation.schemas import SimulatedKind, SimulationIn
@@ -25,7 +26,7 @@ KINDS = get_args(SimulatedKind)
 @router.get("/console/campaigns/simulate", response_class=HTMLResponse)
 async def simulator(request: Request, console: ConsoleReader, session: SessionDep,
                     kind: Annotated[str, Query()] = "group",
-                    campaign: Annotated[int | None, Query()] = None) -> HTMLResponse:
+                    campaign: Annotated[RowId | None, Query()] = None) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
     source = None
     values: dict[str, Any] = {}

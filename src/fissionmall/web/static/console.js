@@ -350,3 +350,20 @@
       .then(function () { button.disabled = false; });
   });
 })();
+
+// Order page: the merchant's refund asks to confirm the amount it will send back: the amount typed, or (left empty)
+// the whole remainder of the order, or of the chosen line. The form's data-confirm is what mall.js asks.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.merchant-refund");
+  if (!form) return;
+  function say() {
+    var amount = form.elements.amount_fen.value.trim(), line = form.elements.sku_id;
+    var what = amount ? " ¥" + amount
+      : line.value ? "「" + line.options[line.selectedIndex].text + "」剩余可退的全部"
+      : "剩余全部 ¥" + form.dataset.left;
+    form.dataset.confirm = "确认向顾客退款" + what + "？款项将原路退回";
+  }
+  form.addEventListener("input", say);
+  form.addEventListener("change", say);
+})();
