@@ -90,3 +90,4 @@ async def test_a_forecast_saved_before_launch_is_drawn_beside_what_happened(
     assert await page.locator(".forecast-words").inner_text()
     await owner.shot(shots, "console-forecast-vs-actual")
     assert owner.refused == []
+    await owner_api(server, "POST", f"/admin/campaigns/{campaign['id']}/end")  # the journeys meet the demo's own

@@ -78,7 +78,7 @@ async def test_a_gift_voucher_is_bought_sent_claimed_and_redeemed_at_checkout(se
     await friend.shot(shots, "voucher-claimed")
     [held] = await friend.api("GET", "/vouchers")
     assert (held["id"], held["status"]) == (voucher["id"], "active")
-    assert [c["joined"] for c in await buyer.api("GET", "/invites/mine")] == [1]
+    assert {c["joined"] for c in await buyer.api("GET", "/invites/mine")} == {1}  # in every live invite campaign
 
     # 去使用: the product, then checkout with the voucher chosen
     await mine.locator("a:text-is('去使用')").click()
