@@ -180,3 +180,7 @@ async def sku_choices(session: AsyncSession, merchant_id: int, limit: int = 500,
 async def titles_of(session: AsyncSession, merchant_id: int, product_ids: list[int]) -> dict[int, str]:
     """Each product's title by id (the merchant's own only), for lists that name products."""
     return await repository.titles(session, merchant_id, sorted(set(product_ids))) if product_ids else {}
+
+
+# Reads the merchant console makes as the repository answers them (pages call domains through their services).
+console_product_page = repository.console_product_page

@@ -263,3 +263,10 @@ async def _has_ledger(session: AsyncSession, merchant_id: int, inviter_id: int |
 react("pay", COMMISSION_JOB, when=_switched_on)
 react("order_completed", SETTLE_JOB, when=_has_ledger)
 react("refund", REVERSE_JOB, when=_has_ledger)
+
+
+# Reads the merchant console makes as the repository answers them (pages call domains through their services).
+config_of = repository.config_of
+distributor_page = repository.distributor_page
+commission_rows = repository.commission_page
+withdrawal_page = repository.withdrawal_page

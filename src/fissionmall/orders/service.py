@@ -373,3 +373,8 @@ async def trade_by_day(session: AsyncSession, merchant_id: int,
     reached the buyer, fen given back)."""
     return (await repository.sales_by_day(session, merchant_id, since),
             await repository.refunds_by_day(session, merchant_id, since))
+
+
+# Reads the merchant console makes as the repository answers them (pages call domains through their services).
+console_page = repository.console_page
+counts_by_customer = repository.counts_by_customer

@@ -318,3 +318,8 @@ MECHANIC = Mechanic(
     rules_text="买一张礼券送给好友，好友凭一次性链接领取，在线或到店兑换一次；到期未领取的退回给你或退款。不抽奖。",
     orders=GiftOrders(), vouchers=CheckoutVouchers(), share_target=ShareTarget(KIND, _gift_target, poster),
     page=Page("gifts", "gifts/voucher_offer.html", page), tasks="fissionmall.campaigns.giftcards.tasks")
+
+
+# Reads the merchant console makes as the repository answers them (pages call domains through their services).
+voucher_of = repository.voucher_of
+store_redemptions = repository.store_redemptions

@@ -122,3 +122,8 @@ async def compute_last_month(session: AsyncSession, now: datetime, merchant_id: 
 
 async def runs_to_credit(session: AsyncSession) -> list[int]:
     return [r.id for r in await repository.runs_to_credit(session)]
+
+
+# Reads the merchant console makes as the repository answers them (pages call domains through their services).
+dividend_plan_of = repository.plan_of
+runs_of = repository.runs_of

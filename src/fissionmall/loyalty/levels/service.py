@@ -102,3 +102,7 @@ async def level_names(session: AsyncSession, merchant_id: int, customer_ids: lis
     numbers = await repository.member_levels(session, customer_ids)
     named = {customer_id: _level(plan.levels, numbers.get(customer_id, 0)) for customer_id in customer_ids}
     return {customer_id: level.name for customer_id, level in named.items() if level is not None}
+
+
+# Reads the merchant console makes as the repository answers them (pages call domains through their services).
+level_plan = repository.level_plan

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from fissionmall.catalog import repository as catalog
+from fissionmall.catalog import service as catalog
 from fissionmall.catalog import service as products
 from fissionmall.core.deps import SessionDep
 from fissionmall.core.pagination import parse_cursor
@@ -35,7 +35,7 @@ async def product_list(request: Request, console: ConsoleReader, session: Sessio
     shown_status = status if status in STATUS_NAMES else None
     rows = await catalog.console_product_page(session, merchant_id, before_id=parse_cursor(cursor), limit=PAGE,
                                               title=q.strip(), category_id=category_id, status=shown_status)
-    categories = await catalog.categories(session, merchant_id)
+    categories = await catalog.list_categories(session, merchant_id)
     query = urlencode({"q": q, "category": category, "status": shown_status or ""})
     return render(request, "console/products.html", console, {
         "section": SECTION, "rows": rows, "categories": categories,
@@ -47,7 +47,7 @@ async def product_list(request: Request, console: ConsoleReader, session: Sessio
 @router.get("/console/products/new", response_class=HTMLResponse)
 async def new_product(request: Request, console: ConsoleReader, session: SessionDep) -> HTMLResponse:
     context: dict[str, Any] = {"section": SECTION, "product": None, "status_names": STATUS_NAMES,
-                               "categories": await catalog.categories(session, console.staff.merchant_id)}
+                               "categories": await catalog.list_categories(session, console.staff.merchant_id)}
     return render(request, "console/products_edit.html", console, context)
 
 
@@ -58,5 +58,5 @@ async def product_page(request: Request, product_id: RowId, console: ConsoleRead
     product = await products.require_product(session, merchant_id, product_id)
     return render(request, "console/products_edit.html", console, {
         "section": SECTION, "product": product, "status_names": STATUS_NAMES,
-        "categories": await catalog.categories(session, merchant_id),
+        "categories": await catalog.list_categories(session, merchant_id),
         "stock": sum(sku.stock for sku in product.skus)})

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from fissionmall.campaigns.giftcards import repository as vouchers
+from fissionmall.campaigns.giftcards import service as vouchers
 from fissionmall.core.deps import SessionDep
 from fissionmall.core.pagination import parse_cursor
 from fissionmall.core.transaction import TransactionalRoute

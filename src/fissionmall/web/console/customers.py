@@ -17,7 +17,6 @@ from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
 from fissionmall.loyalty.levels import service as levels
 from fissionmall.loyalty.points import service as points
-from fissionmall.orders import repository as orders_repository
 from fissionmall.orders import service as orders
 from fissionmall.wallet import service as wallet
 from fissionmall.web.console.orders import STATUS_NAMES
@@ -38,7 +37,7 @@ async def customer_list(request: Request, console: ConsoleReader, session: Sessi
     ids = [c.id for c in page.items]
     return render(request, "console/customers.html", console, {
         "section": "/console/customers", "page": page, "q": q, "query": urlencode({"q": q} if q else {}),
-        "order_counts": await orders_repository.counts_by_customer(session, merchant_id, ids),
+        "order_counts": await orders.counts_by_customer(session, merchant_id, ids),
         "levels": await levels.level_names(session, merchant_id, ids)})
 
 
@@ -52,7 +51,7 @@ async def customer_page(request: Request, customer_id: RowId, console: ConsoleRe
     return render(request, "console/customer.html", console, {
         "section": "/console/customers", "customer": customer, "orders": recent.items,
         "more_orders": recent.next_cursor is not None, "names": STATUS_NAMES,
-        "order_count": (await orders_repository.counts_by_customer(session, merchant_id, [customer.id])).get(
+        "order_count": (await orders.counts_by_customer(session, merchant_id, [customer.id])).get(
             customer.id, 0),
         "coupons": await coupons.coupons_of_customer(session, clock.now(), merchant_id, customer.id),
         "coupon_names": COUPON_STATUS_NAMES,

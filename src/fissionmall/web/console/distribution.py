@@ -1,7 +1,7 @@
 """The console's distribution section (分销): settings (levels, rates as percentages, the switch, the level-2 approval
 record), distributors and their applications, the commission ledger and withdrawals, with CSV exports of both.
 
-Pages read through the distribution repository, a page at a time (keyset by id); every change is a form posting to
+Pages read through the distribution service, a page at a time (keyset by id); every change is a form posting to
 the merchant API, which checks the role (merchant.write for settings and distributors, payouts.decide for
 withdrawals) and the linter."""
 
@@ -19,7 +19,7 @@ from fissionmall.core.money import yuan
 from fissionmall.core.pagination import row_id_in
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.transaction import TransactionalRoute
-from fissionmall.distribution import repository, rules, service
+from fissionmall.distribution import rules, service
 from fissionmall.distribution.schemas import ConfigIn
 from fissionmall.merchants import service as merchants
 from fissionmall.web.console.exports import csv_download
@@ -67,7 +67,7 @@ def _query(**params: Any) -> str:
 
 @router.get(SECTION, response_class=HTMLResponse)
 async def settings_page(request: Request, console: ConsoleReader, session: SessionDep) -> HTMLResponse:
-    current = await repository.config_of(session, console.staff.merchant_id)
+    current = await service.config_of(session, console.staff.merchant_id)
     config = ConfigIn.model_validate(current, from_attributes=True) if current else None
     merchant = await merchants.merchant_by_id(session, console.staff.merchant_id)
     report = rules.lint(service.plan_of(config, merchant.after_sale_days)) if config else None
@@ -80,9 +80,9 @@ async def settings_page(request: Request, console: ConsoleReader, session: Sessi
 async def distributors_page(request: Request, console: ConsoleReader, session: SessionDep,
                             status: str | None = None, q: str = "", cursor: str | None = None) -> HTMLResponse:
     status = status if status in DISTRIBUTOR_STATUS else None
-    found = await repository.distributor_page(session, console.staff.merchant_id, status=status, search=q.strip(),
+    found = await service.distributor_page(session, console.staff.merchant_id, status=status, search=q.strip(),
                                               before=_cursor(cursor), limit=PAGE)
-    current = await repository.config_of(session, console.staff.merchant_id)
+    current = await service.config_of(session, console.staff.merchant_id)
     grades = {int(g["grade"]): str(g["name"]) for g in current.grades} if current else {}
     return render(request, "console/distribution_distributors.html", console, _context(
         console, f"{SECTION}/distributors", rows=found, grades=grades, status=status, q=q,
@@ -95,7 +95,7 @@ async def commissions_page(request: Request, console: ConsoleReader, session: Se
                            cursor: str | None = None) -> HTMLResponse:
     status = status if status in COMMISSION_STATUS else None
     who = row_id_in(distributor)
-    found = await repository.commission_page(session, console.staff.merchant_id, status=status, beneficiary_id=who,
+    found = await service.commission_rows(session, console.staff.merchant_id, status=status, beneficiary_id=who,
                                              before=_cursor(cursor), limit=PAGE)
     return render(request, "console/distribution_commissions.html", console, _context(
         console, f"{SECTION}/commissions", rows=found, status=status, distributor=distributor,
@@ -107,7 +107,7 @@ async def withdrawals_page(request: Request, console: PayoutsDesk, session: Sess
                            status: str | None = Query(default="requested"),
                            cursor: str | None = None) -> HTMLResponse:
     status = status if status in WITHDRAWAL_STATUS else None
-    found = await repository.withdrawal_page(session, console.staff.merchant_id, status=status,
+    found = await service.withdrawal_page(session, console.staff.merchant_id, status=status,
                                              before=_cursor(cursor), limit=PAGE)
     return render(request, "console/distribution_withdrawals.html", console, _context(
         console, f"{SECTION}/withdrawals", rows=found, status=status or "",
@@ -131,7 +131,7 @@ async def commissions_csv(console: ConsoleReader, runtime: RuntimeDep, status: s
         before: int | None = None
         while True:
             async with runtime.sessionmaker() as session:
-                chunk = await repository.commission_page(session, merchant_id, status=status, beneficiary_id=who,
+                chunk = await service.commission_rows(session, merchant_id, status=status, beneficiary_id=who,
                                                          before=before, limit=EXPORT_CHUNK)
             for entry, nickname in chunk:
                 yield (entry.id, entry.beneficiary_id, nickname, entry.order_id, entry.buyer_id,
@@ -155,7 +155,7 @@ async def withdrawals_csv(console: PayoutsDesk, runtime: RuntimeDep, status: str
         before: int | None = None
         while True:
             async with runtime.sessionmaker() as session:
-                chunk = await repository.withdrawal_page(session, merchant_id, status=status, before=before,
+                chunk = await service.withdrawal_page(session, merchant_id, status=status, before=before,
                                                          limit=EXPORT_CHUNK)
             for found, nickname, real_name in chunk:
                 yield (found.id, found.withdrawal_no, found.customer_id, nickname, real_name or "",

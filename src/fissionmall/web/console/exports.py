@@ -30,7 +30,7 @@ def _is_number(text: str) -> bool:
 
 
 def csv_download(filename: str, header: Sequence[str], rows: AsyncIterator[Iterable[Any]]) -> StreamingResponse:
-    """Streams `rows` (an async iterator, e.g. pages read from a repository) as a CSV attachment."""
+    """Streams `rows` (an async iterator, e.g. pages read through a service) as a CSV attachment."""
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()

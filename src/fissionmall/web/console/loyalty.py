@@ -12,12 +12,12 @@ from fastapi.responses import HTMLResponse
 from fissionmall.core.deps import SessionDep
 from fissionmall.core.money import yuan
 from fissionmall.core.transaction import TransactionalRoute
-from fissionmall.distribution import repository as distribution
+from fissionmall.distribution import service as distribution
 from fissionmall.distribution import service as distribution_service
 from fissionmall.distribution.plans import Plan, Reward
 from fissionmall.distribution.rules import BASIS_ZH, FEATURE_ZH, UNLOCK_ZH
-from fissionmall.loyalty.dividend import repository as dividend
-from fissionmall.loyalty.levels import repository as levels
+from fissionmall.loyalty.dividend import service as dividend
+from fissionmall.loyalty.levels import service as levels
 from fissionmall.loyalty.points import service as points
 from fissionmall.loyalty.tasks import service as tasks
 from fissionmall.web.console.session import ConsoleReader, render
@@ -64,7 +64,7 @@ async def tasks_page(request: Request, console: ConsoleReader, session: SessionD
 async def dividend_page(request: Request, console: ConsoleReader, session: SessionDep) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
     return render(request, "console/loyalty_dividend.html", console, _context(
-        f"{SECTION}/dividend", plan=await dividend.plan_of(session, merchant_id),
+        f"{SECTION}/dividend", plan=await dividend.dividend_plan_of(session, merchant_id),
         runs=await dividend.runs_of(session, merchant_id), run_status=RUN_STATUS))
 
 
@@ -103,4 +103,4 @@ async def preset_page(request: Request, console: ConsoleReader, session: Session
         f"{SECTION}/preset", plan=plan, report=report, rows=rows,
         general=[f for f in report.findings if f.reward is None],
         config=await distribution.config_of(session, merchant_id),
-        dividend=await dividend.plan_of(session, merchant_id)))
+        dividend=await dividend.dividend_plan_of(session, merchant_id)))

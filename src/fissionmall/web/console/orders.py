@@ -23,7 +23,6 @@ from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import CustomerSummary
-from fissionmall.orders import repository as orders_repository
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import OrderOut
@@ -101,7 +100,7 @@ async def _orders(session: AsyncSession, merchant_id: int, search: Search, befor
         if not customer_ids:
             return []
     since, until = days_between(search.since, search.until, BEIJING)
-    return await orders_repository.console_page(
+    return await orders.console_page(
         session, merchant_id, statuses=TAB_BY_KEY.get(search.tab, TABS[0]).statuses,
         order_no=search.no.strip() or None, customer_ids=customer_ids, since=since, until=until, before_id=before_id,
         limit=limit)
