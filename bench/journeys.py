@@ -122,6 +122,36 @@ async def buy_normal(caller: Caller, user: dict[str, Any], context: dict[str, An
             await notify_paid(caller, "POST /payments/notify", pay, context)
 
 
+async def sign_in_and_buy(caller: Caller, user: dict[str, Any], context: dict[str, Any]) -> None:
+    """A newcomer's whole first order, five requests: sign in (a new customer), claim the shop's coupon, order one
+    product with it, pay, and the provider's signed confirmation."""
+    login = await caller.call(
+        "POST /auth/dev-login",
+        "POST",
+        f"{API}/auth/dev-login",
+        body=_json({"merchant_slug": context["merchant"], "openid": f"order-bench-{user['id']}"}),
+        headers={"X-Device-Id": f"dev-{user['id']}", "X-Forwarded-For": ip_of(user["id"])},
+    )
+    if login.status != 200:
+        return
+    user = dict(user, token=login.data["token"])
+    coupon = await post(caller, "POST /coupon-templates/{id}/claim", f"/coupon-templates/{user['template_id']}/claim",
+                        user)
+    if coupon.status != 201:
+        return
+    order = await post(
+        caller,
+        "POST /orders",
+        "/orders",
+        user,
+        {"items": [{"sku_id": user["sku_id"], "quantity": 1}], "address": ADDRESS, "coupon_ids": [coupon.data["id"]]},
+    )
+    if order.status == 201:
+        pay = await post(caller, "POST /orders/{id}/pay", f"/orders/{order.data['id']}/pay", user)
+        if pay.status == 200:
+            await notify_paid(caller, "POST /payments/notify", pay, context)
+
+
 async def bargain_start(caller: Caller, user: dict[str, Any], context: dict[str, Any]) -> None:
     await post(caller, "POST /bargains", "/bargains", user, {"campaign_id": user["campaign_id"]})
 
@@ -149,5 +179,6 @@ async def browse(caller: Caller, user: dict[str, Any], context: dict[str, Any]) 
 
 Journey = Callable[[Caller, dict[str, Any], dict[str, Any]], Awaitable[None]]
 JOURNEYS: dict[str, Journey] = {
-    f.__name__: f for f in (group_buy, buy_normal, bargain_start, bargain_help, assist_open, viral, browse)
+    f.__name__: f
+    for f in (group_buy, buy_normal, sign_in_and_buy, bargain_start, bargain_help, assist_open, viral, browse)
 }

@@ -48,6 +48,8 @@ class Usage:
     """None on SQLite: the database is a library inside the server processes."""
     driver: float
     other: float
+    seconds: float
+    """The phase's wall time: a share times it is CPU seconds."""
 
     def describe(self) -> str:
         database = " (SQLite included)" if self.database is None else f", PostgreSQL {self.database:.0%}"
@@ -55,6 +57,16 @@ class Usage:
             f"CPU (100% = one core, {os.cpu_count()} cores): server {self.server:.0%}{database}, "
             f"driver {self.driver:.0%}, other processes {self.other:.0%}"
         )
+
+
+    def per_journey_ms(self, journeys: int) -> str:
+        """CPU milliseconds one journey cost the server and the database: what the system spends per unit of work,
+        whatever the rate (a busy machine slows a phase down, but barely changes this)."""
+        server = self.server * self.seconds * 1000 / journeys
+        if self.database is None:
+            return f"CPU per journey: server {server:.1f} ms (SQLite included)"
+        database = self.database * self.seconds * 1000 / journeys
+        return f"CPU per journey: server {server:.1f} ms + PostgreSQL {database:.1f} ms = {server + database:.1f} ms"
 
 
 class Meter:
@@ -87,4 +99,5 @@ class Meter:
             database=None if database_pids is None else totals["database"] / seconds,
             driver=driver_seconds / seconds,
             other=totals["other"] / seconds,
+            seconds=seconds,
         )

@@ -39,6 +39,8 @@ def phase_rows(table: Table, name: str, report: Report) -> None:
         name = ""
     driver = report.driver_cpu_seconds / report.seconds
     note = f"{report.seconds:.1f} s; " + (report.usage.describe() if report.usage else "")
+    if report.usage and report.journeys:
+        note += "; " + report.usage.per_journey_ms(report.journeys)
     if driver > DRIVER_BUSY:
         note += "; [bold red]the driver was busy: it may be the bottleneck[/]"
     if report.usage and report.usage.other > NOISY:

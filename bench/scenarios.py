@@ -365,10 +365,86 @@ async def browse(b: Bench) -> None:
 
 
 Scenario = Callable[[Bench], Awaitable[None]]
+COUPON_PERCENT_OFF = 10
+
+
+async def order(b: Bench) -> None:
+    """Newcomers' first orders, 16 at a time: sign in, claim a 10% coupon, order, pay, provider's confirmation.
+    What one order costs the machine (server and PostgreSQL CPU per journey) is the figure this phase is for."""
+    count, product = b.size(4000, 400), 6
+    sku = sku_of(product)
+    template = await b.admin.coupon_template(
+        {"name": "新人九折", "kind": "percent", "percent_off": COUPON_PERCENT_OFF, "valid_days": 7}
+    )
+    first = b.next_customer
+    buyers = await b.phase(
+        "first orders", "sign_in_and_buy", b.customers(count, template_id=template, sku_id=sku), concurrency=16
+    )
+    if b.mode == "capture":
+        return
+    price = price_of(product)
+    total = price - price * COUPON_PERCENT_OFF // 100
+    await b.check(
+        "newcomers signed up = logins answered",
+        await b.value(
+            "SELECT count(*) FROM customers WHERE openid LIKE 'order-bench-%' "
+            "AND CAST(substr(openid, 13) AS INTEGER) BETWEEN $1 AND $2",
+            first,
+            first + count - 1,
+        ),
+        answered(buyers, "POST /auth/dev-login"),
+    )
+    await b.check(
+        "coupons used = orders paid = confirmations",
+        [
+            await b.value("SELECT count(*) FROM coupons WHERE template_id = $1 AND status = 'used'", template),
+            await b.value(
+                "SELECT count(*) FROM orders WHERE status = 'to_ship' AND id IN "
+                "(SELECT order_id FROM coupons WHERE template_id = $1)",
+                template,
+            ),
+        ],
+        [answered(buyers, "POST /payments/notify")] * 2,
+    )
+    await b.check(
+        f"every paid order paid the price less {COUPON_PERCENT_OFF}% ({total} fen)",
+        await b.value(
+            "SELECT count(*) FROM orders WHERE paid_fen > 0 AND paid_fen <> $2 AND id IN "
+            "(SELECT order_id FROM coupons WHERE template_id = $1)",
+            template,
+            total,
+        ),
+        0,
+    )
+    await b.check(
+        "money: payments succeeded = orders' paid_fen",
+        await b.value(
+            "SELECT coalesce(sum(p.amount_fen), 0) FROM payments p JOIN coupons c ON c.order_id = p.order_id "
+            "WHERE c.template_id = $1 AND p.status = 'succeeded'",
+            template,
+        ),
+        await b.value(
+            "SELECT coalesce(sum(o.paid_fen), 0) FROM orders o JOIN coupons c ON c.order_id = o.id "
+            "WHERE c.template_id = $1",
+            template,
+        ),
+    )
+    await b.check(
+        f"SKU {sku} stock taken = units in live orders",
+        SKU_STOCK - await b.value("SELECT stock FROM skus WHERE id = $1", sku),
+        await b.value(
+            "SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = "
+            "i.order_id WHERE i.sku_id = $1 AND o.status NOT IN ('cancelled', 'refunded')",
+            sku,
+        ),
+    )
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "group": ("Group join + pay on many groups", group),
     "flash": ("Flash group-buy: a crowd races for a capped campaign", flash),
     "bargain": ("Bargain helps on many bargains", bargain),
     "viral": ("Viral burst: one share-coupon packet and one assist pool", viral),
     "browse": ("Browse: product list and product pages", browse),
+    "order": ("A newcomer's first order: sign in, claim a coupon, order, pay, confirmation", order),
 }

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, literal, select, true, update
+from sqlalchemy import bindparam, exists, func, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.models import Campaign, CampaignQuota
 from fissionmall.campaigns.states import CAMPAIGN_STATES, CampaignStatus
 from fissionmall.core.states import transition
-from fissionmall.db.sql import table
+from fissionmall.db.sql import Direct, table
 
 _CAMPAIGNS, _QUOTAS = table(Campaign), table(CampaignQuota)
 _CAMPAIGN = select(Campaign).where(Campaign.merchant_id == bindparam("merchant_id"),
@@ -60,9 +60,14 @@ QUOTA_LEFT = select(literal(1)).where(~exists().where(
 """Whether `taking_quota` would go through now: a plain read, no write, no lock (a preview)."""
 
 
-_ANY_LIVE = select(_CAMPAIGNS.c.id).where(
-    _CAMPAIGNS.c.merchant_id == bindparam("merchant_id"), _CAMPAIGNS.c.kind.in_(bindparam("kinds", expanding=True)),
-    _CAMPAIGNS.c.status == CampaignStatus.ACTIVE).limit(1)
+_ANY_LIVE: dict[tuple[str, ...], Direct] = {}
+"""By the kinds asked about (a few fixed tuples: each reaction's own)."""
+
+
+def _any_live(kinds: tuple[str, ...]) -> Direct:
+    return Direct(lambda _: select(_CAMPAIGNS.c.id).where(
+        _CAMPAIGNS.c.merchant_id == bindparam("merchant_id"), or_(*(_CAMPAIGNS.c.kind == kind for kind in kinds)),
+        _CAMPAIGNS.c.status == CampaignStatus.ACTIVE).limit(1))
 
 
 async def campaign_of(session: AsyncSession, merchant_id: int, campaign_id: int) -> Campaign | None:
@@ -116,7 +121,8 @@ async def live_of_kind(session: AsyncSession, merchant_id: int, kind: str, now: 
 
 async def any_live(session: AsyncSession, merchant_id: int, kinds: tuple[str, ...]) -> bool:
     """Whether the merchant runs a campaign of these kinds (active; the window is checked by who acts on it)."""
-    return (await session.execute(_ANY_LIVE, dict(merchant_id=merchant_id, kinds=list(kinds)))).scalar() is not None
+    statement = _ANY_LIVE.get(kinds) or _ANY_LIVE.setdefault(kinds, _any_live(kinds))
+    return await statement.scalar(session, dict(merchant_id=merchant_id)) is not None
 
 
 async def live_campaigns_by_kind(session: AsyncSession, merchant_id: int) -> dict[str, int]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, IdMixin
-from fissionmall.db.sql import Prebuilt, table
+from fissionmall.db.sql import Direct, table
 
 BUSINESS_OFFSET = timedelta(hours=8)
 """Days and hours are counted in China Standard Time, the shoppers' own calendar."""
@@ -51,7 +51,7 @@ def _taking(insert: Any) -> Any:
         where=_COUNTERS.c.used + new.excluded.used <= bindparam("limit")).returning(_COUNTERS.c.used)
 
 
-_TAKE = Prebuilt(_taking)
+_TAKE = Direct(_taking)
 
 
 async def take(session: AsyncSession, merchant_id: int, key: str, period: str, limit: int, n: int = 1) -> int | None:
@@ -59,9 +59,9 @@ async def take(session: AsyncSession, merchant_id: int, key: str, period: str, l
     One upsert: the first taker creates the row, racers serialize on it, and none passes the limit."""
     if n > limit:
         return None
-    result = await session.execute(_TAKE(session), {"merchant": merchant_id, "name": key, "when": period, "n": n,
+    used: int | None = await _TAKE.scalar(session, {"merchant": merchant_id, "name": key, "when": period, "n": n,
                                                     "limit": limit})
-    return result.scalar()
+    return used
 
 
 async def used(session: AsyncSession, key: str, period: str) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core.outbox import enqueue
 from fissionmall.db.base import Base, Id, IdMixin
-from fissionmall.db.sql import table
+from fissionmall.db.sql import Direct, table
 
 
 class Event(IdMixin, Base):
@@ -36,8 +36,8 @@ class Event(IdMixin, Base):
 
 
 _EVENTS = table(Event)
-_INSERT_EVENT = insert(_EVENTS)
-_INSERT_EVENT_RETURNING = _INSERT_EVENT.returning(_EVENTS.c.id)
+_INSERT_EVENT = Direct(lambda _: insert(_EVENTS))
+_INSERT_EVENT_RETURNING = Direct(lambda _: insert(_EVENTS).returning(_EVENTS.c.id))
 
 Condition = Callable[[AsyncSession, int, int | None], Awaitable[bool]]
 """(session, merchant id, inviter id) -> whether the reaction is worth a job."""
@@ -107,9 +107,9 @@ async def record_event(
                   data=data or {})
     reactions = REACTIONS.get(kind, ())
     if not reactions:
-        await session.execute(_INSERT_EVENT, values)
+        await _INSERT_EVENT.rows(session, values)
         return
-    event_id = (await session.execute(_INSERT_EVENT_RETURNING, values)).scalar_one()
+    event_id = await _INSERT_EVENT_RETURNING.scalar(session, values)
     for job_kind, when in reactions:
         if when is not None and not await when(session, merchant_id, inviter_id):
             continue

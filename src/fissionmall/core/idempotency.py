@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core.errors import InvalidInput
 from fissionmall.db.base import Base, IdMixin
-from fissionmall.db.sql import Prebuilt, table
+from fissionmall.db.sql import Direct, table
 
 HEADER = "Idempotency-Key"
 
@@ -36,11 +36,11 @@ class IdempotencyKey(IdMixin, Base):
 
 
 _KEYS = table(IdempotencyKey)
-_CLAIM = Prebuilt(lambda insert: insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.id))
+_CLAIM = Direct(lambda insert: insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.id))
 _STORED = select(_KEYS.c.request_hash, _KEYS.c.status_code, _KEYS.c.response).where(
     _KEYS.c.principal == bindparam("principal"), _KEYS.c.key == bindparam("key"))
-_ANSWER = update(_KEYS).where(_KEYS.c.id == bindparam("claim_id")).values(
-    status_code=bindparam("answer_status"), response=bindparam("answer", type_=_KEYS.c.response.type))
+_ANSWER = Direct(lambda _: update(_KEYS).where(_KEYS.c.id == bindparam("claim_id")).values(
+    status_code=bindparam("answer_status"), response=bindparam("answer", type_=_KEYS.c.response.type)))
 
 
 def _plain(value: Any) -> Any:
@@ -75,9 +75,8 @@ async def run_idempotent(
     fingerprint = hashlib.sha256(
         json.dumps([request.method, request.url.path, _plain(body)], sort_keys=True).encode()
     ).hexdigest()
-    claimed = await session.execute(
-        _CLAIM(session), dict(principal=principal, key=key, request_hash=fingerprint, created_at=now))
-    claim_id = claimed.scalar()
+    claim_id = await _CLAIM.scalar(session, dict(principal=principal, key=key, request_hash=fingerprint,
+                                                 created_at=now))
     if claim_id is None:
         stored = (await session.execute(_STORED, dict(principal=principal, key=key))).one()
         if stored.request_hash != fingerprint:
@@ -86,5 +85,5 @@ async def run_idempotent(
         return JSONResponse(stored.response, status_code=stored.status_code or 200,
                             headers={"Idempotent-Replayed": "true"})
     result = _plain(await action())
-    await session.execute(_ANSWER, dict(claim_id=claim_id, answer_status=status_code, answer=result))
+    await _ANSWER.rows(session, dict(claim_id=claim_id, answer_status=status_code, answer=result))
     return JSONResponse(result, status_code=status_code)

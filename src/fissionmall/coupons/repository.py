@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.states import transition
 from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.coupons.states import COUPON_STATES, TEMPLATE_STATES, CouponStatus, TemplateStatus
-from fissionmall.db.sql import table
+from fissionmall.db.sql import Direct, table
 
 _COUPONS = table(Coupon)
 
@@ -46,16 +46,24 @@ async def move_template(session: AsyncSession, template_id: int, to: TemplateSta
     return bool(await transition(session, TEMPLATE_STATES, CouponTemplate, [template_id], to))
 
 
+_TEMPLATES = table(CouponTemplate)
+_TAKE_STOCK = Direct(lambda _: update(_TEMPLATES).where(
+    _TEMPLATES.c.id == bindparam("template"), _TEMPLATES.c.status == TemplateStatus.ACTIVE,
+    or_(_TEMPLATES.c.stock.is_(None), _TEMPLATES.c.issued + bindparam("n") <= _TEMPLATES.c.stock),
+).values(issued=_TEMPLATES.c.issued + bindparam("n")).returning(_TEMPLATES.c.id))
+
+
 async def take_stock(session: AsyncSession, template_id: int, n: int = 1) -> bool:
-    result = await session.execute(
-        update(CouponTemplate)
-        .where(CouponTemplate.id == template_id, CouponTemplate.status == TemplateStatus.ACTIVE,
-               or_(CouponTemplate.stock.is_(None), CouponTemplate.issued + n <= CouponTemplate.stock))
-        .values(issued=CouponTemplate.issued + n))
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    return bool(await _TAKE_STOCK.rows(session, dict(template=template_id, n=n)))
+
+
+_INSERT_COUPON = Direct(lambda _: insert(_COUPONS).returning(_COUPONS.c.id))
 
 
 async def insert_coupons(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """One coupon (a claim, a packet's slot) by the direct path; a campaign's grant to many in one executemany."""
+    if len(rows) == 1:
+        return [await _INSERT_COUPON.scalar(session, rows[0])]
     result = await session.execute(insert(Coupon).returning(Coupon.id), rows)
     return list(result.scalars())
 
@@ -97,14 +105,14 @@ async def lock(session: AsyncSession, coupon_ids: Sequence[int], customer_id: in
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-_USE_FOR_ORDER = (update(_COUPONS).where(_COUPONS.c.order_id == bindparam("paid_order"),
+_USE_FOR_ORDER = Direct(lambda _: update(_COUPONS).where(_COUPONS.c.order_id == bindparam("paid_order"),
                                          COUPON_STATES.guard(_COUPONS.c.status, CouponStatus.USED))
                   .values(status=CouponStatus.USED, used_at=bindparam("at", type_=_COUPONS.c.used_at.type)))
 
 
 async def use_for_order(session: AsyncSession, order_id: int, at: datetime) -> None:
     """The coupons an order locked are used once it is paid (every payment asks: one prebuilt statement)."""
-    await session.execute(_USE_FOR_ORDER, dict(paid_order=order_id, at=at))
+    await _USE_FOR_ORDER.rows(session, dict(paid_order=order_id, at=at))
 
 
 async def give_back(session: AsyncSession, order_ids: Sequence[int], taken_from: Sequence[CouponStatus]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,8 +74,9 @@ async def claim(session: AsyncSession, clock: Clock, shopper: Shopper, template_
     if await counters.take(session, shopper.merchant_id, f"coupon:{template.id}:{shopper.customer_id}",
                            counters.TOTAL, template.per_customer_limit) is None:
         raise errors.claim_limit(template.per_customer_limit)
-    [coupon_id] = await issue(session, template, [shopper.customer_id], now, ("claim", template.id), stock=False)
-    return await coupon(session, coupon_id)
+    [row] = _rows(template, [shopper.customer_id], now, ("claim", template.id), None)
+    [coupon_id] = await repository.insert_coupons(session, [row])
+    return CouponOut.model_validate(dict(row, id=coupon_id, order_id=None))  # as written: no read back
 
 
 async def coupon(session: AsyncSession, coupon_id: int) -> CouponOut:
@@ -94,15 +96,21 @@ async def issue(session: AsyncSession, template: CouponTemplate, customer_ids: S
     or [] when the template's stock cannot cover them all."""
     if stock and not await repository.take_stock(session, template.id, len(customer_ids)):
         return []
+    return await repository.insert_coupons(session, _rows(template, customer_ids, now, source, amounts))
+
+
+def _rows(template: CouponTemplate, customer_ids: Sequence[int], now: datetime, source: tuple[str, int],
+          amounts: Sequence[int] | None) -> list[dict[str, Any]]:
+    """The coupons of a template as rows, one per customer."""
     valid_from = template.valid_from or now
     valid_until = template.valid_until or max(now, valid_from) + timedelta(days=template.valid_days or 3650)
-    return await repository.insert_coupons(session, [
+    return [
         dict(merchant_id=template.merchant_id, template_id=template.id, customer_id=customer_id, name=template.name,
              kind=template.kind, amount_fen=amounts[i] if amounts else template.amount_fen,
              percent_off=template.percent_off, cap_fen=template.cap_fen, threshold_fen=template.threshold_fen,
              stackable=template.stackable, status=CouponStatus.AVAILABLE, source_type=source[0], source_id=source[1],
              valid_from=valid_from, valid_until=valid_until, claimed_at=now)
-        for i, customer_id in enumerate(customer_ids)])
+        for i, customer_id in enumerate(customer_ids)]
 
 
 def _out(coupon: Coupon, now: datetime) -> CouponOut:

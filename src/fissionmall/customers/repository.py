@@ -11,13 +11,15 @@ from sqlalchemy.orm import aliased
 
 from fissionmall.core.pagination import row_id_in
 from fissionmall.customers.models import Customer, SavedAddress
-from fissionmall.db.sql import china_day, insert_ignoring_conflicts, table
+from fissionmall.db.sql import Direct, china_day, table
+
+_SIGN_UP = Direct(lambda insert: insert(table(Customer)).on_conflict_do_nothing().returning(table(Customer).c.id))
 
 
 async def insert_if_absent(session: AsyncSession, **values: object) -> int | None:
     """Create the customer unless (merchant, openid) exists; returns the new id or None."""
-    statement = insert_ignoring_conflicts(session, Customer).values(**values).returning(Customer.id)
-    return (await session.execute(statement)).scalar()
+    new_id: int | None = await _SIGN_UP.scalar(session, values)
+    return new_id
 
 
 async def by_openid(session: AsyncSession, merchant_id: int, openid: str) -> Customer:
@@ -28,7 +30,7 @@ async def by_openid(session: AsyncSession, merchant_id: int, openid: str) -> Cus
 _CUSTOMERS = table(Customer)
 _CUSTOMER = select(Customer).where(Customer.merchant_id == bindparam("merchant_id"),
                                    Customer.id == bindparam("customer_id"))
-_FIRST_PAID = (update(_CUSTOMERS)
+_FIRST_PAID = Direct(lambda _: update(_CUSTOMERS)
                .where(_CUSTOMERS.c.id == bindparam("customer_id"), _CUSTOMERS.c.first_paid_at.is_(None))
                .values(first_paid_at=bindparam("at", type_=_CUSTOMERS.c.first_paid_at.type))
                .returning(_CUSTOMERS.c.inviter_id))
@@ -41,9 +43,8 @@ async def by_id(session: AsyncSession, merchant_id: int, customer_id: int) -> Cu
 
 async def mark_first_paid(session: AsyncSession, customer_id: int, at: datetime) -> tuple[bool, int | None]:
     """The customer stops being new: (True only for the payment that made it so, their inviter)."""
-    result = await session.execute(_FIRST_PAID, dict(customer_id=customer_id, at=at))
-    row = result.first()
-    return (row is not None, row[0] if row else None)
+    rows = await _FIRST_PAID.rows(session, dict(customer_id=customer_id, at=at))
+    return (bool(rows), rows[0][0] if rows else None)
 
 
 async def device_seen_before(session: AsyncSession, merchant_id: int, device_id: str, customer_id: int) -> bool:

@@ -90,24 +90,24 @@ async def _sign_in(session: AsyncSession, runtime: Runtime, merchant_id: int, op
     now = runtime.clock.now()
     attribution = await HOOKS.share_resolver().attribution(session, runtime.settings, merchant_id, share_code) \
         if share_code else None
+    inviter_id, depth = (attribution.sharer_id, attribution.depth + 1) if attribution else (None, 0)
     new_id = await repository.insert_if_absent(
         session, merchant_id=merchant_id, openid=openid, unionid=unionid, nickname=nickname or openid[:12],
-        avatar_url="", created_at=now, depth=attribution.depth + 1 if attribution else 0,
-        signup_device_id=client.device_id, signup_ip=client.ip,
-        inviter_id=attribution.sharer_id if attribution else None,
-        acquired_by_share_id=attribution.share_id if attribution else None,
+        avatar_url="", created_at=now, depth=depth, signup_device_id=client.device_id, signup_ip=client.ip,
+        inviter_id=inviter_id, acquired_by_share_id=attribution.share_id if attribution else None,
     )
-    customer = await repository.by_openid(session, merchant_id, openid)
-    if new_id is not None:
+    if new_id is None:  # signed up before: who they are is read, not written
+        customer = await repository.by_openid(session, merchant_id, openid)
+        customer_id, is_new = customer.id, customer.first_paid_at is None
+    else:
+        customer_id, is_new = new_id, True
         await record_event(
-            session, merchant_id=merchant_id, kind="register", at=now, actor_id=customer.id,
-            inviter_id=customer.inviter_id, depth=customer.depth,
-            campaign_id=attribution.campaign_id if attribution else None,
-            subject=("customer", customer.id),
+            session, merchant_id=merchant_id, kind="register", at=now, actor_id=new_id, inviter_id=inviter_id,
+            depth=depth, campaign_id=attribution.campaign_id if attribution else None, subject=("customer", new_id),
         )
-    token = issue_token(runtime.settings, {"aud": "shopper", "sub": str(customer.id), "mid": merchant_id}, now=now)
-    return ShopperToken(token=token, expires_in=runtime.settings.token_ttl_seconds, customer_id=customer.id,
-                        is_new_customer=customer.first_paid_at is None)
+    token = issue_token(runtime.settings, {"aud": "shopper", "sub": str(customer_id), "mid": merchant_id}, now=now)
+    return ShopperToken(token=token, expires_in=runtime.settings.token_ttl_seconds, customer_id=customer_id,
+                        is_new_customer=is_new)
 
 
 async def get_customer(session: AsyncSession, merchant_id: int, customer_id: int) -> Customer:

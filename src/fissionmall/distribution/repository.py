@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.pagination import row_id_in
 from fissionmall.core.states import transition
 from fissionmall.customers.models import Customer
-from fissionmall.db.sql import insert_ignoring_conflicts, table
+from fissionmall.db.sql import Direct, insert_ignoring_conflicts, table
 from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor, Payee, Withdrawal
 from fissionmall.distribution.states import (
     COMMISSION_STATES,
@@ -30,11 +30,11 @@ async def config_of(session: AsyncSession, merchant_id: int) -> DistributionConf
 
 
 _CONFIGS = table(DistributionConfig)
-_ENABLED = select(_CONFIGS.c.enabled).where(_CONFIGS.c.merchant_id == bindparam("merchant_id"))
+_ENABLED = Direct(lambda _: select(_CONFIGS.c.enabled).where(_CONFIGS.c.merchant_id == bindparam("merchant_id")))
 
 
 async def enabled(session: AsyncSession, merchant_id: int) -> bool:
-    return bool((await session.execute(_ENABLED, dict(merchant_id=merchant_id))).scalar())
+    return bool(await _ENABLED.scalar(session, dict(merchant_id=merchant_id)))
 
 
 async def save_config(session: AsyncSession, merchant_id: int, **values: Any) -> None:

@@ -214,9 +214,7 @@ async def mark_paid(session: AsyncSession, runtime: Runtime, order_id: int, amou
             await record_event(session, merchant_id=order.merchant_id, kind="first_purchase", at=at,
                                actor_id=order.customer_id, inviter_id=inviter_id, subject=("order", order.id))
         await event(session, order, "pay", at, amount_fen=amount_fen, stage=stage)
-        if order.kind == "normal":
-            await repository.move(session, order.id, [S.PAID], S.TO_SHIP)
-        else:
+        if order.kind != "normal":
             await HOOKS.mechanics[order.kind].paid(session, runtime, order)
         return True
     return False

@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.db.sql import Prebuilt, table
+from fissionmall.db.sql import Direct, Prebuilt, table
 from fissionmall.orders.rules import Stage
 from fissionmall.payments.models import NotificationInbox, Payment
 from fissionmall.payments.states import PAYMENT_STATES, PaymentStatus
@@ -16,8 +16,8 @@ from fissionmall.payments.states import PAYMENT_STATES, PaymentStatus
 _PAYMENTS, _INBOX = table(Payment), table(NotificationInbox)
 _PAYMENT_FOR = select(Payment).where(Payment.order_id == bindparam("order_id"), Payment.stage == bindparam("stage"))
 _INSERT_PAYMENT = Prebuilt(lambda insert: insert(Payment).on_conflict_do_nothing().returning(Payment))
-_RECORD_NOTIFICATION = Prebuilt(lambda insert: insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.id))
-_SETTLE = (
+_RECORD_NOTIFICATION = Direct(lambda insert: insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.id))
+_SETTLE = Direct(lambda _: (
     update(_PAYMENTS)
     .where(_PAYMENTS.c.out_trade_no == bindparam("trade_no"),
            PAYMENT_STATES.guard(_PAYMENTS.c.status, PaymentStatus.SUCCEEDED),
@@ -25,7 +25,7 @@ _SETTLE = (
     .values(status=PaymentStatus.SUCCEEDED, transaction_id=bindparam("provider_id"),
             paid_at=bindparam("at", type_=_PAYMENTS.c.paid_at.type))
     .returning(_PAYMENTS.c.order_id, _PAYMENTS.c.stage)
-)
+))
 
 
 async def payment_of(session: AsyncSession, merchant_id: int, payment_id: int) -> Payment | None:
@@ -42,17 +42,16 @@ async def open_payment(session: AsyncSession, **values: object) -> Payment:
 async def record_notification(session: AsyncSession, provider: str, event_id: str, kind: str, reference: str,
                               at: datetime) -> bool:
     """True the first time this provider event is seen; False for every repeat, however concurrent."""
-    result = await session.execute(_RECORD_NOTIFICATION(session), dict(
-        provider=provider, event_id=event_id, kind=kind, reference=reference, received_at=at))
-    return result.scalar() is not None
+    return await _RECORD_NOTIFICATION.scalar(session, dict(
+        provider=provider, event_id=event_id, kind=kind, reference=reference, received_at=at)) is not None
 
 
 async def settle_payment(session: AsyncSession, out_trade_no: str, amount_fen: int, transaction_id: str,
                          at: datetime) -> tuple[int, Stage] | None:
     """pending → succeeded if the amount matches; (order id, stage), or None if nothing changed."""
-    row = (await session.execute(_SETTLE, dict(trade_no=out_trade_no, amount=amount_fen,
-                                               provider_id=transaction_id, at=at))).first()
-    return (row.order_id, cast(Stage, row.stage)) if row else None
+    rows = await _SETTLE.rows(session, dict(trade_no=out_trade_no, amount=amount_fen, provider_id=transaction_id,
+                                            at=at))
+    return (rows[0][0], cast(Stage, rows[0][1])) if rows else None
 
 
 async def payment_by_trade_no(session: AsyncSession, out_trade_no: str) -> Payment | None:

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import bindparam, case, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.db.sql import insert_ignoring_conflicts, table
+from fissionmall.db.sql import Direct, insert_ignoring_conflicts, table
 from fissionmall.loyalty.tasks.models import LoyaltyTask, TaskHit, TaskProgress
 
 _TASKS = table(LoyaltyTask)
-_ANY_ACTIVE_TASK = select(_TASKS.c.id).where(_TASKS.c.merchant_id == bindparam("merchant_id"), _TASKS.c.active).limit(1)
+_ANY_ACTIVE_TASK = Direct(lambda _: select(_TASKS.c.id).where(_TASKS.c.merchant_id == bindparam("merchant_id"),
+                                                              _TASKS.c.active).limit(1))
 
 
 async def add_task(session: AsyncSession, **values: Any) -> int:
@@ -36,7 +37,7 @@ async def tasks(session: AsyncSession, merchant_id: int, *, kind: str | None = N
 
 
 async def any_active_task(session: AsyncSession, merchant_id: int) -> bool:
-    return (await session.execute(_ANY_ACTIVE_TASK, dict(merchant_id=merchant_id))).scalar() is not None
+    return await _ANY_ACTIVE_TASK.scalar(session, dict(merchant_id=merchant_id)) is not None
 
 
 async def set_task_active(session: AsyncSession, task_id: int, active: bool) -> None:
