@@ -38,8 +38,9 @@ PUBLIC_BASE = "http://mall.test"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The suite runs once per backend: race tests only in the PostgreSQL run, tests that touch no test database
-    (pure functions, the command line on a database of its own) only in the SQLite run. The backend_free mark must
-    say exactly that, both ways: a test without the database that is not marked would run twice for nothing."""
+    (pure functions, the command line on a database of its own) only in the SQLite run, the failover test alone in a
+    run of its own. The backend_free mark must say exactly that, both ways: a test without the database that is not
+    marked would run twice for nothing."""
     misplaced, unmarked = [], []
     for item in items:
         uses_database = "engine" in getattr(item, "fixturenames", ())
@@ -57,7 +58,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     else:
         marker, reason = "postgres", "race test: runs on PostgreSQL (FISSIONMALL_TEST_DB=postgres)"
     for item in items:
-        if marker in item.keywords:
+        if ("failover" in item.keywords) != (BACKEND == "failover"):
+            item.add_marker(pytest.mark.skip(reason="the failover test runs alone, on a formation of its own "
+                                                    "(FISSIONMALL_TEST_DB=failover: make test-failover)"))
+        elif marker in item.keywords:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 

@@ -115,10 +115,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(DBAPIError)
-    async def _unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
-        """Text with a NUL character is refused by PostgreSQL at the first statement that carries it: the client's
-        input, not a fault of the server. The request's transaction has been rolled back; any other database error
-        stays a 500."""
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        """A lost database connection (a failover, a restart: SQLAlchemy has dropped the pool's connections, so the
+        next request connects afresh) is answered 503, to be repeated. Text with a NUL character, which PostgreSQL
+        refuses at the first statement that carries it, is the client's input: 422. Any other error stays a 500."""
+        if exc.connection_invalidated:
+            get_logger().warning("database_unavailable", path=request.url.path, error=str(exc.orig))
+            response = problem(503, "database_unavailable", "Service unavailable",
+                               "the database connection was lost; this request may or may not have been applied: "
+                               "send it again (with the same Idempotency-Key) in a moment")
+            response.headers["Retry-After"] = "1"
+            return response
         if getattr(exc.orig, "sqlstate", None) != NOT_IN_REPERTOIRE:
             raise exc
         return problem(422, "invalid_request", "Invalid input", "text may not contain the NUL character (\\u0000)")

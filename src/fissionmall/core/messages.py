@@ -16,6 +16,7 @@ BY_CODE: dict[str, str] = {
     "invalid_page_link": "页面地址中的参数有误，请从后台菜单重新进入",
     "not_found": "内容不存在或已下架",
     "server_busy": "当前人数较多，请稍后再试",
+    "database_unavailable": "系统正在切换，请稍后再试",
     "dev_login_disabled": "体验登录已关闭",
     "wechat_not_configured": "商家尚未开通微信登录",
     "wechat_unreachable": "微信暂时无法连接，请稍后再试",

@@ -12,6 +12,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 
+from fissionmall.db.failover import follow_the_primary
+
 POOL_WAIT = Histogram(
     "fissionmall_db_pool_wait_seconds",
     "Time a database connection was waited for (checkout from the pool, including opening a new one).",
@@ -51,11 +53,13 @@ def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0,
         engine = create_async_engine(database_url, echo=echo, connect_args={"timeout": 30}, **queue)
         _serialize_sqlite_writers(engine)
         return engine
-    # No ping before each checkout: it cost three round trips per request. A connection a database restart broke
-    # fails the one request that meets it, and SQLAlchemy then replaces every connection of the pool.
-    return create_async_engine(database_url, echo=echo, poolclass=MeasuredPool, pool_size=pool_size,
-                               max_overflow=max_overflow, pool_timeout=30 if pool_timeout is None else pool_timeout,
-                               pool_recycle=3600)
+    # No ping before each checkout: it cost three round trips per request. A connection a database restart or a
+    # failover broke fails the one request that meets it, and SQLAlchemy then replaces every connection of the pool.
+    engine = create_async_engine(database_url, echo=echo, poolclass=MeasuredPool, pool_size=pool_size,
+                                 max_overflow=max_overflow, pool_timeout=30 if pool_timeout is None else pool_timeout,
+                                 pool_recycle=3600)
+    follow_the_primary(engine)
+    return engine
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
