@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench [group flash bargain viral browse] [--quick]
     .venv/bin/python -m bench --database-url sqlite+aiosqlite:///bench/out/fm_bench.db [--quick] [scenario ...]
+    .venv/bin/python -m bench group --quick --pooler-url postgresql+asyncpg://postgres@127.0.0.1:6432/fm_bench
+    .venv/bin/python -m bench group --quick --balanced
 
 Creates its own database (dropped or deleted first), loads a merchant, its catalogue and 100,000 customers by SQL,
 starts the server as in production (`fissionmall serve --workers N`, plus `fissionmall worker`), captures the SQL
@@ -25,7 +27,7 @@ from bench import database, dataset, report
 from bench.capture import Capture
 from bench.runner import Admin, Bench, Outcome, Run
 from bench.scenarios import SCENARIOS
-from bench.server import System
+from bench.server import BALANCER_PORT, HOST_PORTS, System
 from fissionmall.config import load_settings
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/fm_bench"
@@ -71,9 +73,31 @@ def arguments() -> argparse.Namespace:
         f"{DEFAULT_WORKERS['sqlite']} on SQLite)",
     )
     parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench ceilings (PostgreSQL only)")
+    parser.add_argument(
+        "--pooler-url",
+        default=None,
+        help="the API servers connect through this PgBouncer in transaction mode (scripts/pgbouncer.sh), in front "
+        "of --database-url's database, with DATABASE_POOLER=pgbouncer; the bench and the job worker connect directly",
+    )
+    parser.add_argument(
+        "--balanced",
+        action="store_true",
+        help=f"two API servers, on ports {HOST_PORTS[0]} and {HOST_PORTS[1]} as two hosts, each with half the "
+        f"--workers, behind HAProxy on {BALANCER_PORT} (scripts/balanced.sh); prints the requests each answered",
+    )
     options = parser.parse_args()
     options.database_url = database.absolute(options.database_url)
+    if options.pooler_url and not options.pooler_url.startswith("postgresql+asyncpg://"):
+        parser.error("--pooler-url: a postgresql+asyncpg:// URL of the same database through PgBouncer")
     return options
+
+
+def system_of(options: argparse.Namespace, dialect: str) -> System:
+    workers = options.workers or DEFAULT_WORKERS[dialect]
+    if options.balanced:
+        return System(options.database_url, options.redis_url or None, max(1, workers // 2), port=BALANCER_PORT,
+                      pooler_url=options.pooler_url, hosts=HOST_PORTS)
+    return System(options.database_url, options.redis_url or None, workers, pooler_url=options.pooler_url)
 
 
 async def prepare_database(console: Console, url: str, customers: int) -> None:
@@ -111,7 +135,7 @@ async def main(options: argparse.Namespace) -> int:
     if options.redis_url:
         await forget_velocity(options.redis_url)
     db = await database.connect(options.database_url)
-    system = System(options.database_url, options.redis_url or None, options.workers or DEFAULT_WORKERS[db.dialect])
+    system = system_of(options, db.dialect)
     pgbench = not options.no_pgbench and db.dialect == "postgresql"
     if db.dialect == "sqlite":
         console.print("pgbench ceilings: not applicable on SQLite (no database server to replay the statements on)")
@@ -122,7 +146,7 @@ async def main(options: argparse.Namespace) -> int:
             system.start_server()
             system.start_worker()
             await run.admin.login()
-        console.print(f"server: {system.base_url}, {system.workers} worker processes; job worker running")
+        console.print(f"server: {describe(system)}; job worker running")
         await capture_statements(run, names, first_customer=options.customers - CAPTURE_CUSTOMERS + 1)
         next_customer = 1
         for name in names:
@@ -132,6 +156,10 @@ async def main(options: argparse.Namespace) -> int:
             next_customer = bench.next_customer
             report.show(console, bench.outcome)
             outcomes.append(bench.outcome)
+        if system.hosts:
+            answered = system.requests_by_host()
+            console.print("requests answered by each host (HAProxy): "
+                          + ", ".join(f"{host} {count:,}" for host, count in answered.items()))
     finally:
         await run.admin.close()
         await db.close()
@@ -144,6 +172,14 @@ async def main(options: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def describe(system: System) -> str:
+    through = f", connecting through PgBouncer ({system.pooler_url})" if system.pooler_url else ""
+    if system.hosts:
+        return (f"{system.base_url} (HAProxy, round robin) in front of {len(system.hosts)} hosts on ports "
+                f"{', '.join(map(str, system.hosts))}, {system.workers} worker process(es) each{through}")
+    return f"{system.base_url}, {system.workers} worker processes{through}"
 
 
 async def capture_statements(run: Run, names: list[str], first_customer: int) -> None:

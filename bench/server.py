@@ -3,10 +3,15 @@ job worker inside) and, when a scenario needs background jobs, a separate `fissi
 subprocesses with settings from the environment, their output kept in bench/out/.
 
 On SQLite every one of these processes opens the same file (WAL, BEGIN IMMEDIATE, a busy timeout: see
-fissionmall/db/engine.py), so the bench also shows that several processes can share it under load."""
+fissionmall/db/engine.py), so the bench also shows that several processes can share it under load.
+
+Beyond one machine (docs/scaling.md): the API servers may connect through PgBouncer (`pooler_url`), and may run as
+two hosts, each its own `fissionmall serve` on its own port, behind HAProxy (`hosts`, scripts/balanced.sh)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import secrets
 import signal
@@ -21,6 +26,8 @@ import httpx
 
 OUT = Path(__file__).parent / "out"
 FISSIONMALL = Path(sys.executable).parent / "fissionmall"
+BALANCED = Path(__file__).parent.parent / "scripts" / "balanced.sh"
+BALANCER_PORT, HOST_PORTS = 8800, (8801, 8802)
 
 
 def test_deployment_settings() -> dict[str, str]:
@@ -43,7 +50,13 @@ class System:
     database_url: str
     redis_url: str | None
     workers: int = 2
+    """uvicorn worker processes of each API server."""
     port: int = field(default_factory=free_port)
+    pooler_url: str | None = None
+    """A PgBouncer in transaction mode in front of `database_url`'s database: the API servers connect through it;
+    the job worker keeps a direct connection, as a worker waiting on LISTEN must."""
+    hosts: tuple[int, ...] = ()
+    """Ports of API servers that stand for separate hosts, behind HAProxy on `port`; none: one server on `port`."""
     keys: dict[str, str] = field(default_factory=test_deployment_settings)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -75,12 +88,18 @@ class System:
             env["REDIS_URL"] = self.redis_url
         return env
 
-    def _start(self, name: str, *arguments: str) -> subprocess.Popen[bytes]:
+    def server_environment(self) -> dict[str, str]:
+        if self.pooler_url is None:
+            return self.environment()
+        return dict(self.environment(), DATABASE_URL=self.pooler_url, DATABASE_POOLER="pgbouncer")
+
+    def _start(self, name: str, *arguments: str, program: tuple[str, ...] = (str(FISSIONMALL),),
+               env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         OUT.mkdir(exist_ok=True)
         log = (OUT / f"{name}.log").open("ab")
         process = subprocess.Popen(
-            [str(FISSIONMALL), *arguments],
-            env=self.environment(),
+            [*program, *arguments],
+            env=env or self.environment(),
             stdout=log,
             stderr=log,
             cwd=OUT,
@@ -90,20 +109,35 @@ class System:
         return process
 
     def start_server(self) -> None:
-        process = self._start(
-            "server", "serve", "--workers", str(self.workers), "--port", str(self.port), "--no-with-worker"
-        )
+        """One server on `port`; or one per host port, then HAProxy in front of them once they all answer (its first
+        health checks would otherwise mark a server still starting as down)."""
+        for port, name in [(port, f"server-{port}") for port in self.hosts] or [(self.port, "server")]:
+            process = self._start(name, "serve", "--workers", str(self.workers), "--port", str(port),
+                                  "--no-with-worker", env=self.server_environment())
+            self._wait_for(process, port, name)
+        if self.hosts:
+            balancer = self._start("balancer", "balancer", program=("bash", str(BALANCED)), env=dict(
+                self.environment(), BALANCER_PORT=str(self.port), HOST_PORTS=" ".join(map(str, self.hosts))))
+            self._wait_for(balancer, self.port, "balancer")
+
+    def _wait_for(self, process: subprocess.Popen[bytes], port: int, name: str) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}: see {OUT / 'server.log'}")
+                raise RuntimeError(f"the {name} exited with {process.returncode}: see {OUT / name}.log")
             try:
-                if httpx.get(f"{self.base_url}/api/v1/categories?merchant=bench", timeout=2).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/categories?merchant=bench", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError(f"the server did not answer within 60 s: see {OUT / 'server.log'}")
+        raise RuntimeError(f"the {name} did not answer within 60 s: see {OUT / name}.log")
+
+    def requests_by_host(self) -> dict[str, int]:
+        """What HAProxy counted: the requests each host's server answered."""
+        stats = httpx.get(f"{self.base_url}/haproxy-stats;csv", timeout=5).text.lstrip("# ")
+        return {row["svname"]: int(row["req_tot"] or row["stot"]) for row in csv.DictReader(io.StringIO(stats))
+                if row["pxname"] == "api" and row["svname"] != "BACKEND"}
 
     def start_worker(self) -> None:
         self._start("worker", "worker")

@@ -33,6 +33,8 @@ from tests.wechat_stand_in import WechatStandIn
 
 BACKEND = os.environ.get("FISSIONMALL_TEST_DB", "sqlite")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fissionmall_test")
+POOLER = {"database_pooler": os.environ["TEST_DATABASE_POOLER"]} if os.environ.get("TEST_DATABASE_POOLER") else {}
+"""TEST_DATABASE_POOLER=pgbouncer when TEST_DATABASE_URL is a PgBouncer in transaction mode (docs/scaling.md)."""
 PUBLIC_BASE = "http://mall.test"
 
 
@@ -88,7 +90,8 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str):
-    engine = make_engine(database_url, pool_size=30, max_overflow=60)  # race tests hold many transactions at once
+    engine = make_engine(database_url, pool_size=30, max_overflow=60,  # race tests hold many transactions at once
+                         pooler=POOLER.get("database_pooler"))
     yield engine
     await engine.dispose()
 
@@ -153,7 +156,8 @@ async def runtime(engine, database_url: str, clock: FrozenClock, tmp_path: Path,
     settings = load_settings(**{"database_url": database_url, "public_base_url": PUBLIC_BASE,
                                 "media_dir": tmp_path / "media", "dev_login": True, "test_deployment": True,
                                 "api_docs": True, "secret_key": "test-secret-key-0123456789abcdef",
-                                "sandbox_key": "test-sandbox-key-0123456789abcdef", **settings_overrides})
+                                "sandbox_key": "test-sandbox-key-0123456789abcdef", **POOLER,
+                                **settings_overrides})
     yield build_runtime(settings, engine=engine, clock=clock, http_transport=RouteToApp())
 
 

@@ -21,9 +21,10 @@ pytestmark = pytest.mark.backend_free
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "fissionmall"
-SETTING_NAMES = ("DATABASE_URL", "DATABASE_POOL_SIZE", "SECRET_KEY", "PUBLIC_BASE_URL", "PAYMENT_PROVIDER",
-                 "MEDIA_DIR", "DEV_LOGIN", "DEFAULT_MERCHANT", "TOKEN_TTL_SECONDS", "WECHAT_API_BASE", "SANDBOX_KEY",
-                 "TEST_DEPLOYMENT", "API_DOCS", "MAX_BODY_BYTES", "MAX_UPLOAD_BYTES") + tuple(
+SETTING_NAMES = ("DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_POOLER", "DATABASE_REPLICA_URL", "SECRET_KEY",
+                 "PUBLIC_BASE_URL", "PAYMENT_PROVIDER", "MEDIA_DIR", "DEV_LOGIN", "DEFAULT_MERCHANT",
+                 "TOKEN_TTL_SECONDS", "WECHAT_API_BASE", "SANDBOX_KEY", "TEST_DEPLOYMENT", "API_DOCS",
+                 "MAX_BODY_BYTES", "MAX_UPLOAD_BYTES") + tuple(
     f"WECHATPAY_{n}" for n in ("MCHID", "APPID", "APIV3_KEY", "PRIVATE_KEY_PATH", "CERT_SERIAL_NO",
                                "PUBLIC_KEY_PATH", "PUBLIC_KEY_ID"))
 
@@ -73,6 +74,17 @@ def test_postgresql_needs_a_private_secret():
 @pytest.mark.parametrize("size", [0, -1, 101, "many"])
 def test_pool_size_is_a_sensible_number(size):
     assert "DATABASE_POOL_SIZE" in refusal(database_pool_size=size)
+
+
+def test_a_pooler_and_a_replica_are_for_postgresql_and_named_exactly():
+    replica = "postgresql+asyncpg://app@replica/mall"
+    assert "DATABASE_POOLER" in refusal(database_pooler="pgbouncer")  # the embedded SQLite default
+    assert "DATABASE_REPLICA_URL" in refusal(database_replica_url=replica)
+    assert "DATABASE_POOLER" in refusal(**TEST_DEPLOYMENT, database_pooler="pgpool")
+    assert "DATABASE_REPLICA_URL" in refusal(**TEST_DEPLOYMENT, database_replica_url="postgresql://app@replica/mall")
+    settings = load_settings(**TEST_DEPLOYMENT, database_pooler="pgbouncer", database_replica_url=replica)
+    assert (settings.database_pooler, settings.database_replica_url) == ("pgbouncer", replica)
+    assert load_settings(**TEST_DEPLOYMENT, database_replica_url="").database_replica_url == ""  # unset
 
 
 def test_the_pool_is_small_and_fixed_by_default():

@@ -29,14 +29,26 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                   http_transport: httpx.AsyncBaseTransport | None = None, engine: AsyncEngine | None = None) -> Runtime:
     """`engine`: one the caller already holds (the test suite shares one per run); a new one from the settings
     otherwise."""
-    engine = engine or make_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine = engine or make_engine(settings.database_url, pool_size=settings.database_pool_size,
+                                   pooler=settings.database_pooler)
+    replica = replica_engine_for(settings)
     runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
+                      replica_engine=replica, replica_sessionmaker=make_sessionmaker(replica) if replica else None,
                       clock=clock or SystemClock(), http_transport=http_transport,
                       velocity=windows_for(settings.redis_url), gate=gate_for(settings.redis_url),
                       staff_standing=merchants.staff_standing,
                       staff_audit=staff_audit.write_staff_write, login_throttle=login_throttle_for(settings.redis_url))
     runtime.providers = build_providers(runtime)
     return runtime
+
+
+def replica_engine_for(settings: Settings) -> AsyncEngine | None:
+    """Every transaction on it is READ ONLY, as on a hot standby, so a route that wrote through it fails everywhere,
+    not only in production."""
+    if not settings.database_replica_url:
+        return None
+    return make_engine(settings.database_replica_url, pool_size=settings.database_pool_size,
+                       pooler=settings.database_pooler).execution_options(postgresql_readonly=True)
 
 
 def windows_for(redis_url: str | None) -> Windows:

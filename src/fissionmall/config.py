@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     """PostgreSQL connections per process (no overflow). Small on purpose: the database runs as many transactions at
     once as it has cores, and when orders race for one row (a SKU's stock in a sale) every extra transaction waiting
     on it slows the hand-over from one to the next; requests beyond the pool queue in the process, in order."""
+    database_pooler: Literal["pgbouncer"] | None = None
+    """What DATABASE_URL (and DATABASE_REPLICA_URL) connect to when it is not PostgreSQL itself: `pgbouncer` in
+    transaction mode hands each transaction to any server connection, so no prepared statement may outlive one."""
+    database_replica_url: str | None = None
+    """A streaming replica of DATABASE_URL's database: the GETs whose answer may lag (catalogue, campaign rules,
+    analytics) read from it; everything else stays on the primary. Unset or empty: one database."""
     redis_url: str | None = None
     secret_key: str = ""
     """Signs tokens and share codes. Required outside the embedded demo, which generates its own."""
@@ -164,6 +170,13 @@ class Settings(BaseSettings):
 
     def _incomplete(self) -> list[str]:
         refusals = []
+        if self.is_sqlite and self.database_pooler:
+            refusals.append("DATABASE_POOLER: the embedded SQLite database has no pooler in front of it")
+        if self.database_replica_url:
+            if self.is_sqlite:
+                refusals.append("DATABASE_REPLICA_URL: the embedded SQLite database has no replica")
+            elif not self.database_replica_url.startswith("postgresql+asyncpg://"):
+                refusals.append("DATABASE_REPLICA_URL: must start with postgresql+asyncpg://")
         if self.max_upload_bytes < self.max_body_bytes:
             refusals.append("MAX_UPLOAD_BYTES: must not be smaller than MAX_BODY_BYTES")
         if self.payment_provider == "wechatpay":

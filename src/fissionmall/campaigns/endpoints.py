@@ -7,7 +7,14 @@ from fissionmall.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.schemas import ProductDetail
 from fissionmall.core.audit import WRITES_NOTHING
-from fissionmall.core.deps import CatalogWriter, ClockDep, OptionalShopperDep, OrdersReader, SessionDep
+from fissionmall.core.deps import (
+    CatalogWriter,
+    ClockDep,
+    OptionalShopperDep,
+    OrdersReader,
+    ReplicaSessionDep,
+    SessionDep,
+)
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -58,8 +65,8 @@ async def end(campaign_id: RowId, staff: CatalogWriter, session: SessionDep) -> 
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail)
-async def product_detail(product_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
-                         merchant: str | None = None) -> ProductDetail:
+async def product_detail(product_id: RowId, shopper: OptionalShopperDep, session: ReplicaSessionDep,
+                         runtime: RuntimeDep, merchant: str | None = None) -> ProductDetail:
     """A product as the shopper sees it, with the campaigns live on it now."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     product = await catalog.product_detail(session, merchant_id, product_id, shopper_view=True)

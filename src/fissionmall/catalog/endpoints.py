@@ -17,7 +17,15 @@ from fissionmall.catalog.schemas import (
     SkuOut,
     SkuPatch,
 )
-from fissionmall.core.deps import CatalogWriter, ClockDep, OptionalShopperDep, OrdersReader, SessionDep, SettingsDep
+from fissionmall.core.deps import (
+    CatalogWriter,
+    ClockDep,
+    OptionalShopperDep,
+    OrdersReader,
+    ReplicaSessionDep,
+    SessionDep,
+    SettingsDep,
+)
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -28,7 +36,7 @@ admin = APIRouter(route_class=TransactionalRoute, tags=["admin: catalog"], prefi
 
 
 @router.get("/products", response_model=ProductPage)
-async def list_products(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def list_products(shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                         merchant: str | None = None, cursor: str | None = None, limit: int = Query(20, ge=1, le=100),
                         category_id: RowId | None = None) -> ProductPage:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
@@ -36,7 +44,7 @@ async def list_products(shopper: OptionalShopperDep, session: SessionDep, runtim
 
 
 @router.get("/categories", response_model=list[CategoryOut])
-async def categories(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def categories(shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                      merchant: str | None = None) -> list[Category]:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.list_categories(session, merchant_id)

@@ -4,7 +4,14 @@ from fastapi import APIRouter, Query
 
 from fissionmall.community import service
 from fissionmall.community.schemas import HideIn, ModeratedReviewOut, ModerationPage, ReviewIn, ReviewOut, ReviewPage
-from fissionmall.core.deps import ClockDep, OptionalShopperDep, ReviewModerator, SessionDep, ShopperDep
+from fissionmall.core.deps import (
+    ClockDep,
+    OptionalShopperDep,
+    ReplicaSessionDep,
+    ReviewModerator,
+    SessionDep,
+    ShopperDep,
+)
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -22,7 +29,7 @@ async def write(order_id: RowId, body: ReviewIn, shopper: ShopperDep, session: S
 
 
 @router.get("/products/{product_id}/reviews", response_model=ReviewPage)
-async def of_product(product_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def of_product(product_id: RowId, shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                      merchant: str | None = None) -> ReviewPage:
     """The product's latest reviews, their count and average rating (no login needed, like the product page)."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)

@@ -18,10 +18,14 @@ from fissionmall.config import Settings
 from fissionmall.core.auth import Shopper, StaffMember, current_shopper, current_staff, optional_shopper, staff_with
 from fissionmall.core.clock import Clock
 from fissionmall.core.idempotency import run_idempotent
-from fissionmall.core.transaction import get_session
+from fissionmall.core.transaction import get_replica_session, get_session
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 """The request's session, opened by TransactionalRoute, which commits or rolls it back at the edge."""
+ReplicaSessionDep = Annotated[AsyncSession, Depends(get_replica_session)]
+"""For a GET whose answer may lag the primary by a replica's delay (catalogue, campaign rules, analytics): a
+read-only session on DATABASE_REPLICA_URL when it is set, the request's own session otherwise. Never for what a
+shopper reads back after their own write; tests/db/test_replica_routing.py lists the routes that take it."""
 ShopperDep = Annotated[Shopper, Depends(current_shopper)]
 OptionalShopperDep = Annotated[Shopper | None, Depends(optional_shopper)]
 StaffDep = Annotated[StaffMember, Depends(current_staff)]

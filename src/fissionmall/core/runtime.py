@@ -39,6 +39,9 @@ class Runtime:
     """Where every staff write's audit row goes (`core/audit.py`); the merchants domain provides it."""
     login_throttle: LoginThrottle
     """Where failed staff sign-ins are counted: Redis when REDIS_URL is set, the database otherwise."""
+    replica_engine: AsyncEngine | None = None
+    """DATABASE_REPLICA_URL's, read-only; None: the routes that may read a replica read the primary."""
+    replica_sessionmaker: async_sessionmaker[AsyncSession] | None = None
     http_transport: httpx.AsyncBaseTransport | None = None
     """Outgoing HTTP goes through this when set (tests route it to the app in-process)."""
     providers: dict[str, PaymentProvider] = field(default_factory=dict)
@@ -56,6 +59,8 @@ class Runtime:
         await self.gate.close()
         await self.login_throttle.close()
         await self.engine.dispose()
+        if self.replica_engine is not None:
+            await self.replica_engine.dispose()
 
 
 async def request_runtime(request: Request) -> Runtime:

@@ -9,6 +9,7 @@ from fissionmall.core.deps import (
     IdempotentDep,
     OptionalShopperDep,
     OrdersReader,
+    ReplicaSessionDep,
     SessionDep,
     SettingsDep,
     ShopperDep,
@@ -24,7 +25,7 @@ admin = APIRouter(route_class=TransactionalRoute, tags=["admin: coupons"], prefi
 
 
 @router.get("/coupon-templates", response_model=list[TemplateOut])
-async def claimable(shopper: OptionalShopperDep, session: SessionDep, settings: SettingsDep,
+async def claimable(shopper: OptionalShopperDep, session: ReplicaSessionDep, settings: SettingsDep,
                     merchant: str | None = None) -> list[TemplateOut]:
     """The coupon centre (领券中心): what customers may claim themselves now."""
     merchant_id = await merchants.merchant_for_visitor(session, settings, shopper, merchant)

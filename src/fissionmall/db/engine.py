@@ -39,9 +39,9 @@ class MeasuredPool(AsyncAdaptedQueuePool):
 
 
 def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0, pool_timeout: float | None = None,
-                echo: bool = False) -> AsyncEngine:
+                echo: bool = False, pooler: str | None = None) -> AsyncEngine:
     """A request that waits longer than `pool_timeout` for a connection (default 30 s on PostgreSQL, 300 s for the
-    one SQLite connection) is answered 503 `server_busy`."""
+    one SQLite connection) is answered 503 `server_busy`. `pooler`: the DATABASE_POOLER in front of PostgreSQL."""
     if database_url.startswith("sqlite"):
         path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
         if path and path != ":memory:":
@@ -57,9 +57,19 @@ def make_engine(database_url: str, *, pool_size: int = 4, max_overflow: int = 0,
     # failover broke fails the one request that meets it, and SQLAlchemy then replaces every connection of the pool.
     engine = create_async_engine(database_url, echo=echo, poolclass=MeasuredPool, pool_size=pool_size,
                                  max_overflow=max_overflow, pool_timeout=30 if pool_timeout is None else pool_timeout,
-                                 pool_recycle=3600)
+                                 pool_recycle=3600, connect_args=UNNAMED_STATEMENTS if pooler == "pgbouncer" else {})
     follow_the_primary(engine)
     return engine
+
+
+UNNAMED_STATEMENTS: dict[str, Any] = {
+    "prepared_statement_cache_size": 0, "prepared_statement_name_func": lambda: "", "statement_cache_size": 0}
+"""For PgBouncer in transaction mode (1.18 does not follow prepared statements): each transaction may run on another
+server connection, so a named statement kept from an earlier one is missing there, or its name, counted per client
+connection, is already another client's. Every statement is instead the unnamed one, prepared and run inside the
+request's transaction and replaced by the next: no cache (SQLAlchemy's nor asyncpg's), no name to collide, nothing to
+close. The price: a round trip to prepare each statement before it runs (a cached one only runs), and a second Parse
+(asyncpg sends it again with the run when its own cache is off)."""
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:

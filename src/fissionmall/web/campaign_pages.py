@@ -13,7 +13,7 @@ from fissionmall.campaigns.assist import service as assist
 from fissionmall.campaigns.groupbuy import service as groupbuy
 from fissionmall.campaigns.groupbuy.schemas import GroupOut
 from fissionmall.core.clock import Clock
-from fissionmall.core.deps import ClockDep, SessionDep
+from fissionmall.core.deps import ClockDep, ReplicaSessionDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.web.session import VisitorDep
@@ -30,7 +30,7 @@ async def open_groups(session: AsyncSession, clock: Clock, merchant_id: int,
 
 
 @router.get("/m/{merchant}/assist-campaigns/{campaign_id}", response_class=HTMLResponse)
-async def assist_campaign(request: Request, campaign_id: RowId, seen: VisitorDep, session: SessionDep,
+async def assist_campaign(request: Request, campaign_id: RowId, seen: VisitorDep, session: ReplicaSessionDep,
                           clock: ClockDep) -> HTMLResponse:
     """The prizes, odds and organiser published before anyone takes part (P3), and the button to open a packet."""
     campaign = await assist.campaign_view(session, seen.shop.id, campaign_id)

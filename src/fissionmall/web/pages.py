@@ -15,7 +15,7 @@ from fissionmall.campaigns.mechanic import Page
 from fissionmall.catalog import service as catalog
 from fissionmall.community import service as community
 from fissionmall.core.clock import Clock
-from fissionmall.core.deps import ClockDep, SessionDep, SettingsDep
+from fissionmall.core.deps import ClockDep, ReplicaSessionDep, SessionDep, SettingsDep
 from fissionmall.core.errors import NotFound
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.transaction import TransactionalRoute
@@ -37,14 +37,14 @@ async def front(settings: SettingsDep, merchant: str | None = None) -> Response:
 
 
 @router.get("/m/{merchant}", response_class=HTMLResponse)
-async def home(request: Request, seen: VisitorDep, session: SessionDep, clock: ClockDep) -> HTMLResponse:
+async def home(request: Request, seen: VisitorDep, session: ReplicaSessionDep, clock: ClockDep) -> HTMLResponse:
     page = await catalog.list_products(session, seen.shop.id, cursor=None, limit=50, category_id=None)
     live = await campaigns.live_in_shop(session, seen.shop.id, clock)
     return render(request, "home.html", seen, {"products": page.items, "campaigns": live, "tab": "home"})
 
 
 @router.get("/m/{merchant}/products/{product_id}", response_class=HTMLResponse)
-async def product(request: Request, product_id: int, seen: VisitorDep, session: SessionDep,
+async def product(request: Request, product_id: int, seen: VisitorDep, session: ReplicaSessionDep,
                   clock: ClockDep) -> HTMLResponse:
     return render(request, "product.html", seen, await _product(session, clock, seen, product_id))
 

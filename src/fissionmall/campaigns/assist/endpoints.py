@@ -6,7 +6,15 @@ from fastapi.responses import JSONResponse
 from fissionmall.campaigns.assist import service
 from fissionmall.campaigns.assist.schemas import AssistCampaignOut, AssistPage, OpenPacket, PacketOut
 from fissionmall.campaigns.assist.states import AssistStatus
-from fissionmall.core.deps import ClockDep, IdempotentDep, OptionalShopperDep, OrdersReader, SessionDep, ShopperDep
+from fissionmall.core.deps import (
+    ClockDep,
+    IdempotentDep,
+    OptionalShopperDep,
+    OrdersReader,
+    ReplicaSessionDep,
+    SessionDep,
+    ShopperDep,
+)
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -17,7 +25,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: assist red pa
 
 
 @router.get("/assist-campaigns/{campaign_id}", response_model=AssistCampaignOut)
-async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                    merchant: str | None = None) -> AssistCampaignOut:
     """Prizes, amounts, count, odds, conditions and organiser, published before anyone takes part (P3)."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)

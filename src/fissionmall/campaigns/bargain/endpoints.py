@@ -6,7 +6,15 @@ from fastapi.responses import JSONResponse
 from fissionmall.campaigns.bargain import service
 from fissionmall.campaigns.bargain.schemas import BargainCampaignOut, BargainOut, BargainPage, StartBargain
 from fissionmall.campaigns.bargain.states import BargainStatus
-from fissionmall.core.deps import ClockDep, IdempotentDep, OptionalShopperDep, OrdersReader, SessionDep, ShopperDep
+from fissionmall.core.deps import (
+    ClockDep,
+    IdempotentDep,
+    OptionalShopperDep,
+    OrdersReader,
+    ReplicaSessionDep,
+    SessionDep,
+    ShopperDep,
+)
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -17,7 +25,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: bargaining"])
 
 
 @router.get("/bargain-campaigns/{campaign_id}", response_model=BargainCampaignOut)
-async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                    merchant: str | None = None) -> BargainCampaignOut:
     """The published rules before anyone starts: N, floor, deadline, limits (P1)."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)

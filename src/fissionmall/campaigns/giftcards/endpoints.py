@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from fissionmall.campaigns.giftcards import service
 from fissionmall.campaigns.giftcards.schemas import ClaimIn, GiftOut, OfferOut, RedeemIn, SentOut, VoucherOut
-from fissionmall.core.deps import ClockDep, OptionalShopperDep, OrdersShipper, SessionDep, ShopperDep
+from fissionmall.core.deps import ClockDep, OptionalShopperDep, OrdersShipper, ReplicaSessionDep, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -28,7 +28,7 @@ async def send(voucher_id: RowId, shopper: ShopperDep, session: SessionDep, runt
 
 
 @router.get("/voucher-offers", response_model=list[OfferOut])
-async def offers(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def offers(shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                  merchant: str | None = None) -> list[OfferOut]:
     """Gift vouchers on sale now: buy one as an order with campaign {"kind": "gift", "campaign_id": …}."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
@@ -36,7 +36,7 @@ async def offers(shopper: OptionalShopperDep, session: SessionDep, runtime: Runt
 
 
 @router.get("/voucher-offers/{campaign_id}", response_model=OfferOut)
-async def offer(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def offer(campaign_id: RowId, shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                 merchant: str | None = None) -> OfferOut:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.offer(session, runtime.clock, merchant_id, campaign_id)

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from fissionmall.campaigns.groupbuy import service
 from fissionmall.campaigns.groupbuy.schemas import GroupCampaignOut, GroupOut, GroupPage
 from fissionmall.campaigns.groupbuy.states import GroupStatus
-from fissionmall.core.deps import ClockDep, OptionalShopperDep, OrdersReader, SessionDep
+from fissionmall.core.deps import ClockDep, OptionalShopperDep, OrdersReader, ReplicaSessionDep, SessionDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -15,7 +15,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: group buying"
 
 
 @router.get("/group-campaigns/{campaign_id}", response_model=GroupCampaignOut)
-async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                    merchant: str | None = None) -> GroupCampaignOut:
     """Prices and the published rules: size, time to fill, refund on failure, auto-complete."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
@@ -23,7 +23,7 @@ async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: Ses
 
 
 @router.get("/group-campaigns/{campaign_id}/groups", response_model=list[GroupOut])
-async def open_groups(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def open_groups(campaign_id: RowId, shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                       merchant: str | None = None) -> list[GroupOut]:
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     return await service.open_groups(session, runtime.clock, merchant_id, campaign_id)

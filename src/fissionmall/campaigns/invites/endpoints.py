@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from fissionmall.campaigns.invites import service
 from fissionmall.campaigns.invites.schemas import InviteCampaignOut, InviteProgressOut
-from fissionmall.core.deps import ClockDep, OptionalShopperDep, SessionDep, ShopperDep
+from fissionmall.core.deps import ClockDep, OptionalShopperDep, ReplicaSessionDep, SessionDep, ShopperDep
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
@@ -14,7 +14,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: invite reward
 
 
 @router.get("/invite-campaigns", response_model=list[InviteCampaignOut])
-async def live(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def live(shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                merchant: str | None = None) -> list[InviteCampaignOut]:
     """The invite campaigns running now: what an invite link (share target "invite") promises."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
@@ -28,7 +28,7 @@ async def my_live_invites(shopper: ShopperDep, session: SessionDep, clock: Clock
 
 
 @router.get("/invite-campaigns/{campaign_id}", response_model=InviteCampaignOut)
-async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
+async def campaign(campaign_id: RowId, shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
                    merchant: str | None = None) -> InviteCampaignOut:
     """The published rules: what a friend must do, the reward, how many friends count."""
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)

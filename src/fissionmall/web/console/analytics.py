@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from fissionmall.analytics import service as analytics
 from fissionmall.analytics.schemas import CampaignMetrics, CampaignSummary, Series, TreeNode
 from fissionmall.campaigns import service as campaigns
-from fissionmall.core.deps import ClockDep, SessionDep
+from fissionmall.core.deps import ClockDep, ReplicaSessionDep
 from fissionmall.core.money import yuan
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service as customers
@@ -151,7 +151,7 @@ def is_empty(metrics: CampaignMetrics) -> bool:
 
 
 @router.get("/console/campaigns/{campaign_id}/analytics", response_class=HTMLResponse)
-async def campaign_analytics(request: Request, console: ConsoleReader, session: SessionDep, clock: ClockDep,
+async def campaign_analytics(request: Request, console: ConsoleReader, session: ReplicaSessionDep, clock: ClockDep,
                              campaign_id: int) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
     campaign = await campaigns.require(session, merchant_id, campaign_id)
