@@ -130,7 +130,7 @@ def ceiling_line(scenario: str, c: Ceiling) -> str:
     if best is None or c.share is None:
         return line + "[bold red]no ceiling: pgbench failed at every client count[/]"
     line += f"{c.share:.2f} of best ceiling {best.tps:,.0f} TPS ({best.clients} clients"
-    line += f"; {c.http_clients} clients: {tps(same.tps if same else None)})" if best is not same else ")"
+    line += f"; {c.http_clients} clients: {tps(same.tps if same else None)})" if best is not same else ", as HTTP)"
     if c.share < CEILING_GOAL:
         line += f" [bold yellow]◀ below {CEILING_GOAL}[/]"
     return line
