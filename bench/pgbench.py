@@ -221,6 +221,8 @@ MIRRORS: dict[str, MirrorFactory] = {
     "bargain": bargain_mirror,
     "viral": viral_mirror,
 }
+"""Scenario → its mirror's factory. A scenario with a script in bench/pgbench/ gets its sweep from an entry here and
+one `await b.ceilings("<scenario>", report, **ids)` after its phase; the ids reach the factory."""
 
 
 def declared(script: str) -> dict[str, int]:
