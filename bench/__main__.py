@@ -9,8 +9,8 @@ Creates its own database (dropped or deleted first), loads a merchant, its catal
 starts the server as in production (`fissionmall serve --workers N`, plus `fissionmall worker`), captures the SQL
 each write request issues (in-process, one customer per phase), then drives every scenario from a separate process
 and prints, per request, the rate and latency, every answer by status and problem code, the invariants read back by
-SQL, and on PostgreSQL the same statements replayed by pgbench as the database's ceiling. An invariant violated
-exits with 1; no timing ever fails anything.
+SQL, and on PostgreSQL the same statements replayed by pgbench at 1, 2, 4 … 64 clients, the best of which is the
+database's ceiling. An invariant violated exits with 1; no timing ever fails anything.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from bench import database, dataset, report
 from bench.capture import Capture
+from bench.pgbench import Sweep, pgbench_binary
 from bench.runner import Admin, Bench, Outcome, Run
 from bench.scenarios import SCENARIOS
 from bench.server import BALANCER_PORT, HOST_PORTS, System
@@ -85,6 +86,20 @@ def arguments() -> argparse.Namespace:
         help=f"two API servers, on ports {HOST_PORTS[0]} and {HOST_PORTS[1]} as two hosts, each with half the "
         f"--workers, behind HAProxy on {BALANCER_PORT} (scripts/balanced.sh); prints the requests each answered",
     )
+    parser.add_argument(
+        "--ceiling-clients",
+        type=client_counts,
+        default=CEILING_CLIENTS,
+        help="client counts of each pgbench sweep, comma-separated; the HTTP phase's own is always added "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ceiling-seconds",
+        type=int,
+        default=None,
+        help=f"length of each timed pgbench point (default: {CEILING_SECONDS[False]}, "
+        f"with --quick {CEILING_SECONDS[True]})",
+    )
     options = parser.parse_args()
     options.database_url = database.absolute(options.database_url)
     if options.pooler_url and not options.pooler_url.startswith("postgresql+asyncpg://"):
@@ -124,6 +139,32 @@ async def forget_velocity(redis_url: str) -> None:
         await redis.aclose()
 
 
+CEILING_CLIENTS = "1,2,4,8,16,32,64"
+CEILING_SECONDS = {False: 5, True: 2}
+"""Seconds of each timed pgbench point, by --quick: long enough for a few hundred journeys at the slowest point."""
+
+
+def client_counts(text: str) -> tuple[int, ...]:
+    counts = tuple(sorted({int(n) for n in text.split(",") if n.strip()}))
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError(f"client counts must be positive integers: {text!r}")
+    return counts
+
+
+def sweep_of(console: Console, options: argparse.Namespace, dialect: str) -> Sweep | None:
+    """How the pgbench ceilings will be swept, or None (and why) when there are none."""
+    if options.no_pgbench:
+        return None
+    if dialect == "sqlite":
+        console.print("pgbench ceilings: not applicable on SQLite (no database server to replay the statements on)")
+        return None
+    binary = pgbench_binary()
+    if binary is None:
+        console.print("pgbench ceilings: [bold yellow]pgbench not found[/] (PATH, /usr/lib/postgresql/*/bin)")
+        return None
+    return Sweep(binary, options.ceiling_clients, options.ceiling_seconds or CEILING_SECONDS[options.quick])
+
+
 CAPTURE_CUSTOMERS = 1000
 """The last customers are kept for the statement capture, which uses a few per phase."""
 
@@ -136,10 +177,8 @@ async def main(options: argparse.Namespace) -> int:
         await forget_velocity(options.redis_url)
     db = await database.connect(options.database_url)
     system = system_of(options, db.dialect)
-    pgbench = not options.no_pgbench and db.dialect == "postgresql"
-    if db.dialect == "sqlite":
-        console.print("pgbench ceilings: not applicable on SQLite (no database server to replay the statements on)")
-    run = Run(options.quick, system, db, console, Admin(system.base_url), options.concurrency, pgbench)
+    sweep = sweep_of(console, options, db.dialect)
+    run = Run(options.quick, system, db, console, Admin(system.base_url), options.concurrency, sweep)
     outcomes: list[Outcome] = []
     try:
         with console.status("starting the server and the worker …"):

@@ -21,6 +21,7 @@ from bench.database import Database
 from bench.dataset import MERCHANT, OWNER, OWNER_PASSWORD
 from bench.driver import Load, Report, run_load
 from bench.machine import Meter
+from bench.pgbench import Ceiling, Sweep, run_ceilings
 from bench.server import System
 from fissionmall.core.tokens import SigningKeys, sign_token
 
@@ -38,18 +39,6 @@ class Check:
     @property
     def ok(self) -> bool:
         return bool(self.actual == self.expected)
-
-
-@dataclass
-class Ceiling:
-    """The same statements replayed by pgbench, next to the HTTP rate of the phase they mirror."""
-
-    phase: str
-    script: str
-    clients: int
-    tps: float | None
-    http_rate: float
-    note: str = ""
 
 
 @dataclass
@@ -121,7 +110,8 @@ class Run:
     console: Console
     admin: Admin
     concurrency: int | None
-    pgbench: bool
+    sweep: Sweep | None
+    """The pgbench ceilings' client counts, or None for no ceilings (SQLite, --no-pgbench, no pgbench)."""
     statements: dict[str, int] = field(default_factory=dict)
     """From the capture: '<scenario>/<phase> · <request> → <answer>' → statements sent in its transaction."""
 
@@ -194,10 +184,8 @@ class Bench:
             self.outcome.checks.append(Check(name, actual, expected))
 
     async def ceilings(self, scenario: str, report: Report | None, **ids: int) -> None:
-        """The pgbench mirrors of the scenario's write path, next to the HTTP rate of the phase they mirror."""
-        if self.mode == "load" and self.run.pgbench and report is not None:
-            from bench.pgbench import run_ceilings
-
+        """The pgbench mirror of the scenario's write path, swept over client counts, next to the HTTP phase's rate."""
+        if self.mode == "load" and report is not None:
             self.outcome.ceilings += await run_ceilings(self, scenario, report, ids)
 
     async def value(self, sql: str, *arguments: Any) -> Any:
