@@ -215,11 +215,18 @@ async def viral_mirror(b: Bench, report: Report, ids: dict[str, int]) -> Mirror:
     )
 
 
+async def order_mirror(b: Bench, report: Report, ids: dict[str, int]) -> Mirror:
+    """Newcomers need no fixture rows: each journey signs a new customer up, as the load did."""
+    return Mirror("first orders", "order.sql", {key: ids[key] for key in
+                                                 ("template", "product", "sku", "price", "adjustment", "total")})
+
+
 MIRRORS: dict[str, MirrorFactory] = {
     "group": group_mirror,
     "flash": flash_mirror,
     "bargain": bargain_mirror,
     "viral": viral_mirror,
+    "order": order_mirror,
 }
 """Scenario → its mirror's factory. A scenario with a script in bench/pgbench/ gets its sweep from an entry here and
 one `await b.ceilings("<scenario>", report, **ids)` after its phase; the ids reach the factory."""

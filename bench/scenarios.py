@@ -438,6 +438,8 @@ async def order(b: Bench) -> None:
             sku,
         ),
     )
+    await b.ceilings("order", buyers, template=template, product=product, sku=sku, price=price,
+                     adjustment=total - price, total=total)
 
 
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
