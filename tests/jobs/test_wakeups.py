@@ -1,6 +1,6 @@
 """When the worker runs a job: at once when another session commits it (PostgreSQL's NOTIFY; SQLite's poll), at its
 time when it was queued for later, still after its LISTEN connection was cut; and four worker processes share a pile
-of jobs, each run exactly once.
+of jobs, each run exactly once, because a claim skips the jobs another worker's claim holds.
 
 The PostgreSQL tests set the fallback poll to an hour: a job they see run was found through a notification or its
 due time, never by polling."""
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from fissionmall.core.clock import SystemClock
-from fissionmall.core.outbox import enqueue, enqueue_many
+from fissionmall.core.outbox import claim_due, enqueue, enqueue_many
 from fissionmall.core.runtime import Runtime
 from fissionmall.jobs.wakeups import LISTENER_NAME
 from fissionmall.jobs.worker import run_forever
@@ -133,29 +134,31 @@ async def test_the_worker_listens_again_after_its_connection_is_terminated(runti
     assert cut not in await listener_pids(runtime)
 
 
-PILE = 500
+PILE = 2000
 WORKERS = 4
-START = 180.0
-"""Four Python processes importing the whole mall at once on a busy 2-core machine can take a while."""
+START = 120.0
+"""Importing the whole mall, then four workers connecting, on a busy 2-core machine, can take a while."""
 
 
 @pytest.fixture
-def probe_workers(database_url: str, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+def probe_workers(database_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Four real `fissionmall worker` processes (the command line's, with the probe job registered), polling only
-    hourly; stopped at the end."""
+    hourly, in a process group of their own (led by the process that forked them); stopped at the end."""
     environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "wakeup-test-secret-key-0123456789abcdef",
                    "SANDBOX_KEY": "wakeup-test-sandbox-key-0123456789abcdef", "TEST_DEPLOYMENT": "true",
                    "LOG_LEVEL": "WARNING", "MEDIA_DIR": str(tmp_path / "media"), "PYTHONPATH": str(ROOT),
                    "WORKER_POLL_SECONDS": str(HOUR)}
-    workers = [subprocess.Popen([sys.executable, "-m", "tests.jobs.probe"], env=environment, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(WORKERS)]
+    group = subprocess.Popen([sys.executable, "-m", "tests.jobs.probe", str(WORKERS)], env=environment, cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        yield workers
+        yield group
     finally:
-        for each in workers:
-            each.terminate()
-        for each in workers:
-            each.wait(timeout=WAIT)
+        os.killpg(group.pid, signal.SIGTERM)
+        try:
+            group.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            os.killpg(group.pid, signal.SIGKILL)
+            group.wait()
 
 
 @pytest.mark.postgres
@@ -169,11 +172,31 @@ async def test_four_worker_processes_run_every_job_of_a_pile_exactly_once(runtim
         await enqueue_many(session, PROBE, [({"n": n, "runs": str(runs)}, f"probe:{n}", None) for n in range(PILE)],
                            now=runtime.clock.now())
         await session.commit()
-
     await until(done(runtime, PILE), "every job done")
-    assert [worker.poll() for worker in probe_workers] == [None] * WORKERS, "a worker died"
+
+    assert await all_listening(), "a worker died"
     assert await rows(runtime, "SELECT status, attempts, count(*) FROM outbox_jobs GROUP BY status, attempts") == [
         ("done", 1, PILE)]
     recorded = runs_in(runs)
     assert sorted(n for n, _pid in recorded) == list(range(PILE)), "a job was run twice, or not at all"
-    assert {pid for _n, pid in recorded} <= {worker.pid for worker in probe_workers}
+    workers = {pid for _n, pid in recorded}
+    assert len(workers) <= WORKERS and {os.getpgid(pid) for pid in workers} == {probe_workers.pid}
+
+
+@pytest.mark.postgres
+async def test_a_claim_skips_the_jobs_another_workers_open_claim_holds(runtime):
+    """The four-worker test's guarantee, without depending on timing: while one worker's claim is not yet committed,
+    another worker's claim returns at once with the other jobs, never the same ones."""
+    now = runtime.clock.now()
+    async with runtime.sessionmaker() as session:
+        await enqueue_many(session, PROBE, [({"n": n}, f"probe:{n}", None) for n in range(4)], now=now)
+        await session.commit()
+    lease = timedelta(minutes=1)
+    async with runtime.sessionmaker() as first, runtime.sessionmaker() as second:
+        held = await claim_due(first, now=now, limit=2, lease=lease)
+        other = await asyncio.wait_for(claim_due(second, now=now, limit=10, lease=lease), WAIT)
+        await second.commit()
+        await first.commit()
+    queued = [job_id for (job_id,) in await rows(runtime, "SELECT id FROM outbox_jobs ORDER BY id")]
+    assert len(held) == 2 and len(other) == 2
+    assert sorted(job.id for job in held + other) == queued
