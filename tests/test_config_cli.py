@@ -71,6 +71,20 @@ def test_postgresql_needs_a_private_secret():
     assert not settings.is_sqlite and not settings.dev_login_enabled
 
 
+def test_the_worker_polls_each_second_on_sqlite_and_every_ten_seconds_on_postgresql():
+    """On PostgreSQL a committed job wakes the worker (LISTEN/NOTIFY): its poll is only the fallback."""
+    assert load_settings().worker_poll_every == 1.0
+    assert load_settings(**TEST_DEPLOYMENT).worker_poll_every == 10.0
+    assert load_settings(**TEST_DEPLOYMENT, worker_poll_seconds=2.5).worker_poll_every == 2.5
+    assert load_settings().worker_sweep_seconds == 10.0
+
+
+@pytest.mark.parametrize("name", ["worker_poll_seconds", "worker_sweep_seconds"])
+@pytest.mark.parametrize("seconds", [0, -1, 3601, "often"])
+def test_worker_intervals_are_sensible_numbers(name, seconds):
+    assert name.upper() in refusal(**{name: seconds})
+
+
 @pytest.mark.parametrize("size", [0, -1, 101, "many"])
 def test_pool_size_is_a_sensible_number(size):
     assert "DATABASE_POOL_SIZE" in refusal(database_pool_size=size)

@@ -95,7 +95,13 @@ class Settings(BaseSettings):
     wechatpay_public_key_path: Path | None = None
     wechatpay_public_key_id: str | None = None
     wechatpay_api_base: str = "https://api.mch.weixin.qq.com"
-    worker_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
+    worker_poll_seconds: float | None = Field(default=None, gt=0, le=3600)
+    """The longest an idle worker waits before looking for due jobs unasked; None: 10 s on PostgreSQL, where a committed
+    job wakes the worker at once (LISTEN/NOTIFY) and this is only the fallback, 1 s on SQLite, where it is the only
+    way (a cheap read: about 0.1% of a core)."""
+    worker_sweep_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """How often the worker runs the sweeps (payment timeouts, expiries, auto-completion, analytics), which act at
+    most this long after their moment; requests check every deadline themselves, so a late sweep refuses nobody."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
 
@@ -143,6 +149,10 @@ class Settings(BaseSettings):
     @property
     def dev_login_enabled(self) -> bool:
         return self.is_sqlite if self.dev_login is None else self.dev_login
+
+    @property
+    def worker_poll_every(self) -> float:
+        return self.worker_poll_seconds or (1.0 if self.is_sqlite else 10.0)
 
     @property
     def api_docs_enabled(self) -> bool:

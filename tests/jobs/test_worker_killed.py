@@ -51,7 +51,7 @@ def processes(database_url: str, tmp_path: Path) -> Iterator[dict[str, object]]:
     environment = {**os.environ, "DATABASE_URL": database_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
                    "SECRET_KEY": "fault-test-secret-key-0123456789abcdef", "TEST_DEPLOYMENT": "true",
                    "SANDBOX_KEY": "fault-test-sandbox-key-0123456789abcdef", "MEDIA_DIR": str(tmp_path / "media"),
-                   "JOB_LEASE_SECONDS": "2", "WORKER_INTERVAL_SECONDS": "0.1", "LOG_LEVEL": "WARNING"}
+                   "JOB_LEASE_SECONDS": "2", "LOG_LEVEL": "WARNING"}
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str) -> subprocess.Popen[bytes]:

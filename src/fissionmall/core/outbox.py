@@ -6,6 +6,9 @@ lock is ever held across a network call. A worker that dies loses its lease and 
 every handler must be idempotent at the receiver. A job that fails MAX_ATTEMPTS times in a row is parked as
 `dead` with its last error, logged at error level (`job_dead`), counted in /readyz and /metrics, and run again
 only when an operator requeues it (`fissionmall jobs dead`, `fissionmall jobs retry`): nothing is dropped.
+
+On PostgreSQL a trigger notifies CHANNEL when a transaction that queued jobs commits (migration 0021), so a waiting
+worker wakes at once; a job queued for later is found by `next_due`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String, Text, Update, and_, insert, or_, select, update
+from sqlalchemy import Index, String, Text, Update, and_, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,6 +28,8 @@ from fissionmall.db.sql import insert_ignoring_conflicts
 
 MAX_ATTEMPTS = 30
 """About 20 hours of retries: 2 s doubling to an hour between attempts."""
+CHANNEL = "outbox_jobs"
+"""The PostgreSQL notification channel of queued jobs."""
 
 
 class OutboxJob(IdMixin, Base):
@@ -111,6 +116,14 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, lease: 
         .returning(OutboxJob.id, OutboxJob.kind, OutboxJob.payload, OutboxJob.attempts)
     )
     return [ClaimedJob(*row) for row in rows.all()]
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the earliest pending job may be claimed: its `run_at`, or the end of the lease another worker holds on
+    it; None when nothing is pending."""
+    claimable = case((OutboxJob.locked_until > OutboxJob.run_at, OutboxJob.locked_until), else_=OutboxJob.run_at)
+    due: datetime | None = await session.scalar(select(func.min(claimable)).where(OutboxJob.status == "pending"))
+    return due
 
 
 async def run_due_jobs(runtime: Runtime, sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime,
