@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from fissionmall.core.clock import SystemClock
-from fissionmall.core.outbox import claim_due, enqueue, enqueue_many
+from fissionmall.core.outbox import claim_due, commit_and_wake, enqueue, enqueue_many
 from fissionmall.core.runtime import Runtime
 from fissionmall.jobs.wakeups import LISTENER_NAME
 from fissionmall.jobs.worker import run_forever
@@ -55,7 +55,7 @@ async def queue_probe(runtime: Runtime, runs: Path, n: int, *, delay: timedelta 
     """A probe job, committed by a session of its own."""
     async with runtime.sessionmaker() as session:
         await enqueue(session, PROBE, {"n": n, "runs": str(runs)}, now=runtime.clock.now(), delay=delay)
-        await session.commit()
+        await commit_and_wake(session)
 
 
 def done(runtime: Runtime, jobs: int) -> Callable[[], Awaitable[bool]]:
@@ -171,7 +171,7 @@ async def test_four_worker_processes_run_every_job_of_a_pile_exactly_once(runtim
     async with runtime.sessionmaker() as session:
         await enqueue_many(session, PROBE, [({"n": n, "runs": str(runs)}, f"probe:{n}", None) for n in range(PILE)],
                            now=runtime.clock.now())
-        await session.commit()
+        await commit_and_wake(session)
     await until(done(runtime, PILE), "every job done")
 
     assert await all_listening(), "a worker died"

@@ -7,8 +7,11 @@ every handler must be idempotent at the receiver. A job that fails MAX_ATTEMPTS 
 `dead` with its last error, logged at error level (`job_dead`), counted in /readyz and /metrics, and run again
 only when an operator requeues it (`fissionmall jobs dead`, `fissionmall jobs retry`): nothing is dropped.
 
-On PostgreSQL a trigger notifies CHANNEL when a transaction that queued jobs commits (migration 0021), so a waiting
-worker wakes at once; a job queued for later is found by `next_due`.
+On PostgreSQL, a transaction that queued jobs is committed by `commit_and_wake`, which then sends one NOTIFY on
+CHANNEL, so a waiting worker wakes at once; a job queued for later is found by `next_due`, and the worker's poll finds
+whatever no notification announced. The NOTIFY is a statement of its own after the commit, not part of the
+transaction: PostgreSQL serializes the commits of transactions that notify (a lock on its notification queue, held
+until the commit is flushed), and a request that holds a campaign's or a SKU's row must not wait for that queue.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Index, String, Text, Update, and_, case, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fissionmall.core.logging import get_logger
 from fissionmall.core.runtime import Runtime
 from fissionmall.db.base import Base, Id, IdMixin
 from fissionmall.db.sql import insert_ignoring_conflicts
@@ -30,6 +34,8 @@ MAX_ATTEMPTS = 30
 """About 20 hours of retries: 2 s doubling to an hour between attempts."""
 CHANNEL = "outbox_jobs"
 """The PostgreSQL notification channel of queued jobs."""
+QUEUED = "fissionmall.jobs_queued"
+"""Marks a session whose transaction queued jobs (`session.info`): its commit wakes the workers."""
 
 
 class OutboxJob(IdMixin, Base):
@@ -80,6 +86,7 @@ async def enqueue(
                   run_at=now + delay, created_at=now, status="pending", attempts=0)
     statement = insert_ignoring_conflicts(session, OutboxJob) if dedupe_key else insert(OutboxJob)
     await session.execute(statement.values(**values))
+    session.info[QUEUED] = True
 
 
 async def enqueue_many(session: AsyncSession, kind: str, jobs: Sequence[tuple[dict[str, Any], str, int | None]], *,
@@ -89,6 +96,24 @@ async def enqueue_many(session: AsyncSession, kind: str, jobs: Sequence[tuple[di
         await session.execute(insert_ignoring_conflicts(session, OutboxJob), [
             dict(kind=kind, payload=payload, merchant_id=merchant_id, dedupe_key=key, run_at=now, created_at=now,
                  status="pending", attempts=0) for payload, key, merchant_id in jobs])
+        session.info[QUEUED] = True
+
+
+async def commit_and_wake(session: AsyncSession) -> None:
+    """Commit; if the transaction queued jobs, wake the waiting workers (PostgreSQL's NOTIFY, in a statement of its
+    own once the jobs are visible). A failed wake-up is logged, not raised: the jobs are committed, and the workers'
+    poll finds them."""
+    queued = session.info.pop(QUEUED, False)
+    await session.commit()
+    engine = session.bind
+    if not queued or not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+        return
+    try:
+        async with engine.connect() as connection:
+            awake = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await awake.exec_driver_sql(f"NOTIFY {CHANNEL}")
+    except Exception as exc:  # noqa: BLE001  (the commit stands; only the wake-up is lost)
+        get_logger().warning("workers_not_woken", error=str(exc))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fissionmall.core.outbox import commit_and_wake
 from fissionmall.core.runtime import Runtime
 
 Sweep = Callable[[Runtime, datetime], Awaitable[int]]
@@ -31,7 +32,7 @@ async def in_chunks(sessionmaker: async_sessionmaker[AsyncSession], step: Callab
     while True:
         async with sessionmaker() as session:
             count = await step(session)
-            await session.commit()
+            await commit_and_wake(session)  # other workers may take what a sweep queued
         handled += count
         if count < chunk:
             return handled

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core.audit import audit_staff_write, declares_no_write
 from fissionmall.core.auth import SAFE_METHODS, current_shopper, current_staff, presents
 from fissionmall.core.errors import Unauthorized
+from fissionmall.core.outbox import commit_and_wake
 
 _TOKEN_REQUIRED = {current_shopper: "shopper", current_staff: "staff"}
 
@@ -71,7 +72,7 @@ class TransactionalRoute(APIRoute):
                 if response.status_code < 400:
                     if audited:
                         await audit_staff_write(request, response, session, f"{request.method} {self.path}")
-                    await session.commit()
+                    await commit_and_wake(session)
                 return response
 
         return run_in_transaction

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fissionmall.core.clock import Clock
-from fissionmall.core.outbox import enqueue, job
+from fissionmall.core.outbox import commit_and_wake, enqueue, job
 from fissionmall.core.payment_provider import (
     InvalidNotification,
     PrepayRequest,
@@ -97,7 +97,7 @@ class SandboxProvider:
                     "out_trade_no": request.out_trade_no, "out_refund_no": request.out_refund_no,
                     "transaction_id": f"sbx-refund-{request.out_refund_no}", "amount_fen": request.refund_fen,
                 })
-            await session.commit()
+            await commit_and_wake(session)
 
     async def transfer(self, request: TransferRequest) -> TransferResult:
         """Pay out at once, once per out_bill_no, in the sandbox's own transaction (as a provider's books are)."""
