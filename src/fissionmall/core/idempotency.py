@@ -42,7 +42,7 @@ _CLAIM = Prebuilt(lambda insert: insert(_KEYS).on_conflict_do_nothing().returnin
 _STORED = select(_KEYS.c.request_hash, _KEYS.c.status_code, _KEYS.c.response).where(
     _KEYS.c.principal == bindparam("principal"), _KEYS.c.key == bindparam("key"),
     _KEYS.c.merchant_id == bindparam("merchant_id"))
-_ANSWER = update(_KEYS).where(_KEYS.c.id == bindparam("claim_id")).values(
+_ANSWER = update(_KEYS).where(_KEYS.c.id == bindparam("claim_id"), _KEYS.c.merchant_id == bindparam("merchant")).values(
     status_code=bindparam("answer_status"), response=bindparam("answer", type_=_KEYS.c.response.type))
 
 
@@ -90,5 +90,6 @@ async def run_idempotent(
         return JSONResponse(stored.response, status_code=stored.status_code or 200,
                             headers={"Idempotent-Replayed": "true"})
     result = _plain(await action())
-    await session.execute(_ANSWER, dict(claim_id=claim_id, answer_status=status_code, answer=result))
+    await session.execute(_ANSWER, dict(claim_id=claim_id, merchant=merchant_id, answer_status=status_code,
+                                        answer=result))
     return JSONResponse(result, status_code=status_code)
