@@ -1,25 +1,19 @@
 """The migrations build exactly the schema the models describe, on SQLite and on PostgreSQL."""
 
-from typing import Any
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from fissionmall.db.base import compared_on
 from fissionmall.tables import Base
 
 
 async def test_migrated_schema_matches_the_models(engine):
-    dialect = engine.dialect.name
-
-    def built_here(model_or_reflected: Any, _name: str, _type: str, _reflected: bool, _compare_to: Any) -> bool:
-        """A constraint the models build on one database only (`ddl_if`: a referenced tenant table's (id, merchant_id)
-        on SQLite, where its primary key is id alone) is compared on that database only."""
-        only_on = getattr(model_or_reflected, "_ddl_if", None)
-        return only_on is None or only_on.dialect in (None, dialect)
-
+    """A constraint the models build on one database only (a referenced tenant table's (id, merchant_id) on SQLite,
+    where its primary key is id alone: `db.base.tenant_key`) is compared on that database only."""
     def differences(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": built_here})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": compared_on(engine.dialect.name)})
         return compare_metadata(context, Base.metadata)
 
     async with engine.connect() as connection:

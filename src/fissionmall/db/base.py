@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,6 +82,10 @@ class TenantIdMixin:
         return {"primary_key": [table.c.id]}
 
 
+ONLY_ON = "only_on"
+"""The `info` entry of a constraint the models build on one database only."""
+
+
 def tenant_key(*, referenced: bool = False) -> tuple[Constraint, ...]:
     """A tenant table's primary key, (id, merchant_id): id first, so that a lookup by id alone still uses its index.
 
@@ -89,8 +94,16 @@ def tenant_key(*, referenced: bool = False) -> tuple[Constraint, ...]:
     (id, merchant_id) as a unique key of its own on SQLite, for them to point at."""
     key: tuple[Constraint, ...] = (PrimaryKeyConstraint("id", "merchant_id"),)
     if referenced:
-        key += (UniqueConstraint("id", "merchant_id").ddl_if(dialect="sqlite"),)
+        key += (UniqueConstraint("id", "merchant_id", info={ONLY_ON: "sqlite"}).ddl_if(dialect="sqlite"),)
     return key
+
+
+def compared_on(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's `include_object` when the models are compared with a database (autogenerate, the migration test): a
+    constraint built on another database only is left out of the comparison."""
+    def include(model_or_reflected: Any, _name: str | None, _type: str, _reflected: bool, _compare_to: Any) -> bool:
+        return bool(getattr(model_or_reflected, "info", {}).get(ONLY_ON, dialect) == dialect)
+    return include
 
 
 def same_merchant(column: str, target: str, **options: Any) -> ForeignKeyConstraint:

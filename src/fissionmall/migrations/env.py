@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from fissionmall.db.base import compared_on
 from fissionmall.db.engine import make_engine
 from fissionmall.tables import Base
 
@@ -17,7 +18,7 @@ target_metadata = Base.metadata
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=sqlite,
-                      compare_type=True)
+                      compare_type=True, include_object=compared_on(connection.dialect.name))
     if sqlite:
         _enforce_foreign_keys(connection, False)
     with context.begin_transaction():
