@@ -41,8 +41,8 @@ URLS = {
 }
 NO_OP_JOB = ("loyalty.task_progress", '{"event_id": 0}')
 """A real job kind that reads one row, finds no event and is done: what it costs to run is nothing to speak of."""
-QUEUE = "INSERT INTO outbox_jobs (kind, payload, status, attempts, run_at, created_at) " \
-        "VALUES ($1, $2, 'pending', 0, $3, $3) RETURNING id"
+QUEUE = "INSERT INTO outbox_jobs (merchant_id, kind, payload, status, attempts, run_at, created_at) " \
+        "VALUES (0, $1, $2, 'pending', 0, $3, $3) RETURNING id"
 console = Console(width=None if sys.stdout.isatty() else 120)
 
 

@@ -245,11 +245,11 @@ async def _counted(runtime: Any, payload: dict[str, Any]) -> None:
 
 
 async def test_four_workers_run_every_job_exactly_once(runtime, clock):
-    """Two hundred jobs drained by four workers at once: each job ran once, none left pending."""
+    """Two hundred jobs of four merchants drained by four workers at once: each job ran once, none left pending."""
     RUNS.clear()
     async with runtime.sessionmaker() as session:
         for n in range(200):
-            await enqueue(session, COUNTED_JOB, {"n": n}, now=clock.now())
+            await enqueue(session, COUNTED_JOB, {"n": n}, now=clock.now(), merchant_id=1 + n % 4)
         await session.commit()
 
     async def worker() -> int:

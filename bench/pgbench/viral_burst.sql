@@ -15,21 +15,21 @@
 
 -- POST /packets/{id}/claims → 409 packet_closed
 BEGIN;
-INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ('customer:' || :helper, 'pgb' || :run || '-' || :client_id || '-' || :k || 'c', md5(:k::text) || md5(:client_id::text), now()) ON CONFLICT DO NOTHING RETURNING id;
+INSERT INTO idempotency_keys (merchant_id, principal, key, request_hash, created_at) VALUES (1, 'customer:' || :helper, 'pgb' || :run || '-' || :client_id || '-' || :k || 'c', md5(:k::text) || md5(:client_id::text), now()) ON CONFLICT DO NOTHING RETURNING id;
 SELECT * FROM coupon_packets WHERE merchant_id = 1 AND id = :packet;
 ROLLBACK;
 
 -- POST /assists/{id}/helps → 201
 BEGIN;
-INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ('customer:' || :helper, 'pgb' || :run || '-' || :client_id || '-' || :k || 'a', md5(:k::text) || md5(:client_id::text), now()) ON CONFLICT DO NOTHING RETURNING id AS idem \gset
+INSERT INTO idempotency_keys (merchant_id, principal, key, request_hash, created_at) VALUES (1, 'customer:' || :helper, 'pgb' || :run || '-' || :client_id || '-' || :k || 'a', md5(:k::text) || md5(:client_id::text), now()) ON CONFLICT DO NOTHING RETURNING id AS idem \gset
 SELECT * FROM assist_packets WHERE merchant_id = 1 AND id = :assist;
 SELECT * FROM campaigns WHERE merchant_id = 1 AND id = :campaign;
 SELECT * FROM customers WHERE merchant_id = 1 AND id = :helper;
 INSERT INTO helps (merchant_id, campaign_id, target_type, target_id, helper_id, seq, amount_fen, new_helper, device_id, ip_range, created_at) VALUES (1, :campaign, 'assist', :assist, :helper, 0, 0, true, 'dev-' || :helper, '10.0.0.0/24', now()) ON CONFLICT DO NOTHING RETURNING id AS help_id \gset
-INSERT INTO counters (merchant_id, key, period, used) VALUES (1, 'helps:' || :campaign || ':' || :helper, :day, 1) ON CONFLICT (key, period) DO UPDATE SET used = counters.used + excluded.used WHERE counters.used + excluded.used <= 50 RETURNING used;
+INSERT INTO counters (merchant_id, key, period, used) VALUES (1, 'helps:' || :campaign || ':' || :helper, :day, 1) ON CONFLICT (key, period, merchant_id) DO UPDATE SET used = counters.used + excluded.used WHERE counters.used + excluded.used <= 50 RETURNING used;
 UPDATE assist_packets SET helps_done = helps_done + 1 WHERE id = :assist AND status = 'open' AND helps_done < helpers_needed AND expires_at > now() RETURNING *, helps_done AS seq \gset
 UPDATE helps SET seq = :seq, amount_fen = 0 WHERE id = :help_id;
 INSERT INTO events (merchant_id, kind, campaign_id, actor_id, inviter_id, depth, subject_type, subject_id, data, occurred_at) VALUES (1, 'help', :campaign, :helper, 1, 0, 'assist', :assist, '{"seq": 1, "reward_fen": 0}', now());
 SELECT helps.*, customers.nickname, customers.avatar_url FROM helps JOIN customers ON customers.id = helps.helper_id WHERE helps.target_type = 'assist' AND helps.target_id IN (:assist) ORDER BY helps.target_id, helps.seq;
-UPDATE idempotency_keys SET status_code = 201, response = '{"id": 1, "campaign_id": 1, "customer_id": 1, "status": "open", "helpers_needed": 4, "helps_done": 1, "helps_remaining": 3, "outcome": null, "prize_fen": 0, "expires_at": "2026-12-07T07:00:37Z", "seconds_left": 86399, "helpers": [{"seq": 1, "helper_id": 2, "nickname": "顾客2", "avatar_url": "", "amount_fen": 0, "new_helper": true, "created_at": "2026-12-06T07:00:37Z"}], "rules": ["4 位好友助力即可拆开红包", "奖池 ¥1000.00，共 200 个红包"]}'::jsonb WHERE id = :idem;
+UPDATE idempotency_keys SET status_code = 201, response = '{"id": 1, "campaign_id": 1, "customer_id": 1, "status": "open", "helpers_needed": 4, "helps_done": 1, "helps_remaining": 3, "outcome": null, "prize_fen": 0, "expires_at": "2026-12-07T07:00:37Z", "seconds_left": 86399, "helpers": [{"seq": 1, "helper_id": 2, "nickname": "顾客2", "avatar_url": "", "amount_fen": 0, "new_helper": true, "created_at": "2026-12-06T07:00:37Z"}], "rules": ["4 位好友助力即可拆开红包", "奖池 ¥1000.00，共 200 个红包"]}'::jsonb WHERE id = :idem AND merchant_id = 1;
 COMMIT;

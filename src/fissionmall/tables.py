@@ -1,5 +1,5 @@
 """Every table, imported in one place so the metadata (and Alembic) sees the whole schema: above every domain, since
-it names them all."""
+it names them all; and where each table goes when the schema is sharded by merchant on Citus (docs/scaling.md)."""
 
 from fissionmall.analytics.models import (
     AnalyticsWatermark,
@@ -108,3 +108,30 @@ __all__ = [
     "WalletEntry",
     "Withdrawal",
 ]
+
+REFERENCE_TABLES = {
+    "merchants": "every tenant row names its merchant (a foreign key on every shard); few rows, read by most requests",
+    "analytics_watermarks": "how far the event log is folded: one row per fold, over every merchant's events",
+}
+"""Tables a Citus cluster copies whole to every node: platform-wide, small, referenced from any shard."""
+LOCAL_TABLES = {
+    "sandbox_refunds": "the sandbox payment provider's own books, a stand-in for the provider's systems",
+    "sandbox_transfers": "the sandbox payment provider's own books, a stand-in for the provider's systems",
+    "alembic_version": "the schema's migration version, kept by Alembic",
+}
+"""Tables left on the coordinator alone: no tenant row refers to them, nor they to one."""
+COLOCATION_ANCHOR = "customers"
+"""Every other table is a tenant table, distributed by merchant_id and co-located with this one, so that a merchant's
+rows of all of them sit on one node and every foreign key between them stays on it."""
+
+
+def citus_placement() -> list[str]:
+    """The calls that place the schema on Citus, in an order it accepts: reference tables first, then the tenant
+    tables, each after the tables its foreign keys point at."""
+    tenant = [t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES | LOCAL_TABLES]
+    tenant.remove(COLOCATION_ANCHOR)
+    return ([f"SELECT create_reference_table('{name}');" for name in REFERENCE_TABLES]
+            + [f"SELECT create_distributed_table('{COLOCATION_ANCHOR}', 'merchant_id');"]
+            + [f"SELECT create_distributed_table('{name}', 'merchant_id', colocate_with => '{COLOCATION_ANCHOR}');"
+               for name in tenant])
+

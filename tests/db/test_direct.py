@@ -24,7 +24,7 @@ AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 def key(name: str) -> dict[str, object]:
-    return dict(principal="customer:1", key=name, request_hash="h" * 64, created_at=AT)
+    return dict(merchant_id=1, principal="customer:1", key=name, request_hash="h" * 64, created_at=AT)
 
 
 async def test_a_direct_statement_is_part_of_the_sessions_transaction(engine):

@@ -351,7 +351,7 @@ async def test_only_settled_commission_can_be_withdrawn(client, mall, runtime):
     assert await purse(mall, b) == (0, 300, 300, 0)
     assert (await refused(mall, ask(mall, b, 301), 409, "insufficient_commission"))["available_fen"] == 300
     made = await withdraw(mall, b, 300)
-    assert re.fullmatch(r"W\d{22}", made["withdrawal_no"]), made
+    assert re.fullmatch(rf"W\d{{22}}{mall.merchant_id}", made["withdrawal_no"]), made
     assert made == {"id": made["id"], "customer_id": b.id, "withdrawal_no": made["withdrawal_no"], "amount_fen": 300,
                     "status": "requested", "reason": None, "bill_no": None, "package_info": None,
                     "requested_at": made["requested_at"], "decided_at": None, "paid_at": None}

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from fissionmall.core.clock import SystemClock
-from fissionmall.core.outbox import claim_due, commit_and_wake, enqueue, enqueue_many
+from fissionmall.core.outbox import NO_MERCHANT, claim_due, commit_and_wake, enqueue, enqueue_many
 from fissionmall.core.runtime import Runtime
 from fissionmall.jobs.wakeups import LISTENER_NAME
 from fissionmall.jobs.worker import run_forever
@@ -54,7 +54,8 @@ async def until(condition: Callable[[], Awaitable[bool]], what: str, *, wait: fl
 async def queue_probe(runtime: Runtime, runs: Path, n: int, *, delay: timedelta = timedelta(0)) -> None:
     """A probe job, committed by a session of its own."""
     async with runtime.sessionmaker() as session:
-        await enqueue(session, PROBE, {"n": n, "runs": str(runs)}, now=runtime.clock.now(), delay=delay)
+        await enqueue(session, PROBE, {"n": n, "runs": str(runs)}, now=runtime.clock.now(), delay=delay,
+                      merchant_id=NO_MERCHANT)
         await commit_and_wake(session)
 
 
@@ -169,8 +170,8 @@ async def test_four_worker_processes_run_every_job_of_a_pile_exactly_once(runtim
 
     await until(all_listening, "four LISTEN connections", wait=START)
     async with runtime.sessionmaker() as session:
-        await enqueue_many(session, PROBE, [({"n": n, "runs": str(runs)}, f"probe:{n}", None) for n in range(PILE)],
-                           now=runtime.clock.now())
+        await enqueue_many(session, PROBE, [({"n": n, "runs": str(runs)}, f"probe:{n}", NO_MERCHANT)
+                                            for n in range(PILE)], now=runtime.clock.now())
         await commit_and_wake(session)
     await until(done(runtime, PILE), "every job done")
 
@@ -189,7 +190,7 @@ async def test_a_claim_skips_the_jobs_another_workers_open_claim_holds(runtime):
     another worker's claim returns at once with the other jobs, never the same ones."""
     now = runtime.clock.now()
     async with runtime.sessionmaker() as session:
-        await enqueue_many(session, PROBE, [({"n": n}, f"probe:{n}", None) for n in range(4)], now=now)
+        await enqueue_many(session, PROBE, [({"n": n}, f"probe:{n}", NO_MERCHANT) for n in range(4)], now=now)
         await session.commit()
     lease = timedelta(minutes=1)
     async with runtime.sessionmaker() as first, runtime.sessionmaker() as second:

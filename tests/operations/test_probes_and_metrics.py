@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from fissionmall.app import create_app
 from fissionmall.config import SettingsError, load_settings
-from fissionmall.core.outbox import enqueue
+from fissionmall.core.outbox import NO_MERCHANT, enqueue
 from fissionmall.core.runtime import Runtime
 from fissionmall.db.engine import make_engine, make_sessionmaker
 from fissionmall.migrate import head_revision
@@ -158,7 +158,7 @@ async def test_payments_refunds_and_rejected_notifications_are_counted(mall: Mal
 async def test_the_job_queue_is_read_from_the_database(runtime, clock):
     async with runtime.sessionmaker() as session:
         for kind in ("payments.refund", "payments.refund", "sandbox.deliver_notification"):
-            await enqueue(session, kind, {}, now=clock.now())
+            await enqueue(session, kind, {}, now=clock.now(), merchant_id=NO_MERCHANT)
         await session.commit()
     async with runtime.engine.begin() as connection:
         await connection.execute(text("UPDATE outbox_jobs SET status = 'dead' WHERE id IN "

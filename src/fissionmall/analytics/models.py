@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, tenant_key
 
 CAMPAIGN_ROW = 0
 """The share_id of a campaign's own row in `analytics_hourly` (the sum over its share links and what came through
@@ -25,11 +25,11 @@ class AnalyticsWatermark(Base):
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class CampaignHour(IdMixin, Base):
+class CampaignHour(TenantIdMixin, Base):
     """One campaign's (share_id 0) or one share link's counts in one hour (hours since the epoch, UTC)."""
 
     __tablename__ = "analytics_hourly"
-    __table_args__ = (UniqueConstraint("merchant_id", "campaign_id", "share_id", "hour"),)
+    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "campaign_id", "share_id", "hour"),)
 
     merchant_id: Mapped[int] = mapped_column(Id)
     campaign_id: Mapped[int] = mapped_column(Id)
@@ -52,11 +52,11 @@ class CampaignHour(IdMixin, Base):
     """Rewards, discounts and commissions given."""
 
 
-class CampaignPerson(IdMixin, Base):
+class CampaignPerson(TenantIdMixin, Base):
     """A customer's first share and first click in a campaign, by event id (the funnel's distinct people)."""
 
     __tablename__ = "analytics_people"
-    __table_args__ = (UniqueConstraint("merchant_id", "campaign_id", "customer_id"),)
+    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "campaign_id", "customer_id"),)
 
     merchant_id: Mapped[int] = mapped_column(Id)
     campaign_id: Mapped[int] = mapped_column(Id)
@@ -66,11 +66,11 @@ class CampaignPerson(IdMixin, Base):
     first_click_event: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class ShareClicker(IdMixin, Base):
+class ShareClicker(TenantIdMixin, Base):
     """A customer who opened a share link, once per link, with the event of the first time."""
 
     __tablename__ = "analytics_share_clickers"
-    __table_args__ = (UniqueConstraint("merchant_id", "share_id", "customer_id"),)
+    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "share_id", "customer_id"),)
 
     merchant_id: Mapped[int] = mapped_column(Id)
     campaign_id: Mapped[int] = mapped_column(Id)
@@ -79,12 +79,12 @@ class ShareClicker(IdMixin, Base):
     first_event: Mapped[int] = mapped_column(BigInteger)
 
 
-class CampaignOrder(IdMixin, Base):
+class CampaignOrder(TenantIdMixin, Base):
     """An order placed in a campaign (not through the buyer's own link): its pay, refund and first-purchase events
     are counted for this campaign and share."""
 
     __tablename__ = "analytics_orders"
-    __table_args__ = (UniqueConstraint("merchant_id", "order_id"),)
+    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "order_id"),)
 
     merchant_id: Mapped[int] = mapped_column(Id)
     order_id: Mapped[int] = mapped_column(Id)
@@ -94,12 +94,12 @@ class CampaignOrder(IdMixin, Base):
     discount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class CascadeEdge(IdMixin, Base):
+class CascadeEdge(TenantIdMixin, Base):
     """Who brought whom in a campaign (裂变树): the child's first act through the parent's share, its depth from the
     campaign's first sharers (depth 1 = brought by one of them), what it paid and whether it was a new customer."""
 
     __tablename__ = "analytics_edges"
-    __table_args__ = (UniqueConstraint("merchant_id", "campaign_id", "child_id"),
+    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "campaign_id", "child_id"),
                       Index("ix_analytics_edges_parent", "merchant_id", "campaign_id", "parent_id"),
                       Index("ix_analytics_edges_cycle", "merchant_id", "campaign_id", "cycle_seconds"),
                       Index("ix_analytics_edges_first_event", "first_event"))
@@ -120,11 +120,11 @@ class CascadeEdge(IdMixin, Base):
     is_new: Mapped[bool] = mapped_column(default=False)
 
 
-class CampaignDepth(IdMixin, Base):
+class CampaignDepth(TenantIdMixin, Base):
     """A campaign's cascade tree summed at one depth: what the campaign metrics read instead of the edges."""
 
     __tablename__ = "analytics_depths"
-    __table_args__ = (UniqueConstraint("merchant_id", "campaign_id", "depth"),)
+    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "campaign_id", "depth"),)
 
     merchant_id: Mapped[int] = mapped_column(Id)
     campaign_id: Mapped[int] = mapped_column(Id)
@@ -138,12 +138,12 @@ class CampaignDepth(IdMixin, Base):
     """Customers who shared in the campaign whose own edge is at this depth (0: brought by no one)."""
 
 
-class CycleBucket(IdMixin, Base):
+class CycleBucket(TenantIdMixin, Base):
     """How many edges of a campaign's tree have a cycle time (parent's first share → child's first act) in one
     bucket: a minute below 48 hours, an hour from there (`rules.cycle_bucket`); keyed by the bucket's first second."""
 
     __tablename__ = "analytics_cycles"
-    __table_args__ = (UniqueConstraint("merchant_id", "campaign_id", "start_seconds"),)
+    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "campaign_id", "start_seconds"),)
 
     merchant_id: Mapped[int] = mapped_column(Id)
     campaign_id: Mapped[int] = mapped_column(Id)

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class Campaign(IdMixin, Base):
+class Campaign(TenantIdMixin, Base):
     __tablename__ = "campaigns"
     __table_args__ = (
+        *tenant_key(referenced=True),
+        same_merchant("product_id", "products"),
         CheckConstraint("status IN ('draft', 'active', 'paused', 'ended')", name="status"),
         CheckConstraint("stock_cap IS NULL OR sold <= stock_cap", name="within_cap"),
         CheckConstraint("sold >= 0", name="sold_not_negative"),
@@ -25,7 +27,7 @@ class Campaign(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(10), default="draft")
     settings: Mapped[dict[str, Any]]
-    product_id: Mapped[int | None] = mapped_column(Id, ForeignKey("products.id"))
+    product_id: Mapped[int | None] = mapped_column(Id)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     stock_cap: Mapped[int | None]
@@ -34,16 +36,19 @@ class Campaign(IdMixin, Base):
     created_at: Mapped[datetime]
 
 
-class CampaignQuota(IdMixin, Base):
+class CampaignQuota(TenantIdMixin, Base):
     """How many of a campaign's per-customer allowance a customer has used; claimed under a guard."""
 
     __tablename__ = "campaign_quotas"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "customer_id"),
+        *tenant_key(),
+        same_merchant("campaign_id", "campaigns"),
+        same_merchant("customer_id", "customers"),
+        UniqueConstraint("campaign_id", "customer_id", "merchant_id"),
         CheckConstraint("used >= 0", name="used_not_negative"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    campaign_id: Mapped[int] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id)
     used: Mapped[int] = mapped_column(default=0)

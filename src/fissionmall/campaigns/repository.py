@@ -50,7 +50,8 @@ def taking_quota(prefix: str, insert: Any, after: Any) -> Any:
                     literal(1, type_=_QUOTAS.c.used.type)).where(true() if after is None else after)
     new = insert(_QUOTAS).from_select(["merchant_id", "campaign_id", "customer_id", "used"], values)
     return new.on_conflict_do_update(
-        index_elements=[_QUOTAS.c.campaign_id, _QUOTAS.c.customer_id], set_={"used": _QUOTAS.c.used + 1},
+        index_elements=[_QUOTAS.c.campaign_id, _QUOTAS.c.customer_id, _QUOTAS.c.merchant_id],
+        set_={"used": _QUOTAS.c.used + 1},
         where=_QUOTAS.c.used < bindparam(f"{prefix}limit")).returning(_QUOTAS.c.id)
 
 

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core import counters
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, tenant_key
 
 
-class PrizeSlot(IdMixin, Base):
+class PrizeSlot(TenantIdMixin, Base):
     __tablename__ = "prize_slots"
-    __table_args__ = (UniqueConstraint("owner_type", "owner_id", "seq"),
+    __table_args__ = (*tenant_key(), UniqueConstraint("owner_type", "owner_id", "seq", "merchant_id"),
                       CheckConstraint("amount_fen > 0", name="positive"))
 
     merchant_id: Mapped[int] = mapped_column(Id)

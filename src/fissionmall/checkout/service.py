@@ -6,7 +6,6 @@ levels, points, shop credit and attribution all meet here, then the order record
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -23,6 +22,7 @@ from fissionmall.checkout.schemas import CheckoutOut, CouponOffer, LineIn, Place
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput
 from fissionmall.core.events import record_event
+from fissionmall.core.payment_provider import provider_number
 from fissionmall.core.runtime import Runtime
 from fissionmall.coupons import service as coupons
 from fissionmall.customers import service as customers
@@ -39,10 +39,6 @@ from fissionmall.orders.schemas import AdjustmentOut, CampaignChoice, ItemOut, O
 from fissionmall.orders.states import OrderStatus
 from fissionmall.sharing import service as sharing
 from fissionmall.wallet import service as wallet
-
-
-def _order_no(now: datetime) -> str:
-    return f"{now:%y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
 
 
 async def _cart(session: AsyncSession, merchant_id: int,
@@ -122,7 +118,8 @@ async def place_order(session: AsyncSession, runtime: Runtime, shopper: Shopper,
     mechanic, part = await _campaign_part(session, runtime, shopper, body, lines)
     priced = await _price(session, now, merchant, customer.id, body, cart, part)
     values = dict(
-        merchant_id=merchant.id, store_id=body.store_id, customer_id=customer.id, order_no=_order_no(now),
+        merchant_id=merchant.id, store_id=body.store_id, customer_id=customer.id,
+        order_no=provider_number("", now, merchant.id),
         kind=part.kind if part else "normal", campaign_id=part.campaign_id if part else None,
         status=OrderStatus.PENDING_PAYMENT, items_fen=priced.items_fen, total_fen=priced.total_fen,
         deposit_fen=part.deposit_fen if part else None, paid_fen=0,

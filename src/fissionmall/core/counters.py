@@ -1,7 +1,7 @@
-"""Capped counters: one guarded statement takes `n` under a limit, per key and period.
+"""Capped counters: one guarded statement takes `n` under a limit, per merchant, key and period.
 
 One table serves every "at most so many" rule that is not a campaign's stock: helps per helper per day,
-velocity windows when no Redis is configured, and budgets in fen (per campaign, per day).
+velocity windows when no Redis is configured (per merchant, as in Redis), and budgets in fen (per campaign, per day).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, String, UniqueConstraint, bindparam, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, tenant_key
 from fissionmall.db.sql import Direct, table
 
 BUSINESS_OFFSET = timedelta(hours=8)
@@ -22,9 +22,10 @@ TOTAL = "all"
 """The period of a counter that never resets (a campaign's whole budget)."""
 
 
-class Counter(IdMixin, Base):
+class Counter(TenantIdMixin, Base):
     __tablename__ = "counters"
-    __table_args__ = (UniqueConstraint("key", "period"), CheckConstraint("used >= 0", name="used_not_negative"))
+    __table_args__ = (*tenant_key(), UniqueConstraint("key", "period", "merchant_id"),
+                      CheckConstraint("used >= 0", name="used_not_negative"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
     key: Mapped[str] = mapped_column(String(120))
@@ -47,7 +48,8 @@ def _taking(insert: Any) -> Any:
     new = insert(_COUNTERS).values(merchant_id=bindparam("merchant"), key=bindparam("name"),
                                    period=bindparam("when"), used=bindparam("n"))
     return new.on_conflict_do_update(
-        index_elements=[_COUNTERS.c.key, _COUNTERS.c.period], set_={"used": _COUNTERS.c.used + new.excluded.used},
+        index_elements=[_COUNTERS.c.key, _COUNTERS.c.period, _COUNTERS.c.merchant_id],
+        set_={"used": _COUNTERS.c.used + new.excluded.used},
         where=_COUNTERS.c.used + new.excluded.used <= bindparam("limit")).returning(_COUNTERS.c.used)
 
 

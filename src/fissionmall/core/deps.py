@@ -75,8 +75,8 @@ class Idempotent:
 
     async def __call__(self, action: Callable[[], Awaitable[T]], *, by: Shopper | StaffMember, body: Any,
                        status_code: int) -> T | JSONResponse:
-        return await run_idempotent(self.request, self.session, principal=by.principal, body=body,
-                                    now=self.clock.now(), status_code=status_code, action=action)
+        return await run_idempotent(self.request, self.session, principal=by.principal, merchant_id=by.merchant_id,
+                                    body=body, now=self.clock.now(), status_code=status_code, action=action)
 
 
 async def idempotency(request: Request, session: SessionDep, clock: ClockDep) -> Idempotent:

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core.outbox import enqueue
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, tenant_key
 from fissionmall.db.sql import Direct, table
 
 
-class Event(IdMixin, Base):
+class Event(TenantIdMixin, Base):
     __tablename__ = "events"
     __table_args__ = (
+        *tenant_key(),
         Index("ix_events_merchant_campaign_kind", "merchant_id", "campaign_id", "kind"),
         Index("ix_events_subject", "subject_type", "subject_id"),
     )

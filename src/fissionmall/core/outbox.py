@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String, Text, Update, and_, case, func, insert, or_, select, update
+from sqlalchemy import Index, String, Text, UniqueConstraint, Update, and_, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core.logging import get_logger
 from fissionmall.core.runtime import Runtime
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, tenant_key
 from fissionmall.db.sql import insert_ignoring_conflicts
 
 MAX_ATTEMPTS = 30
@@ -36,16 +36,20 @@ CHANNEL = "outbox_jobs"
 """The PostgreSQL notification channel of queued jobs."""
 QUEUED = "fissionmall.jobs_queued"
 """Marks a session whose transaction queued jobs (`session.info`): its commit wakes the workers."""
+NO_MERCHANT = 0
+"""The merchant_id of a job that works for no merchant."""
 
 
-class OutboxJob(IdMixin, Base):
+class OutboxJob(TenantIdMixin, Base):
     __tablename__ = "outbox_jobs"
-    __table_args__ = (Index("ix_outbox_jobs_due", "status", "run_at"),)
+    __table_args__ = (*tenant_key(), UniqueConstraint("dedupe_key", "merchant_id"),
+                      Index("ix_outbox_jobs_due", "status", "run_at"))
 
-    merchant_id: Mapped[int | None] = mapped_column(Id)
+    merchant_id: Mapped[int] = mapped_column(Id)
+    """The merchant the job works for; NO_MERCHANT for a job of none (the sandbox provider's deliveries)."""
     kind: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]]
-    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     run_at: Mapped[datetime]
@@ -77,7 +81,7 @@ async def enqueue(
     payload: dict[str, Any],
     *,
     now: datetime,
-    merchant_id: int | None = None,
+    merchant_id: int,
     dedupe_key: str | None = None,
     delay: timedelta = timedelta(0),
 ) -> None:
@@ -89,7 +93,7 @@ async def enqueue(
     session.info[QUEUED] = True
 
 
-async def enqueue_many(session: AsyncSession, kind: str, jobs: Sequence[tuple[dict[str, Any], str, int | None]], *,
+async def enqueue_many(session: AsyncSession, kind: str, jobs: Sequence[tuple[dict[str, Any], str, int]], *,
                        now: datetime) -> None:
     """A chunk's jobs in one statement: (payload, dedupe_key, merchant_id) each; a repeated key queues nothing."""
     if jobs:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 from fissionmall.core.money import Fen
+
+
+def provider_number(prefix: str, now: datetime, merchant_id: int) -> str:
+    """A number the provider keeps (an order's, which its trade numbers are made of; a payout's bill number): the
+    moment, ten random digits and the merchant's id. One provider account serves every merchant, so no two merchants'
+    numbers may coincide, while the database's keys hold them unique per merchant (as a schema sharded by merchant
+    must): closing each number with its merchant's id keeps two merchants' numbers apart whatever the random digits.
+    32 characters, the provider's limit, hold merchant ids below 10⁹."""
+    return f"{prefix}{now:%y%m%d%H%M%S}{secrets.randbelow(10**10):010d}{merchant_id}"
 
 
 @dataclass(frozen=True)

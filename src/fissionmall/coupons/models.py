@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class CouponTemplate(IdMixin, Base):
+class CouponTemplate(TenantIdMixin, Base):
     __tablename__ = "coupon_templates"
     __table_args__ = (
+        *tenant_key(referenced=True),
         CheckConstraint("stock IS NULL OR issued <= stock", name="within_stock"),
         CheckConstraint("status IN ('active', 'paused', 'ended')", name="status"),
     )
@@ -41,11 +42,14 @@ class CouponTemplate(IdMixin, Base):
     created_at: Mapped[datetime]
 
 
-class Coupon(IdMixin, Base):
+class Coupon(TenantIdMixin, Base):
     """A customer's coupon. Its face is copied from the template (a packet's coupon has its own amount)."""
 
     __tablename__ = "coupons"
     __table_args__ = (
+        *tenant_key(),
+        same_merchant("template_id", "coupon_templates"),
+        same_merchant("customer_id", "customers"),
         CheckConstraint("status IN ('available', 'locked', 'used', 'expired')", name="status"),
         Index("ix_coupons_customer_status", "customer_id", "status"),
         Index("ix_coupons_status_until", "status", "valid_until"),
@@ -53,8 +57,8 @@ class Coupon(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    template_id: Mapped[int] = mapped_column(Id, ForeignKey("coupon_templates.id"))
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    template_id: Mapped[int] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id)
     name: Mapped[str] = mapped_column(String(60))
     kind: Mapped[str] = mapped_column(String(20))
     amount_fen: Mapped[int] = mapped_column(default=0)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class DistributionConfig(IdMixin, Base):
+class DistributionConfig(TenantIdMixin, Base):
     __tablename__ = "distribution_configs"
+    __table_args__ = (*tenant_key(),)
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"), unique=True)
     enabled: Mapped[bool] = mapped_column(default=False)
@@ -34,26 +35,32 @@ class DistributionConfig(IdMixin, Base):
     updated_at: Mapped[datetime]
 
 
-class Distributor(IdMixin, Base):
+class Distributor(TenantIdMixin, Base):
     __tablename__ = "distributors"
-    __table_args__ = (CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    __table_args__ = (*tenant_key(), same_merchant("customer_id", "customers"),
+                      UniqueConstraint("customer_id", "merchant_id"),
+                      CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
                       Index("ix_distributors_merchant_id", "merchant_id", "id"),
                       Index("ix_distributors_merchant_status", "merchant_id", "status", "id"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(Id)
     status: Mapped[str] = mapped_column(String(10))
     grade: Mapped[int] = mapped_column(default=1)
     applied_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 
 
-class CommissionEntry(IdMixin, Base):
+class CommissionEntry(TenantIdMixin, Base):
     """Append-only. A commission is written frozen on payment, settles when its order completes (after the
     after-sale window: D6), and every refund writes its negative share, settled or frozen like what it reverses."""
 
     __tablename__ = "commission_entries"
     __table_args__ = (
+        *tenant_key(),
+        same_merchant("beneficiary_id", "customers"),
+        same_merchant("order_id", "orders"),
+        UniqueConstraint("entry_key", "merchant_id"),
         CheckConstraint("status IN ('frozen', 'settled')", name="status"),
         CheckConstraint("kind IN ('commission', 'reversal')", name="kind"),
         Index("ix_commission_entries_beneficiary", "beneficiary_id", "status"),
@@ -63,8 +70,8 @@ class CommissionEntry(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    beneficiary_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
-    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"))
+    beneficiary_id: Mapped[int] = mapped_column(Id)
+    order_id: Mapped[int] = mapped_column(Id)
     buyer_id: Mapped[int] = mapped_column(Id)
     level: Mapped[int]
     """1 or 2 in the referral chain; 0 for a group leader's commission on the members of their group."""
@@ -73,20 +80,22 @@ class CommissionEntry(IdMixin, Base):
     rate_bp: Mapped[int]
     base_fen: Mapped[int]
     status: Mapped[str] = mapped_column(String(10))
-    entry_key: Mapped[str] = mapped_column(String(80), unique=True)
+    entry_key: Mapped[str] = mapped_column(String(80))
     """Makes each write happen once however often its job runs."""
     created_at: Mapped[datetime]
     settled_at: Mapped[datetime | None]
 
 
-class Payee(IdMixin, Base):
+class Payee(TenantIdMixin, Base):
     """Whom commission is paid out to, with the identity checked before any withdrawal (COMPLIANCE F6). Every
     withdrawal request locks this row, so two requests never spend the same balance."""
 
     __tablename__ = "payees"
+    __table_args__ = (*tenant_key(), same_merchant("customer_id", "customers"),
+                      UniqueConstraint("customer_id", "merchant_id"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(Id)
     real_name: Mapped[str] = mapped_column(String(40))
     id_number_hash: Mapped[str] = mapped_column(String(64))
     """HMAC of the resident ID number: the number itself is never stored."""
@@ -94,13 +103,16 @@ class Payee(IdMixin, Base):
     checked_at: Mapped[datetime]
 
 
-class Withdrawal(IdMixin, Base):
+class Withdrawal(TenantIdMixin, Base):
     """Settled commission taken out: requested → approved → paid, or rejected (by staff, or by a failed transfer),
     which makes the money withdrawable again. What is withdrawable is the settled ledger less every withdrawal not
     rejected."""
 
     __tablename__ = "withdrawals"
     __table_args__ = (
+        *tenant_key(),
+        same_merchant("customer_id", "customers"),
+        UniqueConstraint("withdrawal_no", "merchant_id"),
         CheckConstraint("status IN ('requested', 'approved', 'paid', 'rejected')", name="status"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         Index("ix_withdrawals_customer_status", "customer_id", "status"),
@@ -108,8 +120,8 @@ class Withdrawal(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
-    withdrawal_no: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(Id)
+    withdrawal_no: Mapped[str] = mapped_column(String(32))
     """The transfer's out_bill_no: the provider pays one bill once, however often the payout is retried."""
     amount_fen: Mapped[int]
     status: Mapped[str] = mapped_column(String(10))

@@ -197,12 +197,13 @@ async def move_withdrawal(session: AsyncSession, withdrawal_id: int, source: Wit
                                  where=[Withdrawal.status == source], values=values))
 
 
-async def note_transfer(session: AsyncSession, withdrawal_id: int, **values: Any) -> bool:
-    """The provider's word on a transfer still waiting; False when the withdrawal has been settled meanwhile."""
+async def note_transfer(session: AsyncSession, withdrawal_id: int, **values: Any) -> int | None:
+    """The provider's word on a transfer still waiting: the withdrawal's merchant, or None when the withdrawal has been
+    settled meanwhile."""
     result = await session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal_id,
                                                             Withdrawal.status == WithdrawalStatus.APPROVED)
-                                   .values(**values))
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+                                   .values(**values).returning(Withdrawal.merchant_id))
+    return result.scalar()
 
 
 async def withdrawals(session: AsyncSession, merchant_id: int, *, customer_id: int | None = None,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +21,13 @@ from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict, InvalidInput, NotFound
 from fissionmall.core.events import record_event
 from fissionmall.core.outbox import enqueue
-from fissionmall.core.payment_provider import PaymentProvider, PaymentProviderError, TransferRequest, TransferResult
+from fissionmall.core.payment_provider import (
+    PaymentProvider,
+    PaymentProviderError,
+    TransferRequest,
+    TransferResult,
+    provider_number,
+)
 from fissionmall.customers import service as customers
 from fissionmall.distribution import repository, rules
 from fissionmall.distribution.models import Withdrawal
@@ -33,10 +38,6 @@ PAYOUT_JOB = "distribution.payout"
 PENDING_RECHECK = timedelta(minutes=10)
 REFUSALS = frozenset({"PARAM_ERROR", "INVALID_REQUEST", "NO_AUTH"})
 """Provider answers that no retry can change: the withdrawal is rejected and its money withdrawable again."""
-
-
-def _withdrawal_no(clock: Clock) -> str:
-    return f"W{clock.now():%y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
 
 
 async def register_identity(session: AsyncSession, now: datetime, secret_key: str, shopper: Shopper,
@@ -69,21 +70,22 @@ async def request(session: AsyncSession, clock: Clock, shopper: Shopper, body: W
     now = clock.now()
     withdrawal_id = await repository.add_withdrawal(
         session, merchant_id=shopper.merchant_id, customer_id=shopper.customer_id,
-        withdrawal_no=_withdrawal_no(clock), amount_fen=body.amount_fen, status=WithdrawalStatus.REQUESTED,
-        requested_at=now)
+        withdrawal_no=provider_number("W", now, shopper.merchant_id), amount_fen=body.amount_fen,
+        status=WithdrawalStatus.REQUESTED, requested_at=now)
     await record_event(session, merchant_id=shopper.merchant_id, kind="withdrawal", at=now,
                        actor_id=shopper.customer_id, subject=("withdrawal", withdrawal_id),
                        data={"amount_fen": body.amount_fen})
     if not config.withdraw_review:
-        await _approve(session, clock.now(), withdrawal_id, None)
+        await _approve(session, clock.now(), shopper.merchant_id, withdrawal_id, None)
     return await _out(session, withdrawal_id)
 
 
-async def _approve(session: AsyncSession, now: datetime, withdrawal_id: int, staff_id: int | None) -> bool:
+async def _approve(session: AsyncSession, now: datetime, merchant_id: int, withdrawal_id: int,
+                   staff_id: int | None) -> bool:
     if not await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.REQUESTED,
                                             WithdrawalStatus.APPROVED, decided_at=now, decided_by=staff_id):
         return False
-    await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now,
+    await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now, merchant_id=merchant_id,
                   dedupe_key=f"{PAYOUT_JOB}:{withdrawal_id}")
     return True
 
@@ -94,7 +96,7 @@ async def decide(session: AsyncSession, now: datetime, staff: StaffMember, withd
     if found is None:
         raise NotFound("withdrawal_not_found", f"no withdrawal {withdrawal_id}")
     if approve:
-        done = await _approve(session, now, withdrawal_id, staff.staff_id)
+        done = await _approve(session, now, staff.merchant_id, withdrawal_id, staff.staff_id)
     else:
         done = await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.REQUESTED,
                                                 WithdrawalStatus.REJECTED,
@@ -139,11 +141,11 @@ async def record_transfer(session: AsyncSession, now: datetime, withdrawal_id: i
         await repository.move_withdrawal(session, withdrawal_id, WithdrawalStatus.APPROVED, WithdrawalStatus.REJECTED,
                                          provider=provider, bill_no=result.bill_no,
                                          reason=f"transfer failed: {result.reason}"[:200])
-    elif await repository.note_transfer(session, withdrawal_id, provider=provider, bill_no=result.bill_no,
-                                        package_info=result.package_info):
+    elif (merchant_id := await repository.note_transfer(session, withdrawal_id, provider=provider,
+                                                        bill_no=result.bill_no, package_info=result.package_info)):
         slot = int(now.timestamp() // PENDING_RECHECK.total_seconds())  # a job run twice still asks once
         await enqueue(session, PAYOUT_JOB, {"withdrawal_id": withdrawal_id}, now=now, delay=PENDING_RECHECK,
-                      dedupe_key=f"{PAYOUT_JOB}:{withdrawal_id}:{slot}")
+                      merchant_id=merchant_id, dedupe_key=f"{PAYOUT_JOB}:{withdrawal_id}:{slot}")
 
 
 async def _out(session: AsyncSession, withdrawal_id: int) -> WithdrawalOut:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, IdMixin, TenantIdMixin, same_merchant, tenant_key
 
 
 class Merchant(IdMixin, Base):
@@ -43,10 +43,11 @@ class Merchant(IdMixin, Base):
     created_at: Mapped[datetime]
 
 
-class Store(IdMixin, Base):
+class Store(TenantIdMixin, Base):
     """A branch (门店): orders and in-store verifications are attributed to one."""
 
     __tablename__ = "stores"
+    __table_args__ = (*tenant_key(referenced=True),)
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -54,9 +55,10 @@ class Store(IdMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class Staff(IdMixin, Base):
+class Staff(TenantIdMixin, Base):
     __tablename__ = "staff"
     __table_args__ = (
+        *tenant_key(referenced=True),
         UniqueConstraint("merchant_id", "username"),
         CheckConstraint("role IN ('owner', 'operator', 'finance', 'support')", name="role"),
     )
@@ -70,12 +72,14 @@ class Staff(IdMixin, Base):
     """Every token carries the version it was issued under; raising it ends all of this member's sessions."""
 
 
-class AuditEntry(IdMixin, Base):
+class AuditEntry(TenantIdMixin, Base):
     """Who did what to the merchant's account, from where, and when (操作日志): sign-ins, failed ones included, and
     every successful staff write (`core/audit.py`). Append-only; read newest first, by staff member or action."""
 
     __tablename__ = "audit_log"
     __table_args__ = (
+        *tenant_key(),
+        same_merchant("staff_id", "staff"),
         Index("ix_audit_log_merchant_time", "merchant_id", "occurred_at"),
         Index("ix_audit_log_merchant_id", "merchant_id", "id"),
         Index("ix_audit_log_merchant_staff", "merchant_id", "staff_id", "id"),
@@ -83,7 +87,7 @@ class AuditEntry(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
-    staff_id: Mapped[int | None] = mapped_column(Id, ForeignKey("staff.id"))
+    staff_id: Mapped[int | None] = mapped_column(Id)
     """Who acted (or, for a failed sign-in, whose account was tried); None when nobody is known."""
     action: Mapped[str] = mapped_column(String(120))
     """`staff.login`, … or the route of a staff write, e.g. `POST /admin/orders/{order_id}/ship`."""
@@ -95,11 +99,11 @@ class AuditEntry(IdMixin, Base):
     occurred_at: Mapped[datetime]
 
 
-class LoginFailure(IdMixin, Base):
+class LoginFailure(TenantIdMixin, Base):
     """Recent failed sign-ins per account or per source address, for the back-off (used when no Redis is set)."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "key"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
     """The merchant the sign-ins named, 0 when there is no such merchant."""

@@ -8,15 +8,19 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 LINE_TITLE_LENGTH = 220
 """An order line keeps "product title · SKU name", cut to this length (the two may be longer together)."""
 
 
-class Order(IdMixin, Base):
+class Order(TenantIdMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (
+        *tenant_key(referenced=True),
+        same_merchant("store_id", "stores"),
+        same_merchant("customer_id", "customers"),
+        UniqueConstraint("order_no", "merchant_id"),
         CheckConstraint("total_fen >= 0", name="total_not_negative"),
         CheckConstraint("deposit_fen IS NULL OR (deposit_fen > 0 AND deposit_fen < total_fen)", name="deposit_part"),
         CheckConstraint("refunded_fen <= paid_fen AND refund_reserved_fen <= paid_fen", name="refund_cap"),
@@ -30,9 +34,9 @@ class Order(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"))
-    store_id: Mapped[int | None] = mapped_column(Id, ForeignKey("stores.id"))
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
-    order_no: Mapped[str] = mapped_column(String(32), unique=True)
+    store_id: Mapped[int | None] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id)
+    order_no: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(20), default="normal")
     """normal orders ship once paid; campaign orders (e.g. a group) wait for their campaign."""
     campaign_id: Mapped[int | None] = mapped_column(Id, index=True)
@@ -65,28 +69,30 @@ class Order(IdMixin, Base):
     """Set when the shopper first asks to pay: from then on the price is fixed."""
 
 
-class OrderItem(IdMixin, Base):
+class OrderItem(TenantIdMixin, Base):
     """A snapshot of what was bought, at the price of the moment."""
 
     __tablename__ = "order_items"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (*tenant_key(), same_merchant("order_id", "orders"), same_merchant("sku_id", "skus"),
+                      CheckConstraint("quantity > 0", name="quantity_positive"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int] = mapped_column(Id, index=True)
     product_id: Mapped[int] = mapped_column(Id)
-    sku_id: Mapped[int] = mapped_column(Id, ForeignKey("skus.id"))
+    sku_id: Mapped[int] = mapped_column(Id)
     title: Mapped[str] = mapped_column(String(LINE_TITLE_LENGTH))
     unit_price_fen: Mapped[int]
     quantity: Mapped[int]
 
 
-class OrderAdjustment(IdMixin, Base):
+class OrderAdjustment(TenantIdMixin, Base):
     """One line of the price explanation: a discount (negative) or a charge (positive)."""
 
     __tablename__ = "order_adjustments"
+    __table_args__ = (*tenant_key(), same_merchant("order_id", "orders"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int] = mapped_column(Id, index=True)
     kind: Mapped[str] = mapped_column(String(30))
     name: Mapped[str] = mapped_column(String(100))
     amount_fen: Mapped[int]
@@ -97,24 +103,28 @@ class OrderAdjustment(IdMixin, Base):
     later change, split the same way when read."""
 
 
-class Refund(IdMixin, Base):
+class Refund(TenantIdMixin, Base):
     __tablename__ = "refunds"
     __table_args__ = (
-        UniqueConstraint("order_id", "seq"),
+        *tenant_key(),
+        same_merchant("order_id", "orders"),
+        same_merchant("sku_id", "skus"),
+        UniqueConstraint("refund_no", "merchant_id"),
+        UniqueConstraint("order_id", "seq", "merchant_id"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("status IN ('requested', 'processing', 'succeeded', 'rejected')", name="status"),
         Index("ix_refunds_merchant_succeeded", "merchant_id", "succeeded_at"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int] = mapped_column(Id, index=True)
     seq: Mapped[int]
-    refund_no: Mapped[str] = mapped_column(String(40), unique=True)
+    refund_no: Mapped[str] = mapped_column(String(40))
     """Deterministic (order number + sequence), reused on every retry so a refund happens once."""
     out_trade_no: Mapped[str] = mapped_column(String(32))
     """The payment the money goes back through: an order paid in two parts is refunded per part."""
     amount_fen: Mapped[int]
-    sku_id: Mapped[int | None] = mapped_column(Id, ForeignKey("skus.id"))
+    sku_id: Mapped[int | None] = mapped_column(Id)
     """The order line refunded (an order has one line per SKU); None for a refund of the order."""
     line_shares: Mapped[list[Any] | None]
     """Its part of each of the order's lines, in line order: all on its line, or a refund of the order spread by

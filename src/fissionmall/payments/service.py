@@ -98,23 +98,26 @@ async def receive_notification(session: AsyncSession, runtime: Runtime, provider
 
 
 async def apply_notice(session: AsyncSession, runtime: Runtime, provider: str, notice: ProviderNotice) -> str:
-    """Apply a verified notification once: the inbox's unique key absorbs every repeat."""
+    """Apply a verified notification once: the inbox's unique key absorbs every repeat. The inbox row is one merchant's,
+    the merchant of the payment or refund whose number the notification carries (one statement finds and records)."""
     now = runtime.clock.now()
-    reference = notice.out_refund_no or notice.out_trade_no
     if not notice.succeeded:
         return "ignored"
-    if not await repository.record_notification(session, provider, notice.event_id, notice.kind, reference, now):
-        return "duplicate"
     if notice.kind == "refund":
         if notice.out_refund_no is None:
             raise InvalidInput("invalid_notification", "refund notification without out_refund_no")
-        if await refunds.refund_succeeded(session, notice.out_refund_no, notice.amount_fen, now):
+        first = await repository.record_notification(session, provider, notice.event_id, notice.kind,
+                                                     notice.out_refund_no, now)
+        if first is not None and await refunds.refund_succeeded(session, notice.out_refund_no, notice.amount_fen,
+                                                                now):
             return "applied"
         if not await refunds.refund_known(session, notice.out_refund_no):
             raise InvalidInput("refund_mismatch", "no refund with this number")
         return "duplicate"
-    settled = await repository.settle_payment(session, notice.out_trade_no, notice.amount_fen,
-                                              notice.transaction_id, now)
+    merchant_id = await repository.record_notification(session, provider, notice.event_id, notice.kind,
+                                                       notice.out_trade_no, now)
+    settled = None if merchant_id is None else await repository.settle_payment(
+        session, merchant_id, notice.out_trade_no, notice.amount_fen, notice.transaction_id, now)
     if settled is None:
         payment = await repository.payment_by_trade_no(session, notice.out_trade_no)
         if payment is None or payment.amount_fen != notice.amount_fen:

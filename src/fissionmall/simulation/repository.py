@@ -24,7 +24,7 @@ async def store(session: AsyncSession, merchant_id: int, campaign_id: int, made_
     values = dict(made_at=made_at, made_by=made_by, inputs=inputs, answer=answer)
     statement = dialect_insert(session, CampaignForecast).values(merchant_id=merchant_id, campaign_id=campaign_id,
                                                                 **values)
-    await session.execute(statement.on_conflict_do_update(index_elements=["campaign_id"], set_=values))
+    await session.execute(statement.on_conflict_do_update(index_elements=["campaign_id", "merchant_id"], set_=values))
     row = await forecast(session, merchant_id, campaign_id)
     assert row is not None  # just written, in this transaction
     await session.refresh(row)

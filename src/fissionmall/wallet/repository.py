@@ -16,7 +16,7 @@ _WALLETS = table(Wallet)
 def _crediting(insert: Any) -> Any:
     new = insert(_WALLETS).values(merchant_id=bindparam("merchant"), customer_id=bindparam("customer"),
                                   balance_fen=bindparam("amount"))
-    return new.on_conflict_do_update(index_elements=[_WALLETS.c.customer_id],
+    return new.on_conflict_do_update(index_elements=[_WALLETS.c.customer_id, _WALLETS.c.merchant_id],
                                      set_={"balance_fen": _WALLETS.c.balance_fen + new.excluded.balance_fen})
 
 

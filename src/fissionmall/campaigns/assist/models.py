@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class AssistPacket(IdMixin, Base):
+class AssistPacket(TenantIdMixin, Base):
     __tablename__ = "assist_packets"
     __table_args__ = (
+        *tenant_key(),
+        same_merchant("campaign_id", "campaigns"),
+        same_merchant("customer_id", "customers"),
         CheckConstraint("status IN ('open', 'opened', 'expired')", name="status"),
         CheckConstraint("helps_done >= 0 AND helps_done <= helpers_needed", name="helps_in_range"),
         Index("ix_assist_packets_status_expires", "status", "expires_at"),
@@ -21,8 +24,8 @@ class AssistPacket(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    campaign_id: Mapped[int] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id)
     helpers_needed: Mapped[int]
     helps_done: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(10), default="open")

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin, JsonDoc
+from fissionmall.db.base import Base, Id, JsonDoc, TenantIdMixin, same_merchant, tenant_key
 
 
-class Bargain(IdMixin, Base):
+class Bargain(TenantIdMixin, Base):
     __tablename__ = "bargains"
     __table_args__ = (
+        *tenant_key(),
+        same_merchant("campaign_id", "campaigns"),
+        same_merchant("customer_id", "customers"),
+        same_merchant("sku_id", "skus"),
         CheckConstraint("status IN ('ongoing', 'reached_floor', 'purchased', 'expired')", name="status"),
         CheckConstraint("price_fen >= floor_price_fen AND price_fen <= start_price_fen", name="price_in_range"),
         CheckConstraint("helps_done >= 0 AND helps_done <= helps_needed", name="helps_in_range"),
@@ -23,9 +27,9 @@ class Bargain(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
-    sku_id: Mapped[int] = mapped_column(Id, ForeignKey("skus.id"))
+    campaign_id: Mapped[int] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id)
+    sku_id: Mapped[int] = mapped_column(Id)
     start_price_fen: Mapped[int]
     floor_price_fen: Mapped[int]
     self_cut_fen: Mapped[int]

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class Voucher(IdMixin, Base):
+class Voucher(TenantIdMixin, Base):
     __tablename__ = "vouchers"
     __table_args__ = (
+        *tenant_key(),
+        same_merchant("campaign_id", "campaigns"),
+        same_merchant("order_id", "orders"),
+        same_merchant("buyer_id", "customers"),
+        same_merchant("holder_id", "customers"),
+        UniqueConstraint("code", "merchant_id"),
         CheckConstraint("status IN ('active', 'sent', 'locked', 'redeemed', 'expired', 'refunded')", name="status"),
         Index("ix_vouchers_holder", "holder_id", "status"),
         Index("ix_vouchers_status_claim", "status", "claim_deadline"),
@@ -24,16 +30,16 @@ class Voucher(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
-    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"))
+    campaign_id: Mapped[int] = mapped_column(Id)
+    order_id: Mapped[int] = mapped_column(Id)
     """The order that bought it (and is refunded for it if it expires unused)."""
-    buyer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
-    holder_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    buyer_id: Mapped[int] = mapped_column(Id)
+    holder_id: Mapped[int] = mapped_column(Id)
     name: Mapped[str] = mapped_column(String(100))
     product_id: Mapped[int] = mapped_column(Id)
     value_fen: Mapped[int]
     price_fen: Mapped[int]
-    code: Mapped[str] = mapped_column(String(16), unique=True)
+    code: Mapped[str] = mapped_column(String(16))
     """The verification code staff scan or type in a store."""
     status: Mapped[str] = mapped_column(String(10), default="active")
     claim_token_hash: Mapped[str | None] = mapped_column(String(64))

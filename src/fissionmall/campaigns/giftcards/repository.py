@@ -92,10 +92,12 @@ async def return_unclaimed(session: AsyncSession, now: datetime, limit: int) -> 
     return len(ids)
 
 
-async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[int]:
-    """Vouchers past their validity, unredeemed: marked expired; the orders to refund them through."""
-    due = select(Voucher.id, Voucher.order_id).where(Voucher.status.in_(sorted(USABLE)), Voucher.valid_until <= now)
-    order_of = {voucher_id: order_id for voucher_id, order_id in (await session.execute(due.limit(limit))).all()}
+async def expire_due(session: AsyncSession, now: datetime, limit: int) -> list[tuple[int, int]]:
+    """Vouchers past their validity, unredeemed: marked expired; the orders to refund them through (merchant, order)."""
+    due = (select(Voucher.id, Voucher.merchant_id, Voucher.order_id)
+           .where(Voucher.status.in_(sorted(USABLE)), Voucher.valid_until <= now))
+    order_of = {voucher_id: (merchant_id, order_id)
+                for voucher_id, merchant_id, order_id in (await session.execute(due.limit(limit))).all()}
     expired = await transition(session, VOUCHER_STATES, _VOUCHERS, list(order_of), VoucherStatus.EXPIRED,
                                values={"claim_token_hash": None})
     return sorted({order_of[voucher_id] for voucher_id in expired})

@@ -258,11 +258,11 @@ async def return_unclaimed(session: AsyncSession, now: datetime) -> int:
 async def expire(session: AsyncSession, clock: Clock) -> int:
     """Vouchers past their validity: expired, and a refund to the buyer queued per order."""
     now = clock.now()
-    order_ids = await repository.expire_due(session, now, CHUNK)
-    for order_id in order_ids:
-        await enqueue(session, REFUND_JOB, {"order_id": order_id}, now=now,
+    orders = await repository.expire_due(session, now, CHUNK)
+    for merchant_id, order_id in orders:
+        await enqueue(session, REFUND_JOB, {"order_id": order_id}, now=now, merchant_id=merchant_id,
                       dedupe_key=f"{REFUND_JOB}:{order_id}:{now:%Y%m%d%H%M%S}")
-    return len(order_ids)
+    return len(orders)
 
 
 async def refund_expired(session: AsyncSession, clock: Clock, order_id: int) -> None:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, Index, PrimaryKeyConstraint, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class BuyingGroup(IdMixin, Base):
+class BuyingGroup(TenantIdMixin, Base):
     """A group is open from its leader's payment until it fills (succeeded) or its time runs out."""
 
     __tablename__ = "buying_groups"
     __table_args__ = (
+        *tenant_key(referenced=True),
+        same_merchant("campaign_id", "campaigns"),
+        same_merchant("leader_id", "customers"),
         CheckConstraint("paid_count >= 0 AND paid_count <= size", name="seats"),
         CheckConstraint("status IN ('open', 'succeeded', 'failed')", name="status"),
         Index("ix_buying_groups_status_expires", "status", "expires_at"),
@@ -22,8 +25,8 @@ class BuyingGroup(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
-    leader_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    campaign_id: Mapped[int] = mapped_column(Id)
+    leader_id: Mapped[int] = mapped_column(Id)
     size: Mapped[int]
     paid_count: Mapped[int]
     """Paid members. Raised only by `UPDATE … WHERE paid_count < size`: the statement that fills the last
@@ -39,16 +42,22 @@ class GroupOrder(Base):
 
     __tablename__ = "group_orders"
     __table_args__ = (
-        Index("uq_group_orders_one_active_per_customer", "group_id", "customer_id", unique=True,
+        PrimaryKeyConstraint("order_id", "merchant_id"),
+        same_merchant("order_id", "orders"),
+        same_merchant("campaign_id", "campaigns"),
+        same_merchant("group_id", "buying_groups"),
+        Index("uq_group_orders_one_active_per_customer", "group_id", "customer_id", "merchant_id", unique=True,
               sqlite_where=text("active AND group_id IS NOT NULL"),
               postgresql_where=text("active AND group_id IS NOT NULL")),
         Index("ix_group_orders_group_seat", "group_id", "seat_no"),
     )
 
-    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"), primary_key=True)
+    __mapper_args__ = {"primary_key": ["order_id"]}
+
+    order_id: Mapped[int] = mapped_column(Id)
     merchant_id: Mapped[int] = mapped_column(Id)
-    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
-    group_id: Mapped[int | None] = mapped_column(Id, ForeignKey("buying_groups.id"))
+    campaign_id: Mapped[int] = mapped_column(Id)
+    group_id: Mapped[int | None] = mapped_column(Id)
     """The group joined; for a leader, the group their payment opened (None until then)."""
     customer_id: Mapped[int] = mapped_column(Id)
     is_leader: Mapped[bool]

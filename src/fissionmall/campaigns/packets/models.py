@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class CouponPacket(IdMixin, Base):
+class CouponPacket(TenantIdMixin, Base):
     __tablename__ = "coupon_packets"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "order_id"),
+        *tenant_key(),
+        same_merchant("campaign_id", "campaigns"),
+        same_merchant("order_id", "orders"),
+        same_merchant("owner_id", "customers"),
+        UniqueConstraint("campaign_id", "order_id", "merchant_id"),
         CheckConstraint("status IN ('open', 'finished', 'expired')", name="status"),
         CheckConstraint("friends_claimed >= 0", name="friends_not_negative"),
         Index("ix_coupon_packets_status_expires", "status", "expires_at"),
@@ -22,10 +26,10 @@ class CouponPacket(IdMixin, Base):
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    campaign_id: Mapped[int] = mapped_column(Id, ForeignKey("campaigns.id"))
+    campaign_id: Mapped[int] = mapped_column(Id)
     kind: Mapped[str] = mapped_column(String(20))
-    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id"))
-    owner_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    order_id: Mapped[int] = mapped_column(Id)
+    owner_id: Mapped[int] = mapped_column(Id)
     slots: Mapped[int]
     friends_claimed: Mapped[int] = mapped_column(default=0)
     """Claims by others than the owner: what the sharer's reward counts."""

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class DividendPlan(IdMixin, Base):
+class DividendPlan(TenantIdMixin, Base):
     __tablename__ = "dividend_plans"
+    __table_args__ = (*tenant_key(),)
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"), unique=True)
     enabled: Mapped[bool] = mapped_column(default=False)
@@ -26,11 +27,11 @@ class DividendPlan(IdMixin, Base):
     updated_at: Mapped[datetime]
 
 
-class DividendRun(IdMixin, Base):
+class DividendRun(TenantIdMixin, Base):
     """One month's pool, computed once (unique per merchant and month) and credited in chunks."""
 
     __tablename__ = "dividend_runs"
-    __table_args__ = (UniqueConstraint("merchant_id", "month"),
+    __table_args__ = (*tenant_key(referenced=True), UniqueConstraint("merchant_id", "month"),
                       CheckConstraint("status IN ('computed', 'credited')", name="status"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
@@ -47,13 +48,14 @@ class DividendRun(IdMixin, Base):
     finished_at: Mapped[datetime | None]
 
 
-class DividendShare(IdMixin, Base):
+class DividendShare(TenantIdMixin, Base):
     __tablename__ = "dividend_shares"
-    __table_args__ = (UniqueConstraint("run_id", "customer_id"), Index("ix_dividend_shares_run_customer_amount",
-                                                                      "run_id", "customer_id", "amount_fen"))
+    __table_args__ = (*tenant_key(), same_merchant("run_id", "dividend_runs"),
+                      UniqueConstraint("run_id", "customer_id", "merchant_id"),
+                      Index("ix_dividend_shares_run_customer_amount", "run_id", "customer_id", "amount_fen"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    run_id: Mapped[int] = mapped_column(Id, ForeignKey("dividend_runs.id"))
+    run_id: Mapped[int] = mapped_column(Id)
     customer_id: Mapped[int] = mapped_column(Id)
     spend_fen: Mapped[int]
     points: Mapped[int]

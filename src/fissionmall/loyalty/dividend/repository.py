@@ -147,7 +147,8 @@ async def credit_chunk(session: AsyncSession, run: DividendRun, size: int, now: 
         {**chunk, "now": now})
     await session.execute(text(
         f"INSERT INTO wallets (merchant_id, customer_id, balance_fen) SELECT merchant_id, customer_id, amount_fen "
-        f"{rows} ON CONFLICT (customer_id) DO UPDATE SET balance_fen = wallets.balance_fen + excluded.balance_fen"),
+        f"{rows} ON CONFLICT (customer_id, merchant_id) DO UPDATE SET "
+        "balance_fen = wallets.balance_fen + excluded.balance_fen"),
         chunk)
     span = "FROM dividend_shares WHERE run_id = :run_id AND customer_id > :after AND customer_id <= :upto"
     counted = (await session.execute(text(f"SELECT COUNT(*) {span}"), chunk)).scalar_one()

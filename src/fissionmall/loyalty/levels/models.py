@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class LevelPlan(IdMixin, Base):
+class LevelPlan(TenantIdMixin, Base):
     """Membership levels (会员等级): what spending earns a level, and what the level gives."""
 
     __tablename__ = "level_plans"
+    __table_args__ = (*tenant_key(),)
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"), unique=True)
     basis: Mapped[str] = mapped_column(String(12))
@@ -24,11 +25,13 @@ class LevelPlan(IdMixin, Base):
     updated_at: Mapped[datetime]
 
 
-class MemberLevel(IdMixin, Base):
+class MemberLevel(TenantIdMixin, Base):
     __tablename__ = "member_levels"
+    __table_args__ = (*tenant_key(), same_merchant("customer_id", "customers"),
+                      UniqueConstraint("customer_id", "merchant_id"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(Id)
     level: Mapped[int]
     spend_fen: Mapped[int] = mapped_column(BigInteger)
     evaluated_at: Mapped[datetime]

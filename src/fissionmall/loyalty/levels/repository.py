@@ -45,7 +45,7 @@ SELECT CAST(:merchant_id AS BIGINT), customer_id, {level}, spend_fen, :now FROM 
   SELECT customer_id, CAST(SUM(paid_fen - refunded_fen) AS BIGINT) AS spend_fen FROM orders
   WHERE merchant_id = :merchant_id AND paid_fen > 0 {window} GROUP BY customer_id
 ) AS spend WHERE true
-ON CONFLICT (customer_id) DO UPDATE SET level = excluded.level, spend_fen = excluded.spend_fen,
+ON CONFLICT (customer_id, merchant_id) DO UPDATE SET level = excluded.level, spend_fen = excluded.spend_fen,
   evaluated_at = excluded.evaluated_at"""), "now", *(("start", "end") if start else ()))
     result = await session.execute(statement, params)
     floor = max((number for spend, number in thresholds if spend == 0), default=0)

@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.db.base import Base, Id, IdMixin
+from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
 
 
-class PointsConfig(IdMixin, Base):
+class PointsConfig(TenantIdMixin, Base):
     """How a merchant's points are earned and spent."""
 
     __tablename__ = "points_configs"
+    __table_args__ = (*tenant_key(),)
 
     merchant_id: Mapped[int] = mapped_column(Id, ForeignKey("merchants.id"), unique=True)
     earn_per_yuan: Mapped[int]
@@ -32,19 +33,22 @@ class PointsConfig(IdMixin, Base):
     updated_at: Mapped[datetime]
 
 
-class PointsEntry(IdMixin, Base):
+class PointsEntry(TenantIdMixin, Base):
     """Append-only. An earning is a bucket with its own expiry; spending and expiry draw the oldest first."""
 
     __tablename__ = "points_entries"
     __table_args__ = (
-        UniqueConstraint("customer_id", "kind", "source_type", "source_id"),
+        *tenant_key(),
+        same_merchant("customer_id", "customers"),
+        UniqueConstraint("customer_id", "kind", "source_type", "source_id", "merchant_id",
+                         name="uq_points_entries_source"),
         CheckConstraint("remaining >= 0", name="remaining_not_negative"),
         Index("ix_points_entries_buckets", "customer_id", "expires_at"),
         Index("ix_points_entries_expiry", "expires_at", "remaining"),
     )
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    customer_id: Mapped[int] = mapped_column(Id)
     points: Mapped[int]
     """Positive: earned; negative: spent or expired."""
     remaining: Mapped[int] = mapped_column(default=0)
@@ -56,12 +60,14 @@ class PointsEntry(IdMixin, Base):
     created_at: Mapped[datetime]
 
 
-class PointsBalance(IdMixin, Base):
+class PointsBalance(TenantIdMixin, Base):
     __tablename__ = "points_balances"
-    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+    __table_args__ = (*tenant_key(), same_merchant("customer_id", "customers"),
+                      UniqueConstraint("customer_id", "merchant_id"),
+                      CheckConstraint("balance >= 0", name="balance_not_negative"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(Id)
     balance: Mapped[int] = mapped_column(default=0)
     last_checkin: Mapped[str | None] = mapped_column(String(10))
     streak: Mapped[int] = mapped_column(default=0)

@@ -52,10 +52,10 @@ async def progress_id(session: AsyncSession, merchant_id: int, task_id: int, cus
     return int((await session.execute(statement)).scalar_one())
 
 
-async def add_hit(session: AsyncSession, progress: int, subject_id: int) -> bool:
+async def add_hit(session: AsyncSession, merchant_id: int, progress: int, subject_id: int) -> bool:
     """Count a friend or a day once: False when it counted already."""
     result = await session.execute(insert_ignoring_conflicts(session, TaskHit).values(
-        progress_id=progress, subject_id=subject_id).returning(TaskHit.id))
+        merchant_id=merchant_id, progress_id=progress, subject_id=subject_id).returning(TaskHit.id))
     return result.scalar() is not None
 
 

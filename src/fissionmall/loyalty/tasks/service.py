@@ -108,7 +108,7 @@ async def advance(session: AsyncSession, clock: Clock, made: EventStep) -> list[
 async def _advance(session: AsyncSession, clock: Clock, task: LoyaltyTask, step: rules.Step, at: datetime) -> None:
     progress = await repository.progress_id(session, task.merchant_id, task.id, step.customer_id,
                                             rules.period_key(task.period, at))
-    if not await repository.add_hit(session, progress, step.subject_id):
+    if not await repository.add_hit(session, task.merchant_id, progress, step.subject_id):
         return
     count = await repository.advance(session, progress, step.streak)
     if count < task.target or not await repository.mark_rewarded(session, progress, task.target, clock.now()):

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fissionmall.core.clock import Clock
-from fissionmall.core.outbox import commit_and_wake, enqueue, job
+from fissionmall.core.outbox import NO_MERCHANT, commit_and_wake, enqueue, job
 from fissionmall.core.payment_provider import (
     InvalidNotification,
     PrepayRequest,
@@ -117,8 +117,10 @@ class SandboxProvider:
 
 async def _queue_notification(session: AsyncSession, now: datetime, event_id: str, event_type: str,
                               resource: dict[str, Any]) -> None:
+    """The provider's own delivery, a job of no merchant's."""
     body = {"id": event_id, "event_type": event_type, "create_time": now.isoformat(), "resource": resource}
-    await enqueue(session, DELIVER_JOB, {"body": body}, now=now, dedupe_key=f"sandbox:{event_id}")
+    await enqueue(session, DELIVER_JOB, {"body": body}, now=now, merchant_id=NO_MERCHANT,
+                  dedupe_key=f"sandbox:{event_id}")
 
 
 @job(DELIVER_JOB)
