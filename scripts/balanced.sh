@@ -14,6 +14,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/scripts/debian-packages.sh"
 DIR="$ROOT/var/balanced"
 BALANCER_PORT="${BALANCER_PORT:-8800}"
 read -r -a HOST_PORTS <<<"${HOST_PORTS:-8801 8802}"
@@ -22,14 +23,7 @@ FISSIONMALL="${FISSIONMALL:-$ROOT/.venv/bin/fissionmall}"
 STATS="http://127.0.0.1:$BALANCER_PORT/haproxy-stats"
 
 install_haproxy() {
-  command -v haproxy >/dev/null 2>&1 && return
-  if [ "$(id -u)" != 0 ]; then
-    echo "HAProxy is not installed: apt-get install haproxy" >&2
-    exit 1
-  fi
-  echo "installing HAProxy"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q haproxy >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q haproxy >/dev/null; }
+  command -v haproxy >/dev/null 2>&1 || install_packages "the balancer" haproxy
 }
 
 write_config() {

@@ -14,6 +14,7 @@
 # listen on the next two. FISSIONMALL_HA_DB (default fissionmall) is the database created on the nodes.
 # Run as root, the formation runs as the postgres user; run as another user, as that user.
 set -euo pipefail
+source "$(dirname "$0")/debian-packages.sh"
 
 DIR=${FISSIONMALL_HA_DIR:-/var/lib/fissionmall-ha}
 MONITOR_PORT=${FISSIONMALL_HA_PORT:-5440}
@@ -51,14 +52,7 @@ ensure_packages() {
   if command -v pg_autoctl >/dev/null 2>&1 && [ -f /usr/share/postgresql/15/extension/pgautofailover.control ]; then
     return
   fi
-  if [ "$(id -u)" != 0 ]; then
-    echo "the formation needs Debian's ${PACKAGES[*]}: apt-get install ${PACKAGES[*]}" >&2
-    exit 1
-  fi
-  echo "installing ${PACKAGES[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q "${PACKAGES[@]}" >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null && apt-get install -y -q "${PACKAGES[@]}" >/dev/null; }
+  install_packages "the formation" "${PACKAGES[@]}"
 }
 
 created() { [ -f "$DIR/config/pg_autoctl$DIR/$1/pg_autoctl.cfg" ] && [ ! -f "$DIR/share/pg_autoctl$DIR/$1/pg_autoctl.init" ]; }

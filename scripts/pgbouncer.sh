@@ -12,6 +12,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/scripts/debian-packages.sh"
 DIR="$ROOT/var/pgbouncer"
 PORT="${PGBOUNCER_PORT:-6432}"
 UPSTREAM_HOST="${UPSTREAM_HOST:-127.0.0.1}"
@@ -20,14 +21,7 @@ POOL_SIZE="${PGBOUNCER_POOL_SIZE:-20}"
 RUN_AS=postgres  # PgBouncer refuses to run as root
 
 install_pgbouncer() {
-  command -v pgbouncer >/dev/null 2>&1 && return
-  if [ "$(id -u)" != 0 ]; then
-    echo "PgBouncer is not installed: apt-get install pgbouncer" >&2
-    exit 1
-  fi
-  echo "installing PgBouncer"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q pgbouncer >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q pgbouncer >/dev/null; }
+  command -v pgbouncer >/dev/null 2>&1 || install_packages "the pooler" pgbouncer
 }
 
 running_pid() {
