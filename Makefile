@@ -31,8 +31,11 @@ run: install
 	$(FM) demo
 	$(FM) serve --host 127.0.0.1 --port 8000
 
+# bytecode compiled once up front: every process the suite starts (the browser tests' server, the CLI and worker
+# tests) would otherwise compile the whole import tree again where PYTHONDONTWRITEBYTECODE is set
 test: $(UV) assets services browser
-	$(UV) sync --frozen --inexact
+	$(UV) sync --frozen --inexact --compile-bytecode
+	$(VENV)/bin/python -m compileall -q -j0 src tests
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 	$(MAKE) --no-print-directory test-failover

@@ -1,4 +1,5 @@
-"""The expiry sweep at scale: 1,000 groups whose time ran out, 3 paid members each (group size 5).
+"""The expiry sweep in chunks: 250 groups whose time ran out, 3 paid members each (group size 5), swept 100 groups
+a transaction (two full chunks and a short one).
 
 The worker fails every one of them and refunds each member's own order in full, exactly once, through the outbox
 and the provider's notification; running it again changes nothing.
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, update
 
+from fissionmall.campaigns.groupbuy import service as groupbuy_service
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
 from fissionmall.campaigns.models import Campaign, CampaignQuota
 from fissionmall.catalog.models import Sku
@@ -27,7 +29,7 @@ from fissionmall.payments.models import Payment
 from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.support import ADDRESS, Mall, rows, snapshot_of, value
 
-GROUPS, MEMBERS, SIZE = 1000, 3, 5
+GROUPS, MEMBERS, SIZE, CHUNK = 250, 3, 5, 100
 ORDERS = GROUPS * MEMBERS
 LIST_PRICE, GROUP_PRICE, LEADER_PRICE = 1000, 800, 700
 PAID_IN_ALL = GROUPS * LEADER_PRICE + GROUPS * (MEMBERS - 1) * GROUP_PRICE
@@ -92,7 +94,7 @@ async def seed_expired_groups(mall: Mall, campaign_id: int) -> None:
 
 
 @pytest.mark.postgres
-async def test_worker_fails_1000_expired_groups_and_refunds_every_member_once(client, mall, clock, monkeypatch):
+async def test_worker_fails_expired_groups_in_chunks_and_refunds_every_member_once(client, mall, clock, monkeypatch):
     """Every member order of a failed group is refunded in full, exactly once, on its own order; every group
     fails once with one event; a second worker run changes nothing."""
     campaign_id = await group_campaign(mall, group_size=SIZE, fill_minutes=60,
@@ -102,6 +104,7 @@ async def test_worker_fails_1000_expired_groups_and_refunds_every_member_once(cl
     assert await rows(runtime, "SELECT count(*), sum(paid_fen) FROM orders") == [(ORDERS, PAID_IN_ALL)]
 
     load_task_modules()
+    monkeypatch.setattr(groupbuy_service, "CHUNK", CHUNK)
     sweep, timings = SWEEPS["groupbuy.settle_expired"], []
 
     async def timed_sweep(runtime: Runtime, now: Any) -> int:
