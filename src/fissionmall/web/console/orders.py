@@ -23,6 +23,7 @@ from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import CustomerSummary
+from fissionmall.logistics import service as logistics
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import OrderOut
@@ -205,6 +206,7 @@ async def order_page(request: Request, order_id: RowId, console: ConsoleReader, 
     pending = next((r for r in order.refunds if r.status == "requested"), None)
     return render(request, "console/order.html", console, {
         "section": "/console/orders", "order": order, "buyer": buyer, "names": STATUS_NAMES,
+        "tracking": await logistics.timeline(session, merchant_id, order.id),
         "refund_names": REFUND_STATUS_NAMES, "requested_by": REQUESTED_BY, "adjustment_kinds": ADJUSTMENT_KINDS,
         "payments": await payments.payments_of_order(session, merchant_id, order.id), "stages": PAYMENT_STAGES,
         "payment_names": PAYMENT_STATUS_NAMES, "figures": figures, "pending": pending,
