@@ -96,8 +96,8 @@ class Settings(BaseSettings):
     wechatpay_public_key_id: str | None = None
     wechatpay_api_base: str = "https://api.mch.weixin.qq.com"
     logistics_provider: Literal["sandbox", "kuaidi100", "none"] | None = None
-    """Who tracks shipped parcels; None means: the sandbox in the embedded demo and on a test deployment, none
-    elsewhere (shipments then carry their carrier and number only)."""
+    """Who tracks shipped parcels; None means: the sandbox wherever the payment sandbox runs (the embedded demo, a test
+    deployment paying in the sandbox), none elsewhere (shipments then carry their carrier and number only)."""
     kuaidi100_key: str | None = Field(default=None, min_length=8, max_length=64)
     kuaidi100_customer: str | None = Field(default=None, min_length=8, max_length=64)
     kuaidi100_salt: str | None = Field(default=None, min_length=16, max_length=64)
@@ -163,7 +163,8 @@ class Settings(BaseSettings):
     @property
     def tracking_provider(self) -> str | None:
         """The logistics provider this deployment runs, if any."""
-        chosen = self.logistics_provider or ("sandbox" if self.is_sqlite or self.test_deployment else "none")
+        sandboxed = self.is_sqlite or (self.test_deployment and self.payment_provider == "sandbox")
+        chosen = self.logistics_provider or ("sandbox" if sandboxed else "none")
         return None if chosen == "none" else chosen
 
     @property
