@@ -178,9 +178,11 @@ async def orders_page(request: Request, seen: ShopperVisitorDep, session: Sessio
 
 @router.get("/m/{merchant}/orders/{order_id}", response_class=HTMLResponse)
 async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep, session: SessionDep,
-                     runtime: RuntimeDep, paying: bool = False) -> HTMLResponse:
+                     runtime: RuntimeDep, paying: bool = False,
+                     moving: int = Query(0, ge=0, le=10)) -> HTMLResponse:
     """The order as it stands, with what the shopper can do now; coming back from paying (`paying`), an order the
-    payment's notification has not reached yet says so and looks again."""
+    payment's notification has not reached yet says so and looks again, and so does a parcel the sandbox carrier has
+    just advanced (`moving`: the steps it reached) whose push has not arrived yet."""
     shopper = signed_in(seen)
     order = await orders.get_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
     to_review: dict[int, str] = {}
@@ -196,6 +198,7 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
     clock = runtime.clock
     return render(request, "buy/order.html", seen, {
         "tracking": tracking, "sandbox_carrier": tracking.provider == "sandbox" and order.status == "shipped",
+        "tracking_moving": moving > len(tracking.events),
         "order": order, "status": STATUS_NAMES[order.status], "tab": "orders", "group_id": group_id,
         "saved_fen": saved.before_fen - saved.after_fen if shown_off else 0,
         "confirming": paying and order.status == "pending_payment",

@@ -24,10 +24,10 @@ from fissionmall.logistics.models import SandboxParcel
 from fissionmall.logistics.providers.kuaidi100 import CHINA, compact, decode_result, parse_push_form, push_sign
 
 JOURNEY: tuple[tuple[str, str, str, str], ...] = (
-    ("1", "揽收", "上海市", "【上海青浦营业点】快件已揽收"),
-    ("0", "在途", "杭州市", "快件已到达【杭州转运中心】，正发往下一站"),
-    ("5", "派件", "收件城市", "【派送站点】快递员正在为您派送，请保持电话畅通"),
-    ("3", "签收", "收件城市", "您的快件已签收，签收人：本人。感谢使用，期待再次为您服务"),
+    ("1", "揽收", "浙江省杭州市", "【杭州萧山营业点】快件已揽收"),
+    ("0", "在途", "上海市", "快件已到达【上海转运中心】，正发往下一站"),
+    ("5", "派件", "上海市静安区", "【静安南京西路营业点】快递员正在为您派送，请保持电话畅通"),
+    ("3", "签收", "上海市静安区", "您的快件已签收，签收人：本人。感谢使用，期待再次为您服务"),
 )
 """Each step: Kuaidi100's state code and name, the place, the carrier's words."""
 DELIVER_JOB = "sandbox.deliver_push"
