@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.console.conftest import desk as desk  # the console as staff see it
 from tests.support import LONG_TOKEN_TTL_SECONDS, Mall, Who, rows, snapshot_of
 
 WATCHED = ("orders", "shipment_events", "shipment_tracks", "events", "outbox_jobs", "sandbox_parcels")

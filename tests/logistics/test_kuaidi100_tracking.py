@@ -171,3 +171,17 @@ async def test_without_a_salt_the_worker_polls_and_staff_can_query_at_once(clien
     assert [e["status"] for e in refreshed.json()["events"]] == ["signed", "in_transit", "collected"]
     assert await received_by(mall, order["id"]) == ["carrier"]
     assert await rows(runtime, "SELECT next_poll_at, finished_at IS NOT NULL FROM shipment_tracks") == [(None, True)]
+
+
+async def test_the_console_shows_the_steps_and_lets_shippers_ask_kuaidi100_now(client, mall, gateway, desk):
+    alice = await mall.shopper("alice")
+    order = await shipped(mall, alice, k100.NUMBER)
+    acknowledged(await push(client, k100.PUSH_IN_TRANSIT, k100.PUSH_IN_TRANSIT_SIGN), "applied")
+    operator, finance = await desk("operator"), await desk("finance")
+    page = (await operator.page(f"/console/orders/{order['id']}")).text
+    assert "运输中（快递100跟踪）" in page and page.count('<li class="in_transit">') == 1
+    assert "快件已到达【上海转运中心】" in page and "查询最新物流" in page
+    assert "查询最新物流" not in (await finance.page(f"/console/orders/{order['id']}")).text  # may not ship
+    refreshed = await operator.api("POST", f"/admin/orders/{order['id']}/tracking/refresh")
+    assert refreshed.status_code == 200, refreshed.text
+    problem(await finance.api("POST", f"/admin/orders/{order['id']}/tracking/refresh"), 403, "forbidden")
