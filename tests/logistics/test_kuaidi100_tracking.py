@@ -5,12 +5,14 @@ confirmation and the auto-receive sweep: whichever comes first receives the orde
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 
+from fissionmall.core.clock import FrozenClock
 from fissionmall.logistics.providers.kuaidi100 import Kuaidi100Config, Kuaidi100Provider, push_sign
 from tests.logistics import kuaidi100_records as k100
 from tests.logistics.conftest import received_by, shipped, snapshot
@@ -21,6 +23,12 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 WATCHED = ("orders", "shipment_events", "shipment_tracks", "events", "outbox_jobs")
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The morning before the recorded parcel was collected (2026-12-04 10:12 in China)."""
+    return FrozenClock(datetime(2026, 12, 4, 0, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -76,12 +84,13 @@ async def test_a_shipped_parcel_is_subscribed_once_with_the_callback_and_salt(ma
 
 
 async def test_signed_pushes_keep_each_step_once_and_the_signed_for_step_receives_the_order(client, mall, runtime,
-                                                                                          gateway):
+                                                                                          clock, gateway):
     alice = await mall.shopper("alice")
     order = await shipped(mall, alice, k100.NUMBER)
 
     acknowledged(await push(client, k100.PUSH_IN_TRANSIT, k100.PUSH_IN_TRANSIT_SIGN), "applied")
     assert (await mall.get_order(alice, order["id"]))["status"] == "shipped"
+    clock.advance(days=2)
     acknowledged(await push(client, k100.PUSH_SIGNED_FOR, k100.PUSH_SIGNED_FOR_SIGN), "applied")
 
     timeline = (await client.get(f"/orders/{order['id']}/tracking", headers=alice)).json()
@@ -93,13 +102,22 @@ async def test_signed_pushes_keep_each_step_once_and_the_signed_for_step_receive
     received = await mall.get_order(alice, order["id"])
     assert received["status"] == "received"
     assert at(received["received_at"]) == at(timeline["events"][0]["happened_at"])  # when the carrier says
-    assert await received_by(mall, order["id"]) == ["carrier"]
 
     # replayed, in any order: acknowledged, nothing written
     before = await snapshot(runtime)
     acknowledged(await push(client, k100.PUSH_SIGNED_FOR, k100.PUSH_SIGNED_FOR_SIGN), "duplicate")
     acknowledged(await push(client, k100.PUSH_IN_TRANSIT, k100.PUSH_IN_TRANSIT_SIGN), "duplicate")
     assert await snapshot(runtime) == before
+
+
+async def test_a_signed_for_time_ahead_of_the_mall_is_kept_to_now(client, mall, clock, gateway):
+    """Receipt is dated by the carrier, but never after the mall heard of it (nor before the order shipped)."""
+    alice = await mall.shopper("alice")
+    order = await shipped(mall, alice, k100.NUMBER)  # 2026-12-04 00:00; the recorded 已签收 is 12-05 06:21
+    acknowledged(await push(client, k100.PUSH_SIGNED_FOR, k100.PUSH_SIGNED_FOR_SIGN), "applied")
+    received = await mall.get_order(alice, order["id"])
+    assert at(received["received_at"]) == clock.now() == at(received["shipped_at"])
+    assert await received_by(mall, order["id"]) == ["carrier"]
 
 
 async def test_a_badly_signed_unsigned_or_unknown_push_is_refused_and_changes_nothing(client, mall, gateway):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from urllib.parse import parse_qsl
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,7 +74,7 @@ async def apply_report(session: AsyncSession, track: ShipmentTrack, report: Trac
     if written:
         await repository.update_track(session, track.id, status=await repository.newest_status(session, track.order_id))
     if signed is not None and TrackStatus.SIGNED in written:
-        await orders.receive_by_carrier(session, track.order_id, signed.at)
+        await orders.receive_by_carrier(session, track.order_id, signed.at, now)
     if (signed is not None or report.finished) and track.finished_at is None:
         await repository.update_track(session, track.id, finished_at=now, next_poll_at=None)
     return len(written)
@@ -81,8 +82,6 @@ async def apply_report(session: AsyncSession, track: ShipmentTrack, report: Trac
 
 def read_form(body: bytes) -> dict[str, str]:
     """A form body as received (application/x-www-form-urlencoded): the signature is checked on these values."""
-    from urllib.parse import parse_qsl
-
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
     except (UnicodeDecodeError, ValueError):

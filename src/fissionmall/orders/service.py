@@ -197,12 +197,14 @@ async def receive(session: AsyncSession, clock: Clock, shopper: Shopper, order_i
     return await render_one(session, order.id)
 
 
-async def receive_by_carrier(session: AsyncSession, order_id: int, at: datetime) -> bool:
+async def receive_by_carrier(session: AsyncSession, order_id: int, signed_at: datetime, now: datetime) -> bool:
     """The carrier reports the parcel signed for (已签收): shipped → received by the same compare-and-set as the
-    shopper's confirmation and the auto-receive sweep, so whichever comes first moves it, once. False when it had
-    already moved (received, refunding …)."""
+    shopper's confirmation and the auto-receive sweep, so whichever comes first moves it, once. Received when the
+    carrier says, kept between shipping and now (a carrier's clock may be off). False when it had already moved
+    (received, refunding …)."""
     order = await repository.order_by_id(session, order_id)
     merchant = await merchants.merchant_by_id(session, order.merchant_id)
+    at = min(max(signed_at, order.shipped_at or signed_at), now)
     if not await repository.move(session, order.id, [S.SHIPPED], S.RECEIVED, received_at=at,
                                  due_at=at + timedelta(days=merchant.after_sale_days)):
         return False
