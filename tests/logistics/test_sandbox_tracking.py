@@ -46,7 +46,7 @@ async def test_the_buyer_follows_the_parcel_to_receipt(client, mall, runtime, cl
     assert [e["status"] for e in staff_view["events"]] == ["signed", "delivering", "in_transit", "collected"]
 
 
-async def test_only_the_buyer_of_a_followed_parcel_can_advance_it(client, mall, runtime):
+async def test_only_the_buyer_of_a_followed_parcel_can_advance_it(client, mall, beta, runtime):
     alice, bob = await mall.shopper("alice"), await mall.shopper("bob")
     unshipped = await mall.order(alice)
     problem(await client.post(f"/sandbox/shipments/{unshipped['id']}/advance", headers=alice), 404,
@@ -54,5 +54,9 @@ async def test_only_the_buyer_of_a_followed_parcel_can_advance_it(client, mall, 
     order = await shipped(mall, alice, "SBX0000000002")
     problem(await client.post(f"/sandbox/shipments/{order['id']}/advance", headers=bob), 404, "shipment_not_found")
     problem(await client.get(f"/orders/{order['id']}/tracking", headers=bob), 404, "order_not_found")
+    problem(await client.get(f"/admin/orders/{order['id']}/tracking", headers=await beta.staff()), 404,
+            "order_not_found")  # another merchant's staff
+    problem(await client.post(f"/admin/orders/{order['id']}/tracking/refresh", headers=await beta.staff()), 404,
+            "order_not_found")
     async with runtime.sessionmaker() as session:
         assert (await session.execute(text("SELECT reached FROM sandbox_parcels"))).scalar_one() == 0
