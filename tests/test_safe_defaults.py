@@ -55,6 +55,28 @@ def test_the_sandbox_is_refused_in_production_so_nobody_can_sign_a_payment_notif
     assert load_settings(**sandbox, test_deployment=True).payment_provider == "sandbox"
 
 
+def test_the_logistics_sandbox_is_refused_where_the_payment_sandbox_is():
+    """The sandbox carrier's pushes are signed with SANDBOX_KEY: in production they would let anyone mark a parcel
+    signed for, and so the order received. Unset, a production server tracks nothing; the sandbox runs where the
+    payment sandbox does."""
+    refused("LOGISTICS_PROVIDER", **PRODUCTION, logistics_provider="sandbox", sandbox_key=PRIVATE)
+    assert load_settings(**PRODUCTION).tracking_provider is None
+    staging = load_settings(**PRODUCTION, logistics_provider="sandbox", test_deployment=True, sandbox_key=PRIVATE)
+    assert staging.tracking_provider == "sandbox"
+    refused("SANDBOX_KEY", **PRODUCTION, test_deployment=True, logistics_provider="sandbox")  # its pushes' salt
+    assert load_settings(**PRODUCTION, test_deployment=True).tracking_provider is None  # paying with WeChat Pay
+    paying_in_the_sandbox = {"database_url": POSTGRES, "secret_key": PRIVATE, "sandbox_key": PRIVATE}
+    assert load_settings(**paying_in_the_sandbox, test_deployment=True).tracking_provider == "sandbox"
+
+
+def test_kuaidi100_needs_its_key_and_customer_and_a_salt_long_enough_to_sign():
+    refused("LOGISTICS_PROVIDER", **PRODUCTION, logistics_provider="kuaidi100")
+    account = {"logistics_provider": "kuaidi100", "kuaidi100_key": "kKSQxPDo7654",
+               "kuaidi100_customer": "FA7B3E7C1D2C4A5B9E8F0A1B2C3D4E5F"}
+    assert load_settings(**PRODUCTION, **account).tracking_provider == "kuaidi100"
+    refused("KUAIDI100_SALT", **PRODUCTION, **account, kuaidi100_salt="short")
+
+
 def test_dev_login_is_refused_on_postgresql_unless_a_test_deployment():
     refused("DEV_LOGIN", **PRODUCTION, dev_login=True)
     assert load_settings(**PRODUCTION, dev_login=True, test_deployment=True).dev_login_enabled

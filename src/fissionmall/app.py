@@ -46,6 +46,8 @@ from fissionmall.customers.endpoints import router as customers_router
 from fissionmall.distribution.endpoints import admin as distribution_admin
 from fissionmall.distribution.endpoints import router as distribution_router
 from fissionmall.jobs.worker import load_task_modules, run_forever
+from fissionmall.logistics.endpoints import admin as logistics_admin
+from fissionmall.logistics.endpoints import router as logistics_router
 from fissionmall.loyalty.dividend.endpoints import admin as dividend_admin
 from fissionmall.loyalty.dividend.endpoints import router as dividend_router
 from fissionmall.loyalty.levels.endpoints import admin as levels_admin
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
         tasks_router, points_mall_router, reviews_router, reviews_admin, dividend_router, simulations_admin,
         analytics_admin, forecasts_admin)
+    api_routers += (logistics_router, logistics_admin)
     if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
         api_routers += (platform_router,)
     for router in api_routers:

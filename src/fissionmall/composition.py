@@ -12,10 +12,13 @@ from fissionmall.config import Settings, SettingsError
 from fissionmall.core.auth import LoginThrottle
 from fissionmall.core.clock import Clock, SystemClock
 from fissionmall.core.gate import Gate, OpenGate, RedisGate
+from fissionmall.core.logistics_provider import LogisticsProvider
 from fissionmall.core.payment_provider import PaymentProvider
 from fissionmall.core.runtime import Runtime
 from fissionmall.core.windows import DatabaseWindows, RedisWindows, Windows
 from fissionmall.db.engine import make_engine, make_sessionmaker
+from fissionmall.logistics.providers.kuaidi100 import Kuaidi100Config, Kuaidi100Provider
+from fissionmall.logistics.providers.sandbox import SandboxLogistics
 from fissionmall.merchants import audit as staff_audit
 from fissionmall.merchants import repository as merchants
 from fissionmall.merchants.throttle import DatabaseLoginThrottle, RedisLoginThrottle
@@ -39,6 +42,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                       staff_standing=merchants.staff_standing,
                       staff_audit=staff_audit.write_staff_write, login_throttle=login_throttle_for(settings.redis_url))
     runtime.providers = build_providers(runtime)
+    runtime.carriers = build_carriers(runtime)
     return runtime
 
 
@@ -75,6 +79,19 @@ def build_providers(runtime: Runtime) -> dict[str, PaymentProvider]:
 
         providers["wechatpay"] = WechatPayProvider(wechatpay_config(settings), now=runtime.clock.now)
     return providers
+
+
+def build_carriers(runtime: Runtime) -> dict[str, LogisticsProvider]:
+    """Only the configured logistics provider exists, as with payments: a sandbox push is refused in production."""
+    s = runtime.settings
+    if s.tracking_provider == "sandbox":
+        return {"sandbox": SandboxLogistics(s.sandbox_key, runtime.clock, runtime.sessionmaker)}
+    if s.tracking_provider == "kuaidi100" and s.kuaidi100_key and s.kuaidi100_customer:
+        config = Kuaidi100Config(key=s.kuaidi100_key, customer=s.kuaidi100_customer, salt=s.kuaidi100_salt,
+                                 callback_url=f"{s.public_base_url}/api/v1/logistics/notify/kuaidi100",
+                                 api_base=s.kuaidi100_api_base)
+        return {"kuaidi100": Kuaidi100Provider(config, runtime.http_client)}
+    return {}
 
 
 def wechatpay_config(settings: Settings) -> WechatPayConfig:

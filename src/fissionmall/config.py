@@ -95,6 +95,16 @@ class Settings(BaseSettings):
     wechatpay_public_key_path: Path | None = None
     wechatpay_public_key_id: str | None = None
     wechatpay_api_base: str = "https://api.mch.weixin.qq.com"
+    logistics_provider: Literal["sandbox", "kuaidi100", "none"] | None = None
+    """Who tracks shipped parcels; None means: the sandbox wherever the payment sandbox runs (the embedded demo, a test
+    deployment paying in the sandbox), none elsewhere (shipments then carry their carrier and number only)."""
+    kuaidi100_key: str | None = Field(default=None, min_length=8, max_length=64)
+    kuaidi100_customer: str | None = Field(default=None, min_length=8, max_length=64)
+    kuaidi100_salt: str | None = Field(default=None, min_length=16, max_length=64)
+    """Signs Kuaidi100's pushes: set, parcels are subscribed and pushed; unset, they are polled (实时查询)."""
+    kuaidi100_api_base: str = Field(default="https://poll.kuaidi100.com", pattern=r"^https?://[^\s]+$")
+    logistics_poll_minutes: int = Field(default=240, ge=30, le=24 * 60)
+    """How often a parcel is queried where nothing pushes (Kuaidi100 asks for half an hour or more per parcel)."""
     worker_poll_seconds: float | None = Field(default=None, gt=0, le=3600)
     """The longest an idle worker waits before looking for due jobs unasked; None: 10 s on PostgreSQL, where a committed
     job wakes the worker at once (LISTEN/NOTIFY) and this is only the fallback, 1 s on SQLite, where it is the only
@@ -151,6 +161,13 @@ class Settings(BaseSettings):
         return self.is_sqlite if self.dev_login is None else self.dev_login
 
     @property
+    def tracking_provider(self) -> str | None:
+        """The logistics provider this deployment runs, if any."""
+        sandboxed = self.is_sqlite or (self.test_deployment and self.payment_provider == "sandbox")
+        chosen = self.logistics_provider or ("sandbox" if sandboxed else "none")
+        return None if chosen == "none" else chosen
+
+    @property
     def worker_poll_every(self) -> float:
         return self.worker_poll_seconds or (1.0 if self.is_sqlite else 10.0)
 
@@ -196,13 +213,16 @@ class Settings(BaseSettings):
             ) if not getattr(self, name)]
             if missing:
                 refusals.append(f"PAYMENT_PROVIDER: wechatpay needs {', '.join(missing)}")
+        if self.logistics_provider == "kuaidi100" and not (self.kuaidi100_key and self.kuaidi100_customer):
+            refusals.append("LOGISTICS_PROVIDER: kuaidi100 needs KUAIDI100_KEY and KUAIDI100_CUSTOMER")
         return refusals
 
     def _unsafe(self) -> list[str]:
         """What would let a stranger sign tokens or payment notifications, or log in as anyone: one line each."""
         refusals = [f"{name.upper()}: {problem}" for name, problem in (
             ("secret_key", _weak_key(self.secret_key)),
-            ("sandbox_key", _weak_key(self.sandbox_key) if self.payment_provider == "sandbox" else None),
+            ("sandbox_key", _weak_key(self.sandbox_key)
+             if "sandbox" in (self.payment_provider, self.tracking_provider) else None),
         ) if problem]
         if self.payment_provider == "wechatpay" and self.wechatpay_apiv3_key and len(self.wechatpay_apiv3_key) != 32:
             refusals.append("WECHATPAY_APIV3_KEY: must be the 32 characters set in the WeChat Pay merchant platform")
@@ -211,6 +231,9 @@ class Settings(BaseSettings):
         if self.payment_provider == "sandbox":
             refusals.append("PAYMENT_PROVIDER: the sandbox lets anyone holding SANDBOX_KEY mark orders paid; use "
                             "wechatpay, or set TEST_DEPLOYMENT=true on a staging, CI or bench deployment")
+        if self.logistics_provider == "sandbox":
+            refusals.append("LOGISTICS_PROVIDER: the sandbox lets anyone holding SANDBOX_KEY mark parcels signed for; "
+                            "use kuaidi100 or none, or set TEST_DEPLOYMENT=true on a staging, CI or bench deployment")
         if self.dev_login_enabled:
             refusals.append("DEV_LOGIN: lets anyone log in as any shopper; allowed on PostgreSQL only with "
                             "TEST_DEPLOYMENT=true")

@@ -15,6 +15,7 @@ from fissionmall.campaigns.mechanic import Mechanic
 from fissionmall.campaigns.packets import service as packets
 from fissionmall.campaigns.pointsmall import service as pointsmall
 from fissionmall.customers import hooks as customer_hooks
+from fissionmall.logistics import service as logistics
 from fissionmall.loyalty.points import service as points
 from fissionmall.orders import hooks as order_hooks
 from fissionmall.orders import service as orders
@@ -38,6 +39,7 @@ def install() -> None:
     streaks and the mechanics') and sign-in's share resolver; idempotent."""
     hooks = order_hooks.HOOKS
     hooks.points = points
+    hooks.shipments = logistics.TRACKER
     customer_hooks.HOOKS.shares = sharing
     for target in (sharing.PRODUCT, orders.SHARE_TARGET, points.SHARE_TARGET):
         TARGETS[target.target_type] = target

@@ -30,6 +30,7 @@ from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.customers.models import Customer
 from fissionmall.db.base import Base
 from fissionmall.distribution.models import CommissionEntry, DistributionConfig, Distributor, Payee, Withdrawal
+from fissionmall.logistics.models import SandboxParcel, ShipmentEvent, ShipmentTrack
 from fissionmall.loyalty.dividend.models import DividendPlan, DividendRun, DividendShare
 from fissionmall.loyalty.levels.models import LevelPlan, MemberLevel
 from fissionmall.loyalty.points.models import PointsBalance, PointsConfig, PointsEntry
@@ -107,6 +108,9 @@ __all__ = [
     "Wallet",
     "WalletEntry",
     "Withdrawal",
+    "SandboxParcel",
+    "ShipmentEvent",
+    "ShipmentTrack",
 ]
 
 REFERENCE_TABLES = {
@@ -117,6 +121,7 @@ REFERENCE_TABLES = {
 LOCAL_TABLES = {
     "sandbox_refunds": "the sandbox payment provider's own books, a stand-in for the provider's systems",
     "sandbox_transfers": "the sandbox payment provider's own books, a stand-in for the provider's systems",
+    "sandbox_parcels": "the sandbox logistics provider's own books, a stand-in for the provider's systems",
     "alembic_version": "the schema's migration version, kept by Alembic",
 }
 """Tables left on the coordinator alone: no tenant row refers to them, nor they to one."""

@@ -19,6 +19,7 @@ from fissionmall.core.auth import LoginThrottle, StaffStandings
 from fissionmall.core.clock import Clock
 from fissionmall.core.gate import Gate
 from fissionmall.core.logging import get_logger
+from fissionmall.core.logistics_provider import LogisticsProvider
 from fissionmall.core.payment_provider import PaymentProvider
 from fissionmall.core.windows import Windows
 
@@ -45,6 +46,8 @@ class Runtime:
     http_transport: httpx.AsyncBaseTransport | None = None
     """Outgoing HTTP goes through this when set (tests route it to the app in-process)."""
     providers: dict[str, PaymentProvider] = field(default_factory=dict)
+    carriers: dict[str, LogisticsProvider] = field(default_factory=dict)
+    """The logistics provider this deployment runs (LOGISTICS_PROVIDER), by name; empty when none."""
     log: FilteringBoundLogger = field(default_factory=get_logger)
 
     def http_client(self, **kwargs: object) -> httpx.AsyncClient:
@@ -53,6 +56,11 @@ class Runtime:
     @property
     def payment_provider(self) -> PaymentProvider:
         return self.providers[self.settings.payment_provider]
+
+    @property
+    def logistics_provider(self) -> LogisticsProvider | None:
+        name = self.settings.tracking_provider
+        return None if name is None else self.carriers.get(name)
 
     async def close(self) -> None:
         await self.velocity.close()

@@ -24,6 +24,7 @@ def load_task_modules() -> None:
     import fissionmall.analytics.tasks  # noqa: F401
     import fissionmall.coupons.tasks  # noqa: F401
     import fissionmall.distribution.tasks  # noqa: F401
+    import fissionmall.logistics.tasks  # noqa: F401
     import fissionmall.loyalty.dividend.tasks  # noqa: F401
     import fissionmall.loyalty.levels.tasks  # noqa: F401
     import fissionmall.loyalty.points.tasks  # noqa: F401

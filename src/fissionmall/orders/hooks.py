@@ -92,6 +92,12 @@ class Points(Protocol):
                         source: tuple[str, int], at: datetime) -> None: ...
 
 
+class Shipments(Protocol):
+    """Logistics' part in an order: told when it ships, so that its parcel is followed."""
+
+    async def shipped(self, session: AsyncSession, merchant_id: int, order_id: int, at: datetime) -> None: ...
+
+
 @dataclass
 class Hooks:
     mechanics: dict[str, CampaignOrders] = field(default_factory=dict)
@@ -99,6 +105,8 @@ class Hooks:
     vouchers: Vouchers | None = None
     """The voucher keeper (gift vouchers), if the mall sells any."""
     points: Points | None = None
+    shipments: Shipments | None = None
+    """The parcel tracker (logistics), if installed."""
 
     def points_ledger(self) -> Points:
         if self.points is None:

@@ -183,6 +183,8 @@ async def ship(session: AsyncSession, clock: Clock, staff: StaffMember, order_id
     await _move(session, order, S.SHIPPED, carrier=body.carrier, tracking_no=body.tracking_no, shipped_at=now,
                 due_at=now + timedelta(days=merchant.auto_receive_days))
     await event(session, order, "order_shipped", now, carrier=body.carrier)
+    if HOOKS.shipments is not None:
+        await HOOKS.shipments.shipped(session, order.merchant_id, order.id, now)
     return await render_one(session, order.id)
 
 
@@ -193,6 +195,21 @@ async def receive(session: AsyncSession, clock: Clock, shopper: Shopper, order_i
     await _move(session, order, S.RECEIVED, received_at=now, due_at=now + timedelta(days=merchant.after_sale_days))
     await event(session, order, "order_received", now, by="customer")
     return await render_one(session, order.id)
+
+
+async def receive_by_carrier(session: AsyncSession, order_id: int, signed_at: datetime, now: datetime) -> bool:
+    """The carrier reports the parcel signed for (已签收): shipped → received by the same compare-and-set as the
+    shopper's confirmation and the auto-receive sweep, so whichever comes first moves it, once. Received when the
+    carrier says, kept between shipping and now (a carrier's clock may be off). False when it had already moved
+    (received, refunding …)."""
+    order = await repository.order_by_id(session, order_id)
+    merchant = await merchants.merchant_by_id(session, order.merchant_id)
+    at = min(max(signed_at, order.shipped_at or signed_at), now)
+    if not await repository.move(session, order.id, [S.SHIPPED], S.RECEIVED, received_at=at,
+                                 due_at=at + timedelta(days=merchant.after_sale_days)):
+        return False
+    await event(session, order, "order_received", at, by="carrier")
+    return True
 
 
 async def mark_paid(session: AsyncSession, runtime: Runtime, order_id: int, amount_fen: int, at: datetime,

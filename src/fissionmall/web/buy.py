@@ -26,6 +26,7 @@ from fissionmall.core.runtime import Runtime, RuntimeDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service as customers
+from fissionmall.logistics import service as logistics
 from fissionmall.loyalty.points import service as points
 from fissionmall.orders import rules as order_rules
 from fissionmall.orders import service as orders
@@ -177,9 +178,11 @@ async def orders_page(request: Request, seen: ShopperVisitorDep, session: Sessio
 
 @router.get("/m/{merchant}/orders/{order_id}", response_class=HTMLResponse)
 async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep, session: SessionDep,
-                     clock: ClockDep, paying: bool = False) -> HTMLResponse:
+                     runtime: RuntimeDep, paying: bool = False,
+                     moving: int = Query(0, ge=0, le=10)) -> HTMLResponse:
     """The order as it stands, with what the shopper can do now; coming back from paying (`paying`), an order the
-    payment's notification has not reached yet says so and looks again."""
+    payment's notification has not reached yet says so and looks again, and so does a parcel the sandbox carrier has
+    just advanced (`moving`: the steps it reached) whose push has not arrived yet."""
     shopper = signed_in(seen)
     order = await orders.get_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
     to_review: dict[int, str] = {}
@@ -191,7 +194,11 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
     group_id = await groupbuy.group_of_order(session, order.id) if order.kind == "group" else None
     saved = order_rules.savings(order.items_fen, [(a.kind, a.name, a.amount_fen) for a in order.adjustments])
     shown_off = order.paid_at is not None and order.status not in ("refunding", "refunded")
+    tracking = await logistics.timeline(session, shopper.merchant_id, order.id, customer_id=shopper.customer_id)
+    clock = runtime.clock
     return render(request, "buy/order.html", seen, {
+        "tracking": tracking, "sandbox_carrier": tracking.provider == "sandbox" and order.status == "shipped",
+        "tracking_moving": moving > len(tracking.events),
         "order": order, "status": STATUS_NAMES[order.status], "tab": "orders", "group_id": group_id,
         "saved_fen": saved.before_fen - saved.after_fen if shown_off else 0,
         "confirming": paying and order.status == "pending_payment",

@@ -23,6 +23,7 @@ from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import CustomerSummary
+from fissionmall.logistics import service as logistics
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import OrderOut
@@ -203,8 +204,12 @@ async def order_page(request: Request, order_id: RowId, console: ConsoleReader, 
         order.customer_id)
     figures = refund_figures(order)
     pending = next((r for r in order.refunds if r.status == "requested"), None)
+    tracking = await logistics.timeline(session, merchant_id, order.id)
     return render(request, "console/order.html", console, {
         "section": "/console/orders", "order": order, "buyer": buyer, "names": STATUS_NAMES,
+        "tracking": tracking,
+        "can_query_carrier": tracking.provider == "kuaidi100" and order.status == S.SHIPPED
+        and console.can("orders.ship"),
         "refund_names": REFUND_STATUS_NAMES, "requested_by": REQUESTED_BY, "adjustment_kinds": ADJUSTMENT_KINDS,
         "payments": await payments.payments_of_order(session, merchant_id, order.id), "stages": PAYMENT_STAGES,
         "payment_names": PAYMENT_STATUS_NAMES, "figures": figures, "pending": pending,
