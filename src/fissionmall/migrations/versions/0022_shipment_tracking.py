@@ -1,6 +1,6 @@
 """Shipment tracking: each shipped order's parcel followed at the logistics provider, and its timeline of carrier events
 
-Revision ID: 0027
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-07 23:40:00
 
@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 
 import fissionmall.db.base
 
-revision: str = "0027"
+revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
