@@ -18,6 +18,9 @@ from tests.support import ADDRESS, Mall, Who, customer_id, problem, refused_unch
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
+PUBLIC = "http://mall.test"
+"""The pages are served beside the API (/m/…), off its /api/v1 prefix."""
+
 WATCHED = ("orders", "order_items", "order_adjustments", "group_orders", "buying_groups", "campaigns",
            "campaign_quotas", "skus", "refunds", "events", "outbox_jobs", "payments")
 
@@ -145,17 +148,18 @@ async def test_the_linter_checks_every_product_sku_and_price(client, mall, beta)
     products = await products_setting(mall, skus)
     products[1]["skus"][0]["group_price_fen"] = FLAVOURS["草莓"][0]  # no cheaper than buying alone
     products[2]["skus"].append({"sku_id": skus["原味"] + 1000, "group_price_fen": 500})  # not a SKU of 抹茶
-    products.append({"product_id": await product_of(beta, foreign["原味"]),
-                     "skus": [{"sku_id": foreign["原味"], "group_price_fen": 500}]})  # another merchant's
+    foreign_product = {"product_id": await product_of(beta, foreign["原味"]),
+                       "skus": [{"sku_id": foreign["原味"], "group_price_fen": 500}]}
+    answer = await refused_unchanged(mall, create(mall, body(mall, products=[*products, foreign_product])), 422,
+                                     "invalid_settings", tables=("campaigns", "campaign_products"))
+    assert answer["field"] == "settings.products.3.product_id"  # another merchant's product: refused at once
     response = await create(mall, body(mall, products=products))
     assert response.status_code == 201, response.text
     campaign_id = response.json()["id"]
     answer = problem(await act(mall, campaign_id, "activate"), 409, "lint_blocked")
-    found = [(f["rule"], f["check"], f["facts"].get("sku_id") or f["facts"].get("product_id"))
-             for f in answer["findings"]]
+    found = [(f["rule"], f["check"], f["facts"].get("sku_id")) for f in answer["findings"]]
     assert found == [("P3", "group_price_not_lower", skus["草莓"]),
-                     ("G1", "sku_not_of_product", skus["原味"] + 1000),
-                     ("G1", "product_missing", products[3]["product_id"])]
+                     ("G1", "sku_not_of_product", skus["原味"] + 1000)]
     assert (await client.get(f"/admin/campaigns/{campaign_id}", headers=await mall.staff())).json()["status"] == \
         "draft"
 
@@ -192,6 +196,30 @@ async def test_members_choosing_different_products_fill_one_group_each_paying_th
     assert await stock(mall, skus) == {"原味": 49, "草莓": 49, "抹茶": 49}
     assert [e[0] for e in await group_events(mall.runtime)] == ["group_open", "group_join", "group_join",
                                                                 "group_success"]
+
+
+async def test_every_products_page_lists_the_group_with_its_own_price(client, mall):
+    """Each product's page (GET /products/{id}) lists the live group; editing the list moves it from page to page."""
+    skus = await flavours(mall)
+    campaign_id = await multi_campaign(mall, skus)
+    for title, sku_id in skus.items():
+        listed = (await client.get(f"/products/{await product_of(mall, sku_id)}",
+                                   params={"merchant": mall.slug})).json()["campaigns"]
+        assert [(c["id"], c["kind"]) for c in listed] == [(campaign_id, "group")], title
+        assert listed[0]["products"] == [await product_of(mall, s) for s in skus.values()]
+    page = (await client.get(f"{PUBLIC}/m/{mall.slug}/products/{await product_of(mall, skus['草莓'])}")).text
+    assert "拼团价 ¥9.00，本团 3 款商品任选一款" in page and "3人团 ¥9.00 · 3 款任选" in page  # its own price
+    assert (await act(mall, campaign_id, "pause")).status_code == 200
+    two = {t: s for t, s in skus.items() if t != "抹茶"}
+    edited = await client.patch(f"/admin/campaigns/{campaign_id}", headers=await mall.staff(),
+                                json={"settings": {"group_size": 3, "products": await products_setting(mall, two)}})
+    assert edited.status_code == 200, edited.text
+    assert (await act(mall, campaign_id, "activate")).status_code == 200
+    matcha = (await client.get(f"/products/{await product_of(mall, skus['抹茶'])}",
+                               params={"merchant": mall.slug})).json()["campaigns"]
+    assert matcha == []
+    assert await rows(mall.runtime, "SELECT product_id FROM campaign_products") == [
+        (await product_of(mall, skus["草莓"]),)]
 
 
 async def test_the_campaign_and_its_rules_say_what_each_member_may_choose_and_pays(client, mall):

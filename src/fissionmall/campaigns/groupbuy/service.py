@@ -404,6 +404,8 @@ async def poster(session: AsyncSession, clock: Clock, merchant_id: int, group_id
 
 MECHANIC = Mechanic(
     kind=KIND, settings_model=GroupBuySettings, product_of=lambda s: s.first_product(), check=check,
+    products_of=lambda s: [(f"products.{i}.product_id", p.product_id) for i, p in enumerate(s.products)]
+    or [("product_id", s.first_product())],
     summary=summary,
     rules_text="付款才算入团；截止时未成团，已付款的成员自动全额退款。团价事先写明，不抽奖。",
     orders=GroupBuyOrders(), share_target=ShareTarget("group", _group_target, poster),
