@@ -111,3 +111,9 @@ async def test_members_choose_different_products_and_fill_one_group(
         order = await who.api("GET", f"/orders/{order_id}")
         assert (order["status"], order["total_fen"], order["campaign_id"]) == ("to_ship", price, campaign_id), name
     assert leader.refused == []
+
+    page = await operator.open(f"/console/campaigns/{campaign_id}/records")  # the merchant sees who chose what
+    row = await page.locator("table tr", has_text=f"#{group_id}").inner_text()
+    assert all(f"（{p['title']} · {s['name']}）" in row for p, s in zip(products, skus, strict=True)), row
+    await operator.shot(shots, "multigroup-console-groups")
+    assert operator.refused == []
