@@ -196,6 +196,10 @@ async def test_members_choosing_different_products_fill_one_group_each_paying_th
     assert await stock(mall, skus) == {"原味": 49, "草莓": 49, "抹茶": 49}
     assert [e[0] for e in await group_events(mall.runtime)] == ["group_open", "group_join", "group_join",
                                                                 "group_success"]
+    share = await client.post("/shares", headers=people["bob"], json={"target_type": "group", "target_id": group_id})
+    assert share.status_code == 201, share.text
+    poster = await client.get(f"/shares/{share.json()['code']}/poster.png")
+    assert (poster.status_code, poster.headers["content-type"]) == (200, "image/png")
 
 
 async def test_every_products_page_lists_the_group_with_its_own_price(client, mall):

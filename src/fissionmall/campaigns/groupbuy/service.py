@@ -345,7 +345,7 @@ def summary(settings: GroupBuySettings) -> dict[str, Any]:
 
 
 async def _describe(session: AsyncSession, merchant_id: int, settings: GroupBuySettings) -> list[str]:
-    """The published rules; a multi-product group's name each product it offers."""
+    """The published rules; a multi-product group's also name each product it offers and its price."""
     titles = await catalog.titles_of(session, merchant_id, [o.product_id for o in settings.offers()]) \
         if rules.is_multi(settings) else {}
     return rules.describe(settings, titles)
@@ -390,7 +390,8 @@ async def poster(session: AsyncSession, clock: Clock, merchant_id: int, group_id
     facts = await page(session, clock, merchant_id, group_id)
     group, product = facts["group"], facts["product"]
     size = f"{group.size} 人团"
-    common: dict[str, Any] = {"title": product.title, "image_url": product.images[0] if product.images else None,
+    title = f"{facts['campaign'].name}：{len(facts['products'])} 款任选" if facts["multi"] else product.title
+    common: dict[str, Any] = {"title": title, "image_url": product.images[0] if product.images else None,
                               "price_fen": facts["group_price"], "list_price_fen": facts["list_price"]}
     if group.status == GroupStatus.SUCCEEDED:
         return PosterFacts(**common, hero="拼团成功", hero_note=f"{size} · {group.paid_count} 人已成团",
