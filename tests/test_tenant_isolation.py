@@ -481,7 +481,9 @@ FIELD_OF: dict[str, str | None] = {
     "POST /admin/orders/{order_id}/refunds sku_id": "sku",
     **{f"{op}[{kind}] settings.{field}": key for op in ("POST /admin/campaigns", "PATCH /admin/campaigns/{campaign_id}")
        for kind, field, key in (
-        ("group", "product_id", "product"), ("group", "skus[].sku_id", "sku"), ("bargain", "product_id", "product"),
+        ("group", "product_id", "product"), ("group", "skus[].sku_id", "sku"),
+        ("group", "products[].product_id", "product"), ("group", "products[].skus[].sku_id", "sku"),
+        ("bargain", "product_id", "product"),
         ("bargain", "sku_id", "sku"), ("gift", "product_id", "product"), ("gift", "sku_id", "sku"),
         ("share_coupon", "template_id", "coupon_template"), ("credit", "template_id", "coupon_template"),
         ("points_mall", "product_id", "product"), ("points_mall", "sku_id", "sku"),
@@ -600,7 +602,11 @@ async def body_values(mall: Mall, ids: dict[str, Any], buyer: dict[str, str]) ->
     runtime, mid = mall.runtime, mall.merchant_id
     gift = await one(runtime, "SELECT id FROM campaigns WHERE merchant_id = :m AND kind = 'gift'", m=mid)
     _, [spare] = await bought(mall, buyer, gift)
+    second = await mall.client.post("/admin/products", headers=await mall.staff(), json={
+        "title": "Cups", "skus": [{"code": f"{mall.slug}-cups", "name": "pair", "price_fen": 1500, "stock": 10}]})
+    assert second.status_code == 201, second.text
     return {
+        "second_product": second.json()["id"], "second_sku": second.json()["skus"][0]["id"],
         "category": await one(runtime, "SELECT id FROM categories WHERE merchant_id = :m", m=mid),
         "sku_code": f"{mall.slug}-tea",
         "coupon": (await claimed(mall, buyer, await make_template(mall)))["id"],
@@ -638,7 +644,10 @@ def base_bodies(b: Mall, ids: dict[str, Any]) -> dict[str, list[tuple[str, str, 
     now = b.runtime.clock.now()
     window = {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(days=7)).isoformat()}
     campaigns = {
-        "group": [group_body(b)], "bargain": [bargain_body(b)], "gift": [gift_body(b)],
+        "group": [group_body(b), {**group_body(b), "settings": {"group_size": 2, "products": [
+            {"product_id": b.product_id, "skus": [{"sku_id": b.sku_id, "group_price_fen": 800}]},
+            {"product_id": ids["second_product"], "skus": [{"sku_id": ids["second_sku"], "group_price_fen": 800}]}]}}],
+        "bargain": [bargain_body(b)], "gift": [gift_body(b)],
         "share_coupon": [packet_body(b, "share_coupon", ids["coupon_template"])],
         "credit": [packet_body(b, "credit", ids["coupon_template"])],
         "points_mall": [{"kind": "points_mall", "name": "积分兑好茶", **window, "settings": goods(b)},

@@ -17,7 +17,7 @@ from fissionmall.campaigns.giftcards.models import Voucher
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
 from fissionmall.campaigns.helping.models import Help
 from fissionmall.campaigns.invites.models import InviteReward
-from fissionmall.campaigns.models import Campaign, CampaignQuota
+from fissionmall.campaigns.models import Campaign, CampaignProduct, CampaignQuota
 from fissionmall.campaigns.packets.models import CouponPacket
 from fissionmall.campaigns.slots import PrizeSlot
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
@@ -58,6 +58,7 @@ __all__ = [
     "Base",
     "BuyingGroup",
     "Campaign",
+    "CampaignProduct",
     "CampaignQuota",
     "Category",
     "CommissionEntry",

@@ -71,6 +71,10 @@ class Mechanic:
     """The module of its worker jobs and sweeps, loaded by the worker."""
     describe: RulesReader | None = None
     """The rules its shopper pages publish, computed from the settings (what the merchant previews before launch)."""
+    products_of: Callable[[Any], list[tuple[str, int]]] | None = None
+    """Every product a campaign of several sells, its main one first, each with the setting that names it
+    ("products.1.product_id"): each must be the merchant's, and each one's page lists the campaign. None: the one
+    product of `product_of`."""
 
 
 KINDS: dict[str, Mechanic] = {}

@@ -36,6 +36,24 @@ class Campaign(TenantIdMixin, Base):
     created_at: Mapped[datetime]
 
 
+class CampaignProduct(TenantIdMixin, Base):
+    """A product a campaign sells besides its main one (`campaigns.product_id`): the other products of a
+    multi-product group, so that each one's page lists the campaign too."""
+
+    __tablename__ = "campaign_products"
+    __table_args__ = (
+        *tenant_key(),
+        same_merchant("campaign_id", "campaigns"),
+        same_merchant("product_id", "products"),
+        UniqueConstraint("campaign_id", "product_id", "merchant_id"),
+        Index("ix_campaign_products_product_id", "product_id", "merchant_id"),
+    )
+
+    merchant_id: Mapped[int] = mapped_column(Id)
+    campaign_id: Mapped[int] = mapped_column(Id)
+    product_id: Mapped[int] = mapped_column(Id)
+
+
 class CampaignQuota(TenantIdMixin, Base):
     """How many of a campaign's per-customer allowance a customer has used; claimed under a guard."""
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, literal, or_, select, true, update
+from sqlalchemy import bindparam, delete, exists, func, insert, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.campaigns.models import Campaign, CampaignQuota
+from fissionmall.campaigns.models import Campaign, CampaignProduct, CampaignQuota
 from fissionmall.campaigns.states import CAMPAIGN_STATES, CampaignStatus
 from fissionmall.core.states import transition
 from fissionmall.db.sql import Direct, table
@@ -84,10 +84,23 @@ async def campaigns_of(session: AsyncSession, merchant_id: int, kind: str | None
 
 
 async def live_for_product(session: AsyncSession, merchant_id: int, product_id: int, now: datetime) -> list[Campaign]:
+    """The live campaigns selling the product, as their main product or one of their others."""
+    other = select(CampaignProduct.campaign_id).where(CampaignProduct.merchant_id == merchant_id,
+                                                      CampaignProduct.product_id == product_id)
     statement = select(Campaign).where(
-        Campaign.merchant_id == merchant_id, Campaign.product_id == product_id,
+        Campaign.merchant_id == merchant_id, or_(Campaign.product_id == product_id, Campaign.id.in_(other)),
         Campaign.status == CampaignStatus.ACTIVE, Campaign.starts_at <= now, Campaign.ends_at > now)
-    return list((await session.execute(statement)).scalars())
+    return list((await session.execute(statement.order_by(Campaign.id))).scalars())
+
+
+async def set_other_products(session: AsyncSession, merchant_id: int, campaign_id: int,
+                             product_ids: list[int]) -> None:
+    """The products the campaign sells besides its main one, in place of those it had."""
+    await session.execute(delete(CampaignProduct).where(CampaignProduct.merchant_id == merchant_id,
+                                                        CampaignProduct.campaign_id == campaign_id))
+    if product_ids:
+        await session.execute(insert(CampaignProduct), [
+            {"merchant_id": merchant_id, "campaign_id": campaign_id, "product_id": p} for p in product_ids])
 
 
 async def return_stock(session: AsyncSession, campaign_id: int, quantity: int) -> None:

@@ -46,26 +46,38 @@ def out(campaign: Campaign) -> CampaignOut:
     return CampaignOut.model_validate(campaign, from_attributes=True)
 
 
-async def _own_product(session: AsyncSession, merchant_id: int, product_id: int | None) -> int | None:
+async def _own_product(session: AsyncSession, merchant_id: int, product_id: int | None,
+                       setting: str = "product_id") -> int | None:
     """The campaign's product must be one of the merchant's: a 422, never a foreign-key error."""
     if product_id is not None:
         try:
             await catalog.require_product(session, merchant_id, product_id)
         except NotFound:
-            raise InvalidInput("invalid_settings", f"settings.product_id: no product {product_id}",
-                               field="settings.product_id") from None
+            raise InvalidInput("invalid_settings", f"settings.{setting}: no product {product_id}",
+                               field=f"settings.{setting}") from None
     return product_id
+
+
+async def _own_products(session: AsyncSession, merchant_id: int, kind: Mechanic, settings: BaseModel) -> list[int]:
+    """Every product the campaign sells, its main one first, each checked to be the merchant's."""
+    if kind.products_of is None:
+        product_id = await _own_product(session, merchant_id, kind.product_of(settings))
+        return [] if product_id is None else [product_id]
+    return [await _own_product(session, merchant_id, product_id, setting) or product_id
+            for setting, product_id in kind.products_of(settings)]
 
 
 async def create(session: AsyncSession, merchant_id: int, body: CampaignIn, clock: Clock) -> CampaignOut:
     settings = typed_settings(body.kind, body.settings)
-    product_id = await _own_product(session, merchant_id, _kind(body.kind).product_of(settings))
+    products = await _own_products(session, merchant_id, _kind(body.kind), settings)
     campaign = Campaign(merchant_id=merchant_id, kind=body.kind, name=body.name, status=CampaignStatus.DRAFT,
-                        settings=settings.model_dump(mode="json"), product_id=product_id,
+                        settings=settings.model_dump(mode="json"), product_id=products[0] if products else None,
                         starts_at=body.starts_at, ends_at=body.ends_at, stock_cap=body.stock_cap, sold=0,
                         created_at=clock.now())
     session.add(campaign)
     await session.flush()
+    if products[1:]:
+        await repository.set_other_products(session, merchant_id, campaign.id, products[1:])
     return out(campaign)
 
 
@@ -85,7 +97,9 @@ async def update(session: AsyncSession, merchant_id: int, campaign_id: int, body
     if "settings" in changes:
         settings = typed_settings(campaign.kind, changes.pop("settings"))
         campaign.settings = settings.model_dump(mode="json")
-        campaign.product_id = await _own_product(session, merchant_id, _kind(campaign.kind).product_of(settings))
+        products = await _own_products(session, merchant_id, _kind(campaign.kind), settings)
+        campaign.product_id = products[0] if products else None
+        await repository.set_other_products(session, merchant_id, campaign.id, products[1:])
     for field, value in changes.items():
         setattr(campaign, field, value)
     if campaign.ends_at <= campaign.starts_at:

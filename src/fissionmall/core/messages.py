@@ -34,6 +34,7 @@ BY_CODE: dict[str, str] = {
     "new_customers_only": "这个团仅限新用户参加",
     "one_item_per_group_order": "拼团订单每次只能购买一件商品",
     "sku_not_in_campaign": "这个规格不参加本活动",
+    "product_not_in_campaign": "这款商品不在本团可选的商品中，请从团里列出的商品中选择",
     "bargain_not_found": "砍价不存在",
     "bargain_complete": "已经砍到底价，不需要再砍了",
     "bargain_closed": "砍价已结束",
@@ -188,6 +189,12 @@ BY_ERROR_TYPE: dict[str, str] = {
     "float_parsing": "请填写数字",
     "float_type": "请填写数字",
     "literal_error": "请从给出的选项中选择",
+    "product_required": "请选择活动商品，或在多商品拼团中列出商品",
+    "skus_required": "请至少填写一个规格及其拼团价",
+    "products_too_few": "多商品拼团至少列出两款商品；只卖一款请用上方的活动商品",
+    "product_repeated": "每款商品只能列一次",
+    "sku_repeated": "每个规格只能列一次",
+    "group_form_mixed": "单一商品与多商品只能选一种：用多商品拼团时，上方的活动商品与规格留空",
 }
 
 

@@ -27,3 +27,8 @@ def one_item() -> InvalidInput:
 
 def sku_not_in_campaign(sku_id: int) -> InvalidInput:
     return InvalidInput("sku_not_in_campaign", f"SKU {sku_id} is not sold in this campaign", field="items")
+
+
+def product_not_in_campaign(product_id: int) -> InvalidInput:
+    return InvalidInput("product_not_in_campaign", f"product {product_id} is not one of this group's products: "
+                        "choose one of the products it lists", field="items")

@@ -14,6 +14,7 @@ from fissionmall.campaigns.groupbuy.states import GROUP_STATES, GroupStatus
 from fissionmall.core.states import transition
 from fissionmall.customers.models import Customer
 from fissionmall.db.sql import Prebuilt, table
+from fissionmall.orders.models import OrderItem
 
 _GROUPS, _ENTRIES = table(BuyingGroup), table(GroupOrder)
 _ADD_ENTRY = Prebuilt(lambda insert: insert(_ENTRIES).on_conflict_do_nothing().returning(_ENTRIES.c.order_id))
@@ -90,15 +91,24 @@ async def seated(session: AsyncSession, group_ids: Sequence[int]) -> list[GroupO
     return list((await session.execute(statement.execution_options(populate_existing=True))).scalars())
 
 
-async def members(session: AsyncSession, group_ids: Sequence[int]) -> list[tuple[GroupOrder, str, str]]:
-    """Seated members of several groups with their names and avatars, in one query."""
+Choice = tuple[int | None, int | None, str]
+"""What a member chose: the product, the SKU and the title of their order's one line."""
+
+
+async def members(session: AsyncSession, group_ids: Sequence[int]) -> list[tuple[GroupOrder, str, str, Choice]]:
+    """Seated members of several groups with their names, avatars and what each chose (their order's line: a group
+    order has exactly one), in one query."""
     statement = (
-        select(GroupOrder, Customer.nickname, Customer.avatar_url)
+        select(GroupOrder, Customer.nickname, Customer.avatar_url, OrderItem.product_id, OrderItem.sku_id,
+               OrderItem.title)
         .join(Customer, Customer.id == GroupOrder.customer_id)
+        .outerjoin(OrderItem, (OrderItem.order_id == GroupOrder.order_id)
+                   & (OrderItem.merchant_id == GroupOrder.merchant_id))
         .where(GroupOrder.group_id.in_(group_ids), GroupOrder.seat_no.is_not(None), GroupOrder.active)
         .order_by(GroupOrder.group_id, GroupOrder.seat_no)
     )
-    return [(row[0], row[1], row[2]) for row in (await session.execute(statement)).all()]
+    return [(row[0], row[1], row[2], (row[3], row[4], row[5] or ""))
+            for row in (await session.execute(statement)).all()]
 
 
 async def open_groups(session: AsyncSession, campaign_id: int, now: datetime, limit: int) -> list[BuyingGroup]:

@@ -12,7 +12,7 @@ from fissionmall.core.money import percent_of, yuan
 
 def unit_price(settings: GroupBuySettings, sku_id: int, *, leader: bool) -> int | None:
     """What one unit costs in this campaign (None: the SKU is not in it)."""
-    for sku in settings.skus:
+    for sku in settings.all_skus():
         if sku.sku_id == sku_id:
             return sku.group_price_fen - (settings.leader_discount_fen if leader else 0)
     return None
@@ -51,11 +51,25 @@ def tier_difference(paid_unit_fen: int, quantity: int, final_unit_fen: int | Non
     return (paid_unit_fen - final_unit_fen) * quantity
 
 
-def describe(settings: GroupBuySettings) -> list[str]:
-    """The rules as a shopper reads them."""
+def is_multi(settings: GroupBuySettings) -> bool:
+    """A multi-product group (多产品拼团): members each choose one of several products."""
+    return len(settings.offers()) > 1
+
+
+def describe(settings: GroupBuySettings, titles: dict[int, str] | None = None) -> list[str]:
+    """The rules as a shopper reads them; `titles` (product id → title) names what a multi-product group's members
+    may choose and what each choice costs."""
     fill = chinese_duration(timedelta(minutes=settings.fill_minutes))
     rules = [f"{settings.group_size} 人成团，开团后 {fill}内凑齐。",
              "未成团：已付款的每位成员自动全额退款，原路返回。"]
+    if is_multi(settings):
+        rules.append(f"本团共 {len(settings.offers())} 款商品可选：开团和参团时每人任选其中一款（及规格），"
+                     "按所选规格的拼团价付款；不论各人选哪一款，付款人数凑满即成团。")
+        for offer in settings.offers():
+            name = (titles or {}).get(offer.product_id, f"商品 {offer.product_id}")
+            low, high = min(s.group_price_fen for s in offer.skus), max(s.group_price_fen for s in offer.skus)
+            price = f"¥{yuan(low)}" if low == high else f"¥{yuan(low)}–{yuan(high)}"
+            rules.append(f"{name}：拼团价 {price}。")
     if settings.auto_complete_min_paid is not None:
         rules.append(f"到期时已付款满 {settings.auto_complete_min_paid} 人，按现有人数成团发货（不虚增成员）。")
     if settings.tiers:

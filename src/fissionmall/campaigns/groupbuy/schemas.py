@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
+from pydantic_core import PydanticCustomError
 
 from fissionmall.core.schemas import RowId
 
@@ -16,6 +24,23 @@ class GroupSku(BaseModel):
     group_price_fen: int = Field(ge=1, le=MAX_PRICE_FEN)
 
 
+MAX_PRODUCTS = 10
+
+
+class GroupProduct(BaseModel):
+    """One product of a multi-product group (多产品拼团) and the group price of each of its SKUs on sale in it."""
+
+    product_id: RowId
+    skus: list[GroupSku] = Field(min_length=1, max_length=50)
+
+
+class Offer(BaseModel):
+    """A product on sale in a group campaign, whichever form its settings take."""
+
+    product_id: int
+    skus: list[GroupSku]
+
+
 class Tier(BaseModel):
     """阶梯团: when the group ends with at least `size` paid members, everyone pays `price_fen`."""
 
@@ -26,8 +51,14 @@ class Tier(BaseModel):
 class GroupBuySettings(BaseModel):
     """Everything a merchant sets on a group-buying campaign (拼团); each field checked."""
 
-    product_id: RowId
-    skus: list[GroupSku] = Field(min_length=1, max_length=50)
+    products: list[GroupProduct] = Field(default_factory=list, max_length=MAX_PRODUCTS)
+    """多产品拼团: a set of products (flavours, a "pick any" bundle), each with its SKUs' group prices; each member
+    chooses one product and SKU, and the group fills by paid members whatever each chose. Set this, or `product_id`
+    and `skus` (one product), never both."""
+    product_id: RowId | None = Field(default=None, validate_default=True)
+    """The product of a one-product group (None when `products` lists several)."""
+    skus: list[GroupSku] = Field(default_factory=list, max_length=50, validate_default=True)
+    """The group price of each SKU of `product_id` on sale in the group."""
     group_size: int = Field(ge=2, le=100)
     fill_minutes: int = Field(default=24 * 60, ge=5, le=7 * 24 * 60)
     """Time to fill a group, from the leader's payment."""
@@ -58,17 +89,49 @@ class GroupBuySettings(BaseModel):
 
     # Cross-field checks sit on the later field, so an error names the setting (settings.<field>).
 
+    @field_validator("products")
+    @classmethod
+    def _distinct_products(cls, products: list[GroupProduct]) -> list[GroupProduct]:
+        if not products:
+            return products
+        if len(products) < 2:
+            raise PydanticCustomError("products_too_few", "a multi-product group lists at least two products; one "
+                                      "product takes product_id and skus")
+        if len({p.product_id for p in products}) != len(products):
+            raise PydanticCustomError("product_repeated", "each product may appear once")
+        skus = [s.sku_id for p in products for s in p.skus]
+        if len(set(skus)) != len(skus):
+            raise PydanticCustomError("sku_repeated", "each SKU may appear once")
+        return products
+
+    @field_validator("product_id")
+    @classmethod
+    def _one_form(cls, product_id: int | None, info: ValidationInfo) -> int | None:
+        products = info.data.get("products")
+        if products and product_id is not None:
+            raise PydanticCustomError("group_form_mixed", "set products (several products) or product_id and skus "
+                                      "(one product), not both")
+        if products is not None and not products and product_id is None:
+            raise PydanticCustomError("product_required", "choose the product (or list several under products)")
+        return product_id
+
     @field_validator("skus")
     @classmethod
-    def _distinct_skus(cls, skus: list[GroupSku]) -> list[GroupSku]:
+    def _distinct_skus(cls, skus: list[GroupSku], info: ValidationInfo) -> list[GroupSku]:
+        products = info.data.get("products")
+        if products and skus:
+            raise PydanticCustomError("group_form_mixed", "with products, each product lists its own SKUs: leave skus "
+                                      "out")
+        if products is not None and not products and not skus:
+            raise PydanticCustomError("skus_required", "list at least one SKU and its group price")
         if len({s.sku_id for s in skus}) != len(skus):
-            raise ValueError("each SKU may appear once")
+            raise PydanticCustomError("sku_repeated", "each SKU may appear once")
         return skus
 
     @field_validator("leader_discount_fen")
     @classmethod
     def _leader_pays(cls, discount: int, info: ValidationInfo) -> int:
-        if any(s.group_price_fen <= discount for s in info.data.get("skus", [])):
+        if any(s.group_price_fen <= discount for s in _all_skus(info.data)):
             raise ValueError("leader_discount_fen must leave the leader at least 1 fen to pay")
         return discount
 
@@ -85,7 +148,7 @@ class GroupBuySettings(BaseModel):
     def _tiers(cls, tiers: list[Tier], info: ValidationInfo) -> list[Tier]:
         if not tiers:
             return tiers
-        skus, size = info.data.get("skus", []), info.data.get("group_size")
+        skus, size = _all_skus(info.data), info.data.get("group_size")
         sizes = [t.size for t in tiers]
         prices = [t.price_fen for t in tiers]
         if len(skus) != 1:
@@ -110,10 +173,38 @@ class GroupBuySettings(BaseModel):
         if rule == "forfeit" and percent > FORFEITABLE_DEPOSIT_PERCENT:
             raise ValueError(f"a deposit kept when the balance is not paid (定金) may be at most "
                              f"{FORFEITABLE_DEPOSIT_PERCENT}% of the price (Civil Code art. 586)")
-        tiers, skus = info.data.get("tiers") or [], info.data.get("skus", [])
+        tiers, skus = info.data.get("tiers") or [], _all_skus(info.data)
         if tiers and skus and skus[0].group_price_fen * percent >= tiers[-1].price_fen * 100:
             raise ValueError("the deposit must stay below the cheapest tier, so a balance is always left to pay")
         return rule
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Stored and shown in its own form only: a one-product group as it always was (product_id, skus), a
+        multi-product group as its products."""
+        data: dict[str, Any] = handler(self)
+        for unused in (("product_id", "skus") if self.products else ("products",)):
+            data.pop(unused, None)
+        return data
+
+    def offers(self) -> list[Offer]:
+        """The products on sale in the group and their SKUs' prices: one, or the list of a multi-product group."""
+        if self.products:
+            return [Offer(product_id=p.product_id, skus=p.skus) for p in self.products]
+        return [Offer(product_id=self.product_id or 0, skus=self.skus)]
+
+    def all_skus(self) -> list[GroupSku]:
+        return [sku for offer in self.offers() for sku in offer.skus]
+
+    def first_product(self) -> int:
+        """The campaign's product: its one product, or the first of a multi-product group (its cover)."""
+        return self.offers()[0].product_id
+
+
+def _all_skus(data: dict[str, Any]) -> list[GroupSku]:
+    """The SKUs validated so far, of either form (for the checks of later fields)."""
+    products: list[GroupProduct] = data.get("products") or []
+    return [s for p in products for s in p.skus] or list(data.get("skus") or [])
 
 
 class GroupMemberOut(BaseModel):
@@ -121,6 +212,10 @@ class GroupMemberOut(BaseModel):
     nickname: str
     avatar_url: str
     is_leader: bool
+    product_id: int | None = None
+    """What the member chose: their order's product and SKU, and its line's title (商品 · 规格)."""
+    sku_id: int | None = None
+    chose: str = ""
 
 
 class GroupOut(BaseModel):
@@ -155,6 +250,9 @@ class GroupCampaignOut(BaseModel):
     group_size: int
     fill_minutes: int
     skus: list[GroupSku]
+    """Every SKU on sale in the group, of every product."""
+    products: list[Offer]
+    """The products members choose from (one, or several in a multi-product group), each with its SKUs."""
     leader_discount_fen: int
     new_customers_only: bool
     per_customer_limit: int

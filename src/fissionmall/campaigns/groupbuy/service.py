@@ -19,13 +19,15 @@ from fissionmall.campaigns.groupbuy.schemas import (
     GroupMemberOut,
     GroupOut,
     GroupPage,
+    Offer,
 )
 from fissionmall.campaigns.groupbuy.states import GroupStatus
-from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
+from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.catalog import service as catalog
+from fissionmall.catalog.schemas import ProductDetail
 from fissionmall.core.auth import Shopper
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import NotFound
@@ -62,6 +64,8 @@ class GroupBuyOrders:
         joining = choice.target_id is not None
         price = rules.unit_price(settings, line["sku_id"], leader=not joining)
         if price is None:
+            if line["product_id"] not in {offer.product_id for offer in settings.offers()}:
+                raise errors.product_not_in_campaign(line["product_id"])
             raise errors.sku_not_in_campaign(line["sku_id"])
         if choice.target_id is not None:
             await _check_joinable(session, runtime.clock, shopper, campaign, settings, choice.target_id)
@@ -246,19 +250,22 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
         raise campaign_errors.campaign_not_found(campaign_id)
     settings = settings_of(campaign)
     return GroupCampaignOut(
-        id=campaign.id, name=campaign.name, product_id=settings.product_id, status=campaign.status,
+        id=campaign.id, name=campaign.name, product_id=settings.first_product(), status=campaign.status,
         starts_at=campaign.starts_at, ends_at=campaign.ends_at, group_size=settings.group_size,
-        fill_minutes=settings.fill_minutes, skus=settings.skus, leader_discount_fen=settings.leader_discount_fen,
+        fill_minutes=settings.fill_minutes, skus=settings.all_skus(), products=settings.offers(),
+        leader_discount_fen=settings.leader_discount_fen,
         new_customers_only=settings.new_customers_only, per_customer_limit=settings.per_customer_limit,
         tiers=settings.tiers, deposit_percent=settings.deposit_percent, balance_hours=settings.balance_hours,
-        deposit_on_lapse=settings.deposit_on_lapse, rules=rules.describe(settings))
+        deposit_on_lapse=settings.deposit_on_lapse, rules=await _describe(session, merchant_id, settings))
 
 
 async def _render(session: AsyncSession, now: datetime, groups: Sequence[BuyingGroup]) -> list[GroupOut]:
     seats: dict[int, list[GroupMemberOut]] = {g.id: [] for g in groups}
-    for entry, nickname, avatar in await repository.members(session, [g.id for g in groups]):
+    for entry, nickname, avatar, (product_id, sku_id, chose) in await repository.members(
+            session, [g.id for g in groups]):
         seats[entry.group_id or 0].append(GroupMemberOut(customer_id=entry.customer_id, nickname=nickname,
-                                                         avatar_url=avatar, is_leader=entry.is_leader))
+                                                         avatar_url=avatar, is_leader=entry.is_leader,
+                                                         product_id=product_id, sku_id=sku_id, chose=chose))
     return [
         GroupOut(id=g.id, campaign_id=g.campaign_id, status=g.status, size=g.size, paid_count=g.paid_count,
                  places_left=g.size - g.paid_count if g.status == GroupStatus.OPEN else 0, expires_at=g.expires_at,
@@ -294,15 +301,23 @@ async def group_view(session: AsyncSession, clock: Clock, merchant_id: int, grou
 
 
 async def check(session: AsyncSession, merchant_id: int, settings: GroupBuySettings) -> list[Finding]:
-    """Before going live: the SKUs belong to the product, and the group price is a real saving (P3)."""
+    """Before going live: every product is the merchant's, the SKUs belong to their product, and each group price is
+    a real saving (P3)."""
+    findings: list[Finding] = []
+    for offer in settings.offers():
+        findings += await _check_offer(session, merchant_id, offer)
+    return findings
+
+
+async def _check_offer(session: AsyncSession, merchant_id: int, offer: Offer) -> list[Finding]:
     findings: list[Finding] = []
     try:
-        product = await catalog.require_product(session, merchant_id, settings.product_id)
+        product = await catalog.require_product(session, merchant_id, offer.product_id)
     except NotFound:
-        return [Finding(rule="G1", level="block", reason=f"product {settings.product_id} does not exist",
-                        check="product_missing", facts={"product_id": settings.product_id or 0})]
+        return [Finding(rule="G1", level="block", reason=f"product {offer.product_id} does not exist",
+                        check="product_missing", facts={"product_id": offer.product_id or 0})]
     prices = {sku.id: sku.price_fen for sku in product.skus}
-    for sku in settings.skus:
+    for sku in offer.skus:
         if sku.sku_id not in prices:
             findings.append(Finding(rule="G1", level="block",
                                     reason=f"SKU {sku.sku_id} is not a SKU of product {product.id}",
@@ -325,7 +340,15 @@ async def _group_target(session: AsyncSession, shopper: Shopper, group_id: int) 
 
 def summary(settings: GroupBuySettings) -> dict[str, Any]:
     return {"group_size": settings.group_size, "leader_discount_fen": settings.leader_discount_fen,
-            "prices": [sku.model_dump() for sku in settings.skus]}
+            "prices": [sku.model_dump() for sku in settings.all_skus()],
+            "products": [offer.product_id for offer in settings.offers()]}
+
+
+async def _describe(session: AsyncSession, merchant_id: int, settings: GroupBuySettings) -> list[str]:
+    """The published rules; a multi-product group's also name each product it offers and its price."""
+    titles = await catalog.titles_of(session, merchant_id, [o.product_id for o in settings.offers()]) \
+        if rules.is_multi(settings) else {}
+    return rules.describe(settings, titles)
 
 
 async def group_of_order(session: AsyncSession, order_id: int) -> int | None:
@@ -335,17 +358,29 @@ async def group_of_order(session: AsyncSession, order_id: int) -> int | None:
 
 
 async def page(session: AsyncSession, clock: Clock, merchant_id: int, group_id: int) -> dict[str, Any]:
-    """The group a friend shared: who is in, places left, time left, the price, the SKUs a friend may join with
-    (their deposit when the campaign takes one), and the published rules."""
+    """The group a friend shared: who is in (and, in a multi-product group, what each chose), places left, time
+    left, the price, the products and SKUs a friend may join with (their deposit when the campaign takes one), and
+    the published rules."""
     view = await group_view(session, clock, merchant_id, group_id)
     campaign = await campaign_view(session, merchant_id, view.campaign_id)
-    product = await catalog.product_detail(session, merchant_id, campaign.product_id, shopper_view=False)
     group_prices = {sku.sku_id: sku.group_price_fen for sku in campaign.skus}
-    choices = [{"sku_id": sku.id, "name": sku.name, "price_fen": group_prices[sku.id], "in_stock": sku.stock > 0,
-                "deposit_fen": rules.deposit(group_prices[sku.id], campaign.deposit_percent)}
-               for sku in product.skus if sku.active and sku.id in group_prices]
-    return {"group": view, "campaign": campaign, "product": product, "choices": choices,
-            "list_price": min((sku.price_fen for sku in product.skus), default=None),
+    products: list[ProductDetail] = []
+    offered: list[dict[str, Any]] = []
+    choices: list[dict[str, Any]] = []
+    for offer in campaign.products:
+        product = await catalog.product_detail(session, merchant_id, offer.product_id, shopper_view=False)
+        products.append(product)
+        mine = [{"sku_id": sku.id, "name": sku.name, "price_fen": group_prices[sku.id], "in_stock": sku.stock > 0,
+                 "list_price_fen": sku.price_fen, "product": product.title,
+                 "deposit_fen": rules.deposit(group_prices[sku.id], campaign.deposit_percent)}
+                for sku in product.skus if sku.active and sku.id in group_prices]
+        if mine:
+            offered.append({"product": product, "choices": mine})
+            choices += mine
+    product = products[0]
+    return {"group": view, "campaign": campaign, "product": product, "products": products, "offered": offered,
+            "choices": choices, "multi": len(products) > 1,
+            "list_price": None if len(products) > 1 else min((sku.price_fen for sku in product.skus), default=None),
             "group_price": min(group_prices.values()), "empty_seats": range(view.places_left),
             "leader": next((m.nickname for m in view.members if m.is_leader), "")}
 
@@ -355,7 +390,8 @@ async def poster(session: AsyncSession, clock: Clock, merchant_id: int, group_id
     facts = await page(session, clock, merchant_id, group_id)
     group, product = facts["group"], facts["product"]
     size = f"{group.size} 人团"
-    common: dict[str, Any] = {"title": product.title, "image_url": product.images[0] if product.images else None,
+    title = f"{facts['campaign'].name}：{len(facts['products'])} 款任选" if facts["multi"] else product.title
+    common: dict[str, Any] = {"title": title, "image_url": product.images[0] if product.images else None,
                               "price_fen": facts["group_price"], "list_price_fen": facts["list_price"]}
     if group.status == GroupStatus.SUCCEEDED:
         return PosterFacts(**common, hero="拼团成功", hero_note=f"{size} · {group.paid_count} 人已成团",
@@ -368,8 +404,11 @@ async def poster(session: AsyncSession, clock: Clock, merchant_id: int, group_id
 
 
 MECHANIC = Mechanic(
-    kind=KIND, settings_model=GroupBuySettings, product_of=lambda s: s.product_id, check=check, summary=summary,
+    kind=KIND, settings_model=GroupBuySettings, product_of=lambda s: s.first_product(), check=check,
+    products_of=lambda s: [(f"products.{i}.product_id", p.product_id) for i, p in enumerate(s.products)]
+    or [("product_id", s.first_product())],
+    summary=summary,
     rules_text="付款才算入团；截止时未成团，已付款的成员自动全额退款。团价事先写明，不抽奖。",
     orders=GroupBuyOrders(), share_target=ShareTarget("group", _group_target, poster),
     page=Page("groups", "group.html", page), tasks="fissionmall.campaigns.groupbuy.tasks",
-    describe=pure_rules(rules.describe))
+    describe=_describe)

@@ -80,6 +80,7 @@ PACKET: tuple[Setting, ...] = (
 )
 
 PRODUCT = Setting("product_id", "活动商品", "product", "活动售卖的商品")
+GROUP_SKU = (Setting("sku_id", "规格", "sku"), Setting("group_price_fen", "拼团价", "money"))
 
 
 def _sku(hint: str) -> Setting:
@@ -88,9 +89,15 @@ def _sku(hint: str) -> Setting:
 
 FORMS: dict[str, tuple[Setting, ...]] = {
     "group": (
-        PRODUCT,
+        Setting("product_id", "活动商品", "product", "单一商品拼团售卖的商品；多商品拼团时选“不选”，在下方逐个列出商品",
+                optional=True),
         Setting("skus", "参团规格与拼团价", "rows", "每个参加拼团的规格及其拼团价；拼团价须低于单独购买价",
-                rows=3, columns=(Setting("sku_id", "规格", "sku"), Setting("group_price_fen", "拼团价", "money"))),
+                rows=3, optional=True, columns=GROUP_SKU),
+        Setting("products", "多商品拼团（任选一款）", "rows",
+                "团内每人任选其中一款商品及规格，按所选规格的拼团价付款，付款人数凑满即成团；至少两款，"
+                "每款商品不重复，规格须属于该商品；用此项时上方活动商品与规格留空",
+                rows=3, optional=True, columns=(Setting("product_id", "商品", "product"),
+                                                Setting("skus", "规格与拼团价", "rows", rows=3, columns=GROUP_SKU))),
         Setting("group_size", "成团人数", "int", "付款人数达到此数即成团", "人"),
         Setting("fill_minutes", "成团时限", "duration", "从团长付款起，在这段时间内凑齐人数", "minutes"),
         Setting("per_customer_limit", "每人限参团次数", "int", "一位顾客在本活动最多持有的拼团订单数", "次"),

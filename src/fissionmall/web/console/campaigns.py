@@ -26,7 +26,7 @@ from fissionmall.core.deps import ClockDep, SessionDep
 from fissionmall.core.schemas import RowId
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.coupons import service as coupons
-from fissionmall.web.console.campaign_forms import FORMS, defaults, value_at
+from fissionmall.web.console.campaign_forms import FORMS, Setting, defaults, value_at
 from fissionmall.web.console.lint_words import in_chinese
 from fissionmall.web.console.nav import KIND_NAMES
 from fissionmall.web.console.session import Console, ConsoleReader, render
@@ -86,15 +86,18 @@ def _held(kind: str, settings: dict[str, Any]) -> dict[str, set[int]]:
     """The products, SKUs and coupons a campaign's settings name (by the type of each form field), so that the form
     offers them whatever else it offers: a select missing its value would save another one."""
     held: dict[str, set[int]] = {"product": set(), "sku": set(), "coupon": set()}
-    for s in FORMS[kind]:
-        value = value_at(settings, s.name)
+
+    def hold(s: Setting, value: Any) -> None:
         if s.type in held and isinstance(value, int):
             held[s.type].add(value)
         elif s.type == "rows" and isinstance(value, list):
             for row in value:
                 for c in s.columns:
-                    if c.type in held and isinstance(row, dict) and isinstance(row.get(c.name), int):
-                        held[c.type].add(row[c.name])
+                    if isinstance(row, dict):
+                        hold(c, row.get(c.name))
+
+    for s in FORMS[kind]:
+        hold(s, value_at(settings, s.name))
     return held
 
 
