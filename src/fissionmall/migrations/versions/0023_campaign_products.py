@@ -1,7 +1,7 @@
 """Campaign products: the products a campaign sells besides its main one (a multi-product group's others)
 
-Revision ID: 0024
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-08 00:00:00
 
 A multi-product group (多产品拼团) sells several products; `campaigns.product_id` stays its main (first) one and each
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024"
-down_revision: str | None = "0021"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
