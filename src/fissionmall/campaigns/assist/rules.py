@@ -42,7 +42,7 @@ def draw(rung: PrizeRung, rng: random.Random) -> int:
     return rng.randint(rung.min_fen, rung.max_fen)
 
 
-def _rung_prize(rung: PrizeRung, names: Mapping[tuple[str, int], str]) -> str:
+def rung_prize(rung: PrizeRung, names: Mapping[tuple[str, int], str]) -> str:
     if rung.kind == "credit":
         if rung.min_fen == rung.max_fen:
             return f"¥{yuan(rung.min_fen)} 店铺余额（固定）"
@@ -62,7 +62,7 @@ def describe_ladder(settings: AssistSettings, names: Mapping[tuple[str, int], st
     """越拆越多, as P3 asks: the ladder, each rung's minimum and the pool are certain; the amount inside a rung's range
     is the only thing left to chance; what happens when the pool or a stock runs short."""
     ladder = settings.ladder or []
-    steps = "；".join(f"{_ordinal(n, n == len(ladder))}红包得{_rung_prize(rung, names)}"
+    steps = "；".join(f"{_ordinal(n, n == len(ladder))}红包得{rung_prize(rung, names)}"
                      for n, rung in enumerate(ladder, start=1))
     lines = [f"越拆越多：你在本活动中拆开的{steps}。",
              "名次按你在本活动中已拆开（好友助力完成）的红包数计：先拆开的算第 1 个，与发起先后无关。"]

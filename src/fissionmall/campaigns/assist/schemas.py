@@ -129,6 +129,8 @@ class AssistCampaignOut(BaseModel):
     pool_left_fen: int
     """What the pool can still pay in credit."""
     ladder: list[PrizeRung] | None
+    ladder_prizes: list[str]
+    """Each rung's prize in words (the coupon's or goods' name)."""
     ends_at: datetime
     rules: list[str]
 

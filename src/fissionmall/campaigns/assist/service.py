@@ -229,6 +229,7 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
     settings = settings_of(campaign)
     merchant = await merchants.merchant_by_id(session, merchant_id)
     given = await slots.taken(session, (KIND, campaign.id))
+    names = await helping.names_for(session, merchant_id, settings, *_rung_gifts(settings))
     return AssistCampaignOut(
         id=campaign.id, name=campaign.name, status=campaign.status, organiser=merchant.name,
         helpers_needed=settings.helpers_needed, pool_fen=settings.pool_fen, winners=settings.winners,
@@ -236,7 +237,8 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
         win_percent=settings.win_percent, prizes_left=settings.winners - given,
         pool_left_fen=settings.pool_fen - await counters.used(session, helping.budget_key(campaign.id, PRIZE),
                                                               counters.TOTAL),
-        ladder=settings.ladder, ends_at=campaign.ends_at, rules=await _rules(session, merchant_id, settings))
+        ladder=settings.ladder, ladder_prizes=[rules.rung_prize(rung, names) for rung in settings.ladder or []],
+        ends_at=campaign.ends_at, rules=rules.describe(settings, names))
 
 
 async def expire(session: AsyncSession, clock: Clock) -> int:
@@ -311,8 +313,10 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, packet_id:
     packet = await view(session, clock, merchant_id, packet_id)
     campaign = await campaign_view(session, merchant_id, packet.campaign_id)
     owner = await customers.get_customer(session, merchant_id, packet.customer_id)
+    goods = await helping.goods_prize(session, merchant_id, packet.gift.ref) \
+        if packet.gift and packet.gift.kind == "goods" else None
     return {"packet": packet, "campaign": campaign, "empty_seats": range(packet.helps_remaining),
-            "outcome_text": OUTCOMES.get(packet.outcome or "", ""), "owner": owner.nickname}
+            "outcome_text": OUTCOMES.get(packet.outcome or "", ""), "owner": owner.nickname, "goods": goods}
 
 
 async def poster(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> PosterFacts:

@@ -22,7 +22,8 @@ def goods_prize_not_found(prize_id: int) -> NotFound:
 
 
 def goods_prize_taken(status: str) -> Conflict:
-    return Conflict("goods_prize_taken", f"this goods prize is {status}: an order already holds it", status=status)
+    return Conflict("goods_prize_taken", f"this goods prize is {status}: an order already holds it",
+                    prize_status=status)
 
 
 def wrong_goods(sku_id: int) -> InvalidInput:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.campaigns.helping import errors, repository
+from fissionmall.campaigns.helping.models import GoodsPrize
 from fissionmall.campaigns.helping.schemas import (
     Budget,
     Gift,
@@ -248,9 +249,21 @@ GOODS_ORDER_KIND = "prize"
 async def my_goods_prizes(session: AsyncSession, shopper: Shopper) -> list[GoodsPrizeOut]:
     found = await repository.goods_prizes_of(session, shopper.merchant_id, shopper.customer_id)
     titles = await catalog.titles_of(session, shopper.merchant_id, [p.product_id for p in found])
-    return [GoodsPrizeOut(id=p.id, campaign_id=p.campaign_id, product_id=p.product_id, sku_id=p.sku_id,
-                          title=titles.get(p.product_id, ""), status=p.status, order_id=p.order_id,
-                          source_type=p.source_type, created_at=p.created_at) for p in found]
+    return [_goods_out(p, titles.get(p.product_id, "")) for p in found]
+
+
+async def goods_prize(session: AsyncSession, merchant_id: int, prize_id: int) -> GoodsPrizeOut | None:
+    prize = await repository.goods_prize_of(session, merchant_id, prize_id)
+    if prize is None:
+        return None
+    return _goods_out(prize, (await catalog.titles_of(session, merchant_id, [prize.product_id])).get(prize.product_id,
+                                                                                                      ""))
+
+
+def _goods_out(prize: GoodsPrize, title: str) -> GoodsPrizeOut:
+    return GoodsPrizeOut(id=prize.id, campaign_id=prize.campaign_id, product_id=prize.product_id, sku_id=prize.sku_id,
+                         title=title, status=prize.status, order_id=prize.order_id, source_type=prize.source_type,
+                         created_at=prize.created_at)
 
 
 class GoodsPrizeOrders:
