@@ -219,6 +219,10 @@ async def test_a_goods_prize_is_ordered_once_at_no_price_through_checkout(client
     [prize] = await my_goods(mall, alice)
     assert (prize["id"], prize["sku_id"], prize["status"], prize["title"]) == (won["gift"]["ref"], mall.sku_id,
                                                                                  "unclaimed", "Tea")
+    checkout = f"/m/{mall.slug}/checkout?sku={mall.sku_id}&campaign=prize:{campaign_id}&target={prize['id']}"
+    packet_page = await web_page(mall.client, f"/m/{mall.slug}/assists/{won['id']}", alice)
+    assert f'href="{checkout}">免费下单领取赠品</a>' in packet_page
+    assert "领取赠品" in await web_page(mall.client, checkout, alice)
     choice = {"campaign": {"kind": "prize", "campaign_id": campaign_id, "target_id": prize["id"]}}
     problem(await mall.place_order(alice, quantity=2, **choice), 422, "wrong_goods")
     problem(await mall.place_order(bob, **choice), 404, "goods_prize_not_found")
