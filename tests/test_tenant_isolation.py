@@ -282,6 +282,7 @@ UNMARKED = {
     ("/api/v1/coupon-templates", "*"): "B's only template is given out by share packets, not claimable",
     ("/api/v1/coupons", "*"): "B's shoppers hold no coupon",
     ("/api/v1/wallet", "*"): "B's shoppers hold no wallet credit",
+    ("/api/v1/goods-prizes/mine", "*"): "B's shoppers won no goods",
     ("/api/v1/admin/dividend", "*"): "B has no dividend pool (404 dividend_not_configured)",
     ("/api/v1/admin/dividend/runs", "*"): "B has no dividend pool, hence no runs",
     ("/api/v1/admin/plans/presets/3+9", "*"): "a preset plan the product ships, the same for every mall",
@@ -412,7 +413,7 @@ async def test_merchant_b_lists_none_of_merchant_a_s_rows(client, runtime):
 REFERS_TO: dict[str, str | None] = {
     # an `…_id` column declared without a foreign key -> the table it names; None: it names no row of a merchant
     "campaign_id": "campaigns", "product_id": "products", "order_id": "orders", "customer_id": "customers",
-    "inviter_id": "customers", "buyer_id": "customers", "actor_id": "customers",
+    "inviter_id": "customers", "buyer_id": "customers", "actor_id": "customers", "sku_id": "skus",
     "redeemed_order_id": "orders", "redeemed_store_id": "stores", "share_id": "shares",
     "acquired_by_share_id": "shares", "parent_id": "customers", "child_id": "customers",
     "source_id": None, "subject_id": None, "target_id": None, "owner_id": None,  # beside a *_type column
@@ -455,6 +456,11 @@ def test_the_reference_checker_knows_every_id_column():
     assert len(references()) >= 40, references()
 
 
+PRIZE_FIELDS = tuple((kind, f"{where}.{field}", key) for kind, where in (
+    ("assist", "ladder[]"), ("assist", "helper_gift"), ("bargain", "helper_gift")) for field, key in (
+    ("coupon_template_id", "coupon_template"), ("product_id", "product"), ("sku_id", "sku")) if kind == "assist"
+    or where == "helper_gift")
+"""The coupons and goods a campaign gives as prizes (an assist ladder's rungs) and helper gifts."""
 NAMES_A_ROW = re.compile(r"(_id|_ids|code)$")
 FIELD_OF: dict[str, str | None] = {
     # "METHOD path[campaign kind] field" of a writing operation's body -> key of A's value in the sweep's `a_values`;
@@ -487,7 +493,7 @@ FIELD_OF: dict[str, str | None] = {
         ("bargain", "sku_id", "sku"), ("gift", "product_id", "product"), ("gift", "sku_id", "sku"),
         ("share_coupon", "template_id", "coupon_template"), ("credit", "template_id", "coupon_template"),
         ("points_mall", "product_id", "product"), ("points_mall", "sku_id", "sku"),
-        ("points_mall", "coupon_template_id", "coupon_template"))},
+        ("points_mall", "coupon_template_id", "coupon_template"), *PRIZE_FIELDS)},
 }
 ACCEPTED: dict[str, str] = {
     # "METHOD path[kind] field" whose A value is accepted exactly as a value that exists nowhere -> why
@@ -498,7 +504,8 @@ ACCEPTED: dict[str, str] = {
        "the linter, which must pass before the campaign goes live" for op in (
         "POST /admin/campaigns", "PATCH /admin/campaigns/{campaign_id}") for kind, field in (
         ("group", "skus[].sku_id"), ("bargain", "sku_id"), ("gift", "sku_id"), ("share_coupon", "template_id"),
-        ("credit", "template_id"), ("points_mall", "sku_id"), ("points_mall", "coupon_template_id"))},
+        ("credit", "template_id"), ("points_mall", "sku_id"), ("points_mall", "coupon_template_id"),
+        *((kind, field) for kind, field, _ in PRIZE_FIELDS))},
 }
 NOT_A_MALL_S = {"POST /platform/merchants"}
 """The platform operator's own operation, behind the platform credential: no merchant's staff or shopper calls it."""
@@ -627,6 +634,7 @@ def base_bodies(b: Mall, ids: dict[str, Any]) -> dict[str, list[tuple[str, str, 
     """Per operation ('METHOD path[kind]'), valid calls for B: (caller, url, body maker), made as the feature's own
     tests make them; the caller is B's `bob` (who holds B's rows), `carol` (a shopper of B who has done nothing yet),
     B's `owner`, or `visitor` (no token). A body maker gives a fresh body on each call where a login needs one."""
+    from tests.campaigns.assist.test_assist_paths import campaign_body as assist_body
     from tests.campaigns.bargain.test_bargain_paths import campaign_body as bargain_body
     from tests.campaigns.giftcards.test_vouchers import gift_body
     from tests.campaigns.groupbuy.test_campaign_admin import campaign_body as group_body
@@ -643,11 +651,16 @@ def base_bodies(b: Mall, ids: dict[str, Any]) -> dict[str, list[tuple[str, str, 
                                               "target_id": ids["group"]}})]
     now = b.runtime.clock.now()
     window = {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(days=7)).isoformat()}
+    coupon_gift = {"kind": "coupon", "coupon_template_id": ids["coupon_template"], "stock": 5}
+    goods_gift = {"kind": "goods", "product_id": b.product_id, "sku_id": b.sku_id, "stock": 5}
     campaigns = {
         "group": [group_body(b), {**group_body(b), "settings": {"group_size": 2, "products": [
             {"product_id": b.product_id, "skus": [{"sku_id": b.sku_id, "group_price_fen": 800}]},
             {"product_id": ids["second_product"], "skus": [{"sku_id": ids["second_sku"], "group_price_fen": 800}]}]}}],
-        "bargain": [bargain_body(b)], "gift": [gift_body(b)],
+        "bargain": [bargain_body(b), bargain_body(b, helper_gift=coupon_gift),
+                                              bargain_body(b, helper_gift=goods_gift)], "gift": [gift_body(b)],
+        "assist": [assist_body(b, ladder=[coupon_gift], helper_gift=coupon_gift),
+                   assist_body(b, ladder=[goods_gift], helper_gift=goods_gift)],
         "share_coupon": [packet_body(b, "share_coupon", ids["coupon_template"])],
         "credit": [packet_body(b, "credit", ids["coupon_template"])],
         "points_mall": [{"kind": "points_mall", "name": "积分兑好茶", **window, "settings": goods(b)},

@@ -23,6 +23,7 @@ from fissionmall.campaigns.endpoints import router as campaigns_router
 from fissionmall.campaigns.giftcards.endpoints import admin as vouchers_admin
 from fissionmall.campaigns.giftcards.endpoints import router as vouchers_router
 from fissionmall.campaigns.groupbuy.endpoints import router as groupbuy_router
+from fissionmall.campaigns.helping.endpoints import router as goods_prizes_router
 from fissionmall.campaigns.invites.endpoints import router as invites_router
 from fissionmall.campaigns.packets.endpoints import router as packets_router
 from fissionmall.campaigns.pointsmall.endpoints import router as points_mall_router
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         tasks_router, points_mall_router, reviews_router, reviews_admin, dividend_router, simulations_admin,
         analytics_admin, forecasts_admin)
     api_routers += (logistics_router, logistics_admin)
+    api_routers += (goods_prizes_router,)
     if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
         api_routers += (platform_router,)
     for router in api_routers:

@@ -10,6 +10,7 @@ from fissionmall.campaigns.assist import service as assist
 from fissionmall.campaigns.bargain import service as bargain
 from fissionmall.campaigns.giftcards import service as giftcards
 from fissionmall.campaigns.groupbuy import service as groupbuy
+from fissionmall.campaigns.helping import service as helping
 from fissionmall.campaigns.invites import service as invites
 from fissionmall.campaigns.mechanic import Mechanic
 from fissionmall.campaigns.packets import service as packets
@@ -40,6 +41,7 @@ def install() -> None:
     hooks = order_hooks.HOOKS
     hooks.points = points
     hooks.shipments = logistics.TRACKER
+    hooks.mechanics[helping.GOODS_ORDER_KIND] = helping.GOODS_ORDERS
     customer_hooks.HOOKS.shares = sharing
     for target in (sharing.PRODUCT, orders.SHARE_TARGET, points.SHARE_TARGET):
         TARGETS[target.target_type] = target

@@ -15,7 +15,7 @@ from fissionmall.campaigns.assist.models import AssistPacket
 from fissionmall.campaigns.bargain.models import Bargain
 from fissionmall.campaigns.giftcards.models import Voucher
 from fissionmall.campaigns.groupbuy.models import BuyingGroup, GroupOrder
-from fissionmall.campaigns.helping.models import Help
+from fissionmall.campaigns.helping.models import GoodsPrize, Help
 from fissionmall.campaigns.invites.models import InviteReward
 from fissionmall.campaigns.models import Campaign, CampaignProduct, CampaignQuota
 from fissionmall.campaigns.packets.models import CouponPacket
@@ -75,6 +75,7 @@ __all__ = [
     "Event",
     "GroupOrder",
     "Help",
+    "GoodsPrize",
     "IdempotencyKey",
     "InviteReward",
     "LevelPlan",

@@ -51,7 +51,7 @@ async def fill(session: AsyncSession, merchant_id: int, owner: tuple[str, int], 
 async def take(session: AsyncSession, merchant_id: int, owner: tuple[str, int], count: int, customer_id: int,
                at: datetime) -> tuple[int, int] | None:
     """The next slot (its number and amount), or None once all `count` are gone."""
-    seq = await counters.take(session, merchant_id, _key(owner), counters.TOTAL, count)
+    seq = await claim(session, merchant_id, owner, count)
     if seq is None:
         return None
     result = await session.execute(
@@ -59,6 +59,17 @@ async def take(session: AsyncSession, merchant_id: int, owner: tuple[str, int], 
                                 PrizeSlot.seq == seq)
         .values(taken_by=customer_id, taken_at=at).returning(PrizeSlot.amount_fen))
     return seq, int(result.scalar_one())
+
+
+async def claim(session: AsyncSession, merchant_id: int, owner: tuple[str, int], count: int) -> int | None:
+    """The next place of `count` (1 for the first), where the amounts are not split in advance (an assist ladder's
+    prizes are drawn as they are won), or None once all are gone."""
+    return await counters.take(session, merchant_id, _key(owner), counters.TOTAL, count)
+
+
+async def give_back(session: AsyncSession, owner: tuple[str, int]) -> None:
+    """A claimed place that paid nothing (its pool or stock ran short) is free again."""
+    await counters.give_back(session, _key(owner), counters.TOTAL)
 
 
 async def taken(session: AsyncSession, owner: tuple[str, int]) -> int:

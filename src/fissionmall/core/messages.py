@@ -50,6 +50,9 @@ BY_CODE: dict[str, str] = {
     "help_limit_reached": "今天的助力次数已用完，明天再来吧",
     "velocity_limited": "操作太频繁，请稍后再试",
     "idempotency_key_reused": "请求重复，请刷新页面后再试",
+    "goods_prize_not_found": "这份赠品不存在",
+    "goods_prize_taken": "这份赠品已在订单中，请先支付或取消该订单",
+    "wrong_goods": "赠品每次只能单独下单一件",
     # coupon packets, gift vouchers, invites, the points mall
     "packet_empty": "手慢了，红包已被领完",
     "customer_not_found": "用户不存在",

@@ -591,7 +591,7 @@ async def test_published_campaign_page_states_every_number_before_anyone_takes_p
     assert {k: v for k, v in page.items() if k not in ("ends_at", "rules")} == {
         "id": draft_id, "name": "助力拆红包", "status": "active", "organiser": "acme mall", "helpers_needed": 4,
         "pool_fen": 1000, "winners": 5, "split": "line_segment", "min_prize_fen": 100, "max_prize_fen": 600,
-        "win_percent": 100, "prizes_left": 5}
+        "win_percent": 100, "prizes_left": 5, "pool_left_fen": 1000, "ladder": None, "ladder_prizes": []}
     assert page["rules"] == [
         "邀请 4 位好友助力即可拆开红包；每位好友每天最多助力 3 次，同一红包只能助力一次。",
         "奖池共 ¥10.00，分为 5 份店铺余额，先拆先得，发完即止。",

@@ -33,6 +33,12 @@ class AssistPacket(TenantIdMixin, Base):
     """Once opened: won, lost (the odds), pool_empty, or withheld (high risk, as published)."""
     prize_seq: Mapped[int | None]
     prize_fen: Mapped[int] = mapped_column(default=0)
+    rank: Mapped[int | None]
+    """越拆越多: which of its owner's opened packets in the campaign this is, as one capped counter counted it."""
+    gift_kind: Mapped[str | None] = mapped_column(String(10))
+    """A coupon or goods prize: its kind, the coupon's or goods prize's id, and its name as given."""
+    gift_ref: Mapped[int | None] = mapped_column(Id)
+    gift_name: Mapped[str | None] = mapped_column(String(100))
     owner_device_id: Mapped[str | None] = mapped_column(String(64))
     owner_ip: Mapped[str | None] = mapped_column(String(45))
     """Where the owner opened it from, for the risk check when the last friend opens it."""

@@ -45,12 +45,13 @@ async def take_step(session: AsyncSession, packet_id: int, now: datetime) -> Ass
 
 
 async def mark_opened(session: AsyncSession, packet_id: int, now: datetime, outcome: str, prize_seq: int | None,
-                      prize_fen: int) -> AssistPacket:
+                      prize_fen: int, **prize: Any) -> AssistPacket:
     result = await session.execute(
         update(AssistPacket)
         .where(AssistPacket.id == packet_id,
                ASSIST_STATES.guard(AssistPacket.status, AssistStatus.OPENED))
-        .values(status=AssistStatus.OPENED, opened_at=now, outcome=outcome, prize_seq=prize_seq, prize_fen=prize_fen)
+        .values(status=AssistStatus.OPENED, opened_at=now, outcome=outcome, prize_seq=prize_seq, prize_fen=prize_fen,
+                **prize)
         .returning(AssistPacket).execution_options(populate_existing=True))
     return result.scalar_one()
 

@@ -29,11 +29,12 @@ from fissionmall.campaigns.assist.schemas import (
 from fissionmall.campaigns.assist.states import AssistStatus
 from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.campaigns.helping import service as helping
-from fissionmall.campaigns.helping.schemas import Budget
-from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
+from fissionmall.campaigns.helping.schemas import Budget, Gift, GiftOut
+from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import TOP_PRIZE_CAP_FEN, Finding
 from fissionmall.campaigns.states import CampaignStatus
+from fissionmall.core import counters
 from fissionmall.core.auth import Shopper
 from fissionmall.core.clock import Clock
 from fissionmall.core.errors import Conflict
@@ -44,12 +45,16 @@ from fissionmall.core.runtime import Runtime
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo
 from fissionmall.fraud import service as fraud
+from fissionmall.fraud.risk import HIGH_RISK
 from fissionmall.merchants import service as merchants
 from fissionmall.sharing.targets import PosterFacts, ShareTarget
 
 KIND = "assist"
 CHUNK = 500
 PRIZE = "assist_prize"
+RANK_CAP = 1_000_000
+"""The rank counter's cap: never reached (a customer opens at most per_customer_limit packets); the counter is there
+to number a customer's opened packets race-free."""
 
 
 def settings_of(campaign: Campaign) -> AssistSettings:
@@ -105,20 +110,27 @@ async def help_open(session: AsyncSession, runtime: Runtime, shopper: Shopper, p
 
 async def _open(session: AsyncSession, runtime: Runtime, campaign: Campaign, settings: AssistSettings,
                 packet: AssistPacket) -> AssistPacket:
-    """The last help opens the packet: the odds, then the owner's risk rank, then the next prize of the pool.
-    The packet as it ends.
+    """The last help opens the packet: the odds, then the owner's risk rank, then the next prize of the pool (or,
+    with a ladder, the prize of the owner's rank). The packet as it ends.
 
     The risk check comes before the prize is taken, so a prize withheld from a high-risk owner never leaves the
     pool: it stays for the next winner, and a farm of risky accounts cannot use up what genuine customers would
     win (and no pool lock is held across the risk check, a network call). Under high_risk "minimum" the owner is
     a winner: they take a prize and are paid the minimum, and the rest of that prize is not paid to anyone."""
     now = runtime.clock.now()
-    outcome, prize_seq, paid = "lost", None, 0
+    rank = None
+    if settings.ladder:
+        rank = await counters.take(session, campaign.merchant_id, f"assist_rank:{campaign.id}:{packet.customer_id}",
+                                   counters.TOTAL, RANK_CAP)
+    outcome, prize_seq, paid, gift = "lost", None, 0, None
     if rules.wins(settings, random.SystemRandom()):
         owner = await customers.get_customer(session, packet.merchant_id, packet.customer_id)
-        rank = await fraud.risk_rank(session, runtime, fraud.actor_of(owner, packet.owner_device_id, packet.owner_ip))
-        if help_rules.withholds(settings, rank):
+        risk = await fraud.risk_rank(session, runtime, fraud.actor_of(owner, packet.owner_device_id, packet.owner_ip))
+        if help_rules.withholds(settings, risk):
             outcome = "withheld"
+        elif settings.ladder and rank is not None:
+            outcome, prize_seq, paid, gift = await _ladder_prize(session, runtime, campaign, settings, packet, rank,
+                                                                 risk)
         elif (slot := await slots.take(session, campaign.merchant_id, (KIND, campaign.id), settings.winners,
                                        packet.customer_id, now)) is None:
             outcome = "pool_empty"
@@ -127,14 +139,50 @@ async def _open(session: AsyncSession, runtime: Runtime, campaign: Campaign, set
             paid = await helping.grant_credit(
                 session, runtime.clock, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
                 budget=Budget(total_fen=settings.pool_fen), customer_id=owner.id,
-                amount_fen=help_rules.risky_prize(settings, rank, prize, settings.min_prize_fen),
+                amount_fen=help_rules.risky_prize(settings, risk, prize, settings.min_prize_fen),
                 kind=PRIZE, source=(KIND, packet.id))
             outcome = "won" if paid else "withheld"
-    opened = await repository.mark_opened(session, packet.id, now, outcome, prize_seq, paid)
+    opened = await repository.mark_opened(
+        session, packet.id, now, outcome, prize_seq, paid, rank=rank, gift_kind=gift.kind if gift else None,
+        gift_ref=gift.ref if gift else None, gift_name=gift.name if gift else None)
     await record_event(session, merchant_id=campaign.merchant_id, kind="assist_opened", at=now,
                        actor_id=packet.customer_id, campaign_id=campaign.id, subject=(KIND, packet.id),
-                       data={"outcome": outcome, "prize_fen": paid})
+                       data={"outcome": outcome, "prize_fen": paid,
+                             **({"rank": rank, "gift": gift.kind if gift else None} if settings.ladder else {})})
     return opened
+
+
+async def _ladder_prize(session: AsyncSession, runtime: Runtime, campaign: Campaign, settings: AssistSettings,
+                        packet: AssistPacket, rank: int, risk: int) -> tuple[str, int | None, int, GiftOut | None]:
+    """越拆越多: the prize of the owner's `rank`-th opened packet. One of the campaign's `winners` places is claimed
+    first (a capped counter); credit is drawn in the rung's range and claimed against the pool's budget by one guarded
+    statement (the rung's minimum if the pool cannot pay the draw; nothing if it cannot pay that either); a coupon or
+    goods comes from its own stock. A place that pays nothing is given back. (outcome, place, fen paid, gift)."""
+    owner_place = (KIND, campaign.id)
+    place = await slots.claim(session, campaign.merchant_id, owner_place, settings.winners)
+    if place is None:
+        return "pool_empty", None, 0, None
+    number, rung = rules.rung_for(settings.ladder or [], rank)
+    if rung.kind == "credit":
+        drawn = help_rules.risky_prize(settings, risk, rules.draw(rung, random.SystemRandom()), rung.min_fen)
+        for amount in dict.fromkeys((drawn, rung.min_fen)):  # the draw, then the rung's minimum
+            paid = await helping.grant_credit(
+                session, runtime.clock, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
+                budget=Budget(total_fen=settings.pool_fen), customer_id=packet.customer_id, amount_fen=amount,
+                kind=PRIZE, source=(KIND, packet.id))
+            if paid:
+                return "won", place, paid, None
+        await slots.give_back(session, owner_place)
+        return "pool_short", None, 0, None
+    if risk >= HIGH_RISK:  # "minimum": a high-risk owner is paid no coupon or goods, as published
+        return "withheld", place, 0, None
+    gift = await helping.grant_gift(session, runtime.clock, merchant_id=campaign.merchant_id, campaign_id=campaign.id,
+                                    gift=rung.gift(), pot=f"rung{number}", customer_id=packet.customer_id,
+                                    source=(KIND, packet.id))
+    if gift is None:
+        await slots.give_back(session, owner_place)
+        return "stock_out", None, 0, None
+    return "won", place, 0, gift
 
 
 async def _require(session: AsyncSession, merchant_id: int, packet_id: int) -> AssistPacket:
@@ -157,10 +205,21 @@ async def _out(session: AsyncSession, clock: Clock, packet: AssistPacket, settin
         id=packet.id, campaign_id=packet.campaign_id, customer_id=packet.customer_id, status=status,
         helpers_needed=packet.helpers_needed, helps_done=packet.helps_done,
         helps_remaining=packet.helpers_needed - packet.helps_done if status == AssistStatus.OPEN else 0,
-        outcome=packet.outcome, prize_fen=packet.prize_fen, expires_at=packet.expires_at,
+        outcome=packet.outcome, prize_fen=packet.prize_fen, rank=packet.rank,
+        gift=GiftOut(kind=packet.gift_kind, ref=packet.gift_ref or 0, name=packet.gift_name or "")
+        if packet.gift_kind else None, expires_at=packet.expires_at,
         seconds_left=max(0, int((packet.expires_at - now).total_seconds())) if status == AssistStatus.OPEN else 0,
         helpers=(await helping.helps_on(session, KIND, [packet.id]))[packet.id],
-        rules=rules.describe(settings))
+        rules=await _rules(session, packet.merchant_id, settings))
+
+
+def _rung_gifts(settings: AssistSettings) -> list[Gift]:
+    return [rung.gift() for rung in settings.ladder or [] if rung.kind != "credit"]
+
+
+async def _rules(session: AsyncSession, merchant_id: int, settings: AssistSettings) -> list[str]:
+    """The published rules, naming the coupons and goods the campaign gives."""
+    return rules.describe(settings, await helping.names_for(session, merchant_id, settings, *_rung_gifts(settings)))
 
 
 async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> AssistCampaignOut:
@@ -170,12 +229,16 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
     settings = settings_of(campaign)
     merchant = await merchants.merchant_by_id(session, merchant_id)
     given = await slots.taken(session, (KIND, campaign.id))
+    names = await helping.names_for(session, merchant_id, settings, *_rung_gifts(settings))
     return AssistCampaignOut(
         id=campaign.id, name=campaign.name, status=campaign.status, organiser=merchant.name,
         helpers_needed=settings.helpers_needed, pool_fen=settings.pool_fen, winners=settings.winners,
         split=settings.split, min_prize_fen=settings.min_prize_fen, max_prize_fen=rules.largest_possible(settings),
-        win_percent=settings.win_percent, prizes_left=settings.winners - given, ends_at=campaign.ends_at,
-        rules=rules.describe(settings))
+        win_percent=settings.win_percent, prizes_left=settings.winners - given,
+        pool_left_fen=settings.pool_fen - await counters.used(session, helping.budget_key(campaign.id, PRIZE),
+                                                              counters.TOTAL),
+        ladder=settings.ladder, ladder_prizes=[rules.rung_prize(rung, names) for rung in settings.ladder or []],
+        ends_at=campaign.ends_at, rules=rules.describe(settings, names))
 
 
 async def expire(session: AsyncSession, clock: Clock) -> int:
@@ -194,7 +257,7 @@ async def split_pool(session: AsyncSession, campaign: Campaign, settings: Assist
     if count and (count, total) != (settings.winners, settings.pool_fen):
         raise Conflict("prize_rules_fixed", f"this campaign's {count} prizes of {total} fen in all were fixed when it "
                                             "went live; its pool and prize count cannot change")
-    if count == 0:
+    if count == 0 and not settings.ladder:  # a ladder's prizes are drawn as they are won
         prizes = rules.prizes(settings, random.SystemRandom())
         await slots.fill(session, campaign.merchant_id, (KIND, campaign.id), prizes)
 
@@ -215,8 +278,17 @@ async def campaign_packets(session: AsyncSession, clock: Clock, merchant_id: int
 
 
 async def check(session: AsyncSession, merchant_id: int, settings: AssistSettings) -> list[Finding]:
-    """P3: the top prize stays within ¥50,000, and a pool once split cannot be changed."""
-    findings = []
+    """P3: the top prize stays within ¥50,000; a ladder's and the helper's gifts name the merchant's own coupon or
+    SKU (G1); a ladder whose pool cannot pay every place even at each rung's minimum is flagged (F5)."""
+    findings = await helping.gift_findings(session, merchant_id, settings, *(
+        (f"ladder[{n}]", rung.gift()) for n, rung in enumerate(settings.ladder or []) if rung.kind != "credit"))
+    cheapest = min((rung.min_fen for rung in settings.ladder or [] if rung.kind == "credit"), default=0)
+    if cheapest and settings.pool_fen < cheapest * settings.winners:
+        findings.append(Finding(rule="F5", level="warn", reason=(
+            f"the pool of {settings.pool_fen} fen cannot pay all {settings.winners} prizes even at the smallest "
+            f"rung minimum ({cheapest} fen): later winners may find it empty, as the rules say"),
+            check="pool_short", facts={"pool_fen": settings.pool_fen, "winners": settings.winners,
+                                       "min_fen": cheapest}))
     if rules.largest_possible(settings) > TOP_PRIZE_CAP_FEN:
         findings.append(Finding(rule="P3", level="block", reason=(
             f"a prize could reach {rules.largest_possible(settings)} fen, above the ¥50,000 cap of a promotion"),
@@ -231,7 +303,8 @@ async def _packet_target(session: AsyncSession, shopper: Shopper, packet_id: int
     return packet.campaign_id
 
 
-OUTCOMES = {"lost": "这次没有中奖", "pool_empty": "奖品已发完", "withheld": "经风控判定不发放奖励"}
+OUTCOMES = {"lost": "这次没有中奖", "pool_empty": "奖品已发完", "withheld": "经风控判定不发放奖励",
+            "pool_short": "奖池余额已不足以支付这一档的奖励，本红包未发奖励", "stock_out": "这一档的奖品已送完"}
 
 
 async def page(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> dict[str, Any]:
@@ -240,8 +313,10 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, packet_id:
     packet = await view(session, clock, merchant_id, packet_id)
     campaign = await campaign_view(session, merchant_id, packet.campaign_id)
     owner = await customers.get_customer(session, merchant_id, packet.customer_id)
+    goods = await helping.goods_prize(session, merchant_id, packet.gift.ref) \
+        if packet.gift and packet.gift.kind == "goods" else None
     return {"packet": packet, "campaign": campaign, "empty_seats": range(packet.helps_remaining),
-            "outcome_text": OUTCOMES.get(packet.outcome or "", ""), "owner": owner.nickname}
+            "outcome_text": OUTCOMES.get(packet.outcome or "", ""), "owner": owner.nickname, "goods": goods}
 
 
 async def poster(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> PosterFacts:
@@ -266,4 +341,4 @@ MECHANIC = Mechanic(
     summary=lambda s: {"pool_fen": s.pool_fen, "winners": s.winners}, on_activate=split_pool,
     rules_text="邀请规定人数的好友助力即可拆开红包；奖池总额事先确定、绝不超发，每份奖励按活动写明的规则拆分（随机或固定）。",
     share_target=ShareTarget(KIND, _packet_target, poster), page=Page("assists", "assist.html", page),
-    tasks="fissionmall.campaigns.assist.tasks", describe=pure_rules(rules.describe))
+    tasks="fissionmall.campaigns.assist.tasks", describe=helping.named_rules(rules.describe, _rung_gifts))

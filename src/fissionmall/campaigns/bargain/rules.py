@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Mapping
 from datetime import timedelta
 
 from fissionmall.campaigns.bargain.schemas import BargainSettings
+from fissionmall.campaigns.helping import rules as help_rules
 from fissionmall.core.durations import chinese_duration
 from fissionmall.core.money import allocate, percent_of, yuan
 
@@ -43,8 +45,8 @@ def progress_percent(start_fen: int, floor_fen: int, price_fen: int) -> int:
     return (start_fen - price_fen) * 100 // (start_fen - floor_fen)
 
 
-def describe(settings: BargainSettings) -> list[str]:
-    """The published rules (P1): N, floor, deadline, limits, bonus and reward."""
+def describe(settings: BargainSettings, names: Mapping[tuple[str, int], str] | None = None) -> list[str]:
+    """The published rules (P1): N, floor, deadline, limits, bonus and reward (a gift named from `names`)."""
     floor = f"到底价 ¥{yuan(settings.floor_price_fen)}" if settings.floor_price_fen else "砍到 0 元"
     rules = [f"原价 ¥{yuan(settings.start_price_fen)}，{settings.helps_needed} 位好友各砍一刀即{floor}"
              "（砍价方案在发起时已确定，可凭公示的校验码核对）。",
@@ -61,5 +63,7 @@ def describe(settings: BargainSettings) -> list[str]:
     if settings.helper_reward_fen:
         rules.append(f"帮砍好友获得 ¥{yuan(settings.helper_reward_fen)} 店铺余额（预算有限，送完即止；"
                      f"风险账户不发放）。")
+    if settings.helper_gift is not None:
+        rules.append(help_rules.helper_gift_text(settings.helper_gift, names or {}).replace("助力好友", "帮砍好友"))
     rules.append(f"每人限发起 {settings.per_customer_limit} 次。")
     return rules

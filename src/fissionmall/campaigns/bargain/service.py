@@ -26,7 +26,7 @@ from fissionmall.campaigns.bargain.schemas import (
 )
 from fissionmall.campaigns.bargain.states import OPEN, BargainStatus
 from fissionmall.campaigns.helping import service as helping
-from fissionmall.campaigns.mechanic import Mechanic, Page, pure_rules
+from fissionmall.campaigns.mechanic import Mechanic, Page
 from fissionmall.campaigns.models import Campaign
 from fissionmall.campaigns.schemas import Finding
 from fissionmall.campaigns.states import CampaignStatus
@@ -150,7 +150,8 @@ async def _out(session: AsyncSession, clock: Clock, bargain: Bargain, settings: 
         and (settings.buy_at == "current" or bargain.status == BargainStatus.REACHED_FLOOR),
         expires_at=bargain.expires_at, seconds_left=max(0, int((bargain.expires_at - now).total_seconds())),
         cuts=cuts, schedule_hash=bargain.schedule_hash, schedule=bargain.schedule if over else None,
-        salt=bargain.salt if over else None, rules=rules.describe(settings))
+        salt=bargain.salt if over else None,
+        rules=rules.describe(settings, await helping.names_for(session, bargain.merchant_id, settings)))
 
 
 async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: int) -> BargainCampaignOut:
@@ -162,7 +163,8 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
         id=campaign.id, name=campaign.name, status=campaign.status, product_id=settings.product_id,
         sku_id=settings.sku_id, start_price_fen=settings.start_price_fen, floor_price_fen=settings.floor_price_fen,
         helps_needed=settings.helps_needed, duration_minutes=settings.duration_minutes, buy_at=settings.buy_at,
-        ends_at=campaign.ends_at, rules=rules.describe(settings))
+        ends_at=campaign.ends_at,
+        rules=rules.describe(settings, await helping.names_for(session, merchant_id, settings)))
 
 
 class BargainOrders:
@@ -231,6 +233,12 @@ async def campaign_bargains(session: AsyncSession, clock: Clock, merchant_id: in
 
 
 async def check(session: AsyncSession, merchant_id: int, settings: BargainSettings) -> list[Finding]:
+    """The item's checks, and the helper gift's (it names the merchant's own coupon or SKU)."""
+    return [*await _check_item(session, merchant_id, settings),
+            *await helping.gift_findings(session, merchant_id, settings)]
+
+
+async def _check_item(session: AsyncSession, merchant_id: int, settings: BargainSettings) -> list[Finding]:
     """The SKU is the product's, and the start price is what the item really costs (no invented "was" price)."""
     try:
         product = await catalog.require_product(session, merchant_id, settings.product_id)
@@ -292,4 +300,4 @@ MECHANIC = Mechanic(
     rules_text="每位好友帮砍一次；每一刀在发起时就已排定，恰好凑满所需人数即到底价，页面显示还差几刀。不抽奖。",
     orders=BargainOrders(), share_target=ShareTarget(KIND, _bargain_target, poster),
     page=Page("bargains", "bargain.html", page), tasks="fissionmall.campaigns.bargain.tasks",
-    describe=pure_rules(rules.describe))
+    describe=helping.named_rules(rules.describe))

@@ -58,6 +58,13 @@ BUDGET: tuple[Setting, ...] = (
 HELPER_REWARD: tuple[Setting, ...] = (
     Setting("helper_reward_fen", "助力者奖励", "money", "每位助力好友得到的店铺余额；0 为不奖励"),
     *BUDGET,
+    Setting("helper_gift.kind", "助力者赠送", "choice", "每位助力好友另得一张优惠券或一件赠品（免费下单）；不送可不选",
+            choices=(("", "不送"), ("coupon", "优惠券"), ("goods", "赠品")), optional=True),
+    Setting("helper_gift.coupon_template_id", "赠送的优惠券", "coupon", "赠送优惠券时选择", optional=True),
+    Setting("helper_gift.product_id", "赠品商品", "product", "赠送赠品时选择", optional=True),
+    Setting("helper_gift.sku_id", "赠品规格", "sku", "赠送赠品时选择", optional=True),
+    Setting("helper_gift.stock", "赠送总数", "int", "本活动最多送出的份数，送完即止（优惠券另受券库存限制）", "份",
+            optional=True),
 )
 
 SPLIT = (("line_segment", "随机（线段切割）"), ("double_mean", "随机（二倍均值）"), ("", "平均分配"))
@@ -143,6 +150,18 @@ FORMS: dict[str, tuple[Setting, ...]] = {
         Setting("win_percent", "中奖概率", "int", "拆开的红包在奖品未发完时中奖的概率", "%"),
         Setting("duration_minutes", "红包有效时长", "duration", "发起后在这段时间内邀请好友助力", "minutes"),
         Setting("per_customer_limit", "每人可拆红包数", "int", "一位顾客在本活动最多拆的红包数", "个"),
+        Setting("ladder", "越拆越多阶梯", "rows",
+                "第 n 行是顾客拆开的第 n 个红包的奖励，最后一行用于之后每一个；余额在最低与最高之间随机（相同即固定），"
+                "从奖池支付；优惠券、赠品各按其数量送完即止；奖励留空即店铺余额。设置后不再按拆分方式预先拆分奖池，奖品份数为全活动总上限",
+                rows=3, optional=True, columns=(
+                    Setting("kind", "奖励", "choice", choices=(("credit", "店铺余额"), ("coupon", "优惠券"),
+                                                                ("goods", "赠品"))),
+                    Setting("min_fen", "最低", "money", optional=True),
+                    Setting("max_fen", "最高", "money", optional=True),
+                    Setting("coupon_template_id", "优惠券", "coupon", optional=True),
+                    Setting("product_id", "赠品", "product", optional=True),
+                    Setting("sku_id", "赠品规格", "sku", optional=True),
+                    Setting("stock", "数量", "int", optional=True))),
         *HELPER_REWARD,
         *HELP_RULES,
     ),

@@ -21,6 +21,7 @@ RULES: dict[str, str] = {
     "G1": "活动须指向本店存在且合适的商品、规格和优惠券",
     "P3": "奖励须是真实的优惠，且事先公布、不超过上限",
     "P4": "原价须真实，不得虚构划线价",
+    "F5": "奖励须有预算或库存支撑，发完即止",
     "PM1": "积分商城须先开通积分",
     "PM2": "兑换的优惠券须存在",
     "PM3": "积分 + 现金兑换须让积分真正抵扣",
@@ -47,6 +48,8 @@ WORDS: dict[str, dict[str, Words]] = {
         "start_above_price": Words("砍价起始价 {start_price_fen} 高于商品实际售价 {price_fen}，砍掉的金额是虚构的",
                                    "把起始价改为不高于 {price_fen}"),
     },
+    "F5": {"pool_short": Words("奖池 {pool_fen} 按最低一档的最低金额 {min_fen} 也付不起全部 {winners} 份奖励，"
+                               "后拆开的顾客可能拿不到（规则页会如实说明）", "提高奖池总额，或减少奖品份数")},
     "PM1": {"no_points": Words("本店尚未开通积分，顾客没有积分可兑换", "先在“会员与积分”中开通积分")},
     "PM2": {"coupon_missing": Words("所选优惠券（编号 {template_id}）在本店不存在", "重新选择一张本店的优惠券")},
     "PM3": {"cash_not_below_price": Words("另付现金 {cash_fen} 不低于商品售价 {price_fen}，积分没有抵扣任何金额",
