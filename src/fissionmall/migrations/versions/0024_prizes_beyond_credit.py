@@ -1,7 +1,7 @@
 """Prizes beyond credit: assist ladders (越拆越多), coupon and goods prizes, helper gifts
 
-Revision ID: 0025
-Revises: 0021
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-08 00:30:00
 
 An assist packet records which of its owner's opened packets it was (`rank`) and, when its prize was a coupon or
@@ -16,8 +16,8 @@ from alembic import op
 
 import fissionmall.db.base
 
-revision: str = "0025"
-down_revision: str | None = "0021"
+revision: str = "0024"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
