@@ -34,6 +34,7 @@ BY_CODE: dict[str, str] = {
     "new_customers_only": "这个团仅限新用户参加",
     "one_item_per_group_order": "拼团订单每次只能购买一件商品",
     "sku_not_in_campaign": "这个规格不参加本活动",
+    "payment_not_offered": "本活动不支持这种付款方式",
     "bargain_not_found": "砍价不存在",
     "bargain_complete": "已经砍到底价，不需要再砍了",
     "bargain_closed": "砍价已结束",

@@ -58,15 +58,17 @@ _PRICING_ADDRESS = Address(name="-", phone="00000", detail="-")
 """Pricing reads no address: the preview is asked with this one while the shopper is still filling theirs in."""
 
 
-def _campaign(campaign: str, target: int | None) -> CampaignChoice | None:
-    """`kind:campaign id` from the product page's buttons (e.g. group:3), with the record joined (`target`)."""
+def _campaign(campaign: str, target: int | None, pay: str) -> CampaignChoice | None:
+    """`kind:campaign id` from the product page's buttons (e.g. group:3), with the record joined (`target`) and the
+    way to pay the shopper chose (`pay`: deposit or full, where the campaign lets them choose)."""
     if not campaign:
         return None
     kind, _, campaign_id = campaign.partition(":")
     chosen = row_id_in(campaign_id)
     if chosen is None or not kind:
         raise InvalidInput("unknown_campaign_kind", f"no campaign {campaign!r}", field="campaign")
-    return CampaignChoice(kind=kind, campaign_id=chosen, target_id=target)
+    return CampaignChoice(kind=kind, campaign_id=chosen, target_id=target,
+                          payment="full" if pay == "full" else "deposit" if pay == "deposit" else None)
 
 
 _DROPPABLE: dict[str, Any] = {"coupon_ids": [], "points": 0, "wallet_fen": 0, "voucher_id": None}
@@ -125,13 +127,13 @@ async def checkout_page(request: Request, seen: ShopperVisitorDep, session: Sess
                         target: RowId | None = None, coupon: str = "",
                         points_used: int = Query(0, ge=0, le=100_000_000, alias="points"),
                         wallet_on: bool = Query(False, alias="wallet"), voucher: RowId | None = None,
-                        address: RowId | None = None) -> HTMLResponse:
+                        address: RowId | None = None, pay: str = "") -> HTMLResponse:
     """What the order will cost, every fen explained, the benefits the shopper may choose (a GET form that prices
     again on each change), the address, and the button that places the order as priced."""
     shopper = signed_in(seen)
     errors: dict[str, str] = {}
     body = PlaceOrder(items=[LineIn(sku_id=sku, quantity=qty)], address=_PRICING_ADDRESS,
-                      campaign=_campaign(campaign, target), points=points_used, voucher_id=voucher)
+                      campaign=_campaign(campaign, target, pay), points=points_used, voucher_id=voucher)
     priced, body, plain = await _choose(session, runtime, shopper, body, coupon, wallet_on, errors)
     lines = await catalog.sellable_skus(session, shopper.merchant_id, [sku])
     return render(request, "buy/checkout.html", seen, {

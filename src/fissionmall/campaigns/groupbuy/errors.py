@@ -27,3 +27,8 @@ def one_item() -> InvalidInput:
 
 def sku_not_in_campaign(sku_id: int) -> InvalidInput:
     return InvalidInput("sku_not_in_campaign", f"SKU {sku_id} is not sold in this campaign", field="items")
+
+
+def payment_not_offered(chosen: str) -> InvalidInput:
+    return InvalidInput("payment_not_offered", f"this group buy does not take {chosen} payment",
+                        field="campaign.payment")
