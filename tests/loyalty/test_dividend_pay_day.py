@@ -62,8 +62,8 @@ async def test_pay_day_last_is_saved_shown_and_old_days_stay_valid(mall):
 @pytest.mark.parametrize("wrong", [0, 29, 31, "end", "31", None, True, -1])
 async def test_a_pay_day_that_is_neither_1_to_28_nor_last_is_refused_on_the_field(mall, wrong: Any):
     await plan(mall, pay_day=3)
-    body = problem(await mall.client.put("/admin/dividend", headers=await mall.staff(), json={**PLAN, "pay_day": wrong}),
-                   422, "invalid_request")
+    refused = await mall.client.put("/admin/dividend", headers=await mall.staff(), json={**PLAN, "pay_day": wrong})
+    body = problem(refused, 422, "invalid_request")
     assert [error["field"] for error in body["errors"]] == ["pay_day"], body
     assert (await mall.client.get("/admin/dividend", headers=await mall.staff())).json()["pay_day"] == 3
 
@@ -83,6 +83,7 @@ async def test_the_worker_pays_januarys_pool_on_the_28th_of_february_not_before(
 
     clock.advance(seconds=1)
     await mall.work()
-    assert await rows(mall.runtime, "SELECT month, pool_fen, status FROM dividend_runs") == [("2026-01", 300, "credited")]
+    assert await rows(mall.runtime, "SELECT month, pool_fen, status FROM dividend_runs") == [
+        ("2026-01", 300, "credited")]
     assert (await standing(mall, ana.who))["shares"] == [
         {"month": "2026-01", "spend_fen": 6000, "points": 30, "amount_fen": 300, "credited": True}]

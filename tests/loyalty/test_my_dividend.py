@@ -64,7 +64,8 @@ async def test_a_member_sees_this_months_level_and_points_from_own_spend_only(ma
         "month": month, "spend_fen": 0, "level": 0, "points": 0, "next_points": 10, "next_needs_fen": 2000,
         "threshold_points": 10, "qualified": False, "pool_bp": 500, "pay_day": 5, "shares": []}
     assert first["pay_date"] == pay_date(next_month(month), 5).isoformat()
-    assert first["rules"][0] == "每月拿出当月净销售额的 5% 作为分红池，次月 5 日按分红积分比例发放到钱包余额，精确到分。"
+    assert first["rules"][0] == ("每月拿出当月净销售额的 5% 作为分红池，次月 5 日按分红积分比例发放到钱包余额，"
+                                 "精确到分。")
     assert first["rules"][2] == "当月分红积分达到 10 分即可参与分配。"
 
     order_id = await buy(mall, ana, quantity=3)  # 3 × 1000
