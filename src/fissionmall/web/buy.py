@@ -179,9 +179,10 @@ async def orders_page(request: Request, seen: ShopperVisitorDep, session: Sessio
 
 @router.get("/m/{merchant}/orders/{order_id}", response_class=HTMLResponse)
 async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep, session: SessionDep,
-                     clock: ClockDep, paying: bool = False) -> HTMLResponse:
-    """The order as it stands, with what the shopper can do now; coming back from paying (`paying`), an order the
-    payment's notification has not reached yet says so and looks again."""
+                     clock: ClockDep, paying: str = "") -> HTMLResponse:
+    """The order as it stands, with what the shopper can do now; coming back from paying (`paying`: 1 for the order
+    or its deposit, "balance" for the balance), an order the payment's notification has not reached yet says so and
+    looks again."""
     shopper = signed_in(seen)
     order = await orders.get_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
     to_review: dict[int, str] = {}
@@ -196,7 +197,7 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
     return render(request, "buy/order.html", seen, {
         "order": order, "status": STATUS_NAMES[order.status], "tab": "orders", "group_id": group_id,
         "saved_fen": saved.before_fen - saved.after_fen if shown_off else 0,
-        "confirming": paying and order.status == "pending_payment",
+        "confirming": paying == {"pending_payment": "1", "balance_due": "balance"}.get(order.status),
         "seconds_left": _seconds_until(order.pay_before, clock), "refundable": order.status in REFUNDABLE,
         "to_review": to_review, "refund_status": REFUND_STATUS_NAMES})
 
