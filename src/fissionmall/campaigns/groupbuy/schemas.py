@@ -59,7 +59,7 @@ class GroupBuySettings(BaseModel):
     """Time to pay the balance after the group succeeds."""
     deposit_on_lapse: Literal["refund", "forfeit"] = Field(default="refund", validate_default=True)
     """An unpaid balance at its deadline returns the deposit, or keeps it (定金, published before joining)."""
-    payment_options: PaymentOptions | None = Field(default=None, validate_default=True)
+    payment_options: PaymentOptions | None = None
     """Full payment only, deposit only, or the shopper chooses. Left out, it follows `deposit_percent` (deposit only
     when one is set, full only when not), so settings saved before the choice existed keep their meaning."""
 
@@ -125,11 +125,9 @@ class GroupBuySettings(BaseModel):
     @field_validator("payment_options")
     @classmethod
     def _payment_options(cls, options: PaymentOptions | None, info: ValidationInfo) -> PaymentOptions | None:
-        if "deposit_percent" not in info.data:
-            return options  # deposit_percent itself was refused: that error names it
+        if options is None or "deposit_percent" not in info.data:
+            return options  # left out: it follows deposit_percent (rules.payment_options); or that was refused
         percent = info.data["deposit_percent"]
-        if options is None:
-            return "full_only" if percent is None else "deposit_only"
         if options == "full_only" and percent is not None:
             raise ValueError("full_only takes no deposit: leave deposit_percent out, or choose deposit_only or "
                              "shopper_chooses")
