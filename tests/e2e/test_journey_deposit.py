@@ -41,6 +41,8 @@ async def test_a_deposit_and_a_full_payment_in_one_group_and_the_dividend_page(s
 
     friend = await people("小李")
     page = await friend.open(f"/m/{SHOP}/groups/{group_id}")
+    assert "或一次付清全款" in await page.locator(".summary").inner_text()
+    await friend.shot(shots, "deposit-group-to-join")
     await page.click("text=参团（下一步选定金或全款）")
     await page.wait_for_url("**/checkout?**")
     async with page.expect_navigation():
