@@ -82,7 +82,7 @@ async def test_applying_the_kept_part_never_makes_a_refused_rule_a_setting(desk:
     dividend = (await owner.api("GET", "/admin/dividend")).json()
     assert dividend["levels"] == [{"min_spend_fen": 89_900, "points": 3596}]  # no team-shaped level 2–5
     assert (dividend["enabled"], dividend["pool_bp"], dividend["threshold_points"], dividend["pay_day"]) == (
-        True, 500, 3000, 28)
+        True, 500, 3000, "last")
     page = (await owner.page("/console/loyalty/preset")).text
     assert "一级 11.12%" in page and "本人当月消费满 ¥899.00 得 3596 分" in page
 

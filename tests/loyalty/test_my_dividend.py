@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fissionmall.loyalty.rules import activity_level, month_of, previous_month
+from fissionmall.loyalty.rules import activity_level, month_of, next_month, pay_date, previous_month
 from tests.distribution.test_commissions import buy, join, refund
 from tests.support import LONG_TOKEN_TTL_SECONDS, Mall, Who, problem
 
@@ -59,14 +59,19 @@ async def test_a_member_sees_this_months_level_and_points_from_own_spend_only(ma
     await buy(mall, ben, quantity=9)  # someone else's spending counts for nothing of ana's
     month = month_of(mall.runtime.clock.now())
 
-    assert await standing(mall, ana.who) == {
+    first = await standing(mall, ana.who)
+    assert {key: value for key, value in first.items() if key not in ("pay_date", "rules")} == {
         "month": month, "spend_fen": 0, "level": 0, "points": 0, "next_points": 10, "next_needs_fen": 2000,
-        "threshold_points": 10, "pool_bp": 500, "pay_day": 5, "shares": []}
+        "threshold_points": 10, "qualified": False, "pool_bp": 500, "pay_day": 5, "shares": []}
+    assert first["pay_date"] == pay_date(next_month(month), 5).isoformat()
+    assert first["rules"][0] == ("每月拿出当月净销售额的 5% 作为分红池，次月 5 日按分红积分比例发放到钱包余额，"
+                                 "精确到分。")
+    assert first["rules"][2] == "当月分红积分达到 10 分即可参与分配。"
 
     order_id = await buy(mall, ana, quantity=3)  # 3 × 1000
     mid = await standing(mall, ana.who)
-    assert (mid["spend_fen"], mid["level"], mid["points"], mid["next_points"], mid["next_needs_fen"]) == (
-        3000, 1, 10, 30, 2000)
+    assert (mid["spend_fen"], mid["level"], mid["points"], mid["next_points"], mid["next_needs_fen"],
+            mid["qualified"]) == (3000, 1, 10, 30, 2000, True)
 
     await refund(mall, order_id, 1500)
     after = await standing(mall, ana.who)
@@ -89,5 +94,7 @@ async def test_past_months_shares_are_listed_once_computed(mall):
     assert response.status_code == 201, response.text
 
     mine = await standing(mall, ana.who)
-    assert mine["shares"] == [{"month": month, "spend_fen": 6000, "points": 30, "amount_fen": 300}]
+    assert mine["shares"] == [{"month": month, "spend_fen": 6000, "points": 30, "amount_fen": 300, "credited": False}]
+    await mall.work()
+    assert (await standing(mall, ana.who))["shares"][0]["credited"] is True
     assert (mine["spend_fen"], mine["level"]) == (0, 0)

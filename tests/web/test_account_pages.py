@@ -20,7 +20,8 @@ from tests.web.test_pages import SITE, page
 
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
-PAGES = ("/me", "/me/wallet", "/me/coupons", "/me/checkin", "/me/tasks", "/me/level", "/me/distribution")
+PAGES = ("/me", "/me/wallet", "/me/coupons", "/me/checkin", "/me/tasks", "/me/level", "/me/distribution",
+         "/me/dividend")
 ACTIONS = re.compile(r'<form class="act" data-api="([^"]+)"')
 
 
@@ -76,7 +77,8 @@ async def test_the_account_page_shows_the_shopper_their_balances_and_every_way_o
     assert "0 积分 12.34 余额（元） 1 优惠券" in words
     assert "再消费 ¥10.00 升级" in words
     for path in PAGES[1:]:
-        assert f'href="/m/acme{path}"' in markup
+        if path != "/me/dividend":  # linked only where the mall runs a dividend plan (below)
+            assert f'href="/m/acme{path}"' in markup
     for status in ("pending_payment", "to_ship", "shipped"):
         assert f'href="/m/acme/orders?status={status}"' in markup
     assert '<form method="post" action="/m/acme/logout"' in markup
@@ -175,6 +177,40 @@ async def test_the_level_page_shows_benefits_the_next_level_and_the_dividend(cli
     assert "本月消费 ¥20.00 活跃等级 1 级 分红积分 10" in words
     assert "本月再消费 ¥30.00，分红积分升至 30" in words
     assert "当月净销售额的 5% 作为分红池，次月 5 日" in words
+
+
+async def test_my_dividend_shows_level_points_threshold_pay_day_and_past_payouts(client, mall):
+    """我的分红: this month's level and points from the member's own spend against the threshold, the pool's rules
+    with its month-end pay day and the real date, and a past month's payout once its pool is computed."""
+    response = await mall.client.put("/admin/dividend", headers=await mall.staff(), json={
+        "enabled": True, "pool_bp": 500, "threshold_points": 20, "pay_day": "last",
+        "levels": [{"min_spend_fen": 2000, "points": 10}, {"min_spend_fen": 5000, "points": 30}]})
+    assert response.status_code == 200, response.text
+    ana = await signed_in(mall, "ana", "安娜")
+    await buy(mall, ana, quantity=2)
+
+    assert "我的分红 本月分红积分 10" in text_of(await page(client, "/m/acme/me"))
+    words = text_of(await page(client, "/m/acme/me/dividend"))
+    assert "2026 年 1 月 · 活跃等级 1 级 本月消费（扣除退款） ¥20.00 分红积分 10 参与分红的门槛 20 分红积分" in words
+    assert "暂未达到门槛，本月暂不参与分红 本月再消费 ¥30.00，分红积分升至 30 1 月分红发放日 2 月 28 日" in words
+    assert "每月拿出当月净销售额的 5% 作为分红池，次月最后一天（月末）按分红积分比例发放到钱包余额" in words
+    assert "还没有分红记录" in words
+
+    await buy(mall, ana, quantity=3)
+    mall.runtime.clock.advance(days=31)
+    computed = await mall.client.post("/admin/dividend/runs", headers=await mall.staff(), json={"month": "2026-01"})
+    assert computed.status_code == 201, computed.text
+    await signed_in(mall, "ana", "安娜")  # a month on, her session has ended: she signs in again
+    words = text_of(await page(client, "/m/acme/me/dividend"))
+    assert "2026 年 1 月 消费 ¥50.00 · 30 分红积分 · 发放中 +¥" in words
+    await mall.work()
+    assert "· 已发放到钱包 +¥" in text_of(await page(client, "/m/acme/me/dividend"))
+
+
+async def test_my_dividend_without_a_plan_says_so(client, mall):
+    await signed_in(mall, "ana", "安娜")
+    assert "本店暂未开通分红" in text_of(await page(client, "/m/acme/me/dividend"))
+    assert "我的分红" not in text_of(await page(client, "/m/acme/me"))
 
 
 async def test_the_level_page_without_levels_or_dividend_says_so(client, mall):

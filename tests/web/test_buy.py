@@ -12,6 +12,7 @@ import httpx
 
 from fissionmall.core.auth import csrf_token
 from fissionmall.merchants.models import Merchant
+from tests.campaigns.groupbuy.test_group_flow import group_campaign
 from tests.coupons.test_coupons import claimed, make_template
 from tests.support import ADDRESS, SHIPMENT, Mall, Who, customer_id, problem
 from tests.wallet.test_wallet import grant
@@ -319,3 +320,20 @@ async def test_order_times_read_in_china_time(client, mall, clock):
     text = await as_shopper(client, who, f"/m/{mall.slug}/orders/{order['id']}")
     placed = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")) + timedelta(hours=8)
     assert f"<b>已下单</b><time>{placed:%Y-%m-%d %H:%M}</time>" in text
+
+
+async def test_checkout_lets_the_shopper_choose_a_deposit_or_full_payment(client, mall):
+    """Where the group buy lets the shopper choose: both ways explained (deposit by default); choosing full payment
+    re-prices without the deposit, offers the benefits, and places the order with campaign.payment = full."""
+    campaign_id = await group_campaign(mall, deposit_percent=10, payment_options="shopper_chooses")
+    who = await mall.shopper("buyer")
+    params = {"sku": str(mall.sku_id), "campaign": f"group:{campaign_id}"}
+    text = html.unescape(await as_shopper(client, who, f"/m/{mall.slug}/checkout", **params))
+    assert "付款方式" in text and "付定金 ¥0.80" in text and "一次付清全款" in text
+    assert re.search(r'name="pay" value="deposit" checked', text) and "成团后 2 天内付尾款 ¥7.20" in text
+    assert "现在支付定金" in text and 'name="campaign.payment"' not in text and "<b>优惠</b>" not in text
+
+    text = html.unescape(await as_shopper(client, who, f"/m/{mall.slug}/checkout", **params, pay="full"))
+    assert re.search(r'name="pay" value="full" checked', text) and "<b>优惠</b>" in text
+    assert 'name="campaign.payment" value="full"' in text and 'name="pay" value="full">' in text
+    assert lines(text)[-1] == ("实付", "¥8.00") and "现在支付定金" not in text

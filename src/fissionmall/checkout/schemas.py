@@ -51,6 +51,16 @@ class CouponOffer(BaseModel):
     saving_fen: int
 
 
+class PaymentChoiceOut(BaseModel):
+    """A way to pay the campaign lets the shopper choose (campaign.payment), in the shopper's words."""
+
+    payment: str
+    title: str
+    detail: str
+    """What is paid now, what later, and what happens to the money if the group fails or the balance is not paid."""
+    chosen: bool
+
+
 class CheckoutOut(BaseModel):
     """A priced cart: every adjustment explained, and the coupons that would save money on it."""
 
@@ -62,3 +72,6 @@ class CheckoutOut(BaseModel):
     best_coupon: CouponOffer | None
     coupon_offers: list[CouponOffer]
     """Each usable coupon that applies to this cart on its own, best first."""
+    payment_choices: list[PaymentChoiceOut] = []
+    """Where the campaign lets the shopper choose how to pay (a deposit or in full): each way, the one priced here
+    marked chosen; empty when there is one way."""

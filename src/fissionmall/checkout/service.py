@@ -18,7 +18,7 @@ from fissionmall.campaigns.pointsmall import service as points_mall
 from fissionmall.campaigns.pointsmall.schemas import RedeemIn, RedeemOut
 from fissionmall.catalog import service as catalog
 from fissionmall.checkout import pricing
-from fissionmall.checkout.schemas import CheckoutOut, CouponOffer, LineIn, PlaceOrder
+from fissionmall.checkout.schemas import CheckoutOut, CouponOffer, LineIn, PaymentChoiceOut, PlaceOrder
 from fissionmall.core.auth import Shopper
 from fissionmall.core.errors import InvalidInput
 from fissionmall.core.events import record_event
@@ -171,7 +171,9 @@ async def preview(session: AsyncSession, runtime: Runtime, shopper: Shopper, bod
     return CheckoutOut(items_fen=priced.items_fen, total_fen=priced.total_fen,
                        adjustments=[AdjustmentOut.model_validate(a) for a in priced.adjustments],
                        deposit_fen=part.deposit_fen if part else None,
-                       best_coupon=offers[0] if offers else None, coupon_offers=offers)
+                       best_coupon=offers[0] if offers else None, coupon_offers=offers,
+                       payment_choices=[PaymentChoiceOut(payment=way, title=title, detail=detail, chosen=chosen)
+                                        for way, title, detail, chosen in part.payment_choices] if part else [])
 
 
 async def redeem_points(session: AsyncSession, runtime: Runtime, shopper: Shopper, campaign_id: int,

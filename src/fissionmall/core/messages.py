@@ -35,6 +35,7 @@ BY_CODE: dict[str, str] = {
     "one_item_per_group_order": "拼团订单每次只能购买一件商品",
     "sku_not_in_campaign": "这个规格不参加本活动",
     "product_not_in_campaign": "这款商品不在本团可选的商品中，请从团里列出的商品中选择",
+    "payment_not_offered": "本活动不支持这种付款方式",
     "bargain_not_found": "砍价不存在",
     "bargain_complete": "已经砍到底价，不需要再砍了",
     "bargain_closed": "砍价已结束",

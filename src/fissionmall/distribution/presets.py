@@ -9,7 +9,7 @@ by those points switches the monthly dividend on. A refused rule is never looked
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,8 +30,8 @@ POINTS_PER_YUAN = 4
 """The seed's activity level: 899 yuan of own spending in a month earns 3 596 dividend points."""
 THRESHOLD_POINTS = 3000
 """The seed's pool pays members with 3 000 points or more."""
-PAY_DAY = 28
-"""The seed pays on the 30th; not every month has one, so the last day every month has."""
+PAY_DAY: Literal["last"] = "last"
+"""The seed pays on the 30th; not every month has one (February), so the month's last day (月末), the honest form."""
 
 
 def _percent(bp: int) -> str:
@@ -81,7 +81,7 @@ def kept_settings(plan: Plan, approval: str | None) -> tuple[int, int, list[Acti
         elif reward.kind == "dividend_pool":
             pool = True
             said.append(AppliedRule(reward=reward.name, applied=True, setting=(
-                f"每月分红池：积分 {THRESHOLD_POINTS} 分以上的会员按分红积分分配，每月 {PAY_DAY} 日发放"
+                f"每月分红池：积分 {THRESHOLD_POINTS} 分以上的会员按分红积分分配，每月最后一天（月末）发放"
                 f"（30 日并非每月都有）")))
     levels.sort(key=lambda level: level.min_spend_fen)
     return level1, level2, levels, pool and bool(levels), said

@@ -40,6 +40,9 @@ class CampaignPart:
     """Each: kind, name, amount_fen (negative is a discount), source_id."""
     deposit_fen: int | None = None
     """Set when the campaign takes a deposit now and the balance once it succeeds."""
+    payment_choices: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    """Where the campaign lets the shopper choose how to pay (campaign.payment): each way as (payment, title, what
+    it means in the shopper's words, whether this order takes it); empty when there is one way."""
     context: dict[str, Any] = field(default_factory=dict)
     """Whatever the mechanic needs again once the order exists."""
     claims: Claims = field(default_factory=Claims)

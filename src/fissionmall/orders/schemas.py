@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -15,6 +15,10 @@ class CampaignChoice(BaseModel):
     kind: str = Field(min_length=1, max_length=20)
     campaign_id: RowId
     target_id: RowId | None = None
+    payment: Literal["deposit", "full"] | None = None
+    """Where the campaign lets the shopper choose (a group buy taking a deposit or full payment): a deposit now and
+    the balance once it succeeds, or everything at once. Left out: the campaign's own way (a deposit, where it takes
+    one). A way the campaign does not offer is refused (payment_not_offered)."""
 
 
 class ItemOut(BaseModel):

@@ -73,6 +73,7 @@ async def me(request: Request, seen: ShopperVisitorDep, session: SessionDep, clo
     mine = await distribution.mine(session, shopper)
     return render(request, "me/index.html", seen, {
         "tab": "me", "customer": customer, "membership": await _if_offered(levels.mine(session, shopper)),
+        "dividend": await _if_offered(dividend.mine(session, clock.now(), shopper)),
         "points": await points.mine(session, clock.now(), shopper), "wallet": await wallet.wallet_of(session, shopper),
         "coupons": len(usable), "distributor": mine.distributor, "shortcuts": ORDER_SHORTCUTS})
 
@@ -115,6 +116,15 @@ async def level_page(request: Request, seen: ShopperVisitorDep, session: Session
     return render(request, "me/level.html", seen, {
         "tab": "me", "membership": await _if_offered(levels.mine(session, shopper)),
         "dividend": await _if_offered(dividend.mine(session, clock.now(), shopper))})
+
+
+@router.get("/m/{merchant}/me/dividend", response_class=HTMLResponse)
+async def dividend_page(request: Request, seen: ShopperVisitorDep, session: SessionDep,
+                        clock: ClockDep) -> HTMLResponse:
+    """我的分红: this month's activity level from the member's own spend, their dividend points against the threshold,
+    the pool's rules and pay day, and past payouts; where the mall has no dividend pool, it says so."""
+    return render(request, "me/dividend.html", seen, {
+        "tab": "me", "dividend": await _if_offered(dividend.mine(session, clock.now(), signed_in(seen)))})
 
 
 @router.get("/m/{merchant}/me/distribution", response_class=HTMLResponse)

@@ -59,15 +59,17 @@ _PRICING_ADDRESS = Address(name="-", phone="00000", detail="-")
 """Pricing reads no address: the preview is asked with this one while the shopper is still filling theirs in."""
 
 
-def _campaign(campaign: str, target: int | None) -> CampaignChoice | None:
-    """`kind:campaign id` from the product page's buttons (e.g. group:3), with the record joined (`target`)."""
+def _campaign(campaign: str, target: int | None, pay: str) -> CampaignChoice | None:
+    """`kind:campaign id` from the product page's buttons (e.g. group:3), with the record joined (`target`) and the
+    way to pay the shopper chose (`pay`: deposit or full, where the campaign lets them choose)."""
     if not campaign:
         return None
     kind, _, campaign_id = campaign.partition(":")
     chosen = row_id_in(campaign_id)
     if chosen is None or not kind:
         raise InvalidInput("unknown_campaign_kind", f"no campaign {campaign!r}", field="campaign")
-    return CampaignChoice(kind=kind, campaign_id=chosen, target_id=target)
+    return CampaignChoice(kind=kind, campaign_id=chosen, target_id=target,
+                          payment="full" if pay == "full" else "deposit" if pay == "deposit" else None)
 
 
 _DROPPABLE: dict[str, Any] = {"coupon_ids": [], "points": 0, "wallet_fen": 0, "voucher_id": None}
@@ -126,13 +128,13 @@ async def checkout_page(request: Request, seen: ShopperVisitorDep, session: Sess
                         target: RowId | None = None, coupon: str = "",
                         points_used: int = Query(0, ge=0, le=100_000_000, alias="points"),
                         wallet_on: bool = Query(False, alias="wallet"), voucher: RowId | None = None,
-                        address: RowId | None = None) -> HTMLResponse:
+                        address: RowId | None = None, pay: str = "") -> HTMLResponse:
     """What the order will cost, every fen explained, the benefits the shopper may choose (a GET form that prices
     again on each change), the address, and the button that places the order as priced."""
     shopper = signed_in(seen)
     errors: dict[str, str] = {}
     body = PlaceOrder(items=[LineIn(sku_id=sku, quantity=qty)], address=_PRICING_ADDRESS,
-                      campaign=_campaign(campaign, target), points=points_used, voucher_id=voucher)
+                      campaign=_campaign(campaign, target, pay), points=points_used, voucher_id=voucher)
     priced, body, plain = await _choose(session, runtime, shopper, body, coupon, wallet_on, errors)
     lines = await catalog.sellable_skus(session, shopper.merchant_id, [sku])
     return render(request, "buy/checkout.html", seen, {
@@ -178,11 +180,12 @@ async def orders_page(request: Request, seen: ShopperVisitorDep, session: Sessio
 
 @router.get("/m/{merchant}/orders/{order_id}", response_class=HTMLResponse)
 async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep, session: SessionDep,
-                     runtime: RuntimeDep, paying: bool = False,
+                     runtime: RuntimeDep, paying: str = "",
                      moving: int = Query(0, ge=0, le=10)) -> HTMLResponse:
-    """The order as it stands, with what the shopper can do now; coming back from paying (`paying`), an order the
-    payment's notification has not reached yet says so and looks again, and so does a parcel the sandbox carrier has
-    just advanced (`moving`: the steps it reached) whose push has not arrived yet."""
+    """The order as it stands, with what the shopper can do now; coming back from paying (`paying`: 1 for the order
+    or its deposit, "balance" for the balance), an order the payment's notification has not reached yet says so and
+    looks again, and so does a parcel the sandbox carrier has just advanced (`moving`: the steps it reached) whose
+    push has not arrived yet."""
     shopper = signed_in(seen)
     order = await orders.get_order(session, shopper.merchant_id, order_id, customer_id=shopper.customer_id)
     to_review: dict[int, str] = {}
@@ -201,7 +204,7 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
         "tracking_moving": moving > len(tracking.events),
         "order": order, "status": STATUS_NAMES[order.status], "tab": "orders", "group_id": group_id,
         "saved_fen": saved.before_fen - saved.after_fen if shown_off else 0,
-        "confirming": paying and order.status == "pending_payment",
+        "confirming": paying == {"pending_payment": "1", "balance_due": "balance"}.get(order.status),
         "seconds_left": _seconds_until(order.pay_before, clock), "refundable": order.status in REFUNDABLE,
         "to_review": to_review, "refund_status": REFUND_STATUS_NAMES})
 

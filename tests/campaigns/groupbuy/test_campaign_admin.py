@@ -94,7 +94,8 @@ async def test_created_campaign_is_a_draft_with_every_setting_spelled_out(client
         "product_id": mall.product_id, "skus": [{"sku_id": mall.sku_id, "group_price_fen": 800}], "group_size": 2,
         "fill_minutes": 1440, "per_customer_limit": 1, "leader_discount_fen": 0, "new_customers_only": False,
         "listed": True, "auto_complete_min_paid": None, "tiers": [], "race_loser": "new_group",
-            "leader_commission_bp": 0, "deposit_percent": None, "balance_hours": 48, "deposit_on_lapse": "refund"}
+            "leader_commission_bp": 0, "deposit_percent": None, "balance_hours": 48, "deposit_on_lapse": "refund",
+            "payment_options": None}
     assert await read(mall, campaign["id"]) == campaign
 
 

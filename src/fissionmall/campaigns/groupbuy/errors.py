@@ -32,3 +32,8 @@ def sku_not_in_campaign(sku_id: int) -> InvalidInput:
 def product_not_in_campaign(product_id: int) -> InvalidInput:
     return InvalidInput("product_not_in_campaign", f"product {product_id} is not one of this group's products: "
                         "choose one of the products it lists", field="items")
+
+
+def payment_not_offered(chosen: str) -> InvalidInput:
+    return InvalidInput("payment_not_offered", f"this group buy does not take {chosen} payment",
+                        field="campaign.payment")

@@ -50,6 +50,7 @@ class GroupOrder(Base):
               sqlite_where=text("active AND group_id IS NOT NULL"),
               postgresql_where=text("active AND group_id IS NOT NULL")),
         Index("ix_group_orders_group_seat", "group_id", "seat_no"),
+        CheckConstraint("payment IN ('deposit', 'full')", name="payment"),
     )
 
     __mapper_args__ = {"primary_key": ["order_id"]}
@@ -63,6 +64,9 @@ class GroupOrder(Base):
     is_leader: Mapped[bool]
     unit_price_fen: Mapped[int]
     quantity: Mapped[int]
+    payment: Mapped[str] = mapped_column(String(7), server_default="full")
+    """How the order pays, as placed: "deposit" now and the balance after success, or "full" at once (the
+    shopper's choice where the campaign offers both)."""
     seat_no: Mapped[int | None]
     """Set when the payment took a seat."""
     active: Mapped[bool] = mapped_column(default=True)

@@ -18,6 +18,10 @@ from fissionmall.core.schemas import RowId
 MAX_PRICE_FEN = 100_000_000
 FORFEITABLE_DEPOSIT_PERCENT = 20
 
+PaymentOptions = Literal["full_only", "deposit_only", "shopper_chooses"]
+"""How members of a group pay: in full (全款), a deposit now and the balance after success (定金), or each shopper
+chooses one of the two when ordering (顾客自选)."""
+
 
 class GroupSku(BaseModel):
     sku_id: RowId
@@ -86,6 +90,9 @@ class GroupBuySettings(BaseModel):
     """Time to pay the balance after the group succeeds."""
     deposit_on_lapse: Literal["refund", "forfeit"] = Field(default="refund", validate_default=True)
     """An unpaid balance at its deadline returns the deposit, or keeps it (定金, published before joining)."""
+    payment_options: PaymentOptions | None = None
+    """Full payment only, deposit only, or the shopper chooses. Left out, it follows `deposit_percent` (deposit only
+    when one is set, full only when not), so settings saved before the choice existed keep their meaning."""
 
     # Cross-field checks sit on the later field, so an error names the setting (settings.<field>).
 
@@ -178,6 +185,19 @@ class GroupBuySettings(BaseModel):
             raise ValueError("the deposit must stay below the cheapest tier, so a balance is always left to pay")
         return rule
 
+    @field_validator("payment_options")
+    @classmethod
+    def _payment_options(cls, options: PaymentOptions | None, info: ValidationInfo) -> PaymentOptions | None:
+        if options is None or "deposit_percent" not in info.data:
+            return options  # left out: it follows deposit_percent (rules.payment_options); or that was refused
+        percent = info.data["deposit_percent"]
+        if options == "full_only" and percent is not None:
+            raise ValueError("full_only takes no deposit: leave deposit_percent out, or choose deposit_only or "
+                             "shopper_chooses")
+        if options != "full_only" and percent is None:
+            raise ValueError(f"{options} needs deposit_percent, the share paid as a deposit")
+        return options
+
     @model_serializer(mode="wrap")
     def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Stored and shown in its own form only: a one-product group as it always was (product_id, skus), a
@@ -260,5 +280,7 @@ class GroupCampaignOut(BaseModel):
     deposit_percent: int | None
     balance_hours: int
     deposit_on_lapse: str
+    payment_options: PaymentOptions
+    """full_only, deposit_only, or shopper_chooses: then an order says which with campaign.payment."""
     rules: list[str]
     """The published rules, in plain words."""

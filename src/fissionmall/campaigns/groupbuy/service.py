@@ -69,17 +69,21 @@ class GroupBuyOrders:
             raise errors.sku_not_in_campaign(line["sku_id"])
         if choice.target_id is not None:
             await _check_joinable(session, runtime.clock, shopper, campaign, settings, choice.target_id)
+        payment = rules.payment_of(settings, choice.payment)
+        if payment is None:
+            raise errors.payment_not_offered(choice.payment or "")
         claims = await campaigns.claims(session, campaign, shopper.customer_id, line["quantity"],
                                         settings.per_customer_limit, runtime)
         discount = (price - line["unit_price_fen"]) * line["quantity"]
+        deposit = rules.deposit(price * line["quantity"], settings.deposit_percent) if payment == "deposit" else None
         return CampaignPart(
-            kind=KIND, campaign_id=campaign.id, deposit_fen=rules.deposit(price * line["quantity"],
-                                                                          settings.deposit_percent),
+            kind=KIND, campaign_id=campaign.id, deposit_fen=deposit,
+            payment_choices=rules.payment_choices(settings, price * line["quantity"], payment),
             adjustments=[{"kind": "group_price", "name": "拼团价" if joining else "开团价", "amount_fen": discount,
                           "source_id": campaign.id}],
             context={"group_id": choice.target_id, "is_leader": not joining, "unit_price_fen": price,
                      "quantity": line["quantity"], "customer_id": shopper.customer_id,
-                     "merchant_id": shopper.merchant_id},
+                     "merchant_id": shopper.merchant_id, "payment": "full" if deposit is None else "deposit"},
             claims=claims,
         )
 
@@ -88,7 +92,8 @@ class GroupBuyOrders:
         if not await repository.add_group_order(
                 session, order_id=order_id, merchant_id=context["merchant_id"], campaign_id=part.campaign_id,
                 group_id=context["group_id"], customer_id=context["customer_id"], is_leader=context["is_leader"],
-                unit_price_fen=context["unit_price_fen"], quantity=context["quantity"], seat_no=None, active=True):
+                unit_price_fen=context["unit_price_fen"], quantity=context["quantity"], payment=context["payment"],
+                seat_no=None, active=True):
             raise errors.already_in_group()
 
     async def paid(self, session: AsyncSession, runtime: Runtime, order: Order) -> None:
@@ -104,7 +109,7 @@ class GroupBuyOrders:
             return
         seat_no, size = seat
         await repository.set_seat(session, order.id, seat_no)
-        await _event(session, order, "group_join", now, entry.group_id, seat=seat_no)
+        await _event(session, order, "group_join", now, entry.group_id, seat=seat_no, payment=entry.payment)
         if seat_no == size:
             await _succeed(session, runtime, entry.group_id, order.merchant_id)
 
@@ -155,7 +160,7 @@ async def _open_group(session: AsyncSession, now: datetime, entry: GroupOrder, o
         size=settings.group_size, paid_count=1, status=GroupStatus.OPEN, opened_at=now,
         expires_at=now + timedelta(minutes=settings.fill_minutes))
     await repository.lead(session, order.id, group_id)
-    await _event(session, order, "group_open", now, group_id, size=settings.group_size)
+    await _event(session, order, "group_open", now, group_id, size=settings.group_size, payment=entry.payment)
 
 
 async def _lost_the_race(session: AsyncSession, clock: Clock, entry: GroupOrder, order: Order) -> None:
@@ -256,7 +261,8 @@ async def campaign_view(session: AsyncSession, merchant_id: int, campaign_id: in
         leader_discount_fen=settings.leader_discount_fen,
         new_customers_only=settings.new_customers_only, per_customer_limit=settings.per_customer_limit,
         tiers=settings.tiers, deposit_percent=settings.deposit_percent, balance_hours=settings.balance_hours,
-        deposit_on_lapse=settings.deposit_on_lapse, rules=await _describe(session, merchant_id, settings))
+        deposit_on_lapse=settings.deposit_on_lapse, payment_options=rules.payment_options(settings),
+        rules=await _describe(session, merchant_id, settings))
 
 
 async def _render(session: AsyncSession, now: datetime, groups: Sequence[BuyingGroup]) -> list[GroupOut]:
@@ -327,6 +333,22 @@ async def _check_offer(session: AsyncSession, merchant_id: int, offer: Offer) ->
                 f"the group price of SKU {sku.sku_id} ({sku.group_price_fen} fen) is no lower than buying it "
                 f"alone ({prices[sku.sku_id]} fen): a group must really save money"), check="group_price_not_lower",
                 facts={"sku_id": sku.sku_id, "group_price_fen": sku.group_price_fen, "price_fen": prices[sku.sku_id]}))
+    return findings + _payment_findings(settings)
+
+
+def _payment_findings(settings: GroupBuySettings) -> list[Finding]:
+    """What the way of paying means that the merchant may not expect (G2): a price too small to split into a deposit
+    is paid in full; the leader's commission counts only members who paid in full by the time the group succeeds."""
+    if rules.payment_options(settings) == "full_only":
+        return []
+    findings = [Finding(rule="G2", level="warn", check="deposit_not_split", reason=(
+        f"the group price of SKU {sku.sku_id} ({sku.group_price_fen} fen) is too small to split into a deposit "
+        "and a balance: it is paid in full"), facts={"sku_id": sku.sku_id, "group_price_fen": sku.group_price_fen})
+        for sku in settings.skus if rules.deposit(sku.group_price_fen, settings.deposit_percent) is None]
+    if settings.leader_commission_bp:
+        findings.append(Finding(rule="G2", level="warn", check="commission_on_full_payers", reason=(
+            "the leader's commission counts only members who paid in full by the time the group succeeds; members "
+            "who pay a deposit earn the leader nothing"), facts={}))
     return findings
 
 
@@ -364,6 +386,7 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, group_id: 
     view = await group_view(session, clock, merchant_id, group_id)
     campaign = await campaign_view(session, merchant_id, view.campaign_id)
     group_prices = {sku.sku_id: sku.group_price_fen for sku in campaign.skus}
+    takes_deposit = campaign.payment_options != "full_only"
     products: list[ProductDetail] = []
     offered: list[dict[str, Any]] = []
     choices: list[dict[str, Any]] = []
@@ -372,7 +395,8 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, group_id: 
         products.append(product)
         mine = [{"sku_id": sku.id, "name": sku.name, "price_fen": group_prices[sku.id], "in_stock": sku.stock > 0,
                  "list_price_fen": sku.price_fen, "product": product.title,
-                 "deposit_fen": rules.deposit(group_prices[sku.id], campaign.deposit_percent)}
+                 "deposit_fen": rules.deposit(group_prices[sku.id], campaign.deposit_percent) if takes_deposit
+                 else None}
                 for sku in product.skus if sku.active and sku.id in group_prices]
         if mine:
             offered.append({"product": product, "choices": mine})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_key
@@ -23,7 +23,9 @@ class DividendPlan(TenantIdMixin, Base):
     """[{min_spend_fen, points}]: the activity level a member's own net spend in the month reaches."""
     threshold_points: Mapped[int]
     pay_day: Mapped[int]
-    """Day of the next month the pool is paid (1–28)."""
+    """Day of the next month the pool is paid (1–28); 28 when `pay_on_last_day`."""
+    pay_on_last_day: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Paid on the next month's last day (月末: the 28th, 29th, 30th or 31st), whatever `pay_day` says."""
     updated_at: Mapped[datetime]
 
 

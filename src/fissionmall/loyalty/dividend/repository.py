@@ -51,10 +51,12 @@ async def spend_of(session: AsyncSession, merchant_id: int, customer_id: int, st
                                                   "start": start, "end": end})).scalar_one())
 
 
-async def shares_of(session: AsyncSession, customer_id: int, limit: int) -> list[tuple[str, DividendShare]]:
-    statement = (select(DividendRun.month, DividendShare).join(DividendRun, DividendRun.id == DividendShare.run_id)
+async def shares_of(session: AsyncSession, customer_id: int, limit: int) -> list[tuple[str, str, DividendShare]]:
+    """The member's latest shares: (month, the run's status, share)."""
+    statement = (select(DividendRun.month, DividendRun.status, DividendShare)
+                 .join(DividendRun, DividendRun.id == DividendShare.run_id)
                  .where(DividendShare.customer_id == customer_id).order_by(DividendRun.month.desc()).limit(limit))
-    return [(month, share) for month, share in (await session.execute(statement)).all()]
+    return [(month, status, share) for month, status, share in (await session.execute(statement)).all()]
 
 
 async def open_run(session: AsyncSession, **values: Any) -> int | None:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
+
+from fissionmall.loyalty.rules import PayDay
+
+LAST_DAY: Literal["last"] = "last"
+PayDayField = Annotated[int, Field(ge=1, le=28)] | Literal["last"]
 
 
 class ActivityLevel(BaseModel):
@@ -21,7 +27,21 @@ class DividendPlanIn(BaseModel):
     """At most 20% of the month's net sales."""
     levels: list[ActivityLevel] = Field(min_length=1, max_length=10)
     threshold_points: int = Field(default=0, ge=0, le=100_000_000)
-    pay_day: int = Field(default=1, ge=1, le=28)
+    pay_day: PayDayField = 1
+    """The day of the next month the pool is paid: 1–28, or "last" for that month's last day (月末: Feb 28 or 29,
+    30, 31)."""
+
+    @field_validator("pay_day", mode="plain", json_schema_input_type=PayDayField)
+    @classmethod
+    def _pay_day(cls, value: Any) -> PayDay:
+        """One message for any wrong value, on the field itself (a union would name each of its members)."""
+        if value == LAST_DAY:
+            return LAST_DAY
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 28:
+            return value
+        raise ValueError('pay_day is a day from 1 to 28, or "last" for the last day of the month')
 
     @field_validator("levels")
     @classmethod
@@ -65,6 +85,8 @@ class MyShareOut(BaseModel):
     spend_fen: int
     points: int
     amount_fen: int
+    credited: bool
+    """Credited to the member's shop credit (False while the month's run is still being paid out)."""
 
 
 class MyDividendOut(BaseModel):
@@ -79,6 +101,13 @@ class MyDividendOut(BaseModel):
     next_points: int | None
     next_needs_fen: int | None
     threshold_points: int
+    qualified: bool
+    """This month's points reach the threshold (and are above 0): the member would share the pool as it stands."""
     pool_bp: int
-    pay_day: int
+    pay_day: PayDayField
+    pay_date: date
+    """The day (China Standard Time) this month's pool is paid: `pay_day` of next month, its real last day for
+    "last"."""
+    rules: list[str]
+    """The pool's rules in plain Chinese: the pool, the pay day, how points are earned, the threshold."""
     shares: list[MyShareOut]

@@ -125,6 +125,10 @@ FORMS: dict[str, tuple[Setting, ...]] = {
         Setting("balance_hours", "尾款支付时限", "duration", "成团后在这段时间内付清尾款", "hours"),
         Setting("deposit_on_lapse", "未付尾款时定金", "choice", "定金不退须事先公示，且比例不超过 20%",
                 choices=(("refund", "退还"), ("forfeit", "不退"))),
+        Setting("payment_options", "付款方式", "choice",
+                "只收全款、只收定金，或由顾客下单时选择定金或全款；收定金须填定金比例",
+                choices=(("", "按定金比例：填了只收定金，未填只收全款"), ("full_only", "只收全款"),
+                         ("deposit_only", "只收定金"), ("shopper_chooses", "顾客自选定金或全款"))),
     ),
     "bargain": (
         PRODUCT,

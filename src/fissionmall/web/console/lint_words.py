@@ -19,6 +19,7 @@ class Words:
 
 RULES: dict[str, str] = {
     "G1": "活动须指向本店存在且合适的商品、规格和优惠券",
+    "G2": "付款方式（定金或全款）的后果须在上线前看清",
     "P3": "奖励须是真实的优惠，且事先公布、不超过上限",
     "P4": "原价须真实，不得虚构划线价",
     "F5": "奖励须有预算或库存支撑，发完即止",
@@ -37,6 +38,13 @@ WORDS: dict[str, dict[str, Words]] = {
         "coupon_not_amount": Words("券包的每一份只能发放满减券（按金额抵扣）", "改选一张满减券，或先新建一张满减券"),
         "coupon_claimable": Words("这张券也能在领券中心直接领取，券包就失去了意义",
                                   "为券包单独建一张不在领券中心展示的券"),
+    },
+    "G2": {
+        "deposit_not_split": Words("规格（编号 {sku_id}）的拼团价 {group_price_fen} 太低，"
+                                   "无法拆成定金和尾款，将按全款收取",
+                                   "提高该规格的拼团价，或接受它按全款收取"),
+        "commission_on_full_payers": Words("团长佣金只按成团时已付全款的成员计算，付定金的成员不计佣金",
+                                           "在活动说明中告知团长，或改为只收全款"),
     },
     "P3": {
         "group_price_not_lower": Words("规格（编号 {sku_id}）的拼团价 {group_price_fen} 不低于单独购买价 {price_fen}，"

@@ -64,7 +64,7 @@ async def tasks_page(request: Request, console: ConsoleReader, session: SessionD
 async def dividend_page(request: Request, console: ConsoleReader, session: SessionDep) -> HTMLResponse:
     merchant_id = console.staff.merchant_id
     return render(request, "console/loyalty_dividend.html", console, _context(
-        f"{SECTION}/dividend", plan=await dividend.dividend_plan_of(session, merchant_id),
+        f"{SECTION}/dividend", plan=await dividend.plan_view(session, merchant_id),
         runs=await dividend.runs_of(session, merchant_id), run_status=RUN_STATUS))
 
 
@@ -103,4 +103,4 @@ async def preset_page(request: Request, console: ConsoleReader, session: Session
         f"{SECTION}/preset", plan=plan, report=report, rows=rows,
         general=[f for f in report.findings if f.reward is None],
         config=await distribution.config_of(session, merchant_id),
-        dividend=await dividend.dividend_plan_of(session, merchant_id)))
+        dividend=await dividend.plan_view(session, merchant_id)))
