@@ -1,8 +1,8 @@
 """Payment choice and month-end pay day: a group order records whether it pays a deposit or in full; a dividend plan
 may be paid on the last day of each month
 
-Revision ID: 0026
-Revises: 0021
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-08 00:00:00
 
 - group_orders.payment: "deposit" or "full", as the order was placed. Orders placed before record what they did:
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.operations import BatchOperations
 
-revision: str = "0026"
-down_revision: str | None = "0021"
+revision: str = "0025"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
