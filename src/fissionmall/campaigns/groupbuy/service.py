@@ -312,7 +312,7 @@ async def check(session: AsyncSession, merchant_id: int, settings: GroupBuySetti
     findings: list[Finding] = []
     for offer in settings.offers():
         findings += await _check_offer(session, merchant_id, offer)
-    return findings
+    return findings + _payment_findings(settings)
 
 
 async def _check_offer(session: AsyncSession, merchant_id: int, offer: Offer) -> list[Finding]:
@@ -333,7 +333,7 @@ async def _check_offer(session: AsyncSession, merchant_id: int, offer: Offer) ->
                 f"the group price of SKU {sku.sku_id} ({sku.group_price_fen} fen) is no lower than buying it "
                 f"alone ({prices[sku.sku_id]} fen): a group must really save money"), check="group_price_not_lower",
                 facts={"sku_id": sku.sku_id, "group_price_fen": sku.group_price_fen, "price_fen": prices[sku.sku_id]}))
-    return findings + _payment_findings(settings)
+    return findings
 
 
 def _payment_findings(settings: GroupBuySettings) -> list[Finding]:
@@ -344,7 +344,7 @@ def _payment_findings(settings: GroupBuySettings) -> list[Finding]:
     findings = [Finding(rule="G2", level="warn", check="deposit_not_split", reason=(
         f"the group price of SKU {sku.sku_id} ({sku.group_price_fen} fen) is too small to split into a deposit "
         "and a balance: it is paid in full"), facts={"sku_id": sku.sku_id, "group_price_fen": sku.group_price_fen})
-        for sku in settings.skus if rules.deposit(sku.group_price_fen, settings.deposit_percent) is None]
+        for sku in settings.all_skus() if rules.deposit(sku.group_price_fen, settings.deposit_percent) is None]
     if settings.leader_commission_bp:
         findings.append(Finding(rule="G2", level="warn", check="commission_on_full_payers", reason=(
             "the leader's commission counts only members who paid in full by the time the group succeeds; members "
