@@ -21,13 +21,13 @@ async def recommendations(shopper: OptionalShopperDep, session: ReplicaSessionDe
                           limit: int = Query(service.LIMIT, ge=1, le=50)) -> Recommendations:
     """为你推荐 (home), 买了又买 (product: `product_id`), or after paying (order: `order_id`, the shopper's own).
     Never a product off sale, out of stock or already bought by the shopper; the worker keeps the model fresh."""
+    if context == "order" and shopper is None:
+        raise Unauthorized("unauthenticated", "sign in to see recommendations for an order")
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
     customer_id = shopper.customer_id if shopper else None
     now = clock.now()
     if context == "product":
         return await service.for_product(session, merchant_id, customer_id, product_id, now, limit)
-    if context == "order":
-        if customer_id is None:
-            raise Unauthorized("unauthenticated", "sign in to see recommendations for an order")
+    if context == "order" and customer_id is not None:
         return await service.for_order(session, merchant_id, customer_id, order_id, now, limit)
     return await service.for_home(session, merchant_id, customer_id, now, limit)

@@ -1,0 +1,152 @@
+"""What a shopper is recommended, through the API, after real orders paid through the sandbox and the worker's
+refresh: co-purchase neighbours, friends' purchases, the popular and the new; never what they cannot buy or bought."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from fissionmall.catalog.models import Product, Sku
+from fissionmall.core.runtime import Runtime
+from tests.recommend.history import History
+from tests.support import ADDRESS, Mall, problem
+
+API = "/recommendations"
+
+
+class Shop:
+    """The mall's Tea (A) and five more products: B, C, D, a sold-out E and an off-sale F (both sold before)."""
+
+    def __init__(self, mall: Mall, history: History) -> None:
+        self.mall, self.history = mall, history
+        self.ids: dict[str, int] = {"A": mall.product_id}
+
+    async def stock(self) -> None:
+        made = await self.history.add_products(5)
+        self.ids.update(zip("BCDEF", made, strict=True))
+        self.history.skus[self.mall.product_id] = self.mall.sku_id
+
+    async def buy(self, who: dict[str, str], *names: str) -> dict[str, Any]:
+        items = [{"sku_id": self.history.skus[self.ids[n]], "quantity": 1} for n in names]
+        response = await self.mall.client.post("/orders", headers=who, json={"items": items, "address": ADDRESS})
+        assert response.status_code == 201, response.text
+        return await self.mall.pay(who, response.json()["id"])
+
+    def names(self, answer: httpx.Response) -> list[tuple[str, str]]:
+        assert answer.status_code == 200, answer.text
+        by_id = {v: k for k, v in self.ids.items()}
+        return [(by_id[item["product"]["id"]], item["reason"]) for item in answer.json()["items"]]
+
+
+async def refresh(mall: Mall) -> None:
+    """The worker's next pass, once the events of the orders are older than the fold's settling time."""
+    mall.runtime.clock.advance(seconds=10)
+    await mall.work()
+
+
+@pytest.fixture
+async def shop(mall: Mall, runtime: Runtime) -> Shop:
+    shop = Shop(mall, History(runtime, mall.merchant_id, runtime.clock.now()))
+    await shop.stock()
+    return shop
+
+
+async def sold_out_and_off_sale(runtime: Runtime, shop: Shop) -> None:
+    async with runtime.sessionmaker() as session:
+        await session.execute(update(Sku).where(Sku.product_id == shop.ids["E"]).values(stock=0))
+        await session.execute(update(Product).where(Product.id == shop.ids["F"]).values(status="off_sale"))
+        await session.commit()
+
+
+async def test_home_product_and_order_recommendations(mall: Mall, runtime: Runtime, shop: Shop) -> None:
+    bob, carol, alice = [await mall.shopper(n) for n in ("bob", "carol", "alice")]
+    await shop.buy(bob, "A", "B", "E")
+    await shop.buy(carol, "A", "B", "C", "F")
+    await shop.buy(await mall.shopper("dan"), "C", "D")
+    await sold_out_and_off_sale(runtime, shop)
+    order = await shop.buy(alice, "A")
+    await refresh(mall)
+
+    client = mall.client
+    home = shop.names(await client.get(API, headers=alice))
+    # B was bought with A by two customers, C by one: both before the merely popular; A (bought), E (sold out),
+    # F (off sale) never
+    assert home[:2] == [("B", "买了又买"), ("C", "买了又买")]
+    assert {n for n, _ in home} == {"B", "C", "D"}
+
+    product = shop.names(await client.get(API, params={"context": "product", "product_id": shop.ids["A"],
+                                                       "merchant": mall.slug}))
+    assert product[:2] == [("B", "买了又买"), ("C", "买了又买")]
+    assert "A" not in dict(product) and not {"E", "F"} & set(dict(product))
+
+    after = shop.names(await client.get(API, params={"context": "order", "order_id": order["id"]}, headers=alice))
+    assert after[:2] == [("B", "买了又买"), ("C", "买了又买")] and "A" not in dict(after)
+
+    # a visitor not signed in: the popular (A bought by three, B and C by two), then the new
+    visitor = shop.names(await client.get(API, params={"merchant": mall.slug}))
+    assert visitor[0] == ("A", "热销") and {n for n, _ in visitor[1:3]} == {"B", "C"}
+    assert not {"E", "F"} & set(dict(visitor))
+
+
+async def test_friends_bought(mall: Mall, runtime: Runtime, shop: Shop) -> None:
+    """Whoever referred a customer, and whoever's link they opened, are friends: what they bought is 好友在买."""
+    carol = await mall.shopper("carol")
+    await shop.buy(carol, "D")
+    await shop.buy(await mall.shopper("dan"), "B")
+    await shop.buy(await mall.shopper("eve"), "B")
+    share = await mall.client.post("/shares", headers=carol, json={"target_type": "product", "target_id": shop.ids["A"]})
+    assert share.status_code == 201, share.text
+    code = share.json()["code"]
+    invited = await mall.client.post("/auth/dev-login", json={"merchant_slug": mall.slug, "openid": "frank",
+                                                              "share_code": code})
+    frank = {"Authorization": f"Bearer {invited.json()['token']}"}
+    grace = await mall.shopper("grace")
+    assert (await mall.client.get(f"/shares/{code}", headers=grace)).status_code == 200
+    await shop.buy(grace, "C")
+    await refresh(mall)
+    for who in (frank, grace):
+        found = shop.names(await mall.client.get(API, headers=who))
+        assert found[0] == ("D", "好友在买"), found
+        assert ("B", "热销") in found
+    # grace is not carol's friend: grace opened carol's link, not carol grace's
+    assert ("C", "好友在买") not in shop.names(await mall.client.get(API, headers=carol))
+    assert ("C", "热销") in shop.names(await mall.client.get(API, headers=carol))
+
+
+async def test_a_refund_and_a_sale_change_what_is_shown(mall: Mall, runtime: Runtime, shop: Shop) -> None:
+    bob, alice = await mall.shopper("bob"), await mall.shopper("alice")
+    order = await shop.buy(bob, "A", "C")
+    await shop.buy(alice, "A")
+    await refresh(mall)
+    assert ("C", "买了又买") in shop.names(await mall.client.get(API, headers=alice))
+    response = await mall.client.post(f"/admin/orders/{order['id']}/refunds", headers=await mall.staff("finance"),
+                                      json={"reason": "goodwill"})
+    assert response.status_code == 201, response.text
+    await mall.work()
+    await refresh(mall)
+    assert ("C", "买了又买") not in shop.names(await mall.client.get(API, headers=alice))
+    # bought and then out of stock: gone at once, without waiting for the worker
+    await shop.buy(alice, "B")
+    assert "B" not in dict(shop.names(await mall.client.get(API, headers=alice)))
+
+
+async def test_refusals(mall: Mall, beta: Mall, shop: Shop) -> None:
+    alice = await mall.shopper("alice")
+    body = problem(await mall.client.get(API, params={"context": "product"}, headers=alice), 422,
+                   "recommendation_anchor_required")
+    assert body["field"] == "product_id"
+    problem(await mall.client.get(API, params={"context": "order"}, headers=alice), 422,
+            "recommendation_anchor_required")
+    problem(await mall.client.get(API, params={"context": "order", "order_id": 1}), 401, "unauthenticated")
+    problem(await mall.client.get(API, params={"context": "product", "product_id": 999_999}, headers=alice), 404,
+            "product_not_found")
+    order = await shop.buy(alice, "B")
+    other = await beta.shopper("zoe")
+    problem(await mall.client.get(API, params={"context": "order", "order_id": order["id"]}, headers=other), 404,
+            "order_not_found")
+    # another merchant's visitor sees none of this mall's products
+    answer = await mall.client.get(API, params={"merchant": beta.slug})
+    assert {i["product"]["id"] for i in answer.json()["items"]} <= {beta.product_id}
