@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import update
 
 from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.events import Event
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers.models import Customer
 from fissionmall.orders.models import Order, OrderItem
-from tests.support import ADDRESS
+from tests.support import ADDRESS, Mall
 
 
 @dataclass
@@ -103,3 +107,40 @@ class History:
             if order_id not in refunded:
                 held.setdefault(customer_id, set()).update(products)
         return held
+
+
+class Shop:
+    """The mall's Tea (A) and five more products: B, C, D, a sold-out E and an off-sale F (both sold before)."""
+
+    def __init__(self, mall: Mall, history: History) -> None:
+        self.mall, self.history = mall, history
+        self.ids: dict[str, int] = {"A": mall.product_id}
+
+    async def stock(self) -> None:
+        made = await self.history.add_products(5)
+        self.ids.update(zip("BCDEF", made, strict=True))
+        self.history.skus[self.mall.product_id] = self.mall.sku_id
+
+    async def buy(self, who: dict[str, str], *names: str) -> dict[str, Any]:
+        items = [{"sku_id": self.history.skus[self.ids[n]], "quantity": 1} for n in names]
+        response = await self.mall.client.post("/orders", headers=who, json={"items": items, "address": ADDRESS})
+        assert response.status_code == 201, response.text
+        return await self.mall.pay(who, response.json()["id"])
+
+    def names(self, answer: httpx.Response) -> list[tuple[str, str]]:
+        assert answer.status_code == 200, answer.text
+        by_id = {v: k for k, v in self.ids.items()}
+        return [(by_id[item["product"]["id"]], item["reason"]) for item in answer.json()["items"]]
+
+
+async def refresh(mall: Mall) -> None:
+    """The worker's next pass, once the events of the orders are older than the fold's settling time."""
+    mall.runtime.clock.advance(seconds=10)
+    await mall.work()
+
+
+async def sold_out_and_off_sale(runtime: Runtime, shop: Shop) -> None:
+    async with runtime.sessionmaker() as session:
+        await session.execute(update(Sku).where(Sku.product_id == shop.ids["E"]).values(stock=0))
+        await session.execute(update(Product).where(Product.id == shop.ids["F"]).values(status="off_sale"))
+        await session.commit()

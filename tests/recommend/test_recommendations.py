@@ -3,62 +3,11 @@ refresh: co-purchase neighbours, friends' purchases, the popular and the new; ne
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-import pytest
-from sqlalchemy import update
-
-from fissionmall.catalog.models import Product, Sku
 from fissionmall.core.runtime import Runtime
-from tests.recommend.history import History
-from tests.support import ADDRESS, Mall, problem
+from tests.recommend.history import Shop, refresh, sold_out_and_off_sale
+from tests.support import Mall, problem
 
 API = "/recommendations"
-
-
-class Shop:
-    """The mall's Tea (A) and five more products: B, C, D, a sold-out E and an off-sale F (both sold before)."""
-
-    def __init__(self, mall: Mall, history: History) -> None:
-        self.mall, self.history = mall, history
-        self.ids: dict[str, int] = {"A": mall.product_id}
-
-    async def stock(self) -> None:
-        made = await self.history.add_products(5)
-        self.ids.update(zip("BCDEF", made, strict=True))
-        self.history.skus[self.mall.product_id] = self.mall.sku_id
-
-    async def buy(self, who: dict[str, str], *names: str) -> dict[str, Any]:
-        items = [{"sku_id": self.history.skus[self.ids[n]], "quantity": 1} for n in names]
-        response = await self.mall.client.post("/orders", headers=who, json={"items": items, "address": ADDRESS})
-        assert response.status_code == 201, response.text
-        return await self.mall.pay(who, response.json()["id"])
-
-    def names(self, answer: httpx.Response) -> list[tuple[str, str]]:
-        assert answer.status_code == 200, answer.text
-        by_id = {v: k for k, v in self.ids.items()}
-        return [(by_id[item["product"]["id"]], item["reason"]) for item in answer.json()["items"]]
-
-
-async def refresh(mall: Mall) -> None:
-    """The worker's next pass, once the events of the orders are older than the fold's settling time."""
-    mall.runtime.clock.advance(seconds=10)
-    await mall.work()
-
-
-@pytest.fixture
-async def shop(mall: Mall, runtime: Runtime) -> Shop:
-    shop = Shop(mall, History(runtime, mall.merchant_id, runtime.clock.now()))
-    await shop.stock()
-    return shop
-
-
-async def sold_out_and_off_sale(runtime: Runtime, shop: Shop) -> None:
-    async with runtime.sessionmaker() as session:
-        await session.execute(update(Sku).where(Sku.product_id == shop.ids["E"]).values(stock=0))
-        await session.execute(update(Product).where(Product.id == shop.ids["F"]).values(status="off_sale"))
-        await session.commit()
 
 
 async def test_home_product_and_order_recommendations(mall: Mall, runtime: Runtime, shop: Shop) -> None:
@@ -97,7 +46,8 @@ async def test_friends_bought(mall: Mall, runtime: Runtime, shop: Shop) -> None:
     await shop.buy(carol, "D")
     await shop.buy(await mall.shopper("dan"), "B")
     await shop.buy(await mall.shopper("eve"), "B")
-    share = await mall.client.post("/shares", headers=carol, json={"target_type": "product", "target_id": shop.ids["A"]})
+    share = await mall.client.post("/shares", headers=carol,
+                                   json={"target_type": "product", "target_id": shop.ids["A"]})
     assert share.status_code == 201, share.text
     code = share.json()["code"]
     invited = await mall.client.post("/auth/dev-login", json={"merchant_slug": mall.slug, "openid": "frank",

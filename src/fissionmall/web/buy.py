@@ -32,6 +32,7 @@ from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import Address, CampaignChoice
 from fissionmall.orders.states import REFUNDABLE
 from fissionmall.payments import service as payments
+from fissionmall.recommend import service as recommend
 from fissionmall.wallet import service as wallet
 from fissionmall.web.session import SHARE_COOKIE, ShopperVisitorDep, safe_next, signed_in
 from fissionmall.web.templating import render
@@ -191,7 +192,9 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
     group_id = await groupbuy.group_of_order(session, order.id) if order.kind == "group" else None
     saved = order_rules.savings(order.items_fen, [(a.kind, a.name, a.amount_fen) for a in order.adjustments])
     shown_off = order.paid_at is not None and order.status not in ("refunding", "refunded")
-    return render(request, "buy/order.html", seen, {
+    picks = await recommend.for_order(session, shopper.merchant_id, shopper.customer_id, order.id, clock.now()) \
+        if shown_off else None
+    return render(request, "buy/order.html", seen, {"recommendations": picks,
         "order": order, "status": STATUS_NAMES[order.status], "tab": "orders", "group_id": group_id,
         "saved_fen": saved.before_fen - saved.after_fen if shown_off else 0,
         "confirming": paying and order.status == "pending_payment",
