@@ -3,14 +3,17 @@ back out, friends come from referrals and opened shares, and each merchant's mod
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from fissionmall.core.runtime import Runtime
 from fissionmall.recommend import rules, service
 from tests.recommend.history import History
-from tests.support import Mall, rows
+from tests.support import Mall, rows, value
 
 TABLES = ("recommend_purchases", "recommend_buyers", "recommend_pairs", "recommend_neighbours", "recommend_friends")
 
@@ -104,3 +107,27 @@ async def test_each_merchant_has_its_own_model(mall: Mall, beta: Mall, runtime: 
     await rebuild(runtime, beta.merchant_id)  # one merchant's repair leaves the other's rows alone
     assert await model(runtime, mall.merchant_id) == mine
     assert await model(runtime, beta.merchant_id) == other
+
+
+@pytest.mark.postgres
+async def test_two_workers_fold_each_event_once(mall: Mall, runtime: Runtime) -> None:
+    """Two workers' sweeps at the same moment: the locked watermark lets one fold a range while the other waits and
+    then finds it folded, so no count is added twice."""
+    history = History(runtime, mall.merchant_id, runtime.clock.now())
+    products = await history.add_products(5)
+    for customer in await history.add_customers(8):
+        await history.buy(customer, products[customer % 3:customer % 3 + 3])
+    events = await value(runtime, "SELECT count(*) FROM events")
+
+    async def one_worker() -> int:
+        async with runtime.sessionmaker() as session:
+            n = await service.catch_up(session, runtime.clock.now(), settle=timedelta(0))
+            await asyncio.sleep(0.05)  # hold the watermark while the other one asks for it
+            await session.commit()
+        return n
+
+    read = await asyncio.gather(one_worker(), one_worker())
+    assert sorted(read) == [0, events]
+    folded = await model(runtime, mall.merchant_id)
+    await rebuild(runtime)
+    assert await model(runtime, mall.merchant_id) == folded

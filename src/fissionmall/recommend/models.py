@@ -4,7 +4,7 @@ whose purchases a customer is shown, and how far the event log has been read."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Float, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.db.base import Base, Id, TenantIdMixin, tenant_key
@@ -62,7 +62,8 @@ class Neighbour(TenantIdMixin, Base):
     (1 = closest)."""
 
     __tablename__ = "recommend_neighbours"
-    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "product_id", "rank"))
+    __table_args__ = (*tenant_key(), UniqueConstraint("merchant_id", "product_id", "rank"),
+                      Index("ix_recommend_neighbours_neighbour", "merchant_id", "neighbour_id"))
 
     merchant_id: Mapped[int] = mapped_column(Id)
     product_id: Mapped[int] = mapped_column(Id)

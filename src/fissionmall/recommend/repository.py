@@ -163,6 +163,17 @@ async def partners(session: AsyncSession, merchant_id: int, product_ids: Collect
     return found
 
 
+async def listing(session: AsyncSession, merchant_id: int, product_ids: Collection[int]) -> dict[int, set[int]]:
+    """product → the products whose neighbour lists hold it now."""
+    found: dict[int, set[int]] = {p: set() for p in product_ids}
+    for ids in _chunks(sorted(product_ids)):
+        rows = await session.execute(select(Neighbour.neighbour_id, Neighbour.product_id).where(
+            Neighbour.merchant_id == merchant_id, Neighbour.neighbour_id.in_(ids)))
+        for other, p in rows.all():
+            found[other].add(p)
+    return found
+
+
 async def set_buyers(session: AsyncSession, merchant_id: int, counts: Mapping[int, int]) -> None:
     """Write these buyer counts (absolute; 0 deletes the row)."""
     gone = [p for p, n in counts.items() if n <= 0]

@@ -69,17 +69,28 @@ def basket_change(before: Collection[int], after: Collection[int]) -> tuple[Coun
     return buyers, pairs
 
 
-def stale_products(buyer_deltas: Mapping[int, int], pair_deltas: Mapping[Pair, int],
-                   partners_after: Mapping[int, Collection[int]]) -> set[int]:
-    """Products whose neighbour lists may have changed: those whose buyer count moved, every partner of those (their
-    similarity to it has a new denominator), and both sides of every pair whose count moved."""
-    moved = {p for p, d in buyer_deltas.items() if d}
-    stale = set(moved)
-    for p in moved:
-        stale.update(partners_after.get(p, ()))
+def stale_products(buyer_deltas: Mapping[int, int], pair_deltas: Mapping[Pair, int], *,
+                   partners_of_fallen: Mapping[int, Collection[int]],
+                   listing_risen: Mapping[int, Collection[int]]) -> set[int]:
+    """Exactly the products whose neighbour lists may have changed, given that every list was exact before:
+
+    - those whose own buyer count moved, and both sides of every pair whose count moved;
+    - for a product with more buyers than before, the products whose top-K lists it is in (`listing_risen`): its
+      similarity to every other partner fell, so it cannot enter a list it was not in;
+    - for a product with fewer buyers, all its partners (`partners_of_fallen`): its similarity to them rose, so it
+      may enter any of their lists.
+
+    A product bought by many is in many lists, so a purchase of it still touches many; a refund of it touches
+    every product bought with it."""
+    stale = {p for p, d in buyer_deltas.items() if d}
     for (a, b), d in pair_deltas.items():
         if d:
             stale.update((a, b))
+    for p, d in buyer_deltas.items():
+        if d > 0:
+            stale.update(listing_risen.get(p, ()))
+        elif d < 0:
+            stale.update(partners_of_fallen.get(p, ()))
     return stale
 
 

@@ -72,8 +72,11 @@ async def refresh_customers(session: AsyncSession, merchant_id: int, customer_id
     now_pairs = await repository.pair_counts(session, merchant_id, moved_pairs)
     await repository.set_pairs(session, merchant_id, {pair: now_pairs.get(pair, 0) + d
                                                       for pair, d in moved_pairs.items()})
-    partners = await repository.partners(session, merchant_id, moved_buyers)
-    stale = rules.stale_products(moved_buyers, moved_pairs, partners)
+    fallen = [p for p, d in moved_buyers.items() if d < 0]
+    risen = [p for p, d in moved_buyers.items() if d > 0]
+    stale = rules.stale_products(moved_buyers, moved_pairs,
+                                 partners_of_fallen=await repository.partners(session, merchant_id, fallen),
+                                 listing_risen=await repository.listing(session, merchant_id, risen))
     await recompute_neighbours(session, merchant_id, stale)
     return stale
 

@@ -53,6 +53,7 @@ def upgrade() -> None:
     _tenant_table("recommend_neighbours", sa.Column("product_id", ID, nullable=False),
                   sa.Column("rank", sa.Integer(), nullable=False), sa.Column("neighbour_id", ID, nullable=False),
                   sa.Column("score", sa.Float(), nullable=False), unique=["product_id", "rank"], checks={})
+    op.create_index("ix_recommend_neighbours_neighbour", "recommend_neighbours", ["merchant_id", "neighbour_id"])
     _tenant_table("recommend_friends", sa.Column("customer_id", ID, nullable=False),
                   sa.Column("friend_id", ID, nullable=False), unique=["customer_id", "friend_id"],
                   checks={"two_people": "customer_id <> friend_id"})
