@@ -66,10 +66,13 @@ def test_newest_scores_fall_with_age() -> None:
 def test_blend_scales_weights_and_excludes() -> None:
     sources = {rules.ALSO_BOUGHT: {10: 2.0, 11: 1.0}, rules.FRIENDS: {11: 3.0, 12: 3.0},
                rules.POPULAR: {10: 50.0, 13: 100.0}}
-    # 10: 1·2/2 + 0.25·50/100 = 1.125; 11: 1·1/2 + 0.6·3/3 = 1.1; 12: 0.6; 13: 0.25
+    # 10: 1·2/2 + 0.25·50/100 = 1.125; 11: 1·1/2 + 0.3·3/3 = 0.8 (0.5 of it from the neighbours); 12: 0.3; 13: 0.25
     picks = rules.blend(sources, exclude=set(), limit=10)
     assert [(p.product_id, round(p.score, 4), p.source) for p in picks] == [
-        (10, 1.125, "also_bought"), (11, 1.1, "friends"), (12, 0.6, "friends"), (13, 0.25, "popular")]
+        (10, 1.125, "also_bought"), (11, 0.8, "also_bought"), (12, 0.3, "friends"), (13, 0.25, "popular")]
+    # weights are a parameter: friends at 0.6 give 11 more from them than from the neighbours
+    assert rules.blend(sources, exclude={10}, limit=1, weights={**rules.WEIGHTS, rules.FRIENDS: 0.6}) == [
+        Pick(11, 1.1, "friends")]
     assert [p.product_id for p in rules.blend(sources, exclude={12, 10}, limit=10)] == [11, 13]
     assert rules.blend(sources, exclude=set(), limit=1) == [Pick(10, 1.125, "also_bought")]
     assert rules.blend({rules.POPULAR: {}}, exclude=set(), limit=5) == []
