@@ -1,5 +1,5 @@
-"""The shopper pages show the recommendations: 为你推荐 on the front page, 买了又买 on a product's page and on an order
-once paid; never a product sold out or already bought."""
+"""The shopper pages show the recommendations: 为你推荐 on the front page, 买了又买 on a product's page and 猜你喜欢 on an
+order once paid; never a product sold out or already bought."""
 
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ async def test_pages_show_recommendations_never_sold_out_or_bought(mall: Mall, r
     assert product[0] == ("C", "买了又买")
     assert not {"A", "B", "E", "F"} & {name for name, _ in product}
 
-    context, after = shown(await as_shopper(client, alice, f"/m/{mall.slug}/orders/{order['id']}"), shop)
-    assert context == "order" and after[:2] == [("B", "买了又买"), ("C", "买了又买")]
+    order_page = await as_shopper(client, alice, f"/m/{mall.slug}/orders/{order['id']}")
+    context, after = shown(order_page, shop)
+    assert context == "order" and "猜你喜欢" in order_page and after[:2] == [("B", "买了又买"), ("C", "买了又买")]
 
     # bought on the spot: the next page leaves it out at once, before the worker has run
     await shop.buy(alice, "B")

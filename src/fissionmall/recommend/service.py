@@ -26,6 +26,9 @@ POPULAR_DAYS = 30
 POOL = 100
 """Candidates read from each of the friends, popular and new sources."""
 LIMIT = 10
+"""Recommendations an API answer holds unless asked for another number."""
+ON_A_PAGE = 6
+"""Tiles a shopper page shows: three rows on a phone, so the catalogue is not pushed out of sight."""
 
 
 async def catch_up(session: AsyncSession, now: datetime, *, chunk: int = CHUNK, settle: timedelta = SETTLE) -> int:

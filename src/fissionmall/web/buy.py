@@ -192,8 +192,8 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
     group_id = await groupbuy.group_of_order(session, order.id) if order.kind == "group" else None
     saved = order_rules.savings(order.items_fen, [(a.kind, a.name, a.amount_fen) for a in order.adjustments])
     shown_off = order.paid_at is not None and order.status not in ("refunding", "refunded")
-    picks = await recommend.for_order(session, shopper.merchant_id, shopper.customer_id, order.id, clock.now()) \
-        if shown_off else None
+    picks = await recommend.for_order(session, shopper.merchant_id, shopper.customer_id, order.id, clock.now(),
+                                      recommend.ON_A_PAGE) if shown_off else None
     return render(request, "buy/order.html", seen, {"recommendations": picks,
         "order": order, "status": STATUS_NAMES[order.status], "tab": "orders", "group_id": group_id,
         "saved_fen": saved.before_fen - saved.after_fen if shown_off else 0,

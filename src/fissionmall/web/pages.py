@@ -41,7 +41,7 @@ async def front(settings: SettingsDep, merchant: str | None = None) -> Response:
 async def home(request: Request, seen: VisitorDep, session: ReplicaSessionDep, clock: ClockDep) -> HTMLResponse:
     page = await catalog.list_products(session, seen.shop.id, cursor=None, limit=50, category_id=None)
     live = await campaigns.live_in_shop(session, seen.shop.id, clock)
-    picks = await recommend.for_home(session, seen.shop.id, _customer(seen), clock.now())
+    picks = await recommend.for_home(session, seen.shop.id, _customer(seen), clock.now(), recommend.ON_A_PAGE)
     return render(request, "home.html", seen, {"products": page.items, "campaigns": live, "tab": "home",
                                                "recommendations": picks})
 
@@ -60,7 +60,8 @@ async def _product(session: AsyncSession, clock: Clock, seen: Visitor, product_i
     detail = await catalog.product_detail(session, seen.shop.id, product_id, shopper_view=True)
     live = await campaigns.live_for_product(session, seen.shop.id, product_id, clock)
     reviews = await community.of_product(session, seen.shop.id, product_id)
-    picks = await recommend.for_product(session, seen.shop.id, _customer(seen), product_id, clock.now())
+    picks = await recommend.for_product(session, seen.shop.id, _customer(seen), product_id, clock.now(),
+                                        recommend.ON_A_PAGE)
     return {"product": detail, "campaigns": live, "reviews": reviews, "tab": "home",
             "open_groups": await campaign_pages.open_groups(session, clock, seen.shop.id, live),
             "recommendations": picks}
