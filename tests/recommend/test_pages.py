@@ -1,5 +1,5 @@
-"""The shopper pages show the recommendations: 为你推荐 on the front page, 买了又买 on a product's page and 猜你喜欢 on an
-order once paid; never a product sold out or already bought."""
+"""The shopper pages show the recommendations: 为你推荐 on the front page, 买了又买 on a product's page and 猜你喜欢
+on an order once paid; never a product sold out or already bought."""
 
 from __future__ import annotations
 

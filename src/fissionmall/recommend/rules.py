@@ -8,6 +8,7 @@ import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final, Literal
 
 SHRINK = 5.0
 """Shrinkage λ: a pair seen together by c customers keeps c / (c + λ) of its cosine, so two products that happen to
@@ -109,12 +110,16 @@ def newest_scores(newest_first: Sequence[int]) -> dict[int, float]:
     return {product_id: (n - i) / n for i, product_id in enumerate(newest_first)}
 
 
-ALSO_BOUGHT, FRIENDS, POPULAR, NEW = "also_bought", "friends", "popular", "new"
-WEIGHTS: dict[str, float] = {ALSO_BOUGHT: 1.0, FRIENDS: 0.3, POPULAR: 0.25, NEW: 0.1}
+Source = Literal["also_bought", "friends", "popular", "new"]
+ALSO_BOUGHT: Final = "also_bought"
+FRIENDS: Final = "friends"
+POPULAR: Final = "popular"
+NEW: Final = "new"
+WEIGHTS: dict[Source, float] = {ALSO_BOUGHT: 1.0, FRIENDS: 0.3, POPULAR: 0.25, NEW: 0.1}
 """Each source's weight once its scores are scaled to [0, 1]: co-purchase neighbours lead, friends' purchases next;
 the popular and the new mostly fill the list when the others have little to say (a new customer). Friends at 0.3:
 in the bench (docs/recommendations.md) 0.2–0.3 gave the best recall, 0.6 less than the neighbours alone."""
-REASONS = {ALSO_BOUGHT: "买了又买", FRIENDS: "好友在买", POPULAR: "热销", NEW: "新品"}
+REASONS: dict[Source, str] = {ALSO_BOUGHT: "买了又买", FRIENDS: "好友在买", POPULAR: "热销", NEW: "新品"}
 """What the shopper reads beside a recommendation: the source that gave it the most."""
 
 
@@ -122,16 +127,16 @@ REASONS = {ALSO_BOUGHT: "买了又买", FRIENDS: "好友在买", POPULAR: "热�
 class Pick:
     product_id: int
     score: float
-    source: str
+    source: Source
 
 
-def blend(sources: Mapping[str, Mapping[int, float]], *, exclude: Collection[int], limit: int,
-          weights: Mapping[str, float] = WEIGHTS) -> list[Pick]:
+def blend(sources: Mapping[Source, Mapping[int, float]], *, exclude: Collection[int], limit: int,
+          weights: Mapping[Source, float] = WEIGHTS) -> list[Pick]:
     """One list from every source's scores: each source scaled by its best score, weighted, summed per product;
     the highest first (ties by the smaller id); products in `exclude` (unavailable, already bought, the product
     on the page) never appear. Each pick names the source that gave it the most."""
     total: dict[int, float] = {}
-    best: dict[int, tuple[float, str]] = {}
+    best: dict[int, tuple[float, Source]] = {}
     for name, scores in sources.items():
         top = max(scores.values(), default=0.0)
         weight = weights.get(name, 0.0)
@@ -142,7 +147,7 @@ def blend(sources: Mapping[str, Mapping[int, float]], *, exclude: Collection[int
                 continue
             part = weight * score / top
             total[product_id] = total.get(product_id, 0.0) + part
-            if part > best.get(product_id, (0.0, ""))[0]:
+            if product_id not in best or part > best[product_id][0]:
                 best[product_id] = (part, name)
     ranked = sorted(total.items(), key=lambda item: (-item[1], item[0]))[:limit]
     return [Pick(product_id, score, best[product_id][1]) for product_id, score in ranked]

@@ -5,9 +5,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from fissionmall.catalog.schemas import ProductCard
+from fissionmall.recommend.rules import Source
 
 Context = Literal["home", "product", "order"]
-Source = Literal["also_bought", "friends", "popular", "new"]
 
 
 class Recommendation(BaseModel):

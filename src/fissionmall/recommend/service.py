@@ -128,7 +128,7 @@ async def _recommend(session: AsyncSession, merchant_id: int, customer_id: int |
     bought = (await repository.bought_by(session, merchant_id, [customer_id]))[customer_id] if customer_id else set()
     basis = bought if seeds is None else set(seeds)
     neighbours = await repository.neighbours_of(session, merchant_id, basis) if basis else {}
-    sources: dict[str, dict[int, float]] = {rules.ALSO_BOUGHT: rules.item_scores(basis, neighbours)}
+    sources: dict[rules.Source, dict[int, float]] = {rules.ALSO_BOUGHT: rules.item_scores(basis, neighbours)}
     if friends and customer_id:
         sources[rules.FRIENDS] = {p: float(n) for p, n in (await repository.friends_bought(
             session, merchant_id, customer_id, POOL)).items()}
@@ -142,8 +142,8 @@ async def _recommend(session: AsyncSession, merchant_id: int, customer_id: int |
     picks = rules.blend(sources, exclude=shown_elsewhere | rules.unavailable(candidates, can_buy), limit=limit)
     cards = {card.id: card for card in await catalog.cards(session, merchant_id, [p.product_id for p in picks])}
     return Recommendations(context=context, items=[
-        Recommendation(product=cards[p.product_id], source=p.source,  # type: ignore[arg-type]
-                       reason=rules.REASONS[p.source]) for p in picks if p.product_id in cards])
+        Recommendation(product=cards[p.product_id], source=p.source, reason=rules.REASONS[p.source])
+        for p in picks if p.product_id in cards])
 
 
 async def for_home(session: AsyncSession, merchant_id: int, customer_id: int | None, now: datetime,
