@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from fissionmall.core.runtime import Runtime
-from fissionmall.recommend import rules, service
+from fissionmall.recommend import repository, rules, service
 from tests.recommend.history import History
 from tests.support import Mall, rows, value
 
@@ -131,3 +131,18 @@ async def test_two_workers_fold_each_event_once(mall: Mall, runtime: Runtime) ->
     folded = await model(runtime, mall.merchant_id)
     await rebuild(runtime)
     assert await model(runtime, mall.merchant_id) == folded
+
+
+async def test_the_popular_count_the_latest_paid_orders_only(mall: Mall, runtime: Runtime) -> None:
+    history = History(runtime, mall.merchant_id, runtime.clock.now() - timedelta(days=40))
+    a, b, c = await history.add_products(3)
+    x, y, z = await history.add_customers(3)
+    await history.buy(x, [a])  # 40 days ago: not recent
+    for days_ago, customer, products in ((3, x, [b]), (2, y, [b, c]), (1, z, [c])):
+        history.at = runtime.clock.now() - timedelta(days=days_ago)
+        await history.buy(customer, products)
+    since = runtime.clock.now() - timedelta(days=30)
+    async with runtime.sessionmaker() as session:
+        assert await repository.popular(session, mall.merchant_id, since, 10) == {b: 2, c: 2}
+        assert await repository.popular(session, mall.merchant_id, since, 10, orders=2) == {b: 1, c: 2}
+        assert await repository.popular(session, mall.merchant_id, since, 1) == {b: 2}
