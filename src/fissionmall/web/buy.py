@@ -194,12 +194,12 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
     shown_off = order.paid_at is not None and order.status not in ("refunding", "refunded")
     picks = await recommend.for_order(session, shopper.merchant_id, shopper.customer_id, order.id, clock.now(),
                                       recommend.ON_A_PAGE) if shown_off else None
-    return render(request, "buy/order.html", seen, {"recommendations": picks,
+    return render(request, "buy/order.html", seen, {
         "order": order, "status": STATUS_NAMES[order.status], "tab": "orders", "group_id": group_id,
         "saved_fen": saved.before_fen - saved.after_fen if shown_off else 0,
         "confirming": paying and order.status == "pending_payment",
         "seconds_left": _seconds_until(order.pay_before, clock), "refundable": order.status in REFUNDABLE,
-        "to_review": to_review, "refund_status": REFUND_STATUS_NAMES})
+        "to_review": to_review, "refund_status": REFUND_STATUS_NAMES, "recommendations": picks})
 
 
 def _seconds_until(deadline: datetime | None, clock: Clock) -> int:
