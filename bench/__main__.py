@@ -4,6 +4,7 @@
     .venv/bin/python -m bench --database-url sqlite+aiosqlite:///bench/out/fm_bench.db [--quick] [scenario ...]
     .venv/bin/python -m bench group --quick --pooler-url postgresql+asyncpg://postgres@127.0.0.1:6432/fm_bench
     .venv/bin/python -m bench group --quick --balanced
+    .venv/bin/python -m bench recommend        # offline: recall@10 of each recommendation strategy (bench/recommend.py)
 
 Creates its own database (dropped or deleted first), loads a merchant, its catalogue and 100,000 customers by SQL,
 starts the server as in production (`fissionmall serve --workers N`, plus `fissionmall worker`), captures the SQL
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from pathlib import Path
 
@@ -251,5 +253,10 @@ async def capture_statements(run: Run, names: list[str], first_customer: int) ->
     )
 
 
+OFFLINE = {"recommend": "bench.recommend"}
+"""Benchmarks that start no server: `python -m bench <name> [options]` runs the module's main(argv) instead."""
+
 if __name__ == "__main__":
+    if sys.argv[1:2] and sys.argv[1] in OFFLINE:
+        sys.exit(importlib.import_module(OFFLINE[sys.argv[1]]).main(sys.argv[2:]))
     sys.exit(asyncio.run(main(arguments())))

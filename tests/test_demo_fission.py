@@ -45,6 +45,7 @@ async def test_demo_campaigns_live_idempotent_and_topped_up(runtime, app, clock)
     assert set(first.shares) == {"开团", "砍价", "助力", "分享券", "立减金"}
     assert await value(runtime, "SELECT count(*) FROM loyalty_tasks") == 4
     assert await value(runtime, "SELECT checkin_points FROM points_configs") == 5
+    assert await value(runtime, "SELECT count(*) FROM recommend_neighbours") > 0  # 为你推荐 has a model at once
 
     before = await counts(runtime)
     second = await load(runtime)
@@ -55,6 +56,7 @@ async def test_demo_campaigns_live_idempotent_and_topped_up(runtime, app, clock)
         for path in ["/", first.product, first.group, first.bargain, first.assist, *first.shares.values()]:
             page = await browser.get(path, follow_redirects=True)
             assert page.status_code == 200, (path, page.text[:300])
+        assert "买了又买" in (await browser.get(first.product)).text
 
     clock.advance(days=1, minutes=1)
     third = await load(runtime)

@@ -64,6 +64,7 @@ from fissionmall.orders.endpoints import router as orders_router
 from fissionmall.payments.endpoints import router as payments_router
 from fissionmall.platform.endpoints import platform_operator
 from fissionmall.platform.endpoints import router as platform_router
+from fissionmall.recommend.endpoints import router as recommend_router
 from fissionmall.sharing.endpoints import router as sharing_router
 from fissionmall.simulation.endpoints import admin as simulations_admin
 from fissionmall.simulation.endpoints import forecasts as forecasts_admin
@@ -116,9 +117,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
         tasks_router, points_mall_router, reviews_router, reviews_admin, dividend_router, simulations_admin,
-        analytics_admin, forecasts_admin)
-    api_routers += (logistics_router, logistics_admin)
-    api_routers += (goods_prizes_router,)
+        analytics_admin, forecasts_admin, recommend_router)
+    api_routers += (logistics_router, logistics_admin, goods_prizes_router)
     if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
         api_routers += (platform_router,)
     for router in api_routers:

@@ -481,6 +481,24 @@ def analytics_rebuild(merchant: int | None = typer.Option(None, "--merchant", he
     console.print(f"[green]analytics rebuilt[/]: {n} events up to event {last}")
 
 
+recommend = typer.Typer(help="Recommendations: the co-purchase model behind 为你推荐.", no_args_is_help=True)
+app.add_typer(recommend, name="recommend")
+
+
+@recommend.command("rebuild")
+def recommend_rebuild(merchant: int | None = typer.Option(None, "--merchant", help="Only this merchant's rows.")
+                      ) -> None:
+    """Forget the recommender's tables (of one merchant, or all) and build them again from the orders, referrals and
+    opened shares, in one transaction: the repair for the worker's incremental refresh, which waits meanwhile."""
+    from fissionmall.recommend import service
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("computing neighbours", total=None)
+        n, last = _with_session(lambda session, _now: service.rebuild(
+            session, merchant, progress=lambda done, total: progress.update(task, completed=done, total=total)))
+    console.print(f"[green]recommendations rebuilt[/]: neighbours of {n} products, events read up to {last}")
+
+
 def main() -> None:
     app(prog_name="fissionmall")
 

@@ -61,6 +61,7 @@ from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import Address, CampaignChoice, RefundIn, Ship
 from fissionmall.payments import service as payments
 from fissionmall.payments.providers.sandbox import NOTIFY_PATH
+from fissionmall.recommend import service as recommend
 from fissionmall.sharing import service as sharing
 from fissionmall.sharing.models import Share
 from fissionmall.sharing.schemas import ShareIn
@@ -131,15 +132,17 @@ async def load_demo_campaigns(runtime: Runtime, slug: str, shoppers: Sequence[tu
 
 
 async def fold_everything(runtime: Runtime) -> None:
-    """The analytics tables caught up with every event the demo wrote. The worker's fold leaves the last seconds'
-    events for its next pass (a transaction still open might commit a smaller id); nothing else writes while the
-    demo loads, so it may fold to the end, and the console's charts are whole at once."""
-    while True:
-        async with runtime.sessionmaker() as session:
-            folded = await analytics.catch_up(session, runtime.clock.now(), settle=timedelta(0))
-            await session.commit()
-        if not folded:
-            return
+    """The analytics tables and the recommender's model caught up with every event the demo wrote. The worker's fold
+    leaves the last seconds' events for its next pass (a transaction still open might commit a smaller id); nothing
+    else writes while the demo loads, so it may fold to the end, and the console's charts and the shop's 为你推荐 are
+    whole at once."""
+    for catch_up in (analytics.catch_up, recommend.catch_up):
+        while True:
+            async with runtime.sessionmaker() as session:
+                folded = await catch_up(session, runtime.clock.now(), settle=timedelta(0))
+                await session.commit()
+            if not folded:
+                break
 
 
 class _Demo:

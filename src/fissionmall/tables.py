@@ -38,6 +38,7 @@ from fissionmall.loyalty.tasks.models import LoyaltyTask, TaskHit, TaskProgress
 from fissionmall.merchants.models import AuditEntry, LoginFailure, Merchant, Staff, Store
 from fissionmall.orders.models import Order, OrderAdjustment, OrderItem, Refund
 from fissionmall.payments.models import NotificationInbox, Payment, SandboxRefund, SandboxTransfer
+from fissionmall.recommend.models import CoPurchase, Friend, Neighbour, ProductBuyers, Purchase, RecommendWatermark
 from fissionmall.sharing.models import Share
 from fissionmall.simulation.models import CampaignForecast
 from fissionmall.wallet.models import Wallet, WalletEntry
@@ -113,11 +114,18 @@ __all__ = [
     "SandboxParcel",
     "ShipmentEvent",
     "ShipmentTrack",
+    "CoPurchase",
+    "Friend",
+    "Neighbour",
+    "ProductBuyers",
+    "Purchase",
+    "RecommendWatermark",
 ]
 
 REFERENCE_TABLES = {
     "merchants": "every tenant row names its merchant (a foreign key on every shard); few rows, read by most requests",
     "analytics_watermarks": "how far the event log is folded: one row per fold, over every merchant's events",
+    "recommend_watermarks": "how far the recommender has read the event log, over every merchant's events",
 }
 """Tables a Citus cluster copies whole to every node: platform-wide, small, referenced from any shard."""
 LOCAL_TABLES = {

@@ -23,17 +23,17 @@ async def test_browse_and_open_a_share_link(server: str, shots: Path) -> None:
         page = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
         refused = refused_by_the_policy(page)
         await page.goto(f"{server}/")
-        cards = page.locator("a.card")
+        cards = page.locator("main > .grid > a.card")  # the catalogue (为你推荐 above it has tiles of its own)
         async with httpx.AsyncClient(base_url=f"{server}/api/v1") as api:  # other journeys may add products
             on_sale = (await api.get("/products", params={"merchant": "demo", "limit": 50})).json()["items"]
         assert await cards.count() == len(on_sale) >= 12
-        assert await page.locator("text=云南小粒咖啡豆 中度烘焙").is_visible()
+        assert await cards.locator("text=云南小粒咖啡豆 中度烘焙").is_visible()
         images_loaded = await page.evaluate(
             "[...document.images].filter(i => i.src).every(i => i.complete && i.naturalWidth > 0)")
         assert images_loaded
         await page.screenshot(path=shots / "home.png", full_page=True)
 
-        await page.locator('a.card[href$="/products/1"]').click()
+        await page.locator('main > .grid > a.card[href$="/products/1"]').click()
         await page.wait_for_url("**/products/1")
         assert await page.locator(".sku").count() == 2
         assert "39.90" in await page.locator(".price").first.inner_text()

@@ -22,7 +22,7 @@ from fissionmall.analytics.models import (
     CycleBucket,
     ShareClicker,
 )
-from fissionmall.core.events import Event
+from fissionmall.core.events import Event, settled_bound
 from fissionmall.db.sql import dialect_of
 
 WATERMARK = "events"
@@ -305,15 +305,8 @@ async def move_watermark(session: AsyncSession, last_event_id: int) -> None:
 
 
 async def next_bound(session: AsyncSession, after: int, chunk: int, settled_before: Any) -> int:
-    """The last id of the next range: at most `chunk` events after `after`, none written after `settled_before`
-    (a transaction still open may yet commit a smaller id than the newest: the range stops short of the recent)."""
-    ids = select(Event.id).where(Event.id > after).order_by(Event.id).limit(chunk).subquery()
-    top = (await session.execute(select(func.max(ids.c.id)))).scalar()
-    if top is None:
-        return after
-    young = (await session.execute(select(func.min(Event.id)).where(
-        Event.id > after, Event.id <= top, Event.occurred_at > settled_before))).scalar()
-    return int(young) - 1 if young is not None else int(top)
+    """The last id of the next range to fold (`core.events.settled_bound`)."""
+    return await settled_bound(session, after, chunk, settled_before)
 
 
 async def refresh_statistics(session: AsyncSession) -> None:

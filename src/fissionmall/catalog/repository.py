@@ -16,8 +16,8 @@ ProductRow = tuple[Product, int | None, str | None, int]
 """(product, lowest active price, first image, stock of active SKUs)"""
 
 
-async def product_page(session: AsyncSession, merchant_id: int, *, after_id: int, limit: int,
-                       category_id: int | None, on_sale_only: bool) -> list[ProductRow]:
+def _product_rows() -> Any:
+    """(product, lowest active price, first image, stock of active SKUs): one statement for a list of tiles."""
     active_skus = (Sku.product_id == Product.id) & Sku.active
     min_price = select(func.min(Sku.price_fen)).where(active_skus).scalar_subquery()
     stock = select(func.coalesce(func.sum(Sku.stock), 0)).where(active_skus).scalar_subquery()
@@ -25,8 +25,13 @@ async def product_page(session: AsyncSession, merchant_id: int, *, after_id: int
         select(ProductImage.url).where(ProductImage.product_id == Product.id)
         .order_by(ProductImage.position, ProductImage.id).limit(1).scalar_subquery()
     )
+    return select(Product, min_price, first_image, stock)
+
+
+async def product_page(session: AsyncSession, merchant_id: int, *, after_id: int, limit: int,
+                       category_id: int | None, on_sale_only: bool) -> list[ProductRow]:
     statement = (
-        select(Product, min_price, first_image, stock)
+        _product_rows()
         .where(Product.merchant_id == merchant_id, Product.id > after_id)
         .order_by(Product.id)
         .limit(limit)
@@ -35,6 +40,12 @@ async def product_page(session: AsyncSession, merchant_id: int, *, after_id: int
         statement = statement.where(Product.status == "on_sale")
     if category_id is not None:
         statement = statement.where(Product.category_id == category_id)
+    return [(row[0], row[1], row[2], row[3]) for row in (await session.execute(statement)).all()]
+
+
+async def product_rows(session: AsyncSession, merchant_id: int, product_ids: Sequence[int]) -> list[ProductRow]:
+    """These products' tiles (any status), by id."""
+    statement = _product_rows().where(Product.merchant_id == merchant_id, Product.id.in_(product_ids))
     return [(row[0], row[1], row[2], row[3]) for row in (await session.execute(statement)).all()]
 
 

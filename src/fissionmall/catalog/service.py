@@ -32,12 +32,20 @@ async def list_products(session: AsyncSession, merchant_id: int, *, cursor: str 
                         category_id: int | None, on_sale_only: bool = True) -> ProductPage:
     rows = await repository.product_page(session, merchant_id, after_id=parse_cursor(cursor) or 0, limit=limit,
                                          category_id=category_id, on_sale_only=on_sale_only)
-    items = [
-        ProductCard(id=p.id, title=p.title, subtitle=p.subtitle, category_id=p.category_id, status=p.status,
-                    price_fen=price, image=image, in_stock=stock > 0)
-        for p, price, image, stock in rows
-    ]
+    items = [_card(row) for row in rows]
     return ProductPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
+
+
+def _card(row: repository.ProductRow) -> ProductCard:
+    p, price, image, stock = row
+    return ProductCard(id=p.id, title=p.title, subtitle=p.subtitle, category_id=p.category_id, status=p.status,
+                       price_fen=price, image=image, in_stock=stock > 0)
+
+
+async def cards(session: AsyncSession, merchant_id: int, product_ids: Sequence[int]) -> list[ProductCard]:
+    """These products as grid tiles, in the order given (an id of no product of the merchant is left out)."""
+    found = {row[0].id: _card(row) for row in await repository.product_rows(session, merchant_id, product_ids)}
+    return [found[i] for i in product_ids if i in found]
 
 
 async def require_product(session: AsyncSession, merchant_id: int, product_id: int, *,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, insert
+from sqlalchemy import Index, String, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -122,3 +122,16 @@ async def record_event(
 async def event_of(session: AsyncSession, event_id: int) -> Event | None:
     """The event a reaction job was queued for."""
     return await session.get(Event, event_id)
+
+
+async def settled_bound(session: AsyncSession, after: int, chunk: int, settled_before: datetime) -> int:
+    """The last id of the next range a reader of the log may take: at most `chunk` events after `after`, none written
+    after `settled_before` (a transaction still open may yet commit a smaller id than the newest: the range stops
+    short of the recent)."""
+    ids = select(Event.id).where(Event.id > after).order_by(Event.id).limit(chunk).subquery()
+    top = (await session.execute(select(func.max(ids.c.id)))).scalar()
+    if top is None:
+        return after
+    young = (await session.execute(select(func.min(Event.id)).where(
+        Event.id > after, Event.id <= top, Event.occurred_at > settled_before))).scalar()
+    return int(young) - 1 if young is not None else int(top)

@@ -172,6 +172,8 @@ BY_CODE: dict[str, str] = {
     "forecast_not_found": "该活动还没有保存预测",
     "forecast_kind_not_simulated": "这类活动不通过好友传播，无法预测",
     "forecast_settings_out_of_range": "活动设置超出预测支持的范围，请调整后再试",
+    # recommendations (为你推荐)
+    "recommendation_anchor_required": "请指定要推荐相关商品的商品或订单",
 }
 """Filled for every code a shopper can meet; a code missing here shows FALLBACK (tests/core/test_messages.py lists
 the codes the shopper API can answer and checks each has its words)."""

@@ -32,6 +32,7 @@ def load_task_modules() -> None:
     import fissionmall.orders.tasks  # noqa: F401
     import fissionmall.payments.providers.sandbox  # noqa: F401
     import fissionmall.payments.tasks  # noqa: F401
+    import fissionmall.recommend.tasks  # noqa: F401
 
 
 async def tick(runtime: Runtime, *, max_batches: int = 50) -> dict[str, int]:

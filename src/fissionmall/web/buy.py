@@ -33,6 +33,7 @@ from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import Address, CampaignChoice
 from fissionmall.orders.states import REFUNDABLE
 from fissionmall.payments import service as payments
+from fissionmall.recommend import service as recommend
 from fissionmall.wallet import service as wallet
 from fissionmall.web.session import SHARE_COOKIE, ShopperVisitorDep, safe_next, signed_in
 from fissionmall.web.templating import render
@@ -199,6 +200,8 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
     shown_off = order.paid_at is not None and order.status not in ("refunding", "refunded")
     tracking = await logistics.timeline(session, shopper.merchant_id, order.id, customer_id=shopper.customer_id)
     clock = runtime.clock
+    picks = await recommend.for_order(session, shopper.merchant_id, shopper.customer_id, order.id, clock.now(),
+                                      recommend.ON_A_PAGE) if shown_off else None
     return render(request, "buy/order.html", seen, {
         "tracking": tracking, "sandbox_carrier": tracking.provider == "sandbox" and order.status == "shipped",
         "tracking_moving": moving > len(tracking.events),
@@ -206,7 +209,7 @@ async def order_page(request: Request, order_id: RowId, seen: ShopperVisitorDep,
         "saved_fen": saved.before_fen - saved.after_fen if shown_off else 0,
         "confirming": paying == {"pending_payment": "1", "balance_due": "balance"}.get(order.status),
         "seconds_left": _seconds_until(order.pay_before, clock), "refundable": order.status in REFUNDABLE,
-        "to_review": to_review, "refund_status": REFUND_STATUS_NAMES})
+        "to_review": to_review, "refund_status": REFUND_STATUS_NAMES, "recommendations": picks})
 
 
 def _seconds_until(deadline: datetime | None, clock: Clock) -> int:

@@ -21,6 +21,7 @@ from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.transaction import TransactionalRoute
 from fissionmall.mechanics import MECHANICS
 from fissionmall.merchants import service as merchants
+from fissionmall.recommend import service as recommend
 from fissionmall.sharing import service as sharing
 from fissionmall.web import campaign_pages
 from fissionmall.web.session import VisitorDep, remember_share, visitor_of
@@ -40,7 +41,13 @@ async def front(settings: SettingsDep, merchant: str | None = None) -> Response:
 async def home(request: Request, seen: VisitorDep, session: ReplicaSessionDep, clock: ClockDep) -> HTMLResponse:
     page = await catalog.list_products(session, seen.shop.id, cursor=None, limit=50, category_id=None)
     live = await campaigns.live_in_shop(session, seen.shop.id, clock)
-    return render(request, "home.html", seen, {"products": page.items, "campaigns": live, "tab": "home"})
+    picks = await recommend.for_home(session, seen.shop.id, _customer(seen), clock.now(), recommend.ON_A_PAGE)
+    return render(request, "home.html", seen, {"products": page.items, "campaigns": live, "tab": "home",
+                                               "recommendations": picks})
+
+
+def _customer(seen: Visitor) -> int | None:
+    return seen.shopper.customer_id if seen.shopper else None
 
 
 @router.get("/m/{merchant}/products/{product_id}", response_class=HTMLResponse)
@@ -53,8 +60,11 @@ async def _product(session: AsyncSession, clock: Clock, seen: Visitor, product_i
     detail = await catalog.product_detail(session, seen.shop.id, product_id, shopper_view=True)
     live = await campaigns.live_for_product(session, seen.shop.id, product_id, clock)
     reviews = await community.of_product(session, seen.shop.id, product_id)
+    picks = await recommend.for_product(session, seen.shop.id, _customer(seen), product_id, clock.now(),
+                                        recommend.ON_A_PAGE)
     return {"product": detail, "campaigns": live, "reviews": reviews, "tab": "home",
-            "open_groups": await campaign_pages.open_groups(session, clock, seen.shop.id, live)}
+            "open_groups": await campaign_pages.open_groups(session, clock, seen.shop.id, live),
+            "recommendations": picks}
 
 
 @router.get("/s/{code}", response_class=HTMLResponse)
