@@ -1,7 +1,7 @@
 """Recommendations: the co-purchase model and the friends behind 为你推荐
 
-Revision ID: 0023
-Revises: 0021
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-30 10:00:00
 
 Who bought what (a customer's paid, unrefunded products), how many customers bought each product and each pair
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023"
-down_revision: str | None = "0021"
+revision: str = "0026"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
