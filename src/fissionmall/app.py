@@ -30,6 +30,8 @@ from fissionmall.catalog.endpoints import admin as catalog_admin
 from fissionmall.catalog.endpoints import router as catalog_router
 from fissionmall.checkout.endpoints import router as checkout_router
 from fissionmall.community.endpoints import admin as reviews_admin
+from fissionmall.community.endpoints import moderation_admin as community_admin
+from fissionmall.community.endpoints import posts_router as community_router
 from fissionmall.community.endpoints import router as reviews_router
 from fissionmall.composition import build_runtime
 from fissionmall.config import Settings, load_settings
@@ -113,7 +115,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
         tasks_router, points_mall_router, reviews_router, reviews_admin, dividend_router, simulations_admin,
-        analytics_admin, forecasts_admin)
+        analytics_admin, forecasts_admin,
+        community_router, community_admin)
     if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
         api_routers += (platform_router,)
     for router in api_routers:

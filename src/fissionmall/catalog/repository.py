@@ -17,7 +17,8 @@ ProductRow = tuple[Product, int | None, str | None, int]
 
 
 async def product_page(session: AsyncSession, merchant_id: int, *, after_id: int, limit: int,
-                       category_id: int | None, on_sale_only: bool) -> list[ProductRow]:
+                       category_id: int | None, on_sale_only: bool,
+                       product_ids: list[int] | None = None) -> list[ProductRow]:
     active_skus = (Sku.product_id == Product.id) & Sku.active
     min_price = select(func.min(Sku.price_fen)).where(active_skus).scalar_subquery()
     stock = select(func.coalesce(func.sum(Sku.stock), 0)).where(active_skus).scalar_subquery()
@@ -35,6 +36,8 @@ async def product_page(session: AsyncSession, merchant_id: int, *, after_id: int
         statement = statement.where(Product.status == "on_sale")
     if category_id is not None:
         statement = statement.where(Product.category_id == category_id)
+    if product_ids is not None:
+        statement = statement.where(Product.id.in_(product_ids))
     return [(row[0], row[1], row[2], row[3]) for row in (await session.execute(statement)).all()]
 
 

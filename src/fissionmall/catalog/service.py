@@ -32,12 +32,23 @@ async def list_products(session: AsyncSession, merchant_id: int, *, cursor: str 
                         category_id: int | None, on_sale_only: bool = True) -> ProductPage:
     rows = await repository.product_page(session, merchant_id, after_id=parse_cursor(cursor) or 0, limit=limit,
                                          category_id=category_id, on_sale_only=on_sale_only)
-    items = [
-        ProductCard(id=p.id, title=p.title, subtitle=p.subtitle, category_id=p.category_id, status=p.status,
-                    price_fen=price, image=image, in_stock=stock > 0)
-        for p, price, image, stock in rows
-    ]
+    items = [_card(*row) for row in rows]
     return ProductPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
+
+
+def _card(p: Product, price: int | None, image: str | None, stock: int) -> ProductCard:
+    return ProductCard(id=p.id, title=p.title, subtitle=p.subtitle, category_id=p.category_id, status=p.status,
+                       price_fen=price, image=image, in_stock=stock > 0)
+
+
+async def cards_of(session: AsyncSession, merchant_id: int, product_ids: list[int]) -> dict[int, ProductCard]:
+    """Each product's tile by id (the merchant's own, on sale or not: a post shows what was bought)."""
+    if not product_ids:
+        return {}
+    ids = sorted(set(product_ids))
+    rows = await repository.product_page(session, merchant_id, after_id=0, limit=len(ids), category_id=None,
+                                         on_sale_only=False, product_ids=ids)
+    return {row[0].id: _card(*row) for row in rows}
 
 
 async def require_product(session: AsyncSession, merchant_id: int, product_id: int, *,
