@@ -49,6 +49,7 @@ ID_OF: dict[str, str] = {
     "bargain_id": "bargain", "template_id": "coupon_template", "voucher_id": "voucher", "withdrawal_id": "withdrawal",
     "customer_id": "customer", "task_id": "task", "campaign_id": "campaign", "packet_id": "packet",
     "record_id": "record", "address_id": "address", "review_id": "review", "share_id": "share",
+    "post_id": "post", "comment_id": "comment",
     # not ids: the value B would use for its own request
     "provider": "sandbox", "decision": "approve", "merchant": "b_slug",
 }
@@ -80,6 +81,13 @@ BODY: dict[str, dict[str, Any]] = {
     "POST /orders/{order_id}/reviews": {"product_id": 1, "rating": 1},
     "PUT /me/addresses/{address_id}": ADDRESS,
     "POST /admin/reviews/{review_id}/hide": {"reason": "not mine"},
+    "POST /posts/{post_id}/comments": {"text": "not mine"},
+    "POST /posts/{post_id}/reports": {"reason": "not mine"},
+    "POST /comments/{comment_id}/reports": {"reason": "not mine"},
+    "POST /reviews/{review_id}/reports": {"reason": "not mine"},
+    "POST /admin/moderation/posts/{post_id}/hide": {"reason": "not mine"},
+    "POST /admin/moderation/comments/{comment_id}/hide": {"reason": "not mine"},
+    "POST /admin/moderation/reviews/{review_id}/hide": {"reason": "not mine"},
 }
 NOT_SHOPPER_OR_STAFF = {"/api/v1/payments/notify/{provider}"}
 """Provider callbacks: authenticated by the provider's signature, never by a token (covered in the payments tests)."""
@@ -179,6 +187,12 @@ async def rows_of_every_kind(a: Mall, shopper: str = "alice") -> dict[str, Any]:
                                     json=review(a, text=f"{a.slug} review"))
     assert reviewing.status_code == 201, reviewing.text
     ids["review"] = reviewing.json()["id"]
+    posted = await a.client.post("/posts", headers=buyer, json={"text": f"{a.slug} post", "order_id": reviewed["id"]})
+    assert posted.status_code == 201, posted.text
+    ids["post"] = posted.json()["id"]
+    commented = await a.client.post(f"/posts/{ids['post']}/comments", headers=buyer, json={"text": f"{a.slug} says"})
+    assert commented.status_code == 201, commented.text
+    ids["comment"] = commented.json()["id"]
     order = await a.order(buyer)
     paid = await a.client.post(f"/orders/{order['id']}/pay", headers=buyer)
     ids["payment"] = paid.json()["payment_id"]

@@ -71,6 +71,7 @@ from fissionmall.web import campaign_pages
 from fissionmall.web import session as web_session
 from fissionmall.web.account import router as account_router
 from fissionmall.web.buy import router as buy_router
+from fissionmall.web.community import router as community_pages
 from fissionmall.web.console import CONSOLE_ROUTERS
 from fissionmall.web.console import session as console_session
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
@@ -122,7 +123,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for router in api_routers:
         app.include_router(router, prefix=API)
     page_routers = (web_session.router, pages_router, buy_router, campaign_pages.router, gifts_router, account_router,
-                    operations_router, *CONSOLE_ROUTERS, *([docs_router] if settings.api_docs_enabled else []))
+                    operations_router, *CONSOLE_ROUTERS, *([docs_router] if settings.api_docs_enabled else []),
+                    community_pages)
     for router in page_routers:
         app.include_router(router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

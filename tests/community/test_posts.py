@@ -276,6 +276,6 @@ async def test_posts_earn_points_up_to_the_daily_cap_once_each_and_advance_post_
         await post(mall, alice, text=text)
         await mall.work()
         await mall.work()
-    earned = await rows(mall.runtime, "SELECT kind, points FROM points_entries ORDER BY id")
-    assert earned == [("post", 10), ("post", 10), ("task", 100)]
+    earned = await rows(mall.runtime, "SELECT kind, points FROM points_entries")
+    assert sorted(earned) == [("post", 10), ("post", 10), ("task", 100)]
     assert (await client.get("/points", headers=alice)).json()["balance"] == 120

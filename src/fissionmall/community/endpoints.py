@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, UploadFile
@@ -171,9 +172,43 @@ def _reporting(item_type: Item) -> Callable[..., Awaitable[ReportOut]]:
     return report
 
 
-for _path, _item_type in ITEM_PATHS.items():
-    posts_router.add_api_route(f"/{_path}/{{item_id}}/reports", _reporting(_item_type), methods=["POST"],
-                               response_model=ReportOut, status_code=201, name=f"report_{_item_type}")
+def _listing(item_type: Item) -> Callable[..., Awaitable[QueuePage]]:
+    async def listing(staff: ReviewModerator, session: SessionDep, hidden: bool | None = None,
+                      cursor: str | None = None, limit: int = Query(20, ge=1, le=50)) -> QueuePage:
+        """Every item of the kind newest first, shown and hidden (filter by `hidden`), with whether it is queued."""
+        return await moderation.listing(session, staff.merchant_id, item_type, hidden=hidden, cursor=cursor,
+                                        limit=limit)
+    return listing
+
+
+def _hiding(item_type: Item) -> Callable[..., Awaitable[ModeratedItemOut]]:
+    async def hide(item_id: RowId, body: HideIn, staff: ReviewModerator, session: SessionDep,
+                   clock: ClockDep) -> ModeratedItemOut:
+        """Hide it from every shopper list and count, with the reason (kept with who and when)."""
+        found = await moderation.decide(session, clock, staff, item_type, item_id, reason=body.reason)
+        return moderation.moderated_item(item_type, found, None)
+    return hide
+
+
+def _showing(item_type: Item) -> Callable[..., Awaitable[ModeratedItemOut]]:
+    async def show(item_id: RowId, staff: ReviewModerator, session: SessionDep, clock: ClockDep) -> ModeratedItemOut:
+        """Show it (a held item for the first time, a hidden one again)."""
+        found = await moderation.decide(session, clock, staff, item_type, item_id, reason=None)
+        return moderation.moderated_item(item_type, found, None)
+    return show
+
+
+def _with_id(endpoint: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """The endpoint with its `item_id` parameter named `name` (post_id, comment_id, review_id) in the path."""
+    signature = inspect.signature(endpoint)
+
+    async def named(**kwargs: Any) -> Any:
+        kwargs["item_id"] = kwargs.pop(name)
+        return await endpoint(**kwargs)
+    named.__signature__ = signature.replace(parameters=[  # type: ignore[attr-defined]
+        p.replace(name=name) if p.name == "item_id" else p for p in signature.parameters.values()])
+    named.__doc__ = endpoint.__doc__
+    return named
 
 
 @moderation_admin.get("/moderation", response_model=QueuePage)
@@ -184,31 +219,17 @@ async def moderation_queue(staff: ReviewModerator, session: SessionDep, item_typ
     return await moderation.queue(session, staff.merchant_id, item_type=item_type, cursor=cursor, limit=limit)
 
 
-@moderation_admin.get("/moderation/{items}", response_model=QueuePage)
-async def moderation_listing(items: Literal["reviews", "posts", "comments"], staff: ReviewModerator,
-                             session: SessionDep, hidden: bool | None = None, cursor: str | None = None,
-                             limit: int = Query(20, ge=1, le=50)) -> QueuePage:
-    """Every review, post or comment newest first, shown and hidden (filter by `hidden`)."""
-    return await moderation.listing(session, staff.merchant_id, ITEM_PATHS[items], hidden=hidden, cursor=cursor,
-                                    limit=limit)
-
-
-@moderation_admin.post("/moderation/{items}/{item_id}/hide", response_model=ModeratedItemOut)
-async def moderation_hide(items: Literal["reviews", "posts", "comments"], item_id: RowId, body: HideIn,
-                          staff: ReviewModerator, session: SessionDep, clock: ClockDep) -> ModeratedItemOut:
-    """Hide an item from every shopper list and count, with the reason (kept with who and when)."""
-    item_type = ITEM_PATHS[items]
-    found = await moderation.decide(session, clock, staff, item_type, item_id, reason=body.reason)
-    return moderation.moderated_item(item_type, found, None)
-
-
-@moderation_admin.post("/moderation/{items}/{item_id}/show", response_model=ModeratedItemOut)
-async def moderation_show(items: Literal["reviews", "posts", "comments"], item_id: RowId, staff: ReviewModerator,
-                          session: SessionDep, clock: ClockDep) -> ModeratedItemOut:
-    """Show an item (a held one for the first time, a hidden one again)."""
-    item_type = ITEM_PATHS[items]
-    found = await moderation.decide(session, clock, staff, item_type, item_id, reason=None)
-    return moderation.moderated_item(item_type, found, None)
+for _path, _item_type in ITEM_PATHS.items():
+    _id = f"{_item_type}_id"
+    posts_router.add_api_route(f"/{_path}/{{{_id}}}/reports", _with_id(_reporting(_item_type), _id),
+                               methods=["POST"], response_model=ReportOut, status_code=201,
+                               name=f"report_{_item_type}")
+    moderation_admin.add_api_route(f"/moderation/{_path}", _listing(_item_type), methods=["GET"],
+                                   response_model=QueuePage, name=f"moderated_{_path}")
+    moderation_admin.add_api_route(f"/moderation/{_path}/{{{_id}}}/hide", _with_id(_hiding(_item_type), _id),
+                                   methods=["POST"], response_model=ModeratedItemOut, name=f"hide_{_item_type}")
+    moderation_admin.add_api_route(f"/moderation/{_path}/{{{_id}}}/show", _with_id(_showing(_item_type), _id),
+                                   methods=["POST"], response_model=ModeratedItemOut, name=f"show_{_item_type}")
 
 
 @moderation_admin.get("/community/settings", response_model=CommunitySettingsIn)
