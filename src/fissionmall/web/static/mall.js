@@ -239,7 +239,7 @@
         image.src = answer.url; image.alt = "照片 " + (n + 1);
         field.type = "hidden"; field.name = name + "." + n; field.value = answer.url;
         box.appendChild(image); box.appendChild(field);
-        error.textContent = "";
+        form.querySelectorAll(".field-error, .form-error").forEach(function (el) { el.textContent = ""; });
       })
       .catch(function (problem) { error.textContent = (problem && problem.message) || "上传失败，请重试"; })
       .then(function () { input.value = ""; });
