@@ -283,7 +283,7 @@ async def test_merchant_b_reaches_none_of_merchant_a_s_rows(client, runtime):
 NOT_OF_A_MALL = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz", "/readyz", "/metrics"}
 """The service describing itself and the platform's probes: the same for every mall, and about no mall's rows."""
 PUBLIC_CATALOGUE = {"/api/v1/products", "/api/v1/categories", "/api/v1/coupon-templates", "/api/v1/voucher-offers",
-                    "/api/v1/invite-campaigns"}
+                    "/api/v1/invite-campaigns", "/api/v1/posts"}
 """Browsing needs no login: a visitor names the mall with ?merchant=slug and sees its catalogue, A's included. A
 shopper's token names the mall instead, whatever ?merchant says; a staff token is no shopper's, so staff browse as
 visitors (here: of their own mall)."""
@@ -293,6 +293,8 @@ PAGES_BY_SLUG = {"/"}
 SHOPPERS = ("shopper", "distributor")
 UNMARKED = {
     # (path, caller or "*"): why this answer may show no string and no id of B's rows
+    ("/api/v1/admin/moderation", "*"): "nothing of B's is held by a keyword or reported: its queue is empty",
+    ("/api/v1/admin/community/settings", "*"): "B keeps the default moderation rules: no keyword, no id",
     ("/api/v1/coupon-templates", "*"): "B's only template is given out by share packets, not claimable",
     ("/api/v1/coupons", "*"): "B's shoppers hold no coupon",
     ("/api/v1/wallet", "*"): "B's shoppers hold no wallet credit",
@@ -430,6 +432,7 @@ REFERS_TO: dict[str, str | None] = {
     "redeemed_order_id": "orders", "redeemed_store_id": "stores", "share_id": "shares",
     "acquired_by_share_id": "shares", "parent_id": "customers", "child_id": "customers",
     "source_id": None, "subject_id": None, "target_id": None, "owner_id": None,  # beside a *_type column
+    "item_id": None,  # beside item_type: a review, post or comment
     "signup_device_id": None, "owner_device_id": None, "device_id": None,  # a device's fingerprint
     "transaction_id": None, "event_id": None,  # the payment provider's own ids
 }
@@ -491,6 +494,8 @@ FIELD_OF: dict[str, str | None] = {
     "POST /admin/vouchers/redeem store_id": "store",
     "POST /admin/tasks reward_template_id": "coupon_template",
     "POST /orders/{order_id}/reviews product_id": "product",
+    "POST /posts order_id": "received_order",
+    "POST /posts product_id": "product",
     "POST /orders/{order_id}/refunds sku_id": "sku",
     "POST /admin/orders/{order_id}/refunds sku_id": "sku",
     **{f"{op}[{kind}] settings.{field}": key for op in ("POST /admin/campaigns", "PATCH /admin/campaigns/{campaign_id}")
@@ -685,6 +690,8 @@ def base_bodies(b: Mall, ids: dict[str, Any]) -> dict[str, list[tuple[str, str, 
         "POST /admin/tasks": [("owner", "/admin/tasks", task_body(
             name="B's task", reward_template_id=ids["coupon_template"]))],
         "POST /orders/{order_id}/reviews": [("bob", f"/orders/{ids['received_order']}/reviews", review(b))],
+        "POST /posts": [("bob", "/posts", {"text": "B's 晒单", "order_id": ids["received_order"],
+                                           "product_id": b.product_id})],
         "POST /orders/{order_id}/refunds": [("bob", f"/orders/{ids['paid_orders'][0]}/refunds",
                                              {"reason": "dented", "sku_id": b.sku_id})],
         "POST /admin/orders/{order_id}/refunds": [("owner", f"/admin/orders/{ids['paid_orders'][1]}/refunds",
