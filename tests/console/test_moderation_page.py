@@ -41,3 +41,17 @@ async def test_the_queue_lists_held_and_reported_items_and_saves_the_rules(
     assert "待审核（1）" in (await operator.page("/console/moderation")).text
     assert (await (await desk("owner", slug="beta")).page("/console/moderation")).text.count('id="post-') == 0
     assert (await (await desk("finance")).page("/console/moderation")).status_code == 403
+
+
+async def test_the_points_rules_page_keeps_the_post_points(desk: Callable[..., Awaitable[Desk]], mall: Mall) -> None:
+    """The points form sends the whole rules: the post points and their daily cap are in it (saving the page never
+    resets them), and the tasks form offers post tasks."""
+    owner = await desk("owner")
+    rules = {"earn_per_yuan": 1, "fen_per_100_points": 100, "max_redeem_percent": 50, "validity_days": 365,
+             "checkin_points": 5, "streak_bonus": 1, "streak_cap": 7, "review_points": 0, "post_points": 10,
+             "post_daily_cap": 2}
+    assert (await owner.api("PUT", "/admin/points", json=rules)).status_code == 200
+    page = (await owner.page("/console/loyalty/points")).text
+    assert 'name="post_points" type="text" value="10"' in page and 'name="post_daily_cap" type="text" value="2"' in page
+    assert "10 积分，每天最多 2 篇" in page
+    assert "社区发帖" in (await owner.page("/console/loyalty/tasks")).text
