@@ -49,6 +49,7 @@ ID_OF: dict[str, str] = {
     "bargain_id": "bargain", "template_id": "coupon_template", "voucher_id": "voucher", "withdrawal_id": "withdrawal",
     "customer_id": "customer", "task_id": "task", "campaign_id": "campaign", "packet_id": "packet",
     "record_id": "record", "address_id": "address", "review_id": "review", "share_id": "share",
+    "post_id": "post", "comment_id": "comment",
     # not ids: the value B would use for its own request
     "provider": "sandbox", "decision": "approve", "merchant": "b_slug",
 }
@@ -80,6 +81,13 @@ BODY: dict[str, dict[str, Any]] = {
     "POST /orders/{order_id}/reviews": {"product_id": 1, "rating": 1},
     "PUT /me/addresses/{address_id}": ADDRESS,
     "POST /admin/reviews/{review_id}/hide": {"reason": "not mine"},
+    "POST /posts/{post_id}/comments": {"text": "not mine"},
+    "POST /posts/{post_id}/reports": {"reason": "not mine"},
+    "POST /comments/{comment_id}/reports": {"reason": "not mine"},
+    "POST /reviews/{review_id}/reports": {"reason": "not mine"},
+    "POST /admin/moderation/posts/{post_id}/hide": {"reason": "not mine"},
+    "POST /admin/moderation/comments/{comment_id}/hide": {"reason": "not mine"},
+    "POST /admin/moderation/reviews/{review_id}/hide": {"reason": "not mine"},
 }
 NOT_SHOPPER_OR_STAFF = {"/api/v1/payments/notify/{provider}"}
 """Provider callbacks: authenticated by the provider's signature, never by a token (covered in the payments tests)."""
@@ -179,6 +187,12 @@ async def rows_of_every_kind(a: Mall, shopper: str = "alice") -> dict[str, Any]:
                                     json=review(a, text=f"{a.slug} review"))
     assert reviewing.status_code == 201, reviewing.text
     ids["review"] = reviewing.json()["id"]
+    posted = await a.client.post("/posts", headers=buyer, json={"text": f"{a.slug} post", "order_id": reviewed["id"]})
+    assert posted.status_code == 201, posted.text
+    ids["post"] = posted.json()["id"]
+    commented = await a.client.post(f"/posts/{ids['post']}/comments", headers=buyer, json={"text": f"{a.slug} says"})
+    assert commented.status_code == 201, commented.text
+    ids["comment"] = commented.json()["id"]
     order = await a.order(buyer)
     paid = await a.client.post(f"/orders/{order['id']}/pay", headers=buyer)
     ids["payment"] = paid.json()["payment_id"]
@@ -269,7 +283,7 @@ async def test_merchant_b_reaches_none_of_merchant_a_s_rows(client, runtime):
 NOT_OF_A_MALL = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz", "/readyz", "/metrics"}
 """The service describing itself and the platform's probes: the same for every mall, and about no mall's rows."""
 PUBLIC_CATALOGUE = {"/api/v1/products", "/api/v1/categories", "/api/v1/coupon-templates", "/api/v1/voucher-offers",
-                    "/api/v1/invite-campaigns"}
+                    "/api/v1/invite-campaigns", "/api/v1/posts"}
 """Browsing needs no login: a visitor names the mall with ?merchant=slug and sees its catalogue, A's included. A
 shopper's token names the mall instead, whatever ?merchant says; a staff token is no shopper's, so staff browse as
 visitors (here: of their own mall)."""
@@ -279,6 +293,8 @@ PAGES_BY_SLUG = {"/"}
 SHOPPERS = ("shopper", "distributor")
 UNMARKED = {
     # (path, caller or "*"): why this answer may show no string and no id of B's rows
+    ("/api/v1/admin/moderation", "*"): "nothing of B's is held by a keyword or reported: its queue is empty",
+    ("/api/v1/admin/community/settings", "*"): "B keeps the default moderation rules: no keyword, no id",
     ("/api/v1/coupon-templates", "*"): "B's only template is given out by share packets, not claimable",
     ("/api/v1/coupons", "*"): "B's shoppers hold no coupon",
     ("/api/v1/wallet", "*"): "B's shoppers hold no wallet credit",
@@ -417,6 +433,7 @@ REFERS_TO: dict[str, str | None] = {
     "redeemed_order_id": "orders", "redeemed_store_id": "stores", "share_id": "shares",
     "acquired_by_share_id": "shares", "parent_id": "customers", "child_id": "customers",
     "source_id": None, "subject_id": None, "target_id": None, "owner_id": None,  # beside a *_type column
+    "item_id": None,  # beside item_type: a review, post or comment
     "signup_device_id": None, "owner_device_id": None, "device_id": None,  # a device's fingerprint
     "transaction_id": None, "event_id": None,  # the payment provider's own ids
 }
@@ -483,6 +500,8 @@ FIELD_OF: dict[str, str | None] = {
     "POST /admin/vouchers/redeem store_id": "store",
     "POST /admin/tasks reward_template_id": "coupon_template",
     "POST /orders/{order_id}/reviews product_id": "product",
+    "POST /posts order_id": "received_order",
+    "POST /posts product_id": "product",
     "POST /orders/{order_id}/refunds sku_id": "sku",
     "POST /admin/orders/{order_id}/refunds sku_id": "sku",
     **{f"{op}[{kind}] settings.{field}": key for op in ("POST /admin/campaigns", "PATCH /admin/campaigns/{campaign_id}")
@@ -693,6 +712,8 @@ def base_bodies(b: Mall, ids: dict[str, Any]) -> dict[str, list[tuple[str, str, 
         "POST /admin/tasks": [("owner", "/admin/tasks", task_body(
             name="B's task", reward_template_id=ids["coupon_template"]))],
         "POST /orders/{order_id}/reviews": [("bob", f"/orders/{ids['received_order']}/reviews", review(b))],
+        "POST /posts": [("bob", "/posts", {"text": "B's 晒单", "order_id": ids["received_order"],
+                                           "product_id": b.product_id})],
         "POST /orders/{order_id}/refunds": [("bob", f"/orders/{ids['paid_orders'][0]}/refunds",
                                              {"reason": "dented", "sku_id": b.sku_id})],
         "POST /admin/orders/{order_id}/refunds": [("owner", f"/admin/orders/{ids['paid_orders'][1]}/refunds",

@@ -31,6 +31,8 @@ from fissionmall.catalog.endpoints import admin as catalog_admin
 from fissionmall.catalog.endpoints import router as catalog_router
 from fissionmall.checkout.endpoints import router as checkout_router
 from fissionmall.community.endpoints import admin as reviews_admin
+from fissionmall.community.endpoints import moderation_admin as community_admin
+from fissionmall.community.endpoints import posts_router as community_router
 from fissionmall.community.endpoints import router as reviews_router
 from fissionmall.composition import build_runtime
 from fissionmall.config import Settings, load_settings
@@ -73,6 +75,7 @@ from fissionmall.web import campaign_pages
 from fissionmall.web import session as web_session
 from fissionmall.web.account import router as account_router
 from fissionmall.web.buy import router as buy_router
+from fissionmall.web.community import router as community_pages
 from fissionmall.web.console import CONSOLE_ROUTERS
 from fissionmall.web.console import session as console_session
 from fissionmall.web.docs import ASSETS as DOCS_ASSETS
@@ -117,14 +120,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         coupons_router, coupons_admin, packets_router, vouchers_router, vouchers_admin, distribution_router,
         distribution_admin, dividend_admin, points_admin, levels_admin, tasks_admin, points_router, levels_router,
         tasks_router, points_mall_router, reviews_router, reviews_admin, dividend_router, simulations_admin,
-        analytics_admin, forecasts_admin, recommend_router)
+        analytics_admin, forecasts_admin, recommend_router,
+        community_router, community_admin)
     api_routers += (logistics_router, logistics_admin, goods_prizes_router)
     if settings.platform_token:  # unset, the platform API does not exist (404), not even in the schema
         api_routers += (platform_router,)
     for router in api_routers:
         app.include_router(router, prefix=API)
     page_routers = (web_session.router, pages_router, buy_router, campaign_pages.router, gifts_router, account_router,
-                    operations_router, *CONSOLE_ROUTERS, *([docs_router] if settings.api_docs_enabled else []))
+                    operations_router, *CONSOLE_ROUTERS, *([docs_router] if settings.api_docs_enabled else []),
+                    community_pages)
     for router in page_routers:
         app.include_router(router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,16 @@ from fissionmall.campaigns.models import Campaign, CampaignProduct, CampaignQuot
 from fissionmall.campaigns.packets.models import CouponPacket
 from fissionmall.campaigns.slots import PrizeSlot
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
-from fissionmall.community.models import Review
+from fissionmall.community.models import (
+    CommunitySettings,
+    ContentReport,
+    Follow,
+    ModerationTicket,
+    Post,
+    PostComment,
+    PostLike,
+    Review,
+)
 from fissionmall.core.counters import Counter
 from fissionmall.core.events import Event
 from fissionmall.core.idempotency import IdempotencyKey
@@ -120,6 +129,13 @@ __all__ = [
     "ProductBuyers",
     "Purchase",
     "RecommendWatermark",
+    "CommunitySettings",
+    "ContentReport",
+    "Follow",
+    "ModerationTicket",
+    "Post",
+    "PostComment",
+    "PostLike",
 ]
 
 REFERENCE_TABLES = {

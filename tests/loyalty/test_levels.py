@@ -37,7 +37,8 @@ DIAMOND = {"level": 3, "name": "钻石", "min_spend_fen": 5000, "discount_percen
 PLAN: dict[str, Any] = {"basis": "cumulative", "levels": [SILVER, GOLD, DIAMOND]}
 MONTHLY: dict[str, Any] = {**PLAN, "basis": "monthly"}
 POINTS = {"earn_per_yuan": 3, "fen_per_100_points": 100, "max_redeem_percent": 50, "validity_days": 365,
-          "checkin_points": 5, "streak_bonus": 1, "streak_cap": 7, "review_points": 0}
+          "checkin_points": 5, "streak_bonus": 1, "streak_cap": 7, "review_points": 0,
+          "post_points": 0, "post_daily_cap": 3}
 WATCHED = ("level_plans", "member_levels", "counters")
 """What a refused plan must leave exactly as it was."""
 

@@ -40,7 +40,8 @@ from tests.support import (
 pytestmark = pytest.mark.usefixtures("signed_staff_tokens")
 
 CONFIG = {"earn_per_yuan": 1, "fen_per_100_points": 100, "max_redeem_percent": 50, "validity_days": 365,
-          "checkin_points": 5, "streak_bonus": 1, "streak_cap": 7, "review_points": 0}
+          "checkin_points": 5, "streak_bonus": 1, "streak_cap": 7, "review_points": 0,
+          "post_points": 0, "post_daily_cap": 3}
 """The endpoint's defaults, spelled out: 1 point per yuan kept, 100 points take off 100 fen, at most 50%."""
 WATCHED = ("orders", "order_items", "order_adjustments", "skus", "payments", "refunds", "points_entries",
            "points_balances", "points_configs", "events", "outbox_jobs")

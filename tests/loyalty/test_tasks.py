@@ -215,7 +215,8 @@ def test_the_step_an_event_makes():
 def test_only_what_a_friend_does_a_check_in_or_a_review_drives_tasks():
     """The event → task kind map: the share itself ("share") drives nothing (S1)."""
     assert rules.TASK_KINDS == {"register": "invite_registered", "first_purchase": "friend_first_purchase",
-                                "click": "share_click", "checkin": "checkin_streak", "review": "review"}
+                                "click": "share_click", "checkin": "checkin_streak", "review": "review",
+                                "post": "post"}
     assert {"register", "first_purchase", "click"} == rules.FRIEND_EVENTS
 
 

@@ -167,6 +167,15 @@ BY_CODE: dict[str, str] = {
     "withdrawal_not_requested": "提现已处理",
     # console: reviews moderation
     "review_not_found": "评价不存在",
+    "post_not_found": "帖子不存在或已被隐藏",
+    "comment_not_found": "评论不存在或已被隐藏",
+    "empty_post": "写点什么或添加一张照片吧",
+    "image_not_uploaded": "请先上传照片",
+    "order_required": "晒单需要选择一笔已收货的订单",
+    "not_showable": "确认收货后才能晒单",
+    "empty_comment": "请输入评论内容",
+    "cannot_follow_self": "不能关注自己",
+    "already_reported": "你已经举报过了，我们会尽快处理",
     # a campaign's forecast (效果预测), kept to compare with its results
     "forecast_after_launch": "活动已上线，预测以上线前保存的为准，不能再修改",
     "forecast_not_found": "该活动还没有保存预测",

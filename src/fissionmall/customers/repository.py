@@ -58,6 +58,15 @@ async def count_invited(session: AsyncSession, merchant_id: int, inviter_id: int
     return int((await session.execute(statement)).scalar_one())
 
 
+async def friend_ids(session: AsyncSession, merchant_id: int, customer_id: int, limit: int) -> list[int]:
+    """The customer's inviter and the customers they invited (the merchant-and-inviter index serves the second)."""
+    inviter = select(Customer.inviter_id).where(Customer.merchant_id == merchant_id, Customer.id == customer_id)
+    invited = (select(Customer.id).where(Customer.merchant_id == merchant_id, Customer.inviter_id == customer_id)
+               .order_by(Customer.id).limit(limit))
+    found = [i for i in (await session.execute(inviter)).scalars() if i is not None]
+    return found + list((await session.execute(invited)).scalars())
+
+
 async def lock_customer(session: AsyncSession, customer_id: int) -> None:
     """Serialise a shopper's address book changes (the cap of 20, the one default) on PostgreSQL; SQLite's writers
     are serialised already."""

@@ -122,6 +122,11 @@ async def count_invited(session: AsyncSession, merchant_id: int, inviter_id: int
     return await repository.count_invited(session, merchant_id, inviter_id)
 
 
+async def friend_ids(session: AsyncSession, merchant_id: int, customer_id: int, limit: int = 1000) -> list[int]:
+    """A customer's friends in the referral graph (好友): who brought them (their inviter) and whom they brought."""
+    return await repository.friend_ids(session, merchant_id, customer_id, limit)
+
+
 async def note_first_payment(session: AsyncSession, customer_id: int, at: datetime) -> tuple[bool, int | None]:
     """(whether this payment was the customer's first, who invited them)."""
     return await repository.mark_first_paid(session, customer_id, at)

@@ -60,6 +60,13 @@ ACTION_NAMES: dict[str, str] = {
     "PATCH /admin/tasks/{task_id}": "修改任务",
     "POST /admin/reviews/{review_id}/hide": "隐藏评价",
     "POST /admin/reviews/{review_id}/show": "恢复显示评价",
+    "POST /admin/moderation/reviews/{review_id}/hide": "隐藏评价",
+    "POST /admin/moderation/reviews/{review_id}/show": "恢复显示评价",
+    "POST /admin/moderation/posts/{post_id}/hide": "隐藏帖子",
+    "POST /admin/moderation/posts/{post_id}/show": "显示帖子",
+    "POST /admin/moderation/comments/{comment_id}/hide": "隐藏评论",
+    "POST /admin/moderation/comments/{comment_id}/show": "显示评论",
+    "PUT /admin/community/settings": "修改社区审核规则",
 }
 """Each action as a merchant calls it; an action not named here is shown by its route."""
 

@@ -44,14 +44,14 @@ WALLET_WORDS = {
     ("dividend", "dividend_run"): "月度分红"}
 """Each wallet line in the shopper's words, by (kind, source)."""
 POINTS_WORDS = {"checkin": "每日签到", "earned": "购物获得", "task": "任务奖励", "review": "评价奖励",
-                "spent": "积分使用", "returned": "退回积分", "expired": "积分过期"}
+                "post": "发帖奖励", "spent": "积分使用", "returned": "退回积分", "expired": "积分过期"}
 COMMISSION_STATUS = {"frozen": "冻结中", "settled": "已结算", "reversed": "已退回"}
 WITHDRAWAL_STATUS = {"requested": "审核中", "approved": "打款中", "paid": "已到账", "rejected": "未通过"}
 TASK_PERIODS = {"once": "", "daily": "每日", "weekly": "每周"}
 TASK_KINDS = {"invite_registered": "好友通过你的分享注册即计 1 次",
               "friend_first_purchase": "好友通过你的分享首次下单付款即计 1 次",
               "share_click": "好友打开你分享的商品即计 1 次", "checkin_streak": "连续签到的天数",
-              "review": "收货后发表评价即计 1 次"}
+              "review": "收货后发表评价即计 1 次", "post": "在社区发布帖子或晒单即计 1 次"}
 WORDS = {"wallet": WALLET_WORDS, "points": POINTS_WORDS, "commission": COMMISSION_STATUS,
          "withdrawal": WITHDRAWAL_STATUS, "period": TASK_PERIODS,
          "task_kind": TASK_KINDS}

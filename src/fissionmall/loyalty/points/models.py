@@ -30,6 +30,10 @@ class PointsConfig(TenantIdMixin, Base):
     streak_cap: Mapped[int]
     review_points: Mapped[int] = mapped_column(default=0)
     """Points for each review written (one per product of an order)."""
+    post_points: Mapped[int] = mapped_column(default=0)
+    """Points for each community post (晒单 or plain), once per post, when shoppers first see it."""
+    post_daily_cap: Mapped[int] = mapped_column(default=3)
+    """At most this many posts a day (China time) earn `post_points`."""
     updated_at: Mapped[datetime]
 
 

@@ -16,6 +16,8 @@ class PointsConfigIn(BaseModel):
     streak_bonus: int = Field(default=1, ge=0, le=1000)
     streak_cap: int = Field(default=7, ge=1, le=365)
     review_points: int = Field(default=0, ge=0, le=10_000)
+    post_points: int = Field(default=0, ge=0, le=10_000)
+    post_daily_cap: int = Field(default=3, ge=1, le=100)
 
 
 class PointsEntryOut(BaseModel):

@@ -1,7 +1,8 @@
 """Points (积分): an append-only ledger of buckets, each earning with its own expiry; spending and expiry draw
 the oldest first, and the balance row, guarded never to go below zero, always equals what is left in the
-buckets. Earned on completed orders (money actually kept), by daily check-in with a streak bonus, by tasks and
-by reviews; spent at checkout at the merchant's rate, up to a share of the order, and in the points mall."""
+buckets. Earned on completed orders (money actually kept), by daily check-in with a streak bonus, by tasks, by
+reviews and by community posts (up to a daily cap); spent at checkout at the merchant's rate, up to a share of the
+order, and in the points mall."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from fissionmall.sharing.targets import PosterFacts, ShareTarget
 
 EARN_JOB = "points.earn"
 REVIEW_JOB = "points.review"
+POST_JOB = "points.post"
 CHUNK = 1000
 
 
@@ -183,6 +185,31 @@ async def earn_for_review(session: AsyncSession, now: datetime, payload: dict[st
                ("review", int(payload["subject_id"])), now, config.validity_days)
 
 
+class _OverDailyCap(Exception):
+    """The customer's posts earned their daily cap already: the bucket just written is taken back."""
+
+
+async def earn_for_post(session: AsyncSession, now: datetime, payload: dict[str, Any]) -> bool:
+    """A post was published: the merchant's post points, once per post and at most `post_daily_cap` posts a day per
+    customer. The bucket (unique per post) and the day's count (one capped upsert) are taken together or not at
+    all, so a job run twice, or many posts at once, never pass the cap."""
+    config = await repository.points_config(session, int(payload["merchant_id"]))
+    if config is None or not config.post_points or payload["actor_id"] is None:
+        return False
+    customer_id = int(payload["actor_id"])
+    try:
+        async with session.begin_nested():
+            if not await earn(session, config.merchant_id, customer_id, config.post_points, "post",
+                              ("post", int(payload["subject_id"])), now, config.validity_days):
+                return False
+            if await counters.take(session, config.merchant_id, f"post_points:{customer_id}", counters.day_of(now),
+                                   config.post_daily_cap) is None:
+                raise _OverDailyCap
+    except _OverDailyCap:
+        return False
+    return True
+
+
 async def expire(session: AsyncSession, now: datetime) -> int:
     return await repository.expire_all(session, now, CHUNK)
 
@@ -193,6 +220,7 @@ async def _points_on(session: AsyncSession, merchant_id: int, inviter_id: int | 
 
 react("order_completed", EARN_JOB, when=_points_on)
 react("review", REVIEW_JOB, when=_points_on)
+react("post", POST_JOB, when=_points_on)
 
 
 async def balance_of(session: AsyncSession, customer_id: int) -> int:

@@ -1,4 +1,4 @@
-"""The worker earns points on completed orders and on reviews, and expires old points."""
+"""The worker earns points on completed orders, reviews and posts, and expires old points."""
 
 from __future__ import annotations
 
@@ -28,4 +28,11 @@ async def expire_points(runtime: Runtime, now: datetime) -> int:
 async def earn_for_review(runtime: Runtime, payload: dict[str, Any]) -> None:
     async with runtime.sessionmaker() as session:
         await service.earn_for_review(session, runtime.clock.now(), payload)
+        await session.commit()
+
+
+@job(service.POST_JOB)
+async def earn_for_post(runtime: Runtime, payload: dict[str, Any]) -> None:
+    async with runtime.sessionmaker() as session:
+        await service.earn_for_post(session, runtime.clock.now(), payload)
         await session.commit()

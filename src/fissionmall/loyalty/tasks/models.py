@@ -13,14 +13,14 @@ from fissionmall.db.base import Base, Id, TenantIdMixin, same_merchant, tenant_k
 class LoyaltyTask(TenantIdMixin, Base):
     """A task (任务) the merchant sets: what counts, how often it can be done, and its reward. Progress comes from
     events: a friend registering or buying for the first time, a friend's click on a share (never the share
-    itself: COMPLIANCE S1), a check-in streak, a review written."""
+    itself: COMPLIANCE S1), a check-in streak, a review written, a community post."""
 
     __tablename__ = "loyalty_tasks"
     __table_args__ = (
         *tenant_key(referenced=True),
         same_merchant("reward_template_id", "coupon_templates"),
         CheckConstraint("kind IN ('invite_registered', 'friend_first_purchase', 'share_click', 'checkin_streak', "
-                        "'review')", name="kind"),
+                        "'review', 'post')", name="kind"),
         CheckConstraint("period IN ('once', 'daily', 'weekly')", name="period"),
         CheckConstraint("target >= 1", name="target_positive"),
         Index("ix_loyalty_tasks_merchant_kind", "merchant_id", "kind", "active"),

@@ -9,7 +9,8 @@ from typing import Any
 from fissionmall.core.counters import BUSINESS_OFFSET, day_of
 
 TASK_KINDS = {"register": "invite_registered", "first_purchase": "friend_first_purchase", "click": "share_click",
-              "checkin": "checkin_streak", "review": "review"}
+              "checkin": "checkin_streak", "review": "review",
+              "post": "post"}
 """Event kind → the task kind it advances."""
 FRIEND_EVENTS = frozenset({"register", "first_purchase", "click"})
 """Events that count what a friend did (for their inviter), not what the customer did."""
@@ -33,6 +34,8 @@ def step_of(event_kind: str, actor_id: int | None, inviter_id: int | None, data:
         return Step(actor_id, int(day_of(at).replace("-", "")), int(data["streak"])) if actor_id else None
     if event_kind == "review":
         return Step(actor_id, int(data["review_id"])) if actor_id else None
+    if event_kind == "post":
+        return Step(actor_id, int(data["post_id"])) if actor_id else None
     if actor_id is None or inviter_id is None or actor_id == inviter_id:
         return None
     if event_kind == "click" and data.get("target_type") != "product":

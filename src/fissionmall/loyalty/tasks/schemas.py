@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from fissionmall.core.schemas import RowId
 
-TaskKind = Literal["invite_registered", "friend_first_purchase", "share_click", "checkin_streak", "review"]
+TaskKind = Literal["invite_registered", "friend_first_purchase", "share_click", "checkin_streak", "review", "post"]
 
 
 class TaskIn(BaseModel):
@@ -16,7 +16,8 @@ class TaskIn(BaseModel):
     kind: TaskKind
     """invite_registered: a friend registers through the customer's share; friend_first_purchase: such a friend
     pays for the first time; share_click: a friend opens the customer's product share (the share itself counts
-    for nothing); checkin_streak: check in `target` days in a row; review: write reviews."""
+    for nothing); checkin_streak: check in `target` days in a row; review: write reviews; post: publish
+    community posts."""
     period: Literal["once", "daily", "weekly"] = "once"
     target: int = Field(default=1, ge=1, le=1000)
     reward_points: int = Field(default=0, ge=0, le=1_000_000)

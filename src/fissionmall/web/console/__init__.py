@@ -12,6 +12,7 @@ from fissionmall.web.console import (
     dashboard,
     distribution,
     loyalty,
+    moderation,
     orders,
     reviews,
     session,
@@ -21,6 +22,6 @@ from fissionmall.web.console import (
 
 CONSOLE_ROUTERS = (session.router, dashboard.router, catalog.router, simulator.router, campaigns.router,
                    analytics.router, orders.router, customers.router, distribution.router, loyalty.router,
-                   counter.router, reviews.router, staff.router, audit.router)
+                   counter.router, reviews.router, staff.router, audit.router, moderation.router)
 """Every console page's router, in menu order (the simulator before the campaigns: /console/campaigns/simulate is
 not a campaign's id)."""

@@ -29,7 +29,8 @@ TABS = ((SECTION, "会员等级"), (f"{SECTION}/points", "积分规则"), (f"{SE
         ("/console/campaigns?kind=points_mall", "积分商城"), (f"{SECTION}/dividend", "分红"),
         (f"{SECTION}/preset", "“3+9”方案"))
 TASK_KINDS = {"invite_registered": "邀请好友注册", "friend_first_purchase": "好友首次下单",
-              "share_click": "好友打开分享的商品", "checkin_streak": "连续签到", "review": "写评价"}
+              "share_click": "好友打开分享的商品", "checkin_streak": "连续签到", "review": "写评价",
+              "post": "社区发帖"}
 PERIODS = {"once": "一次性", "daily": "每天", "weekly": "每周"}
 REWARD_KINDS = {"commission": "佣金", "bonus": "奖金", "rank": "晋升身份", "dividend_points": "分红积分",
                 "dividend_pool": "分红池", "discount": "折扣"}

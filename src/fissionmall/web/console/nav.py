@@ -24,6 +24,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/loyalty", "会员与积分", "orders.read"),
     NavItem("/console/counter", "门店核销", "orders.ship"),
     NavItem("/console/reviews", "评价管理", "reviews.moderate"),
+    NavItem("/console/moderation", "社区审核", "reviews.moderate"),
     NavItem("/console/staff", "员工", "staff.write"),
     NavItem("/console/audit", "操作日志", "audit.read"),
 )

@@ -21,7 +21,7 @@
 
   // The form's fields as the API's JSON body: data-int numbers, checkboxes true/false (or, with data-list, the
   // checked values as a list, empty when none is), empty data-optional fields left out, empty data-null ones sent
-  // as null, data-china-time (datetime-local) as China time.
+  // as null, data-china-time (datetime-local) as China time, data-lines (a textarea) as a list of its lines.
   function body(form) {
     var out = {};
     Array.prototype.forEach.call(form.elements, function (el) {
@@ -38,6 +38,9 @@
       if (el.type === "radio" && !el.checked) return;
       if (value === "" && el.hasAttribute("data-null")) { put(out, el.name, null); return; }
       if (value === "" && el.hasAttribute("data-optional")) return;
+      if (el.hasAttribute("data-lines")) {  // one entry a line, empty lines left out
+        put(out, el.name, value.split("\n").map(function (l) { return l.trim(); }).filter(Boolean)); return;
+      }
       if (el.hasAttribute("data-china-time") && value) { put(out, el.name, value + ":00+08:00"); return; }
       if (el.hasAttribute("data-fen")) { put(out, el.name, fen(el) * sign(form, el)); return; }
       if (el.hasAttribute("data-percent")) { put(out, el.name, fen(el)); return; }  // basis points
@@ -210,6 +213,36 @@
         two(left % 60);
       if (left > 0) { left -= 1; setTimeout(tick, 1000); }
     })();
+  });
+
+  // Photos for a post or a review: <input type="file" data-photo-for="images"> sends the chosen image to
+  // POST /api/v1/community/media (multipart, with the CSRF header) and adds its URL to the form as images.N, shown in
+  // the [data-photos] box beside it; a refusal shows by the field.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.dataset || !input.dataset.photoFor || !input.files || !input.files.length) return;
+    var form = input.form, name = input.dataset.photoFor, box = form.querySelector('[data-photos="' + name + '"]');
+    var error = form.querySelector('.field-error[data-for="' + name + '"]');
+    if (!csrf) { signIn(); return; }
+    if (box.querySelectorAll("img").length >= 9) { error.textContent = "最多 9 张照片"; input.value = ""; return; }
+    var data = new FormData();
+    data.append("file", input.files[0]);
+    error.textContent = "上传中…";
+    fetch("/api/v1/community/media", {method: "POST", body: data, credentials: "same-origin",
+                                      headers: {"X-CSRF-Token": csrf, "Accept": "application/json"}})
+      .then(function (response) {
+        return response.json().then(function (answer) { if (!response.ok) throw answer; return answer; });
+      })
+      .then(function (answer) {
+        var n = box.querySelectorAll("img").length, image = document.createElement("img"),
+            field = document.createElement("input");
+        image.src = answer.url; image.alt = "照片 " + (n + 1);
+        field.type = "hidden"; field.name = name + "." + n; field.value = answer.url;
+        box.appendChild(image); box.appendChild(field);
+        form.querySelectorAll(".field-error, .form-error").forEach(function (el) { el.textContent = ""; });
+      })
+      .catch(function (problem) { error.textContent = (problem && problem.message) || "上传失败，请重试"; })
+      .then(function () { input.value = ""; });
   });
 
   // A page waiting for something the server does in the background (a payment being confirmed) looks again.
