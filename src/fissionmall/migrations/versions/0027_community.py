@@ -1,7 +1,7 @@
 """Community: posts, likes, comments, follows, reports, the moderation queue and its settings; post points and tasks
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-07 23:37:53.487663
 
 Reviews get a report count, as posts and comments have; the points rules get post points and their daily cap; tasks
@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql
 
 from fissionmall.db.base import UtcDateTime
 
-revision: str = "0022"
-down_revision: str | None = "0021"
+revision: str = "0027"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
