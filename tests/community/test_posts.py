@@ -98,6 +98,23 @@ async def test_refused_posts_change_nothing(client, mall):
     assert await snapshot_of(mall.runtime, WATCHED) == before
 
 
+async def test_a_retried_post_or_comment_with_its_idempotency_key_is_written_once(client, mall):
+    """A post or comment sent again with the same Idempotency-Key (a phone retrying on a weak network) answers the
+    first answer and writes nothing more; the same key with another body is refused."""
+    alice = await mall.shopper("alice")
+    key = {**alice, "Idempotency-Key": "post-1"}
+    first = await client.post("/posts", headers=key, json={"text": "好看"})
+    again = await client.post("/posts", headers=key, json={"text": "好看"})
+    assert (first.status_code, again.status_code, again.json()["id"]) == (201, 201, first.json()["id"])
+    problem(await client.post("/posts", headers=key, json={"text": "不一样"}), 422, "idempotency_key_reused")
+    comments = f"/posts/{first.json()['id']}/comments"
+    key = {**alice, "Idempotency-Key": "comment-1"}
+    said = [await client.post(comments, headers=key, json={"text": "推荐"}) for _ in range(2)]
+    assert [answer.status_code for answer in said] == [201, 201] and said[0].json() == said[1].json()
+    assert await rows(mall.runtime, "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM post_comments)") == [
+        (1, 1)]
+
+
 async def test_a_like_counts_once_per_customer_and_can_be_taken_back(client, mall):
     """Liking twice counts once; another customer makes two; unliking (twice) takes one back; a post that does not
     exist (or another mall's) is 404 post_not_found."""

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, UploadFile
+from fastapi.responses import JSONResponse
 
 from fissionmall.catalog.media import MAX_BYTES, store_image
 from fissionmall.community import moderation, posts, service
@@ -34,6 +35,7 @@ from fissionmall.community.schemas import (
 )
 from fissionmall.core.deps import (
     ClockDep,
+    IdempotentDep,
     OptionalShopperDep,
     ReplicaSessionDep,
     ReviewModerator,
@@ -104,9 +106,12 @@ async def upload_image(file: UploadFile, shopper: ShopperDep, settings: Settings
 
 
 @posts_router.post("/posts", response_model=PostOut, status_code=201)
-async def create_post(body: PostIn, shopper: ShopperDep, session: SessionDep, clock: ClockDep) -> PostOut:
-    """Post text and photos, or a 晒单 of a received order's product (`order_id`)."""
-    return await posts.create(session, clock, shopper, body)
+async def create_post(body: PostIn, shopper: ShopperDep, session: SessionDep, clock: ClockDep,
+                      idempotent: IdempotentDep) -> PostOut | JSONResponse:
+    """Post text and photos, or a 晒单 of a received order's product (`order_id`); a retried request with the same
+    Idempotency-Key posts once."""
+    return await idempotent(lambda: posts.create(session, clock, shopper, body), by=shopper, body=body,
+                            status_code=201)
 
 
 @posts_router.get("/posts", response_model=FeedPage)
@@ -149,8 +154,10 @@ async def unlike(post_id: RowId, shopper: ShopperDep, session: SessionDep) -> Li
 
 @posts_router.post("/posts/{post_id}/comments", response_model=CommentOut, status_code=201)
 async def comment(post_id: RowId, body: CommentIn, shopper: ShopperDep, session: SessionDep,
-                  clock: ClockDep) -> CommentOut:
-    return await posts.comment(session, clock, shopper, post_id, body)
+                  clock: ClockDep, idempotent: IdempotentDep) -> CommentOut | JSONResponse:
+    """Comment on a post; a retried request with the same Idempotency-Key comments once."""
+    return await idempotent(lambda: posts.comment(session, clock, shopper, post_id, body), by=shopper, body=body,
+                            status_code=201)
 
 
 @posts_router.post("/follows/{customer_id}", response_model=FollowOut)
