@@ -221,6 +221,13 @@ async def claims(session: AsyncSession, campaign: Campaign, customer_id: int, qu
     return Claims((_units(campaign, quantity, runtime, opens_by), quota))
 
 
+async def quota_left(session: AsyncSession, campaign: Campaign, customer_id: int, limit: int) -> bool:
+    """Whether the customer may still take part `limit` times over (a plain read, for a page's offer to go again)."""
+    found = await session.execute(repository.QUOTA_LEFT, {"campaign": campaign.id, "customer": customer_id,
+                                                           "limit": limit})
+    return found.first() is not None
+
+
 def _units(campaign: Campaign, quantity: int, runtime: Runtime, opens_by: datetime) -> Claim:
     """Campaign units, and telling the admission gate what is left: the one way units are taken."""
 

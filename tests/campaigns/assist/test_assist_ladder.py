@@ -141,6 +141,19 @@ async def test_a_packet_that_loses_the_odds_still_counts_as_opened(client, mall)
     assert all(a["prize_fen"] == (0 if a["outcome"] == "lost" else 100 * a["rank"]) for a in answers)
 
 
+async def test_the_packet_page_offers_another_packet_only_while_the_owner_may_start_one(client, mall):
+    """With two packets a customer: after the first opens, its page invites the owner to open another (越拆越多);
+    once the second is started, neither page offers one, since the campaign would refuse it."""
+    campaign_id = await ladder_campaign(mall, LADDER, per_customer_limit=2)
+    alice = await mall.shopper("alice")
+    friend, other = await shoppers(mall, "friend", 2)
+    first = await opened_by(mall, alice, campaign_id, friend)
+    assert "再拆一个" in await web_page(mall.client, f"/m/{mall.slug}/assists/{first['id']}", alice)
+    second = await opened_by(mall, alice, campaign_id, other)
+    for opened in (first, second):
+        assert "再拆一个" not in await web_page(mall.client, f"/m/{mall.slug}/assists/{opened['id']}", alice)
+
+
 async def test_when_the_pool_cannot_pay_a_rank_the_minimum_is_paid_then_nothing_and_the_page_says_so(client, mall):
     """Pool ¥7: the 1st packet ¥3; the 2nd draws ¥4–5 and, whatever it drew, gets what the pool can pay of its rung
     (¥4, the minimum, when the draw is more than is left); the 3rd finds less than its rung's minimum: outcome

@@ -315,8 +315,12 @@ async def page(session: AsyncSession, clock: Clock, merchant_id: int, packet_id:
     owner = await customers.get_customer(session, merchant_id, packet.customer_id)
     goods = await helping.goods_prize(session, merchant_id, packet.gift.ref) \
         if packet.gift and packet.gift.kind == "goods" else None
+    row = await campaigns.require(session, merchant_id, packet.campaign_id, kind=KIND)
+    another = bool(campaign.ladder) and await campaigns.quota_left(session, row, packet.customer_id,
+                                                                   settings_of(row).per_customer_limit)
     return {"packet": packet, "campaign": campaign, "empty_seats": range(packet.helps_remaining),
-            "outcome_text": OUTCOMES.get(packet.outcome or "", ""), "owner": owner.nickname, "goods": goods}
+            "outcome_text": OUTCOMES.get(packet.outcome or "", ""), "owner": owner.nickname, "goods": goods,
+            "another": another}
 
 
 async def poster(session: AsyncSession, clock: Clock, merchant_id: int, packet_id: int) -> PosterFacts:
