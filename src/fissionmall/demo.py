@@ -49,6 +49,12 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 def draw_product_image(path: Path, title: str, colour: str) -> None:
     """A clean placeholder photo: brand colour, the product's name, a soft highlight."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draw_picture(title, colour).save(path, "PNG", optimize=True)
+
+
+def draw_picture(title: str, colour: str) -> Image.Image:
+    """The placeholder picture itself: the product images, and the photos demo shoppers post in 社区."""
     image = Image.new("RGB", (800, 800), colour)
     draw = ImageDraw.Draw(image)
     red, green, blue = Image.new("RGB", (1, 1), colour).getpixel((0, 0))  # type: ignore[misc]
@@ -61,8 +67,7 @@ def draw_product_image(path: Path, title: str, colour: str) -> None:
         width = draw.textlength(line, font=font)
         draw.text(((800 - width) / 2, y), line, font=font, fill="white")
         y += 90
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, "PNG", optimize=True)
+    return image
 
 
 async def load_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _: None) -> bool:
