@@ -1,6 +1,7 @@
 """Demo campaigns: a live campaign of every kind on the demo merchant, with fission already in it (an open group
-missing one member, a bargain and an assist packet half helped, share packets with claims), so a visitor sees
-the mechanics at once.
+missing one member, and one of several products whose members chose differently, a bargain and an assist packet
+half helped on a ladder, share packets with claims), parcels the sandbox carrier follows (one signed for), and a
+community with 晒单, likes, comments among friends and a post held for review, so a visitor sees it all at once.
 
 Everything goes through the use cases a shopper or the merchant's staff would call: campaigns pass the linter
 before they go live, orders are placed by checkout and paid in the sandbox, whose signed notifications the worker
@@ -44,6 +45,7 @@ from fissionmall.campaigns.schemas import CampaignIn
 from fissionmall.campaigns.states import CampaignStatus
 from fissionmall.catalog.media import store_image
 from fissionmall.catalog.models import Product
+from fissionmall.catalog.placeholder import draw_picture
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.schemas import LineIn, PlaceOrder
 from fissionmall.community import moderation
@@ -56,7 +58,6 @@ from fissionmall.coupons import service as coupons
 from fissionmall.coupons.schemas import TemplateIn
 from fissionmall.customers import service as customers
 from fissionmall.customers.schemas import ClientInfo, DevLogin
-from fissionmall.demo import PRODUCTS, draw_picture
 from fissionmall.distribution import service as distribution
 from fissionmall.distribution.schemas import ConfigIn, GradeRates
 from fissionmall.jobs.worker import tick
@@ -97,7 +98,9 @@ is 已签收, which receives the order."""
 NEIGHBOURS = [("demo-neighbour-1", "小雅"), ("demo-neighbour-2", "阿哲")]
 """Shoppers brought by the first demo customer's share link: her 好友 in the community."""
 KEYWORDS = ["加微信", "代购"]
-SHOWS = ["咖啡豆收到了，包装很严实，中度烘焙手冲很香，酸度刚好 ☕", "冷萃液冰水一冲就好，上班路上一杯，榛果味也想试试",
+PHOTO_COLOURS = ("#b07d62", "#6d8b74")
+"""The 晒单 photos' backgrounds: a wooden table, a green tablecloth."""
+SHOWS = ["咖啡豆收到了，包装很严实，中度烘焙手冲很香，酸度刚好", "冷萃液冰水一冲就好，上班路上一杯，榛果味也想试试",
          "海苔脆片一包接一包停不下来，孩子也爱吃，烤的不油腻"]
 
 
@@ -525,10 +528,11 @@ class _Demo:
             if buyer is None:
                 await orders.ship(session, self.runtime.clock, self.staff, order_id, Ship(
                     carrier="顺丰速运", tracking_no=f"SF{order_id:010d}"))
-            else:
+            else:  # its push waits for the next worker pass; it carries the whole journey, stamped
                 await logistics.sandbox_advance(session, self.runtime, buyer.shopper, order_id)
             await session.commit()
-        await self.work()
+        if buyer is None:
+            await self.work()  # the carrier follows the parcel before it moves
 
     async def _community(self, received: Sequence[int]) -> None:
         """社区 with something in every tab, made once: 晒单 with photos of the received orders, plain posts, likes,
@@ -541,21 +545,20 @@ class _Demo:
         link = await self.product_link(alice, GROUP_PRODUCT)
         first, second = [await self.person(openid, nickname, share_code=link) for openid, nickname in NEIGHBOURS]
         clock, media = self.runtime.clock, self.runtime.settings.media_dir
-        colours = {title: colour for _, title, _, colour, _ in PRODUCTS}
         async with self.runtime.sessionmaker() as session:
             if not (await moderation.settings_of(session, self.merchant_id)).keywords:
                 await moderation.configure(session, clock.now(), self.staff, CommunitySettingsIn(keywords=KEYWORDS))
             shown = []
             for order_id, author, text, (title, photos) in zip(received, (alice, bob, carol), SHOWS, (
                     (PARCELS[0][1], 2), (PARCELS[1][1], 1), (PARCELS[2][1], 1)), strict=False):
-                images = [await anyio.to_thread.run_sync(_photo, media, self.merchant_id, f"{title} 开箱 {n + 1}",
-                                                         colours[title]) for n in range(photos)]
+                images = [await anyio.to_thread.run_sync(_photo, media, self.merchant_id, f"{title} 开箱",
+                                                         PHOTO_COLOURS[n]) for n in range(photos)]
                 shown.append(await community.create(session, clock, author.shopper, PostIn(
                     text=text, images=images, order_id=order_id)))
             shown.append(await community.create(session, clock, dave.shopper, PostIn(
                 text="零食饮品任选 3 人团还差一人，牛肉干、海苔、冷萃随便挑，有一起的吗？")))
             shown.append(await community.create(session, clock, first.shopper, PostIn(
-                text="小红推荐的店，第一次下单买了脐橙，坐等收货 🍊")))
+                text="小红推荐的店，第一次下单买了脐橙，坐等收货～")))
             await community.create(session, clock, second.shopper, PostIn(text="要代购的加微信 fm2026，价格更低"))
             for post, fans in zip(shown, ([first, second, bob, carol, dave], [alice, first], [alice, second],
                                           [alice, bob, first], [alice]), strict=False):
