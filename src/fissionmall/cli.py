@@ -88,6 +88,8 @@ def print_showcase(base: str, showcase: Showcase) -> None:
     table.add_column("地址", overflow="fold")
     for name, path in [("首页", "/"), ("拼团商品", showcase.product), ("差 1 人的拼团", showcase.group),
                        ("砍价进行中", showcase.bargain), ("助力红包", showcase.assist),
+                       ("多产品拼团", showcase.multi_group), ("社区", showcase.community),
+                       ("已签收的订单（买家 demo-alice）", showcase.order),
                        *((f"分享链接 · {what}", link) for what, link in showcase.shares.items())]:
         table.add_row(name, f"{base}{path}")
     console.print(table)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from fissionmall.catalog.models import Category, Product, ProductImage, Sku
+from fissionmall.catalog.placeholder import draw_picture
 from fissionmall.core.runtime import Runtime
 from fissionmall.customers.models import Customer
 from fissionmall.merchants.models import Merchant, Staff, Store
@@ -40,29 +40,10 @@ PRODUCTS = [
 CUSTOMERS = [("demo-alice", "小红"), ("demo-bob", "阿明"), ("demo-carol", "小丽"), ("demo-dave", "老王")]
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    import cvttf_NotoSansCJK_Regular as fonts
-
-    path = next(Path(fonts.__file__).parent.glob("*.otf"))
-    return ImageFont.truetype(str(path), size)
-
-
 def draw_product_image(path: Path, title: str, colour: str) -> None:
     """A clean placeholder photo: brand colour, the product's name, a soft highlight."""
-    image = Image.new("RGB", (800, 800), colour)
-    draw = ImageDraw.Draw(image)
-    red, green, blue = Image.new("RGB", (1, 1), colour).getpixel((0, 0))  # type: ignore[misc]
-    draw.ellipse((-200, -260, 620, 420), fill=(min(255, red + 40), min(255, green + 40), min(255, blue + 40)))
-    font = _font(64)
-    words = title.split(" ")
-    lines = [" ".join(words[: max(1, len(words) // 2)]), " ".join(words[max(1, len(words) // 2):])]
-    y = 470
-    for line in filter(None, lines):
-        width = draw.textlength(line, font=font)
-        draw.text(((800 - width) / 2, y), line, font=font, fill="white")
-        y += 90
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, "PNG", optimize=True)
+    draw_picture(title, colour).save(path, "PNG", optimize=True)
 
 
 async def load_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _: None) -> bool:

@@ -1,6 +1,7 @@
 """Demo campaigns: a live campaign of every kind on the demo merchant, with fission already in it (an open group
-missing one member, a bargain and an assist packet half helped, share packets with claims), so a visitor sees
-the mechanics at once.
+missing one member, and one of several products whose members chose differently, a bargain and an assist packet
+half helped on a ladder, share packets with claims), parcels the sandbox carrier follows (one signed for), and a
+community with 晒单, likes, comments among friends and a post held for review, so a visitor sees it all at once.
 
 Everything goes through the use cases a shopper or the merchant's staff would call: campaigns pass the linter
 before they go live, orders are placed by checkout and paid in the sandbox, whose signed notifications the worker
@@ -11,11 +12,14 @@ ended (a group, a bargain, a packet, a campaign's window) is replaced, so the de
 from __future__ import annotations
 
 import dataclasses
+import io
 import random
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,9 +43,15 @@ from fissionmall.campaigns.packets.models import CouponPacket
 from fissionmall.campaigns.packets.states import PacketStatus
 from fissionmall.campaigns.schemas import CampaignIn
 from fissionmall.campaigns.states import CampaignStatus
+from fissionmall.catalog.media import store_image
 from fissionmall.catalog.models import Product
+from fissionmall.catalog.placeholder import draw_picture
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.schemas import LineIn, PlaceOrder
+from fissionmall.community import moderation
+from fissionmall.community import posts as community
+from fissionmall.community.models import Post
+from fissionmall.community.schemas import CommentIn, CommunitySettingsIn, PostIn
 from fissionmall.core.auth import Shopper, StaffMember
 from fissionmall.core.runtime import Runtime
 from fissionmall.coupons import service as coupons
@@ -51,6 +61,9 @@ from fissionmall.customers.schemas import ClientInfo, DevLogin
 from fissionmall.distribution import service as distribution
 from fissionmall.distribution.schemas import ConfigIn, GradeRates
 from fissionmall.jobs.worker import tick
+from fissionmall.logistics import service as logistics
+from fissionmall.logistics.models import ShipmentEvent
+from fissionmall.logistics.providers.sandbox import NOTIFY_PATH as PARCEL_PUSH_PATH
 from fissionmall.loyalty.points import service as points
 from fissionmall.loyalty.points.schemas import PointsConfigIn
 from fissionmall.loyalty.tasks import service as tasks
@@ -75,6 +88,20 @@ BARGAIN_PRODUCT = "丹东草莓 3 斤"
 PACKET_PRODUCT = "每日坚果 30 包"
 """Bought by a demo customer for the share packets: above the packets' minimum order, which group orders are not."""
 VOUCHER_PRODUCT = "西湖龙井 明前特级"
+MULTI_GROUP = "零食饮品任选 3 人团"
+MULTI_GROUP_PRODUCTS = ("手撕牛肉干", "海苔脆片", "冷萃咖啡液 12 杯装")
+"""多产品拼团: each member picks one of these (group prices below the share packets' minimum order)."""
+PARCELS = [(0, "云南小粒咖啡豆 中度烘焙", 4, 4), (1, "冷萃咖啡液 12 杯装", 4, 3), (2, "海苔脆片", 4, 3),
+           (3, "赣南脐橙 5 斤", 3, 2), (0, "竹纤维抽纸 24 包", 2, 1)]
+"""Orders the carrier follows: (demo customer, product, sandbox steps reached, days ago it was bought); four steps
+is 已签收, which receives the order."""
+NEIGHBOURS = [("demo-neighbour-1", "小雅"), ("demo-neighbour-2", "阿哲")]
+"""Shoppers brought by the first demo customer's share link: her 好友 in the community."""
+KEYWORDS = ["加微信", "代购"]
+PHOTO_COLOURS = ("#b07d62", "#6d8b74")
+"""The 晒单 photos' backgrounds: a wooden table, a green tablecloth."""
+SHOWS = ["咖啡豆收到了，包装很严实，中度烘焙手冲很香，酸度刚好", "冷萃液冰水一冲就好，上班路上一杯，榛果味也想试试",
+         "海苔脆片一包接一包停不下来，孩子也爱吃，烤的不油腻"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +122,11 @@ class Showcase:
     assist: str
     shares: dict[str, str]
     """What is shared (开团、砍价、助力、分享券、立减金) → its share link."""
+    multi_group: str = ""
+    """An open 多产品拼团 whose members chose different products."""
+    community: str = ""
+    order: str = ""
+    """A received order whose 物流 timeline ends with the carrier's 已签收 (its buyer's page)."""
 
 
 class NotificationsInProcess(httpx.AsyncBaseTransport):
@@ -106,6 +138,12 @@ class NotificationsInProcess(httpx.AsyncBaseTransport):
         self.runtime = runtime
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == PARCEL_PUSH_PATH:  # the sandbox carrier's pushes, likewise
+            async with self.runtime.sessionmaker() as session:
+                outcome = await logistics.receive_push(session, self.runtime, "sandbox",
+                                                       logistics.read_form(await request.aread()))
+                await session.commit()
+            return httpx.Response(200, json={"result": True, "returnCode": "200", "message": outcome})
         provider = request.url.path.removeprefix(NOTIFY_PATH.rsplit("/", 1)[0] + "/")
         if provider not in self.runtime.providers:
             return httpx.Response(404)
@@ -167,6 +205,7 @@ class _Demo:
             templates = await self._coupon_templates(session)
             for kind, name, settings in self._campaigns(templates):
                 self.campaign[kind] = await self._live(session, kind, name, settings)
+            self.campaign["multi_group"] = await self._live(session, "group", MULTI_GROUP, self._multi_group())
             await session.commit()
 
     async def _sign_in(self, session: AsyncSession, openid: str, nickname: str, n: int,
@@ -280,7 +319,9 @@ class _Demo:
                                            self_cut_percent=10, duration_minutes=24 * 60, buy_at="floor",
                                            per_customer_limit=10)),
             ("assist", "好友助力拆红包", dict(helpers_needed=4, pool_fen=50_000, winners=100, min_prize_fen=100,
-                                        split="line_segment", duration_minutes=3 * 24 * 60, per_customer_limit=10)),
+                                        split="line_segment", duration_minutes=3 * 24 * 60, per_customer_limit=10,
+                                        ladder=[dict(min_fen=100, max_fen=200), dict(min_fen=200, max_fen=400),
+                                                dict(min_fen=500, max_fen=500)])),
             ("share_coupon", "下单分享好友券", dict(template_id=templates["好友分享券"], slots=5, total_fen=2000,
                                              min_fen=200, max_fen=800, min_order_fen=5000,
                                              duration_hours=7 * 24)),
@@ -293,6 +334,13 @@ class _Demo:
             ("points_mall", "500 积分兑 5 元券", dict(reward="coupon", points=500,
                                                 coupon_template_id=templates["积分兑换 5 元券"])),
         ]
+
+    def _multi_group(self) -> dict[str, Any]:
+        products = []
+        for title in MULTI_GROUP_PRODUCTS:
+            product_id, sku_id, price = self._sku(title)
+            products.append(dict(product_id=product_id, skus=[dict(sku_id=sku_id, group_price_fen=price * 8 // 10)]))
+        return dict(products=products, group_size=3, fill_minutes=24 * 60, leader_discount_fen=100)
 
     async def _live(self, session: AsyncSession, kind: str, name: str, settings: dict[str, Any]) -> Campaign:
         """The demo's campaign of this kind while its window lasts; else a new one, live only if the linter
@@ -314,12 +362,18 @@ class _Demo:
         progress("groups")
         await self._succeeded_group(dave, self.friends[:2])
         group_id = await self._open_group(alice, bob)
+        carol = self.people[2]
+        multi_group_id = await self._open_group(carol, alice, "multi_group", MULTI_GROUP_PRODUCTS[:2])
         progress("bargain")
         bargain_id = await self._bargain(self.friends[2:4])
         progress("assist packet")
         assist_id = await self._assist(self.friends[3:6])
         progress("share packets")
         share_packet, credit_packet = await self._packets(dave, self.friends[2:5])
+        progress("parcels")
+        received = await self._parcels()
+        progress("community")
+        await self._community(received)
         async with self.runtime.sessionmaker() as session:
             shares = {
                 "开团": await self._share(session, alice, "group", group_id),
@@ -334,7 +388,9 @@ class _Demo:
         group_product, _, _ = self._sku(GROUP_PRODUCT)
         return Showcase(product=f"/m/{self.slug}/products/{group_product}", group=f"/m/{self.slug}/groups/{group_id}",
                         bargain=f"/m/{self.slug}/bargains/{bargain_id}", assist=f"/m/{self.slug}/assists/{assist_id}",
-                        shares=shares)
+                        shares=shares, multi_group=f"/m/{self.slug}/groups/{multi_group_id}",
+                        community=f"/m/{self.slug}/community",
+                        order=f"/m/{self.slug}/orders/{received[0]}" if received else "")
 
     async def _succeeded_group(self, leader: Person, members: Sequence[Person]) -> None:
         campaign = self.campaign["group"]
@@ -346,24 +402,26 @@ class _Demo:
         for member in members:
             await self._buy(member, self._group_choice(group_id), GROUP_PRODUCT)
 
-    async def _open_group(self, leader: Person, member: Person) -> int:
-        """An open group of the live campaign with one place left, or a new one."""
-        campaign, now = self.campaign["group"], self.runtime.clock.now()
+    async def _open_group(self, leader: Person, member: Person, key: str = "group",
+                          choices: Sequence[str] = (GROUP_PRODUCT, GROUP_PRODUCT)) -> int:
+        """An open group of the live campaign with one place left, or a new one (the leader and the member buy the
+        products `choices` names)."""
+        campaign, now = self.campaign[key], self.runtime.clock.now()
         async with self.runtime.sessionmaker() as session:
             found = await session.scalar(select(BuyingGroup.id).where(
                 BuyingGroup.campaign_id == campaign.id, BuyingGroup.status == GroupStatus.OPEN,
                 BuyingGroup.expires_at > now, BuyingGroup.paid_count == BuyingGroup.size - 1).limit(1))
         if found:
             return int(found)
-        group_id = await self._lead_group(leader)
-        await self._buy(member, self._group_choice(group_id), GROUP_PRODUCT)
+        group_id = await self._lead_group(leader, key, choices[0])
+        await self._buy(member, self._group_choice(group_id, key), choices[1])
         return group_id
 
-    def _group_choice(self, group_id: int | None) -> CampaignChoice:
-        return CampaignChoice(kind="group", campaign_id=self.campaign["group"].id, target_id=group_id)
+    def _group_choice(self, group_id: int | None, key: str = "group") -> CampaignChoice:
+        return CampaignChoice(kind="group", campaign_id=self.campaign[key].id, target_id=group_id)
 
-    async def _lead_group(self, leader: Person) -> int:
-        order_id = await self._buy(leader, self._group_choice(None), GROUP_PRODUCT)
+    async def _lead_group(self, leader: Person, key: str = "group", title: str = GROUP_PRODUCT) -> int:
+        order_id = await self._buy(leader, self._group_choice(None, key), title)
         async with self.runtime.sessionmaker() as session:
             group_id = await session.scalar(select(GroupOrder.group_id).where(GroupOrder.order_id == order_id))
         assert group_id is not None, f"the paid order {order_id} opened no group"
@@ -435,6 +493,86 @@ class _Demo:
             await packets.claim(session, self.runtime, friend.shopper, packet_id, friend.client)
             await session.commit()
 
+    async def _parcels(self) -> list[int]:
+        """A few of the demo customers' orders bought in the last days, shipped and followed by the sandbox carrier,
+        each some steps along (已揽收 → 运输中 → 派送中 → 已签收; the last receives the order); made once. Returns the
+        received orders, oldest first."""
+        async with self.runtime.sessionmaker() as session:
+            done = await session.scalar(select(ShipmentEvent.id).where(
+                ShipmentEvent.merchant_id == self.merchant_id).limit(1))
+        if not done and "sandbox" in self.runtime.carriers:
+            clock = self.runtime.clock
+            try:
+                for who, title, steps, days_ago in PARCELS:
+                    if isinstance(clock, DemoClock):  # a real journey: bought days ago, a step every few hours
+                        clock.behind = timedelta(days=days_ago, hours=2)
+                    buyer = self.people[who]
+                    order_id = await self._buy(buyer, None, title)
+                    await self._ship(order_id, clock, hours=2)
+                    for _ in range(steps):
+                        await self._ship(order_id, clock, hours=5, buyer=buyer)
+            finally:
+                if isinstance(clock, DemoClock):
+                    clock.behind = timedelta(0)
+            await self.work()
+        async with self.runtime.sessionmaker() as session:
+            return [int(order_id) for order_id in (await session.scalars(select(ShipmentEvent.order_id).where(
+                ShipmentEvent.merchant_id == self.merchant_id, ShipmentEvent.status == "signed",
+            ).order_by(ShipmentEvent.order_id)))]
+
+    async def _ship(self, order_id: int, clock: Any, hours: int, buyer: Person | None = None) -> None:
+        """Some hours later: the shop ships the order, or (with its buyer) the carrier takes it one step further."""
+        if isinstance(clock, DemoClock):
+            clock.behind -= timedelta(hours=hours)
+        async with self.runtime.sessionmaker() as session:
+            if buyer is None:
+                await orders.ship(session, self.runtime.clock, self.staff, order_id, Ship(
+                    carrier="顺丰速运", tracking_no=f"SF{order_id:010d}"))
+            else:  # its push waits for the next worker pass; it carries the whole journey, stamped
+                await logistics.sandbox_advance(session, self.runtime, buyer.shopper, order_id)
+            await session.commit()
+        if buyer is None:
+            await self.work()  # the carrier follows the parcel before it moves
+
+    async def _community(self, received: Sequence[int]) -> None:
+        """社区 with something in every tab, made once: 晒单 with photos of the received orders, plain posts, likes,
+        comments and follows among friends (two newcomers brought by the first customer's share link), and a post a
+        keyword holds in the moderation queue."""
+        async with self.runtime.sessionmaker() as session:
+            if await session.scalar(select(Post.id).where(Post.merchant_id == self.merchant_id).limit(1)):
+                return
+        alice, bob, carol, dave = self.people[:4]
+        link = await self.product_link(alice, GROUP_PRODUCT)
+        first, second = [await self.person(openid, nickname, share_code=link) for openid, nickname in NEIGHBOURS]
+        clock, media = self.runtime.clock, self.runtime.settings.media_dir
+        async with self.runtime.sessionmaker() as session:
+            if not (await moderation.settings_of(session, self.merchant_id)).keywords:
+                await moderation.configure(session, clock.now(), self.staff, CommunitySettingsIn(keywords=KEYWORDS))
+            shown = []
+            for order_id, author, text, (title, photos) in zip(received, (alice, bob, carol), SHOWS, (
+                    (PARCELS[0][1], 2), (PARCELS[1][1], 1), (PARCELS[2][1], 1)), strict=False):
+                images = [await anyio.to_thread.run_sync(_photo, media, self.merchant_id, f"{title} 开箱",
+                                                         PHOTO_COLOURS[n]) for n in range(photos)]
+                shown.append(await community.create(session, clock, author.shopper, PostIn(
+                    text=text, images=images, order_id=order_id)))
+            shown.append(await community.create(session, clock, dave.shopper, PostIn(
+                text="零食饮品任选 3 人团还差一人，牛肉干、海苔、冷萃随便挑，有一起的吗？")))
+            shown.append(await community.create(session, clock, first.shopper, PostIn(
+                text="小红推荐的店，第一次下单买了脐橙，坐等收货～")))
+            await community.create(session, clock, second.shopper, PostIn(text="要代购的加微信 fm2026，价格更低"))
+            for post, fans in zip(shown, ([first, second, bob, carol, dave], [alice, first], [alice, second],
+                                          [alice, bob, first], [alice]), strict=False):
+                for fan in fans:
+                    await community.like(session, clock, fan.shopper, post.id)
+            for post_at, author, text in [(0, first, "看起来好香，求链接！"), (0, alice, "点帖子里的商品卡片就能买～"),
+                                          (3, bob, "我也想拼，带我一个"), (4, alice, "欢迎欢迎，脐橙很甜的")]:
+                if post_at < len(shown):
+                    await community.comment(session, clock, author.shopper, shown[post_at].id, CommentIn(text=text))
+            for fan, idol in [(first, alice), (second, alice), (bob, alice), (alice, carol)]:
+                await community.follow(session, clock, fan.shopper, idol.shopper.customer_id)
+            await session.commit()
+        await self.work()
+
     async def _buy(self, buyer: Person, choice: CampaignChoice | None, title: str) -> int:
         """Place the order, pay it in the sandbox, and let the worker deliver the payment's notification."""
         _, sku_id, _ = self._sku(title)
@@ -470,6 +608,13 @@ class _Demo:
         described = sharing.describe(self.runtime.settings, share) if share else await sharing.create_share(
             session, self.runtime, sharer.shopper, ShareIn(target_type=target_type, target_id=target_id))
         return f"/s/{described.code}"
+
+
+def _photo(media_dir: Any, merchant_id: int, title: str, colour: str) -> str:
+    """A shopper's photo, drawn, then stored as an upload is (normalised, named by its hash): its /media/ URL."""
+    buffer = io.BytesIO()
+    draw_picture(title, colour).save(buffer, "PNG")
+    return store_image(Path(media_dir), merchant_id, buffer.getvalue())
 
 
 HISTORY_DAYS = 29
