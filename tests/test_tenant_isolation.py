@@ -283,7 +283,7 @@ async def test_merchant_b_reaches_none_of_merchant_a_s_rows(client, runtime):
 NOT_OF_A_MALL = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz", "/readyz", "/metrics"}
 """The service describing itself and the platform's probes: the same for every mall, and about no mall's rows."""
 PUBLIC_CATALOGUE = {"/api/v1/products", "/api/v1/categories", "/api/v1/coupon-templates", "/api/v1/voucher-offers",
-                    "/api/v1/invite-campaigns", "/api/v1/posts"}
+                    "/api/v1/invite-campaigns", "/api/v1/posts", "/api/v1/recommendations"}
 """Browsing needs no login: a visitor names the mall with ?merchant=slug and sees its catalogue, A's included. A
 shopper's token names the mall instead, whatever ?merchant says; a staff token is no shopper's, so staff browse as
 visitors (here: of their own mall)."""
@@ -293,6 +293,7 @@ PAGES_BY_SLUG = {"/"}
 SHOPPERS = ("shopper", "distributor")
 UNMARKED = {
     # (path, caller or "*"): why this answer may show no string and no id of B's rows
+    ("/api/v1/recommendations", "shopper"): "B's shopper bought B's products: none is left to recommend to them",
     ("/api/v1/admin/moderation", "*"): "nothing of B's is held by a keyword or reported: its queue is empty",
     ("/api/v1/admin/community/settings", "*"): "B keeps the default moderation rules: no keyword, no id",
     ("/api/v1/coupon-templates", "*"): "B's only template is given out by share packets, not claimable",
@@ -432,6 +433,7 @@ REFERS_TO: dict[str, str | None] = {
     "inviter_id": "customers", "buyer_id": "customers", "actor_id": "customers", "sku_id": "skus",
     "redeemed_order_id": "orders", "redeemed_store_id": "stores", "share_id": "shares",
     "acquired_by_share_id": "shares", "parent_id": "customers", "child_id": "customers",
+    "friend_id": "customers", "neighbour_id": "products", "other_id": "products",  # the recommender's graph
     "source_id": None, "subject_id": None, "target_id": None, "owner_id": None,  # beside a *_type column
     "item_id": None,  # beside item_type: a review, post or comment
     "signup_device_id": None, "owner_device_id": None, "device_id": None,  # a device's fingerprint

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from fissionmall.core.deps import ClockDep, OptionalShopperDep, ReplicaSessionDep
+from fissionmall.core.deps import ClockDep, OptionalShopperDep, SessionDep
 from fissionmall.core.errors import Unauthorized
 from fissionmall.core.runtime import RuntimeDep
 from fissionmall.core.schemas import RowId
@@ -15,12 +15,14 @@ router = APIRouter(route_class=TransactionalRoute, tags=["shopper: recommendatio
 
 
 @router.get("/recommendations", response_model=Recommendations)
-async def recommendations(shopper: OptionalShopperDep, session: ReplicaSessionDep, runtime: RuntimeDep,
+async def recommendations(shopper: OptionalShopperDep, session: SessionDep, runtime: RuntimeDep,
                           clock: ClockDep, context: Context = "home", product_id: RowId | None = None,
                           order_id: RowId | None = None, merchant: str | None = None,
                           limit: int = Query(service.LIMIT, ge=1, le=50)) -> Recommendations:
     """为你推荐 (home), 买了又买 (product: `product_id`), or after paying (order: `order_id`, the shopper's own).
-    Never a product off sale, out of stock or already bought by the shopper; the worker keeps the model fresh."""
+    Never a product off sale, out of stock or already bought by the shopper; the worker keeps the model fresh. Read
+    from the primary, never the replica: what the shopper just bought (and, after paying, the order itself) must be
+    seen at once."""
     if context == "order" and shopper is None:
         raise Unauthorized("unauthenticated", "sign in to see recommendations for an order")
     merchant_id = await merchants.merchant_for_visitor(session, runtime.settings, shopper, merchant)
