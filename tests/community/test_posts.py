@@ -226,9 +226,9 @@ async def test_the_feed_tabs_following_friends_and_popular(client, mall):
 
 
 async def test_reports_queue_an_item_and_hiding_it_takes_it_out_of_every_list_and_count(client, mall):
-    """One report per customer per item (409 already_reported); the threshold-th queues it (reviews alike); staff
-    hide it from the queue with a reason (who and when kept): the post leaves the feed and the product's count, the
-    review the product's rating. A reason is required; a shopper cannot moderate."""
+    """One report per customer per item (409 already_reported), never of one's own (409 own_item); the threshold-th
+    queues it (reviews alike); staff hide it from the queue with a reason (who and when kept): the post leaves the
+    feed and the product's count, the review the product's rating. A reason is required; a shopper cannot moderate."""
     await settings(mall, keywords=[], report_threshold=2)
     alice, bob, carol = await mall.shopper("alice"), await mall.shopper("bob"), await mall.shopper("carol")
     order = await received(mall, alice)
@@ -237,6 +237,7 @@ async def test_reports_queue_an_item_and_hiding_it_takes_it_out_of_every_list_an
     reports = f"/posts/{shown['id']}/reports"
     assert (await client.post(reports, headers=bob, json={"reason": "广告"})).json()["queued"] is False
     problem(await client.post(reports, headers=bob, json={"reason": "广告"}), 409, "already_reported")
+    problem(await client.post(reports, headers=alice, json={"reason": "广告"}), 409, "own_item")
     problem(await client.post(reports, headers=carol, json={"reason": ""}), 422, "invalid_request")
     assert (await client.post(reports, headers=carol, json={"reason": "广告"})).json()["queued"] is True
     for who in (bob, carol):

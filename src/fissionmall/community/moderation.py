@@ -110,10 +110,12 @@ async def decide(session: AsyncSession, clock: Clock, staff: StaffMember, item_t
 
 async def report(session: AsyncSession, clock: Clock, shopper: Shopper, item_type: ItemType, item_id: int,
                  body: ReportIn) -> ReportOut:
-    """A shopper reports a shown item, once; the threshold-th report queues it."""
+    """A shopper reports a shown item of someone else's, once; the threshold-th report queues it."""
     item = await _item(session, shopper.merchant_id, item_type, item_id)
     if item.hidden_at is not None:
         raise _not_found(item_type, item_id)
+    if item.customer_id == shopper.customer_id:
+        raise Conflict("own_item", f"you cannot report your own {item_type}")
     now = clock.now()
     if not await repository.add_report(session, merchant_id=shopper.merchant_id, item_type=item_type,
                                        item_id=item.id, customer_id=shopper.customer_id, reason=body.reason,

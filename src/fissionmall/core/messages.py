@@ -176,6 +176,7 @@ BY_CODE: dict[str, str] = {
     "empty_comment": "请输入评论内容",
     "cannot_follow_self": "不能关注自己",
     "already_reported": "你已经举报过了，我们会尽快处理",
+    "own_item": "不能举报自己发布的内容",
     # a campaign's forecast (效果预测), kept to compare with its results
     "forecast_after_launch": "活动已上线，预测以上线前保存的为准，不能再修改",
     "forecast_not_found": "该活动还没有保存预测",
